@@ -1,0 +1,41 @@
+# dxreport: the monthly report on the use of digital platforms.
+#   make report [MONTH=2022-12] [UNIT=all]   set up if needed, run the month, print where the reports are
+#   make test                                 the test suite (unit tests, notebook runs, nbval smoke test)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+MONTH ?= 2022-12
+UNIT ?= all
+SYSTEM_PACKAGES := chromium poppler-utils fonts-liberation2
+
+.PHONY: setup system-deps report test notebooks-smoke index clean
+setup: $(VENV)/.installed system-deps
+
+# System packages: Debian's chromium prints the PDF, poppler checks it, Liberation Serif is the
+# report's font. Installed only when missing; needs root (or sudo) and apt.
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+report: setup
+	$(BIN)/dxreport run --month $(MONTH) --unit $(UNIT)
+
+test: setup
+	$(BIN)/python -m pytest -q tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
+
+index: setup
+	$(BIN)/dxreport index
+
+clean:
+	rm -rf outputs/[0-9]* outputs/index.html outputs/warehouse.duckdb data/sample data/raw
