@@ -85,3 +85,10 @@ def test_junk_raises_only_number_format_error(text):
         parse_number(text)
     except NumberFormatError:
         pass
+
+
+def test_rounding_is_half_up_on_the_written_value():
+    assert format_number(68.35, 1) == "68,4"
+    assert format_number(0.5) == "1"
+    assert format_number(2.5) == "3"
+    assert format_percent(97.45) == "97,5%"

@@ -116,3 +116,20 @@ def validate_run(params: dict, *, params_dir: Path = PARAMS_DIR) -> RunParams:
     if unit not in valid_units:
         raise ParamError(f"đơn vị {unit!r} không có trong danh mục đơn vị tháng {month}; các mã hợp lệ: {', '.join(valid_units)}")
     return RunParams(month=month, unit=unit, inbox=inbox, outputs=outputs)
+
+
+def month_source(month: str, inbox: Path | None = None) -> tuple[Path, bool]:
+    """The folder of the month's submissions and whether it is the embedded sample.
+
+    The inbox's <month>/ folder when it exists; otherwise the sample month, generated on first
+    use into data/sample/<month>/.
+    """
+    inbox = Path(inbox) if inbox else DATA_DIR / "inbox"
+    folder = inbox / check_month_format(month)
+    if folder.is_dir():
+        return folder, False
+    if month not in sample_months():
+        raise ParamError(f"không có thư mục {folder} và tháng {month} không thuộc dữ liệu mẫu")
+    from dxreport import sample
+
+    return sample.ensure_sample(month), True

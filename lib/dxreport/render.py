@@ -22,6 +22,7 @@ from typing import Any
 import nbformat
 from nbconvert.exporters import HTMLExporter
 from traitlets import Int, default
+from traitlets.config import Config
 
 __all__ = [
     "CHROMIUM_NAMES",
@@ -70,7 +71,26 @@ class ReportHTMLExporter(HTMLExporter):
 
     Code inputs, prompts and anchor links are hidden, images are embedded,
     the document language is Vietnamese and the output is NFC-normalised.
+    Cells tagged ``remove-cell`` and outputs of cells tagged ``remove-output``
+    are left out of the report.
     """
+
+    @property
+    def default_config(self) -> Config:
+        config = Config(
+            {
+                # The template inlines no syntax-highlighting CSS: skip building it.
+                "CSSHTMLHeaderPreprocessor": {"enabled": False},
+                "TagRemovePreprocessor": {
+                    "enabled": True,
+                    "remove_cell_tags": {"remove-cell", "remove_cell"},
+                    "remove_all_outputs_tags": {"remove-output", "remove_output"},
+                },
+            }
+        )
+        merged = super().default_config.copy()
+        merged.merge(config)
+        return merged
 
     @default("template_name")
     def _template_name_default(self) -> str:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+import numbers
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 _SPACES = re.compile(r"\s+")
 # Characters that Unicode decomposition does not strip.
@@ -104,12 +105,21 @@ def format_number(value: float | int | Decimal | None, decimals: int = 0) -> str
     """Vietnamese number format: `1.234.567`, `12,5`. None and NaN become an en dash."""
     if value is None:
         return "–"
-    value = float(value)
-    if math.isnan(value):
-        return "–"
-    text = f"{abs(value):,.{decimals}f}"
+    if isinstance(value, numbers.Integral):
+        exact = Decimal(int(value))
+    elif isinstance(value, Decimal):
+        exact = value
+    else:
+        value = float(value)
+        if math.isnan(value) or math.isinf(value):
+            return "–"
+        # round half up on the decimal value as written (68,35 -> 68,4), not on its binary double
+        exact = Decimal(repr(value))
+    context = Context(prec=max(28, exact.adjusted() + decimals + 3))
+    rounded = exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP, context=context)
+    text = f"{abs(rounded):,.{decimals}f}"
     text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    if round(value, decimals) < 0:
+    if rounded < 0:
         text = "-" + text
     return text
 

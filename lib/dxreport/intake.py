@@ -1,0 +1,1128 @@
+"""Reading a month's submissions: checks against the form, the archive, the validation report.
+
+Each workbook is read defensively: its size, its zip container and its XML are checked
+before anything else, and a file that cannot be read is rejected with one message. A row
+that breaks a rule is quarantined with the exact cell and rule id; the rest of the file
+loads. See spec/submission-form.md.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import hashlib
+import html
+import io
+import os
+import re
+import statistics
+import tempfile
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+from openpyxl.utils import get_column_letter
+
+from dxreport import forms, store
+from dxreport.catalog import Matcher, Snapshot, load_aliases, load_bundled
+from dxreport.params import check_month_format, load_settings
+from dxreport.textnorm import (NumberFormatError, fold, format_month, format_number, nfc,
+                               parse_count, parse_rate)
+from dxreport.units import Registry, Unit, load_registry
+
+try:
+    from zoneinfo import ZoneInfo
+
+    LOCAL_TZ: dt.tzinfo = ZoneInfo("Asia/Ho_Chi_Minh")
+except Exception:  # pragma: no cover - no tz database; Viet Nam has kept UTC+7 since 1975
+    LOCAL_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")
+
+# Container limits, checked before openpyxl sees the file.
+MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 200          # for entries larger than RATIO_CHECK_BYTES
+RATIO_CHECK_BYTES = 2 * 1024 * 1024
+MAX_ZIP_ENTRIES = 5000
+# Columns read on each sheet; the form has at most nine.
+MAX_COLUMNS = 60
+# Physical rows (blank ones included) read per sheet, as a multiple of max_rows_per_sheet.
+RAW_ROWS_FACTOR = 20
+# Rows of `Thông tin` searched for its labels.
+INFO_MAX_ROWS = 200
+
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ENCRYPTED_MARKERS = ("EncryptedPackage".encode("utf-16-le"), "EncryptionInfo".encode("utf-16-le"))
+SAMPLE_KEYWORD = "dxreport-sample"
+
+ERROR, WARNING = "error", "warning"
+SEVERITY_LABELS = {ERROR: "Lỗi", WARNING: "Cảnh báo"}
+
+STATUS_LABELS = {
+    "received": "Đã nộp",
+    "late": "Nộp muộn",
+    "missing": "Chưa nộp",
+    "resubmitted": "Nộp lại",
+    "rejected": "Bị từ chối",
+}
+
+ISSUE_COLUMNS = store.columns("issues")
+FACT_COLUMNS = store.columns("facts")
+SUBMISSION_COLUMNS = store.columns("submissions")
+VALIDATION_COLUMNS = ["file", "sheet", "cell", "rule", "severity", "message", "unit"]
+
+# Fields that name what a row describes; every other field becomes a fact.
+_SUBJECT_FIELDS = {"platform": ("platform_id", "platform_name"), "commune": ("commune_code", "commune_name")}
+_FORMULA_INJECTION = ("=", "+", "-", "@", "\t", "\r")
+
+_MONTH_TEXT = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{4})$")
+_ISO_MONTH_TEXT = re.compile(r"^(\d{4})-(\d{1,2})$")
+_DATE_TEXT = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})$")
+
+_XML_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
+_XML_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_XML_VALUE = re.compile(rb"<(?:\w+:)?v(?:\s[^>]*)?>(.+?)</(?:\w+:)?v>", re.S)
+_XML_REF = re.compile(rb'\br="([A-Z]{1,3}[0-9]{1,7})"')
+_XML_TYPE = re.compile(rb'\bt="([a-zA-Z]+)"')
+
+
+# --------------------------------------------------------------------------- data classes
+
+@dataclass
+class Submission:
+    """One received file, as read: identity, facts, issues, and whether it was rejected."""
+
+    file_name: str
+    path: Path
+    month: str
+    submission_id: str = ""
+    unit: str | None = None
+    prepared_on: dt.date | None = None
+    preparer: str | None = None
+    is_sample: bool = False
+    facts: list[dict] = field(default_factory=list)
+    issues: list[dict] = field(default_factory=list)
+    rejected: bool = False
+    sheets: list[str] = field(default_factory=list)
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    size: int = 0
+    received_at: dt.datetime | None = None
+    archived_path: Path | None = None
+    content: bytes | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass
+class IngestResult:
+    """What one month's load produced (the rows now in the warehouse for that month)."""
+
+    month: str
+    submissions: pd.DataFrame
+    facts: pd.DataFrame
+    issues: pd.DataFrame
+    warehouse: Path
+
+
+class _Reject(Exception):
+    """The whole file is refused."""
+
+    def __init__(self, rule: str, message: str, sheet: str | None = None, cell: str | None = None):
+        super().__init__(message)
+        self.rule, self.message, self.sheet, self.cell = rule, message, sheet, cell
+
+
+# --------------------------------------------------------------------------- small helpers
+
+def _issue(file_name: str, sheet: str | None, cell: str | None, rule: str, severity: str, message: str) -> dict:
+    return {"file_name": file_name, "sheet": sheet, "cell": cell, "rule": rule, "severity": severity,
+            "message": message}
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _label(value: object) -> str:
+    """Matching key of a label or header: folded, without a trailing required-mark or colon."""
+    return fold(value).rstrip(" *:").strip()
+
+
+def _show(value: object, limit: int = 60) -> str:
+    """A cell value as a short readable text for messages."""
+    if isinstance(value, (dt.datetime, dt.date)):
+        text = value.strftime("%d/%m/%Y")
+    elif isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    else:
+        text = nfc(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _code_text(value: object) -> str:
+    """An identifier typed as text or as a number (19750.0 → '19750')."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return nfc(value)
+
+
+def _text(value: object) -> str:
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.strftime("%d/%m/%Y")
+    return _code_text(value)
+
+
+def _fmt(value: float | int | None) -> str:
+    if value is None:
+        return "–"
+    return format_number(value, 0 if float(value).is_integer() else 2)
+
+
+def _parse_month(value: object) -> str:
+    """`Kỳ báo cáo` as YYYY-MM: a date cell, `MM/YYYY` or `DD/MM/YYYY` text."""
+    if isinstance(value, (dt.datetime, dt.date)):
+        return f"{value.year:04d}-{value.month:02d}"
+    if isinstance(value, str):
+        text = nfc(value)
+        m = _MONTH_TEXT.match(text)
+        if m:
+            month, year = int(m.group(1)), int(m.group(2))
+        elif _ISO_MONTH_TEXT.match(text):
+            year, month = map(int, _ISO_MONTH_TEXT.match(text).groups())
+        elif _DATE_TEXT.match(text):
+            return _parse_date(text).strftime("%Y-%m")
+        else:
+            raise ValueError(text)
+        if 1 <= month <= 12 and 1900 <= year <= 2999:
+            return f"{year:04d}-{month:02d}"
+    raise ValueError(value)
+
+
+def _parse_date(value: object) -> dt.date:
+    """`Ngày lập`: a date cell or `DD/MM/YYYY` text."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        m = _DATE_TEXT.match(nfc(value))
+        if m:
+            day, month, year = map(int, m.groups())
+            return dt.date(year, month, day)
+    raise ValueError(value)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _file_label(name: str) -> str:
+    return f"Tệp “{nfc(name)}”"
+
+
+# --------------------------------------------------------------------------- container checks
+
+def _check_container(data: bytes, name: str) -> None:
+    """Refuse what is not a safe .xlsx zip before openpyxl reads it."""
+    who = _file_label(name)
+    if data.startswith(OLE_SIGNATURE):
+        encrypted = any(marker in data for marker in ENCRYPTED_MARKERS)
+        if encrypted or Path(name).suffix.lower() in (".xlsx", ".xlsm"):
+            raise _Reject("file.encrypted", f"{who} được đặt mật khẩu (mã hóa) nên không đọc được; "
+                                            "đề nghị đơn vị gỡ mật khẩu, lưu lại dạng .xlsx và gửi lại.")
+        raise _Reject("file.not_workbook", f"{who} là tệp Office định dạng cũ (như Excel 97–2003 .xls), "
+                                           "không phải .xlsx; đề nghị lưu lại dạng .xlsx theo biểu mẫu và gửi lại.")
+    if not data.startswith(b"PK"):
+        raise _Reject("file.not_workbook", f"{who} không phải là tệp Excel .xlsx; "
+                                           "đề nghị gửi báo cáo bằng biểu mẫu .xlsx.")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
+        raise _Reject("file.not_workbook", f"{who} bị hỏng, không mở được như tệp .xlsx ({exc}).") from exc
+    if len(infos) > MAX_ZIP_ENTRIES:
+        raise _Reject("file.zip_bomb", f"{who} chứa {len(infos)} thành phần nén, quá nhiều cho một bảng tính; "
+                                       "tệp không được mở.")
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size > RATIO_CHECK_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+            raise _Reject("file.zip_bomb", f"{who} có thành phần nén bất thường ({nfc(info.filename)}: "
+                                           f"{_fmt(info.file_size)} byte khi giải nén từ {_fmt(info.compress_size)} byte); "
+                                           "tệp không được mở.")
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise _Reject("file.zip_bomb", f"{who} khi giải nén lên tới {_fmt(total)} byte, vượt giới hạn "
+                                       f"{_fmt(MAX_UNCOMPRESSED_BYTES)} byte; tệp không được mở.")
+    names = {info.filename for info in infos}
+    if "[Content_Types].xml" not in names:
+        raise _Reject("file.not_workbook", f"{who} là tệp nén nhưng không phải bảng tính .xlsx.")
+
+
+def _uncached_formulas(data: bytes, part: str) -> list[str]:
+    """Cells of a worksheet XML part that hold a formula without a stored value."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        try:
+            xml = archive.read(part)
+        except KeyError:
+            return []
+    if not _XML_FORMULA.search(xml):
+        return []
+    found = []
+    for m in _XML_CELL.finditer(xml):
+        inner = m.group(2) or b""
+        if not _XML_FORMULA.search(inner):
+            continue
+        value = _XML_VALUE.search(inner)
+        kind = _XML_TYPE.search(m.group(1))
+        if value is None and not (kind and kind.group(1) == b"str" and re.search(rb"<(?:\w+:)?v\b", inner)):
+            ref = _XML_REF.search(m.group(1))
+            found.append(ref.group(1).decode() if ref else "?")
+    return found
+
+
+# --------------------------------------------------------------------------- reading one file
+
+def _iter_rows(ws, max_rows: int):
+    """(row number, cells) for every physical row, bounded; blank padding rows included."""
+    ws.reset_dimensions()
+    limit = max_rows * RAW_ROWS_FACTOR
+    for number, row in enumerate(ws.iter_rows(min_row=1, max_col=MAX_COLUMNS), start=1):
+        if number > limit:
+            raise OverflowError(number)
+        yield number, row
+
+
+def _sheet_is_blank(ws, max_rows: int) -> bool:
+    try:
+        for _, row in _iter_rows(ws, max_rows):
+            if any(not _blank(c.value) for c in row):
+                return False
+    except OverflowError:
+        return False
+    return True
+
+
+def _match_sheets(wb, name: str) -> dict[str, object]:
+    """Form sheet key -> worksheet; a form sheet present twice rejects the file."""
+    by_label = {_label(s.name): s for s in forms.SHEETS}
+    found: dict[str, object] = {}
+    for ws in wb.worksheets:
+        spec = by_label.get(_label(ws.title))
+        if spec is None:
+            continue
+        if spec.key in found:
+            raise _Reject("file.duplicate_sheet",
+                          f"{_file_label(name)} có hai trang cùng là “{spec.name}” "
+                          f"(“{nfc(found[spec.key].title)}” và “{nfc(ws.title)}”); "
+                          "không biết lấy số liệu ở trang nào nên toàn bộ tệp không được nạp.",
+                          sheet=spec.name)
+        found[spec.key] = ws
+    return found
+
+
+def _find_unit(code: str, registry: Registry, month: str) -> Unit | None:
+    reporting = registry.reporting_units(month)
+    for unit in reporting:
+        if unit.code == code:
+            return unit
+    key = fold(code)
+    for unit in reporting:
+        if fold(unit.code) == key:
+            return unit
+    return None
+
+
+def _read_info(ws, sub: Submission, registry: Registry, settings: dict) -> Unit:
+    """Identity from `Thông tin`: unit, month, preparer, date, form version."""
+    spec = forms.THONG_TIN
+    labels = {_label(f.header): f for f in spec.fields}
+    values: dict[str, tuple[object, str]] = {}
+    label_rows: dict[str, int] = {}
+    try:
+        for number, row in _iter_rows(ws, INFO_MAX_ROWS):
+            if number > INFO_MAX_ROWS:
+                break
+            if not row or _blank(row[0].value):
+                continue
+            f = labels.get(_label(row[0].value))
+            if f is None or f.key in label_rows:
+                continue
+            label_rows[f.key] = number
+            values[f.key] = (row[1].value if len(row) > 1 else None, f"B{number}")
+    except OverflowError:
+        pass
+    who = _file_label(sub.file_name)
+    sheet = spec.name
+    missing = [f for f in spec.fields if f.required and _blank(values.get(f.key, (None,))[0])]
+    if missing:
+        cell = values[missing[0].key][1] if missing[0].key in values else None
+        raise _Reject("info.missing", f"{who}: trang “{sheet}” thiếu "
+                      f"{', '.join('“' + f.header + '”' for f in missing)} (bắt buộc); toàn bộ tệp không được nạp.",
+                      sheet=sheet, cell=cell)
+
+    code_value, code_cell = values["unit_code"]
+    code = _code_text(code_value)
+    unit = _find_unit(code, registry, sub.month)
+    if unit is None:
+        if code in registry:
+            known = registry.get(code)
+            reason = (f"là {known.name}, không phải đơn vị gửi báo cáo tháng {format_month(sub.month)}")
+        else:
+            reason = "không có trong danh mục đơn vị (mã GSO với cấp huyện, mã danh mục với sở, ban, ngành)"
+        raise _Reject("info.unknown_unit", f"{who}: {sheet}!{code_cell} — Mã đơn vị “{_show(code_value)}” {reason}; "
+                      "toàn bộ tệp không được nạp.", sheet=sheet, cell=code_cell)
+    sub.unit = unit.code
+
+    period_value, period_cell = values["period"]
+    try:
+        period = _parse_month(period_value)
+    except ValueError:
+        raise _Reject("info.bad_date", f"{who}: {sheet}!{period_cell} — Kỳ báo cáo “{_show(period_value)}” "
+                      "không đọc được; ghi dạng MM/YYYY (ví dụ 09/2022); toàn bộ tệp không được nạp.",
+                      sheet=sheet, cell=period_cell) from None
+    if period != sub.month:
+        raise _Reject("info.wrong_month", f"{who}: {sheet}!{period_cell} — Kỳ báo cáo là {format_month(period)}, "
+                      f"không phải tháng đang nạp {format_month(sub.month)}; toàn bộ tệp không được nạp.",
+                      sheet=sheet, cell=period_cell)
+
+    date_value, date_cell = values["prepared_on"]
+    try:
+        sub.prepared_on = _parse_date(date_value)
+    except ValueError:
+        raise _Reject("info.bad_date", f"{who}: {sheet}!{date_cell} — Ngày lập “{_show(date_value)}” không đọc "
+                      "được; ghi dạng DD/MM/YYYY (ví dụ 03/10/2022); toàn bộ tệp không được nạp.",
+                      sheet=sheet, cell=date_cell) from None
+
+    sub.preparer = _text(values["preparer"][0])
+
+    if "form_version" in values and not _blank(values["form_version"][0]):
+        version_value, version_cell = values["form_version"]
+        expected = str(settings["submission"].get("form_version", forms.FORM_VERSION))
+        if _code_text(version_value) != expected:
+            raise _Reject("info.form_version", f"{who}: {sheet}!{version_cell} — Phiên bản biểu mẫu "
+                          f"“{_show(version_value)}” khác phiên bản đang dùng ({expected}); "
+                          "đề nghị dùng biểu mẫu hiện hành; toàn bộ tệp không được nạp.",
+                          sheet=sheet, cell=version_cell)
+    return unit
+
+
+class _SheetReader:
+    """Reads one table or one-row sheet of a submission into facts and issues."""
+
+    def __init__(self, spec: forms.Sheet, sub: Submission, unit: Unit, registry: Registry,
+                 matcher: Matcher, max_rows: int):
+        self.spec, self.sub, self.unit = spec, sub, unit
+        self.registry, self.matcher, self.max_rows = registry, matcher, max_rows
+        self.facts: list[dict] = []
+        self.issues: list[dict] = []
+        self.loaded = self.rejected = 0
+        self.seen: dict[str, int] = {}
+        self.labels = {_label(f.header): f for f in spec.fields}
+        self.required = {_label(f.header) for f in spec.fields if f.required}
+
+    def addr(self, cell: str) -> str:
+        return f"{self.spec.name}!{cell}"
+
+    def error(self, cell: str | None, rule: str, message: str) -> None:
+        self.issues.append(_issue(self.sub.file_name, self.spec.name, cell, rule, ERROR, message))
+
+    def warn(self, cell: str | None, rule: str, message: str) -> None:
+        self.issues.append(_issue(self.sub.file_name, self.spec.name, cell, rule, WARNING, message))
+
+    def read(self, ws) -> None:
+        columns: dict[str, int] | None = None
+        best: tuple[int, int, set[str]] = (0, 0, set(self.required))
+        data_rows = 0
+        try:
+            for number, row in _iter_rows(ws, self.max_rows):
+                if columns is None:
+                    found: dict[str, int] = {}
+                    for index, cell in enumerate(row):
+                        if isinstance(cell.value, str):
+                            key = _label(cell.value)
+                            if key in self.labels and self.labels[key].key not in found:
+                                found[self.labels[key].key] = index
+                    present = {_label(self.spec.field(k).header) for k in found}
+                    if self.required <= present:
+                        columns = found
+                    elif len(self.required & present) > best[0]:
+                        best = (len(self.required & present), number, self.required - present)
+                    continue
+                if all(_blank(row[i].value) for i in columns.values() if i < len(row)):
+                    continue
+                data_rows += 1
+                if data_rows > self.max_rows:
+                    raise OverflowError(number)
+                if self.spec.layout == "row" and data_rows > 1:
+                    first = min(i for i in columns.values() if i < len(row) and not _blank(row[i].value))
+                    coord = f"{get_column_letter(first + 1)}{number}"
+                    self.error(coord, "row.extra",
+                               f"{self.addr(coord)}: trang “{self.spec.name}” chỉ có một dòng số liệu; "
+                               f"dòng {number} thừa nên không được nạp.")
+                    self.rejected += 1
+                    continue
+                self.read_row(number, row, columns)
+        except OverflowError:
+            self.facts, self.issues, self.loaded, self.rejected = [], [], 0, 0
+            self.error(None, "sheet.too_many_rows",
+                       f"Trang “{self.spec.name}” có quá {_fmt(self.max_rows)} dòng số liệu (giới hạn của biểu mẫu); "
+                       "trang này không được nạp.")
+            return
+        if columns is None:
+            missing = ", ".join("“" + f.header + "”" for f in self.spec.fields if _label(f.header) in best[2])
+            where = f" (dòng {best[1]} gần giống nhất)" if best[1] else ""
+            self.error(None, "sheet.no_header",
+                       f"Trang “{self.spec.name}”: không tìm thấy dòng tiêu đề có đủ các cột bắt buộc; "
+                       f"thiếu {missing}{where}. Trang này không được nạp.")
+            return
+        if data_rows == 0 and self.spec.key in self.unit.sections:
+            self.warn(None, "sheet.missing",
+                      f"Trang “{self.spec.name}” có dòng tiêu đề nhưng chưa có số liệu; "
+                      "phần này được ghi là chưa báo cáo.")
+
+    def parse_cell(self, f: forms.Field, cell, coord: str, errors: list) -> object:
+        raw = cell.value
+        if _blank(raw):
+            if f.required:
+                errors.append((coord, "cell.required", f"thiếu “{f.header}” (bắt buộc)"))
+            return None
+        try:
+            if f.kind == forms.COUNT:
+                if isinstance(raw, (dt.datetime, dt.date, dt.time)):
+                    raise NumberFormatError(f"ô kiểu ngày giờ ({_show(raw)}), không phải số")
+                return parse_count(raw)
+            if f.kind == forms.RATE:
+                if isinstance(raw, (dt.datetime, dt.date, dt.time)):
+                    raise NumberFormatError(f"ô kiểu ngày giờ ({_show(raw)}), không phải số")
+                percent = "%" in (getattr(cell, "number_format", None) or "")
+                return parse_rate(raw, percent_cell=percent)
+        except (NumberFormatError, ArithmeticError) as exc:
+            if not isinstance(exc, NumberFormatError):
+                exc = NumberFormatError(f"“{_show(raw)}” không phải là số hợp lệ")
+            if f.kind == forms.COUNT:
+                errors.append((coord, "cell.count", f"“{f.header}” phải là số nguyên không âm: {exc}"))
+            else:
+                errors.append((coord, "cell.rate", f"“{f.header}” phải là tỷ lệ từ 0 đến 100: {exc}"))
+            return None
+        if f.kind == forms.CHOICE:
+            key = _label(raw)
+            for choice, label in f.choices.items():
+                if key == _label(label):
+                    return choice
+            allowed = ", ".join("“" + label + "”" for label in f.choices.values())
+            errors.append((coord, "cell.choice", f"“{f.header}” ghi “{_show(raw)}”, chỉ nhận {allowed}"))
+            return None
+        if f.kind == forms.CODE:
+            return _code_text(raw)
+        return _text(raw)
+
+    def read_row(self, number: int, row, columns: dict[str, int]) -> None:
+        errors: list[tuple[str, str, str]] = []
+        values: dict[str, object] = {}
+        coords: dict[str, str] = {}
+        for f in self.spec.fields:
+            index = columns.get(f.key)
+            if index is None:
+                continue
+            coord = f"{get_column_letter(index + 1)}{number}"
+            coords[f.key] = coord
+            cell = row[index] if index < len(row) else None
+            if cell is None:
+                if f.required:
+                    errors.append((coord, "cell.required", f"thiếu “{f.header}” (bắt buộc)"))
+                continue
+            value = self.parse_cell(f, cell, coord, errors)
+            if value is not None:
+                values[f.key] = value
+        for check in self.spec.checks:
+            left, right = values.get(check.left), values.get(check.right)
+            if left is None or right is None:
+                continue
+            ok = left <= right if check.op == "<=" else left >= right
+            if not ok:
+                errors.append((coords[check.left], check.rule,
+                               f"{check.message} ({_fmt(left)} so với {_fmt(right)})"))
+        subject, subject_name, notes = self.resolve_subject(values, coords, number, errors)
+        if errors:
+            self.rejected += 1
+            for coord, rule, text in errors:
+                self.error(coord, rule, f"{self.addr(coord)}: {text}; dòng {number} không được nạp.")
+            return
+        self.loaded += 1
+        for coord, rule, text in notes:
+            self.warn(coord, rule, f"{self.addr(coord)}: {text}")
+        subject_fields = _SUBJECT_FIELDS.get(self.spec.subject, ())
+        kind = self.spec.subject or "unit"
+        for f in self.spec.fields:
+            if f.key in subject_fields or f.key not in values:
+                continue
+            value, text = values[f.key], None
+            if f.kind in (forms.COUNT, forms.RATE):
+                number_value = float(value)
+            elif f.kind == forms.CHOICE:
+                text = value
+                number_value = (1.0 if value == "co" else 0.0) if f.choices == forms.YES_NO_CHOICES else None
+            else:
+                text, number_value = value, None
+            self.facts.append({
+                "month": self.sub.month, "unit": self.unit.code, "sheet": self.spec.key, "subject_kind": kind,
+                "subject": subject, "subject_name": subject_name, "metric": f.key, "value": number_value,
+                "text": text, "submission_id": self.sub.submission_id, "cell": coords[f.key],
+            })
+
+    def resolve_subject(self, values: dict, coords: dict, number: int, errors: list):
+        """(subject, subject name, warnings) of a row; problems go to `errors`."""
+        notes: list[tuple[str, str, str]] = []
+        if self.spec.subject == "platform":
+            name = values.get("platform_name")
+            if name is None:
+                return "", "", notes
+            platform_id = values.get("platform_id")
+            matched, _how = self.matcher.match(platform_id, name)
+            if matched is None:
+                subject = f"unmatched:{fold(name)}"
+                given = f" (mã “{platform_id}” cũng không có trong danh mục)" if platform_id else ""
+                notes.append((coords["platform_name"], "platform.unmatched",
+                              f"nền tảng “{name}”{given} không khớp danh mục nền tảng theo mã, tên hay tên gọi "
+                              "khác; vẫn được nạp và báo cáo là nền tảng ngoài danh mục."))
+            else:
+                subject = matched
+            self.check_duplicate(subject, number, coords["platform_name"], "row.duplicate_platform",
+                                 f"nền tảng “{name}”", errors)
+            return subject, name, notes
+        if self.spec.subject == "commune":
+            return self.resolve_commune(values, coords, number, errors) + (notes,)
+        return "", "", notes
+
+    def check_duplicate(self, subject: str, number: int, coord: str, rule: str, what: str, errors: list) -> None:
+        if subject in self.seen:
+            errors.append((coord, rule, f"{what} đã khai ở dòng {self.seen[subject]}"))
+        else:
+            self.seen[subject] = number
+
+    def resolve_commune(self, values: dict, coords: dict, number: int, errors: list) -> tuple[str, str]:
+        name = values.get("commune_name")
+        code = values.get("commune_code")
+        month = self.sub.month
+        district = self.unit
+        if code:
+            commune = self.registry.get(code) if code in self.registry else None
+            if commune is None or commune.type != "commune" or not commune.valid_in(month):
+                errors.append((coords["commune_code"], "row.unknown_commune",
+                               f"Mã xã “{code}” không có trong danh mục xã, phường, thị trấn"))
+                return "", name or ""
+            if commune.parent != district.code:
+                parent = self.registry.get(commune.parent).name if commune.parent in self.registry else commune.parent
+                errors.append((coords["commune_code"], "row.wrong_district_commune",
+                               f"Mã xã “{code}” là {commune.name} thuộc {parent}, không thuộc {district.name}"))
+                return "", name or ""
+            if name is not None and fold(name) not in (fold(commune.name), fold(commune.short_name)):
+                errors.append((coords["commune_name"], "row.unknown_commune",
+                               f"Mã xã “{code}” là {commune.name}, không khớp tên đã ghi “{name}”"))
+                return "", name
+            self.check_duplicate(commune.code, number, coords["commune_code"], "row.duplicate_commune",
+                                 commune.name, errors)
+            return commune.code, name or commune.name
+        if name is None:
+            return "", ""
+        matches = [c for c in self.registry.find_commune(district.code, name) if c.valid_in(month)]
+        if len(matches) > 1:
+            # Names that fold alike (Hương Vân, Hương Văn): the one written with its diacritics.
+            written = nfc(name).casefold()
+            exact = [c for c in matches if written in (c.name.casefold(), c.short_name.casefold())]
+            matches = exact if len(exact) == 1 else matches
+        if len(matches) == 1:
+            self.check_duplicate(matches[0].code, number, coords["commune_name"], "row.duplicate_commune",
+                                 matches[0].name, errors)
+            return matches[0].code, name
+        if len(matches) > 1:
+            errors.append((coords["commune_name"], "row.unknown_commune",
+                           f"tên “{name}” ứng với {len(matches)} đơn vị cấp xã của {district.name}; "
+                           "hãy ghi “Mã xã”"))
+            return "", name
+        elsewhere = [c for c in self.registry.units if c.type == "commune" and c.parent != district.code
+                     and c.valid_in(month) and fold(name) in (fold(c.name), fold(c.short_name))]
+        if elsewhere:
+            parents = ", ".join(sorted({self.registry.get(c.parent).name for c in elsewhere if c.parent in self.registry}))
+            errors.append((coords["commune_name"], "row.wrong_district_commune",
+                           f"“{name}” không phải đơn vị cấp xã của {district.name} (có tên này ở {parents})"))
+        else:
+            errors.append((coords["commune_name"], "row.unknown_commune",
+                           f"“{name}” không có trong danh mục xã, phường, thị trấn của {district.name}"))
+        return "", name
+
+
+def read_submission(path: Path | str, *, month: str, registry: Registry, matcher: Matcher,
+                    settings: dict) -> Submission:
+    """Read and check one submitted file; never raises for a bad file."""
+    path = Path(path)
+    check_month_format(month)
+    sub = Submission(file_name=path.name, path=path, month=month)
+    try:
+        _read(sub, registry, matcher, settings)
+    except _Reject as reject:
+        sub.rejected = True
+        sub.facts = []
+        sub.rows_loaded = sub.rows_rejected = 0
+        sub.issues = [_issue(sub.file_name, reject.sheet, reject.cell, reject.rule, ERROR, reject.message)]
+    if not sub.submission_id:
+        sub.submission_id = hashlib.sha256(b"unreadable:" + path.name.encode("utf-8", "replace")).hexdigest()
+    for row in sub.facts:
+        row["submission_id"] = sub.submission_id
+    return sub
+
+
+def _read(sub: Submission, registry: Registry, matcher: Matcher, settings: dict) -> None:
+    limits = settings["submission"]
+    max_bytes = int(limits["max_file_bytes"])
+    max_rows = int(limits["max_rows_per_sheet"])
+    who = _file_label(sub.file_name)
+    try:
+        sub.size = sub.path.stat().st_size
+        if sub.size > max_bytes:
+            sub.submission_id = _sha256(sub.path)
+            raise _Reject("file.too_large", f"{who} nặng {_fmt(sub.size)} byte, vượt giới hạn {_fmt(max_bytes)} byte; "
+                                            "tệp không được mở. Đề nghị xóa các trang, hình ảnh thừa và gửi lại.")
+        with open(sub.path, "rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise _Reject("file.not_workbook", f"{who} không đọc được ({exc.strerror or exc}).") from exc
+    if len(data) > max_bytes:
+        sub.submission_id = _sha256(sub.path)
+        raise _Reject("file.too_large", f"{who} vượt giới hạn {_fmt(max_bytes)} byte; tệp không được mở.")
+    sub.size = len(data)
+    sub.content = data
+    sub.submission_id = hashlib.sha256(data).hexdigest()
+    if not data:
+        raise _Reject("file.empty", f"{who} rỗng (0 byte); đề nghị đơn vị gửi lại báo cáo.")
+    _check_container(data, sub.file_name)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
+    except Exception as exc:
+        raise _Reject("file.not_workbook", f"{who} không mở được như bảng tính .xlsx ({type(exc).__name__}); "
+                                           "đề nghị mở bằng Excel, lưu lại dạng .xlsx và gửi lại.") from exc
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _read_workbook(wb, data, sub, registry, matcher, max_rows, settings)
+    except _Reject:
+        raise
+    except Exception as exc:
+        raise _Reject("file.not_workbook", f"{who} bị hỏng, không đọc được nội dung ({type(exc).__name__}); "
+                                           "đề nghị mở bằng Excel, lưu lại và gửi lại.") from exc
+    finally:
+        wb.close()
+
+
+def _read_workbook(wb, data: bytes, sub: Submission, registry: Registry, matcher: Matcher,
+                   max_rows: int, settings: dict) -> None:
+    who = _file_label(sub.file_name)
+    sheets = _match_sheets(wb, sub.file_name)
+    sub.sheets = [s.key for s in forms.SHEETS if s.key in sheets]
+    keywords = getattr(wb.properties, "keywords", None) or ""
+    sub.is_sample = SAMPLE_KEYWORD in str(keywords)
+    if "thong_tin" not in sheets:
+        if all(_sheet_is_blank(ws, max_rows) for ws in wb.worksheets):
+            raise _Reject("file.empty", f"{who} không có số liệu nào (mọi trang đều trống).")
+        titles = ", ".join("“" + nfc(ws.title) + "”" for ws in wb.worksheets) or "không có trang nào"
+        raise _Reject("file.no_info_sheet", f"{who} không có trang “{forms.THONG_TIN.name}” nên không xác định được "
+                                            f"đơn vị và kỳ báo cáo (các trang có: {titles}); toàn bộ tệp không được nạp.")
+    for spec in forms.SHEETS:
+        ws = sheets.get(spec.key)
+        if ws is None:
+            continue
+        cells = _uncached_formulas(data, getattr(ws, "_worksheet_path", ""))
+        if cells:
+            more = f" và {len(cells) - 1} ô khác" if len(cells) > 1 else ""
+            raise _Reject("cell.formula", f"{who}: {spec.name}!{cells[0]}{more} có công thức không có giá trị lưu sẵn "
+                                          "(tệp chưa được tính lại trong Excel); đề nghị mở tệp bằng Excel, lưu lại "
+                                          "rồi gửi; toàn bộ tệp không được nạp.", sheet=spec.name, cell=cells[0])
+    unit = _read_info(sheets["thong_tin"], sub, registry, settings)
+    required = [s for s in forms.sheets_for(unit.sections) if s.key != "thong_tin"]
+    for spec in required:
+        if spec.key not in sheets:
+            sub.issues.append(_issue(sub.file_name, spec.name, None, "sheet.missing", WARNING,
+                                     f"{who} thiếu trang “{spec.name}” mà {unit.name} phải báo cáo; "
+                                     "phần này được ghi là chưa báo cáo, các trang khác vẫn được nạp."))
+    for spec in forms.SHEETS:
+        if spec.key == "thong_tin" or spec.key not in sheets:
+            continue
+        reader = _SheetReader(spec, sub, unit, registry, matcher, max_rows)
+        reader.read(sheets[spec.key])
+        sub.facts.extend(reader.facts)
+        sub.issues.extend(reader.issues)
+        sub.rows_loaded += reader.loaded
+        sub.rows_rejected += reader.rejected
+
+
+# --------------------------------------------------------------------------- a month
+
+def _received_at(path: Path) -> dt.datetime:
+    """File modification time as Asia/Ho_Chi_Minh wall time (naive)."""
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, LOCAL_TZ).replace(tzinfo=None)
+
+
+def deadline(month: str, deadline_day: int) -> dt.date:
+    """The last day a submission for `month` is on time: `deadline_day` of the next month."""
+    year, mm = map(int, check_month_format(month).split("-"))
+    year, mm = (year + 1, 1) if mm == 12 else (year, mm + 1)
+    return dt.date(year, mm, min(int(deadline_day), calendar.monthrange(year, mm)[1]))
+
+
+def archive_raw(sub: Submission, raw_dir: Path) -> Path | None:
+    """Keep the received file unchanged as raw_dir/<sha256>.<ext>; an existing copy is never touched."""
+    raw_dir = Path(raw_dir)
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    ext = sub.path.suffix.lower().lstrip(".")
+    ext = ext if ext and re.fullmatch(r"[a-z0-9]{1,10}", ext) else "bin"
+    target = raw_dir / f"{sub.submission_id}.{ext}"
+    if target.exists():
+        return target
+    if sub.content is None:
+        try:
+            source = open(sub.path, "rb")
+        except OSError:
+            return None  # unreadable: the file is already reported as not readable
+    else:
+        source = io.BytesIO(sub.content)
+    fd, tmp = tempfile.mkstemp(prefix=".incoming-", dir=raw_dir)
+    try:
+        with source, os.fdopen(fd, "wb") as out:
+            for block in iter(lambda: source.read(1 << 20), b""):
+                out.write(block)
+        try:
+            os.link(tmp, target)  # atomic, and never replaces an existing file
+        except FileExistsError:
+            pass
+        except OSError:  # no hard links on this file system
+            try:
+                with open(tmp, "rb") as src, open(target, "xb") as out:
+                    out.write(src.read())
+            except FileExistsError:
+                pass
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+def _resolve(subs: list[Submission]) -> dict[str, tuple[str, str | None]]:
+    """submission_id -> (status, superseded_by): the latest `Ngày lập` of each unit wins."""
+    status: dict[str, tuple[str, str | None]] = {}
+    by_unit: dict[str, list[Submission]] = {}
+    for sub in subs:
+        if sub.rejected:
+            status[sub.submission_id] = ("rejected", None)
+        else:
+            by_unit.setdefault(sub.unit, []).append(sub)
+    for group in by_unit.values():
+        group.sort(key=lambda s: (s.prepared_on or dt.date.min, s.received_at or dt.datetime.min, s.file_name))
+        winner = group[-1]
+        status[winner.submission_id] = ("accepted", None)
+        for loser in group[:-1]:
+            status[loser.submission_id] = ("superseded", winner.submission_id)
+    return status
+
+
+def _history_issues(facts: pd.DataFrame, history: pd.DataFrame, month: str, names: dict[str, str]) -> list[dict]:
+    """Warnings from earlier months: a cumulative value going down, a monthly value jumping."""
+    out: list[dict] = []
+    if facts.empty or history.empty:
+        return out
+    history = history[(history["month"] < month) & history["value"].notna()]
+    past: dict[tuple, list[tuple[str, float]]] = {}
+    for row in history.itertuples(index=False):
+        past.setdefault((row.unit, row.sheet, row.subject, row.metric), []).append((row.month, float(row.value)))
+    for row in facts.itertuples(index=False):
+        if row.value is None or pd.isna(row.value):
+            continue
+        spec = forms.sheet(row.sheet)
+        try:
+            f = spec.field(row.metric)
+        except KeyError:
+            continue
+        series = sorted(past.get((row.unit, row.sheet, row.subject, row.metric), []))
+        if not series:
+            continue
+        what = f"“{f.header}”" + (f" của {row.subject_name}" if row.subject_name else "")
+        where = f"{spec.name}!{row.cell}"
+        value = float(row.value)
+        if f.cumulative:
+            prev_month, prev = series[-1]
+            if value < prev:
+                out.append({"file_name": names[row.submission_id], "sheet": spec.name, "cell": row.cell,
+                            "rule": "history.cumulative_down", "severity": WARNING,
+                            "message": f"{where}: {what} giảm từ {_fmt(prev)} (tháng {format_month(prev_month)}) "
+                                       f"xuống {_fmt(value)}; số lũy kế không thể giảm, đề nghị kiểm tra.",
+                            "submission_id": row.submission_id, "unit": row.unit})
+        if f.monthly and len(series) >= 3:
+            median = statistics.median(v for _, v in series)
+            if median > 0 and (value > 10 * median or value < median / 10):
+                direction = "gấp hơn 10 lần" if value > median else "chưa bằng một phần mười"
+                out.append({"file_name": names[row.submission_id], "sheet": spec.name, "cell": row.cell,
+                            "rule": "history.jump", "severity": WARNING,
+                            "message": f"{where}: {what} = {_fmt(value)}, {direction} trung vị {len(series)} tháng "
+                                       f"trước ({_fmt(median)}); đề nghị kiểm tra.",
+                            "submission_id": row.submission_id, "unit": row.unit})
+    return out
+
+
+def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+
+
+def ingest_month(month: str, inbox_dir: Path | str, warehouse_path: Path | str | None = None, *,
+                 registry: Registry | None = None, snapshot: Snapshot | None = None,
+                 raw_dir: Path | str | None = None, settings: dict | None = None) -> IngestResult:
+    """Read every file of `inbox_dir` for `month`, archive them, and replace the month in the warehouse.
+
+    Every file is kept unchanged as raw_dir/<sha256>.<ext> (default: <inbox root>/../raw). The
+    latest `Ngày lập` of each unit is accepted, the others are superseded; checks against the
+    warehouse's earlier months add warnings. `received_at` is the file's modification time as
+    Asia/Ho_Chi_Minh wall time; a file is late after `deadline_day` of the following month.
+    """
+    check_month_format(month)
+    inbox_dir = Path(inbox_dir)
+    settings = settings or load_settings()
+    registry = registry or load_registry()
+    snapshot = snapshot or load_bundled()
+    matcher = Matcher(snapshot.platforms, load_aliases())
+    raw_dir = Path(raw_dir) if raw_dir is not None else inbox_dir.parent.parent / "raw"
+    warehouse_path = Path(warehouse_path) if warehouse_path is not None else store.DEFAULT_PATH
+    due = deadline(month, settings["submission"]["deadline_day"])
+
+    if not inbox_dir.is_dir():
+        # Loading a missing folder would silently empty the month in the warehouse.
+        raise FileNotFoundError(f"không có thư mục nhận báo cáo {inbox_dir} cho tháng {format_month(month)}")
+    # Hidden files (.DS_Store, ._name) are system files, not submissions.
+    paths = [p for p in inbox_dir.iterdir() if p.is_file() and not p.name.startswith(".")]
+    arrivals = {}
+    for path in paths:
+        try:
+            arrivals[path] = _received_at(path)
+        except OSError:
+            arrivals[path] = dt.datetime.now(LOCAL_TZ).replace(tzinfo=None)
+    # In order of arrival, so that of two identical files the first received is kept.
+    paths.sort(key=lambda p: (arrivals[p], p.name))
+    subs: list[Submission] = []
+    extra_issues: list[dict] = []
+    by_digest: dict[str, Submission] = {}
+    for path in paths:
+        try:
+            sub = read_submission(path, month=month, registry=registry, matcher=matcher, settings=settings)
+        except Exception as exc:  # one bad file never stops the others
+            sub = Submission(file_name=path.name, path=path, month=month, rejected=True)
+            try:
+                sub.submission_id = _sha256(path)
+            except OSError:
+                sub.submission_id = hashlib.sha256(b"unreadable:" + path.name.encode("utf-8", "replace")).hexdigest()
+            sub.issues = [_issue(path.name, None, None, "file.not_workbook", ERROR,
+                                 f"{_file_label(path.name)} không đọc được ({type(exc).__name__}: {exc}).")]
+        sub.received_at = arrivals[path]
+        sub.archived_path = archive_raw(sub, raw_dir)
+        sub.content = None
+        if sub.submission_id in by_digest:
+            first = by_digest[sub.submission_id]
+            extra_issues.append({**_issue(path.name, None, None, "file.duplicate", WARNING,
+                                          f"{_file_label(path.name)} giống hệt tệp “{first.file_name}” (cùng nội "
+                                          "dung) nên chỉ được tính một lần."),
+                                 "submission_id": first.submission_id, "unit": first.unit})
+            continue
+        by_digest[sub.submission_id] = sub
+        subs.append(sub)
+
+    status = _resolve(subs)
+    names = {s.submission_id: s.file_name for s in subs}
+    sub_rows, fact_rows, issue_rows = [], [], []
+    for sub in subs:
+        state, superseded_by = status[sub.submission_id]
+        late = sub.received_at.date() > due
+        issues = sub.issues
+        if state == "superseded":
+            winner = next(s for s in subs if s.submission_id == superseded_by)
+            on = winner.prepared_on.strftime("%d/%m/%Y") if winner.prepared_on else "–"
+            issues = [_issue(sub.file_name, None, None, "submission.superseded", WARNING,
+                             f"{_file_label(sub.file_name)} đã được thay bằng tệp “{winner.file_name}” "
+                             f"(Ngày lập {on}); số liệu của tệp này không được tính.")]
+        elif state == "accepted":
+            fact_rows.extend(sub.facts)
+            if late:
+                issues = issues + [_issue(sub.file_name, None, None, "file.late", WARNING,
+                                          f"{_file_label(sub.file_name)} nhận lúc "
+                                          f"{sub.received_at.strftime('%H:%M %d/%m/%Y')}, sau hạn nộp ngày "
+                                          f"{due.strftime('%d/%m/%Y')}.")]
+        for issue in issues:
+            issue_rows.append({**issue, "submission_id": sub.submission_id, "unit": sub.unit})
+        sub_rows.append({
+            "submission_id": sub.submission_id, "month": month, "unit": sub.unit, "file_name": sub.file_name,
+            "archived_path": str(sub.archived_path) if sub.archived_path else None, "received_at": sub.received_at,
+            "prepared_on": sub.prepared_on, "preparer": sub.preparer, "status": state,
+            "superseded_by": superseded_by, "is_sample": sub.is_sample, "late": late,
+            "rows_loaded": sub.rows_loaded if state == "accepted" else 0,
+            "rows_rejected": sub.rows_rejected if state == "accepted" else 0,
+            "sections_loaded": ";".join(dict.fromkeys(f["sheet"] for f in sub.facts)) if state == "accepted" else "",
+        })
+    issue_rows.extend(extra_issues)
+    facts = _frame(fact_rows, FACT_COLUMNS)
+
+    con = store.connect(warehouse_path)
+    try:
+        history = con.execute(
+            "SELECT month, unit, sheet, subject, metric, value FROM facts WHERE month < ? AND value IS NOT NULL",
+            [month]).df()
+        issue_rows.extend(_history_issues(facts, history, month, names))
+        for row in issue_rows:
+            row["month"] = month
+        submissions = _frame(sub_rows, SUBMISSION_COLUMNS + ["sections_loaded"])
+        issues = _frame(issue_rows, ISSUE_COLUMNS)
+        submissions["received_at"] = pd.to_datetime(submissions["received_at"])
+        store.load_units(con, registry)
+        store.load_catalog(con, snapshot)
+        store.replace_month(con, month, submissions, facts, issues, run={
+            "loaded_at": dt.datetime.now(LOCAL_TZ).replace(tzinfo=None), "inbox": str(inbox_dir.resolve()),
+            "files": len(paths), "accepted": sum(1 for s, _ in status.values() if s == "accepted"),
+            "rejected": sum(1 for s, _ in status.values() if s == "rejected"),
+        })
+    finally:
+        con.close()
+    return IngestResult(month=month, submissions=submissions, facts=facts, issues=issues, warehouse=warehouse_path)
+
+
+# --------------------------------------------------------------------------- reports of a month
+
+def _neutralise(value: object) -> object:
+    if isinstance(value, str) and value.startswith(_FORMULA_INJECTION):
+        return "'" + value
+    return value
+
+
+def write_validation(issues: pd.DataFrame, csv_path: Path | str) -> Path:
+    """The month's validation report as CSV (UTF-8 with BOM, safe to open in Excel)."""
+    csv_path = Path(csv_path)
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    frame = issues.rename(columns={"file_name": "file"}) if issues is not None else pd.DataFrame()
+    for c in VALIDATION_COLUMNS:
+        if c not in frame.columns:
+            frame[c] = None
+    frame = frame[VALIDATION_COLUMNS].astype(object).where(frame[VALIDATION_COLUMNS].notna(), None)
+    frame = frame.map(_neutralise)
+    frame.to_csv(csv_path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    return csv_path
+
+
+def _unit_order(issues: pd.DataFrame, registry: Registry) -> list[str | None]:
+    codes = [c for c in dict.fromkeys(issues["unit"].tolist())]
+    order = {u.code: i for i, u in enumerate(registry.units)}
+    known = sorted((c for c in codes if isinstance(c, str) and c), key=lambda c: (order.get(c, len(order)), c))
+    unknown = [c for c in codes if not (isinstance(c, str) and c)]
+    return known + ([None] if unknown else [])
+
+
+def validation_html(issues: pd.DataFrame, registry: Registry) -> str:
+    """The validation report as a Vietnamese HTML fragment, grouped by unit."""
+    esc = html.escape
+    if issues is None or issues.empty:
+        return '<section class="dx-validation"><p>Không có lỗi hay cảnh báo nào.</p></section>'
+    frame = issues.copy()
+    frame["unit"] = frame["unit"].where(frame["unit"].notna() & (frame["unit"].astype(str) != ""), None)
+    parts = ['<section class="dx-validation">']
+    errors = int((frame["severity"] == ERROR).sum())
+    warnings_count = int((frame["severity"] == WARNING).sum())
+    parts.append(f"<p>Tổng cộng {esc(_fmt(errors))} lỗi và {esc(_fmt(warnings_count))} cảnh báo.</p>")
+    for code in _unit_order(frame, registry):
+        rows = frame[frame["unit"].isna()] if code is None else frame[frame["unit"] == code]
+        if code is None:
+            title = "Chưa xác định được đơn vị"
+        elif code in registry:
+            title = f"{registry.get(code).name} ({code})"
+        else:
+            title = code
+        n_err = int((rows["severity"] == ERROR).sum())
+        n_warn = int((rows["severity"] == WARNING).sum())
+        parts.append(f"<h3>{esc(title)}</h3>")
+        parts.append(f"<p>{esc(_fmt(n_err))} lỗi, {esc(_fmt(n_warn))} cảnh báo.</p>")
+        parts.append('<table class="dx-validation-table"><thead><tr><th>Tệp</th><th>Trang</th><th>Ô</th>'
+                     "<th>Quy tắc</th><th>Mức độ</th><th>Nội dung</th></tr></thead><tbody>")
+        for row in rows.itertuples(index=False):
+            cells = [row.file_name, row.sheet, row.cell, row.rule,
+                     SEVERITY_LABELS.get(row.severity, row.severity), row.message]
+            text = "".join(f"<td>{esc('' if _missing(v) else str(v))}</td>" for v in cells)
+            parts.append(f'<tr class="dx-{esc(str(row.severity))}">{text}</tr>')
+        parts.append("</tbody></table>")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def validation_page(issues: pd.DataFrame, registry: Registry, month: str) -> str:
+    """The validation report of `month` as a standalone Vietnamese HTML page."""
+    title = f"Kết quả kiểm tra báo cáo tháng {format_month(check_month_format(month))}"
+    style = ("body{font-family:'Noto Sans','Segoe UI',Arial,sans-serif;margin:2em;color:#222}"
+             "table{border-collapse:collapse;margin-bottom:1.5em;width:100%}"
+             "th,td{border:1px solid #bbb;padding:4px 6px;text-align:left;vertical-align:top;font-size:0.9em}"
+             "th{background:#eee}tr.dx-error td:nth-child(5){color:#a00;font-weight:bold}"
+             "tr.dx-warning td:nth-child(5){color:#8a5a00}")
+    return ("<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n"
+            f"<title>{html.escape(title)}</title>\n<style>{style}</style>\n</head>\n<body>\n"
+            f"<h1>{html.escape(title)}</h1>\n{validation_html(issues, registry)}\n</body>\n</html>\n")
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT or value is pd.NA
+
+
+def tracker(month: str, registry: Registry, submissions: pd.DataFrame,
+            facts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Who has reported `month`: one row per reporting unit, with status and sections not reported.
+
+    Sections not reported are the sheets the unit must fill that gave no loaded figure. They are
+    worked out from `facts` (the month's facts) when given, else from the `sections_loaded`
+    column of an IngestResult's submissions; without either they are left empty for received units.
+    """
+    rows = []
+    subs = submissions if submissions is not None else pd.DataFrame(columns=SUBMISSION_COLUMNS)
+    loaded: dict[str, set[str]] | None = None
+    if facts is not None:
+        loaded = {}
+        for unit, sheet in facts[["unit", "sheet"]].drop_duplicates().itertuples(index=False):
+            loaded.setdefault(unit, set()).add(sheet)
+    elif "sections_loaded" in subs.columns:
+        loaded = {}
+        for unit, sections in subs.loc[subs["status"] == "accepted", ["unit", "sections_loaded"]].itertuples(index=False):
+            loaded.setdefault(unit, set()).update(s for s in str(sections or "").split(";") if s)
+    for unit in registry.reporting_units(month):
+        mine = subs[subs["unit"] == unit.code] if len(subs) else subs
+        sections = [s for s in forms.sheets_for(unit.sections) if s.key != "thong_tin"]
+        accepted = mine[mine["status"] == "accepted"] if len(mine) else mine
+        if len(accepted):
+            sub = accepted.iloc[0]
+            if bool(sub["late"]):
+                status = "late"
+            elif (mine["status"] == "superseded").any():
+                status = "resubmitted"
+            else:
+                status = "received"
+            if loaded is None:
+                not_reported = None
+            else:
+                have = loaded.get(unit.code, set())
+                not_reported = "; ".join(s.name for s in sections if s.key not in have)
+            file_name, received_at, sid = sub["file_name"], sub["received_at"], sub["submission_id"]
+        else:
+            rejected = mine[mine["status"] == "rejected"] if len(mine) else mine
+            if len(rejected):
+                last = rejected.sort_values(["received_at", "file_name"]).iloc[-1]
+                status, file_name, received_at, sid = "rejected", last["file_name"], last["received_at"], last["submission_id"]
+            else:
+                status, file_name, received_at, sid = "missing", None, None, None
+            not_reported = "; ".join(s.name for s in sections)
+        rows.append({"unit": unit.code, "unit_name": unit.name, "type": unit.type, "status": status,
+                     "status_label": STATUS_LABELS[status], "file_name": file_name, "received_at": received_at,
+                     "sections_not_reported": not_reported, "submission_id": sid})
+    return pd.DataFrame(rows, columns=["unit", "unit_name", "type", "status", "status_label", "file_name",
+                                       "received_at", "sections_not_reported", "submission_id"])

@@ -1,0 +1,42 @@
+"""Shared fixtures: small hand-written submission workbooks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from dxreport import forms
+
+
+def write_form(path: Path, info: dict[str, object], sheets: dict[str, list[list[object]]] | None = None,
+               title_rows: int = 0) -> Path:
+    """Write a submission workbook: `Thông tin` from `info` (label -> value), then each table
+    sheet as given (first row the headers), optionally below `title_rows` title rows."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = forms.THONG_TIN.name
+    for label, value in info.items():
+        ws.append([label, value])
+    for name, rows in (sheets or {}).items():
+        sheet = wb.create_sheet(name)
+        for i in range(title_rows):
+            sheet.append([f"BIỂU {name.upper()}"] if i == 0 else [])
+        for row in rows:
+            sheet.append(row)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def info(unit: str, month: str, prepared: dt.date) -> dict[str, object]:
+    """A valid `Thông tin` sheet."""
+    return {"Mã đơn vị": unit, "Kỳ báo cáo": f"{month[5:]}/{month[:4]}", "Người lập": "Nguyễn Văn An",
+            "Ngày lập": prepared}
+
+
+@pytest.fixture
+def form_writer():
+    return write_form

@@ -1,0 +1,897 @@
+"""Reading submissions: every rule of spec/submission-form.md on small hand-made workbooks.
+
+Each workbook is built here with openpyxl; headers come from dxreport.forms. Expected values
+and cell addresses are worked out by hand from the rows written in each test.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import datetime as dt
+import io
+import os
+import unicodedata
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from hypothesis import given, settings as hsettings, strategies as st
+
+from dxreport import forms, intake, store
+from dxreport.catalog import Matcher, load_aliases, load_bundled
+from dxreport.params import load_settings
+from dxreport.textnorm import NumberFormatError, format_number, parse_count, parse_number, parse_rate
+from dxreport.units import load_registry
+
+MONTH = "2022-09"
+ICT = dt.timezone(dt.timedelta(hours=7))
+REGISTRY = load_registry()
+SNAPSHOT = load_bundled()
+MATCHER = Matcher(SNAPSHOT.platforms, load_aliases())
+SETTINGS = load_settings()
+
+
+# --------------------------------------------------------------------------- builders
+
+def info_rows(unit="474", period="09/2022", preparer="Nguyễn Thị Lan", prepared_on="03/10/2022", **extra):
+    rows = [(forms.THONG_TIN.field("unit_code").header, unit),
+            (forms.THONG_TIN.field("period").header, period),
+            (forms.THONG_TIN.field("preparer").header, preparer),
+            (forms.THONG_TIN.field("prepared_on").header, prepared_on)]
+    for key, value in extra.items():
+        rows.append((forms.THONG_TIN.field(key).header, value))
+    return rows
+
+
+def headers(key, order=None):
+    spec = forms.sheet(key)
+    keys = order or [f.key for f in spec.fields]
+    return keys, [spec.field(k).header for k in keys]
+
+
+def add_table(wb, key, rows, *, order=None, title_rows=(), name=None):
+    """A table sheet: optional title rows, the header row, then one line per dict in `rows`."""
+    spec = forms.sheet(key)
+    ws = wb.create_sheet(name or spec.name)
+    for title in title_rows:
+        ws.append(list(title))
+    keys, heads = headers(key, order)
+    ws.append(heads)
+    for row in rows:
+        if row is None:
+            ws.append([])
+        else:
+            ws.append([row.get(k) for k in keys])
+    return ws
+
+
+def build(info=None, sheets=None, *, info_name="Thông tin", keywords=None):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = info_name
+    for label, value in (info if info is not None else info_rows()):
+        ws.append([label, value])
+    for key, rows in (sheets or {}).items():
+        add_table(wb, key, rows)
+    if keywords:
+        wb.properties.keywords = keywords
+    return wb
+
+
+def save(wb, folder: Path, name: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    wb.save(path)
+    return path
+
+
+def read(path, month=MONTH, settings=SETTINGS):
+    return intake.read_submission(path, month=month, registry=REGISTRY, matcher=MATCHER, settings=settings)
+
+
+def only(issues, rule):
+    found = [i for i in issues if i["rule"] == rule]
+    assert len(found) == 1, (rule, issues)
+    return found[0]
+
+
+def facts_of(sub, sheet=None):
+    frame = pd.DataFrame(sub.facts)
+    return frame if sheet is None else frame[frame["sheet"] == sheet]
+
+
+def value(sub, sheet, subject, metric):
+    frame = facts_of(sub, sheet)
+    hit = frame[(frame["subject"] == subject) & (frame["metric"] == metric)]
+    assert len(hit) == 1, (sheet, subject, metric, frame)
+    return hit.iloc[0]
+
+
+HUES = {"downloads": 800000, "accounts": 300000, "reports_received": 1000, "reports_processed": 900,
+        "reports_on_time": 850, "satisfaction": 80}
+DN = {"sme_reached": 120, "sme_using": 45, "dbi_assessed": 30, "sme_supported": 6}
+PLATFORM = {"platform_name": "Ứng dụng Hue-S", "status": "Đang sử dụng", "accounts": 5000, "mau": 1200,
+            "uses": 30000, "lgsp": "Có"}
+
+
+def district_workbook(**overrides):
+    sheets = {
+        "nen_tang": [PLATFORM, {"platform_id": "nd-vneid", "platform_name": "VNeID", "status": "Đang thử nghiệm",
+                                "accounts": 200, "lgsp": "Không", "note": "Đang cài đặt"}],
+        "hue_s": [HUES],
+        "to_cns": [{"commune_code": "19750", "commune_name": "Tây Lộc", "teams": 5, "members": 25, "trainings": 2,
+                    "trained": 40, "households": 120},
+                   {"commune_name": "Phường Thuận Lộc", "teams": 4, "members": 18}],
+        "doanh_nghiep": [DN],
+    }
+    sheets.update(overrides)
+    return build(sheets=sheets)
+
+
+# --------------------------------------------------------------------------- a good file
+
+def test_complete_district_file_loads_every_figure(tmp_path):
+    sub = read(save(district_workbook(), tmp_path, "hue.xlsx"))
+    assert not sub.rejected and sub.issues == []
+    assert sub.unit == "474" and sub.month == MONTH
+    assert sub.prepared_on == dt.date(2022, 10, 3) and sub.preparer == "Nguyễn Thị Lan"
+    assert sub.sheets == ["thong_tin", "nen_tang", "hue_s", "to_cns", "doanh_nghiep"]
+    assert sub.rows_loaded == 2 + 1 + 2 + 1 and sub.rows_rejected == 0
+    assert sub.is_sample is False
+    # Nền tảng: header row 1, columns A..I in form order; row 2 Hue-S (name), row 3 VNeID (id).
+    hue = value(sub, "nen_tang", "nd-hues", "accounts")
+    assert hue["value"] == 5000 and hue["cell"] == "D2" and hue["subject_kind"] == "platform"
+    assert hue["subject_name"] == "Ứng dụng Hue-S"
+    lgsp = value(sub, "nen_tang", "nd-hues", "lgsp")
+    assert (lgsp["value"], lgsp["text"], lgsp["cell"]) == (1.0, "co", "G2")
+    status = value(sub, "nen_tang", "nd-vneid", "status")
+    assert pd.isna(status["value"]) and status["text"] == "dang_thu_nghiem" and status["cell"] == "C3"
+    assert value(sub, "nen_tang", "nd-vneid", "lgsp")["value"] == 0.0
+    assert value(sub, "nen_tang", "nd-vneid", "note")["text"] == "Đang cài đặt"
+    # Empty cells are "not reported": VNeID has no mau/uses facts at all.
+    vneid = facts_of(sub, "nen_tang").query("subject == 'nd-vneid'")
+    assert set(vneid["metric"]) == {"status", "accounts", "lgsp", "note"}
+    # Hue-S: one row, subject '' of kind unit.
+    assert value(sub, "hue_s", "", "satisfaction")["value"] == 80
+    assert value(sub, "hue_s", "", "reports_on_time")["cell"] == "E2"
+    assert set(facts_of(sub, "hue_s")["subject_kind"]) == {"unit"}
+    # Tổ công nghệ số: by code, and by full name "Phường Thuận Lộc" (19753).
+    assert value(sub, "to_cns", "19750", "members")["value"] == 25
+    assert value(sub, "to_cns", "19753", "teams")["cell"] == "C3"
+    assert value(sub, "to_cns", "19753", "teams")["subject_name"] == "Phường Thuận Lộc"
+    assert value(sub, "doanh_nghiep", "", "sme_supported")["value"] == 6
+    assert len(sub.facts) == 5 + 4 + 6 + 5 + 2 + 4
+
+
+def test_agency_needs_only_info_and_platforms(tmp_path):
+    wb = build(info_rows(unit="syt"), {"nen_tang": [PLATFORM]})
+    sub = read(save(wb, tmp_path, "syt.xlsx"))
+    assert not sub.rejected and sub.issues == []
+    assert sub.unit == "syt" and sub.rows_loaded == 1
+
+
+def test_sample_keyword_marks_sample(tmp_path):
+    wb = build(info_rows(unit="syt"), {"nen_tang": [PLATFORM]}, keywords="dxreport-sample seed=1")
+    assert read(save(wb, tmp_path, "s.xlsx")).is_sample is True
+
+
+# --------------------------------------------------------------------------- matching rules
+
+def test_info_sheet_name_in_capitals_without_diacritics(tmp_path):
+    wb = build(info_rows(unit="syt"), {"nen_tang": [PLATFORM]}, info_name="THONG  TIN")
+    sub = read(save(wb, tmp_path, "caps.xlsx"))
+    assert not sub.rejected and sub.unit == "syt"
+
+
+def test_nfd_sheet_names_labels_and_headers(tmp_path):
+    nfd = lambda s: unicodedata.normalize("NFD", s)  # noqa: E731
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = nfd("Thông tin")
+    for label, val in info_rows(unit="syt", preparer=nfd("Trần Văn Đức")):
+        ws.append([nfd(label), val])
+    ws = wb.create_sheet(nfd("Nền tảng"))
+    keys, heads = headers("nen_tang")
+    ws.append([nfd(h) for h in heads])
+    ws.append([{"platform_name": nfd("Sổ sức khỏe điện tử"), "status": nfd("Đang sử dụng"), "accounts": 10,
+                "lgsp": nfd("Không")}.get(k) for k in keys])
+    sub = read(save(wb, tmp_path, "nfd.xlsx"))
+    assert not sub.rejected and sub.issues == []
+    assert sub.preparer == "Trần Văn Đức"  # stored NFC
+    fact = value(sub, "nen_tang", "nd-sskdt", "accounts")
+    assert fact["subject_name"] == "Sổ sức khỏe điện tử"
+    assert unicodedata.is_normalized("NFC", fact["subject_name"])
+    assert value(sub, "nen_tang", "nd-sskdt", "lgsp")["text"] == "khong"
+
+
+def test_title_rows_shuffled_columns_extra_columns_blank_rows(tmp_path):
+    wb = build(info_rows(unit="syt"))
+    order = ["status", "accounts", "platform_name", "lgsp", "uses", "mau"]
+    ws = add_table(wb, "nen_tang", [], order=order,
+                   title_rows=[["BÁO CÁO SỬ DỤNG NỀN TẢNG SỐ"], ["Tháng 09/2022"], []])
+    # header is row 4: A status, B accounts, C name, D lgsp, E uses, F mau; G an extra column
+    ws["G4"] = "STT"
+    ws.append(["Đang sử dụng", 300, "Dịch vụ công", "Có", 900, 250, 1])
+    ws.append([])
+    ws.append([None, None, None, None, None, None, "ghi chú ngoài bảng"])  # only extra column: blank
+    ws.append(["dang su dung", 40, "NDXP", "KHÔNG", None, 39, 2])
+    sub = read(save(wb, tmp_path, "shuffled.xlsx"))
+    assert not sub.rejected and sub.issues == []
+    assert sub.rows_loaded == 2
+    dvc = value(sub, "nen_tang", "nd-dvc", "uses")
+    assert dvc["value"] == 900 and dvc["cell"] == "E5"
+    assert value(sub, "nen_tang", "nd-dvc", "mau")["cell"] == "F5"
+    ndxp = value(sub, "nen_tang", "cq-ndxp", "accounts")  # alias "NDXP"
+    assert ndxp["value"] == 40 and ndxp["cell"] == "B8"
+    assert value(sub, "nen_tang", "cq-ndxp", "status")["text"] == "dang_su_dung"
+    assert value(sub, "nen_tang", "cq-ndxp", "lgsp")["value"] == 0.0
+
+
+def test_required_header_marks_are_tolerated(tmp_path):
+    wb = build(info_rows(unit="syt"))
+    ws = wb.create_sheet("Nền tảng")
+    keys, heads = headers("nen_tang")
+    ws.append([h + " *" if forms.NEN_TANG.field(k).required else h for k, h in zip(keys, heads)])
+    ws.append([PLATFORM.get(k) for k in keys])
+    sub = read(save(wb, tmp_path, "marks.xlsx"))
+    assert sub.rows_loaded == 1 and sub.issues == []
+
+
+def test_text_numbers_and_percentages(tmp_path):
+    hues = dict(HUES, downloads="1.234.567", accounts=" 300 000 ", satisfaction="12,5%")
+    wb = district_workbook(hue_s=[hues])
+    sub = read(save(wb, tmp_path, "text.xlsx"))
+    assert sub.issues == []
+    assert value(sub, "hue_s", "", "downloads")["value"] == 1234567
+    assert value(sub, "hue_s", "", "accounts")["value"] == 300000
+    assert value(sub, "hue_s", "", "satisfaction")["value"] == 12.5
+
+
+def test_excel_percent_cell_means_hundredths(tmp_path):
+    wb = district_workbook(hue_s=[dict(HUES, satisfaction=0.125)])
+    wb["Hue-S"]["F2"].number_format = "0.0%"
+    sub = read(save(wb, tmp_path, "pct.xlsx"))
+    assert sub.issues == []
+    assert value(sub, "hue_s", "", "satisfaction")["value"] == pytest.approx(12.5)
+
+
+def test_plain_number_rate_is_already_percent(tmp_path):
+    sub = read(save(district_workbook(hue_s=[dict(HUES, satisfaction=87.5)]), tmp_path, "p.xlsx"))
+    assert value(sub, "hue_s", "", "satisfaction")["value"] == 87.5
+
+
+@pytest.mark.parametrize("period,prepared", [
+    ("09/2022", "03/10/2022"),
+    (dt.datetime(2022, 9, 1), dt.datetime(2022, 10, 3)),
+    ("9/2022", dt.date(2022, 10, 3)),
+    ("30/09/2022", "3/10/2022"),
+])
+def test_period_and_date_as_text_or_date_cell(tmp_path, period, prepared):
+    wb = build(info_rows(unit="syt", period=period, prepared_on=prepared), {"nen_tang": [PLATFORM]})
+    sub = read(save(wb, tmp_path, "d.xlsx"))
+    assert not sub.rejected, sub.issues
+    assert sub.prepared_on == dt.date(2022, 10, 3)
+
+
+def test_unit_code_as_number_and_agency_code_in_capitals(tmp_path):
+    wb = build(info_rows(unit=474), {"hue_s": [HUES]})
+    assert read(save(wb, tmp_path, "n.xlsx")).unit == "474"
+    wb = build(info_rows(unit="SYT"), {"nen_tang": [PLATFORM]})
+    assert read(save(wb, tmp_path, "c.xlsx")).unit == "syt"
+
+
+def test_commune_names_that_fold_alike_use_diacritics(tmp_path):
+    # Hương Trà (480) has Phường Hương Vân (20008) and Phường Hương Văn (20011).
+    rows = [{"commune_name": "Hương Văn", "teams": 3, "members": 9},
+            {"commune_name": "HƯƠNG VÂN", "teams": 2, "members": 8},
+            {"commune_name": "Huong Van", "teams": 1, "members": 5}]
+    wb = build(info_rows(unit="480"), {"to_cns": rows})
+    sub = read(save(wb, tmp_path, "ht.xlsx"))
+    assert value(sub, "to_cns", "20011", "teams")["value"] == 3
+    assert value(sub, "to_cns", "20008", "teams")["value"] == 2
+    issue = only(sub.issues, "row.unknown_commune")
+    assert (issue["sheet"], issue["cell"], issue["severity"]) == ("Tổ công nghệ số", "B4", "error")
+    assert "Mã xã" in issue["message"]
+
+
+# --------------------------------------------------------------------------- bad rows
+
+def _bad(tmp_path, **overrides):
+    sub = read(save(district_workbook(**overrides), tmp_path, "bad.xlsx"))
+    assert not sub.rejected
+    return sub
+
+
+@pytest.mark.parametrize("accounts,message", [("1.234,5", "không phải là số nguyên"), (-3, "số âm"),
+                                              ("nhiều", "không phải là số"), ("12.5", "không phải là số")])
+def test_bad_count_quarantines_row_at_exact_cell(tmp_path, accounts, message):
+    rows = [PLATFORM, {"platform_name": "VNeID", "status": "Đang sử dụng", "accounts": accounts}]
+    sub = _bad(tmp_path, nen_tang=rows)
+    issue = only(sub.issues, "cell.count")
+    assert (issue["sheet"], issue["cell"], issue["severity"]) == ("Nền tảng", "D3", "error")
+    assert issue["message"].startswith("Nền tảng!D3:") and message in issue["message"]
+    assert "dòng 3 không được nạp" in issue["message"]
+    assert "nd-vneid" not in set(facts_of(sub, "nen_tang")["subject"])
+    assert value(sub, "nen_tang", "nd-hues", "accounts")["value"] == 5000
+    assert sub.rows_rejected == 1 and sub.rows_loaded == 5
+
+
+def test_bad_rate(tmp_path):
+    sub = _bad(tmp_path, hue_s=[dict(HUES, satisfaction="120%")])
+    issue = only(sub.issues, "cell.rate")
+    assert issue["cell"] == "F2" and "0–100" in issue["message"]
+    assert facts_of(sub, "hue_s").empty
+
+
+def test_bad_choice(tmp_path):
+    sub = _bad(tmp_path, nen_tang=[dict(PLATFORM, status="Đã dùng")])
+    issue = only(sub.issues, "cell.choice")
+    assert issue["cell"] == "C2" and "Đang sử dụng" in issue["message"]
+
+
+def test_missing_required_cell(tmp_path):
+    sub = _bad(tmp_path, hue_s=[dict(HUES, reports_received=None, reports_processed=None, reports_on_time=None)])
+    cells = sorted(i["cell"] for i in sub.issues if i["rule"] == "cell.required")
+    assert cells == ["C2", "D2", "E2"]
+    assert sub.rows_rejected == 1
+
+
+@pytest.mark.parametrize("sheet,row,rule,cell", [
+    ("nen_tang", dict(PLATFORM, mau=6000), "row.mau_le_accounts", "E2"),
+    ("hue_s", dict(HUES, reports_processed=1001), "row.processed_le_received", "D2"),
+    ("hue_s", dict(HUES, reports_on_time=901), "row.on_time_le_processed", "E2"),
+    ("doanh_nghiep", dict(DN, sme_using=121), "row.using_le_reached", "B2"),
+])
+def test_row_checks_from_the_form(tmp_path, sheet, row, rule, cell):
+    sub = _bad(tmp_path, **{sheet: [row]})
+    issue = only(sub.issues, rule)
+    assert issue["cell"] == cell and issue["sheet"] == forms.sheet(sheet).name
+    assert facts_of(sub, sheet).empty
+
+
+def test_members_fewer_than_teams(tmp_path):
+    rows = [{"commune_code": "19750", "commune_name": "Tây Lộc", "teams": 5, "members": 4}]
+    sub = _bad(tmp_path, to_cns=rows)
+    issue = only(sub.issues, "row.members_ge_teams")
+    assert issue["cell"] == "D2"
+
+
+def test_same_platform_twice_is_an_error_on_the_second_row(tmp_path):
+    rows = [PLATFORM, {"platform_name": "Hue S", "status": "Đang sử dụng", "accounts": 1}]  # alias of nd-hues
+    sub = _bad(tmp_path, nen_tang=rows)
+    issue = only(sub.issues, "row.duplicate_platform")
+    assert issue["cell"] == "B3" and "dòng 2" in issue["message"]
+    assert value(sub, "nen_tang", "nd-hues", "accounts")["value"] == 5000
+
+
+def test_unmatched_platform_is_kept_with_a_warning(tmp_path):
+    rows = [{"platform_name": "Zalo  OA", "status": "Đang sử dụng", "accounts": 15}]
+    sub = _bad(tmp_path, nen_tang=rows)
+    issue = only(sub.issues, "platform.unmatched")
+    assert (issue["cell"], issue["severity"]) == ("B2", "warning")
+    fact = value(sub, "nen_tang", "unmatched:zalo oa", "accounts")
+    assert fact["value"] == 15 and fact["subject_name"] == "Zalo OA"
+
+
+def test_commune_rules(tmp_path):
+    rows = [
+        {"commune_code": "19750", "commune_name": "Tây Lộc", "teams": 1, "members": 5},       # ok
+        {"commune_code": "99999", "commune_name": "Không rõ", "teams": 1, "members": 5},       # A3 unknown code
+        {"commune_code": "19819", "commune_name": "Phong Điền", "teams": 1, "members": 5},  # A4 other district
+        {"commune_name": "Phong Hải", "teams": 1, "members": 5},                              # B5 other district
+        {"commune_name": "Xã Mặt Trăng", "teams": 1, "members": 5},                           # B6 unknown name
+        {"commune_code": "19753", "commune_name": "Gia Hội", "teams": 1, "members": 5},       # B7 name ≠ code
+        {"commune_name": "phuong tay loc", "teams": 1, "members": 5},                         # B8 duplicate
+    ]
+    sub = _bad(tmp_path, to_cns=rows)
+    got = sorted((i["rule"], i["cell"]) for i in sub.issues)
+    assert got == [("row.duplicate_commune", "B8"), ("row.unknown_commune", "A3"), ("row.unknown_commune", "B6"),
+                   ("row.unknown_commune", "B7"), ("row.wrong_district_commune", "A4"),
+                   ("row.wrong_district_commune", "B5")]
+    assert set(facts_of(sub, "to_cns")["subject"]) == {"19750"}
+    wrong = [i for i in sub.issues if i["cell"] == "A4"][0]
+    assert "Thị trấn Phong Điền" in wrong["message"] and "Huyện Phong Điền" in wrong["message"]
+
+
+def test_one_row_sheet_with_a_second_data_row(tmp_path):
+    sub = _bad(tmp_path, doanh_nghiep=[DN, DN])
+    issue = only(sub.issues, "row.extra")
+    assert issue["cell"] == "A3"
+    assert value(sub, "doanh_nghiep", "", "sme_reached")["value"] == 120
+
+
+# --------------------------------------------------------------------------- sheets
+
+def test_missing_required_sheet_is_a_warning_and_the_rest_loads(tmp_path):
+    wb = build(sheets={"nen_tang": [PLATFORM], "hue_s": [HUES]})
+    sub = read(save(wb, tmp_path, "m.xlsx"))
+    assert not sub.rejected
+    missing = sorted(i["sheet"] for i in sub.issues if i["rule"] == "sheet.missing")
+    assert missing == ["Doanh nghiệp", "Tổ công nghệ số"]
+    assert all(i["severity"] == "warning" and i["cell"] is None for i in sub.issues)
+    assert set(facts_of(sub)["sheet"]) == {"nen_tang", "hue_s"}
+
+
+def test_sheet_without_header(tmp_path):
+    wb = district_workbook()
+    del wb["Nền tảng"]
+    ws = wb.create_sheet("Nền tảng")
+    ws.append(["Tên nền tảng", "Tài khoản lũy kế"])  # no "Tình trạng"
+    ws.append(["VNeID", 5])
+    sub = read(save(wb, tmp_path, "h.xlsx"))
+    issue = only(sub.issues, "sheet.no_header")
+    assert issue["severity"] == "error" and issue["sheet"] == "Nền tảng" and "Tình trạng" in issue["message"]
+    assert "nen_tang" not in set(facts_of(sub)["sheet"]) and "hue_s" in set(facts_of(sub)["sheet"])
+
+
+def test_too_many_rows(tmp_path):
+    settings = copy.deepcopy(SETTINGS)
+    settings["submission"]["max_rows_per_sheet"] = 3
+    rows = [{"platform_name": f"Nền tảng riêng {i}", "status": "Chưa triển khai"} for i in range(4)]
+    sub = read(save(district_workbook(nen_tang=rows), tmp_path, "big.xlsx"), settings=settings)
+    issue = only(sub.issues, "sheet.too_many_rows")
+    assert issue["sheet"] == "Nền tảng"
+    assert "nen_tang" not in set(facts_of(sub)["sheet"])
+    assert not sub.rejected and "hue_s" in set(facts_of(sub)["sheet"])
+
+
+def test_header_present_but_no_data(tmp_path):
+    sub = read(save(district_workbook(doanh_nghiep=[]), tmp_path, "e.xlsx"))
+    issue = only(sub.issues, "sheet.missing")
+    assert issue["sheet"] == "Doanh nghiệp" and issue["severity"] == "warning"
+
+
+# --------------------------------------------------------------------------- whole-file rejections
+
+def _rejected(sub, rule, sheet=None, cell=None):
+    assert sub.rejected and sub.facts == [] and len(sub.issues) == 1
+    issue = sub.issues[0]
+    assert (issue["rule"], issue["severity"], issue["sheet"], issue["cell"]) == (rule, "error", sheet, cell)
+    assert sub.file_name in issue["message"]
+    assert len(sub.submission_id) == 64
+    return issue
+
+
+def test_too_large_file_is_not_opened(tmp_path, monkeypatch):
+    settings = copy.deepcopy(SETTINGS)
+    settings["submission"]["max_file_bytes"] = 1000
+    path = save(district_workbook(), tmp_path, "lon.xlsx")
+    monkeypatch.setattr(openpyxl, "load_workbook", lambda *a, **k: pytest.fail("opened"))
+    _rejected(read(path, settings=settings), "file.too_large")
+
+
+def test_not_a_workbook(tmp_path):
+    path = tmp_path / "bao_cao.pdf"
+    path.write_bytes(b"%PDF-1.4\n1 0 obj << >> endobj\n")
+    _rejected(read(path), "file.not_workbook")
+
+
+def test_zip_that_is_not_a_workbook(tmp_path):
+    path = tmp_path / "x.xlsx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("readme.txt", "không phải bảng tính")
+    _rejected(read(path), "file.not_workbook")
+
+
+def test_truncated_workbook(tmp_path):
+    data = save(district_workbook(), tmp_path, "full.xlsx").read_bytes()
+    path = tmp_path / "cut.xlsx"
+    path.write_bytes(data[: len(data) // 2])
+    _rejected(read(path), "file.not_workbook")
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "rong.xlsx"
+    path.write_bytes(b"")
+    issue = _rejected(read(path), "file.empty")
+    assert "0 byte" in issue["message"]
+
+
+def test_workbook_without_any_value_is_empty(tmp_path):
+    _rejected(read(save(openpyxl.Workbook(), tmp_path, "blank.xlsx")), "file.empty")
+
+
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def test_password_protected_workbook(tmp_path):
+    path = tmp_path / "mat_khau.xlsx"
+    path.write_bytes(OLE + bytes(504) + "EncryptionInfo".encode("utf-16-le") + bytes(50)
+                     + "EncryptedPackage".encode("utf-16-le") + bytes(1000))
+    issue = _rejected(read(path), "file.encrypted")
+    assert "mật khẩu" in issue["message"]
+
+
+def test_legacy_xls_is_not_a_workbook(tmp_path):
+    path = tmp_path / "cu.xls"
+    path.write_bytes(OLE + bytes(504) + "Workbook".encode("utf-16-le") + bytes(1000))
+    issue = _rejected(read(path), "file.not_workbook")
+    assert ".xls" in issue["message"]
+
+
+def test_zip_bomb_by_ratio(tmp_path):
+    path = tmp_path / "bom.xlsx"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/worksheets/sheet1.xml", bytes(30 * 1024 * 1024))
+    assert path.stat().st_size < 100_000
+    _rejected(read(path), "file.zip_bomb")
+
+
+def test_zip_bomb_by_total_size(tmp_path, monkeypatch):
+    monkeypatch.setattr(intake, "MAX_UNCOMPRESSED_BYTES", 2000)
+    _rejected(read(save(district_workbook(), tmp_path, "t.xlsx")), "file.zip_bomb")
+
+
+def test_no_info_sheet(tmp_path):
+    wb = district_workbook()
+    del wb["Thông tin"]
+    issue = _rejected(read(save(wb, tmp_path, "k.xlsx")), "file.no_info_sheet")
+    assert "Nền tảng" in issue["message"]
+
+
+def test_sheet_present_twice(tmp_path):
+    wb = district_workbook()
+    add_table(wb, "nen_tang", [PLATFORM], name="NEN TANG")
+    _rejected(read(save(wb, tmp_path, "dup.xlsx")), "file.duplicate_sheet", sheet="Nền tảng")
+
+
+def test_formula_without_cached_value(tmp_path):
+    wb = district_workbook()
+    wb["Hue-S"]["C2"] = "=1+1"
+    issue = _rejected(read(save(wb, tmp_path, "f.xlsx")), "cell.formula", sheet="Hue-S", cell="C2")
+    assert "công thức" in issue["message"]
+
+
+def test_formula_with_cached_value_is_read(tmp_path):
+    path = save(district_workbook(), tmp_path, "cached.xlsx")
+    # Give Hue-S!C2 a formula with a stored value, as Excel saves it.
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    wb = openpyxl.load_workbook(path, read_only=True)
+    part = wb["Hue-S"]._worksheet_path
+    wb.close()
+    xml = parts[part].decode()
+    start = xml.index('<c r="C2"')
+    end = xml.index("</c>", start) + 4
+    parts[part] = (xml[:start] + '<c r="C2"><f>500+500</f><v>1000</v></c>' + xml[end:]).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    sub = read(path)
+    assert not sub.rejected and value(sub, "hue_s", "", "reports_received")["value"] == 1000
+
+
+@pytest.mark.parametrize("info,rule,cell", [
+    (info_rows(preparer=None), "info.missing", "B3"),
+    ([r for r in info_rows() if r[0] != "Kỳ báo cáo"], "info.missing", None),
+    (info_rows(unit="999"), "info.unknown_unit", "B1"),
+    (info_rows(unit="19750"), "info.unknown_unit", "B1"),
+    (info_rows(period="08/2022"), "info.wrong_month", "B2"),
+    (info_rows(period="tháng chín"), "info.bad_date", "B2"),
+    (info_rows(prepared_on="32/13/2022"), "info.bad_date", "B4"),
+    (info_rows(form_version="2"), "info.form_version", "B5"),
+])
+def test_info_sheet_rules(tmp_path, info, rule, cell):
+    wb = build(info, {"hue_s": [HUES]})
+    _rejected(read(save(wb, tmp_path, "i.xlsx")), rule, sheet="Thông tin", cell=cell)
+
+
+def test_form_version_one_is_accepted(tmp_path):
+    wb = build(info_rows(unit="syt", form_version=1), {"nen_tang": [PLATFORM]})
+    assert not read(save(wb, tmp_path, "v.xlsx")).rejected
+
+
+def test_wrong_month_message_names_both_months(tmp_path):
+    wb = build(info_rows(period="08/2022"), {"hue_s": [HUES]})
+    issue = read(save(wb, tmp_path, "w.xlsx")).issues[0]
+    assert "08/2022" in issue["message"] and "09/2022" in issue["message"]
+    assert unicodedata.is_normalized("NFC", issue["message"])
+
+
+# --------------------------------------------------------------------------- a month
+
+def _at(folder: Path, name: str, wb, when: dt.datetime) -> Path:
+    path = save(wb, folder, name)
+    stamp = when.timestamp()
+    os.utime(path, (stamp, stamp))
+    return path
+
+
+def _month_dirs(tmp_path, month=MONTH):
+    inbox = tmp_path / "data" / "inbox" / month
+    inbox.mkdir(parents=True, exist_ok=True)
+    return inbox, tmp_path / "warehouse.duckdb"
+
+
+def _ingest(inbox, warehouse, month=MONTH):
+    return intake.ingest_month(month, inbox, warehouse, registry=REGISTRY, snapshot=SNAPSHOT, settings=SETTINGS)
+
+
+def test_ingest_month_resubmission_late_rejected_and_archive(tmp_path):
+    inbox, warehouse = _month_dirs(tmp_path)
+    on_time = dt.datetime(2022, 10, 5, 23, 30, tzinfo=ICT)
+    # 474: first file prepared 03/10, correction prepared 04/10 (arrives later) → correction wins.
+    first = _at(inbox, "hue_v1.xlsx", build(info_rows(prepared_on="03/10/2022"), {"hue_s": [HUES]}),
+                dt.datetime(2022, 10, 3, 9, tzinfo=ICT))
+    _at(inbox, "hue_v2.xlsx", build(info_rows(prepared_on="04/10/2022"),
+                                    {"hue_s": [dict(HUES, downloads=810000)]}), on_time)
+    # syt: late (06/10 00:10 local time).
+    _at(inbox, "syt.xlsx", build(info_rows(unit="syt"), {"nen_tang": [PLATFORM]}),
+        dt.datetime(2022, 10, 6, 0, 10, tzinfo=ICT))
+    # snv: the same bytes twice under two names; stp: a PDF.
+    snv = _at(inbox, "snv.xlsx", build(info_rows(unit="snv"), {"nen_tang": [PLATFORM]}), on_time)
+    (inbox / "snv (1).xlsx").write_bytes(snv.read_bytes())
+    (inbox / "stp.pdf").write_bytes(b"%PDF-1.7 not a workbook")
+
+    result = _ingest(inbox, warehouse)
+    subs = result.submissions.set_index("file_name")
+    assert subs.loc["hue_v1.xlsx", "status"] == "superseded"
+    assert subs.loc["hue_v1.xlsx", "superseded_by"] == subs.loc["hue_v2.xlsx", "submission_id"]
+    assert subs.loc["hue_v2.xlsx", "status"] == "accepted"
+    assert subs.loc["syt.xlsx", "late"] and not subs.loc["hue_v2.xlsx", "late"]
+    assert subs.loc["stp.pdf", "status"] == "rejected"
+    assert "snv (1).xlsx" not in subs.index and subs.loc["snv.xlsx", "status"] == "accepted"
+    assert subs.loc["hue_v2.xlsx", "received_at"] == pd.Timestamp("2022-10-05 23:30")
+    assert subs.loc["hue_v2.xlsx", "prepared_on"] == dt.date(2022, 10, 4)
+
+    # Only the accepted files contribute.
+    facts = result.facts
+    downloads = facts[(facts["unit"] == "474") & (facts["metric"] == "downloads")]
+    assert downloads["value"].tolist() == [810000]
+    assert set(facts["submission_id"]) == set(subs[subs["status"] == "accepted"]["submission_id"])
+
+    rules = {(r.file_name, r.rule, r.severity) for r in result.issues.itertuples()}
+    assert ("hue_v1.xlsx", "submission.superseded", "warning") in rules
+    assert ("syt.xlsx", "file.late", "warning") in rules
+    assert ("stp.pdf", "file.not_workbook", "error") in rules
+    assert ("snv (1).xlsx", "file.duplicate", "warning") in rules
+    assert not any(r.rule == "file.late" and r.file_name == "hue_v2.xlsx" for r in result.issues.itertuples())
+
+    # Raw archive: every distinct file kept unchanged under its hash.
+    raw = tmp_path / "data" / "raw"
+    sid = subs.loc["hue_v1.xlsx", "submission_id"]
+    assert (raw / f"{sid}.xlsx").read_bytes() == first.read_bytes()
+    assert (raw / f"{subs.loc['stp.pdf', 'submission_id']}.pdf").exists()
+    assert len(list(raw.iterdir())) == 5
+    assert subs.loc["hue_v1.xlsx", "archived_path"] == str(raw / f"{sid}.xlsx")
+
+    # The warehouse holds the same thing.
+    con = store.connect(warehouse, read_only=True)
+    try:
+        assert len(store.submissions_frame(con, MONTH)) == 5
+        assert len(store.facts_frame(con, [MONTH])) == len(facts)
+        assert store.months_loaded(con) == [MONTH]
+        run = con.execute("SELECT files, accepted, rejected FROM runs").fetchall()
+        assert run == [(6, 3, 1)]
+        assert con.execute("SELECT count(*) FROM units").fetchone()[0] == len(REGISTRY.units)
+        assert con.execute("SELECT count(*) FROM catalog").fetchone()[0] == len(SNAPSHOT.platforms)
+    finally:
+        con.close()
+
+    # Tracker: 474 resubmitted, syt late, snv received, stp rejected, the rest missing.
+    track = intake.tracker(MONTH, REGISTRY, result.submissions, result.facts).set_index("unit")
+    assert track.loc["474", "status"] == "resubmitted" and track.loc["474", "status_label"] == "Nộp lại"
+    assert track.loc["474", "sections_not_reported"] == "Nền tảng; Tổ công nghệ số; Doanh nghiệp"
+    assert track.loc["syt", "status_label"] == "Nộp muộn"
+    assert track.loc["snv", "status_label"] == "Đã nộp" and track.loc["snv", "sections_not_reported"] == ""
+    assert track.loc["476", "status_label"] == "Chưa nộp"
+    assert len(track) == len(REGISTRY.reporting_units(MONTH))
+
+
+def test_tracker_from_ingest_result_alone(tmp_path):
+    inbox, warehouse = _month_dirs(tmp_path)
+    wb = build(sheets={"nen_tang": [PLATFORM], "hue_s": [HUES], "doanh_nghiep": [dict(DN, sme_using=999)]})
+    _at(inbox, "hue.xlsx", wb, dt.datetime(2022, 10, 2, tzinfo=ICT))
+    result = _ingest(inbox, warehouse)
+    track = intake.tracker(MONTH, REGISTRY, result.submissions).set_index("unit")
+    # Tổ công nghệ số is missing; Doanh nghiệp's only row is quarantined: both not reported.
+    assert track.loc["474", "status"] == "received"
+    assert track.loc["474", "sections_not_reported"] == "Tổ công nghệ số; Doanh nghiệp"
+    con = store.connect(warehouse, read_only=True)
+    try:
+        again = intake.tracker(MONTH, REGISTRY, store.submissions_frame(con, MONTH), store.facts_frame(con, MONTH))
+    finally:
+        con.close()
+    pd.testing.assert_frame_equal(track.reset_index(), again)
+
+
+def test_rejected_unit_shows_in_tracker(tmp_path):
+    inbox, warehouse = _month_dirs(tmp_path)
+    _at(inbox, "hue.xlsx", build(info_rows(period="08/2022"), {"hue_s": [HUES]}),
+        dt.datetime(2022, 10, 2, tzinfo=ICT))
+    result = _ingest(inbox, warehouse)
+    track = intake.tracker(MONTH, REGISTRY, result.submissions, result.facts).set_index("unit")
+    assert track.loc["474", "status"] == "rejected" and track.loc["474", "status_label"] == "Bị từ chối"
+
+
+def test_ties_on_prepared_date_go_to_later_arrival(tmp_path):
+    inbox, warehouse = _month_dirs(tmp_path)
+    _at(inbox, "b.xlsx", build(info_rows(unit="syt"), {"nen_tang": [dict(PLATFORM, accounts=1)]}),
+        dt.datetime(2022, 10, 2, 8, tzinfo=ICT))
+    _at(inbox, "a.xlsx", build(info_rows(unit="syt"), {"nen_tang": [dict(PLATFORM, accounts=2)]}),
+        dt.datetime(2022, 10, 2, 9, tzinfo=ICT))
+    subs = _ingest(inbox, warehouse).submissions.set_index("file_name")
+    assert subs.loc["a.xlsx", "status"] == "accepted" and subs.loc["b.xlsx", "status"] == "superseded"
+
+
+def test_checks_across_months(tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    history = {"2022-06": (1000, 100), "2022-07": (1100, 120), "2022-08": (1200, 110)}
+    for month, (accounts, uses) in history.items():
+        inbox = tmp_path / "inbox" / month
+        mm, yyyy = month[5:], month[:4]
+        wb = build(info_rows(unit="syt", period=f"{mm}/{yyyy}"),
+                   {"nen_tang": [dict(PLATFORM, accounts=accounts, mau=10, uses=uses)]})
+        _at(inbox, "syt.xlsx", wb, dt.datetime(int(yyyy), int(mm), 28, tzinfo=ICT))
+        assert not (_ingest(inbox, warehouse, month).issues["severity"] == "error").any()
+    inbox = tmp_path / "inbox" / MONTH
+    # accounts 1150 < 1200 (August); uses 5000 > 10 × median(100, 120, 110) = 1100; mau 10 = median.
+    wb = build(info_rows(unit="syt"), {"nen_tang": [dict(PLATFORM, accounts=1150, mau=10, uses=5000)]})
+    _at(inbox, "syt.xlsx", wb, dt.datetime(2022, 10, 1, tzinfo=ICT))
+    result = _ingest(inbox, warehouse)
+    got = sorted((r.rule, r.cell, r.severity) for r in result.issues.itertuples())
+    assert got == [("history.cumulative_down", "D2", "warning"), ("history.jump", "F2", "warning")]
+    down = result.issues.set_index("rule").loc["history.cumulative_down", "message"]
+    assert "1.200" in down and "1.150" in down and "08/2022" in down
+    jump = result.issues.set_index("rule").loc["history.jump", "message"]
+    assert "5.000" in jump and "110" in jump
+    assert len(result.facts) == 5  # warnings only: the data is loaded
+
+
+def test_ingest_twice_gives_the_same_warehouse(tmp_path):
+    inbox, warehouse = _month_dirs(tmp_path)
+    _at(inbox, "hue.xlsx", district_workbook(), dt.datetime(2022, 10, 3, tzinfo=ICT))
+    _at(inbox, "syt.xlsx", build(info_rows(unit="syt"), {"nen_tang": [dict(PLATFORM, mau=9999)]}),
+        dt.datetime(2022, 10, 3, tzinfo=ICT))
+
+    def snapshot():
+        con = store.connect(warehouse, read_only=True)
+        try:
+            return {t: store.table_frame(con, t) for t in ("units", "catalog", "submissions", "facts", "issues")}
+        finally:
+            con.close()
+
+    _ingest(inbox, warehouse)
+    first = snapshot()
+    _ingest(inbox, warehouse)
+    second = snapshot()
+    for table in first:
+        pd.testing.assert_frame_equal(first[table], second[table], check_dtype=True)
+    assert len(first["facts"]) == 26 and len(first["issues"]) == 1
+    assert len(list((tmp_path / "data" / "raw").iterdir())) == 2
+
+
+def test_empty_inbox_loads_an_empty_month_and_a_missing_one_is_refused(tmp_path):
+    inbox, warehouse = _month_dirs(tmp_path)
+    result = _ingest(inbox, warehouse)
+    assert result.submissions.empty and result.facts.empty and result.issues.empty
+    track = intake.tracker(MONTH, REGISTRY, result.submissions, result.facts)
+    assert set(track["status"]) == {"missing"}
+    assert track.set_index("unit").loc["syt", "sections_not_reported"] == "Nền tảng"
+    with pytest.raises(FileNotFoundError):
+        _ingest(tmp_path / "không có", warehouse)
+    con = store.connect(warehouse, read_only=True)
+    try:
+        assert store.months_loaded(con) == [MONTH]
+    finally:
+        con.close()
+
+
+def test_one_broken_reader_does_not_stop_the_month(tmp_path, monkeypatch):
+    inbox, warehouse = _month_dirs(tmp_path)
+    _at(inbox, "a.xlsx", build(info_rows(unit="syt"), {"nen_tang": [PLATFORM]}), dt.datetime(2022, 10, 1, tzinfo=ICT))
+    _at(inbox, "b.xlsx", build(info_rows(unit="snv"), {"nen_tang": [PLATFORM]}), dt.datetime(2022, 10, 1, tzinfo=ICT))
+    real = intake.read_submission
+
+    def flaky(path, **kw):
+        if Path(path).name == "a.xlsx":
+            raise RuntimeError("hỏng")
+        return real(path, **kw)
+
+    monkeypatch.setattr(intake, "read_submission", flaky)
+    subs = _ingest(inbox, warehouse).submissions.set_index("file_name")
+    assert subs.loc["a.xlsx", "status"] == "rejected" and subs.loc["b.xlsx", "status"] == "accepted"
+
+
+# --------------------------------------------------------------------------- validation outputs
+
+def _issues_frame():
+    return pd.DataFrame([
+        {"month": MONTH, "unit": "474", "file_name": "=cmd|' /C calc'!A0.xlsx", "sheet": "Nền tảng", "cell": "D3",
+         "rule": "cell.count", "severity": "error", "message": "Nền tảng!D3: “Tài khoản lũy kế” sai", "submission_id": "x"},
+        {"month": MONTH, "unit": None, "file_name": "<b>bad</b>.pdf", "sheet": None, "cell": None,
+         "rule": "file.not_workbook", "severity": "error", "message": "+SUM(1)", "submission_id": "y"},
+        {"month": MONTH, "unit": "syt", "file_name": "syt.xlsx", "sheet": None, "cell": None,
+         "rule": "file.late", "severity": "warning", "message": "@late & <late>", "submission_id": "z"},
+    ])
+
+
+def test_write_validation_csv(tmp_path):
+    path = intake.write_validation(_issues_frame(), tmp_path / "out" / "validation.csv")
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0] == ["file", "sheet", "cell", "rule", "severity", "message", "unit"]
+    assert rows[1][0] == "'=cmd|' /C calc'!A0.xlsx" and rows[1][1] == "Nền tảng" and rows[1][2] == "D3"
+    assert rows[2][5] == "'+SUM(1)" and rows[2][6] == ""
+    assert rows[3][5] == "'@late & <late>"
+    assert unicodedata.is_normalized("NFC", raw.decode("utf-8-sig"))
+
+
+def test_validation_html_is_grouped_and_escaped():
+    text = intake.validation_html(_issues_frame(), REGISTRY)
+    assert "<h3>Thành phố Huế (474)</h3>" in text and "<h3>Sở Y tế (syt)</h3>" in text
+    assert "Chưa xác định được đơn vị" in text
+    assert "&lt;b&gt;bad&lt;/b&gt;.pdf" in text and "<b>bad</b>" not in text
+    assert "@late &amp; &lt;late&gt;" in text
+    assert "<td>Lỗi</td>" in text and "<td>Cảnh báo</td>" in text
+    assert text.index("Thành phố Huế") < text.index("Sở Y tế") < text.index("Chưa xác định")
+
+
+def test_validation_page_is_a_whole_document():
+    page = intake.validation_page(_issues_frame(), REGISTRY, MONTH)
+    assert page.startswith("<!DOCTYPE html>") and '<html lang="vi">' in page and '<meta charset="utf-8">' in page
+    assert "<h1>Kết quả kiểm tra báo cáo tháng 09/2022</h1>" in page
+    assert intake.validation_html(_issues_frame(), REGISTRY) in page
+
+
+def test_validation_html_without_issues():
+    assert "Không có lỗi" in intake.validation_html(pd.DataFrame(columns=intake.ISSUE_COLUMNS), REGISTRY)
+
+
+# --------------------------------------------------------------------------- the number parser
+
+@given(st.integers(min_value=0, max_value=10**15))
+def test_count_written_with_dots_parses_back(n):
+    assert parse_count(format_number(n)) == n
+    assert parse_count(str(n)) == n
+
+
+@given(st.integers(min_value=-(10**12), max_value=10**12))
+def test_signed_number_parses_back(n):
+    assert parse_number(format_number(n)) == n
+
+
+@given(st.integers(min_value=0, max_value=1000))
+def test_rate_with_comma_decimal_and_percent(tenths):
+    text = format_number(tenths / 10, 1) + "%"          # e.g. 125 → "12,5%"
+    assert parse_rate(text) == pytest.approx(tenths / 10)
+    assert parse_rate(tenths / 1000, percent_cell=True) == pytest.approx(tenths / 10)
+
+
+_JUNK = st.one_of(
+    st.text(max_size=20),
+    st.text(alphabet="0123456789.,%+- \u00a0\u202f", max_size=20),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([float("nan"), float("inf"), float("-inf"), -0.0, 1e-300]),
+    st.integers(min_value=-(10**40), max_value=10**40),
+    st.booleans(),
+    st.none(),
+    st.dates(),
+)
+
+
+@hsettings(max_examples=300)
+@given(_JUNK)
+def test_junk_only_raises_number_format_error(value):
+    for parse in (parse_number, parse_count, parse_rate, lambda v: parse_rate(v, percent_cell=True)):
+        try:
+            parse(value)
+        except NumberFormatError:
+            pass
+
+
+@pytest.mark.parametrize("parse,value", [(parse_rate, 1e27), (parse_count, "1" * 40 + ",5")])
+def test_huge_values_only_raise_number_format_error(parse, value):
+    with pytest.raises(NumberFormatError):
+        parse(value)
+
+
+def test_huge_value_in_a_cell_is_a_row_error(tmp_path):
+    rows = [dict(PLATFORM, accounts="1" * 40 + ",5")]
+    sub = _bad(tmp_path, nen_tang=rows)
+    assert only(sub.issues, "cell.count")["cell"] == "D2"

@@ -1,0 +1,372 @@
+"""Tests for dxreport.render: notebook → report HTML → A4 PDF."""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+import struct
+import subprocess
+import unicodedata
+import zlib
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from dxreport import render
+from dxreport.render import (
+    FONT_FAMILY,
+    ChromiumPDFExporter,
+    RenderError,
+    find_chromium,
+    render_html,
+    render_pdf,
+)
+
+SENTENCE = "Tổng số lượt tải ứng dụng Hue-S đạt 793.050 lượt."
+SECTION = "Đánh giá chung"
+CODE_MARKER = "SECRET_SOURCE_MARKER = load_kpis('hue-s')"
+
+HEADER_HTML = (
+    '<table class="dx-header"><tr>'
+    '<td><p class="dx-org-parent">UBND TỈNH THỪA THIÊN HUẾ</p>'
+    '<p class="dx-org">SỞ THÔNG TIN VÀ TRUYỀN THÔNG</p>'
+    '<p class="dx-doc-number">Số: …/BC-STTTT</p></td>'
+    '<td><p class="dx-nation">CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</p>'
+    '<p class="dx-motto">Độc lập - Tự do - Hạnh phúc</p>'
+    '<p class="dx-place-date">Thừa Thiên Huế, ngày 05 tháng 01 năm 2023</p></td>'
+    "</tr></table>"
+    '<div class="dx-title">Báo cáo</div>'
+    '<div class="dx-subtitle">Mức độ sử dụng nền tảng số tháng 12/2022</div>'
+    '<div class="dx-sample-banner">DỮ LIỆU MẪU – không dùng để báo cáo chính thức</div>'
+)
+
+BODY_HTML = (
+    f'<h2 class="dx-section">{SECTION}</h2><p>{SENTENCE}</p>'
+    '<table class="dx-table"><thead><tr><th>STT</th><th>Chỉ tiêu</th><th>Giá trị</th></tr></thead>'
+    '<tbody><tr><td class="num">1</td><td>Lượt tải Hue-S</td><td class="num">793.050</td></tr>'
+    '<tr><td class="num">2</td><td>Hồ sơ trực tuyến toàn trình</td><td class="num">12.345</td></tr>'
+    "</tbody></table>"
+    '<p class="dx-note">Ghi chú: số liệu tổng hợp đến hết ngày 31/12/2022.</p>'
+)
+
+needs_chromium = pytest.mark.skipif(
+    shutil.which("chromium") is None
+    and shutil.which("chromium-browser") is None
+    and shutil.which("google-chrome") is None,
+    reason="Chromium không có trên máy (cài bằng: apt-get install chromium)",
+)
+needs_pdftotext = pytest.mark.skipif(
+    shutil.which("pdftotext") is None or shutil.which("pdffonts") is None,
+    reason="pdftotext/pdffonts không có trên máy (cài bằng: apt-get install poppler-utils)",
+)
+
+
+def _png(width: int = 24, height: int = 12) -> bytes:
+    """A small valid RGB PNG with a gradient."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    rows = b"".join(
+        b"\x00" + b"".join(bytes((x * 10 % 256, 90, y * 20 % 256)) for x in range(width))
+        for y in range(height)
+    )
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+PNG_B64 = base64.b64encode(_png()).decode("ascii")
+
+
+def _notebook() -> nbformat.NotebookNode:
+    nb = new_notebook(
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+        }
+    )
+    nb.cells = [
+        new_code_cell(
+            CODE_MARKER,
+            execution_count=1,
+            outputs=[
+                new_output("display_data", data={"text/html": HEADER_HTML, "text/plain": "header"}),
+                new_output("stream", name="stderr", text="FutureWarning: STDERR_NOISE\n"),
+            ],
+        ),
+        new_markdown_cell("### Nhận xét\n\nNội dung *ô markdown* của báo cáo."),
+        new_code_cell(
+            "display(HTML(body)); plot()",
+            execution_count=2,
+            outputs=[
+                new_output("display_data", data={"text/html": BODY_HTML, "text/plain": "body"}),
+                new_output("display_data", data={"image/png": PNG_B64, "text/plain": "<Figure>"}),
+                new_output(
+                    "execute_result",
+                    execution_count=2,
+                    data={"text/plain": "EXECUTE_RESULT_VALUE"},
+                ),
+            ],
+        ),
+        new_code_cell(
+            "debug_dump()",
+            execution_count=3,
+            metadata={"tags": ["remove-cell"]},
+            outputs=[new_output("stream", name="stdout", text="REMOVED_CELL_OUTPUT\n")],
+        ),
+    ]
+    return nb
+
+
+@pytest.fixture(scope="module")
+def notebook_path(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("nb") / "03_report.ipynb"
+    nbformat.write(_notebook(), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def html_file(notebook_path, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("html") / "tinh" / "report.html"
+    result = render_html(notebook_path, out, title="Báo cáo tháng 12/2022 – Tỉnh Thừa Thiên Huế")
+    assert result == out
+    return out
+
+
+@pytest.fixture(scope="module")
+def html_text(html_file) -> str:
+    return html_file.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def pdf_file(html_file, tmp_path_factory) -> Path:
+    if find_chromium_or_none() is None:
+        pytest.skip("Chromium không có trên máy (cài bằng: apt-get install chromium)")
+    out = tmp_path_factory.mktemp("pdf") / "report.pdf"
+    assert render_pdf(html_file, out) == out
+    return out
+
+
+def find_chromium_or_none() -> str | None:
+    try:
+        return find_chromium()
+    except RenderError:
+        return None
+
+
+# ---------------------------------------------------------------- HTML ----
+
+
+def test_html_is_vietnamese_utf8_document(html_text):
+    assert html_text.startswith("<!DOCTYPE html>")
+    assert '<html lang="vi">' in html_text
+    assert re.search(r'<meta charset="utf-8"\s*/?>', html_text, re.IGNORECASE)
+    assert "<title>Báo cáo tháng 12/2022 – Tỉnh Thừa Thiên Huế</title>" in html_text
+
+
+def test_html_hides_code_prompts_and_noise(html_text):
+    assert "SECRET_SOURCE_MARKER" not in html_text
+    assert "load_kpis" not in html_text
+    assert "In&nbsp;[" not in html_text and "In [1]" not in html_text
+    assert "Out[" not in html_text
+    assert "STDERR_NOISE" not in html_text
+    assert "REMOVED_CELL_OUTPUT" not in html_text
+    # Regular outputs are kept.
+    assert "EXECUTE_RESULT_VALUE" in html_text
+
+
+def test_html_has_no_jupyter_chrome_or_network_scripts(html_text):
+    assert "<script" not in html_text
+    assert "require.js" not in html_text and "mathjax" not in html_text.lower()
+    assert 'class="jp-InputPrompt' not in html_text
+    assert 'class="anchor-link"' not in html_text
+    assert "¶" not in html_text
+    assert "http://" not in html_text and "https://" not in html_text
+
+
+def test_html_contains_vietnamese_text_in_nfc(html_text):
+    assert SENTENCE in html_text
+    assert f'<h2 class="dx-section">{SECTION}</h2>' in html_text
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in html_text
+    assert "<em>ô markdown</em>" in html_text
+    assert re.search(r"<h3[^>]*>Nhận xét</h3>", html_text)
+    assert unicodedata.is_normalized("NFC", html_text)
+
+
+def test_html_normalises_decomposed_text_to_nfc(tmp_path):
+    decomposed = unicodedata.normalize("NFD", "Thừa Thiên Huế – Phú Vang")
+    assert decomposed != unicodedata.normalize("NFC", decomposed)
+    nb = new_notebook(
+        cells=[
+            new_code_cell(
+                "x",
+                outputs=[new_output("display_data", data={"text/html": f"<p>{decomposed}</p>"})],
+            )
+        ]
+    )
+    src = tmp_path / "nfd.ipynb"
+    nbformat.write(nb, src)
+    text = render_html(src, tmp_path / "nfd.html").read_text(encoding="utf-8")
+    assert "<p>Thừa Thiên Huế – Phú Vang</p>" in text
+    assert unicodedata.is_normalized("NFC", text)
+
+
+def test_html_embeds_images_as_base64(html_text):
+    assert f'src="data:image/png;base64,{PNG_B64}"' in html_text
+    assert 'alt="Hình minh họa"' in html_text
+    assert "No description has been provided" not in html_text
+
+
+def test_html_inlines_house_style(html_text):
+    assert "@page" in html_text
+    assert "size: A4" in html_text
+    assert "margin: 20mm 20mm 20mm 30mm" in html_text
+    for cls in (
+        ".dx-header",
+        ".dx-title",
+        ".dx-subtitle",
+        ".dx-sample-banner",
+        "table.dx-table",
+        "td.num",
+        ".dx-note",
+        ".dx-section",
+        ".dx-org",
+        ".dx-number",
+        ".dx-doc-number",
+        ".dx-nation",
+        ".dx-motto",
+        ".dx-place-date",
+        "tr.dx-total",
+        "tr.dx-current",
+    ):
+        assert cls in html_text, cls
+    # The only font family named anywhere is the pinned one.
+    families = {f.strip() for f in re.findall(r"font-family:\s*([^;!}]+)", html_text)}
+    assert families == {f'"{FONT_FAMILY}"'}
+
+
+def test_template_css_names_the_pinned_font_only():
+    css = (render.TEMPLATES_DIR / "dxreport" / "static" / "dxreport.css").read_text(encoding="utf-8")
+    families = {f.strip() for f in re.findall(r"font-family:\s*([^;!}]+)", css)}
+    assert families == {f'"{FONT_FAMILY}"'}
+    assert not re.search(r"font-family:[^;]*\b(serif|sans-serif|monospace)\b\s*[;!]", css)
+
+
+@pytest.mark.skipif(shutil.which("fc-list") is None, reason="fc-list (fontconfig) không có trên máy")
+def test_pinned_font_covers_vietnamese():
+    out = subprocess.run(
+        ["fc-list", ":lang=vi", "family"], capture_output=True, text=True, check=True
+    ).stdout
+    families = {name.strip() for line in out.splitlines() for name in line.split(",")}
+    assert FONT_FAMILY in families
+    assert render.font_covers_vietnamese() is True
+
+
+def test_render_html_reports_unreadable_notebook(tmp_path):
+    bad = tmp_path / "bad.ipynb"
+    bad.write_text("{ not json", encoding="utf-8")
+    with pytest.raises(RenderError, match="Không đọc được notebook"):
+        render_html(bad, tmp_path / "bad.html")
+    assert not (tmp_path / "bad.html").exists()
+
+
+# ----------------------------------------------------------- Chromium ----
+
+
+def test_find_chromium_missing_gives_install_hint(monkeypatch):
+    monkeypatch.setattr(render.shutil, "which", lambda name: None)
+    with pytest.raises(RenderError, match="apt-get install chromium"):
+        find_chromium()
+
+
+def test_render_pdf_requires_existing_html(tmp_path):
+    with pytest.raises(RenderError, match="Không tìm thấy tệp HTML"):
+        render_pdf(tmp_path / "missing.html", tmp_path / "out.pdf")
+
+
+@needs_chromium
+def test_render_pdf_reports_chromium_failure(tmp_path, monkeypatch):
+    html_path = tmp_path / "r.html"
+    html_path.write_text("<!DOCTYPE html><html lang='vi'><body>x</body></html>", encoding="utf-8")
+    fake = tmp_path / "fake-chromium"
+    fake.write_text("#!/bin/sh\necho 'FAKE_CHROMIUM_CRASH' >&2\nexit 3\n", encoding="utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setattr(render, "find_chromium", lambda: str(fake))
+    with pytest.raises(RenderError, match="FAKE_CHROMIUM_CRASH") as info:
+        render_pdf(html_path, tmp_path / "r.pdf")
+    assert "mã thoát 3" in str(info.value)
+    assert not (tmp_path / "r.pdf").exists()
+    assert not list(tmp_path.glob(".r.*.tmp.pdf"))
+
+
+@needs_chromium
+@needs_pdftotext
+def test_pdf_is_a4_and_keeps_vietnamese_text(pdf_file):
+    data = pdf_file.read_bytes()
+    assert data.startswith(b"%PDF-")
+    info = subprocess.run(["pdfinfo", str(pdf_file)], capture_output=True, text=True, check=True)
+    assert "(A4)" in info.stdout
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(pdf_file), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    flat = " ".join(text.split())
+    assert SENTENCE in flat
+    assert SECTION in flat
+    assert "Độc lập - Tự do - Hạnh phúc" in flat
+    assert "SECRET_SOURCE_MARKER" not in flat
+
+
+@needs_chromium
+@needs_pdftotext
+def test_pdf_embeds_only_the_pinned_font(pdf_file):
+    out = subprocess.run(
+        ["pdffonts", str(pdf_file)], capture_output=True, text=True, check=True
+    ).stdout
+    names = [line.split()[0] for line in out.splitlines()[2:] if line.strip()]
+    assert names, out
+    pinned = FONT_FAMILY.replace(" ", "")
+    for name in names:
+        assert pinned in name, f"font ngoài phông đã chọn trong PDF: {name}\n{out}"
+
+
+@needs_chromium
+def test_render_pdf_cleans_up_temporary_profile(html_file, tmp_path, monkeypatch):
+    monkeypatch.setattr(render.tempfile, "tempdir", str(tmp_path))
+    out = render_pdf(html_file, tmp_path / "out" / "report.pdf")
+    assert out.read_bytes().startswith(b"%PDF-")
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name != "out"]
+    assert leftovers == []
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["report.pdf"]
+
+
+@needs_chromium
+def test_chromium_pdf_exporter_returns_pdf_bytes(notebook_path):
+    exporter = ChromiumPDFExporter()
+    assert exporter.output_mimetype == "application/pdf"
+    assert exporter.file_extension == ".pdf"
+    assert ChromiumPDFExporter.export_from_notebook == "PDF (Chromium, dxreport)"
+    pdf, resources = exporter.from_filename(str(notebook_path))
+    assert isinstance(pdf, bytes)
+    assert pdf.startswith(b"%PDF")
+    assert resources["output_extension"] == ".pdf"
+
+
+def test_dxpdf_entry_point_when_installed():
+    from importlib.metadata import entry_points
+
+    if not any(ep.name == "dxpdf" for ep in entry_points(group="nbconvert.exporters")):
+        pytest.skip("gói dxreport chưa được cài (pip install -e .): entry point dxpdf chưa đăng ký")
+    from nbconvert.exporters import get_exporter
+
+    assert get_exporter("dxpdf") is ChromiumPDFExporter
