@@ -124,3 +124,36 @@ def test_bad_parameters_are_refused_before_any_notebook(tmp_path):
     with pytest.raises(ParamError, match="YYYY-MM"):
         runner.run_month("2022-12; rm -rf /", "tinh", outputs=tmp_path, progress=False)
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.skipif(shutil.which("pdffonts") is None, reason="poppler-utils (pdffonts) not installed")
+def test_pdf_embeds_only_the_pinned_font(month_run):
+    from dxreport.render import FONT_FAMILY
+
+    outputs, _, _ = month_run
+    listing = subprocess.run(["pdffonts", str(outputs / MONTH / "tinh" / "report.pdf")],
+                             capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+    names = {line.split()[0].split("+")[-1] for line in listing}
+    assert names and all(n.startswith(FONT_FAMILY.replace(" ", "")) for n in names), names
+
+
+def test_a_failing_report_is_never_published_and_the_run_says_so(month_run, monkeypatch):
+    import concurrent.futures as cf
+
+    outputs, _, _ = month_run
+    (outputs / MONTH / "474" / "report.pdf").unlink()          # makes 474 out of date
+
+    def broken(step, run, output):
+        output.write_text("{}", encoding="utf-8")                # a half-written notebook
+        raise RuntimeError("kernel died")
+
+    monkeypatch.setattr(runner, "execute", broken)
+    with cf.ThreadPoolExecutor(1) as pool:
+        manifest = runner.run_month(MONTH, "474", inbox=outputs.parent / "inbox", outputs=outputs,
+                                    executor=pool, progress=False)
+    assert manifest["failed"] == ["474"]
+    assert manifest["units"]["474"]["error"] == "RuntimeError: kernel died"
+    assert manifest["units"]["tinh"]["status"] == "ok"            # the other report is still listed
+    assert (outputs / MONTH / "failed" / "474-04_report.ipynb").exists()
+    assert not list((outputs / MONTH / "474").glob(".*running*"))
+    assert not (outputs / MONTH / "474" / "report.pdf").exists()

@@ -76,6 +76,27 @@ def _fingerprint(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _ipc_kernel_manager():
+    """A kernel manager that talks to its kernel over Unix sockets in a private folder, not TCP."""
+    import tempfile
+
+    from jupyter_client import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.transport = "ipc"
+            self._ipc_dir = tempfile.mkdtemp(prefix="dxreport-kernel-")
+            self.ip = os.path.join(self._ipc_dir, "kernel")
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            await super()._async_cleanup_resources(restart=restart)
+            if not restart:
+                shutil.rmtree(self._ipc_dir, ignore_errors=True)
+
+    return IPCKernelManager
+
+
 def execute(step: str, run: RunParams, output: Path) -> None:
     """Execute notebooks/<step>.ipynb with papermill into `output`; raises on any failure."""
     import papermill
@@ -86,6 +107,7 @@ def execute(step: str, run: RunParams, output: Path) -> None:
         parameters=run.as_notebook_parameters(), kernel_name=KERNEL, cwd=str(NOTEBOOKS_DIR),
         request_save_on_cell_execute=False, progress_bar=False, log_output=False,
         start_timeout=START_TIMEOUT, execution_timeout=CELL_TIMEOUT, shutdown_kernel="immediate",
+        kernel_manager_class=_ipc_kernel_manager(),
     )
 
 
