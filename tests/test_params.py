@@ -45,3 +45,17 @@ def test_unknown_or_non_reporting_unit_is_refused_with_the_list(unit):
 def test_unknown_parameter_is_refused():
     with pytest.raises(ParamError, match="không được hỗ trợ: colour"):
         validate_run({"month": "2022-07", "unit": "tinh", "colour": "red"})
+
+
+def test_offline_accepts_a_bool_or_its_text_and_nothing_else():
+    assert validate_run({"month": "2022-07", "unit": "tinh", "offline": "true"}).offline is True
+    assert validate_run({"month": "2022-07", "unit": "tinh", "offline": False}).offline is False
+    with pytest.raises(ParamError, match="offline"):
+        validate_run({"month": "2022-07", "unit": "tinh", "offline": "perhaps"})
+
+
+def test_notebook_parameters_are_plain_values():
+    run = validate_run({"month": "2022-07", "unit": "478"})
+    values = run.as_notebook_parameters()
+    assert values["month"] == "2022-07" and values["unit"] == "478" and values["offline"] is False
+    assert values["sources"].endswith("params/sources.yaml")

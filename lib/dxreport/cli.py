@@ -41,17 +41,20 @@ _outputs = click.option("--outputs", type=click.Path(file_okay=False, path_type=
               help="A unit code from params/units.csv, 'tinh' for the province report, or 'all'.")
 @_inbox
 @_outputs
+@click.option("--sources", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Catalog sources file (default params/sources.yaml).")
+@click.option("--offline", is_flag=True, help="Do not fetch the catalogs; use the last good snapshot.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Parallel report processes (default: cores).")
 @click.option("--force", is_flag=True, help="Redo every step, even those whose inputs have not changed.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def run(month, unit, inbox, outputs, workers, force, quiet):
+def run(month, unit, inbox, outputs, sources, offline, workers, force, quiet):
     """Run a month: intake, indicators, and the reports of UNIT (all units by default)."""
     from dxreport import runner
 
     start = time.perf_counter()
     try:
-        manifest = runner.run_month(month, unit, inbox=inbox, outputs=outputs, workers=workers, force=force,
-                                    progress=not quiet)
+        manifest = runner.run_month(month, unit, inbox=inbox, outputs=outputs, sources=sources, offline=offline,
+                                    workers=workers, force=force, progress=not quiet)
     except ParamError as exc:
         _fail(str(exc))
     except runner.RunError as exc:

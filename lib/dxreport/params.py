@@ -15,8 +15,11 @@ OUTPUTS_DIR = PROJECT_ROOT / "outputs"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 
 PROVINCE = "tinh"
-# The only parameters a notebook accepts; anything else is refused.
-RUN_PARAMETERS = ("month", "unit", "inbox", "outputs")
+# The only parameters a notebook accepts; anything else is refused. Every notebook declares the
+# first four; 01_scrape also declares the catalog options.
+RUN_PARAMETERS = ("month", "unit", "inbox", "outputs", "sources", "offline")
+COMMON_PARAMETERS = RUN_PARAMETERS[:4]
+SOURCES_FILE = PARAMS_DIR / "sources.yaml"
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
@@ -32,10 +35,13 @@ class RunParams:
     unit: str
     inbox: Path
     outputs: Path
+    sources: Path = SOURCES_FILE
+    offline: bool = False
 
-    def as_notebook_parameters(self) -> dict[str, str]:
-        """The values papermill injects (plain strings, readable in the notebook)."""
-        return {"month": self.month, "unit": self.unit, "inbox": str(self.inbox), "outputs": str(self.outputs)}
+    def as_notebook_parameters(self) -> dict[str, object]:
+        """The values papermill injects (plain strings and a bool, readable in the notebook)."""
+        return {"month": self.month, "unit": self.unit, "inbox": str(self.inbox), "outputs": str(self.outputs),
+                "sources": str(self.sources), "offline": self.offline}
 
 
 def load_settings(params_dir: Path = PARAMS_DIR) -> dict:
@@ -115,7 +121,13 @@ def validate_run(params: dict, *, params_dir: Path = PARAMS_DIR) -> RunParams:
     valid_units = [PROVINCE] + [u.code for u in registry.reporting_units(month)]
     if unit not in valid_units:
         raise ParamError(f"đơn vị {unit!r} không có trong danh mục đơn vị tháng {month}; các mã hợp lệ: {', '.join(valid_units)}")
-    return RunParams(month=month, unit=unit, inbox=inbox, outputs=outputs)
+    sources = Path(params.get("sources") or SOURCES_FILE).resolve()
+    offline = params.get("offline", False)
+    if isinstance(offline, str) and offline.strip().lower() in ("", "false", "0", "true", "1"):
+        offline = offline.strip().lower() in ("true", "1")
+    if not isinstance(offline, bool):
+        raise ParamError(f"offline phải là True hoặc False, không phải {offline!r}")
+    return RunParams(month=month, unit=unit, inbox=inbox, outputs=outputs, sources=sources, offline=offline)
 
 
 def month_source(month: str, inbox: Path | None = None) -> tuple[Path, bool]:

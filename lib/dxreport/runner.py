@@ -10,6 +10,7 @@ outputs/<month>/failed/ for the analyst.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -97,14 +98,35 @@ def _ipc_kernel_manager():
     return IPCKernelManager
 
 
+@functools.lru_cache(maxsize=16)
+def declared_parameters(path: Path) -> tuple[str, ...]:
+    """Names assigned in the notebook's `parameters` cell."""
+    import ast
+
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if "parameters" in cell.metadata.get("tags", []):
+            return tuple(t.id for node in ast.parse(cell.source).body if isinstance(node, ast.Assign)
+                         for t in node.targets if isinstance(t, ast.Name))
+    return ()
+
+
 def execute(step: str, run: RunParams, output: Path) -> None:
-    """Execute notebooks/<step>.ipynb with papermill into `output`; raises on any failure."""
+    """Execute notebooks/<step>.ipynb with papermill into `output`; raises on any failure.
+
+    Only the parameters the notebook declares are injected.
+    """
     import papermill
 
+    source = NOTEBOOKS_DIR / f"{step}.ipynb"
+    declared = declared_parameters(source)
+    parameters = {k: v for k, v in run.as_notebook_parameters().items() if k in declared}
     output.parent.mkdir(parents=True, exist_ok=True)
     papermill.execute_notebook(
-        str(NOTEBOOKS_DIR / f"{step}.ipynb"), str(output),
-        parameters=run.as_notebook_parameters(), kernel_name=KERNEL, cwd=str(NOTEBOOKS_DIR),
+        str(source), str(output),
+        parameters=parameters, kernel_name=KERNEL, cwd=str(NOTEBOOKS_DIR),
         request_save_on_cell_execute=False, progress_bar=False, log_output=False,
         start_timeout=START_TIMEOUT, execution_timeout=CELL_TIMEOUT, shutdown_kernel="immediate",
         kernel_manager_class=_ipc_kernel_manager(),
@@ -164,6 +186,7 @@ def _previous_manifest(path: Path) -> dict:
 
 
 def run_month(month: str, unit: str = "all", *, inbox: str | Path | None = None, outputs: str | Path | None = None,
+              sources: str | Path | None = None, offline: bool = False,
               workers: int | None = None, force: bool = False, executor: cf.Executor | None = None,
               progress: bool = True) -> dict:
     """Run the month: the month-level steps, then the reports of `unit` ('all', 'tinh' or a code).
@@ -175,7 +198,8 @@ def run_month(month: str, unit: str = "all", *, inbox: str | Path | None = None,
     from dxreport.units import load_registry
 
     base = validate_run({"month": month, "unit": PROVINCE if unit == "all" else unit,
-                         "inbox": str(inbox) if inbox else None, "outputs": str(outputs) if outputs else None})
+                         "inbox": str(inbox) if inbox else None, "outputs": str(outputs) if outputs else None,
+                         "sources": str(sources) if sources else None, "offline": offline})
     registry = load_registry()
     units = ([PROVINCE] + [u.code for u in registry.reporting_units(month)]) if unit == "all" else [base.unit]
     month_dir = base.outputs / month
@@ -185,7 +209,7 @@ def run_month(month: str, unit: str = "all", *, inbox: str | Path | None = None,
     version = code_version()
     inbox_month = _inbox_month_dir(base)
     hashes = input_hashes(base, inbox_month)
-    month_print = _fingerprint(version, hashes, month, str(base.inbox))
+    month_print = _fingerprint(version, hashes, month, str(base.inbox), str(base.sources), base.offline)
     started = datetime.now(TZ)
     steps: list[StepResult] = []
 
