@@ -30,7 +30,45 @@ def test_status_grid_uses_shapes_not_colours():
     assert sorted(t.get_text() for t in fig.axes[0].texts) == sorted(["●", "○", "◐"])
 
 
-def test_chart_shows_as_a_png_at_its_natural_width():
+def test_chart_shows_as_a_png_at_its_natural_width_with_its_title_as_alt_text():
     frame = pd.DataFrame({"month": ["2022-07"], "value": [1.0]})
     data, meta = charts.trend(frame, "Tiêu đề", "lượt")._repr_png_()
-    assert data.startswith(b"\x89PNG") and meta == {"width": 672}     # 7 inches × 96 px
+    assert data.startswith(b"\x89PNG") and meta == {"width": 672, "alt": "Tiêu đề"}     # 7 inches × 96 px
+
+
+def test_trends_tell_lines_apart_without_colour():
+    frame = pd.DataFrame({"month": ["2022-06", "2022-07"] * 3, "value": [100, 120, 90, 110, 80, 99],
+                          "series": ["Tiếp nhận"] * 2 + ["Đã xử lý"] * 2 + ["Đúng hạn"] * 2})
+    ax = charts.trends(frame, "Phản ánh hiện trường", "phản ánh").axes[0]
+    lines = ax.get_lines()
+    assert [l.get_label() for l in lines] == ["Tiếp nhận", "Đã xử lý", "Đúng hạn"]
+    assert len({(l.get_linestyle(), l.get_marker()) for l in lines}) == 3
+    assert {l.get_color() for l in lines} == {charts.INK}                   # one ink: grey print keeps them apart
+    assert [t.get_text() for t in ax.texts] == ["120", "110", "99"]           # each line's last point
+
+
+def test_compare_names_the_reference_line_under_the_axis():
+    frame = pd.DataFrame({"label": ["Huyện A Lưới", "Thành phố Huế"], "value": [12.5, 15.0]})
+    ax = charts.compare(frame, "Tổ mỗi xã", "tổ / xã", highlight="Huyện A Lưới", reference=13.25,
+                        reference_label="toàn tỉnh", decimals=1).axes[0]
+    assert ax.get_xlabel().endswith("(- - -  toàn tỉnh: 13,3)")
+    bold = [t.get_text() for t in ax.get_yticklabels() if t.get_fontweight() == "bold"]
+    assert bold == ["Huyện A Lưới"]
+
+
+def test_status_grid_follows_the_order_given_and_keeps_labels_apart():
+    units = pd.Categorical(["Huế", "Sở Nội vụ", "Huế"], categories=["Huế", "Phú Vang", "Sở Nội vụ"], ordered=True)
+    names = ["Nền tảng tích hợp, chia sẻ dữ liệu quốc gia (NDXP)", "Nền tảng tích hợp, chia sẻ dữ liệu cấp tỉnh (LGSP)",
+             "Ứng dụng Hue-S"]
+    platforms = pd.Categorical([names[1], names[0], names[2]], categories=names, ordered=True)
+    frame = pd.DataFrame({"unit_label": units, "platform_label": platforms,
+                          "status": ["dang_su_dung", "dang_thu_nghiem", "chua_trien_khai"],
+                          "group": ["chinh_quyen", "chinh_quyen", "nguoi_dan"],
+                          "unit_group": ["district", "agency", "district"]})
+    ax = charts.status_grid(frame, "Tình trạng triển khai").axes[0]
+    # Phú Vang reported nothing and is left out; the order is the categories' order
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Huế", "Sở Nội vụ"]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[0].endswith("(NDXP)") and labels[1].endswith("(LGSP)") and len(set(labels)) == 3
+    assert "○ chưa triển khai" in ax.get_xlabel()
+    assert len(ax.lines) == 2          # one rule between the catalogs, one between districts and agencies

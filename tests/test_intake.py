@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import os
+import re
 import unicodedata
 import zipfile
 from pathlib import Path
@@ -88,8 +89,9 @@ def save(wb, folder: Path, name: str) -> Path:
     return path
 
 
-def read(path, month=MONTH, settings=SETTINGS):
-    return intake.read_submission(path, month=month, registry=REGISTRY, matcher=MATCHER, settings=settings)
+def read(path, month=MONTH, settings=SETTINGS, reader=None):
+    return intake.read_submission(path, month=month, registry=REGISTRY, matcher=MATCHER, settings=settings,
+                                  reader=reader)
 
 
 def only(issues, rule):
@@ -895,3 +897,320 @@ def test_huge_value_in_a_cell_is_a_row_error(tmp_path):
     rows = [dict(PLATFORM, accounts="1" * 40 + ",5")]
     sub = _bad(tmp_path, nen_tang=rows)
     assert only(sub.issues, "cell.count")["cell"] == "D2"
+
+
+# --------------------------------------------------------------------------- hostile files
+
+def _with_part(path: Path, part: str, edit) -> Path:
+    """Rewrite one XML part of a saved workbook with `edit(text) -> text`."""
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    parts[part] = edit(parts[part].decode()).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    return path
+
+
+def _sheet_part(path: Path, title: str) -> str:
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return wb[title]._worksheet_path
+    finally:
+        wb.close()
+
+
+LAUGHS = ('<!DOCTYPE lolz [<!ENTITY lol "lol">'
+          + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10))
+          + "]>")
+
+
+def test_xml_bomb_is_refused_before_parsing(tmp_path):
+    path = save(build(info_rows(unit="syt"), {"nen_tang": [PLATFORM]}), tmp_path, "bom.xlsx")
+    part = _sheet_part(path, "Nền tảng")
+    _with_part(path, part, lambda x: x.replace("<worksheet", LAUGHS + "<worksheet", 1).replace("<t>", "<t>&lol9;", 1))
+    issue = _rejected(read(path), "file.xml_bomb")
+    assert part in issue["message"] and "DOCTYPE" in issue["message"]
+
+
+@pytest.mark.parametrize("reader", intake.READERS)
+def test_xml_bomb_behind_a_long_prolog_is_refused_by_defusedxml(tmp_path, monkeypatch, reader):
+    # the quick look at the first bytes sees nothing; defusedxml still refuses the entities
+    monkeypatch.setattr(intake, "XML_PROLOG_BYTES", 8)
+    path = save(build(info_rows(unit="syt"), {"nen_tang": [PLATFORM]}), tmp_path, "bom.xlsx")
+    _with_part(path, _sheet_part(path, "Nền tảng"), lambda x: x.replace("<worksheet", LAUGHS + "<worksheet", 1))
+    _rejected(read(path, reader=reader), "file.xml_bomb")
+
+
+def _million_rows(path: Path) -> Path:
+    """`Nền tảng` with a header and 1,000,000 data rows, streamed into the zip."""
+    wb = build(info_rows(unit="syt"), {"nen_tang": [PLATFORM]})
+    save(wb, path.parent, path.name)
+    part = _sheet_part(path, "Nền tảng")
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    head, tail = parts[part].decode().split("</sheetData>")
+    head = head[: head.index('<row r="2"')]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            if name != part:
+                z.writestr(name, data)
+        with z.open(part, "w") as fh:
+            fh.write(head.encode())
+            for start in range(2, 1_000_002, 5000):
+                fh.write("".join(f'<row r="{i}"><c r="B{i}" t="inlineStr"><is><t>Nền tảng {i}</t></is></c>'
+                                 f'<c r="C{i}" t="inlineStr"><is><t>Đang sử dụng</t></is></c></row>'
+                                 for i in range(start, start + 5000)).encode())
+            fh.write(("</sheetData>" + tail).encode())
+    return path
+
+
+@pytest.fixture(scope="module")
+def million_rows(tmp_path_factory):
+    return _million_rows(tmp_path_factory.mktemp("trieu") / "trieu_dong.xlsx")
+
+
+@pytest.mark.parametrize("reader", intake.READERS)
+def test_a_sheet_with_a_million_rows_is_refused_and_the_rest_loads(million_rows, reader):
+    path = million_rows
+    assert path.stat().st_size < SETTINGS["submission"]["max_file_bytes"]
+    sub = read(path, reader=reader)
+    assert not sub.rejected and sub.reader == "openpyxl"   # calamine would hold it whole: openpyxl streams it
+    issue = only(sub.issues, "sheet.too_many_rows")
+    assert (issue["sheet"], issue["severity"], issue["cell"]) == ("Nền tảng", "error", None)
+    assert "5.000" in issue["message"] and sub.facts == []
+
+
+def test_a_far_away_cell_never_reaches_calamine(tmp_path):
+    # Two cells, A1 and XFD1048576: calamine would allocate the whole rectangle and abort the
+    # process. Run in a child process so that a failure shows as a failure, not a dead test run.
+    import subprocess
+    import sys
+
+    path = save(build(info_rows(unit="syt"), {"nen_tang": [PLATFORM]}), tmp_path, "xa.xlsx")
+    _with_part(path, _sheet_part(path, "Nền tảng"), lambda x: x.replace(
+        "</sheetData>", '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'))
+    code = ("import sys; from dxreport import intake; from dxreport.catalog import Matcher, load_aliases, load_bundled;"
+            "from dxreport.params import load_settings; from dxreport.units import load_registry;"
+            f"s = intake.read_submission({str(path)!r}, month='2022-09', registry=load_registry(),"
+            " matcher=Matcher(load_bundled().platforms, load_aliases()), settings=load_settings(), reader='calamine');"
+            "print(s.reader, s.rejected, sorted({i['rule'] for i in s.issues}))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    # openpyxl read it: the far cell is past the rows a sheet may have
+    assert done.stdout.split() == ["openpyxl", "False", "['sheet.too_many_rows']"]
+
+
+@pytest.mark.parametrize("reader", intake.READERS)
+def test_an_excel_error_value_in_a_count_is_a_row_error(tmp_path, reader):
+    path = save(district_workbook(), tmp_path, "loi.xlsx")
+    # Hue-S!C2 holds a formula whose stored result is #DIV/0!
+    _with_part(path, _sheet_part(path, "Hue-S"), lambda x: re.sub(
+        r'<c r="C2"[^>]*>.*?</c>', '<c r="C2" t="e"><f>1/0</f><v>#DIV/0!</v></c>', x))
+    sub = read(path, reader=reader)
+    issue = only(sub.issues, "cell.count")
+    assert (issue["sheet"], issue["cell"]) == ("Hue-S", "C2") and "#DIV/0!" in issue["message"]
+    assert facts_of(sub, "hue_s").empty
+
+
+# --------------------------------------------------------------------------- two readers, one result
+
+def _variants(tmp_path):
+    """Workbooks that exercise the matching rules, dates, percent cells and bad rows."""
+    pct = district_workbook(hue_s=[dict(HUES, satisfaction=0.825)])
+    pct["Hue-S"]["F2"].number_format = "0.0%"
+    custom = district_workbook(hue_s=[dict(HUES, satisfaction=0.5)])
+    custom["Hue-S"]["F2"].number_format = '0.00" "%'
+    dates = build(info_rows(unit="syt", period=dt.datetime(2022, 9, 1), prepared_on=dt.date(2022, 10, 3)),
+                  {"nen_tang": [dict(PLATFORM, accounts=dt.date(2022, 1, 1))]})
+    text = district_workbook(hue_s=[dict(HUES, downloads="1.234.567", accounts=" 300 000 ", satisfaction="12,5%")])
+    shuffled = build(info_rows(unit="syt"))
+    add_table(shuffled, "nen_tang", [dict(PLATFORM, status="dang su dung")], order=["lgsp", "status", "platform_name",
+              "accounts", "mau"], title_rows=[["BÁO CÁO"], []], name="NEN  TANG")
+    bad = district_workbook(nen_tang=[PLATFORM, dict(PLATFORM, platform_name="Hue S")],
+                            to_cns=[{"commune_name": "Xã Mặt Trăng", "teams": 1, "members": 0}])
+    return {name: save(wb, tmp_path, f"{name}.xlsx")
+            for name, wb in dict(pct=pct, custom=custom, dates=dates, text=text, shuffled=shuffled, bad=bad).items()}
+
+
+def test_calamine_and_openpyxl_read_the_same(tmp_path):
+    for name, path in _variants(tmp_path).items():
+        one, two = read(path, reader="openpyxl"), read(path, reader="calamine")
+        assert (one.reader, two.reader) == ("openpyxl", "calamine"), name
+        for attr in ("facts", "issues", "unit", "prepared_on", "preparer", "rejected", "rows_loaded", "rows_rejected"):
+            assert getattr(one, attr) == getattr(two, attr), (name, attr)
+    # worked out by hand: 0.825 in a 0.0% cell is 82.5; 0.5 in a custom 0.00 % cell is 50
+    assert value(read(tmp_path / "pct.xlsx", reader="calamine"), "hue_s", "", "satisfaction")["value"] == 82.5
+    assert value(read(tmp_path / "custom.xlsx", reader="calamine"), "hue_s", "", "satisfaction")["value"] == 50
+    dates = read(tmp_path / "dates.xlsx", reader="calamine")
+    assert dates.prepared_on == dt.date(2022, 10, 3)
+    assert only(dates.issues, "cell.count")["message"].count("01/01/2022") == 1
+
+
+def test_unknown_reader_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="calamine, openpyxl"):
+        read(save(district_workbook(), tmp_path, "x.xlsx"), reader="xlrd")
+
+
+# --------------------------------------------------------------------------- rows that only name their subject
+
+def test_rows_that_only_name_a_platform_are_not_reported(tmp_path):
+    rows = [PLATFORM, {"platform_id": "nd-vneid", "platform_name": "VNeID"}, {"platform_name": "Zalo OA"}]
+    sub = _bad(tmp_path, nen_tang=rows)
+    got = [(i["rule"], i["cell"], i["severity"]) for i in sub.issues]
+    # the first data column after Mã nền tảng and Tên nền tảng is C (Tình trạng)
+    assert got == [("row.not_reported", "C3", "warning"), ("row.not_reported", "C4", "warning")]
+    assert "nd-vneid – VNeID" in sub.issues[0]["message"]
+    assert set(facts_of(sub, "nen_tang")["subject"]) == {"nd-hues"} and sub.rows_rejected == 0
+
+
+# --------------------------------------------------------------------------- feedback copies
+
+def _month_with_problems(tmp_path):
+    """A month: 474 with two bad cells, syt late and clean, snv superseded, a PDF, a wrong month."""
+    inbox, warehouse = _month_dirs(tmp_path)
+    when = dt.datetime(2022, 10, 3, 9, tzinfo=ICT)
+    hue = district_workbook(nen_tang=[dict(PLATFORM, mau=6000)], hue_s=[dict(HUES, satisfaction=0.825)], to_cns=[])
+    hue["Hue-S"]["F2"].number_format = "0.0%"
+    note = hue["Nền tảng"]["I2"]     # a note typed as text that a spreadsheet would run as a formula
+    note.value, note.data_type = "=HYPERLINK(\"http://x\",\"bấm\")", "s"
+    _at(inbox, "hue.xlsx", hue, when)
+    _at(inbox, "syt.xlsx", build(info_rows(unit="syt"), {"nen_tang": [PLATFORM]}),
+        dt.datetime(2022, 10, 7, 9, tzinfo=ICT))
+    _at(inbox, "snv_cu.xlsx", build(info_rows(unit="snv", prepared_on="01/10/2022"), {"nen_tang": [PLATFORM]}), when)
+    _at(inbox, "snv_moi.xlsx", build(info_rows(unit="snv", prepared_on="02/10/2022"), {"nen_tang": [PLATFORM]}), when)
+    (inbox / "stp.pdf").write_bytes(b"%PDF-1.4")
+    _at(inbox, "sct.xlsx", build(info_rows(unit="sct", period="08/2022"), {"nen_tang": [PLATFORM]}), when)
+    return _ingest(inbox, warehouse)
+
+
+def test_feedback_copies_of_a_month(tmp_path):
+    result = _month_with_problems(tmp_path)
+    raw = {p.name: p.read_bytes() for p in (tmp_path / "data" / "raw").iterdir()}
+    out = tmp_path / "out" / MONTH / "feedback"
+    (out).mkdir(parents=True)
+    (out / "old_left_over.xlsx").write_bytes(b"stale")
+    copies = intake.write_feedback_month(MONTH, result.submissions, result.issues, out, registry=REGISTRY,
+                                         settings=SETTINGS)
+    # snv_cu was superseded and snv_moi is clean: no copy for snv
+    assert sorted(p.name for p in out.iterdir()) == [
+        "474_hue.xlsx", "khong_ro_don_vi_stp.pdf.xlsx", "sct_sct.xlsx", "syt_syt.xlsx"]
+    assert sorted(copies["file_name"]) == ["hue.xlsx", "sct.xlsx", "stp.pdf", "syt.xlsx"]
+    # the archive is untouched
+    assert {p.name: p.read_bytes() for p in (tmp_path / "data" / "raw").iterdir()} == raw
+
+    wb = openpyxl.load_workbook(out / "474_hue.xlsx")
+    assert wb.sheetnames == ["Cần sửa", "Thông tin", "Nền tảng", "Hue-S", "Tổ công nghệ số", "Doanh nghiệp"]
+    cell = wb["Nền tảng"]["E2"]          # mau 6000 > accounts 5000
+    assert cell.value == 6000 and cell.fill.patternType == "lightUp"
+    assert "row.mau_le_accounts" in cell.comment.text and "[Lỗi]" in cell.comment.text
+    assert "6.000 so với 5.000" in cell.comment.text
+    note = wb["Nền tảng"]["I2"]
+    assert note.value == "'=HYPERLINK(\"http://x\",\"bấm\")" and note.data_type == "s"
+    assert wb["Hue-S"]["F2"].value == 0.825 and wb["Hue-S"]["F2"].number_format == "0.0%"
+    assert wb["Nền tảng"]["D2"].comment is None and wb["Nền tảng"]["D2"].fill.patternType is None
+    todo = wb["Cần sửa"]
+    rows = [[c.value for c in r] for r in todo.iter_rows(min_row=8)]
+    # every issue of the file, in the order of the form's sheets, whole-sheet ones included
+    assert [(r[1], r[2], r[3], r[4]) for r in rows] == [
+        ("Nền tảng", "E2", "Lỗi", "row.mau_le_accounts"),
+        ("Tổ công nghệ số", None, "Cảnh báo", "sheet.missing")]
+    assert todo["C8"].hyperlink.location == "'Nền tảng'!E2"
+    assert todo["A2"].value == "Đơn vị: Thành phố Huế"
+
+    late = openpyxl.load_workbook(out / "syt_syt.xlsx")["Cần sửa"]
+    assert [c.value for c in late[8]][1:5] == ["(cả tệp)", None, "Cảnh báo", "file.late"]
+    wrong = openpyxl.load_workbook(out / "sct_sct.xlsx")
+    period = wrong["Thông tin"]["B2"]
+    assert period.fill.patternType == "lightUp" and "info.wrong_month" in period.comment.text
+    pdf = openpyxl.load_workbook(out / "khong_ro_don_vi_stp.pdf.xlsx")
+    assert pdf.sheetnames == ["Cần sửa"] and "không đọc được" in pdf["Cần sửa"]["A5"].value
+
+
+@pytest.mark.parametrize("reader", intake.READERS)
+def test_a_corrected_feedback_copy_reads_back_clean(tmp_path, reader):
+    result = _month_with_problems(tmp_path)
+    out = tmp_path / "fb"
+    intake.write_feedback_month(MONTH, result.submissions, result.issues, out, registry=REGISTRY, settings=SETTINGS)
+    wb = openpyxl.load_workbook(out / "474_hue.xlsx")
+    wb["Nền tảng"]["E2"] = 1200
+    wb.save(tmp_path / "hue_sua.xlsx")
+    sub = read(tmp_path / "hue_sua.xlsx", reader=reader)
+    assert [(i["rule"], i["sheet"]) for i in sub.issues] == [("sheet.missing", "Tổ công nghệ số")]
+    assert value(sub, "nen_tang", "nd-hues", "mau")["value"] == 1200
+    assert value(sub, "hue_s", "", "satisfaction")["value"] == pytest.approx(82.5)
+    assert value(sub, "nen_tang", "nd-hues", "note")["text"] == "'=HYPERLINK(\"http://x\",\"bấm\")"
+
+
+def test_feedback_name_is_safe():
+    assert intake.feedback_name("474", "Báo cáo T9.xlsx") == "474_Báo cáo T9.xlsx"
+    assert intake.feedback_name(None, "a/b:c?.pdf") == "khong_ro_don_vi_a_b_c_.pdf.xlsx"
+
+
+def test_validation_page_has_the_tracker_and_links_to_feedback(tmp_path):
+    result = _month_with_problems(tmp_path)
+    track = intake.tracker(MONTH, REGISTRY, result.submissions, result.facts)
+    sid = result.submissions.set_index("file_name").loc["hue.xlsx", "submission_id"]
+    page = intake.validation_page(result.issues, REGISTRY, MONTH, track,
+                                  {sid: "feedback/474_hue <1>.xlsx"})
+    assert "<h2>Tình hình nộp báo cáo</h2>" in page
+    # 30 units: 474 and snv (resubmitted) and syt (late) received, sct rejected, 26 missing
+    assert "Đã nộp: 1; Nộp muộn: 1; Chưa nộp: 26; Nộp lại: 1; Bị từ chối: 1." in page
+    assert '<a href="feedback/474_hue%20%3C1%3E.xlsx">474_hue &lt;1&gt;.xlsx</a>' in page
+    row = page[page.index("<td>sct</td>"):]
+    assert row.index("Bị từ chối") < row.index("</tr>")
+    assert "Tình trạng: Nộp lại." in page
+
+
+def test_clean_writes_validation_tracker_and_feedback(tmp_path):
+    from dxreport import steps
+
+    inbox = tmp_path / "inbox" / MONTH
+    _at(inbox, "syt.xlsx", build(info_rows(unit="syt"), {"nen_tang": [dict(PLATFORM, mau=9999)]}),
+        dt.datetime(2022, 10, 3, tzinfo=ICT))
+    run = steps.run_params(MONTH, "tinh", str(tmp_path / "inbox"), str(tmp_path / "out"))
+    result = steps.clean(run)
+    month_dir = tmp_path / "out" / MONTH
+    assert (month_dir / "feedback" / "syt_syt.xlsx").exists()
+    assert result.feedback["path"].tolist() == [month_dir / "feedback" / "syt_syt.xlsx"]
+    page = (month_dir / "validation.html").read_text(encoding="utf-8")
+    assert 'href="feedback/syt_syt.xlsx"' in page and "Chưa nộp: 29" in page
+    assert result.tracker.set_index("unit").loc["syt", "sections_not_reported"] == "Nền tảng"
+
+
+def test_feedback_of_a_file_that_breaks_while_copied_is_the_list_alone(tmp_path, monkeypatch):
+    monkeypatch.setattr(intake, "XML_PROLOG_BYTES", 8)     # let the entities reach the sheet parser
+    path = save(build(info_rows(unit="syt"), {"nen_tang": [PLATFORM]}), tmp_path, "bom.xlsx")
+    _with_part(path, _sheet_part(path, "Nền tảng"), lambda x: x.replace("<worksheet", LAUGHS + "<worksheet", 1))
+    issue = read(path).issues[0]
+    frame = pd.DataFrame([{**issue, "unit": None, "submission_id": "x"}])
+    out = intake.write_feedback(path, frame, tmp_path / "fb" / "bom.xlsx", file_name="bom.xlsx", month=MONTH,
+                                settings=SETTINGS)
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["Cần sửa"]
+    assert [c.value for c in wb["Cần sửa"][8]][1:5] == ["(cả tệp)", None, "Lỗi", "file.xml_bomb"]
+
+
+def test_feedback_falls_back_to_the_list_when_copying_fails(tmp_path, monkeypatch):
+    path = save(district_workbook(hue_s=[dict(HUES, satisfaction="120%")]), tmp_path, "hue.xlsx")
+    issues = pd.DataFrame([{**i, "unit": "474", "submission_id": "x"} for i in read(path).issues])
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("sheet stops half-way")
+
+    monkeypatch.setattr(intake, "_copy_values", broken)
+    wb = openpyxl.load_workbook(intake.write_feedback(path, issues, tmp_path / "fb.xlsx", file_name="hue.xlsx",
+                                                      unit_name="Thành phố Huế", month=MONTH, settings=SETTINGS))
+    assert wb.sheetnames == ["Cần sửa"]
+    assert [c.value for c in wb["Cần sửa"][8]][1:5] == ["Hue-S", "F2", "Lỗi", "cell.rate"]
+    assert wb["Cần sửa"]["C8"].hyperlink is None    # no copy to point into
+
+
+def test_a_fuzzy_platform_match_is_loaded_and_reported(tmp_path):
+    # one letter off the catalog name "Sổ sức khỏe điện tử": taken for it, with a warning
+    rows = [dict(PLATFORM, platform_name="Sổ sức khỏe điện tửu")]
+    sub = _bad(tmp_path, nen_tang=rows)
+    issue = only(sub.issues, "platform.fuzzy")
+    assert (issue["severity"], issue["cell"]) == ("warning", "B2")
+    assert "Sổ sức khỏe điện tử" in issue["message"]
+    assert {f["subject"] for f in sub.facts if f["sheet"] == "nen_tang"} == {"nd-sskdt"}

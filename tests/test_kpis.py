@@ -111,7 +111,7 @@ def test_platform_counts_distinct_across_units(values):
     assert value(values, "tinh", "platforms_trial") == 1
     assert value(values, "tinh", "platforms_not_deployed") == 1
     assert value(values, "tinh", "platforms_lgsp") == 1
-    assert value(values, "tinh", "platform_mau") == 110
+    assert value(values, "tinh", "platform_mau") == 100           # the districts' rows; snv's 10 count apart
     assert value(values, "tinh", "platforms_unmatched") == 1
     assert value(values, "snv", "platforms_in_use") == 1
 
@@ -130,3 +130,241 @@ def test_a_status_not_reported_counts_zero_once_platforms_are_reported(values):
     assert value(values, "474", "platforms_not_deployed") == 0
     assert value(values, "474", "platforms_unmatched") == 1
     assert math.isnan(value(values, "476", "platforms_in_use"))     # 476 sent nothing
+
+
+# --------------------------------------------------------------------------------------------
+# A tiny hand-made month (07/2022) with the month before and the same month of 2021, every sheet
+# of the form, and a catalog: every indicator's value is worked out by hand below.
+#
+#   474 Huế (36 communes, 494.070 people)   on time    Hue-S, teams (2 communes), SMEs, 4 platforms
+#   478 Phú Vang (14 communes)              late       Hue-S, teams (1 commune), SMEs, 1 platform
+#   snv Sở Nội vụ (agency)                  on time    3 platforms
+#   the 27 other reporting units sent nothing.
+
+M, P, LY = "2022-07", "2022-06", "2021-07"
+CATALOG = pd.DataFrame({"platform_id": ["nd-hues", "nd-sskdt", "cq-lgsp", "cq-hop"],
+                        "catalog": ["nguoi_dan", "nguoi_dan", "chinh_quyen", "chinh_quyen"],
+                        "name": ["Ứng dụng Hue-S", "Sổ sức khỏe điện tử", "LGSP", "Họp trực tuyến"]})
+
+
+def full_platform(month, unit, pid, status, lgsp=None, accounts=None, mau=None, uses=None, proposal=None):
+    rows = [fact(month, unit, "nen_tang", "status", text=status, subject=pid, kind="platform")]
+    for metric, value in (("accounts", accounts), ("mau", mau), ("uses", uses)):
+        if value is not None:
+            rows.append(fact(month, unit, "nen_tang", metric, value, subject=pid, kind="platform"))
+    if lgsp is not None:
+        rows.append(fact(month, unit, "nen_tang", "lgsp", float(lgsp), "co" if lgsp else "khong", pid, "platform"))
+    if proposal is not None:
+        rows.append(fact(month, unit, "nen_tang", "proposal", text=proposal, subject=pid, kind="platform"))
+    return rows
+
+
+def full_team(month, unit, commune, teams, members, trainings, trained, households):
+    values = dict(teams=teams, members=members, trainings=trainings, trained=trained, households=households)
+    return [fact(month, unit, "to_cns", k, v, subject=commune, kind="commune") for k, v in values.items()]
+
+
+def smes(month, unit, reached, using, dbi, supported):
+    values = dict(sme_reached=reached, sme_using=using, dbi_assessed=dbi, sme_supported=supported)
+    return [fact(month, unit, "doanh_nghiep", k, v) for k, v in values.items()]
+
+
+def month_facts():
+    return pd.DataFrame(
+        hue_s(M, "474", 1000, 600, 100, 90, 81, 80) + hue_s(M, "478", 500, 300, 50, 50, 45, 90)
+        + full_team(M, "474", "19750", 3, 12, 2, 40, 30) + full_team(M, "474", "19753", 0, 0, 0, 0, 0)
+        + full_team(M, "478", "19927", 5, 20, 1, 10, 5)
+        + smes(M, "474", 40, 10, 4, 2) + smes(M, "478", 20, 5, 2, 1)
+        + full_platform(M, "474", "nd-hues", "dang_su_dung", lgsp=1, accounts=500, mau=100, uses=1000)
+        + full_platform(M, "474", "cq-lgsp", "dang_thu_nghiem", accounts=50, mau=5, uses=20)
+        + full_platform(M, "474", "unmatched:ung dung x", "dang_su_dung")
+        + full_platform(M, "474", "nd-sskdt", "dang_su_dung", lgsp=0, accounts=49_407, mau=1000, uses=2000)
+        + full_platform(M, "478", "cq-hop", "chua_trien_khai", proposal="Đề nghị hướng dẫn triển khai")
+        + full_platform(M, "snv", "nd-hues", "dang_su_dung", lgsp=0, accounts=20, mau=10, uses=50)
+        + full_platform(M, "snv", "cq-hop", "chua_trien_khai")
+        + full_platform(M, "snv", "cq-lgsp", "dang_su_dung", lgsp=1, accounts=30, mau=25, uses=300)
+        # the month before: Huế only
+        + hue_s(P, "474", 900, 500, 80, 80, 80, 70) + full_team(P, "474", "19750", 3, 12, 1, 20, 10)
+        + full_platform(P, "474", "nd-hues", "dang_su_dung", lgsp=1, accounts=450, mau=90, uses=800)
+        # the same month a year before: Huế's Hue-S sheet only
+        + hue_s(LY, "474", 600, 300, 60, 60, 60, 75))
+
+
+@pytest.fixture(scope="module")
+def month():
+    submitted = pd.DataFrame({"month": [M, M, M, P, LY], "unit": ["474", "478", "snv", "474", "474"],
+                              "late": [False, True, False, False, False]})
+    base = kpis.base_table(month_facts(), load_registry(), submitted, CATALOG)
+    return kpis.with_year(kpis.with_changes(kpis.compute(base)))
+
+
+NAN = float("nan")
+PROVINCE_BY_HAND = {
+    "submissions_received": 3, "submissions_expected": 30, "coverage_rate": 10.0, "submissions_late": 1,
+    # distinct platforms over the units: in use nd-hues, unmatched, nd-sskdt, cq-lgsp (snv); trial cq-lgsp
+    # (474); not deployed cq-hop; deployments in use 474×3 + snv×2, of which 474 nd-hues, snv cq-lgsp on LGSP
+    "platforms_in_use": 4, "platforms_trial": 1, "platforms_not_deployed": 1, "platform_deployments": 5,
+    "platforms_lgsp": 2, "lgsp_rate": 2 / 5 * 100,
+    # platform figures of the province: the districts' rows only; the agencies' staff are counted apart
+    "platform_accounts": 500 + 50 + 49_407, "platform_mau": 100 + 5 + 1000,
+    "platform_mau_districts": 1105, "platform_mau_agencies": 10 + 25, "platform_uses": 1000 + 20 + 2000,
+    "platforms_unmatched": 1,
+    "chinh_quyen_in_use": 1, "chinh_quyen_trial": 1, "chinh_quyen_not_deployed": 1,
+    "doanh_nghiep_in_use": 0, "doanh_nghiep_trial": 0, "doanh_nghiep_not_deployed": 0,
+    "nguoi_dan_in_use": 2, "nguoi_dan_trial": 0, "nguoi_dan_not_deployed": 0,
+    "ehealth_penetration": 49_407 / 1_160_224 * 100, "vneid_penetration": NAN,
+    "hues_downloads": 1500, "hues_downloads_month": 1500 - 900,       # 478 sent no June figure
+    "hues_penetration": 1500 / 1_160_224 * 100, "hues_accounts": 900, "hues_accounts_penetration": 900 / 1_160_224 * 100,
+    "reports_received": 150, "reports_processed": 140, "reports_on_time": 126,
+    "processed_rate": 140 / 150 * 100, "on_time_rate": 126 / 140 * 100, "satisfaction": (80 * 90 + 90 * 50) / 140,
+    "teams": 8, "members": 32, "trainings": 3, "trained": 50, "households": 35,
+    "communes_with_team": 2, "communes_without_team": 141 - 2, "teams_per_commune": 8 / 141,
+    "sme_reached": 60, "sme_using": 15, "sme_using_rate": 25.0, "dbi_assessed": 6, "sme_supported": 3,
+}
+HUE_BY_HAND = {
+    "submissions_received": 1, "submissions_expected": 1, "coverage_rate": 100.0, "submissions_late": 0,
+    "platforms_in_use": 3, "platforms_trial": 1, "platforms_not_deployed": 0, "platform_deployments": 3,
+    "platforms_lgsp": 1, "lgsp_rate": 1 / 3 * 100, "platform_accounts": 49_957, "platform_mau": 1105,
+    "platform_uses": 3020, "platforms_unmatched": 1,
+    "chinh_quyen_in_use": 0, "chinh_quyen_trial": 1, "chinh_quyen_not_deployed": 0,
+    "doanh_nghiep_in_use": 0, "doanh_nghiep_trial": 0, "doanh_nghiep_not_deployed": 0,
+    "nguoi_dan_in_use": 2, "nguoi_dan_trial": 0, "nguoi_dan_not_deployed": 0,
+    "ehealth_penetration": 10.0, "vneid_penetration": NAN,             # 49.407 / 494.070
+    "hues_downloads": 1000, "hues_downloads_month": 100, "hues_penetration": 1000 / 494_070 * 100,
+    "hues_accounts": 600, "hues_accounts_penetration": 600 / 494_070 * 100,
+    "reports_received": 100, "reports_processed": 90, "reports_on_time": 81, "processed_rate": 90.0,
+    "on_time_rate": 90.0, "satisfaction": 80.0,
+    "teams": 3, "members": 12, "trainings": 2, "trained": 40, "households": 30,
+    "communes_with_team": 1, "communes_without_team": 35, "teams_per_commune": 3 / 36,
+    "sme_reached": 40, "sme_using": 10, "sme_using_rate": 25.0, "dbi_assessed": 4, "sme_supported": 2,
+}
+
+
+def _month_values(values, unit):
+    part = values[(values["month"] == M) & (values["unit"] == unit)]
+    return dict(zip(part["indicator"], part["value"]))
+
+
+def test_registry_facts_the_hand_figures_rest_on():
+    registry = load_registry()
+    assert len(registry.communes_of("474", M)) == 36 and len(registry.communes_of("478", M)) == 14
+    assert registry.get("474").population == 494_070 and registry.province().population == 1_160_224
+
+
+@pytest.mark.parametrize("unit, by_hand", [("tinh", PROVINCE_BY_HAND), ("474", HUE_BY_HAND)])
+def test_every_indicator_worked_out_by_hand(month, unit, by_hand):
+    got = _month_values(month, unit)
+    # every indicator computed for the unit has a figure worked out by hand, and no other
+    assert set(got) == set(by_hand)
+    for name, expected in by_hand.items():
+        if math.isnan(expected):
+            assert math.isnan(got[name]), name
+        else:
+            assert got[name] == pytest.approx(expected), name
+
+
+def test_every_indicator_of_the_dictionary_is_checked_by_hand():
+    assert {i.name for i in kpis.INDICATORS} == set(PROVINCE_BY_HAND)
+
+
+def test_agency_gets_platform_indicators_only(month):
+    got = _month_values(month, "snv")
+    assert got["platforms_in_use"] == 2 and got["platform_deployments"] == 2 and got["lgsp_rate"] == 50.0
+    assert got["chinh_quyen_in_use"] == 1 and got["chinh_quyen_not_deployed"] == 1 and got["nguoi_dan_in_use"] == 1
+    assert "hues_downloads" not in got and "ehealth_penetration" not in got and "platform_mau_agencies" not in got
+
+
+def test_same_month_last_year_and_year_to_date(month):
+    row = month[(month["month"] == M) & (month["unit"] == "474")].set_index("indicator")
+    assert row.at["hues_downloads", "last_year"] == 600 and row.at["hues_downloads", "yoy_change"] == 400
+    assert row.at["hues_downloads", "yoy_pct"] == pytest.approx(400 / 600 * 100)
+    # year to date: June and July 2022, never July 2021
+    assert row.at["reports_received", "ytd"] == 80 + 100 and row.at["reports_received", "ytd_months"] == 2
+    assert row.at["households", "ytd"] == 10 + 30
+    assert row.at["processed_rate", "ytd"] == pytest.approx((80 + 90) / (80 + 100) * 100)
+    # June has no downloads increase (no May figure): one month of data
+    assert row.at["hues_downloads_month", "ytd"] == 100 and row.at["hues_downloads_month", "ytd_months"] == 1
+    # a stock and a rate of stocks have no year to date
+    assert math.isnan(row.at["hues_downloads", "ytd"]) and math.isnan(row.at["sme_using_rate", "ytd"])
+    # 478 has no July 2021: no year-on-year figure
+    other = month[(month["month"] == M) & (month["unit"] == "478") & (month["indicator"] == "hues_downloads")]
+    assert math.isnan(other["last_year"].iloc[0])
+
+
+def test_rank_and_average_among_peers(month):
+    districts = [u.code for u in load_registry().districts(M)]
+    view = kpis.unit_view(month, M, "478", districts).set_index("indicator")
+    assert view.at["hues_downloads", "rank"] == 2 and view.at["hues_downloads", "ranked_among"] == 2
+    assert view.at["hues_downloads", "peer_mean"] == 750
+    # fewer communes without a team is better: 478 has 13, 474 has 35
+    assert view.at["communes_without_team", "rank"] == 1
+    # not a ranking indicator; and one where both are equal (sme_using_rate 25% and 25%)
+    assert math.isnan(view.at["submissions_received", "rank"]) and math.isnan(view.at["sme_using_rate", "rank"])
+
+
+RULES = [kpis.Rule("not_submitted", "not_submitted"), kpis.Rule("late", "late"),
+         kpis.Rule("processed", "below", "processed_rate", 95.0, ("district",)),
+         kpis.Rule("reach", "below_share", "hues_penetration", 200.0, ("district",)),
+         kpis.Rule("communes", "above", "communes_without_team", 20.0, ("district",)),
+         kpis.Rule("hop", "platform_not_deployed", threshold=2.0)]
+
+
+def test_lagging_units_by_rule(month):
+    types = {u.code: u.type for u in load_registry().reporting_units(M)}
+    lag = kpis.lagging_units(month, M, types, RULES)
+    by_rule = {rule: set(part["unit"]) for rule, part in lag.groupby("rule")}
+    assert len(by_rule["not_submitted"]) == 27 and not {"474", "478", "snv"} & by_rule["not_submitted"]
+    assert by_rule["late"] == {"478"}
+    assert by_rule["processed"] == {"474"}                      # 90% < 95%; 478 has 100%
+    # twice the province's downloads per 100 people: 2 × 0,129 = 0,259; Huế 0,202, Phú Vang 0,428
+    assert by_rule["reach"] == {"474"}
+    reach = lag[lag["rule"] == "reach"].iloc[0]
+    assert reach["threshold"] == pytest.approx(2 * 1500 / 1_160_224 * 100)
+    assert by_rule["communes"] == {"474"}                       # 35 > 20; 478 has 13
+    assert "hop" not in by_rule                                  # a platform rule names no unit
+
+
+def test_lagging_platforms_and_platform_summary():
+    rows = kpis.platform_rows(month_facts()[lambda f: f["month"] == M], CATALOG)
+    types = {u.code: u.type for u in load_registry().reporting_units(M)}
+    summary = kpis.platform_summary(rows, types).set_index("subject")
+    assert summary.at["cq-hop", "not_deployed"] == 2 and summary.at["nd-hues", "in_use"] == 2
+    assert summary.at["nd-hues", "lgsp"] == 1 and summary.at["nd-hues", "mau"] == 110
+    assert summary.at["nd-hues", "mau_districts"] == 100 and summary.at["nd-hues", "mau_agencies"] == 10
+    assert summary.at["unmatched:ung dung x", "catalog"] == kpis.OUTSIDE_CATALOG
+    lag = kpis.lagging_platforms(summary.reset_index(), RULES)
+    assert list(lag["subject"]) == ["cq-hop"] and lag["not_deployed"].iloc[0] == 2
+    assert rows.set_index(["unit", "subject"]).at[("478", "cq-hop"), "proposal"] == "Đề nghị hướng dẫn triển khai"
+
+
+def test_progress_against_targets(month):
+    targets = [kpis.Target("processed_rate", "Tỷ lệ phản ánh đã xử lý", 2022, 95.0, ">=", "%", False, "Chỉ tiêu của Sở"),
+               kpis.Target("communes_without_team", "Xã chưa có tổ", 2022, 0.0, "<=", "đơn vị", False, "Chỉ tiêu của Sở"),
+               kpis.Target(None, "Dân số có điện thoại thông minh", 2022, 85.0, ">=", "%", True, "QĐ 27"),
+               kpis.Target("satisfaction", "Hài lòng", 2023, 80.0, ">=", "%", False, "Chỉ tiêu của Sở")]
+    prog = kpis.progress(month, M, "tinh", targets).set_index("label")
+    assert list(prog.index) == ["Tỷ lệ phản ánh đã xử lý", "Xã chưa có tổ", "Dân số có điện thoại thông minh"]
+    assert prog.at["Tỷ lệ phản ánh đã xử lý", "progress"] == pytest.approx((140 / 150 * 100) / 95 * 100)
+    assert prog.at["Tỷ lệ phản ánh đã xử lý", "met"] == False  # noqa: E712
+    assert prog.at["Xã chưa có tổ", "value"] == 139 and prog.at["Xã chưa có tổ", "met"] == False  # noqa: E712
+    assert prog.at["Dân số có điện thoại thông minh", "met"] is None
+    # a unit's report leaves out the target the form does not measure
+    assert "Dân số có điện thoại thông minh" not in set(kpis.progress(month, M, "474", targets)["label"])
+
+
+def test_params_files_load_and_bad_ones_are_refused_naming_the_file(tmp_path):
+    assert kpis.load_rules() and kpis.load_targets()
+    official = [t for t in kpis.load_targets() if t.official]
+    assert official and all("27/QĐ-UBQGCĐS" in t.source for t in official)
+    bad = tmp_path / "lagging.yaml"
+    bad.write_text("rules:\n  - kind: below\n    indicator: no_such\n    threshold: 1\n", encoding="utf-8")
+    with pytest.raises(kpis.RulesError, match="lagging.yaml.*no_such"):
+        kpis.load_rules(bad)
+    bad.write_text("rules:\n  - kind: sometimes\n", encoding="utf-8")
+    with pytest.raises(kpis.RulesError, match="kind"):
+        kpis.load_rules(bad)
+    targets = tmp_path / "targets.yaml"
+    targets.write_text("targets:\n  - indicator: coverage_rate\n    year: 2022\n    value: 100\n    source: x\n",
+                       encoding="utf-8")
+    with pytest.raises(kpis.RulesError, match="targets.yaml.*official"):
+        kpis.load_targets(targets)

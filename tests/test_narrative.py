@@ -40,3 +40,136 @@ def test_teams_sentence_counts_communes_without_team():
     text = narrative.teams(v, "toàn tỉnh")
     assert "1.523 tổ công nghệ số cộng đồng với 7.800 thành viên; 139/141 xã, phường, thị trấn đã có tổ" in text
     assert "Còn 2 xã, phường, thị trấn chưa có tổ công nghệ số." in text
+
+
+def full(**values):
+    """A view with value, change, last_year, ytd and ytd_months columns: name=(value, change, last_year, ytd, months)."""
+    rows = []
+    for k, v in values.items():
+        v = v if isinstance(v, tuple) else (v,)
+        v = v + (None,) * (5 - len(v))
+        rows.append({"indicator": k, "value": v[0], "change": v[1], "last_year": v[2], "ytd": v[3], "ytd_months": v[4],
+                     "yoy_change": None if v[2] is None or v[0] is None else v[0] - v[2]})
+    return pd.DataFrame(rows)
+
+
+def test_year_on_year_says_when_there_is_no_history():
+    assert narrative.year_on_year(full(reports_received=(4407,)), "reports_received", "2022-11", "phản ánh") == \
+        "chưa có số liệu cùng kỳ (tháng 11/2021) để so sánh"
+    assert narrative.year_on_year(full(reports_received=(4407, None, 4000)), "reports_received", "2022-11", "phản ánh") \
+        == "tăng 407 phản ánh so với cùng kỳ (tháng 11/2021)"
+
+
+def test_year_to_date_says_how_many_months_it_covers():
+    v = full(reports_received=(4407, None, None, 45_241, 11), households=(100, None, None, 1500, 9))
+    assert narrative.year_to_date(v, "reports_received", "2022-11", "phản ánh") == "lũy kế từ đầu năm 45.241 phản ánh"
+    assert narrative.year_to_date(v, "households", "2022-11", "hộ") == \
+        "lũy kế từ đầu năm 1.500 hộ (số liệu của 9/11 tháng)"
+
+
+def test_rank_phrase():
+    assert narrative.rank(3.0, 9.0, "huyện, thị xã, thành phố") == "xếp thứ 3/9 huyện, thị xã, thành phố"
+    assert narrative.rank(float("nan"), 9.0, "huyện") == ""
+    assert narrative.rank(2.0, 21.0, "") == "xếp thứ 2/21"
+
+
+def test_catalog_platforms_and_lgsp_sentences():
+    v = view(chinh_quyen_in_use=7, chinh_quyen_trial=3, chinh_quyen_not_deployed=3, platform_deployments=130,
+             lgsp_rate=93 / 130 * 100, platforms_lgsp=10, platforms_in_use=21)
+    assert narrative.catalog_platforms(v, "chinh_quyen", "các đơn vị trong tỉnh") == (
+        "Về nền tảng số phục vụ chính quyền, các đơn vị trong tỉnh đang sử dụng 7 nền tảng, thử nghiệm 3 nền tảng "
+        "và chưa triển khai 3 nền tảng.")
+    assert narrative.lgsp(v, "các đơn vị") == (
+        "Trong 130 lượt triển khai nền tảng đang sử dụng, 93 lượt (71,5%) đã kết nối, chia sẻ dữ liệu qua Nền tảng "
+        "tích hợp, chia sẻ dữ liệu cấp tỉnh (LGSP), gồm 10 nền tảng khác nhau.")
+    assert "chưa có số liệu" in narrative.catalog_platforms(view(), "doanh_nghiep", "Sở Nội vụ")
+
+
+def test_summary_opens_with_coverage_and_counts_lagging_units():
+    v = view(submissions_received=30, submissions_expected=30, coverage_rate=100.0, platforms_in_use=21,
+             chinh_quyen_in_use=7, doanh_nghiep_in_use=3, nguoi_dan_in_use=10, platforms_unmatched=1,
+             platform_deployments=130, lgsp_rate=71.5)
+    text = narrative.summary(v, "2022-11", "các đơn vị trong tỉnh", lagging_units=2)
+    assert text[0] == "Tháng 11/2022 có 30/30 đơn vị gửi báo cáo theo biểu mẫu (100%)."
+    assert text[1] == ("Các đơn vị trong tỉnh đang sử dụng 21 nền tảng số (7 phục vụ chính quyền, 3 phục vụ doanh "
+                       "nghiệp và 10 phục vụ người dân; 1 nền tảng không có trong danh mục của Bộ TT&TT) với 130 lượt "
+                       "triển khai tại các đơn vị; 71,5% số lượt triển khai đã kết nối, chia sẻ dữ liệu qua LGSP.")
+    assert text[-1] == "Có 2 đơn vị chậm triển khai theo các tiêu chí nêu ở mục VII."
+
+
+def test_rules_are_stated_with_their_thresholds():
+    from dxreport.kpis import Rule
+
+    assert narrative.rule_text(Rule("a", "below", "processed_rate", 95.0)) == "Tỷ lệ phản ánh đã xử lý thấp hơn 95%"
+    assert narrative.rule_text(Rule("b", "above", "communes_without_team", 0.0)) == \
+        "Có xã, phường, thị trấn chưa có tổ"
+    assert narrative.rule_text(Rule("c", "below_share", "hues_penetration", 80.0), reference=69.3) == (
+        "Lượt tải Hue-S trên 100 dân thấp hơn 80% mức toàn tỉnh (toàn tỉnh 69,3 lượt/100 dân, ngưỡng "
+        "55,4 lượt/100 dân)")
+    assert narrative.rule_text(Rule("d", "late"), deadline_day=5) == "Gửi báo cáo sau hạn (ngày 5 tháng sau)"
+    assert narrative.rule_text(Rule("e", "platform_not_deployed", threshold=3.0)) == \
+        "Nền tảng trong danh mục có từ 3 đơn vị trở lên báo cáo “Chưa triển khai”"
+
+
+def test_lagging_reason_shows_a_difference_that_rounding_would_hide():
+    row = pd.Series({"kind": "below", "indicator": "on_time_rate", "value": 89.952, "threshold": 90.0})
+    assert narrative.lagging_reason(row) == "tỷ lệ phản ánh xử lý đúng hạn 89,95% (dưới ngưỡng 90%)"
+    row = pd.Series({"kind": "below", "indicator": "processed_rate", "value": 93.25, "threshold": 95.0})
+    assert narrative.lagging_reason(row) == "tỷ lệ phản ánh đã xử lý 93,3% (dưới ngưỡng 95%)"
+
+
+def test_proposals_follow_from_lagging_units_platforms_and_targets():
+    from dxreport.kpis import Rule
+
+    rules = [Rule("late", "late", proposal="Đề nghị {units} gửi báo cáo đúng hạn."),
+             Rule("processed", "below", "processed_rate", 95.0),
+             Rule("hop", "platform_not_deployed", threshold=3.0)]
+    lagging = pd.DataFrame({"unit": ["478", "sct", "474"], "rule": ["late", "late", "processed"]})
+    platforms = pd.DataFrame({"subject_name": ["Nền tảng bản đồ số"], "not_deployed": [4], "rule": ["hop"]})
+    progress = pd.DataFrame([{"indicator": "processed_rate", "label": "Tỷ lệ phản ánh đã xử lý", "unit": "%",
+                              "year": 2022, "target": 95.0, "comparison": ">=", "value": 93.3, "progress": 98.2,
+                              "met": False}])
+    names = {"478": "Huyện Phú Vang", "sct": "Sở Công Thương", "474": "Thành phố Huế"}
+    covered = {"indicator": "coverage_rate", "label": "Tỷ lệ đơn vị đã gửi báo cáo", "unit": "%", "year": 2022,
+               "target": 100.0, "comparison": ">=", "value": 96.7, "progress": 96.7, "met": False}
+    satisfaction = {"indicator": "satisfaction", "label": "Tỷ lệ hài lòng của người dân", "unit": "%", "year": 2022,
+                    "target": 80.0, "comparison": ">=", "value": 78.5, "progress": 98.1, "met": False}
+    met = {**satisfaction, "indicator": "on_time_rate", "met": True}
+    progress = pd.concat([progress, pd.DataFrame([covered, satisfaction, met])], ignore_index=True)
+    rules.append(Rule("missing", "not_submitted"))
+    lagging = pd.concat([lagging, pd.DataFrame({"unit": ["sngv"], "rule": ["missing"]})], ignore_index=True)
+    out = narrative.proposals_from_figures(lagging, platforms, rules, names, progress)
+    assert out == [
+        "Đề nghị Huyện Phú Vang và Sở Công Thương gửi báo cáo đúng hạn.",
+        "Đề nghị Thành phố Huế có giải pháp cải thiện chỉ tiêu “Tỷ lệ phản ánh đã xử lý”.",
+        "Sở Thông tin và Truyền thông phối hợp với các đơn vị hướng dẫn, hỗ trợ triển khai Nền tảng bản đồ số "
+        "(4 đơn vị chưa triển khai).",
+        "Đề nghị sngv gửi báo cáo tháng theo đúng biểu mẫu để số liệu được tổng hợp đầy đủ.",
+        # the processed-rate and coverage targets are not proposed again: the rules above name the units
+        "Tiếp tục đẩy mạnh để đạt chỉ tiêu “Tỷ lệ hài lòng của người dân” năm 2022 (tối thiểu 80%); hiện nay 78,5%, "
+        "đạt 98,1% chỉ tiêu.",
+    ]
+
+
+def test_targets_summary():
+    progress = pd.DataFrame({"year": [2022] * 4, "met": [True, False, None, True]})
+    assert narrative.targets_summary(progress) == ("Chỉ tiêu năm 2022: đạt 2/4, 1 chỉ tiêu chưa đạt, 1 chỉ tiêu chưa "
+                                                   "có số liệu để đánh giá (chi tiết ở bảng chỉ tiêu).")
+
+
+def test_ranks_sentence_for_a_unit():
+    v = pd.DataFrame([{"indicator": "hues_penetration", "value": 69.0, "rank": 5.0, "ranked_among": 9.0},
+                      {"indicator": "processed_rate", "value": 98.4, "rank": 1.0, "ranked_among": 9.0},
+                      {"indicator": "satisfaction", "value": 80.0, "rank": float("nan"), "ranked_among": 9.0}])
+    assert narrative.ranks(v, ["hues_penetration", "processed_rate", "satisfaction"], "huyện, thị xã, thành phố") == (
+        "So với các huyện, thị xã, thành phố: lượt tải Hue-S trên 100 dân xếp thứ 5/9 và tỷ lệ phản ánh đã xử lý "
+        "xếp thứ 1/9.")
+    assert narrative.ranks(v.drop(columns="rank"), ["hues_penetration"], "huyện") == ""
+
+
+def test_province_platform_users_keep_residents_and_staff_apart():
+    v = view(platforms_in_use=4, platforms_trial=1, platforms_not_deployed=0, platforms_lgsp=2,
+             platform_mau=1105, platform_uses=3020, platform_mau_agencies=35)
+    text = narrative.platforms(v, "các đơn vị trong tỉnh")
+    assert "trên địa bàn các huyện, thị xã, thành phố có 1.105 người dùng hoạt động và 3.020 lượt sử dụng" in text
+    assert "trong các cơ quan cấp tỉnh có 35 người dùng hoạt động" in text

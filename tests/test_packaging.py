@@ -12,13 +12,16 @@ CONDA_NAMES = {"duckdb": "python-duckdb"}
 
 
 def _split(requirement: str) -> tuple[str, str]:
-    match = re.match(r"^([A-Za-z0-9_.\-]+)\s*(.*)$", requirement.strip())
+    # extras are dropped: conda-forge's `dask` is what pip calls `dask[distributed]`
+    match = re.match(r"^([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?\s*(.*)$", requirement.strip())
     return match.group(1).lower(), match.group(2).replace(" ", "")
 
 
 def _pyproject() -> dict[str, str]:
     data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    reqs = data["project"]["dependencies"] + data["project"]["optional-dependencies"]["dev"]
+    reqs = list(data["project"]["dependencies"])
+    for extra in data["project"]["optional-dependencies"].values():   # dev, dask, ...
+        reqs += extra
     return dict(_split(r) for r in reqs)
 
 
@@ -51,3 +54,14 @@ def test_python_versions_agree():
     env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
     python = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python"))
     assert data["project"]["requires-python"].replace(" ", "") in python
+
+
+def test_split_drops_extras_and_keeps_the_range():
+    assert _split("dask[distributed] >= 2024.8, <2027") == ("dask", ">=2024.8,<2027")
+    assert _split("duckdb>=1.1,<3") == ("duckdb", ">=1.1,<3")
+
+
+def test_the_dask_extra_is_installed_by_make():
+    # the test suite runs the Dask path on a LocalCluster: `make` installs the extra
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "'.[dev,dask]'" in makefile

@@ -370,3 +370,81 @@ def test_dxpdf_entry_point_when_installed():
     from nbconvert.exporters import get_exporter
 
     assert get_exporter("dxpdf") is ChromiumPDFExporter
+
+
+# ----------------------------------------------------- persistent Chromium ----
+
+
+def _pdf_facts(path: Path) -> tuple[str, list[str], str]:
+    """Text, embedded font names and page lines of a PDF, as poppler reads them."""
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    names = sorted(line.split()[0].split("+")[-1] for line in fonts.splitlines()[2:] if line.strip())
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    pages = "\n".join(line for line in info.splitlines() if line.startswith(("Pages:", "Page size:")))
+    return text, names, pages
+
+
+@needs_chromium
+@needs_pdftotext
+def test_printer_prints_many_pages_with_one_chromium_and_the_same_pdf(html_file, pdf_file, tmp_path):
+    with render.PdfPrinter() as printer:
+        first = printer.print(html_file, tmp_path / "a" / "report.pdf")
+        pid = printer.pid
+        second = printer.print(html_file, tmp_path / "b.pdf")
+        assert printer.pid == pid and printer.pages == 2
+    assert not printer.alive
+    assert first == tmp_path / "a" / "report.pdf"
+    one_process = _pdf_facts(pdf_file)
+    assert _pdf_facts(first) == one_process == _pdf_facts(second)
+    text, fonts, pages = one_process
+    assert SECTION in text and "(A4)" in pages
+    assert fonts and all(name.startswith(FONT_FAMILY.replace(" ", "")) for name in fonts)
+
+
+@needs_chromium
+def test_closing_the_printer_ends_chromium_and_removes_its_profile(html_file, tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.setattr(render.tempfile, "tempdir", str(tmp_path))
+    printer = render.PdfPrinter()
+    printer.print(html_file, tmp_path / "out" / "report.pdf")
+    pid = printer.pid
+    assert any(p.name.startswith("dxreport-chromium-") for p in tmp_path.iterdir())
+    printer.close()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)          # already reaped: no process left behind
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["report.pdf"]
+
+
+@needs_chromium
+def test_render_pdf_falls_back_to_one_process_when_the_printer_breaks(html_file, tmp_path, monkeypatch):
+    real = find_chromium()
+    fake = tmp_path / "chromium-no-devtools"
+    # reads the first command on the DevTools pipe and answers with something that is not JSON;
+    # prints normally otherwise
+    fake.write_text("#!/bin/sh\n"
+                    'case " $* " in *" --remote-debugging-pipe "*) head -c 1 <&3 >/dev/null; '
+                    'printf \'not json\\000\' >&4; exit 0;; esac\n'
+                    f'exec "{real}" "$@"\n', encoding="utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setattr(render, "find_chromium", lambda: str(fake))
+    printer = render.PdfPrinter()
+    with pytest.raises(render.PdfProtocolError, match="không đúng giao thức"):
+        printer.start()
+    assert printer.failed and not printer.alive
+    out = render_pdf(html_file, tmp_path / "report.pdf", printer=render.PdfPrinter())
+    assert out.read_bytes().startswith(b"%PDF-")
+
+
+def test_shared_printer_is_replaced_after_a_failure_and_given_up_after_two(monkeypatch):
+    monkeypatch.setattr(render, "_SHARED", {"printer": None, "failures": 0})
+    first = render.shared_printer()
+    assert render.shared_printer() is first and not first.alive      # started by the first print only
+    first.failed = True
+    second = render.shared_printer()
+    assert second is not first and render.shared_printer() is second
+    second.failed = True
+    assert render.shared_printer() is None                            # the one-process way from now on

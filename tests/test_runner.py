@@ -76,7 +76,8 @@ def test_province_figures_worked_out_by_hand(month_run):
     assert float(k["communes_without_team"]) == 141 - 1
     assert float(k["platforms_in_use"]) == 2                                # Hue-S (474) + họp trực tuyến (snv)
     assert float(k["platforms_trial"]) == 1                                 # Sổ SKĐT, found by its alias
-    assert float(k["platform_mau"]) == 400 + 50 + 120
+    assert float(k["platform_mau"]) == 400 + 50                              # districts only; snv's 120 apart
+    assert float(k["platform_mau_agencies"]) == 120
     assert float(k["submissions_received"]) == 2
     assert float(k["sme_using_rate"]) == pytest.approx(25.0)
 
@@ -91,6 +92,31 @@ def test_report_html_in_vietnamese_format(month_run):
     assert "DỮ LIỆU MẪU" not in html
     assert "<img" in html                        # at least one chart
     assert "steps.run_params" not in html and "report.load(" not in html   # code hidden
+
+
+def test_report_has_every_section_and_the_annex_its_figures(month_run):
+    import openpyxl
+
+    outputs, _, _ = month_run
+    html = (outputs / MONTH / "tinh" / "report.html").read_text(encoding="utf-8")
+    for heading in ("I. Đánh giá chung", "II. Nền tảng số phục vụ chính quyền", "III. Nền tảng số phục vụ doanh nghiệp",
+                    "IV. Nền tảng số phục vụ người dân và ứng dụng Hue-S", "V. Tổ công nghệ số cộng đồng",
+                    "VI. Thay đổi danh mục nền tảng số", "VII. Đơn vị, nền tảng chậm triển khai",
+                    "VIII. Đề xuất, kiến nghị"):
+        assert heading in html, heading
+    assert "Chưa có chỉ tiêu năm 2023" in html                   # params/targets.yaml has 2022 only
+    assert "kho dữ liệu chưa có số liệu tháng 01/2022" in html   # no same month last year
+    # 28 of the 30 units sent nothing; the rule names them
+    assert "Không gửi báo cáo tháng, hoặc báo cáo bị từ chối toàn bộ</td><td class=\"num\">28</td>" in html
+    wb = openpyxl.load_workbook(outputs / MONTH / "tinh" / "annex.xlsx")
+    ws = wb["IV. Người dân, Hue-S"]
+    headers = {ws.cell(3, j).value: j for j in range(1, ws.max_column + 1)}
+    hue = next(i for i in range(4, ws.max_row + 1) if ws.cell(i, 1).value == "474")
+    assert ws.cell(hue, headers["Lượt tải ứng dụng Hue-S (lũy kế) (lượt)"]).value == 1_234_567
+    assert ws.cell(hue, headers["Tỷ lệ phản ánh đã xử lý"]).value == pytest.approx(0.95)      # 950 / 1000
+    assert (outputs / MONTH / "474" / "annex.xlsx").exists()
+    unit = (outputs / MONTH / "474" / "report.html").read_text(encoding="utf-8")
+    assert "<th>Xếp hạng</th><th>Bình quân các huyện</th>" in unit
 
 
 def test_quarantined_row_is_reported_with_its_cell(month_run):
@@ -137,10 +163,10 @@ def test_pdf_embeds_only_the_pinned_font(month_run):
     assert names and all(n.startswith(FONT_FAMILY.replace(" ", "")) for n in names), names
 
 
-def test_a_failing_report_is_never_published_and_the_run_says_so(month_run, monkeypatch):
+def test_a_failing_report_is_never_published_and_the_run_says_so(month_run, tmp_path, monkeypatch):
     import concurrent.futures as cf
 
-    outputs, _, _ = month_run
+    outputs = _copy(month_run[0], tmp_path)
     (outputs / MONTH / "474" / "report.pdf").unlink()          # makes 474 out of date
 
     def broken(step, run, output):
@@ -149,7 +175,7 @@ def test_a_failing_report_is_never_published_and_the_run_says_so(month_run, monk
 
     monkeypatch.setattr(runner, "execute", broken)
     with cf.ThreadPoolExecutor(1) as pool:
-        manifest = runner.run_month(MONTH, "474", inbox=outputs.parent / "inbox", outputs=outputs,
+        manifest = runner.run_month(MONTH, "474", inbox=month_run[0].parent / "inbox", outputs=outputs,
                                     executor=pool, progress=False)
     assert manifest["failed"] == ["474"]
     assert manifest["units"]["474"]["error"] == "RuntimeError: kernel died"
@@ -157,3 +183,301 @@ def test_a_failing_report_is_never_published_and_the_run_says_so(month_run, monk
     assert (outputs / MONTH / "failed" / "474-04_report.ipynb").exists()
     assert not list((outputs / MONTH / "474").glob(".*running*"))
     assert not (outputs / MONTH / "474" / "report.pdf").exists()
+
+
+# ------------------------------------------------------------ retries and failures ----
+
+def _params(tmp_path, unit="474"):
+    from dxreport.params import validate_run
+
+    return validate_run({"month": "2022-12", "unit": unit, "outputs": str(tmp_path)})
+
+
+def _papermill_error():
+    from papermill.exceptions import PapermillExecutionError
+
+    return PapermillExecutionError(3, 2, "report.load(month, unit)", "KeyError", "'474'", [])
+
+
+def test_what_counts_as_an_infrastructure_failure():
+    import concurrent.futures.process as cfp
+
+    from nbclient.exceptions import DeadKernelError
+
+    assert runner.is_infrastructure_failure(DeadKernelError("Kernel died"))
+    assert runner.is_infrastructure_failure(RuntimeError("Kernel didn't respond in 120 seconds"))
+    assert runner.is_infrastructure_failure(RuntimeError("Kernel died before replying to kernel_info"))
+    assert runner.is_infrastructure_failure(cfp.BrokenProcessPool("A child process terminated abruptly"))
+    assert not runner.is_infrastructure_failure(_papermill_error())        # a cell raised: a data error
+    assert not runner.is_infrastructure_failure(ValueError("Kernel didn't respond"))
+    assert not runner.is_infrastructure_failure(RuntimeError("no such file"))
+
+
+def test_a_dead_kernel_is_retried_twice_then_the_step_fails(tmp_path, monkeypatch):
+    from nbclient.exceptions import DeadKernelError
+
+    calls = []
+
+    def dead(step, run, output):
+        calls.append(output)
+        output.write_text("{}", encoding="utf-8")
+        raise DeadKernelError("Kernel died")
+
+    monkeypatch.setattr(runner, "execute", dead)
+    final = tmp_path / "474" / "04_report.ipynb"
+    final.parent.mkdir()
+    status, error, attempts, retried = runner._guarded("04_report", _params(tmp_path), final, tmp_path / "failed")
+    assert (status, attempts, len(calls)) == ("failed", 3, 3)        # the first run and two retries
+    assert retried == ["DeadKernelError: Kernel died"] * 2
+    assert error == "DeadKernelError: Kernel died"
+    assert not final.exists() and (tmp_path / "failed" / "474-04_report.ipynb").exists()
+
+
+def test_a_kernel_that_starts_late_once_is_retried_and_the_step_succeeds(tmp_path, monkeypatch):
+    calls = []
+
+    def slow_start(step, run, output):
+        calls.append(step)
+        if len(calls) == 1:
+            raise RuntimeError("Kernel didn't respond in 120 seconds")
+        output.write_text('{"ok": true}', encoding="utf-8")
+
+    monkeypatch.setattr(runner, "execute", slow_start)
+    final = tmp_path / "04_report.ipynb"
+    (tmp_path / "failed").mkdir()
+    (tmp_path / "failed" / "474-04_report.ipynb").write_text("{}", encoding="utf-8")   # last month's failure
+    status, error, attempts, retried = runner._guarded("04_report", _params(tmp_path), final, tmp_path / "failed")
+    assert (status, error, attempts, len(calls)) == ("ok", None, 2, 2)
+    assert final.read_text(encoding="utf-8") == '{"ok": true}'
+    assert not (tmp_path / "failed" / "474-04_report.ipynb").exists()   # fixed now: no stale failure left
+
+
+def test_a_data_error_in_a_cell_is_not_retried(tmp_path, monkeypatch):
+    calls = []
+
+    def data_error(step, run, output):
+        calls.append(step)
+        output.write_text('{"cells": []}', encoding="utf-8")
+        raise _papermill_error()
+
+    monkeypatch.setattr(runner, "execute", data_error)
+    status, error, attempts, retried = runner._guarded("04_report", _params(tmp_path), tmp_path / "04_report.ipynb",
+                                                       tmp_path / "failed")
+    assert (status, attempts, retried, len(calls)) == ("failed", 1, [], 1)
+    assert error == "KeyError: '474' (ô 2)"
+
+
+def test_a_failing_cell_reaches_failed_with_its_error(tmp_path, monkeypatch):
+    """A real kernel: the notebook kept in failed/ shows the cell that raised and its error."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nb.cells = [new_code_cell('month = "2022-12"\nunit = "tinh"', metadata={"tags": ["parameters"]}),
+                new_code_cell("total = 7"),
+                new_code_cell('raise ValueError(f"thiếu số liệu của đơn vị {unit}")'),
+                new_code_cell("never = True")]
+    (tmp_path / "nb").mkdir()
+    nbformat.write(nb, tmp_path / "nb" / "04_report.ipynb")
+    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", tmp_path / "nb")
+    final = tmp_path / "474" / "04_report.ipynb"
+    status, error, attempts, _ = runner._guarded("04_report", _params(tmp_path), final, tmp_path / "failed")
+    assert (status, attempts) == ("failed", 1)
+    assert error.startswith("ValueError: thiếu số liệu của đơn vị 474")
+    kept = nbformat.read(tmp_path / "failed" / "474-04_report.ipynb", as_version=4)
+    errors = [o for c in kept.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+    assert [(e.ename, e.evalue) for e in errors] == [("ValueError", "thiếu số liệu của đơn vị 474")]
+    assert not final.exists() and not list((tmp_path / "474").glob(".*running*"))
+
+
+def test_a_dead_worker_is_resubmitted_and_the_log_says_so(month_run, tmp_path, monkeypatch):
+    import concurrent.futures as cf
+    import concurrent.futures.process as cfp
+
+    outputs = _copy(month_run[0], tmp_path)
+    (outputs / MONTH / "474" / "report.pdf").unlink()          # makes 474 out of date
+    calls = []
+
+    def dies_once(month, unit, inbox, out, *, retries=runner.INFRA_RETRIES):
+        calls.append((unit, retries))
+        if len(calls) == 1:
+            raise cfp.BrokenProcessPool("A child process terminated abruptly")
+        _fake_report(outputs / month / unit)
+        return runner.StepResult(runner.REPORT_STEP, unit, "ok", 0.1, f"{unit}/04_report.ipynb",
+                                 files={"html": "report.html", "pdf": "report.pdf", "kpis": "kpis.csv"})
+
+    monkeypatch.setattr(runner, "render_unit", dies_once)
+    with cf.ThreadPoolExecutor(1) as pool:
+        manifest = runner.run_month(MONTH, "474", inbox=month_run[0].parent / "inbox", outputs=outputs,
+                                    executor=pool, progress=False)
+    # the second submission may retry one more infrastructure failure inside the worker
+    assert calls == [("474", 2), ("474", 1)]
+    step = next(s for s in manifest["steps"] if s["unit"] == "474")
+    assert (step["status"], step["attempts"]) == ("ok", 2)
+    assert step["retries"] == ["BrokenProcessPool: A child process terminated abruptly"]
+    text = (outputs / MONTH / manifest["log"]).read_text(encoding="utf-8")
+    assert "474: lỗi hạ tầng, chạy lại (lần 2): BrokenProcessPool" in text
+    assert "01_scrape: bỏ qua" in text and "04_report 474: ok" in text
+
+
+# --------------------------------------------------------------------- incremental ----
+
+def _copy(outputs, tmp_path):
+    target = tmp_path / "outputs"
+    shutil.copytree(outputs, target)
+    return target
+
+
+def _fake_report(unit_dir):
+    unit_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("report.html", "report.pdf", "kpis.csv"):
+        (unit_dir / name).write_text("x", encoding="utf-8")
+
+
+@pytest.fixture
+def recorded(monkeypatch):
+    """render_unit replaced by one that records which reports a run asks for."""
+    asked = []
+
+    def record(month, unit, inbox, outputs, *, retries=runner.INFRA_RETRIES):
+        from pathlib import Path
+
+        asked.append(unit)
+        _fake_report(Path(outputs) / month / unit)
+        return runner.StepResult(runner.REPORT_STEP, unit, "ok", 0.0, f"{unit}/04_report.ipynb",
+                                 files={"html": "report.html", "pdf": "report.pdf", "kpis": "kpis.csv"})
+
+    monkeypatch.setattr(runner, "render_unit", record)
+    return asked
+
+
+def test_a_resubmission_re_renders_that_unit_and_the_province_only(month_run, tmp_path, recorded):
+    import concurrent.futures as cf
+
+    from dxreport.units import load_registry
+
+    outputs = _copy(month_run[0], tmp_path)
+    inbox = tmp_path / "inbox"
+    shutil.copytree(month_run[0].parent / "inbox", inbox)
+    units = [u.code for u in load_registry().reporting_units(MONTH)]
+    districts = [u.code for u in load_registry().districts(MONTH)]
+
+    def run_all():
+        recorded.clear()
+        with cf.ThreadPoolExecutor(2) as pool:
+            manifest = runner.run_month(MONTH, "all", inbox=inbox, outputs=outputs, executor=pool, progress=False)
+        return manifest, sorted(recorded)
+
+    # tinh and 474 were rendered by the fixture's runs with the same inputs: only the others run
+    manifest, asked = run_all()
+    assert asked == sorted(set(units) - {"474"})
+    assert [s["status"] for s in manifest["steps"][:3]] == ["skipped"] * 3
+    # nothing changed: nothing runs
+    manifest, asked = run_all()
+    assert asked == [] and manifest["failed"] == []
+    # the Nội vụ department sends its file again, same figures, prepared a day later
+    write_form(inbox / MONTH / "snv-gui-lai.xlsx", info("snv", MONTH, dt.date(2023, 2, 4)), {
+        "Nền tảng": [PLATFORM_HEADERS,
+                     ["cq-hop", "Nền tảng họp trực tuyến thế hệ mới cho cơ quan nhà nước", "Đang sử dụng",
+                      150, 120, 60, "Có", "", ""]],
+    })
+    manifest, asked = run_all()
+    assert [s["status"] for s in manifest["steps"][:3]] == ["ok"] * 3     # intake and indicators again
+    assert asked == ["snv", "tinh"]
+    # Huế resends with one more Hue-S download: its own figures, the province's and the district
+    # comparison that every district report shows change; the agencies' reports do not
+    write_form(inbox / MONTH / "hue-gui-lai.xlsx", info("474", MONTH, dt.date(2023, 2, 5)), {
+        "Nền tảng": [PLATFORM_HEADERS,
+                     ["", "Ứng dụng Hue-S", "Đang sử dụng", 1000, 400, 5000, "Có", "", ""],
+                     ["", "Sổ SKĐT", "Đang thử nghiệm", 200, 50, 300, "Không", "", ""]],
+        "Hue-S": [["Lượt tải lũy kế", "Tài khoản đăng ký lũy kế", "Phản ánh tiếp nhận trong tháng",
+                   "Phản ánh đã xử lý trong tháng", "Phản ánh xử lý đúng hạn trong tháng", "Tỷ lệ hài lòng (%)"],
+                  ["1.234.568", 800000, 1000, 950, 900, "80,5%"]],
+        "Tổ công nghệ số": [["Mã xã", "Xã/phường/thị trấn", "Số tổ lũy kế", "Số thành viên lũy kế",
+                             "Số buổi tập huấn trong tháng", "Lượt người được tập huấn trong tháng",
+                             "Số hộ được hỗ trợ trong tháng"],
+                            ["19750", "Tây Lộc", 4, 20, 2, 40, 30]],
+        "Doanh nghiệp": [["DN tiếp cận SMEdx lũy kế", "DN sử dụng nền tảng số lũy kế", "DN tự đánh giá DBI lũy kế",
+                          "DN được hỗ trợ trong tháng"], [120, 30, 15, 4]],
+    })
+    manifest, asked = run_all()
+    assert asked == sorted(districts + ["tinh"])
+    # --force redoes everything
+    recorded.clear()
+    with cf.ThreadPoolExecutor(2) as pool:
+        manifest = runner.run_month(MONTH, "all", inbox=inbox, outputs=outputs, executor=pool, progress=False,
+                                    force=True)
+    assert sorted(recorded) == sorted(units + ["tinh"])
+
+
+def test_every_step_records_what_it_depends_on(month_run):
+    outputs, province, district = month_run
+    saved = json.loads((outputs / MONTH / "manifest.json").read_text(encoding="utf-8"))
+    steps = {(s["name"], s["unit"]): s for s in saved["steps"]}
+    report = steps[("04_report", "474")]
+    assert set(report["inputs"]) == {"catalog", "sample", "submissions", "issues", "facts", "indicators", "districts"}
+    assert set(steps[("04_report", "tinh")]["inputs"]) == {"catalog", "sample", "submissions", "issues", "facts",
+                                                           "indicators"}
+    assert report["fingerprint"] != steps[("04_report", "tinh")]["fingerprint"]
+    assert {"papermill", "nbconvert", "pandas", "duckdb"} <= set(saved["packages"])
+    assert saved["code_version"].startswith("0.") and saved["parameters"]["month"] == MONTH
+    assert (outputs / MONTH / saved["log"]).is_file() and saved["log"].startswith("logs/run-")
+
+
+# ---------------------------------------------------------------------------- Dask ----
+
+def test_reports_run_on_a_dask_local_cluster(month_run, tmp_path):
+    pytest.importorskip("distributed")
+    outputs = _copy(month_run[0], tmp_path)
+    (outputs / MONTH / "474" / "report.pdf").unlink()
+    manifest = runner.run_month(MONTH, "474", inbox=month_run[0].parent / "inbox", outputs=outputs,
+                                scheduler="local", workers=1, progress=False)
+    assert manifest["executor"] == "Dask LocalCluster (1 workers)"
+    assert manifest["units"]["474"]["status"] == "ok" and manifest["failed"] == []
+    assert (outputs / MONTH / "474" / "report.pdf").read_bytes().startswith(b"%PDF-")
+    html = (outputs / MONTH / "474" / "report.html").read_text(encoding="utf-8")
+    assert "Thành phố Huế" in html and "1.234.567" in html
+
+
+def test_executor_and_scheduler_are_exclusive(tmp_path):
+    import concurrent.futures as cf
+
+    with cf.ThreadPoolExecutor(1) as pool, pytest.raises(ValueError):
+        runner.run_month(MONTH, "tinh", outputs=tmp_path, executor=pool, scheduler="local", progress=False)
+
+
+def test_a_failed_catalog_fetch_still_renders_the_month_with_the_snapshot_date(tmp_path):
+    from catalog_server import CatalogServer, Reply, card, page, write_sources
+    from dxreport import catalog
+
+    inbox = tmp_path / "inbox"
+    write_form(inbox / MONTH / "snv.xlsx", info("snv", MONTH, dt.date(2023, 2, 3)), {
+        "Nền tảng": [PLATFORM_HEADERS,
+                     ["", "Nền tảng bản đồ số", "Đang sử dụng", 10, 5, 20, "Có", "", ""]],
+    })
+    with CatalogServer() as server:
+        for path, name in (("/cq/", "Nền tảng bản đồ số"), ("/dn/", "Nền tảng hóa đơn điện tử"), ("/nd/", "VNeID")):
+            server.route(path, Reply(200, page(card(name, "Bộ TT&TT", "/chi-tiet"))))
+        sources = write_sources(tmp_path / "sources.yaml", tmp_path / "snapshots",
+                                {"chinh_quyen": server.url("/cq/"), "doanh_nghiep": server.url("/dn/"),
+                                 "nguoi_dan": server.url("/nd/")})
+        seeded = catalog.scrape(sources, today=dt.date(2022, 12, 7))
+        assert [c.outcome for c in seeded.catalogs] == ["ok"] * 3
+        for path in ("/cq/", "/dn/", "/nd/"):
+            server.route(path, Reply(500, "lỗi"))
+        manifest = runner.run_month(MONTH, "tinh", inbox=inbox, outputs=tmp_path / "out", sources=sources,
+                                    workers=1, progress=False)
+        assert len(server.requests) == 3 + 3 * 2           # the seed, then every catalog tried twice
+    assert manifest["units"]["tinh"]["status"] == "ok"
+    html = (tmp_path / "out" / MONTH / "tinh" / "report.html").read_text(encoding="utf-8")
+    assert "07/12/2022" in html
+    from dxreport import store
+
+    with store.connect(tmp_path / "out" / "warehouse.duckdb", read_only=True) as con:   # after 02_clean too
+        dates = con.execute("SELECT DISTINCT snapshot_date FROM catalog").fetchall()
+    assert dates == [(dt.date(2022, 12, 7),)]
+    with open(tmp_path / "out" / MONTH / "catalog_fetches.csv", encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["outcome"] for r in rows] == ["failed"] * 3
+    assert all(r["message"].endswith("máy chủ trả lỗi HTTP 500 (sau 2 lần thử); dùng bản chụp ngày 07/12/2022")
+               for r in rows)

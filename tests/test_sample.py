@@ -500,15 +500,25 @@ def test_text_numbers_and_percent_cells(generated):
 def test_ensure_sample(tmp_path, registry):
     folder = sample.ensure_sample("2022-03", root=tmp_path)
     assert folder == tmp_path / "2022-03"
-    names = sorted(p.name for p in folder.iterdir())
+    names = sorted(p.name for p in folder.iterdir() if p.name != sample.STAMP)
     assert names == sorted(sample.file_names("2022-03", registry=registry))
     stamp = {p.name: p.stat().st_ino for p in folder.iterdir()}
     assert sample.ensure_sample("2022-03", root=tmp_path) == folder
     assert {p.name: p.stat().st_ino for p in folder.iterdir()} == stamp     # left alone
     (folder / names[0]).unlink()
     sample.ensure_sample("2022-03", root=tmp_path)
-    assert sorted(p.name for p in folder.iterdir()) == names
+    assert sorted(p.name for p in folder.iterdir() if p.name != sample.STAMP) == names
     assert [p.name for p in tmp_path.iterdir()] == ["2022-03"]             # no temporary folder left
+
+
+def test_a_sample_made_by_another_generator_version_is_made_again(tmp_path):
+    folder = sample.ensure_sample("2022-03", root=tmp_path)
+    assert (folder / sample.STAMP).read_text(encoding="utf-8").strip() == sample.generator_version()
+    (folder / sample.STAMP).write_text("an older generator\n", encoding="utf-8")
+    before = (folder / "474_2022-03.xlsx").stat().st_ino
+    sample.ensure_sample("2022-03", root=tmp_path)
+    assert (folder / "474_2022-03.xlsx").stat().st_ino != before
+    assert (folder / sample.STAMP).read_text(encoding="utf-8").strip() == sample.generator_version()
 
 
 def test_docstring_schedule_matches_faults():

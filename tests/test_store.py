@@ -67,11 +67,16 @@ def test_schema_has_the_agreed_tables_and_columns(con):
     got = {
         t: [c for c, in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
                                     "ORDER BY ordinal_position", [t]).fetchall()]
-        for t in ("units", "catalog", "submissions", "facts", "issues", "runs", "indicators")
+        for t in ("units", "catalog", "catalog_fetches", "catalog_changes", "submissions", "facts", "issues", "runs",
+                  "indicators")
     }
     assert got == {
         "units": ["code", "name", "short_name", "type", "parent", "population", "population_year"],
-        "catalog": ["platform_id", "catalog", "name", "provider", "field", "link", "source", "snapshot_date"],
+        "catalog": ["platform_id", "catalog", "name", "provider", "field", "link", "source", "snapshot_date",
+                    "first_seen", "last_seen"],
+        "catalog_fetches": ["month", "catalog", "url", "status", "fetched_at", "bytes", "items", "outcome", "message",
+                            "snapshot_date"],
+        "catalog_changes": ["month", "change", "platform_id", "catalog", "name", "previous_name", "snapshot_date"],
         "submissions": ["submission_id", "month", "unit", "file_name", "archived_path", "received_at",
                         "prepared_on", "preparer", "status", "superseded_by", "is_sample", "late",
                         "rows_loaded", "rows_rejected"],
@@ -225,15 +230,22 @@ def test_read_only_connection(tmp_path):
         ro.close()
 
 
-def test_a_file_with_other_columns_is_refused(tmp_path):
+def test_a_file_with_other_columns_is_kept_aside_and_the_warehouse_made_anew(tmp_path):
     import duckdb
 
     path = tmp_path / "old.duckdb"
     raw = duckdb.connect(str(path))
     raw.execute("CREATE TABLE facts (month VARCHAR, value DOUBLE)")
+    raw.execute("INSERT INTO facts VALUES ('2022-07', 1.0)")
     raw.close()
-    with pytest.raises(store.StoreError, match="facts"):
-        store.connect(path)
+    with store.connect(path) as con:
+        assert [c for c, in con.execute("SELECT column_name FROM information_schema.columns "
+                                        "WHERE table_name = 'facts' ORDER BY ordinal_position").fetchall()] \
+            == store.columns("facts")
+    kept = [p for p in tmp_path.iterdir() if p.name.startswith("old.") and p.name.endswith(".cu.duckdb")]
+    assert len(kept) == 1                                         # nothing is deleted
+    with duckdb.connect(str(kept[0]), read_only=True) as old:
+        assert old.execute("SELECT value FROM facts").fetchall() == [(1.0,)]
 
 
 def test_warehouse_path(tmp_path):

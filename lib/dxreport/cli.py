@@ -46,15 +46,18 @@ _outputs = click.option("--outputs", type=click.Path(file_okay=False, path_type=
 @click.option("--offline", is_flag=True, help="Do not fetch the catalogs; use the last good snapshot.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Parallel report processes (default: cores).")
 @click.option("--force", is_flag=True, help="Redo every step, even those whose inputs have not changed.")
+@click.option("--scheduler", default=None, metavar="ADDRESS|local",
+              help="Render the reports on a Dask distributed cluster: a scheduler address (tcp://host:8786) "
+                   "or 'local' for a LocalCluster on this machine. Needs the extra: pip install 'dxreport[dask]'.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def run(month, unit, inbox, outputs, sources, offline, workers, force, quiet):
+def run(month, unit, inbox, outputs, sources, offline, workers, force, scheduler, quiet):
     """Run a month: intake, indicators, and the reports of UNIT (all units by default)."""
     from dxreport import runner
 
     start = time.perf_counter()
     try:
         manifest = runner.run_month(month, unit, inbox=inbox, outputs=outputs, sources=sources, offline=offline,
-                                    workers=workers, force=force, progress=not quiet)
+                                    workers=workers, force=force, scheduler=scheduler, progress=not quiet)
     except ParamError as exc:
         _fail(str(exc))
     except runner.RunError as exc:
@@ -71,6 +74,8 @@ def run(month, unit, inbox, outputs, sources, offline, workers, force, quiet):
         click.echo(f"                     {month_dir / units[PROVINCE]['html']}")
     click.echo(f"  Kiểm tra số liệu:  {month_dir / 'validation.csv'}")
     click.echo(f"  Danh mục báo cáo:  {out / 'index.html'}")
+    if manifest.get("log"):
+        click.echo(f"  Nhật ký lần chạy:  {month_dir / manifest['log']}")
     failed = manifest["failed"]
     if failed:
         click.echo(f"Không lập được báo cáo của: {', '.join(failed)} (xem {month_dir / 'failed'})", err=True)
@@ -97,6 +102,117 @@ def ingest(month, inbox, outputs):
     errors = int((result.issues["severity"] == "error").sum())
     warnings = int((result.issues["severity"] == "warning").sum())
     click.echo(f"  {errors} lỗi, {warnings} cảnh báo: {run_params.outputs / month / 'validation.csv'}")
+    click.echo(f"                  {run_params.outputs / month / 'validation.html'}")
+    from dxreport.intake import FEEDBACK_DIR, STATUS_LABELS
+
+    track = result.tracker["status"].value_counts()
+    click.echo("  Nộp báo cáo: "
+               + ", ".join(f"{label} {int(track.get(key, 0))}" for key, label in STATUS_LABELS.items()))
+    for key in ("late", "missing", "rejected"):
+        codes = result.tracker.loc[result.tracker["status"] == key, "unit"].tolist()
+        if codes:
+            click.echo(f"    {STATUS_LABELS[key]}: {', '.join(codes)}")
+    feedback = result.feedback if result.feedback is not None else []
+    click.echo(f"  Bản góp ý gửi đơn vị ({len(feedback)} tệp): {run_params.outputs / month / FEEDBACK_DIR}")
+
+
+@main.command()
+@_month
+@click.option("--unit", required=True, metavar="CODE", help="Code of the reporting unit (see `dxreport units`).")
+@click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The .xlsx file to write.")
+@_outputs
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+def template(month, unit, out, outputs, force):
+    """Write the blank submission form of a unit for a month, pre-filled (.xlsx).
+
+    Only the sheets the unit fills; its communes with their codes; the platforms it reported
+    the month before (from the warehouse, when it has that month) and the catalog's platforms.
+    """
+    import duckdb
+
+    from dxreport import forms, store
+    from dxreport.params import check_month_format, previous_month
+    from dxreport.textnorm import format_month
+    from dxreport.units import load_registry
+
+    try:
+        check_month_format(month)
+    except ParamError as exc:
+        _fail(str(exc))
+    valid = [u.code for u in load_registry().reporting_units(month)]
+    if not valid:
+        _fail(f"không có đơn vị nào gửi báo cáo tháng {month}")
+    if unit not in valid:
+        _fail(f"đơn vị {unit!r} không gửi báo cáo tháng {month}; các mã hợp lệ: {', '.join(valid)}")
+    if out.suffix.lower() != ".xlsx":
+        _fail(f"tệp {out} phải có đuôi .xlsx")
+    if out.exists() and not force:
+        _fail(f"tệp {out} đã có; dùng --force để ghi đè")
+    warehouse = store.warehouse_path(outputs)
+    try:
+        previous = forms.previous_platforms(warehouse, month, unit)
+        snapshot = forms.warehouse_catalog(warehouse)
+    except (duckdb.Error, store.StoreError) as exc:
+        click.echo(f"Cảnh báo: không đọc được kho dữ liệu {warehouse} ({exc}); nền tảng không được điền sẵn.", err=True)
+        previous, snapshot = [], None
+    path = forms.write_template(month, unit, out, snapshot=snapshot, previous_platforms=previous)
+    click.echo(str(path))
+    before = format_month(previous_month(month))
+    if previous:
+        click.echo(f"  {len(previous)} nền tảng điền sẵn theo báo cáo tháng {before}.")
+    else:
+        click.echo(f"  Kho dữ liệu chưa có nền tảng của đơn vị tháng {before}: trang Nền tảng để trống.")
+
+
+@main.command()
+@click.option("--sources", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Catalog sources file (default params/sources.yaml), e.g. to try a changed page.")
+@click.option("--offline", is_flag=True, help="Do not fetch; use the last good snapshot.")
+@click.option("--month", default=None, metavar="YYYY-MM",
+              help="Also load the snapshot in use, the fetch log and the changes into this month's warehouse.")
+@_inbox
+@_outputs
+def scrape(sources, offline, month, inbox, outputs):
+    """Fetch the three MIC catalogs, keep a dated snapshot, show the fetch log and the changes.
+
+    Exits with 1 when a catalog could not be fetched (its last good snapshot stays in use).
+    """
+    from dxreport import catalog, steps
+
+    try:
+        if month:
+            run_params = steps.run_params(month, PROVINCE, str(inbox or ""), str(outputs or ""),
+                                          str(sources or ""), offline)
+            result = steps.scrape(run_params, fetch=not offline)
+        else:
+            result = catalog.scrape(sources, offline=offline)
+    except (ParamError, catalog.CatalogError) as exc:
+        _fail(str(exc))
+    click.echo(f"Nguồn: {result.sources}")
+    for c in result.catalogs:
+        count = int((result.snapshot.platforms["catalog"] == c.catalog).sum())
+        click.echo(f"{c.title} [{c.catalog}]: {catalog.OUTCOMES[c.outcome]}; "
+                   f"{count} nền tảng đang dùng, bản chụp ngày {catalog.vn_date(c.snapshot_date)}")
+        click.echo(f"  {c.message}")
+        for p in c.pages:
+            click.echo(f"  {p.status or '---'} {p.bytes:>9} B {p.seconds:6.2f} s  {len(p.attempts)} lần  {p.url}"
+                       + (f"  ({p.error})" if p.error else ""))
+        if c.folder is not None:
+            click.echo(f"  Lưu tại: {c.folder}")
+    if len(result.changes):
+        click.echo("Thay đổi so với bản chụp tháng trước:")
+        for r in result.changes.itertuples():
+            before = f" (trước đây: {r.previous_name})" if r.change == "renamed" else ""
+            click.echo(f"  {catalog.CHANGES[r.change]}: [{r.catalog}] {r.name}{before}")
+    else:
+        click.echo("Không có thay đổi so với bản chụp tháng trước (hoặc chưa có bản chụp tháng trước).")
+    if month:
+        click.echo(f"Đã nạp vào kho dữ liệu: {steps.warehouse(run_params)}")
+    if result.failed:
+        click.echo(f"Không tải được: {', '.join(c.catalog for c in result.failed)} (vẫn dùng bản chụp tốt gần nhất)",
+                   err=True)
+        sys.exit(1)
 
 
 @main.command()

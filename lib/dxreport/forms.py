@@ -145,3 +145,335 @@ def sheets_for(sections: tuple[str, ...] | list[str]) -> list[Sheet]:
     """The sheets a unit with these registry sections fills, in form order."""
     wanted = set(sections) | {"thong_tin"}
     return [s for s in SHEETS if s.key in wanted]
+
+
+# --------------------------------------------------------------------------- the blank template
+
+INSTRUCTIONS_SHEET = "Hướng dẫn"
+CATALOG_SHEET = "Danh mục nền tảng"
+TEMPLATE_KEYWORD = "dxreport-template"
+# Editable empty rows of `Nền tảng` below the platforms pre-filled from last month, and of
+# `Tổ công nghệ số` below the district's communes (a commune missing from the registry).
+TEMPLATE_PLATFORM_ROWS = 30
+TEMPLATE_EXTRA_COMMUNE_ROWS = 5
+TEMPLATE_HEADER_ROW = 3      # title in row 1, description in row 2, headers in row 3
+
+KIND_LABELS = {
+    COUNT: "Số nguyên không âm",
+    RATE: "Tỷ lệ từ 0 đến 100",
+    TEXT: "Chữ",
+    CHOICE: "Chọn trong danh sách",
+    CODE: "Mã",
+    MONTH: "Tháng, dạng MM/YYYY",
+    DATE: "Ngày, dạng DD/MM/YYYY",
+}
+_NUMBER_FORMATS = {COUNT: "#,##0", RATE: "0.0", TEXT: "@", CODE: "@", CHOICE: "@"}
+# Text that a spreadsheet would take for a formula (or that starts one when pasted).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """Text written into a workbook or CSV, never read as a formula: a leading = + - @ gets a quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def check_text(check: Check, spec: Sheet) -> str:
+    """A row check as a Vietnamese rule: “A” không lớn hơn “B”."""
+    relation = "không lớn hơn" if check.op == "<=" else "không nhỏ hơn"
+    return f"“{spec.field(check.left).header}” {relation} “{spec.field(check.right).header}”"
+
+
+def previous_platforms(warehouse, month: str, unit: str) -> list[tuple[str, str]]:
+    """(platform id or '', name) the unit reported in the month before `month`, in its file's order.
+
+    Read from the warehouse's facts (accepted submissions only); [] when the warehouse file
+    does not exist or has nothing for that month. A platform outside the catalog has no id.
+    """
+    from pathlib import Path
+
+    from dxreport import store
+    from dxreport.params import previous_month
+
+    path = Path(warehouse)
+    if not path.exists():
+        return []
+    con = store.connect(path, read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT subject, any_value(subject_name), min(CAST(regexp_extract(cell, '[0-9]+$') AS INTEGER)) AS r "
+            "FROM facts WHERE month = ? AND unit = ? AND sheet = 'nen_tang' AND subject <> '' "
+            "GROUP BY subject ORDER BY r, subject", [previous_month(month), str(unit)]).fetchall()
+    finally:
+        con.close()
+    return [("" if subject.startswith("unmatched:") else subject, name or "") for subject, name, _ in rows]
+
+
+def write_template(month: str, unit, path, *, registry=None, snapshot=None,
+                   previous_platforms: list[tuple[str, str]] | tuple = (), settings: dict | None = None):
+    """Write the blank form of `unit` for `month` to `path` (.xlsx); returns the path.
+
+    Only the sheets the unit's type fills, after an instructions sheet `Hướng dẫn`; `Thông tin`
+    pre-filled (unit code, month, form version); `Tổ công nghệ số` lists the district's
+    communes with their codes; `Nền tảng` starts with `previous_platforms` ((id, name) pairs,
+    see previous_platforms()) and offers the catalog's platforms (sheet `Danh mục nền tảng`)
+    in a drop-down. Choice columns have drop-down lists; headers and labels are locked (sheet
+    protection without a password), data cells are not. Raises ParamError for a month that is
+    not YYYY-MM or a unit that does not report in that month.
+    """
+    from pathlib import Path
+
+    import openpyxl
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill, Protection
+    from openpyxl.utils import get_column_letter, quote_sheetname
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    from dxreport.catalog import CATALOGS, load_bundled
+    from dxreport.intake import deadline
+    from dxreport.params import ParamError, check_month_format, load_settings
+    from dxreport.textnorm import format_month
+    from dxreport.units import load_registry
+
+    check_month_format(month)
+    registry = registry or load_registry()
+    settings = settings or load_settings()
+    snapshot = snapshot or load_bundled()
+    reporting = registry.reporting_units(month)
+    code = getattr(unit, "code", unit)
+    found = [u for u in reporting if u.code == str(code)]
+    if not found:
+        raise ParamError(f"đơn vị {code!r} không gửi báo cáo tháng {month}; các mã hợp lệ: "
+                         f"{', '.join(u.code for u in reporting)}")
+    unit = found[0]
+    period = format_month(month)
+    due = deadline(month, settings["submission"]["deadline_day"])
+    version = str(settings["submission"].get("form_version", FORM_VERSION))
+    sheets = sheets_for(unit.sections)
+
+    bold = Font(bold=True)
+    title_font = Font(bold=True, size=13)
+    note_font = Font(italic=True, color="FF555555")
+    header_fill = PatternFill("solid", fgColor="FFDDEBF7")
+    input_fill = PatternFill("solid", fgColor="FFFFFDE7")
+    unlocked = Protection(locked=False)
+    wrap = Alignment(wrap_text=True, vertical="top")
+
+    def protect(ws) -> None:
+        ws.protection.sheet = True
+        ws.protection.formatColumns = False   # widening a column stays allowed
+        ws.protection.formatRows = False
+
+    wb = openpyxl.Workbook()
+    props = wb.properties
+    props.title = f"Biểu mẫu báo cáo tháng {period} – {unit.name}"
+    props.subject = "Báo cáo mức độ sử dụng các nền tảng số"
+    props.creator = settings["report"].get("issuing_body", "dxreport")
+    props.keywords = f"{TEMPLATE_KEYWORD} form_version={version} unit={unit.code} month={month}"
+
+    # --- Hướng dẫn
+    ws = wb.active
+    ws.title = INSTRUCTIONS_SHEET
+    lines: list[tuple[str, object]] = [
+        ("title", f"BIỂU MẪU BÁO CÁO THÁNG {period} VỀ MỨC ĐỘ SỬ DỤNG CÁC NỀN TẢNG SỐ"),
+        ("text", f"Đơn vị: {unit.name} (mã {unit.code}). Phiên bản biểu mẫu: {version}."),
+        ("text", f"Hạn nộp: ngày {due.strftime('%d/%m/%Y')}. Tệp nhận sau hạn được ghi là nộp muộn."),
+        ("text", ""),
+        ("head", "Cách điền"),
+        ("item", f"Trang “{THONG_TIN.name}”: Mã đơn vị, Kỳ báo cáo và Phiên bản biểu mẫu đã điền sẵn, không sửa; "
+                 "điền Người lập, Ngày lập (DD/MM/YYYY), Điện thoại, Email."),
+        ("item", "Các trang cần điền: " + "; ".join(f"“{s.name}” ({s.description[:1].lower() + s.description[1:]})"
+                                                    for s in sheets if s.key != "thong_tin") + "."),
+        ("item", "Ô để trống nghĩa là “chưa báo cáo”, không phải số 0. Chỉ ghi 0 khi số liệu thực sự bằng 0."),
+        ("item", "Số viết theo kiểu Việt Nam: dấu chấm ngăn cách hàng nghìn, dấu phẩy trước phần thập phân "
+                 "(1.234.567; 12,5). Có thể gõ số liền (1234567). Không ghi chữ vào ô số (ví dụ “khoảng 50”)."),
+        ("item", "Cột số lượng chỉ nhận số nguyên không âm. Tỷ lệ ghi từ 0 đến 100 (85 hoặc 85,5%); "
+                 "ô định dạng phần trăm của Excel (85%) cũng được."),
+        ("item", "Số “lũy kế” là tổng từ trước đến hết tháng báo cáo và không nhỏ hơn tháng trước; "
+                 "số “trong tháng” chỉ tính riêng tháng báo cáo."),
+        ("item", "Cột “Tình trạng” và “Kết nối chia sẻ dữ liệu”: chọn trong danh sách thả xuống."),
+    ]
+    if any(s.key == "nen_tang" for s in sheets):
+        lines.append(("item", f"Trang “{NEN_TANG.name}”: mỗi dòng một nền tảng; chọn tên trong danh sách (trang "
+                              f"“{CATALOG_SHEET}”) hoặc ghi tên nền tảng khác; không khai một nền tảng hai lần. "
+                              "Các dòng điền sẵn là nền tảng đơn vị đã báo cáo tháng trước; nền tảng không còn dùng "
+                              "thì xóa nội dung dòng đó."))
+    if any(s.key == "to_cns" for s in sheets):
+        lines.append(("item", f"Trang “{TO_CNS.name}”: mỗi dòng một xã, phường, thị trấn của {unit.name}, "
+                              "đã ghi sẵn tên và mã; không thêm đơn vị ngoài địa bàn."))
+    rules = [check_text(c, s) for s in sheets for c in s.checks]
+    if rules:
+        lines.append(("item", "Kiểm tra trước khi gửi: " + "; ".join(rules) + "."))
+    lines += [
+        ("item", "Không đổi tên trang, không sửa dòng tiêu đề. Có thể thêm cột riêng ở bên phải: cột đó được bỏ qua."),
+        ("item", "Nếu dùng công thức, mở và lưu tệp bằng Excel trước khi gửi để ô có giá trị."),
+        ("item", "Lưu dạng .xlsx, không đặt mật khẩu mở tệp. Mỗi tháng gửi một tệp; khi gửi bản sửa, gửi lại cả tệp "
+                 "với Ngày lập mới hơn: bản sau thay bản trước."),
+        ("text", ""),
+        ("head", "Các cột của biểu mẫu"),
+    ]
+    widths = {"A": 4, "B": 18, "C": 38, "D": 30, "E": 10, "F": 50}
+    for letter, width in widths.items():
+        ws.column_dimensions[letter].width = width
+    text_width = sum(widths.values()) - widths["A"]
+    for kind, text in lines:
+        ws.append(["•" if kind == "item" else None, text])
+        row = ws.max_row
+        ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=6)
+        cell = ws.cell(row, 2)
+        cell.alignment = wrap
+        if kind == "title":
+            cell.font = title_font
+        elif kind == "head":
+            cell.font = bold
+        # merged cells do not grow with their text in Excel: give the row its height
+        ws.row_dimensions[row].height = 15 * max(1, -(-len(str(text)) // int(text_width * 1.1))) + 3
+    ws.append([None, "Trang", "Cột", "Loại", "Bắt buộc", "Ghi chú"])
+    table_head = ws.max_row
+    for c in range(2, 7):
+        ws.cell(table_head, c).font = bold
+        ws.cell(table_head, c).fill = header_fill
+    for s in sheets:
+        for f in s.fields:
+            kind = KIND_LABELS[f.kind]
+            if f.choices:
+                kind += ": " + " / ".join(f.choices.values())
+            ws.append([None, s.name, f.header, kind, "có" if f.required else "", f.help])
+            for c in range(2, 7):
+                ws.cell(ws.max_row, c).alignment = wrap
+    protect(ws)
+
+    # --- Thông tin
+    ws = wb.create_sheet(THONG_TIN.name)
+    ws.column_dimensions["A"].width = 24
+    ws.column_dimensions["B"].width = 36
+    ws.column_dimensions["C"].width = 60
+    prefilled = {"unit_code": unit.code, "period": period, "form_version": version}
+    notes = {"unit_code": unit.name, "period": "Tháng báo cáo (đã điền sẵn)"}
+    for row, f in enumerate(THONG_TIN.fields, start=1):
+        label = ws.cell(row, 1, f.header)
+        label.font = bold
+        value = ws.cell(row, 2, prefilled.get(f.key))
+        value.protection = unlocked
+        value.fill = input_fill
+        value.number_format = "DD/MM/YYYY" if f.kind == DATE else "@"
+        note = ws.cell(row, 3, notes.get(f.key) or f.help or ("Bắt buộc" if f.required else "Không bắt buộc"))
+        note.font = note_font
+        if f.kind == DATE:
+            dv = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True,
+                                errorStyle="warning", showErrorMessage=True, errorTitle=f.header,
+                                error="Ghi ngày dạng DD/MM/YYYY, ví dụ 03/10/2022.")
+            dv.add(value.coordinate)
+            ws.add_data_validation(dv)
+    protect(ws)
+
+    # --- the table sheets
+    names = snapshot.platforms
+    first_data = TEMPLATE_HEADER_ROW + 1
+    for s in sheets:
+        if s.key == "thong_tin":
+            continue
+        ws = wb.create_sheet(s.name)
+        ws.cell(1, 1, f"BIỂU MẪU BÁO CÁO THÁNG {period} – {s.name.upper()} – {unit.name.upper()}").font = title_font
+        ws.cell(2, 1, s.description).font = note_font
+        prefill: list[dict[str, object]] = []
+        if s.key == "nen_tang":
+            prefill = [{"platform_id": neutralise(pid) or None, "platform_name": neutralise(name)}
+                       for pid, name in previous_platforms]
+            editable = len(prefill) + TEMPLATE_PLATFORM_ROWS
+        elif s.key == "to_cns":
+            prefill = [{"commune_code": c.code, "commune_name": c.name} for c in registry.communes_of(unit.code, month)]
+            editable = len(prefill) + TEMPLATE_EXTRA_COMMUNE_ROWS
+        else:
+            editable = 1
+        last = TEMPLATE_HEADER_ROW + editable
+        for col, f in enumerate(s.fields, start=1):
+            letter = get_column_letter(col)
+            head = ws.cell(TEMPLATE_HEADER_ROW, col, f.header)
+            head.font = bold
+            head.fill = header_fill
+            head.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+            if f.help or f.required:
+                head.comment = Comment(("Bắt buộc. " if f.required else "") + (f.help or KIND_LABELS[f.kind]),
+                                       "dxreport")
+            width = 36 if f.key in ("platform_name", "commune_name", "proposal", "note") else 16
+            ws.column_dimensions[letter].width = width
+            for row in range(first_data, last + 1):
+                cell = ws.cell(row, col)
+                cell.protection = unlocked
+                cell.fill = input_fill
+                cell.number_format = _NUMBER_FORMATS.get(f.kind, "General")
+            for row, values in enumerate(prefill, start=first_data):
+                if values.get(f.key) is not None:
+                    ws.cell(row, col, values[f.key])
+            cells = f"{letter}{first_data}:{letter}{last}"
+            dv = None
+            if f.kind == CHOICE:
+                dv = DataValidation(type="list", formula1='"' + ",".join(f.choices.values()) + '"', allow_blank=True,
+                                    showErrorMessage=True, errorTitle=f.header,
+                                    error="Chọn một giá trị trong danh sách: " + ", ".join(f.choices.values()))
+            elif f.kind == COUNT:
+                dv = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
+                                    errorStyle="warning", showErrorMessage=True, errorTitle=f.header,
+                                    error="Ghi số nguyên không âm (ví dụ 1.234); để trống nếu chưa có số liệu.")
+            elif f.kind == RATE:
+                dv = DataValidation(type="decimal", operator="between", formula1="0", formula2="100",
+                                    allow_blank=True, errorStyle="warning", showErrorMessage=True,
+                                    errorTitle=f.header, error="Ghi tỷ lệ từ 0 đến 100 (ví dụ 85,5).")
+            elif f.key == "platform_name" and len(names):
+                ref = f"{quote_sheetname(CATALOG_SHEET)}!$B$2:$B${len(names) + 1}"
+                # Other names stay allowed: a platform outside the catalog is kept and reported as such.
+                dv = DataValidation(type="list", formula1=ref, allow_blank=True, showErrorMessage=False)
+            if dv is not None:
+                dv.add(cells)
+                ws.add_data_validation(dv)
+        ws.row_dimensions[TEMPLATE_HEADER_ROW].height = 45
+        ws.freeze_panes = ws.cell(first_data, 1)
+        ws.page_setup.orientation = "landscape"
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToHeight = 0
+        protect(ws)
+
+    # --- Danh mục nền tảng (reference for the drop-down)
+    if any(s.key == "nen_tang" for s in sheets):
+        ws = wb.create_sheet(CATALOG_SHEET)
+        ws.append(["Mã nền tảng", "Tên nền tảng", "Nhóm", "Đơn vị cung cấp"])
+        for c in range(1, 5):
+            ws.cell(1, c).font = bold
+            ws.cell(1, c).fill = header_fill
+        for p in names.itertuples(index=False):
+            ws.append([neutralise(v) for v in (p.platform_id, p.name, CATALOGS.get(p.catalog, p.catalog),
+                                               p.provider or None)])
+        for letter, width in (("A", 16), ("B", 60), ("C", 36), ("D", 40)):
+            ws.column_dimensions[letter].width = width
+        protect(ws)
+
+    wb.active = 0
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def warehouse_catalog(warehouse):
+    """The catalog last loaded into the warehouse as a Snapshot, or None without one."""
+    from pathlib import Path
+
+    from dxreport import store
+    from dxreport.catalog import Snapshot
+
+    path = Path(warehouse)
+    if not path.exists():
+        return None
+    con = store.connect(path, read_only=True)
+    try:
+        frame = store.table_frame(con, "catalog")
+    finally:
+        con.close()
+    if frame.empty:
+        return None
+    dates = frame["snapshot_date"].dropna()
+    date = str(dates.max())[:10] if len(dates) else ""
+    platforms = frame.drop(columns=["snapshot_date"]).fillna("")
+    return Snapshot(date=date, origin=f"warehouse:{path.name}", platforms=platforms)

@@ -4,19 +4,27 @@ Each workbook is read defensively: its size, its zip container and its XML are c
 before anything else, and a file that cannot be read is rejected with one message. A row
 that breaks a rule is quarantined with the exact cell and rule id; the rest of the file
 loads. See spec/submission-form.md.
+
+Cells are read by python-calamine (values) with openpyxl's style parser (number formats), or
+by openpyxl alone; both give the same facts and issues, and any sheet calamine could not hold
+safely goes to openpyxl, which streams. What goes back to the units: validation.csv, its HTML
+view with the submission tracker, and a marked feedback copy of each file with problems.
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import hashlib
 import html
 import io
 import os
 import re
+import shutil
 import statistics
 import tempfile
+import urllib.parse
 import warnings
 import zipfile
 from dataclasses import dataclass, field
@@ -24,6 +32,12 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
+from defusedxml import DefusedXmlException
+
+try:
+    import python_calamine
+except ImportError:  # pragma: no cover - the openpyxl reader is always there
+    python_calamine = None
 from openpyxl.utils import get_column_letter
 
 from dxreport import forms, store
@@ -56,6 +70,10 @@ OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_MARKERS = ("EncryptedPackage".encode("utf-16-le"), "EncryptionInfo".encode("utf-16-le"))
 SAMPLE_KEYWORD = "dxreport-sample"
 
+# Readers of the cells (see read_submission); calamine is faster, openpyxl streams any sheet.
+READERS = ("calamine", "openpyxl")
+DEFAULT_READER = "calamine"
+
 ERROR, WARNING = "error", "warning"
 SEVERITY_LABELS = {ERROR: "Lỗi", WARNING: "Cảnh báo"}
 
@@ -74,12 +92,14 @@ VALIDATION_COLUMNS = ["file", "sheet", "cell", "rule", "severity", "message", "u
 
 # Fields that name what a row describes; every other field becomes a fact.
 _SUBJECT_FIELDS = {"platform": ("platform_id", "platform_name"), "commune": ("commune_code", "commune_name")}
-_FORMULA_INJECTION = ("=", "+", "-", "@", "\t", "\r")
 
 _MONTH_TEXT = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{4})$")
 _ISO_MONTH_TEXT = re.compile(r"^(\d{4})-(\d{1,2})$")
 _DATE_TEXT = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})$")
 
+# Excel never writes a document type declaration; entity expansion is how XML bombs work.
+_XML_DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.I)
+XML_PROLOG_BYTES = 64 * 1024
 _XML_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
 _XML_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _XML_VALUE = re.compile(rb"<(?:\w+:)?v(?:\s[^>]*)?>(.+?)</(?:\w+:)?v>", re.S)
@@ -111,6 +131,7 @@ class Submission:
     received_at: dt.datetime | None = None
     archived_path: Path | None = None
     content: bytes | None = field(default=None, repr=False, compare=False)
+    reader: str = ""    # the reader that read the cells: "calamine" or "openpyxl" ("" if never opened)
 
 
 @dataclass
@@ -145,7 +166,40 @@ def _blank(value: object) -> bool:
 
 def _label(value: object) -> str:
     """Matching key of a label or header: folded, without a trailing required-mark or colon."""
-    return fold(value).rstrip(" *:").strip()
+    return _label_text(value) if isinstance(value, str) else fold(value).rstrip(" *:").strip()
+
+
+@functools.lru_cache(maxsize=8192)
+def _label_text(text: str) -> str:
+    return fold(text).rstrip(" *:").strip()
+
+
+class _Index:
+    """Look-ups into a units Registry by code and by folded commune name (the registry scans)."""
+
+    def __init__(self, registry: Registry):
+        self.by_code = {u.code: u for u in registry.units}
+        self.by_name: dict[str, list[Unit]] = {}
+        for unit in registry.units:
+            if unit.type == "commune":
+                for key in dict.fromkeys((fold(unit.name), fold(unit.short_name))):
+                    self.by_name.setdefault(key, []).append(unit)
+
+    def name_of(self, code: str) -> str | None:
+        unit = self.by_code.get(code)
+        return unit.name if unit else None
+
+
+_INDEXES: dict[int, tuple[Registry, _Index]] = {}
+
+
+def _index(registry: Registry) -> _Index:
+    hit = _INDEXES.get(id(registry))
+    if hit is None or hit[0] is not registry:
+        if len(_INDEXES) >= 8:
+            _INDEXES.clear()
+        hit = _INDEXES[id(registry)] = (registry, _Index(registry))
+    return hit[1]
 
 
 def _show(value: object, limit: int = 60) -> str:
@@ -260,19 +314,38 @@ def _check_container(data: bytes, name: str) -> None:
     names = {info.filename for info in infos}
     if "[Content_Types].xml" not in names:
         raise _Reject("file.not_workbook", f"{who} là tệp nén nhưng không phải bảng tính .xlsx.")
+    for info in infos:
+        if info.filename.lower().endswith((".xml", ".rels", ".vml")) and info.file_size:
+            try:
+                with archive.open(info) as part:
+                    head = part.read(XML_PROLOG_BYTES)
+            except Exception as exc:  # noqa: BLE001 - a part that does not inflate is a broken file
+                raise _Reject("file.not_workbook", f"{who} bị hỏng, không mở được như tệp .xlsx "
+                                                   f"({type(exc).__name__}).") from exc
+            if _XML_DTD.search(head):
+                raise _xml_bomb(name, info.filename)
 
 
-def _uncached_formulas(data: bytes, part: str) -> list[str]:
-    """Cells of a worksheet XML part that hold a formula without a stored value."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        try:
-            xml = archive.read(part)
-        except KeyError:
-            return []
-    if not _XML_FORMULA.search(xml):
-        return []
+def _defused(exc: BaseException | None) -> bool:
+    """True if defusedxml refused the XML somewhere in this exception's chain (openpyxl wraps it)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, DefusedXmlException):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def _xml_bomb(name: str, part: str = "") -> _Reject:
+    where = f" (thành phần {nfc(part)})" if part else ""
+    return _Reject("file.xml_bomb", f"{_file_label(name)} có khai báo DOCTYPE/ENTITY trong XML{where}, điều mà "
+                                    "Excel không bao giờ ghi (dấu hiệu tệp độc hại, “bom XML”); tệp không được mở.")
+
+
+def _uncached_in(matches) -> list[str]:
+    """Cells among _XML_CELL matches that hold a formula without a stored value."""
     found = []
-    for m in _XML_CELL.finditer(xml):
+    for m in matches:
         inner = m.group(2) or b""
         if not _XML_FORMULA.search(inner):
             continue
@@ -282,6 +355,200 @@ def _uncached_formulas(data: bytes, part: str) -> list[str]:
             ref = _XML_REF.search(m.group(1))
             found.append(ref.group(1).decode() if ref else "?")
     return found
+
+
+def _uncached_formulas(data: bytes, part: str) -> list[str]:
+    """Cells of a worksheet XML part that hold a formula without a stored value."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        try:
+            xml = archive.read(part)
+        except KeyError:
+            return []
+    if not _has_formula(xml):
+        return []
+    return _uncached_in(_XML_CELL.finditer(xml))
+
+
+def _has_formula(xml: bytes) -> bool:
+    """Whether a worksheet XML part holds any formula (`<f>`, maybe namespaced); fast on big parts."""
+    if b"<f" not in xml and b":f" not in xml:
+        return False
+    return _XML_FORMULA.search(xml) is not None
+
+
+# --------------------------------------------------------------------------- the calamine reader
+
+# Cells of one sheet that calamine may hold in memory: it allocates the whole rectangle from the
+# first to the last cell, so two cells at A1 and XFD1048576 would ask for 17 billion cells and
+# abort the process. Sheets are measured from their XML first; anything unusual is read by
+# openpyxl, which streams.
+CALAMINE_MAX_CELLS = 1_000_000
+# An XML part larger than this (a form sheet is under 100 kB) is left to openpyxl unread.
+CALAMINE_MAX_PART_BYTES = 8 * 1024 * 1024
+_XML_ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="([0-9]+)"')
+_XML_REF_PARTS = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
+_XML_STYLE = re.compile(rb'\bs="([0-9]+)"')
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for ch in letters:
+        number = number * 26 + ch - 64
+    return number
+
+
+class _Cell:
+    """A cell read by calamine: its value, and (numbers only) where to find its number format."""
+
+    __slots__ = ("value", "_sheet", "_ref")
+
+    def __init__(self, value: object, sheet: "_CalamineSheet | None" = None, ref: bytes = b""):
+        self.value, self._sheet, self._ref = value, sheet, ref
+
+    @property
+    def number_format(self) -> str:
+        return "General" if self._sheet is None else self._sheet.number_format(self._ref)
+
+
+_EMPTY_CELL = _Cell(None)
+
+
+class _CalamineSheet:
+    """One worksheet read whole by calamine, with the same interface as openpyxl's read-only one."""
+
+    def __init__(self, book: "_CalamineBook", title: str, path: str, xml: bytes):
+        self.book, self.title, self._worksheet_path, self._xml = book, title, path, xml
+        self.rows: list[tuple[_Cell, ...]] = []
+        self.uncached: list[str] = []
+
+    def reset_dimensions(self) -> None:
+        pass
+
+    def iter_rows(self, min_row: int = 1, max_col: int = MAX_COLUMNS):
+        for row in self.rows[min_row - 1:]:
+            yield row[:max_col]
+
+    def number_format(self, ref: bytes) -> str:
+        """The number format of the cell at `ref` (b"F4"), from its style index in the sheet XML."""
+        tag = re.search(rb'<(?:\w+:)?c\s[^>]*?\br="' + ref + rb'"[^>]*>', self._xml)
+        style = _XML_STYLE.search(tag.group(0)) if tag else None
+        return "General" if style is None else self.book.number_format(int(style.group(1)))
+
+
+class _CalamineBook:
+    """The workbook for the calamine reader: sheets, document keywords, number formats."""
+
+    def __init__(self, archive: zipfile.ZipFile, keywords: str):
+        self._archive = archive
+        self.worksheets: list[_CalamineSheet] = []
+        self.properties = type("Properties", (), {"keywords": keywords})()
+        self._formats: list[str] | None = None
+
+    def number_format(self, style: int) -> str:
+        """The number format of a cell style index, resolved as openpyxl resolves it."""
+        if self._formats is None:
+            from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
+            from openpyxl.styles.stylesheet import Stylesheet
+            from openpyxl.xml.functions import fromstring
+
+            formats: list[str] = []
+            try:
+                sheet = Stylesheet.from_tree(fromstring(self._archive.read("xl/styles.xml")))
+                for array in sheet.cell_styles:
+                    fid = array.numFmtId
+                    formats.append(BUILTIN_FORMATS.get(fid, "General") if fid < BUILTIN_FORMATS_MAX_SIZE
+                                   else sheet.number_formats[fid - BUILTIN_FORMATS_MAX_SIZE])
+            except KeyError:
+                pass
+            self._formats = formats
+        return self._formats[style] if 0 <= style < len(self._formats) else "General"
+
+    def close(self) -> None:
+        self._archive.close()
+
+
+_XML_C_TAG = re.compile(rb"<(?:\w+:)?c[\s/>]")
+_XML_C_REF = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
+_XML_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\s([^>]*?\bt="e"[^>]*)>(.*?)</(?:\w+:)?c>', re.S)
+
+
+def _calamine_book(data: bytes, max_rows: int) -> _CalamineBook | None:
+    """The workbook read by calamine, or None when openpyxl must read it.
+
+    None when python-calamine is missing, when a sheet's cells are not all addressed within
+    the bounds (see CALAMINE_MAX_CELLS), or when anything at all goes wrong: openpyxl then
+    reads the file and gives the usual message for a broken one.
+    """
+    if python_calamine is None:
+        return None
+    from openpyxl.packaging.core import DocumentProperties
+    from openpyxl.reader.workbook import WorkbookParser
+    from openpyxl.xml.functions import fromstring
+
+    row_limit = max_rows * RAW_ROWS_FACTOR
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+        names = {info.filename for info in infos}
+        if "xl/workbook.xml" not in names or any(info.file_size > CALAMINE_MAX_PART_BYTES for info in infos):
+            return None
+        parts = {name: archive.read(name) for name in names if name.lower().endswith((".xml", ".rels"))}
+        if any(_XML_DTD.search(xml) for xml in parts.values()):
+            return None   # calamine would ignore it; openpyxl's defusedxml decides, as for every file
+        parser = WorkbookParser(archive, "xl/workbook.xml", keep_links=False)
+        parser.parse()
+        keywords = ""
+        if "docProps/core.xml" in names:
+            keywords = DocumentProperties.from_tree(fromstring(parts["docProps/core.xml"])).keywords or ""
+        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        result = _CalamineBook(archive, keywords)
+        for sheet, rel in parser.find_sheets():
+            if rel.Type.endswith("/chartsheet"):
+                continue
+            if not rel.Type.endswith("/worksheet") or rel.target not in parts:
+                return None
+            xml = parts[rel.target]
+            refs = _XML_C_REF.findall(xml)
+            if len(refs) != len(_XML_C_TAG.findall(xml)):
+                return None   # a cell placed by counting: let openpyxl read it
+            ws = _CalamineSheet(result, sheet.name, rel.target, xml)
+            result.worksheets.append(ws)
+            if not refs:
+                continue
+            rows = [int(r) for _, r in refs]
+            cols = {c for c, _ in refs}
+            low_col, high_col = min(map(_column_number, cols)), max(map(_column_number, cols))
+            if max(max(rows), *map(int, _XML_ROW_NUMBER.findall(xml) or [0])) > row_limit:
+                return None
+            if (max(rows) - min(rows) + 1) * (high_col - low_col + 1) > CALAMINE_MAX_CELLS:
+                return None
+            grid = book.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False)
+            errors: dict[tuple[int, int], str] = {}
+            if b't="e"' in xml:
+                for m in _XML_ERROR_CELL.finditer(xml):
+                    ref = _XML_REF_PARTS.search(m.group(1))
+                    value = _XML_VALUE.search(m.group(2))
+                    if ref and value:
+                        where = (int(ref.group(2)), _column_number(ref.group(1)))
+                        errors[where] = value.group(1).decode("utf-8", "replace")
+            height = max(len(grid), max((r for r, _ in errors), default=0))
+            for i in range(height):
+                values = grid[i] if i < len(grid) else []
+                row = [_EMPTY_CELL if type(v) is str and v == "" else
+                       _Cell(v, ws, f"{get_column_letter(j + 1)}{i + 1}".encode()) if type(v) in (float, int)
+                       else _Cell(v)
+                       for j, v in enumerate(values[:MAX_COLUMNS])]
+                for (r, c), text in errors.items():
+                    if r == i + 1 and c <= MAX_COLUMNS:
+                        row.extend([_EMPTY_CELL] * (c - len(row)))
+                        row[c - 1] = _Cell(text)
+                ws.rows.append(tuple(row))
+            ws.uncached = _uncached_in(_XML_CELL.finditer(xml)) if _has_formula(xml) else []
+        return result
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # noqa: BLE001 - calamine panics are BaseException; openpyxl decides instead
+        return None
 
 
 # --------------------------------------------------------------------------- reading one file
@@ -436,7 +703,9 @@ class _SheetReader:
     def read(self, ws) -> None:
         columns: dict[str, int] | None = None
         best: tuple[int, int, set[str]] = (0, 0, set(self.required))
-        data_rows = 0
+        data_rows = reported = 0
+        data_columns: list[int] = []
+        unfilled: list[tuple[int, object]] = []
         try:
             for number, row in _iter_rows(ws, self.max_rows):
                 if columns is None:
@@ -449,6 +718,8 @@ class _SheetReader:
                     present = {_label(self.spec.field(k).header) for k in found}
                     if self.required <= present:
                         columns = found
+                        subject_keys = _SUBJECT_FIELDS.get(self.spec.subject, ())
+                        data_columns = [i for k, i in found.items() if k not in subject_keys] if subject_keys else []
                     elif len(self.required & present) > best[0]:
                         best = (len(self.required & present), number, self.required - present)
                     continue
@@ -457,6 +728,11 @@ class _SheetReader:
                 data_rows += 1
                 if data_rows > self.max_rows:
                     raise OverflowError(number)
+                if data_columns and all(_blank(row[i].value) for i in data_columns if i < len(row)):
+                    # Only the platform or commune is named (as the template pre-fills it): not reported.
+                    unfilled.append((number, row))
+                    continue
+                reported += 1
                 if self.spec.layout == "row" and data_rows > 1:
                     first = min(i for i in columns.values() if i < len(row) and not _blank(row[i].value))
                     coord = f"{get_column_letter(first + 1)}{number}"
@@ -479,10 +755,22 @@ class _SheetReader:
                        f"Trang “{self.spec.name}”: không tìm thấy dòng tiêu đề có đủ các cột bắt buộc; "
                        f"thiếu {missing}{where}. Trang này không được nạp.")
             return
-        if data_rows == 0 and self.spec.key in self.unit.sections:
+        if reported == 0 and self.spec.key in self.unit.sections:
+            listed = (f" (các dòng {unfilled[0][0]}–{unfilled[-1][0]} mới có tên, chưa có số liệu)"
+                      if len(unfilled) > 1 else f" (dòng {unfilled[0][0]} mới có tên)" if unfilled else "")
             self.warn(None, "sheet.missing",
-                      f"Trang “{self.spec.name}” có dòng tiêu đề nhưng chưa có số liệu; "
+                      f"Trang “{self.spec.name}” có dòng tiêu đề nhưng chưa có số liệu{listed}; "
                       "phần này được ghi là chưa báo cáo.")
+        elif reported:
+            first = min(data_columns) if data_columns else 0
+            for number, row in unfilled:
+                coord = f"{get_column_letter(first + 1)}{number}"
+                named = [_show(row[columns[k]].value) for k in _SUBJECT_FIELDS[self.spec.subject]
+                         if k in columns and columns[k] < len(row) and not _blank(row[columns[k]].value)]
+                what = "nền tảng" if self.spec.subject == "platform" else "đơn vị cấp xã"
+                self.warn(coord, "row.not_reported",
+                          f"{self.addr(coord)}: {what} “{' – '.join(named)}” chưa có số liệu; "
+                          f"dòng {number} được ghi là chưa báo cáo.")
 
     def parse_cell(self, f: forms.Field, cell, coord: str, errors: list) -> object:
         raw = cell.value
@@ -582,7 +870,10 @@ class _SheetReader:
             if name is None:
                 return "", "", notes
             platform_id = values.get("platform_id")
-            matched, _how = self.matcher.match(platform_id, name)
+            match = self.matcher.match(platform_id, name)
+            matched = match[0]
+            if matched is not None and match[1] == "fuzzy":
+                notes.append((coords["platform_name"], "platform.fuzzy", match.note(name)))
             if matched is None:
                 subject = f"unmatched:{fold(name)}"
                 given = f" (mã “{platform_id}” cũng không có trong danh mục)" if platform_id else ""
@@ -609,14 +900,15 @@ class _SheetReader:
         code = values.get("commune_code")
         month = self.sub.month
         district = self.unit
+        index = _index(self.registry)
         if code:
-            commune = self.registry.get(code) if code in self.registry else None
+            commune = index.by_code.get(code)
             if commune is None or commune.type != "commune" or not commune.valid_in(month):
                 errors.append((coords["commune_code"], "row.unknown_commune",
                                f"Mã xã “{code}” không có trong danh mục xã, phường, thị trấn"))
                 return "", name or ""
             if commune.parent != district.code:
-                parent = self.registry.get(commune.parent).name if commune.parent in self.registry else commune.parent
+                parent = index.name_of(commune.parent) or commune.parent
                 errors.append((coords["commune_code"], "row.wrong_district_commune",
                                f"Mã xã “{code}” là {commune.name} thuộc {parent}, không thuộc {district.name}"))
                 return "", name or ""
@@ -629,7 +921,9 @@ class _SheetReader:
             return commune.code, name or commune.name
         if name is None:
             return "", ""
-        matches = [c for c in self.registry.find_commune(district.code, name) if c.valid_in(month)]
+        key = fold(name)
+        named = index.by_name.get(key, [])
+        matches = [c for c in named if c.parent == district.code and c.valid_in(month)]
         if len(matches) > 1:
             # Names that fold alike (Hương Vân, Hương Văn): the one written with its diacritics.
             written = nfc(name).casefold()
@@ -644,10 +938,9 @@ class _SheetReader:
                            f"tên “{name}” ứng với {len(matches)} đơn vị cấp xã của {district.name}; "
                            "hãy ghi “Mã xã”"))
             return "", name
-        elsewhere = [c for c in self.registry.units if c.type == "commune" and c.parent != district.code
-                     and c.valid_in(month) and fold(name) in (fold(c.name), fold(c.short_name))]
+        elsewhere = [c for c in named if c.parent != district.code and c.valid_in(month)]
         if elsewhere:
-            parents = ", ".join(sorted({self.registry.get(c.parent).name for c in elsewhere if c.parent in self.registry}))
+            parents = ", ".join(sorted({index.name_of(c.parent) for c in elsewhere if c.parent in index.by_code}))
             errors.append((coords["commune_name"], "row.wrong_district_commune",
                            f"“{name}” không phải đơn vị cấp xã của {district.name} (có tên này ở {parents})"))
         else:
@@ -657,13 +950,22 @@ class _SheetReader:
 
 
 def read_submission(path: Path | str, *, month: str, registry: Registry, matcher: Matcher,
-                    settings: dict) -> Submission:
-    """Read and check one submitted file; never raises for a bad file."""
+                    settings: dict, reader: str | None = None) -> Submission:
+    """Read and check one submitted file; never raises for a bad file.
+
+    `reader` is "calamine" or "openpyxl" (default: settings' submission.reader, else
+    DEFAULT_READER); both give the same facts and issues. calamine reads the cell values and
+    openpyxl the number formats it does not expose; a sheet calamine cannot read safely, or any
+    error in it, sends the whole file to openpyxl.
+    """
     path = Path(path)
     check_month_format(month)
+    reader = reader or settings["submission"].get("reader") or DEFAULT_READER
+    if reader not in READERS:
+        raise ValueError(f"reader must be one of {', '.join(READERS)}, not {reader!r}")
     sub = Submission(file_name=path.name, path=path, month=month)
     try:
-        _read(sub, registry, matcher, settings)
+        _read(sub, registry, matcher, settings, reader)
     except _Reject as reject:
         sub.rejected = True
         sub.facts = []
@@ -676,7 +978,7 @@ def read_submission(path: Path | str, *, month: str, registry: Registry, matcher
     return sub
 
 
-def _read(sub: Submission, registry: Registry, matcher: Matcher, settings: dict) -> None:
+def _read(sub: Submission, registry: Registry, matcher: Matcher, settings: dict, reader: str = "openpyxl") -> None:
     limits = settings["submission"]
     max_bytes = int(limits["max_file_bytes"])
     max_rows = int(limits["max_rows_per_sheet"])
@@ -700,11 +1002,22 @@ def _read(sub: Submission, registry: Registry, matcher: Matcher, settings: dict)
     if not data:
         raise _Reject("file.empty", f"{who} rỗng (0 byte); đề nghị đơn vị gửi lại báo cáo.")
     _check_container(data, sub.file_name)
+    book = _calamine_book(data, max_rows) if reader == "calamine" else None
+    if book is not None:
+        sub.reader = "calamine"
+        try:
+            _read_workbook(book, data, sub, registry, matcher, max_rows, settings)
+        finally:
+            book.close()
+        return
+    sub.reader = "openpyxl"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
     except Exception as exc:
+        if _defused(exc):
+            raise _xml_bomb(sub.file_name) from exc
         raise _Reject("file.not_workbook", f"{who} không mở được như bảng tính .xlsx ({type(exc).__name__}); "
                                            "đề nghị mở bằng Excel, lưu lại dạng .xlsx và gửi lại.") from exc
     try:
@@ -714,6 +1027,8 @@ def _read(sub: Submission, registry: Registry, matcher: Matcher, settings: dict)
     except _Reject:
         raise
     except Exception as exc:
+        if _defused(exc):
+            raise _xml_bomb(sub.file_name) from exc
         raise _Reject("file.not_workbook", f"{who} bị hỏng, không đọc được nội dung ({type(exc).__name__}); "
                                            "đề nghị mở bằng Excel, lưu lại và gửi lại.") from exc
     finally:
@@ -737,7 +1052,7 @@ def _read_workbook(wb, data: bytes, sub: Submission, registry: Registry, matcher
         ws = sheets.get(spec.key)
         if ws is None:
             continue
-        cells = _uncached_formulas(data, getattr(ws, "_worksheet_path", ""))
+        cells = ws.uncached if isinstance(ws, _CalamineSheet) else _uncached_formulas(data, ws._worksheet_path)
         if cells:
             more = f" và {len(cells) - 1} ô khác" if len(cells) > 1 else ""
             raise _Reject("cell.formula", f"{who}: {spec.name}!{cells[0]}{more} có công thức không có giá trị lưu sẵn "
@@ -879,7 +1194,8 @@ def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
 
 def ingest_month(month: str, inbox_dir: Path | str, warehouse_path: Path | str | None = None, *,
                  registry: Registry | None = None, snapshot: Snapshot | None = None,
-                 raw_dir: Path | str | None = None, settings: dict | None = None) -> IngestResult:
+                 raw_dir: Path | str | None = None, settings: dict | None = None,
+                 reader: str | None = None) -> IngestResult:
     """Read every file of `inbox_dir` for `month`, archive them, and replace the month in the warehouse.
 
     Every file is kept unchanged as raw_dir/<sha256>.<ext> (default: <inbox root>/../raw). The
@@ -915,7 +1231,8 @@ def ingest_month(month: str, inbox_dir: Path | str, warehouse_path: Path | str |
     by_digest: dict[str, Submission] = {}
     for path in paths:
         try:
-            sub = read_submission(path, month=month, registry=registry, matcher=matcher, settings=settings)
+            sub = read_submission(path, month=month, registry=registry, matcher=matcher, settings=settings,
+                                  reader=reader)
         except Exception as exc:  # one bad file never stops the others
             sub = Submission(file_name=path.name, path=path, month=month, rejected=True)
             try:
@@ -996,10 +1313,7 @@ def ingest_month(month: str, inbox_dir: Path | str, warehouse_path: Path | str |
 
 # --------------------------------------------------------------------------- reports of a month
 
-def _neutralise(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_INJECTION):
-        return "'" + value
-    return value
+_neutralise = forms.neutralise
 
 
 def write_validation(issues: pd.DataFrame, csv_path: Path | str) -> Path:
@@ -1016,6 +1330,258 @@ def write_validation(issues: pd.DataFrame, csv_path: Path | str) -> Path:
     return csv_path
 
 
+# --------------------------------------------------------------------------- feedback copies
+
+FEEDBACK_SHEET = "Cần sửa"
+FEEDBACK_DIR = "feedback"
+# Rows copied per sheet into a feedback copy beyond the form's limit (a bigger sheet is cut).
+FEEDBACK_EXTRA_ROWS = 200
+# Issues about another file, not about this one: they get no feedback copy.
+_NOT_FEEDBACK = ("submission.superseded", "file.duplicate")
+_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+
+
+def _marks():
+    from openpyxl.styles import PatternFill
+
+    # A hatch that still shows on a grey print, over a colour that shows on screen.
+    return {ERROR: PatternFill(patternType="lightUp", fgColor="FFC00000", bgColor="FFFFC7CE"),
+            WARNING: PatternFill(patternType="lightGray", fgColor="FF9C5700", bgColor="FFFFEB9C")}
+
+
+def feedback_name(unit: str | None, file_name: str) -> str:
+    """File name of a feedback copy: <unit>_<original name>, always ending in .xlsx."""
+    name = _UNSAFE_NAME.sub("_", nfc(file_name)) or "tep"
+    if not name.lower().endswith(".xlsx"):
+        name += ".xlsx"
+    prefix = unit if isinstance(unit, str) and unit else "khong_ro_don_vi"
+    return f"{_UNSAFE_NAME.sub('_', prefix)}_{name}"
+
+
+def _open_for_feedback(path: Path | None, settings: dict):
+    """The archived workbook opened read-only, or None when it is not a workbook that can be read safely."""
+    if path is None:
+        return None
+    try:
+        size = path.stat().st_size
+        if size == 0 or size > int(settings["submission"]["max_file_bytes"]):
+            return None
+        data = path.read_bytes()
+        _check_container(data, path.name)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
+    except Exception:  # noqa: BLE001 - an unreadable file gets a feedback copy with the list only
+        return None
+
+
+def _cell_order(cell: object) -> tuple[int, int]:
+    m = re.fullmatch(r"([A-Z]{1,3})([0-9]+)", str(cell or ""))
+    if not m:
+        return (0, 0)
+    col = 0
+    for ch in m.group(1):
+        col = col * 26 + ord(ch) - 64
+    return (int(m.group(2)), col)
+
+
+def _copy_values(wb, out, limit: int, bold) -> tuple[dict[str, object], list[str]]:
+    """Copy every sheet of `wb` (read-only) into `out` after its first sheet: values and number formats.
+
+    Returns the copies by folded title and the titles cut at `limit` rows. Text is written as
+    text, never as a formula.
+    """
+    copied: dict[str, object] = {}
+    truncated: list[str] = []
+    for ws in wb.worksheets:
+        if _label(ws.title) == _label(FEEDBACK_SHEET):
+            continue   # the list of an earlier feedback copy, sent back with the corrections
+        copy = out.create_sheet(ws.title)
+        widths: dict[int, int] = {}
+        ws.reset_dimensions()
+        for number, row in enumerate(ws.iter_rows(max_col=MAX_COLUMNS), start=1):
+            if number > limit:
+                truncated.append(ws.title)
+                break
+            for col, cell in enumerate(row, start=1):
+                value = getattr(cell, "value", None)
+                if value is None:
+                    continue
+                target = copy.cell(number, col, forms.neutralise(value))
+                if isinstance(target.value, str):
+                    target.data_type = "s"
+                fmt = getattr(cell, "number_format", "General")
+                if fmt and fmt != "General" and not isinstance(value, str):
+                    target.number_format = fmt
+                font = getattr(cell, "font", None)
+                if font is not None and font.b:
+                    target.font = bold
+                widths[col] = max(widths.get(col, 0), min(len(_show(value, 60)), 60))
+        for col, width in widths.items():
+            copy.column_dimensions[get_column_letter(col)].width = max(9, width + 2)
+        copied.setdefault(_label(ws.title), copy)
+    return copied, truncated
+
+
+def write_feedback(source: Path | str | None, issues: pd.DataFrame, target: Path | str, *, file_name: str,
+                   unit_name: str = "", month: str = "", settings: dict | None = None) -> Path:
+    """A copy of a unit's workbook with every problem marked, to send back to the unit.
+
+    The copy is rebuilt with openpyxl from the values read (never the original file, which
+    stays untouched in the archive): text that a spreadsheet would take for a formula is
+    neutralised, number formats are kept. Each cell named by an issue gets a hatched fill (red
+    for an error, amber for a warning) and a comment with the message and the rule; a first
+    sheet `Cần sửa` lists every issue, the whole-file ones included, with links to the cells.
+    A file that cannot be read safely gets the list alone.
+    """
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.worksheet.hyperlink import Hyperlink
+
+    settings = settings or load_settings()
+    source = Path(source) if source is not None else None
+    target = Path(target)
+    issues = issues.copy()
+    forms_order = {_label(s.name): i for i, s in enumerate(forms.SHEETS)}
+    issues["_order"] = [(0 if _missing(s) else 1, forms_order.get(_label(s), 99) if not _missing(s) else 0,
+                         _cell_order(c)) for s, c in zip(issues["sheet"], issues["cell"])]
+    issues = issues.sort_values("_order", kind="stable")
+    marks = _marks()
+    bold = Font(bold=True)
+
+    limit = int(settings["submission"]["max_rows_per_sheet"]) + FEEDBACK_EXTRA_ROWS
+    out, copied, truncated = openpyxl.Workbook(), {}, []
+    wb = _open_for_feedback(source, settings)
+    if wb is not None:
+        try:
+            copied, truncated = _copy_values(wb, out, limit, bold)
+        except Exception:  # noqa: BLE001 - a sheet that fails half-way: the list alone, as for an unreadable file
+            out, copied, truncated = openpyxl.Workbook(), {}, []
+        finally:
+            wb.close()
+    todo = out.worksheets[0]
+    todo.title = FEEDBACK_SHEET
+
+    # mark the cells
+    notes: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    for row in issues.itertuples(index=False):
+        if _missing(row.sheet) or _missing(row.cell):
+            continue
+        ws = copied.get(_label(row.sheet))
+        if ws is None or _cell_order(row.cell) == (0, 0):
+            continue
+        notes.setdefault((_label(row.sheet), row.cell), []).append((row.severity, row.rule, row.message))
+    for (sheet_key, ref), found in notes.items():
+        ws = copied[sheet_key]
+        cell = ws[ref]
+        worst = ERROR if any(sev == ERROR for sev, _, _ in found) else WARNING
+        cell.fill = marks[worst]
+        text = "\n\n".join(f"[{SEVERITY_LABELS.get(sev, sev)}] {nfc(msg)} (quy tắc {rule})" for sev, rule, msg in found)
+        comment = Comment(text, "Sở TT&TT")
+        comment.width = 320
+        comment.height = min(400, 60 + 18 * (len(text) // 45 + len(found)))
+        cell.comment = comment
+
+    # the list
+    errors = int((issues["severity"] == ERROR).sum())
+    warns = int((issues["severity"] == WARNING).sum())
+    head = [
+        f"CÁC ĐIỂM CẦN SỬA – tệp “{nfc(file_name)}”",
+        f"Đơn vị: {unit_name}" if unit_name else "Đơn vị: chưa xác định được",
+        f"Kỳ báo cáo: {format_month(month)}" if month else "",
+        f"{_fmt(errors)} lỗi, {_fmt(warns)} cảnh báo. Dòng có lỗi không được tổng hợp; cảnh báo không loại số liệu "
+        "nhưng đề nghị kiểm tra.",
+        "Ô có lỗi được tô đỏ gạch chéo, ô có cảnh báo tô vàng chấm; rê chuột vào ô để đọc nhận xét. "
+        "Sửa xong, gửi lại cả tệp với Ngày lập mới hơn." if copied else
+        "Tệp không đọc được như bảng tính nên không có bản sao đánh dấu; đề nghị gửi lại tệp .xlsx theo biểu mẫu.",
+    ]
+    for line in head:
+        todo.append([forms.neutralise(line)])
+    todo["A1"].font = Font(bold=True, size=13)
+    if truncated:
+        todo.append([f"Chỉ chép {_fmt(limit)} dòng đầu của trang: " + ", ".join(f"“{nfc(t)}”" for t in truncated)])
+    todo.append([])
+    todo.append(["STT", "Trang", "Ô", "Mức độ", "Quy tắc", "Nội dung"])
+    header_row = todo.max_row
+    for col in range(1, 7):
+        todo.cell(header_row, col).font = bold
+        todo.cell(header_row, col).fill = PatternFill("solid", fgColor="FFDDDDDD")
+    for n, row in enumerate(issues.itertuples(index=False), start=1):
+        sheet = "" if _missing(row.sheet) else nfc(row.sheet)
+        ref = "" if _missing(row.cell) else str(row.cell)
+        values = [n, sheet or "(cả tệp)", ref, SEVERITY_LABELS.get(row.severity, row.severity), row.rule,
+                  nfc(row.message)]
+        todo.append([forms.neutralise(v) for v in values])
+        r = todo.max_row
+        todo.cell(r, 6).alignment = Alignment(wrap_text=True, vertical="top")
+        todo.cell(r, 4).fill = marks.get(row.severity, PatternFill())
+        ws = copied.get(_label(sheet)) if sheet else None
+        if ws is not None and ref and _cell_order(ref) != (0, 0):
+            link = todo.cell(r, 3)
+            quoted = ws.title.replace("'", "''")
+            link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{quoted}'!{ref}", display=ref)
+            link.font = Font(color="FF0563C1", underline="single")
+    for letter, width in (("A", 6), ("B", 18), ("C", 8), ("D", 10), ("E", 26), ("F", 100)):
+        todo.column_dimensions[letter].width = width
+    todo.freeze_panes = todo.cell(header_row + 1, 1)
+
+    out.properties.title = f"Góp ý báo cáo tháng {format_month(month)} – {nfc(file_name)}" if month else "Góp ý báo cáo"
+    out.properties.creator = "dxreport"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".feedback-", suffix=".xlsx", dir=target.parent)
+    os.close(fd)
+    try:
+        out.save(tmp)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+def write_feedback_month(month: str, submissions: pd.DataFrame, issues: pd.DataFrame, out_dir: Path | str, *,
+                         registry: Registry | None = None, settings: dict | None = None) -> pd.DataFrame:
+    """Feedback copies of every submission of `month` with an error or a warning, in `out_dir`.
+
+    Superseded files get none (a later file replaced them). The folder is rebuilt whole, so a
+    copy left from an earlier run of the month never lingers. Returns one row per copy:
+    submission_id, unit, file_name, path.
+    """
+    registry = registry or load_registry()
+    settings = settings or load_settings()
+    out_dir = Path(out_dir)
+    columns = ["submission_id", "unit", "file_name", "path"]
+    rows = []
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".feedback-", dir=out_dir.parent))
+    try:
+        if issues is not None and len(issues) and submissions is not None and len(submissions):
+            mine = issues[~issues["rule"].isin(_NOT_FEEDBACK)]
+            for sub in submissions.itertuples(index=False):
+                if sub.status == "superseded":
+                    continue
+                found = mine[mine["submission_id"] == sub.submission_id]
+                if found.empty:
+                    continue
+                unit = sub.unit if isinstance(sub.unit, str) and sub.unit else None
+                unit_name = registry.get(unit).name if unit and unit in registry else ""
+                name = feedback_name(unit, sub.file_name)
+                archived = None if _missing(sub.archived_path) else Path(sub.archived_path)
+                write_feedback(archived, found, staging / name, file_name=sub.file_name,
+                               unit_name=unit_name, month=month, settings=settings)
+                rows.append({"submission_id": sub.submission_id, "unit": unit, "file_name": sub.file_name,
+                             "path": out_dir / name})
+        if out_dir.exists():
+            old = Path(tempfile.mkdtemp(prefix=".feedback-old-", dir=out_dir.parent))
+            out_dir.rename(old / "feedback")
+        staging.rename(out_dir)
+    finally:
+        for leftover in (staging, *out_dir.parent.glob(".feedback-old-*")):
+            if leftover.exists():
+                shutil.rmtree(leftover, ignore_errors=True)
+    return pd.DataFrame(rows, columns=columns)
+
+
 def _unit_order(issues: pd.DataFrame, registry: Registry) -> list[str | None]:
     codes = [c for c in dict.fromkeys(issues["unit"].tolist())]
     order = {u.code: i for i, u in enumerate(registry.units)}
@@ -1024,14 +1590,62 @@ def _unit_order(issues: pd.DataFrame, registry: Registry) -> list[str | None]:
     return known + ([None] if unknown else [])
 
 
-def validation_html(issues: pd.DataFrame, registry: Registry) -> str:
-    """The validation report as a Vietnamese HTML fragment, grouped by unit."""
+def _href(link: str) -> str:
+    """A relative link to a file, percent-encoded and escaped for an attribute."""
+    return html.escape(urllib.parse.quote(link, safe="/"), quote=True)
+
+
+def _feedback_links(sids, feedback: dict[str, str]) -> str:
+    links = [f'<a href="{_href(feedback[s])}">{html.escape(Path(feedback[s]).name)}</a>'
+             for s in dict.fromkeys(sids) if isinstance(s, str) and s in feedback]
+    return ", ".join(links)
+
+
+def _tracker_html(track: pd.DataFrame, issues: pd.DataFrame, feedback: dict[str, str]) -> list[str]:
     esc = html.escape
-    if issues is None or issues.empty:
-        return '<section class="dx-validation"><p>Không có lỗi hay cảnh báo nào.</p></section>'
-    frame = issues.copy()
+    counts = track["status"].value_counts()
+    parts = ["<h2>Tình hình nộp báo cáo</h2>",
+             "<p>" + "; ".join(f"{esc(label)}: {esc(_fmt(int(counts.get(key, 0))))}"
+                               for key, label in STATUS_LABELS.items()) + ".</p>",
+             '<table class="dx-tracker"><thead><tr><th>Mã</th><th>Đơn vị</th><th>Tình trạng</th><th>Tệp</th>'
+             "<th>Nhận lúc</th><th>Phần chưa báo cáo</th><th>Lỗi</th><th>Cảnh báo</th><th>Bản góp ý</th>"
+             "</tr></thead><tbody>"]
+    for row in track.itertuples(index=False):
+        mine = issues[issues["unit"] == row.unit] if len(issues) else issues
+        received = "" if _missing(row.received_at) else pd.Timestamp(row.received_at).strftime("%H:%M %d/%m/%Y")
+        sids = mine["submission_id"].tolist() if len(mine) else []
+        cells = [row.unit, row.unit_name, row.status_label, row.file_name, received, row.sections_not_reported,
+                 _fmt(int((mine["severity"] == ERROR).sum())) if len(mine) else "0",
+                 _fmt(int((mine["severity"] == WARNING).sum())) if len(mine) else "0"]
+        text = "".join(f"<td>{esc('' if _missing(v) else str(v))}</td>" for v in cells)
+        links = _feedback_links([row.submission_id] + sids, feedback)
+        parts.append(f'<tr class="dx-{esc(str(row.status))}">{text}<td>{links}</td></tr>')
+    parts.append("</tbody></table>")
+    return parts
+
+
+def validation_html(issues: pd.DataFrame, registry: Registry, tracker: pd.DataFrame | None = None,
+                    feedback: dict[str, str] | None = None) -> str:
+    """The validation report as a Vietnamese HTML fragment, grouped by unit.
+
+    With `tracker` (see tracker()) it starts with who has reported (Đã nộp, Nộp muộn, Chưa
+    nộp, Nộp lại, Bị từ chối); `feedback` maps submission ids to the relative links of their
+    feedback copies, shown beside each unit. Every value is escaped.
+    """
+    esc = html.escape
+    feedback = feedback or {}
+    frame = issues.copy() if issues is not None else pd.DataFrame(columns=ISSUE_COLUMNS)
+    if "unit" not in frame.columns:
+        frame["unit"] = None
     frame["unit"] = frame["unit"].where(frame["unit"].notna() & (frame["unit"].astype(str) != ""), None)
     parts = ['<section class="dx-validation">']
+    if tracker is not None:
+        parts += _tracker_html(tracker, frame, feedback)
+        parts.append("<h2>Lỗi và cảnh báo theo đơn vị</h2>")
+    if frame.empty:
+        parts.append("<p>Không có lỗi hay cảnh báo nào.</p></section>")
+        return "\n".join(parts)
+    status = dict(zip(tracker["unit"], tracker["status_label"])) if tracker is not None else {}
     errors = int((frame["severity"] == ERROR).sum())
     warnings_count = int((frame["severity"] == WARNING).sum())
     parts.append(f"<p>Tổng cộng {esc(_fmt(errors))} lỗi và {esc(_fmt(warnings_count))} cảnh báo.</p>")
@@ -1046,7 +1660,11 @@ def validation_html(issues: pd.DataFrame, registry: Registry) -> str:
         n_err = int((rows["severity"] == ERROR).sum())
         n_warn = int((rows["severity"] == WARNING).sum())
         parts.append(f"<h3>{esc(title)}</h3>")
-        parts.append(f"<p>{esc(_fmt(n_err))} lỗi, {esc(_fmt(n_warn))} cảnh báo.</p>")
+        summary = f"{_fmt(n_err)} lỗi, {_fmt(n_warn)} cảnh báo."
+        if code in status:
+            summary = f"Tình trạng: {status[code]}. " + summary
+        links = _feedback_links(rows["submission_id"].tolist() if "submission_id" in rows else [], feedback)
+        parts.append(f"<p>{esc(summary)}" + (f" Bản góp ý gửi đơn vị: {links}." if links else "") + "</p>")
         parts.append('<table class="dx-validation-table"><thead><tr><th>Tệp</th><th>Trang</th><th>Ô</th>'
                      "<th>Quy tắc</th><th>Mức độ</th><th>Nội dung</th></tr></thead><tbody>")
         for row in rows.itertuples(index=False):
@@ -1059,17 +1677,21 @@ def validation_html(issues: pd.DataFrame, registry: Registry) -> str:
     return "\n".join(parts)
 
 
-def validation_page(issues: pd.DataFrame, registry: Registry, month: str) -> str:
-    """The validation report of `month` as a standalone Vietnamese HTML page."""
+def validation_page(issues: pd.DataFrame, registry: Registry, month: str, tracker: pd.DataFrame | None = None,
+                    feedback: dict[str, str] | None = None) -> str:
+    """The validation report of `month` as a standalone Vietnamese HTML page (see validation_html)."""
     title = f"Kết quả kiểm tra báo cáo tháng {format_month(check_month_format(month))}"
     style = ("body{font-family:'Noto Sans','Segoe UI',Arial,sans-serif;margin:2em;color:#222}"
              "table{border-collapse:collapse;margin-bottom:1.5em;width:100%}"
              "th,td{border:1px solid #bbb;padding:4px 6px;text-align:left;vertical-align:top;font-size:0.9em}"
              "th{background:#eee}tr.dx-error td:nth-child(5){color:#a00;font-weight:bold}"
-             "tr.dx-warning td:nth-child(5){color:#8a5a00}")
+             "tr.dx-warning td:nth-child(5){color:#8a5a00}"
+             "tr.dx-missing td:nth-child(3),tr.dx-rejected td:nth-child(3){color:#a00;font-weight:bold}"
+             "tr.dx-late td:nth-child(3){color:#8a5a00;font-weight:bold}")
     return ("<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<title>{html.escape(title)}</title>\n<style>{style}</style>\n</head>\n<body>\n"
-            f"<h1>{html.escape(title)}</h1>\n{validation_html(issues, registry)}\n</body>\n</html>\n")
+            f"<h1>{html.escape(title)}</h1>\n{validation_html(issues, registry, tracker, feedback)}\n"
+            "</body>\n</html>\n")
 
 
 def _missing(value: object) -> bool:

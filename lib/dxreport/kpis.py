@@ -3,40 +3,59 @@
 Indicators are computed from the warehouse facts in two steps: `base_table` adds up the
 submitted figures per unit and month following the form's adding-up rules (area figures of the
 province are sums over the districts; rates are never added), then each `Indicator.compute`
-turns one row of that table into a value.
+turns the columns of that table into values, for every row at once. `with_changes` adds the
+previous month, `with_year` the same month last year and the year to date.
+
+Around the indicators: the units' peers (rank and average among districts or among agencies),
+the lagging rules of params/lagging.yaml and the targets of params/targets.yaml, and the
+platform rows (one per unit and platform) behind the per-platform tables.
+
+Everything works on whole tables (groupby, merge), never one unit at a time, so that a month
+of thousands of units costs about what a month of thirty does.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pandas as pd
+import yaml
 
-from dxreport.params import PROVINCE
+from dxreport.params import PARAMS_DIR, PROVINCE
 from dxreport.units import Registry
 
-Row = pd.Series
+Frame = pd.DataFrame
+
+CATALOG_KEYS = ("chinh_quyen", "doanh_nghiep", "nguoi_dan")
+OUTSIDE_CATALOG = "ngoai_danh_muc"
+STATUS_KEYS = ("dang_su_dung", "dang_thu_nghiem", "chua_trien_khai")
+# Catalog platforms whose accounts per resident are measured against national targets
+# (ids of the catalog snapshot, data/catalog/bundled.yaml).
+EHEALTH_PLATFORM = "nd-sskdt"
+VNEID_PLATFORM = "nd-vneid"
 
 
-def _get(row: Row, key: str) -> float | None:
-    value = row.get(key)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return float(value)
+def _col(frame: Frame, key: str) -> pd.Series:
+    """Column `key` as floats; all missing when the table has no such column."""
+    if key not in frame:
+        return pd.Series(np.nan, index=frame.index, dtype=float)
+    return pd.to_numeric(frame[key], errors="coerce").astype(float)
 
 
-def _ratio(row: Row, num: str, den: str, scale: float = 100.0) -> float | None:
-    a, b = _get(row, num), _get(row, den)
-    if a is None or b is None or b == 0:
-        return None
-    return a / b * scale
+def _ratio(frame: Frame, num: str, den: str, scale: float = 100.0) -> pd.Series:
+    a, b = _col(frame, num), _col(frame, den)
+    return a / b.where(b != 0) * scale
 
 
-def _diff(row: Row, a: str, b: str) -> float | None:
-    x, y = _get(row, a), _get(row, b)
-    return None if x is None or y is None else x - y
+def _diff(frame: Frame, a: str, b: str) -> pd.Series:
+    return _col(frame, a) - _col(frame, b)
+
+
+def _metric(key: str) -> Callable[[Frame], pd.Series]:
+    return lambda frame: _col(frame, key)
 
 
 @dataclass(frozen=True)
@@ -49,10 +68,13 @@ class Indicator:
     formula: str
     source: str
     section: str
-    compute: Callable[[Row], float | None]
-    kind: str = "count"          # "count" (whole numbers) or "rate" (a percentage) or "ratio"
-    scope: str = "all"           # "area": districts and province only
+    compute: Callable[[Frame], pd.Series]   # the base table -> one value per row
+    kind: str = "count"          # "count" (whole numbers), "rate" (a percentage) or "ratio"
+    scope: str = "all"           # "all" units; "area": districts and province; "province" only
     higher_is_better: bool = True
+    flow: bool = False           # a figure for the month alone, which adds up over the year
+    ratio_of: tuple[str, str] | None = None   # a rate of two flow indicators (its year to date)
+    ranked: bool = True          # whether ranking units by it means something
 
     @property
     def decimals(self) -> int:
@@ -60,77 +82,46 @@ class Indicator:
         return 0 if self.kind == "count" else 1
 
 
-def _metric(key: str) -> Callable[[Row], float | None]:
-    return lambda row: _get(row, key)
-
-
 HUE_S = "Biểu Hue-S"
 TEAMS = "Biểu Tổ công nghệ số"
 SME = "Biểu Doanh nghiệp"
 PLATFORMS = "Biểu Nền tảng"
 INTAKE = "Hồ sơ nộp báo cáo (sổ theo dõi)"
+REGISTRY = "Danh mục đơn vị (params/units.csv)"
+
+CATALOG_LABELS = {"chinh_quyen": "phục vụ chính quyền", "doanh_nghiep": "phục vụ doanh nghiệp",
+                  "nguoi_dan": "phục vụ người dân"}
+_STATUS_WORDS = {"dang_su_dung": ("in_use", "đang sử dụng", "Đang sử dụng"),
+                 "dang_thu_nghiem": ("trial", "đang thử nghiệm", "Đang thử nghiệm"),
+                 "chua_trien_khai": ("not_deployed", "chưa triển khai", "Chưa triển khai")}
+
+
+def _catalog_indicators() -> tuple[Indicator, ...]:
+    out = []
+    for cat in CATALOG_KEYS:
+        for status, (suffix, words, choice) in _STATUS_WORDS.items():
+            out.append(Indicator(
+                f"{cat}_{suffix}", f"Nền tảng {CATALOG_LABELS[cat]} {words}", "nền tảng",
+                f"số nền tảng khác nhau thuộc danh mục {CATALOG_LABELS[cat]} có Tình trạng = {choice}",
+                f"{PLATFORMS}; danh mục nền tảng của Bộ TT&TT", cat, _metric(f"{cat}_{suffix}"),
+                higher_is_better=status != "chua_trien_khai"))
+    return tuple(out)
+
 
 INDICATORS: tuple[Indicator, ...] = (
+    # --- submissions ---------------------------------------------------------------------------
     Indicator("submissions_received", "Số đơn vị đã gửi báo cáo", "đơn vị",
-              "số đơn vị có báo cáo được chấp nhận trong tháng", INTAKE, "chung", _metric("submitted")),
+              "số đơn vị có báo cáo được chấp nhận trong tháng", INTAKE, "chung", _metric("submitted"),
+              ranked=False),
     Indicator("submissions_expected", "Số đơn vị phải báo cáo", "đơn vị",
-              "số đơn vị báo cáo theo danh mục đơn vị", INTAKE, "chung", _metric("expected")),
+              "số đơn vị báo cáo theo danh mục đơn vị", INTAKE, "chung", _metric("expected"), ranked=False),
     Indicator("coverage_rate", "Tỷ lệ đơn vị đã gửi báo cáo", "%",
               "đơn vị đã gửi / đơn vị phải báo cáo × 100", INTAKE, "chung",
-              lambda r: _ratio(r, "submitted", "expected"), kind="rate"),
-    Indicator("hues_downloads", "Lượt tải ứng dụng Hue-S (lũy kế)", "lượt",
-              "tổng Lượt tải lũy kế của các huyện, thị xã, thành phố", HUE_S, "hue_s",
-              _metric("downloads"), scope="area"),
-    Indicator("hues_downloads_month", "Lượt tải Hue-S tăng thêm trong tháng", "lượt",
-              "lượt tải lũy kế tháng này − lượt tải lũy kế tháng trước", HUE_S, "hue_s",
-              lambda r: _diff(r, "downloads", "prev_downloads"), scope="area"),
-    Indicator("hues_penetration", "Lượt tải Hue-S trên 100 dân", "lượt/100 dân",
-              "lượt tải lũy kế / dân số × 100 (dân số theo năm ghi bên cạnh)", HUE_S, "hue_s",
-              lambda r: _ratio(r, "downloads", "population"), kind="ratio", scope="area"),
-    Indicator("hues_accounts", "Tài khoản Hue-S đăng ký (lũy kế)", "tài khoản",
-              "tổng Tài khoản đăng ký lũy kế", HUE_S, "hue_s", _metric("hues_accounts"), scope="area"),
-    Indicator("reports_received", "Phản ánh hiện trường tiếp nhận", "phản ánh",
-              "tổng Phản ánh tiếp nhận trong tháng", HUE_S, "hue_s", _metric("reports_received"), scope="area"),
-    Indicator("reports_processed", "Phản ánh hiện trường đã xử lý", "phản ánh",
-              "tổng Phản ánh đã xử lý trong tháng", HUE_S, "hue_s", _metric("reports_processed"), scope="area"),
-    Indicator("processed_rate", "Tỷ lệ phản ánh đã xử lý", "%",
-              "phản ánh đã xử lý / phản ánh tiếp nhận × 100", HUE_S, "hue_s",
-              lambda r: _ratio(r, "reports_processed", "reports_received"), kind="rate", scope="area"),
-    Indicator("on_time_rate", "Tỷ lệ phản ánh xử lý đúng hạn", "%",
-              "phản ánh xử lý đúng hạn / phản ánh đã xử lý × 100", HUE_S, "hue_s",
-              lambda r: _ratio(r, "reports_on_time", "reports_processed"), kind="rate", scope="area"),
-    Indicator("satisfaction", "Tỷ lệ hài lòng của người dân", "%",
-              "bình quân Tỷ lệ hài lòng của các huyện, có trọng số là phản ánh đã xử lý", HUE_S, "hue_s",
-              lambda r: _ratio(r, "sat_weighted", "sat_weight", 1.0), kind="rate", scope="area"),
-    Indicator("teams", "Tổ công nghệ số cộng đồng (lũy kế)", "tổ",
-              "tổng Số tổ lũy kế của các xã, phường, thị trấn", TEAMS, "to_cns", _metric("teams"), scope="area"),
-    Indicator("members", "Thành viên tổ công nghệ số (lũy kế)", "người",
-              "tổng Số thành viên lũy kế", TEAMS, "to_cns", _metric("members"), scope="area"),
-    Indicator("trainings", "Buổi tập huấn trong tháng", "buổi",
-              "tổng Số buổi tập huấn trong tháng", TEAMS, "to_cns", _metric("trainings"), scope="area"),
-    Indicator("trained", "Lượt người được tập huấn", "lượt người",
-              "tổng Lượt người được tập huấn trong tháng", TEAMS, "to_cns", _metric("trained"), scope="area"),
-    Indicator("households", "Hộ gia đình được hỗ trợ", "hộ",
-              "tổng Số hộ được hỗ trợ trong tháng", TEAMS, "to_cns", _metric("households"), scope="area"),
-    Indicator("communes_with_team", "Xã, phường, thị trấn đã có tổ", "đơn vị",
-              "số đơn vị cấp xã có Số tổ lũy kế > 0", TEAMS, "to_cns", _metric("communes_with_team"), scope="area"),
-    Indicator("communes_without_team", "Xã, phường, thị trấn chưa có tổ", "đơn vị",
-              "số đơn vị cấp xã trong danh mục − số đơn vị cấp xã đã có tổ", TEAMS, "to_cns",
-              lambda r: _diff(r, "communes_total", "communes_with_team"), scope="area", higher_is_better=False),
-    Indicator("teams_per_commune", "Số tổ bình quân mỗi xã", "tổ/xã",
-              "số tổ lũy kế / số đơn vị cấp xã trong danh mục", TEAMS, "to_cns",
-              lambda r: _ratio(r, "teams", "communes_total", 1.0), kind="ratio", scope="area"),
-    Indicator("sme_reached", "Doanh nghiệp tiếp cận SMEdx (lũy kế)", "doanh nghiệp",
-              "tổng DN tiếp cận SMEdx lũy kế", SME, "doanh_nghiep", _metric("sme_reached"), scope="area"),
-    Indicator("sme_using", "Doanh nghiệp sử dụng nền tảng số (lũy kế)", "doanh nghiệp",
-              "tổng DN sử dụng nền tảng số lũy kế", SME, "doanh_nghiep", _metric("sme_using"), scope="area"),
-    Indicator("sme_using_rate", "Tỷ lệ doanh nghiệp tiếp cận đã sử dụng nền tảng", "%",
-              "DN sử dụng / DN tiếp cận × 100", SME, "doanh_nghiep",
-              lambda r: _ratio(r, "sme_using", "sme_reached"), kind="rate", scope="area"),
-    Indicator("dbi_assessed", "Doanh nghiệp tự đánh giá DBI (lũy kế)", "doanh nghiệp",
-              "tổng DN tự đánh giá DBI lũy kế", SME, "doanh_nghiep", _metric("dbi_assessed"), scope="area"),
-    Indicator("sme_supported", "Doanh nghiệp được hỗ trợ trong tháng", "doanh nghiệp",
-              "tổng DN được hỗ trợ trong tháng", SME, "doanh_nghiep", _metric("sme_supported"), scope="area"),
+              lambda f: _ratio(f, "submitted", "expected"), kind="rate", ranked=False),
+    Indicator("submissions_late", "Số đơn vị gửi báo cáo sau hạn", "đơn vị",
+              "số đơn vị có báo cáo được chấp nhận nhận được sau hạn nộp (params/settings.yaml)", INTAKE, "chung",
+              _metric("late"), higher_is_better=False, ranked=False),
+    # --- platforms, all catalogs ---------------------------------------------------------------
     Indicator("platforms_in_use", "Nền tảng đang sử dụng", "nền tảng",
               "số nền tảng khác nhau có Tình trạng = Đang sử dụng", PLATFORMS, "nen_tang", _metric("platforms_in_use")),
     Indicator("platforms_trial", "Nền tảng đang thử nghiệm", "nền tảng",
@@ -138,15 +129,112 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("platforms_not_deployed", "Nền tảng chưa triển khai (có đề xuất)", "nền tảng",
               "số nền tảng khác nhau có Tình trạng = Chưa triển khai", PLATFORMS, "nen_tang",
               _metric("platforms_not_deployed"), higher_is_better=False),
+    Indicator("platform_deployments", "Lượt triển khai nền tảng đang sử dụng", "đơn vị × nền tảng",
+              "số cặp (đơn vị, nền tảng) có Tình trạng = Đang sử dụng; với một đơn vị bằng số nền tảng đang sử dụng",
+              PLATFORMS, "nen_tang", _metric("deployments")),
     Indicator("platforms_lgsp", "Nền tảng đang sử dụng đã kết nối LGSP", "nền tảng",
-              "số nền tảng đang sử dụng có Kết nối chia sẻ dữ liệu = Có", PLATFORMS, "nen_tang", _metric("platforms_lgsp")),
+              "số nền tảng khác nhau đang sử dụng có Kết nối chia sẻ dữ liệu = Có", PLATFORMS, "chinh_quyen",
+              _metric("platforms_lgsp")),
+    Indicator("lgsp_rate", "Tỷ lệ lượt triển khai đã kết nối LGSP", "%",
+              "lượt triển khai đang sử dụng có Kết nối chia sẻ dữ liệu = Có / lượt triển khai đang sử dụng × 100",
+              PLATFORMS, "chinh_quyen", lambda f: _ratio(f, "deployments_lgsp", "deployments"), kind="rate"),
+    Indicator("platform_accounts", "Tài khoản trên các nền tảng (lũy kế)", "tài khoản",
+              "tổng Tài khoản lũy kế của các dòng nền tảng (với toàn tỉnh: tổng của các huyện, thị xã, thành phố)",
+              PLATFORMS, "nen_tang", _metric("platform_accounts")),
     Indicator("platform_mau", "Người dùng hoạt động trên các nền tảng", "người dùng",
-              "tổng Người dùng hoạt động trong tháng của các dòng nền tảng", PLATFORMS, "nen_tang", _metric("platform_mau")),
+              "tổng Người dùng hoạt động trong tháng của các dòng nền tảng (với toàn tỉnh: tổng của các huyện, "
+              "thị xã, thành phố; người dùng trong các cơ quan cấp tỉnh tính riêng, không cộng vào)", PLATFORMS,
+              "nen_tang", _metric("platform_mau")),
+    Indicator("platform_mau_districts", "Người dùng hoạt động trên địa bàn các huyện", "người dùng",
+              "tổng Người dùng hoạt động trong tháng của các dòng nền tảng của các huyện, thị xã, thành phố",
+              PLATFORMS, "nen_tang", _metric("platform_mau_districts"), scope="province"),
+    Indicator("platform_mau_agencies", "Người dùng hoạt động trong các cơ quan cấp tỉnh", "người dùng",
+              "tổng Người dùng hoạt động trong tháng của các dòng nền tảng của các sở, ban, ngành",
+              PLATFORMS, "nen_tang", _metric("platform_mau_agencies"), scope="province"),
     Indicator("platform_uses", "Lượt sử dụng các nền tảng", "lượt",
-              "tổng Lượt sử dụng trong tháng của các dòng nền tảng", PLATFORMS, "nen_tang", _metric("platform_uses")),
+              "tổng Lượt sử dụng trong tháng của các dòng nền tảng (với toàn tỉnh: tổng của các huyện, thị xã, "
+              "thành phố)", PLATFORMS, "nen_tang", _metric("platform_uses"),
+              flow=True),
     Indicator("platforms_unmatched", "Nền tảng không có trong danh mục", "nền tảng",
               "số tên nền tảng không khớp danh mục hay tên gọi khác", PLATFORMS, "nen_tang",
-              _metric("platforms_unmatched"), higher_is_better=False),
+              _metric("platforms_unmatched"), higher_is_better=False, ranked=False),
+    *_catalog_indicators(),
+    # --- citizens: national targets -------------------------------------------------------------
+    Indicator("ehealth_penetration", "Tài khoản Sổ sức khỏe điện tử trên 100 dân", "tài khoản/100 dân",
+              "tổng Tài khoản lũy kế của Sổ sức khỏe điện tử do các huyện báo cáo / dân số × 100 "
+              "(đơn vị không báo cáo nền tảng này không được cộng)", PLATFORMS, "nguoi_dan",
+              lambda f: _ratio(f, "ehealth_accounts", "population"), kind="ratio", scope="area"),
+    Indicator("vneid_penetration", "Tài khoản VNeID trên 100 dân", "tài khoản/100 dân",
+              "tổng Tài khoản lũy kế của VNeID do các huyện báo cáo / dân số × 100 "
+              "(đơn vị không báo cáo nền tảng này không được cộng)", PLATFORMS, "nguoi_dan",
+              lambda f: _ratio(f, "vneid_accounts", "population"), kind="ratio", scope="area"),
+    # --- Hue-S ------------------------------------------------------------------------------
+    Indicator("hues_downloads", "Lượt tải ứng dụng Hue-S (lũy kế)", "lượt",
+              "tổng Lượt tải lũy kế của các huyện, thị xã, thành phố", HUE_S, "hue_s",
+              _metric("downloads"), scope="area"),
+    Indicator("hues_downloads_month", "Lượt tải Hue-S tăng thêm trong tháng", "lượt",
+              "lượt tải lũy kế tháng này − lượt tải lũy kế tháng trước", HUE_S, "hue_s",
+              lambda f: _diff(f, "downloads", "prev_downloads"), scope="area", flow=True),
+    Indicator("hues_penetration", "Lượt tải Hue-S trên 100 dân", "lượt/100 dân",
+              "lượt tải lũy kế / dân số × 100 (dân số theo năm ghi bên cạnh)", HUE_S, "hue_s",
+              lambda f: _ratio(f, "downloads", "population"), kind="ratio", scope="area"),
+    Indicator("hues_accounts", "Tài khoản Hue-S đăng ký (lũy kế)", "tài khoản",
+              "tổng Tài khoản đăng ký lũy kế", HUE_S, "hue_s", _metric("hues_accounts"), scope="area"),
+    Indicator("hues_accounts_penetration", "Tài khoản Hue-S trên 100 dân", "tài khoản/100 dân",
+              "tài khoản đăng ký lũy kế / dân số × 100 (dân số theo năm ghi bên cạnh)", HUE_S, "hue_s",
+              lambda f: _ratio(f, "hues_accounts", "population"), kind="ratio", scope="area"),
+    Indicator("reports_received", "Phản ánh hiện trường tiếp nhận", "phản ánh",
+              "tổng Phản ánh tiếp nhận trong tháng", HUE_S, "hue_s", _metric("reports_received"), scope="area",
+              flow=True),
+    Indicator("reports_processed", "Phản ánh hiện trường đã xử lý", "phản ánh",
+              "tổng Phản ánh đã xử lý trong tháng", HUE_S, "hue_s", _metric("reports_processed"), scope="area",
+              flow=True),
+    Indicator("reports_on_time", "Phản ánh hiện trường xử lý đúng hạn", "phản ánh",
+              "tổng Phản ánh xử lý đúng hạn trong tháng", HUE_S, "hue_s", _metric("reports_on_time"), scope="area",
+              flow=True),
+    Indicator("processed_rate", "Tỷ lệ phản ánh đã xử lý", "%",
+              "phản ánh đã xử lý / phản ánh tiếp nhận × 100", HUE_S, "hue_s",
+              lambda f: _ratio(f, "reports_processed", "reports_received"), kind="rate", scope="area",
+              ratio_of=("reports_processed", "reports_received")),
+    Indicator("on_time_rate", "Tỷ lệ phản ánh xử lý đúng hạn", "%",
+              "phản ánh xử lý đúng hạn / phản ánh đã xử lý × 100", HUE_S, "hue_s",
+              lambda f: _ratio(f, "reports_on_time", "reports_processed"), kind="rate", scope="area",
+              ratio_of=("reports_on_time", "reports_processed")),
+    Indicator("satisfaction", "Tỷ lệ hài lòng của người dân", "%",
+              "bình quân Tỷ lệ hài lòng của các huyện, có trọng số là phản ánh đã xử lý", HUE_S, "hue_s",
+              lambda f: _ratio(f, "sat_weighted", "sat_weight", 1.0), kind="rate", scope="area"),
+    # --- community digital technology teams ------------------------------------------------------
+    Indicator("teams", "Tổ công nghệ số cộng đồng (lũy kế)", "tổ",
+              "tổng Số tổ lũy kế của các xã, phường, thị trấn", TEAMS, "to_cns", _metric("teams"), scope="area"),
+    Indicator("members", "Thành viên tổ công nghệ số (lũy kế)", "người",
+              "tổng Số thành viên lũy kế", TEAMS, "to_cns", _metric("members"), scope="area"),
+    Indicator("trainings", "Buổi tập huấn trong tháng", "buổi",
+              "tổng Số buổi tập huấn trong tháng", TEAMS, "to_cns", _metric("trainings"), scope="area", flow=True),
+    Indicator("trained", "Lượt người được tập huấn", "lượt người",
+              "tổng Lượt người được tập huấn trong tháng", TEAMS, "to_cns", _metric("trained"), scope="area", flow=True),
+    Indicator("households", "Hộ gia đình được hỗ trợ", "hộ",
+              "tổng Số hộ được hỗ trợ trong tháng", TEAMS, "to_cns", _metric("households"), scope="area", flow=True),
+    Indicator("communes_with_team", "Xã, phường, thị trấn đã có tổ", "đơn vị",
+              "số đơn vị cấp xã có Số tổ lũy kế > 0", TEAMS, "to_cns", _metric("communes_with_team"), scope="area"),
+    Indicator("communes_without_team", "Xã, phường, thị trấn chưa có tổ", "đơn vị",
+              "số đơn vị cấp xã trong danh mục − số đơn vị cấp xã đã có tổ", TEAMS, "to_cns",
+              lambda f: _diff(f, "communes_total", "communes_with_team"), scope="area", higher_is_better=False),
+    Indicator("teams_per_commune", "Số tổ bình quân mỗi xã", "tổ/xã",
+              "số tổ lũy kế / số đơn vị cấp xã trong danh mục", TEAMS, "to_cns",
+              lambda f: _ratio(f, "teams", "communes_total", 1.0), kind="ratio", scope="area"),
+    # --- enterprises -----------------------------------------------------------------------------
+    Indicator("sme_reached", "Doanh nghiệp tiếp cận SMEdx (lũy kế)", "doanh nghiệp",
+              "tổng DN tiếp cận SMEdx lũy kế", SME, "doanh_nghiep", _metric("sme_reached"), scope="area"),
+    Indicator("sme_using", "Doanh nghiệp sử dụng nền tảng số (lũy kế)", "doanh nghiệp",
+              "tổng DN sử dụng nền tảng số lũy kế", SME, "doanh_nghiep", _metric("sme_using"), scope="area"),
+    Indicator("sme_using_rate", "Tỷ lệ doanh nghiệp tiếp cận đã sử dụng nền tảng", "%",
+              "DN sử dụng / DN tiếp cận × 100", SME, "doanh_nghiep",
+              lambda f: _ratio(f, "sme_using", "sme_reached"), kind="rate", scope="area"),
+    Indicator("dbi_assessed", "Doanh nghiệp tự đánh giá DBI (lũy kế)", "doanh nghiệp",
+              "tổng DN tự đánh giá DBI lũy kế", SME, "doanh_nghiep", _metric("dbi_assessed"), scope="area"),
+    Indicator("sme_supported", "Doanh nghiệp được hỗ trợ trong tháng", "doanh nghiệp",
+              "tổng DN được hỗ trợ trong tháng", SME, "doanh_nghiep", _metric("sme_supported"), scope="area",
+              flow=True),
 )
 BY_NAME = {i.name: i for i in INDICATORS}
 
@@ -162,6 +250,8 @@ def definitions() -> pd.DataFrame:
                           "source": i.source, "section": i.section} for i in INDICATORS])
 
 
+# ----------------------------------------------------------------------------- the base table
+
 _SUM_SHEETS = {"hue_s": {"downloads": "downloads", "accounts": "hues_accounts", "reports_received": "reports_received",
                          "reports_processed": "reports_processed", "reports_on_time": "reports_on_time"},
                "to_cns": {"teams": "teams", "members": "members", "trainings": "trainings",
@@ -170,10 +260,16 @@ _SUM_SHEETS = {"hue_s": {"downloads": "downloads", "accounts": "hues_accounts", 
                                 "dbi_assessed": "dbi_assessed", "sme_supported": "sme_supported"}}
 _STATUS_COLUMNS = {"dang_su_dung": "platforms_in_use", "dang_thu_nghiem": "platforms_trial",
                    "chua_trien_khai": "platforms_not_deployed"}
-_AREA_COLUMNS = [c for m in _SUM_SHEETS.values() for c in m.values()] + ["sat_weighted", "sat_weight", "communes_with_team"]
+_CATALOG_COLUMNS = [f"{cat}_{_STATUS_WORDS[s][0]}" for cat in CATALOG_KEYS for s in STATUS_KEYS]
+# Counts that are zero (not missing) once a unit has reported any platform row.
+_PLATFORM_COUNTS = [*_STATUS_COLUMNS.values(), "platforms_lgsp", "platforms_unmatched", "deployments",
+                    "deployments_lgsp", *_CATALOG_COLUMNS]
+# Area sheets and the area part of the platform rows: the province figure is the districts' sum.
+_AREA_COLUMNS = ([c for m in _SUM_SHEETS.values() for c in m.values()]
+                 + ["sat_weighted", "sat_weight", "communes_with_team", "ehealth_accounts", "vneid_accounts"])
 
 
-def _sums(facts: pd.DataFrame) -> pd.DataFrame:
+def _sums(facts: Frame) -> Frame:
     """Per (month, unit): sums of the area sheets' numeric metrics (empty cells stay unreported)."""
     frames = []
     for sheet, mapping in _SUM_SHEETS.items():
@@ -186,134 +282,554 @@ def _sums(facts: pd.DataFrame) -> pd.DataFrame:
     if not hue.empty:
         w = hue.pivot_table(index=["month", "unit"], columns="metric", values="value", aggfunc="sum")
         if "satisfaction" in w:
-            has = w["satisfaction"].notna() & w.get("reports_processed", pd.Series(dtype=float)).notna()
-            frames.append(pd.DataFrame({"sat_weighted": (w["satisfaction"] * w["reports_processed"]).where(has),
-                                        "sat_weight": w["reports_processed"].where(has)}))
+            processed = w["reports_processed"] if "reports_processed" in w else pd.Series(np.nan, index=w.index)
+            has = w["satisfaction"].notna() & processed.notna()
+            frames.append(pd.DataFrame({"sat_weighted": (w["satisfaction"] * processed).where(has),
+                                        "sat_weight": processed.where(has)}))
     teams = facts[(facts["sheet"] == "to_cns") & (facts["metric"] == "teams")]
     if not teams.empty:
         frames.append(teams.assign(has=teams["value"] > 0).groupby(["month", "unit"])["has"].sum()
-                      .rename("communes_with_team").to_frame())
+                      .astype(float).rename("communes_with_team").to_frame())
     return pd.concat(frames, axis=1) if frames else pd.DataFrame()
 
 
-def _platform_counts(facts: pd.DataFrame, units: list[str]) -> pd.DataFrame:
-    """Per (month, unit) platform counts; `units` selects whose rows count (distinct platforms)."""
-    rows = facts[(facts["sheet"] == "nen_tang") & facts["unit"].isin(units)]
-    status = rows[rows["metric"] == "status"][["month", "unit", "subject", "text"]]
-    out = {}
-    for key, column in _STATUS_COLUMNS.items():
-        out[column] = status[status["text"] == key].groupby("month")["subject"].nunique()
-    lgsp = rows[(rows["metric"] == "lgsp") & (rows["value"] == 1)][["month", "unit", "subject"]]
-    in_use = lgsp.merge(status[status["text"] == "dang_su_dung"], on=["month", "unit", "subject"])
-    out["platforms_lgsp"] = in_use.groupby("month")["subject"].nunique()
-    out["platform_mau"] = rows[rows["metric"] == "mau"].groupby("month")["value"].sum(min_count=1)
-    out["platform_uses"] = rows[rows["metric"] == "uses"].groupby("month")["value"].sum(min_count=1)
-    unmatched = status[status["subject"].str.startswith("unmatched:")]
-    out["platforms_unmatched"] = unmatched.groupby("month")["subject"].nunique()
-    frame = pd.DataFrame(out).reindex(sorted(status["month"].unique()))
-    counts = [*_STATUS_COLUMNS.values(), "platforms_lgsp", "platforms_unmatched"]
-    # a unit that reported platforms has zero of a status it did not report
-    frame[counts] = frame[counts].fillna(0)
-    return frame
+def _units_by_month(registry: Registry, months: list[str]) -> Frame:
+    """One row per (month, reporting unit): type, population and its year, communes in the registry."""
+    reg = pd.DataFrame([{"unit": u.code, "type": u.type, "parent": u.parent, "population": u.population,
+                         "population_year": u.population_year,
+                         "start": u.valid_from[:7] if u.valid_from else "0000-00",
+                         "end": u.valid_to[:7] if u.valid_to else "9999-99"} for u in registry.units])
+    rows = []
+    for order, month in enumerate(months):
+        valid = reg[(reg["start"] <= month) & (reg["end"] >= month)]
+        communes = valid[valid["type"] == "commune"].groupby("parent").size()
+        reporting = valid[valid["type"].isin(["district", "agency"])].copy()
+        reporting["type_order"] = reporting["type"].map({"district": 0, "agency": 1})
+        reporting = reporting.sort_values("type_order", kind="stable")
+        reporting["month"] = month
+        reporting["communes_total"] = reporting["unit"].map(communes).fillna(0).astype(float)
+        reporting.loc[reporting["type"] != "district", ["population", "population_year", "communes_total"]] = np.nan
+        rows.append(reporting)
+    if not rows:
+        return pd.DataFrame(columns=["month", "unit", "type", "population", "population_year", "communes_total"])
+    return pd.concat(rows, ignore_index=True)[["month", "unit", "type", "population", "population_year",
+                                               "communes_total"]]
 
 
-def base_table(facts: pd.DataFrame, registry: Registry, submitted: pd.DataFrame) -> pd.DataFrame:
+def catalog_of(catalog: Frame | None) -> dict[str, str]:
+    """Platform id -> catalog key, from a catalog table (platform_id, catalog)."""
+    if catalog is None or catalog.empty:
+        return {}
+    return dict(zip(catalog["platform_id"].astype(str), catalog["catalog"].astype(str)))
+
+
+def _platform_counts(facts: Frame, units: Frame, catalogs: dict[str, str]) -> Frame:
+    """Per (month, unit) and per (month, province): platform counts and sums of the platform rows.
+
+    `units` (month, unit, type) selects whose rows count: the reporting units of each month.
+    A platform is counted once however many units report it; a deployment is one unit's platform.
+    """
+    rows = facts[facts["sheet"] == "nen_tang"].merge(units[["month", "unit", "type"]], on=["month", "unit"])
+    if rows.empty:
+        return pd.DataFrame()
+    status = rows.loc[rows["metric"] == "status", ["month", "unit", "type", "subject", "text"]].copy()
+    status["catalog"] = [catalogs.get(s, OUTSIDE_CATALOG) for s in status["subject"]]
+    status["unmatched"] = status["subject"].astype(str).str.startswith("unmatched:")
+    lgsp = rows.loc[(rows["metric"] == "lgsp") & (rows["value"] == 1), ["month", "unit", "subject"]]
+    in_use = status[status["text"] == "dang_su_dung"]
+    connected = in_use.merge(lgsp, on=["month", "unit", "subject"])
+
+    status["column"] = status["catalog"] + "_" + status["text"].map({k: v[0] for k, v in _STATUS_WORDS.items()})
+
+    def counts(keys: list[str]) -> Frame:
+        index = status.groupby(keys).size().index
+        by_status = status.groupby([*keys, "text"])["subject"].nunique().unstack("text")
+        by_catalog = status.groupby([*keys, "column"])["subject"].nunique().unstack("column")
+        frame = pd.DataFrame(index=index)
+        for key, column in _STATUS_COLUMNS.items():
+            frame[column] = by_status[key] if key in by_status else np.nan
+        for column in _CATALOG_COLUMNS:
+            frame[column] = by_catalog[column] if column in by_catalog else np.nan
+        frame["platforms_lgsp"] = connected.groupby(keys)["subject"].nunique()
+        frame["deployments"] = in_use.groupby(keys).size()
+        frame["deployments_lgsp"] = connected.groupby(keys).size()
+        frame["platforms_unmatched"] = status[status["unmatched"]].groupby(keys)["subject"].nunique()
+        # a unit that reported platforms has zero of what it did not report
+        frame[_PLATFORM_COUNTS] = frame[_PLATFORM_COUNTS].astype(float).fillna(0)
+        return frame
+
+    per_unit = counts(["month", "unit"])
+    province = counts(["month"])
+    province["unit"] = PROVINCE
+    province = province.reset_index().set_index(["month", "unit"])
+    sums = {}
+    for metric, column in (("accounts", "platform_accounts"), ("mau", "platform_mau"), ("uses", "platform_uses")):
+        part = rows[rows["metric"] == metric]
+        sums[column] = part.groupby(["month", "unit"])["value"].sum(min_count=1)
+        # the province's platform figures are the districts' area figures; agencies count apart
+        part = part[part["type"] == "district"]
+        province[column] = part.groupby("month")["value"].sum(min_count=1).reindex(
+            province.index.get_level_values("month")).to_numpy()
+    mau = rows[rows["metric"] == "mau"]
+    for kind, column in (("district", "platform_mau_districts"), ("agency", "platform_mau_agencies")):
+        province[column] = mau[mau["type"] == kind].groupby("month")["value"].sum(min_count=1).reindex(
+            province.index.get_level_values("month")).to_numpy()
+    accounts = rows[(rows["metric"] == "accounts")]
+    for pid, column in ((EHEALTH_PLATFORM, "ehealth_accounts"), (VNEID_PLATFORM, "vneid_accounts")):
+        part = accounts[(accounts["subject"] == pid) & (accounts["type"] == "district")]
+        sums[column] = part.groupby(["month", "unit"])["value"].sum(min_count=1)
+    per_unit = per_unit.join(pd.DataFrame(sums), how="left")
+    return pd.concat([per_unit, province])
+
+
+def base_table(facts: Frame, registry: Registry, submitted: Frame, catalog: Frame | None = None) -> Frame:
     """The added-up figures per (month, unit), the province `tinh` included.
 
-    `submitted` has one row per accepted submission (month, unit). Months are those of
-    `submitted`; every reporting unit valid in a month gets a row, reported or not.
+    `submitted` has one row per accepted submission (month, unit, and `late` when known).
+    Months are those of `submitted`; every reporting unit valid in a month gets a row, reported
+    or not. `catalog` (platform_id, catalog) sorts the platforms into the three catalogs.
     """
     months = sorted(submitted["month"].unique()) if not submitted.empty else []
+    units = _units_by_month(registry, months)
+    if units.empty:
+        return pd.DataFrame()
+    got = submitted.drop_duplicates(["month", "unit"]).assign(submitted=1.0)
+    got["late"] = got["late"].fillna(False).astype(float) if "late" in got else np.nan
+    units = units.merge(got[["month", "unit", "submitted", "late"]], on=["month", "unit"], how="left")
+    units["submitted"] = units["submitted"].fillna(0.0)
+    units.loc[units["submitted"] == 0, "late"] = np.nan
+    units["expected"] = 1.0
+    base = units.set_index(["month", "unit"])
+
     sums = _sums(facts)
-    rows = []
-    for month in months:
-        units = registry.reporting_units(month)
-        districts = [u.code for u in units if u.type == "district"]
-        got = set(submitted.loc[submitted["month"] == month, "unit"])
-        for unit in units:
-            row = {"month": month, "unit": unit.code, "type": unit.type, "expected": 1.0,
-                   "submitted": float(unit.code in got)}
-            if unit.type == "district":
-                row["population"] = unit.population
-                row["population_year"] = unit.population_year
-                row["communes_total"] = float(len(registry.communes_of(unit.code, month)))
-            rows.append(row)
-        province = registry.province()
-        rows.append({"month": month, "unit": PROVINCE, "type": "province", "expected": float(len(units)),
-                     "submitted": float(len(got & {u.code for u in units})), "population": province.population,
-                     "population_year": province.population_year,
-                     "communes_total": float(sum(len(registry.communes_of(d, month)) for d in districts))})
-    base = pd.DataFrame(rows)
-    if base.empty:
-        return base
-    base = base.set_index(["month", "unit"])
     if not sums.empty:
         base = base.join(sums.reindex(columns=[c for c in _AREA_COLUMNS if c in sums.columns]))
-        for month in months:
-            districts = [u.code for u in registry.districts(month)]
-            part = sums.loc[sums.index.get_level_values("month") == month]
-            part = part[part.index.get_level_values("unit").isin(districts)]
-            for column in part.columns:
-                base.loc[(month, PROVINCE), column] = part[column].sum(min_count=1)
-    platform_frames = []
-    for month in months:
-        for unit in registry.reporting_units(month):
-            counts = _platform_counts(facts[facts["month"] == month], [unit.code])
-            if not counts.empty:
-                platform_frames.append(counts.assign(unit=unit.code))
-        counts = _platform_counts(facts[facts["month"] == month], [u.code for u in registry.reporting_units(month)])
-        if not counts.empty:
-            platform_frames.append(counts.assign(unit=PROVINCE))
-    if platform_frames:
-        platforms = pd.concat(platform_frames).rename_axis("month").reset_index().set_index(["month", "unit"])
-        base = base.join(platforms)
-    base = base.sort_index()
-    prev = base["downloads"].groupby(level="unit").shift(1) if "downloads" in base else None
-    if prev is not None:
-        # the previous month only when it is the calendar month before
-        months_idx = base.index.get_level_values("month")
-        prev_month = pd.Series(months_idx, index=base.index).groupby(level="unit").shift(1)
-        from dxreport.params import previous_month
-        consecutive = prev_month == pd.Series([previous_month(m) for m in months_idx], index=base.index)
-        base["prev_downloads"] = prev.where(consecutive)
+    platforms = _platform_counts(facts, units, catalog_of(catalog))
+    if not platforms.empty:
+        unit_part = platforms[platforms.index.get_level_values("unit") != PROVINCE]
+        base = base.join(unit_part.drop(columns=[c for c in unit_part.columns if c in base.columns]))
+
+    province = registry.province()
+    is_district = base["type"] == "district"
+    prov = pd.DataFrame(index=pd.Index(months, name="month"))
+    prov["type"] = "province"
+    prov["expected"] = base.groupby(level="month")["expected"].sum()
+    prov["submitted"] = base.groupby(level="month")["submitted"].sum()
+    prov["late"] = base.groupby(level="month")["late"].sum(min_count=1)
+    prov["population"] = province.population
+    prov["population_year"] = province.population_year
+    prov["communes_total"] = base[is_district].groupby(level="month")["communes_total"].sum()
+    area = [c for c in _AREA_COLUMNS if c in base.columns]
+    if area:
+        prov = prov.join(base.loc[is_district, area].groupby(level="month").sum(min_count=1))
+    if not platforms.empty:
+        prov_platforms = platforms.xs(PROVINCE, level="unit")
+        prov = prov.join(prov_platforms.drop(columns=[c for c in prov_platforms.columns if c in area]))
+    prov["unit"] = PROVINCE
+    base = pd.concat([base, prov.reset_index().set_index(["month", "unit"])]).sort_index()
+
+    if "downloads" in base:
+        # the previous month's downloads, only when it is the calendar month before
+        frame = base["downloads"].reset_index()
+        frame["month"] = [next_month(m) for m in frame["month"]]
+        prev = frame.set_index(["month", "unit"])["downloads"]
+        base["prev_downloads"] = prev.reindex(base.index).to_numpy()
     return base
 
 
-def compute(base: pd.DataFrame) -> pd.DataFrame:
+def next_month(month: str) -> str:
+    """The month after `month`."""
+    y, m = int(month[:4]), int(month[5:7])
+    return f"{y + 1:04d}-01" if m == 12 else f"{y:04d}-{m + 1:02d}"
+
+
+def compute(base: Frame) -> Frame:
     """Long table (month, unit, indicator, value) of every indicator for every row of `base`."""
-    records = []
-    for (month, unit), row in base.iterrows():
-        is_area = row.get("type") in ("district", "province")
-        for ind in INDICATORS:
-            if ind.scope == "area" and not is_area:
-                continue
-            value = ind.compute(row)
-            records.append({"month": month, "unit": unit, "indicator": ind.name,
-                            "value": float("nan") if value is None else float(value)})
-    return pd.DataFrame(records, columns=["month", "unit", "indicator", "value"])
+    columns = ["month", "unit", "indicator", "value"]
+    if base is None or base.empty:
+        return pd.DataFrame(columns=columns)
+    frame = base.reset_index()
+    area = frame["type"].isin(["district", "province"])
+    province = frame["type"] == "province"
+    parts = []
+    for order, ind in enumerate(INDICATORS):
+        mask = area if ind.scope == "area" else province if ind.scope == "province" else slice(None)
+        values = ind.compute(frame)
+        part = pd.DataFrame({"month": frame["month"], "unit": frame["unit"], "indicator": ind.name,
+                             "value": values.astype(float), "_order": order})[mask]
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True)
+    out = out.sort_values(["month", "unit", "_order"], kind="stable").drop(columns="_order")
+    return out.reset_index(drop=True)[columns]
 
 
-def with_changes(values: pd.DataFrame) -> pd.DataFrame:
+def with_changes(values: Frame) -> Frame:
     """Add the previous month's value and the change to each row of a `compute` table."""
     from dxreport.params import previous_month
 
     frame = values.copy()
     frame["prev_month"] = frame["month"].map(previous_month)
-    prev = values.rename(columns={"month": "prev_month", "value": "previous"})
+    prev = values[["month", "unit", "indicator", "value"]].rename(columns={"month": "prev_month", "value": "previous"})
     frame = frame.merge(prev, on=["prev_month", "unit", "indicator"], how="left").drop(columns="prev_month")
     frame["change"] = frame["value"] - frame["previous"]
     frame["change_pct"] = (frame["change"] / frame["previous"].where(frame["previous"] != 0)) * 100
     return frame
 
 
-def unit_view(values: pd.DataFrame, month: str, unit: str) -> pd.DataFrame:
-    """One unit's indicators for one month with labels, units and changes, in definition order."""
+def same_month_last_year(month: str) -> str:
+    """`2022-07` → `2021-07`."""
+    return f"{int(month[:4]) - 1:04d}{month[4:]}"
+
+
+def with_year(values: Frame) -> Frame:
+    """Add the same month last year (`last_year`, `yoy_change`, `yoy_pct`) and the year to date.
+
+    The year to date (`ytd`) is the sum from January to the month of a flow indicator (a figure
+    for the month alone), over the months that have a value (`ytd_months` of them); a rate of two
+    flow indicators gets the rate of their sums. Stocks (lũy kế) and other rates get none.
+    """
+    frame = values.copy()
+    base = values[["month", "unit", "indicator", "value"]]
+    ly = base.rename(columns={"value": "last_year"})
+    ly["month"] = [f"{int(m[:4]) + 1:04d}{m[4:]}" for m in ly["month"]]
+    frame = frame.merge(ly, on=["month", "unit", "indicator"], how="left")
+    frame["yoy_change"] = frame["value"] - frame["last_year"]
+    frame["yoy_pct"] = frame["yoy_change"] / frame["last_year"].where(frame["last_year"] != 0) * 100
+
+    flows = [i.name for i in INDICATORS if i.flow]
+    part = base[base["indicator"].isin(flows)].sort_values("month").copy()
+    part["year"] = part["month"].str[:4]
+    keys = [part["unit"], part["indicator"], part["year"]]
+    part["ytd"] = part["value"].fillna(0).groupby(keys).cumsum()
+    part["ytd_months"] = part["value"].notna().astype(int).groupby(keys).cumsum()
+    part.loc[part["ytd_months"] == 0, "ytd"] = np.nan
+    ytd = part[["month", "unit", "indicator", "ytd", "ytd_months"]]
+    rates = []
+    wide = ytd.pivot_table(index=["month", "unit"], columns="indicator", values="ytd", aggfunc="first")
+    months_wide = ytd.pivot_table(index=["month", "unit"], columns="indicator", values="ytd_months", aggfunc="first")
+    for ind in INDICATORS:
+        if ind.ratio_of and set(ind.ratio_of) <= set(wide.columns):
+            num, den = wide[ind.ratio_of[0]], wide[ind.ratio_of[1]]
+            r = (num / den.where(den != 0) * 100).rename("ytd").to_frame()
+            r["ytd_months"] = months_wide[ind.ratio_of[1]]
+            r["indicator"] = ind.name
+            rates.append(r.reset_index())
+    ytd = pd.concat([ytd, *rates], ignore_index=True) if rates else ytd
+    frame = frame.merge(ytd, on=["month", "unit", "indicator"], how="left")
+    return frame
+
+
+# ----------------------------------------------------------------------------- a unit's view
+
+def peers_of(registry: Registry, month: str, unit: str) -> tuple[list[str], str]:
+    """The units a unit is ranked among (the districts, or the provincial agencies) and their name."""
+    if unit == PROVINCE:
+        return [], ""
+    kind = registry.get(unit).type
+    codes = [u.code for u in registry.reporting_units(month) if u.type == kind]
+    return codes, ("huyện, thị xã, thành phố" if kind == "district" else "cơ quan cấp tỉnh")
+
+
+def peer_stats(values: Frame, month: str, peers: list[str]) -> Frame:
+    """Per (unit, indicator) among `peers` this month: rank (1 = best), how many have a value, their mean.
+
+    Ties share the better rank. Indicators that are not `ranked` get no rank, only the mean.
+    """
+    part = values[(values["month"] == month) & values["unit"].isin(peers)]
+    if part.empty:
+        return pd.DataFrame(columns=["unit", "indicator", "rank", "ranked_among", "peer_mean"])
+    wide = part.pivot_table(index="unit", columns="indicator", values="value", aggfunc="first")
+    out = []
+    for name in wide.columns:
+        ind = BY_NAME.get(name)
+        if ind is None:
+            continue
+        col = wide[name]
+        # no rank when it says nothing: an indicator not meant for ranking, or every peer equal
+        if ind.ranked and col.dropna().nunique() > 1:
+            rank = col.rank(ascending=not ind.higher_is_better, method="min")
+        else:
+            rank = col * np.nan
+        out.append(pd.DataFrame({"unit": col.index, "indicator": name, "rank": rank.to_numpy(),
+                                 "ranked_among": float(col.notna().sum()), "peer_mean": col.mean()}))
+    return pd.concat(out, ignore_index=True)
+
+
+def unit_view(values: Frame, month: str, unit: str, peers: list[str] | None = None) -> Frame:
+    """One unit's indicators for one month with labels, units and changes, in definition order.
+
+    With `peers`, each row also has the unit's rank among them and their mean.
+    """
     part = values[(values["month"] == month) & (values["unit"] == unit)].set_index("indicator")
+    stats = peer_stats(values, month, peers).set_index(["unit", "indicator"]) if peers else None
+    optional = ("previous", "change", "change_pct", "last_year", "yoy_change", "yoy_pct", "ytd", "ytd_months")
     rows = []
     for ind in INDICATORS:
-        if ind.name in part.index:
-            r = part.loc[ind.name]
-            rows.append({"indicator": ind.name, "label": ind.label, "measure": ind.unit, "kind": ind.kind,
-                         "section": ind.section, "value": r["value"], "previous": r.get("previous"),
-                         "change": r.get("change"), "change_pct": r.get("change_pct")})
+        if ind.name not in part.index:
+            continue
+        r = part.loc[ind.name]
+        row = {"indicator": ind.name, "label": ind.label, "measure": ind.unit, "kind": ind.kind,
+               "section": ind.section, "value": r["value"]}
+        row.update({k: r.get(k) for k in optional})
+        if stats is not None:
+            key = (unit, ind.name)
+            row["rank"] = stats.at[key, "rank"] if key in stats.index else np.nan
+            row["ranked_among"] = stats.at[key, "ranked_among"] if key in stats.index else np.nan
+            row["peer_mean"] = stats.at[key, "peer_mean"] if key in stats.index else np.nan
+        rows.append(row)
     return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------- platform rows
+
+# `cell`: where the row's status is in the unit's file (Nền tảng!C9), to find the row again.
+PLATFORM_ROW_COLUMNS = ["month", "unit", "subject", "subject_name", "catalog", "status", "accounts", "mau", "uses",
+                        "lgsp", "proposal", "note", "cell"]
+
+
+def platform_rows(facts: Frame, catalog: Frame | None = None) -> Frame:
+    """One row per (month, unit, platform) of the `Nền tảng` sheets: status, figures, proposal.
+
+    `catalog` (platform_id, catalog, name) gives the catalog and the catalog's name of a platform;
+    a platform outside it keeps the name the unit wrote and the catalog 'ngoai_danh_muc'.
+    """
+    rows = facts[facts["sheet"] == "nen_tang"]
+    if rows.empty:
+        return pd.DataFrame(columns=PLATFORM_ROW_COLUMNS)
+    keys = ["month", "unit", "subject"]
+    numeric = rows[rows["metric"].isin(["accounts", "mau", "uses", "lgsp"])].pivot_table(
+        index=keys, columns="metric", values="value", aggfunc="first")
+    text = rows[rows["metric"].isin(["status", "proposal", "note"])].pivot_table(
+        index=keys, columns="metric", values="text", aggfunc="first")
+    first = rows.groupby(keys)["subject_name"].first().to_frame()
+    cells = rows[rows["metric"] == "status"].set_index(keys)["cell"]
+    first["cell"] = cells[~cells.index.duplicated()].reindex(first.index)
+    frame = first.join(numeric).join(text)
+    for column in PLATFORM_ROW_COLUMNS:
+        if column not in frame.columns and column not in keys:
+            frame[column] = np.nan
+    frame = frame.reset_index()
+    catalogs = catalog_of(catalog)
+    names = dict(zip(catalog["platform_id"], catalog["name"])) if catalog is not None and not catalog.empty else {}
+    frame["catalog"] = [catalogs.get(s, OUTSIDE_CATALOG) for s in frame["subject"]]
+    frame["subject_name"] = [names.get(s, n) for s, n in zip(frame["subject"], frame["subject_name"])]
+    return frame[PLATFORM_ROW_COLUMNS]
+
+
+def platform_summary(rows: Frame, unit_types: dict[str, str]) -> Frame:
+    """Per platform (over the units of `rows`): how many units use it, try it, have not deployed
+    it, have connected it to LGSP; accounts, active users and uses summed over districts and over
+    agencies separately (the two are never added)."""
+    if rows.empty:
+        return pd.DataFrame(columns=["subject", "subject_name", "catalog", "in_use", "trial", "not_deployed", "lgsp",
+                                     "accounts", "mau", "uses", "mau_districts", "mau_agencies"])
+    r = rows.assign(type=rows["unit"].map(unit_types))
+    r["in_use"] = (r["status"] == "dang_su_dung").astype(int)
+    r["trial"] = (r["status"] == "dang_thu_nghiem").astype(int)
+    r["not_deployed"] = (r["status"] == "chua_trien_khai").astype(int)
+    r["lgsp_in_use"] = ((r["lgsp"] == 1) & (r["status"] == "dang_su_dung")).astype(int)
+    r["mau_districts"] = r["mau"].where(r["type"] == "district")
+    r["mau_agencies"] = r["mau"].where(r["type"] == "agency")
+    out = r.groupby(["catalog", "subject"], sort=False).agg(
+        subject_name=("subject_name", "first"), in_use=("in_use", "sum"), trial=("trial", "sum"),
+        not_deployed=("not_deployed", "sum"), lgsp=("lgsp_in_use", "sum"),
+        accounts=("accounts", lambda s: s.sum(min_count=1)), mau=("mau", lambda s: s.sum(min_count=1)),
+        uses=("uses", lambda s: s.sum(min_count=1)),
+        mau_districts=("mau_districts", lambda s: s.sum(min_count=1)),
+        mau_agencies=("mau_agencies", lambda s: s.sum(min_count=1))).reset_index()
+    order = {c: i for i, c in enumerate([*CATALOG_KEYS, OUTSIDE_CATALOG])}
+    out["_c"] = out["catalog"].map(order).fillna(len(order))
+    out = out.sort_values(["_c", "in_use", "subject_name"], ascending=[True, False, True]).drop(columns="_c")
+    return out.reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- params files
+
+class RulesError(ValueError):
+    """params/lagging.yaml or params/targets.yaml is not valid."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule that names a unit (or a platform) as lagging."""
+
+    id: str
+    kind: str                     # not_submitted | late | below | above | below_share | platform_not_deployed
+    indicator: str = ""
+    threshold: float | None = None
+    applies_to: tuple[str, ...] = ("district", "agency")
+    proposal: str = ""            # what the report proposes for the units this rule names
+
+
+@dataclass(frozen=True)
+class Target:
+    """A target: the value an indicator should reach in a year, and whose target it is."""
+
+    indicator: str | None
+    label: str
+    year: int
+    value: float
+    comparison: str               # ">=" or "<="
+    unit: str
+    official: bool
+    source: str
+    note: str = ""
+
+
+_RULE_KINDS = ("not_submitted", "late", "below", "above", "below_share", "platform_not_deployed")
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh) or {}
+    except yaml.YAMLError as exc:
+        raise RulesError(f"{path}: không đọc được tệp YAML ({exc})") from exc
+    if not isinstance(data, dict):
+        raise RulesError(f"{path}: nội dung phải là một bảng khóa: giá trị")
+    return data
+
+
+def load_rules(path: Path | str | None = None) -> list[Rule]:
+    """params/lagging.yaml: the rules that name lagging units and platforms, checked strictly."""
+    path = Path(path) if path else PARAMS_DIR / "lagging.yaml"
+    data = _read_yaml(path)
+    rules = []
+    for i, item in enumerate(data.get("rules") or [], start=1):
+        where = f"{path}, quy tắc thứ {i}"
+        if not isinstance(item, dict) or item.get("kind") not in _RULE_KINDS:
+            raise RulesError(f"{where}: kind phải là một trong {', '.join(_RULE_KINDS)}")
+        kind = item["kind"]
+        name = str(item.get("indicator") or "")
+        if kind in ("below", "above", "below_share") and name not in BY_NAME:
+            raise RulesError(f"{where}: chỉ tiêu {name!r} không có trong danh mục chỉ tiêu (dxreport.kpis)")
+        threshold = item.get("threshold")
+        if kind in ("below", "above", "below_share", "platform_not_deployed"):
+            if not isinstance(threshold, (int, float)) or isinstance(threshold, bool):
+                raise RulesError(f"{where}: threshold phải là một số")
+        applies = tuple(item.get("applies_to") or ("district", "agency"))
+        if not set(applies) <= {"district", "agency"}:
+            raise RulesError(f"{where}: applies_to chỉ nhận district, agency")
+        rules.append(Rule(id=str(item.get("id") or f"{kind}_{name}"), kind=kind, indicator=name,
+                          threshold=None if threshold is None else float(threshold), applies_to=applies,
+                          proposal=str(item.get("proposal") or "")))
+    ids = [r.id for r in rules]
+    if len(ids) != len(set(ids)):
+        raise RulesError(f"{path}: mã quy tắc (id) bị trùng")
+    return rules
+
+
+def load_targets(path: Path | str | None = None) -> list[Target]:
+    """params/targets.yaml: targets per year; official ones name their public source."""
+    path = Path(path) if path else PARAMS_DIR / "targets.yaml"
+    data = _read_yaml(path)
+    out = []
+    for i, item in enumerate(data.get("targets") or [], start=1):
+        where = f"{path}, chỉ tiêu thứ {i}"
+        if not isinstance(item, dict):
+            raise RulesError(f"{where}: phải là một bảng khóa: giá trị")
+        name = item.get("indicator")
+        if name is not None and name not in BY_NAME:
+            raise RulesError(f"{where}: chỉ tiêu {name!r} không có trong danh mục chỉ tiêu (dxreport.kpis)")
+        for key in ("year", "value", "source"):
+            if item.get(key) in (None, ""):
+                raise RulesError(f"{where}: thiếu {key}")
+        if item.get("comparison", ">=") not in (">=", "<="):
+            raise RulesError(f"{where}: comparison chỉ nhận >= hoặc <=")
+        if not isinstance(item.get("official"), bool):
+            raise RulesError(f"{where}: official phải là true (chỉ tiêu công bố chính thức) hoặc false (chỉ tiêu của Sở)")
+        label = item.get("label") or (BY_NAME[name].label if name else "")
+        if not label:
+            raise RulesError(f"{where}: thiếu label")
+        out.append(Target(indicator=name, label=str(label), year=int(item["year"]), value=float(item["value"]),
+                          comparison=item.get("comparison", ">="),
+                          unit=str(item.get("unit") or (BY_NAME[name].unit if name else "")),
+                          official=item["official"], source=str(item["source"]), note=str(item.get("note") or "")))
+    return out
+
+
+# ----------------------------------------------------------------------------- lagging, targets
+
+def lagging_units(values: Frame, month: str, unit_types: dict[str, str], rules: list[Rule]) -> Frame:
+    """Every (unit, rule) where a reporting unit lags this month: value, threshold, rule.
+
+    `unit_types` maps the month's reporting units to 'district' or 'agency'. A unit without a
+    value for the rule's indicator is not named by that rule (it is named by `not_submitted`).
+    """
+    columns = ["unit", "rule", "kind", "indicator", "value", "threshold", "reference"]
+    month_values = values[values["month"] == month]
+    wide = month_values.pivot_table(index="unit", columns="indicator", values="value", aggfunc="first")
+    units = pd.Series(unit_types)
+    out = []
+    for rule in rules:
+        if rule.kind == "platform_not_deployed":
+            continue
+        codes = units[units.isin(rule.applies_to)].index
+        w = wide.reindex(codes)
+        reference = np.nan
+        if rule.kind == "not_submitted":
+            value = w.get("submissions_received", pd.Series(np.nan, index=codes)).fillna(0)
+            hit = value < 1
+            threshold = 1.0
+        elif rule.kind == "late":
+            value = w.get("submissions_late", pd.Series(np.nan, index=codes))
+            hit = value > 0
+            threshold = 0.0
+        else:
+            value = w.get(rule.indicator, pd.Series(np.nan, index=codes))
+            threshold = rule.threshold
+            if rule.kind == "below_share":
+                reference = wide.at[PROVINCE, rule.indicator] if (PROVINCE in wide.index and rule.indicator in wide) \
+                    else np.nan
+                threshold = reference * rule.threshold / 100
+            hit = value < threshold if rule.kind in ("below", "below_share") else value > threshold
+        hit = hit.fillna(False).astype(bool)
+        for code in codes[hit.to_numpy()]:
+            out.append({"unit": code, "rule": rule.id, "kind": rule.kind, "indicator": rule.indicator,
+                        "value": float(value[code]), "threshold": float(threshold), "reference": float(reference)})
+    return pd.DataFrame(out, columns=columns)
+
+
+def lagging_platforms(summary: Frame, rules: list[Rule]) -> Frame:
+    """Catalog platforms that at least `threshold` units report as not deployed."""
+    columns = ["subject", "subject_name", "catalog", "rule", "not_deployed", "in_use", "threshold"]
+    out = []
+    for rule in rules:
+        if rule.kind != "platform_not_deployed" or summary.empty:
+            continue
+        part = summary[(summary["catalog"] != OUTSIDE_CATALOG) & (summary["not_deployed"] >= rule.threshold)]
+        for _, r in part.sort_values("not_deployed", ascending=False).iterrows():
+            out.append({"subject": r["subject"], "subject_name": r["subject_name"], "catalog": r["catalog"],
+                        "rule": rule.id, "not_deployed": int(r["not_deployed"]), "in_use": int(r["in_use"]),
+                        "threshold": rule.threshold})
+    return pd.DataFrame(out, columns=columns)
+
+
+def progress(values: Frame, month: str, unit: str, targets: list[Target]) -> Frame:
+    """The targets of the month's year for one unit: value, target, progress and whether it is met.
+
+    Progress is value / target × 100 for a '>=' target; a '<=' target is met or not. A target
+    whose indicator the form does not measure, or that this unit has no value for, has none.
+    """
+    year = int(month[:4])
+    part = values[(values["month"] == month) & (values["unit"] == unit)].set_index("indicator")["value"]
+    rows = []
+    for t in targets:
+        if t.year != year:
+            continue
+        if unit != PROVINCE and (t.indicator is None or BY_NAME[t.indicator].scope == "province"):
+            continue    # a target the form does not measure is shown once, in the province's report
+        if t.indicator is not None and t.indicator not in part.index:
+            continue
+        value = float(part[t.indicator]) if t.indicator is not None else np.nan
+        if np.isnan(value):
+            met, pct = None, np.nan
+        elif t.comparison == ">=":
+            met, pct = value >= t.value, (value / t.value * 100 if t.value else np.nan)
+        else:
+            met, pct = value <= t.value, np.nan
+        rows.append({"indicator": t.indicator, "label": t.label, "unit": t.unit, "year": t.year, "target": t.value,
+                     "comparison": t.comparison, "value": value, "progress": pct, "met": met,
+                     "official": t.official, "source": t.source, "note": t.note})
+    return pd.DataFrame(rows, columns=["indicator", "label", "unit", "year", "target", "comparison", "value",
+                                       "progress", "met", "official", "source", "note"])

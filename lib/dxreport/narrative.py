@@ -121,10 +121,292 @@ def platforms(view: pd.DataFrame, who: str) -> str:
             f"{num(_v(view, 'platforms_not_deployed') or 0, 'nền tảng')}; "
             f"{num(_v(view, 'platforms_lgsp') or 0, 'nền tảng')} đang sử dụng đã kết nối, chia sẻ dữ liệu qua LGSP.")
     mau = _v(view, "platform_mau")
-    if mau is not None:
+    agencies = _v(view, "platform_mau_agencies")
+    if mau is not None and agencies is not None:
+        # the province: residents of the districts and staff of the agencies are never added together
+        text += (f" Trong tháng, trên địa bàn các huyện, thị xã, thành phố có {num(mau, 'người dùng hoạt động')} và "
+                 f"{num(_v(view, 'platform_uses'), 'lượt sử dụng')} trên các nền tảng; trong các cơ quan cấp tỉnh có "
+                 f"{num(agencies, 'người dùng hoạt động')}.")
+    elif mau is not None:
         text += (f" Trong tháng có {num(mau, 'người dùng hoạt động')} và "
                  f"{num(_v(view, 'platform_uses'), 'lượt sử dụng')} trên các nền tảng.")
     unmatched = _v(view, "platforms_unmatched")
     if unmatched:
         text += f" Có {num(unmatched, 'nền tảng')} không có trong danh mục của Bộ TT&TT (liệt kê ở bảng dưới)."
     return text
+
+
+# ----------------------------------------------------------------------------- more figures
+
+def measure(value: float | None, kind: str, unit: str = "") -> str:
+    """A value written by its kind: a rate as `12,5%`, a ratio with one decimal, a count whole."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return NO_DATA
+    if kind == "rate":
+        return format_percent(value)
+    text = format_number(value, 0 if kind == "count" else 1)
+    return f"{text} {unit}".strip() if unit and unit != "%" else text
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def join(items: list[str], last: str = "và") -> str:
+    """`a, b và c`."""
+    items = [i for i in items if i]
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {last} {items[-1]}"
+
+
+def rank(position: float | None, among: float | None, peers: str) -> str:
+    """`xếp thứ 3/9 huyện, thị xã, thành phố`, or '' when there is no rank."""
+    if position is None or among is None or math.isnan(position) or math.isnan(among):
+        return ""
+    return f"xếp thứ {format_number(position)}/{format_number(among)} {peers}".strip()
+
+
+def ranks(view: pd.DataFrame, names: list[str], peers: str) -> str:
+    """`So với các huyện, thị xã, thành phố: lượt tải Hue-S trên 100 dân xếp thứ 5/9, …` for the
+    indicators that have a rank in a unit's view; '' for the province or when none has."""
+    from dxreport import kpis
+
+    if "rank" not in view or not peers:
+        return ""
+    items = []
+    for name in names:
+        position, among = _v(view, name, "rank"), _v(view, name, "ranked_among")
+        phrase = rank(position, among, "")
+        if phrase:
+            items.append(f"{_lower_first(kpis.indicator(name).label)} {phrase.strip()}")
+    return f"So với các {peers}: {join(items)}." if items else ""
+
+
+def year_on_year(view: pd.DataFrame, name: str, month: str, unit: str = "") -> str:
+    """The change against the same month last year, or says that there is no such history."""
+    last = _v(view, name, "last_year")
+    then = f"tháng {format_month(f'{int(month[:4]) - 1}{month[4:]}')}"
+    if last is None:
+        return f"chưa có số liệu cùng kỳ ({then}) để so sánh"
+    return change(_v(view, name, "yoy_change"), unit, compared=f"so với cùng kỳ ({then})")
+
+
+def year_to_date(view: pd.DataFrame, name: str, month: str, unit: str = "", kind: str = "count") -> str:
+    """`lũy kế từ đầu năm 45.241 phản ánh`, saying how many months it covers when some are missing."""
+    ytd = _v(view, name, "ytd")
+    if ytd is None:
+        return ""
+    months = _v(view, name, "ytd_months")
+    expected = int(month[5:7])
+    text = f"lũy kế từ đầu năm {measure(ytd, kind, unit)}"
+    if months is not None and int(months) < expected:
+        text += f" (số liệu của {format_number(months)}/{format_number(expected)} tháng)"
+    return text
+
+
+def summary(view: pd.DataFrame, month: str, who: str, *, lagging_units: int | None = None,
+            targets: pd.DataFrame | None = None) -> list[str]:
+    """The general assessment: a few sentences on the month, from the figures. `who` names the
+    subject of the platform sentence ('các đơn vị trong tỉnh', or the unit)."""
+    out = [coverage(view, month)]
+    in_use = _v(view, "platforms_in_use")
+    if in_use is not None:
+        by_catalog = [f"{format_number(_v(view, f'{c}_in_use') or 0)} {label}"
+                      for c, label in (("chinh_quyen", "phục vụ chính quyền"), ("doanh_nghiep", "phục vụ doanh nghiệp"),
+                                       ("nguoi_dan", "phục vụ người dân"))]
+        text = f"{_upper_first(who)} đang sử dụng {num(in_use, 'nền tảng số')} ({join(by_catalog)}"
+        unmatched = _v(view, "platforms_unmatched")
+        if unmatched:
+            text += f"; {num(unmatched, 'nền tảng')} không có trong danh mục của Bộ TT&TT"
+        text += ")"
+        deployments = _v(view, "platform_deployments")
+        if deployments is not None and deployments != in_use:
+            text += f" với {num(deployments, 'lượt triển khai')} tại các đơn vị"
+        rate = _v(view, "lgsp_rate")
+        if rate is not None:
+            text += f"; {pct(rate)} số lượt triển khai đã kết nối, chia sẻ dữ liệu qua LGSP"
+        out.append(text + ".")
+    downloads = _v(view, "hues_downloads")
+    if downloads is not None:
+        grew = change(_v(view, "hues_downloads", "change"), "lượt")
+        out.append(f"Ứng dụng Hue-S có {num(downloads, 'lượt tải')}" + (f" ({grew})" if grew else "")
+                   + f"; trong tháng tiếp nhận {num(_v(view, 'reports_received'), 'phản ánh hiện trường')}, "
+                   f"đã xử lý {pct(_v(view, 'processed_rate'))}.")
+    teams = _v(view, "teams")
+    if teams is not None:
+        out.append(f"Có {num(teams, 'tổ công nghệ số cộng đồng')}; trong tháng các tổ hỗ trợ "
+                   f"{num(_v(view, 'households'), 'hộ gia đình')}.")
+    reached = _v(view, "sme_reached")
+    if reached is not None:
+        out.append(f"Lũy kế {num(reached, 'doanh nghiệp')} tiếp cận Chương trình SMEdx, "
+                   f"{num(_v(view, 'sme_using'), 'doanh nghiệp')} đang sử dụng nền tảng số.")
+    if targets is not None and not targets.empty:
+        out.append(targets_summary(targets))
+    if lagging_units is not None:
+        out.append(f"Có {format_number(lagging_units)} đơn vị chậm triển khai theo các tiêu chí nêu ở mục VII."
+                   if lagging_units else "Không có đơn vị nào chậm triển khai theo các tiêu chí nêu ở mục VII.")
+    return out
+
+
+CATALOG_PHRASES = {"chinh_quyen": "nền tảng số phục vụ chính quyền",
+                   "doanh_nghiep": "nền tảng số phục vụ doanh nghiệp",
+                   "nguoi_dan": "nền tảng số phục vụ người dân"}
+
+
+def catalog_platforms(view: pd.DataFrame, catalog: str, who: str) -> str:
+    """In use, on trial and not deployed among the platforms of one catalog."""
+    phrase = CATALOG_PHRASES[catalog]
+    in_use = _v(view, f"{catalog}_in_use")
+    if in_use is None:
+        return f"Về {phrase}, {who} {NO_DATA} trong tháng."
+    trial = _v(view, f"{catalog}_trial") or 0
+    not_deployed = _v(view, f"{catalog}_not_deployed") or 0
+    if not (in_use or trial or not_deployed):
+        return f"Về {phrase}, {who} chưa báo cáo nền tảng nào thuộc danh mục này."
+    return (f"Về {phrase}, {who} đang sử dụng {num(in_use, 'nền tảng')}, thử nghiệm {num(trial, 'nền tảng')} "
+            f"và chưa triển khai {num(not_deployed, 'nền tảng')}.")
+
+
+def lgsp(view: pd.DataFrame, who: str) -> str:
+    """Connection of the platforms in use to the provincial data-sharing platform (LGSP)."""
+    deployments = _v(view, "platform_deployments")
+    if deployments is None:
+        return ""
+    if not deployments:
+        return f"{_upper_first(who)} chưa có nền tảng nào đang sử dụng để kết nối LGSP."
+    connected = _v(view, "lgsp_rate")
+    count = (connected or 0) * deployments / 100
+    text = (f"Trong {num(deployments, 'lượt triển khai nền tảng đang sử dụng')}, {num(round(count), 'lượt')} "
+            f"({pct(connected)}) đã kết nối, chia sẻ dữ liệu qua Nền tảng tích hợp, chia sẻ dữ liệu cấp tỉnh (LGSP)")
+    distinct = _v(view, "platforms_lgsp")
+    if distinct is not None and deployments != _v(view, "platforms_in_use"):
+        text += f", gồm {num(distinct, 'nền tảng khác nhau')}"
+    return text + "."
+
+
+def targets_summary(progress: pd.DataFrame) -> str:
+    """`Năm 2022: đạt 3/8 chỉ tiêu, 4 chỉ tiêu chưa đạt, 1 chỉ tiêu chưa đo được.`"""
+    year = int(progress["year"].iloc[0])
+    met = int((progress["met"] == True).sum())  # noqa: E712 - None means not measured
+    not_met = int((progress["met"] == False).sum())  # noqa: E712
+    unknown = len(progress) - met - not_met
+    text = f"Chỉ tiêu năm {year}: đạt {format_number(met)}/{format_number(len(progress))}"
+    if not_met:
+        text += f", {format_number(not_met)} chỉ tiêu chưa đạt"
+    if unknown:
+        text += f", {format_number(unknown)} chỉ tiêu chưa có số liệu để đánh giá"
+    return text + " (chi tiết ở bảng chỉ tiêu)."
+
+
+# ----------------------------------------------------------------------------- lagging, proposals
+
+def threshold_text(value: float, kind: str, unit: str) -> str:
+    """A rule's threshold in the indicator's unit."""
+    if kind == "rate":
+        return format_percent(value)
+    decimals = 0 if kind == "count" or float(value) == round(float(value)) else 1
+    return f"{format_number(value, decimals)} {unit}".strip()
+
+
+def rule_text(rule, *, reference: float | None = None, deadline_day: int | None = None) -> str:
+    """A lagging rule stated in Vietnamese, with its threshold (and the province's figure it is
+    compared with, for a rule relative to the province)."""
+    from dxreport import kpis
+
+    if rule.kind == "not_submitted":
+        return "Không gửi báo cáo tháng, hoặc báo cáo bị từ chối toàn bộ"
+    if rule.kind == "late":
+        day = f" (ngày {deadline_day} tháng sau)" if deadline_day else ""
+        return f"Gửi báo cáo sau hạn{day}"
+    if rule.kind == "platform_not_deployed":
+        return (f"Nền tảng trong danh mục có từ {format_number(rule.threshold)} đơn vị trở lên báo cáo "
+                "“Chưa triển khai”")
+    ind = kpis.indicator(rule.indicator)
+    if rule.kind == "below_share":
+        text = f"{ind.label} thấp hơn {format_number(rule.threshold)}% mức toàn tỉnh"
+        if reference is not None and not math.isnan(reference):
+            text += (f" (toàn tỉnh {measure(reference, ind.kind, ind.unit)}, ngưỡng "
+                     f"{measure(reference * rule.threshold / 100, ind.kind, ind.unit)})")
+        return text
+    if rule.kind == "above" and rule.threshold == 0 and ind.kind == "count":
+        return f"Có {_lower_first(ind.label)}"
+    word = "thấp hơn" if rule.kind == "below" else ("nhiều hơn" if ind.kind == "count" else "cao hơn")
+    return f"{ind.label} {word} {threshold_text(rule.threshold, ind.kind, ind.unit)}"
+
+
+def lagging_reason(row: pd.Series) -> str:
+    """Why a unit lags under one rule, with its figure: `tỷ lệ phản ánh đã xử lý 93,2% (ngưỡng 95%)`."""
+    from dxreport import kpis
+
+    if row["kind"] == "not_submitted":
+        return "không có báo cáo được chấp nhận"
+    if row["kind"] == "late":
+        return "gửi báo cáo sau hạn"
+    ind = kpis.indicator(row["indicator"])
+    value = measure(row["value"], ind.kind, ind.unit)
+    limit = measure(row["threshold"], ind.kind, ind.unit)
+    decimals = 0 if ind.kind == "count" else 1
+    if row["value"] != row["threshold"] and \
+            format_number(row["value"], decimals) == format_number(row["threshold"], decimals):
+        # rounding would hide the difference (89,95% shown as 90%): show two decimals
+        value = (format_number(row["value"], 2) + ("%" if ind.kind == "rate" else f" {ind.unit}")).strip()
+    word = "dưới" if row["kind"] in ("below", "below_share") else "trên"
+    if row["kind"] == "above" and row["threshold"] == 0 and ind.kind == "count":
+        return f"{_lower_first(ind.label)}: {value}"
+    return f"{_lower_first(ind.label)} {value} ({word} ngưỡng {limit})"
+
+
+DEFAULT_PROPOSALS = {
+    "not_submitted": "Đề nghị {units} gửi báo cáo tháng theo đúng biểu mẫu để số liệu được tổng hợp đầy đủ.",
+    "late": "Đề nghị {units} gửi báo cáo đúng hạn.",
+    "below": "Đề nghị {units} có giải pháp cải thiện chỉ tiêu “{label}”.",
+    "above": "Đề nghị {units} có giải pháp cải thiện chỉ tiêu “{label}”.",
+    "below_share": "Đề nghị {units} có giải pháp cải thiện chỉ tiêu “{label}”.",
+    "platform_not_deployed": "Sở Thông tin và Truyền thông phối hợp với các đơn vị hướng dẫn, hỗ trợ triển khai "
+                             "{platforms}.",
+}
+
+
+def proposals_from_figures(lagging: pd.DataFrame, platforms: pd.DataFrame, rules: list, names: dict[str, str],
+                           progress: pd.DataFrame | None = None) -> list[str]:
+    """Proposals that follow from the figures: one per lagging rule that names units or platforms,
+    and one per target of the year not yet met."""
+    from dxreport import kpis
+
+    out, covered = [], set()
+    for rule in rules:
+        template = rule.proposal or DEFAULT_PROPOSALS[rule.kind]
+        label = kpis.indicator(rule.indicator).label if rule.indicator else ""
+        if rule.kind == "platform_not_deployed":
+            part = platforms[platforms["rule"] == rule.id] if not platforms.empty else platforms
+            if part.empty:
+                continue
+            items = [f"{n} ({format_number(c)} đơn vị chưa triển khai)" for n, c in
+                     zip(part["subject_name"], part["not_deployed"])]
+            out.append(template.format(platforms=join(items), units="", label=label))
+            continue
+        part = lagging[lagging["rule"] == rule.id] if not lagging.empty else lagging
+        if part.empty:
+            continue
+        units = join([names.get(u, u) for u in part["unit"]])
+        out.append(template.format(units=units, label=label, platforms=""))
+        covered.add("coverage_rate" if rule.kind == "not_submitted" else rule.indicator)
+    if progress is not None and not progress.empty:
+        for _, t in progress[progress["met"] == False].iterrows():  # noqa: E712
+            if t["indicator"] in covered:
+                continue      # the units behind it are already named above
+            done = f", đạt {format_number(t['progress'], 1)}% chỉ tiêu" if not pd.isna(t["progress"]) else ""
+            kind = kpis.indicator(t["indicator"]).kind if isinstance(t["indicator"], str) else "count"
+            unit = t["unit"] if kind != "rate" else ""
+            if t["comparison"] == "<=" and t["target"] == 0:
+                goal = "không còn"
+            else:
+                goal = f"{'không quá' if t['comparison'] == '<=' else 'tối thiểu'} {threshold_text(t['target'], kind, unit)}"
+            out.append(f"Tiếp tục đẩy mạnh để đạt chỉ tiêu “{t['label']}” năm {t['year']} ({goal}); hiện nay "
+                       f"{measure(t['value'], kind, unit)}{done}.")
+    return out

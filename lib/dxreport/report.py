@@ -1,4 +1,21 @@
-"""What a report notebook shows: the month's context from the warehouse, and HTML blocks."""
+"""What a report notebook shows: the month's context from the warehouse, and HTML blocks.
+
+The report of the province (`tinh`) and the report of a unit have the same sections:
+
+    I.    Đánh giá chung                       general(ctx), targets_table(ctx)
+    II.   Nền tảng số phục vụ chính quyền       government(ctx)
+    III.  Nền tảng số phục vụ doanh nghiệp      business(ctx)
+    IV.   Nền tảng số phục vụ người dân, Hue-S  citizens(ctx)
+    V.    Tổ công nghệ số cộng đồng             teams(ctx)
+    VI.   Thay đổi danh mục nền tảng số          catalog_changes(ctx)
+    VII.  Đơn vị, nền tảng chậm triển khai      lagging(ctx)
+    VIII. Đề xuất, kiến nghị                    proposals(ctx)
+
+A section function returns HTML; every text that comes from a submission, the catalog or the
+registry is escaped. Sentences come from dxreport.narrative, numbers in Vietnamese format.
+The province's tables compare the districts (or the units); a unit's tables give its rank and
+the average of its peers (the districts, or the provincial agencies) beside each figure.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +23,37 @@ import html
 import math
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
-from dxreport import kpis, store
+from dxreport import kpis, narrative, store
 from dxreport.forms import STATUS_CHOICES
-from dxreport.params import PROVINCE, RunParams, load_settings, validate_run
+from dxreport.params import PROVINCE, RunParams, load_settings, previous_month, validate_run
 from dxreport.textnorm import format_month, format_number, format_percent
 from dxreport.units import Registry, load_registry
 
-SECTION_TITLES = {
-    "chung": "Tình hình gửi báo cáo",
-    "nen_tang": "Nền tảng số",
-    "hue_s": "Ứng dụng Hue-S",
-    "to_cns": "Tổ công nghệ số cộng đồng",
-    "doanh_nghiep": "Doanh nghiệp (SMEdx, DBI)",
+CATALOG_TITLES = {"chinh_quyen": "Nền tảng số phục vụ chính quyền",
+                  "doanh_nghiep": "Nền tảng số phục vụ doanh nghiệp",
+                  "nguoi_dan": "Nền tảng số phục vụ người dân",
+                  kpis.OUTSIDE_CATALOG: "Nền tảng không có trong danh mục của Bộ TT&TT"}
+# The figures of the general assessment's table, in this order.
+KEY_INDICATORS = ("coverage_rate", "platforms_in_use", "lgsp_rate", "platform_mau", "platform_uses", "hues_downloads",
+                  "hues_penetration", "reports_received", "processed_rate", "satisfaction", "teams", "households",
+                  "sme_reached", "sme_using")
+NO_CHANGE_INFO = "Chưa có thông tin so sánh danh mục"
+# Column headers of the districts' tables, shorter than the indicators' labels (the table's
+# section says what they are about).
+SHORT_LABELS = {
+    "hues_downloads": "Lượt tải lũy kế", "hues_penetration": "Lượt tải /100 dân", "hues_accounts": "Tài khoản đăng ký",
+    "reports_received": "Phản ánh tiếp nhận", "processed_rate": "Tỷ lệ đã xử lý", "on_time_rate": "Tỷ lệ đúng hạn",
+    "satisfaction": "Tỷ lệ hài lòng", "teams": "Số tổ lũy kế", "members": "Thành viên lũy kế",
+    "communes_with_team": "Xã đã có tổ", "communes_without_team": "Xã chưa có tổ", "teams_per_commune": "Tổ /xã",
+    "trainings": "Buổi tập huấn", "trained": "Lượt người tập huấn", "households": "Hộ được hỗ trợ",
+    "sme_reached": "DN tiếp cận SMEdx (lũy kế)", "sme_using": "DN sử dụng nền tảng (lũy kế)",
+    "sme_using_rate": "Tỷ lệ DN sử dụng /tiếp cận", "dbi_assessed": "DN tự đánh giá DBI (lũy kế)",
+    "sme_supported": "DN được hỗ trợ trong tháng",
 }
 
 
@@ -32,13 +64,17 @@ class Context:
     run: RunParams
     registry: Registry
     settings: dict
-    values: pd.DataFrame          # every indicator, unit and month, with changes
+    values: pd.DataFrame          # every indicator, unit and month, with changes and the year
     submissions: pd.DataFrame     # the month's submissions
     issues: pd.DataFrame          # the month's validation issues
     facts: pd.DataFrame           # the month's facts
     catalog: pd.DataFrame
     snapshot_date: str
     is_sample: bool
+    targets: list = field(default_factory=list)
+    rules: list = field(default_factory=list)
+    changes: pd.DataFrame | None = None     # catalog_changes of the month; None: no such table
+    fetches: pd.DataFrame | None = None     # catalog_fetches of the month; None: no such table
     extra: dict = field(default_factory=dict)
 
     @property
@@ -67,9 +103,49 @@ class Context:
         return self.registry.get(self.unit).type
 
     @property
+    def is_area(self) -> bool:
+        """The province or a district: the units with Hue-S, teams and enterprises."""
+        return self.unit_type in ("province", "district")
+
+    @cached_property
+    def peers(self) -> tuple[list[str], str]:
+        """The units this unit is ranked among, and how the text names them."""
+        return kpis.peers_of(self.registry, self.month, self.unit)
+
+    @cached_property
     def view(self) -> pd.DataFrame:
-        """This unit's indicators this month."""
-        return kpis.unit_view(self.values, self.month, self.unit)
+        """This unit's indicators this month (with rank and peer average for a unit)."""
+        return kpis.unit_view(self.values, self.month, self.unit, self.peers[0] or None)
+
+    @cached_property
+    def names(self) -> dict[str, str]:
+        """Unit code -> name, the province included."""
+        names = {u.code: u.name for u in self.registry.units}
+        names[PROVINCE] = "Toàn tỉnh"
+        return names
+
+    @cached_property
+    def unit_types(self) -> dict[str, str]:
+        """The month's reporting units -> 'district' or 'agency'."""
+        return {u.code: u.type for u in self.registry.reporting_units(self.month)}
+
+    @cached_property
+    def platforms(self) -> pd.DataFrame:
+        """The month's platform rows of every unit (kpis.platform_rows)."""
+        return kpis.platform_rows(self.facts, self.catalog)
+
+    @cached_property
+    def lagging_units(self) -> pd.DataFrame:
+        return kpis.lagging_units(self.values, self.month, self.unit_types, self.rules)
+
+    @cached_property
+    def lagging_platforms(self) -> pd.DataFrame:
+        summary = kpis.platform_summary(self.platforms, self.unit_types)
+        return kpis.lagging_platforms(summary, self.rules)
+
+    @cached_property
+    def progress(self) -> pd.DataFrame:
+        return kpis.progress(self.values, self.month, self.unit, self.targets)
 
     @property
     def out_dir(self) -> Path:
@@ -86,16 +162,74 @@ def load(month: str, unit: str, *, inbox: str = "", outputs: str = "") -> Contex
         issues = store.issues_frame(con, run.month)
         facts = store.facts_frame(con, [run.month])
         catalog = con.execute("SELECT * FROM catalog ORDER BY catalog, name").df()
+        changes = store.month_rows(con, "catalog_changes", run.month)
+        fetches = store.month_rows(con, "catalog_fetches", run.month)
     accepted = submissions[submissions["status"] == "accepted"]
-    snapshot = pd.Timestamp(catalog["snapshot_date"].iloc[0]).strftime("%d/%m/%Y") if not catalog.empty else ""
-    return Context(run=run, registry=registry, settings=load_settings(), values=values,
+    snapshot = pd.Timestamp(catalog["snapshot_date"].max()).strftime("%d/%m/%Y") if not catalog.empty else ""
+    return Context(run=run, registry=registry, settings=load_settings(), values=kpis.with_year(values),
                    submissions=submissions, issues=issues, facts=facts, catalog=catalog,
-                   snapshot_date=snapshot, is_sample=bool(accepted["is_sample"].any()))
+                   snapshot_date=snapshot, is_sample=bool(accepted["is_sample"].any()),
+                   targets=kpis.load_targets(), rules=kpis.load_rules(), changes=changes, fetches=fetches)
 
+
+# ----------------------------------------------------------------------------- small HTML helpers
 
 def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
+
+def _p(*sentences: str, cls: str = "") -> str:
+    text = " ".join(s for s in sentences if s)
+    if not text:
+        return ""
+    attr = f' class="{cls}"' if cls else ""
+    return f"<p{attr}>{_e(text)}</p>"
+
+
+def _note(text: str) -> str:
+    return f'<p class="dx-note">{_e(text)}</p>' if text else ""
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def _fmt(value: object, kind: str) -> str:
+    if _missing(value):
+        return "–"
+    return format_percent(value) if kind == "rate" else format_number(value, 0 if kind == "count" else 1)
+
+
+def _fmt_change(row: pd.Series, column: str = "change") -> str:
+    change = row.get(column)
+    if _missing(change):
+        return "–"
+    sign = "+" if change > 0 else ""
+    if row["kind"] == "rate":
+        return f"{sign}{format_number(change, 1)} điểm %"
+    return sign + format_number(change, 0 if row["kind"] == "count" else 1)
+
+
+def _fmt_ytd(row: pd.Series, month: str) -> str:
+    ytd = row.get("ytd")
+    if _missing(ytd):
+        return "–"
+    text = _fmt(ytd, row["kind"])
+    months = row.get("ytd_months")
+    if not _missing(months) and int(months) < int(month[5:7]):
+        text += f" ({int(months)}/{int(month[5:7])} th)"
+    return text
+
+
+def _num(value: object) -> str:
+    return f'<td class="num">{_e(value)}</td>'
+
+
+def _table(head: str, body: list[str], cls: str = "dx-table") -> str:
+    return f'<table class="{cls}"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
+
+
+# ----------------------------------------------------------------------------- header
 
 def header(ctx: Context, today: date | None = None) -> str:
     """The administrative header, the sample-data notice and the title block."""
@@ -126,141 +260,318 @@ def header(ctx: Context, today: date | None = None) -> str:
     return "\n".join(parts)
 
 
-def _fmt(value: object, kind: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return format_percent(value) if kind == "rate" else format_number(value, 0 if kind == "count" else 1)
+# ----------------------------------------------------------------------------- indicator tables
 
-
-def _fmt_change(row: pd.Series) -> str:
-    change = row.get("change")
-    if change is None or (isinstance(change, float) and math.isnan(change)):
-        return "–"
-    if row["kind"] == "rate":
-        sign = "+" if change > 0 else ""
-        return f"{sign}{format_number(change, 1)} điểm %"
-    sign = "+" if change > 0 else ""
-    return sign + format_number(change, 0 if row["kind"] == "count" else 1)
-
-
-def indicator_table(ctx: Context, sections: list[str] | None = None) -> str:
-    """This unit's indicators: label, unit, this month, last month, change."""
+def indicator_table(ctx: Context, sections: list[str] | None = None, names: list[str] | tuple[str, ...] | None = None,
+                    *, notes: bool = True) -> str:
+    """This unit's indicators: this month, the month before and the change, the same month last
+    year, the year to date; for a unit also its rank and its peers' average. `notes`: explain
+    the columns under the table (once per report is enough)."""
     view = ctx.view
-    if sections:
+    if names:
+        view = view.set_index("indicator").reindex([n for n in names if n in set(view["indicator"])]).reset_index()
+    elif sections:
         view = view[view["section"].isin(sections)]
-    prev = f"{int(ctx.month[5:]) - 1:02d}/{ctx.month[:4]}" if ctx.month[5:] != "01" else f"12/{int(ctx.month[:4]) - 1}"
-    rows = [f"<tr><td>{_e(r['label'])}</td><td>{_e(r['measure'])}</td><td class=\"num\">{_fmt(r['value'], r['kind'])}</td>"
-            f"<td class=\"num\">{_fmt(r['previous'], r['kind'])}</td><td class=\"num\">{_fmt_change(r)}</td></tr>"
-            for _, r in view.iterrows()]
-    return ('<table class="dx-table"><thead><tr><th>Chỉ tiêu</th><th>Đơn vị tính</th>'
-            f"<th>Tháng {format_month(ctx.month)}</th><th>Tháng {prev}</th><th>Tăng/giảm</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>")
+    if view.empty:
+        return _note("Không có chỉ tiêu nào cho đơn vị trong mục này.")
+    prev = format_month(previous_month(ctx.month))
+    last_year = format_month(kpis.same_month_last_year(ctx.month))
+    unit_mode = not ctx.is_province and "rank" in view
+    head = (f"<tr><th>Chỉ tiêu</th><th>Đơn vị tính</th><th>Tháng {format_month(ctx.month)}</th>"
+            + (f"<th>Tháng {prev}</th>" if not unit_mode else "")
+            + "<th>Tăng/giảm so với tháng trước</th>"
+            + f"<th>Cùng kỳ {last_year}</th><th>Lũy kế từ đầu năm</th>"
+            + (f"<th>Xếp hạng</th><th>Bình quân {_e(_peers_short(ctx))}</th>" if unit_mode else "")
+            + "</tr>")
+    body = []
+    for _, r in view.iterrows():
+        cells = [f"<td>{_e(r['label'])}</td><td>{_e(r['measure'])}</td>", _num(_fmt(r["value"], r["kind"]))]
+        if not unit_mode:
+            cells.append(_num(_fmt(r.get("previous"), r["kind"])))
+        cells.append(_num(_fmt_change(r)))
+        cells.append(_num(_fmt(r.get("last_year"), r["kind"])))
+        cells.append(_num(_fmt_ytd(r, ctx.month)))
+        if unit_mode:
+            rank = r.get("rank")
+            cells.append(_num("–" if _missing(rank) else f"{format_number(rank)}/{format_number(r['ranked_among'])}"))
+            cells.append(_num(_fmt(r.get("peer_mean"), r["kind"])))
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    table = _table(head, body, "dx-table dx-compact dx-indicators")
+    if not notes:
+        return table
+    text = []
+    missing = view["last_year"].isna() if "last_year" in view else pd.Series(True, index=view.index)
+    if missing.all():
+        text.append(f"Cùng kỳ: kho dữ liệu chưa có số liệu tháng {last_year}, để trống (–).")
+    elif missing.any():
+        text.append(f"Cùng kỳ: – là chưa có số liệu tháng {last_year}.")
+    text.append("Lũy kế từ đầu năm chỉ tính cho số liệu phát sinh trong tháng; (n/m th): số liệu của n trong m tháng.")
+    if unit_mode:
+        text.append(f"Xếp hạng: thứ tự của đơn vị trong các {ctx.peers[1]} có số liệu, 1 là tốt nhất (– khi các đơn "
+                    "vị bằng nhau hoặc chỉ tiêu không dùng để xếp hạng); bình quân: trung bình cộng của các đơn vị "
+                    "đó. Các bảng chỉ tiêu sau có cùng cách trình bày.")
+    return table + _note(" ".join(text))
 
 
-def district_table(ctx: Context, names: list[str]) -> str:
+def _peers_short(ctx: Context) -> str:
+    return "các huyện" if ctx.unit_type == "district" else "các cơ quan"
+
+
+def district_table(ctx: Context, names: list[str], *, population: bool = False) -> str:
     """The districts side by side for these indicators, the province total last."""
     month = ctx.values[ctx.values["month"] == ctx.month]
     wide = month.pivot_table(index="unit", columns="indicator", values="value", aggfunc="first")
     units = [u.code for u in ctx.registry.districts(ctx.month)] + [PROVINCE]
-    head = "".join(f"<th>{_e(kpis.indicator(n).label)}</th>" for n in names)
+    head = "<tr><th>Đơn vị</th>" + ("<th>Dân số (năm số liệu)</th>" if population else "")
+    head += "".join(f"<th>{_e(SHORT_LABELS.get(n, kpis.indicator(n).label))}</th>" for n in names) + "</tr>"
     body = []
     for code in units:
-        name = "Toàn tỉnh" if code == PROVINCE else ctx.registry.get(code).name
-        cells = "".join(f'<td class="num">{_fmt(wide.at[code, n] if code in wide.index and n in wide else None, kpis.indicator(n).kind)}</td>'
-                        for n in names)
+        unit = ctx.registry.get(code)
+        name = "Toàn tỉnh" if code == PROVINCE else unit.name
+        cells = ""
+        if population:
+            pop = "–" if unit.population is None else f"{format_number(unit.population)} ({unit.population_year})"
+            cells += _num(pop)
+        cells += "".join(_num(_fmt(wide.at[code, n] if code in wide.index and n in wide else None,
+                                   kpis.indicator(n).kind)) for n in names)
         cls = ' class="dx-total"' if code == PROVINCE else (' class="dx-current"' if code == ctx.unit else "")
         body.append(f"<tr{cls}><td>{_e(name)}</td>{cells}</tr>")
-    return (f'<table class="dx-table"><thead><tr><th>Đơn vị</th>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table>")
+    return _table(head, body, "dx-table dx-compact")
 
+
+# ----------------------------------------------------------------------------- platforms
 
 def platform_rows(ctx: Context) -> pd.DataFrame:
     """The platform rows of this unit (or of every unit for the province), one row per platform."""
-    facts = ctx.facts[ctx.facts["sheet"] == "nen_tang"]
-    if not ctx.is_province:
-        facts = facts[facts["unit"] == ctx.unit]
-    if facts.empty:
-        return pd.DataFrame(columns=["unit", "subject", "subject_name", "status", "accounts", "mau", "uses", "lgsp", "proposal"])
-    numeric = facts.pivot_table(index=["unit", "subject"], columns="metric", values="value", aggfunc="first")
-    text = facts.pivot_table(index=["unit", "subject"], columns="metric", values="text", aggfunc="first")
-    names = facts.groupby(["unit", "subject"])["subject_name"].first()
-    frame = pd.DataFrame({"subject_name": names}).join(numeric.drop(columns=["status", "proposal", "note"], errors="ignore"))
-    frame = frame.join(text[[c for c in ("status", "proposal") if c in text]], rsuffix="_text")
-    return frame.reset_index()
+    rows = ctx.platforms
+    return rows if ctx.is_province else rows[rows["unit"] == ctx.unit]
 
 
-def platform_table(ctx: Context) -> str:
+def platform_table(ctx: Context, catalog: str | None = None) -> str:
     """The unit's platforms (status, accounts, active users, uses, LGSP); for the province, per
     platform: how many units use it, try it or have not deployed it, with the sums."""
     rows = platform_rows(ctx)
+    if catalog:
+        rows = rows[rows["catalog"] == catalog]
     if rows.empty:
-        return '<p class="dx-note">Đơn vị chưa báo cáo nền tảng số nào trong tháng.</p>'
-    catalog = ctx.catalog.set_index("platform_id")["name"].to_dict() if not ctx.catalog.empty else {}
+        # the section's sentence (narrative.catalog_platforms) already says so
+        return "" if catalog else _note("Chưa có báo cáo nền tảng nào trong tháng.")
     if ctx.is_province:
         return _province_platform_table(rows, ctx)
+    order = {k: i for i, k in enumerate(kpis.STATUS_KEYS)}
+    rows = rows.assign(_o=rows["status"].map(order)).sort_values(["_o", "subject_name"])
     body = []
-    for _, r in rows.sort_values(["status", "subject_name"]).iterrows():
-        matched = r["subject"] in catalog
-        name = catalog.get(r["subject"], r["subject_name"])
-        mark = "" if matched else " <em>(ngoài danh mục)</em>"
+    for _, r in rows.iterrows():
         lgsp = {1.0: "Có", 0.0: "Không"}.get(r.get("lgsp"), "–")
-        body.append(f"<tr><td>{_e(name)}{mark}</td><td>{_e(STATUS_CHOICES.get(r.get('status'), '–'))}</td>"
-                    f"<td class=\"num\">{_fmt(r.get('accounts'), 'count')}</td><td class=\"num\">{_fmt(r.get('mau'), 'count')}</td>"
-                    f"<td class=\"num\">{_fmt(r.get('uses'), 'count')}</td><td>{lgsp}</td></tr>")
-    return ('<table class="dx-table"><thead><tr><th>Nền tảng</th><th>Tình trạng</th><th>Tài khoản lũy kế</th>'
-            "<th>Người dùng hoạt động</th><th>Lượt sử dụng</th><th>Kết nối LGSP</th></tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table>")
+        body.append(f"<tr><td>{_e(r['subject_name'])}</td><td>{_e(STATUS_CHOICES.get(r.get('status'), '–'))}</td>"
+                    f"{_num(_fmt(r.get('accounts'), 'count'))}{_num(_fmt(r.get('mau'), 'count'))}"
+                    f"{_num(_fmt(r.get('uses'), 'count'))}<td>{lgsp}</td></tr>")
+    head = ("<tr><th>Nền tảng</th><th>Tình trạng</th><th>Tài khoản lũy kế</th><th>Người dùng hoạt động trong tháng</th>"
+            "<th>Lượt sử dụng trong tháng</th><th>Kết nối LGSP</th></tr>")
+    return _table(head, body, "dx-table dx-compact dx-platforms")
 
 
 def _province_platform_table(rows: pd.DataFrame, ctx: Context) -> str:
-    catalogs = ctx.catalog.set_index("platform_id")[["catalog", "name"]] if not ctx.catalog.empty else pd.DataFrame()
-    from dxreport.catalog import CATALOGS
-
-    rows = rows.assign(
-        name=[catalogs["name"].get(s, n) if not catalogs.empty else n for s, n in zip(rows["subject"], rows["subject_name"])],
-        catalog=[CATALOGS.get(catalogs["catalog"].get(s), "Ngoài danh mục") if not catalogs.empty else "Ngoài danh mục"
-                 for s in rows["subject"]])
-    for column in ("mau", "uses", "lgsp"):
-        if column not in rows:
-            rows[column] = float("nan")
-    grouped = rows.groupby(["catalog", "subject", "name"], sort=False).agg(
-        in_use=("status", lambda s: int((s == "dang_su_dung").sum())),
-        trial=("status", lambda s: int((s == "dang_thu_nghiem").sum())),
-        not_deployed=("status", lambda s: int((s == "chua_trien_khai").sum())),
-        mau=("mau", lambda s: s.sum(min_count=1)), uses=("uses", lambda s: s.sum(min_count=1)),
-        lgsp=("lgsp", lambda s: int((s == 1).sum()))).reset_index()
-    order = {title: i for i, title in enumerate([*CATALOGS.values(), "Ngoài danh mục"])}
-    grouped = grouped.sort_values(["catalog", "in_use", "name"], key=lambda c: c.map(order) if c.name == "catalog"
-                                  else (-c if c.name == "in_use" else c))
+    summary = kpis.platform_summary(rows, ctx.unit_types)
     body, current = [], None
-    for _, r in grouped.iterrows():
-        if r["catalog"] != current:
+    for _, r in summary.iterrows():
+        if r["catalog"] != current and summary["catalog"].nunique() > 1:
             current = r["catalog"]
-            body.append(f'<tr class="dx-group"><td colspan="7"><strong>{_e(current)}</strong></td></tr>')
-        body.append(f"<tr><td>{_e(r['name'])}</td><td class=\"num\">{r['in_use']}</td><td class=\"num\">{r['trial']}</td>"
-                    f"<td class=\"num\">{r['not_deployed']}</td><td class=\"num\">{_fmt(r['mau'], 'count')}</td>"
-                    f"<td class=\"num\">{_fmt(r['uses'], 'count')}</td><td class=\"num\">{r['lgsp']}</td></tr>")
-    return ('<table class="dx-table"><thead><tr><th>Nền tảng</th><th>Số đơn vị đang sử dụng</th>'
-            "<th>Số đơn vị thử nghiệm</th><th>Số đơn vị chưa triển khai</th><th>Người dùng hoạt động</th>"
-            "<th>Lượt sử dụng</th><th>Số đơn vị đã kết nối LGSP</th></tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table>")
+            body.append(f'<tr class="dx-group"><td colspan="8">{_e(CATALOG_TITLES.get(current, current))}</td></tr>')
+        body.append(f"<tr><td>{_e(r['subject_name'])}</td>{_num(int(r['in_use']))}{_num(int(r['trial']))}"
+                    f"{_num(int(r['not_deployed']))}{_num(int(r['lgsp']))}{_num(_fmt(r['accounts'], 'count'))}"
+                    f"{_num(_fmt(r['mau'], 'count'))}{_num(_fmt(r['uses'], 'count'))}</tr>")
+    head = ('<tr><th rowspan="2">Nền tảng</th><th colspan="4">Số đơn vị</th><th colspan="3">Cộng các đơn vị</th></tr>'
+            "<tr><th>Đang sử dụng</th><th>Thử nghiệm</th><th>Chưa triển khai</th><th>Đã kết nối LGSP</th>"
+            "<th>Tài khoản lũy kế</th><th>Người dùng hoạt động</th><th>Lượt sử dụng</th></tr>")
+    return _table(head, body, "dx-table dx-compact dx-platforms")
 
 
-def series(ctx: Context, indicator: str, unit: str | None = None) -> pd.DataFrame:
-    """Month and value of one indicator for one unit, months up to the report's month."""
-    unit = unit or ctx.unit
-    v = ctx.values
-    part = v[(v["unit"] == unit) & (v["indicator"] == indicator) & (v["month"] <= ctx.month)]
-    return part[["month", "value"]].sort_values("month")
+def _not_deployed_sentence(ctx: Context, catalog: str) -> str:
+    rows = platform_rows(ctx)
+    rows = rows[(rows["catalog"] == catalog) & (rows["status"] == "chua_trien_khai")]
+    if rows.empty:
+        return ""
+    if not ctx.is_province:
+        names = sorted(set(rows["subject_name"]))
+        proposed = int(rows["proposal"].notna().sum())
+        return (f"Chưa triển khai: {narrative.join(names)}; đơn vị có {format_number(proposed)} đề xuất "
+                "(mục VIII).")
+    counts = rows.groupby("subject_name")["unit"].nunique().sort_values(ascending=False)
+    items = [f"{n} ({format_number(c)} đơn vị)" for n, c in counts.items()]
+    proposed = int(rows["proposal"].notna().sum())
+    return (f"Nền tảng còn đơn vị chưa triển khai: {narrative.join(items)}; các đơn vị có "
+            f"{format_number(proposed)} đề xuất triển khai (tổng hợp ở mục VIII).")
 
 
-def districts_frame(ctx: Context, indicator: str) -> pd.DataFrame:
-    """Label and value of one indicator for each district this month."""
-    v = ctx.values
-    part = v[(v["month"] == ctx.month) & (v["indicator"] == indicator)]
-    codes = {u.code: u.name for u in ctx.registry.districts(ctx.month)}
-    part = part[part["unit"].isin(list(codes))]
-    return pd.DataFrame({"code": part["unit"], "label": part["unit"].map(codes), "value": part["value"]})
+def government(ctx: Context) -> str:
+    """II. Platforms serving the government: deployed, used, connected (LGSP), not deployed."""
+    who = "các đơn vị trong tỉnh" if ctx.is_province else ctx.unit_name
+    parts = [_p(narrative.catalog_platforms(ctx.view, "chinh_quyen", who), narrative.lgsp(ctx.view, who),
+                narrative.ranks(ctx.view, ["platform_deployments", "lgsp_rate"], ctx.peers[1])),
+             platform_table(ctx, "chinh_quyen"),
+             _p(_not_deployed_sentence(ctx, "chinh_quyen"))]
+    if not ctx.is_province:
+        parts.append(indicator_table(ctx, names=["chinh_quyen_in_use", "chinh_quyen_not_deployed", "platform_deployments",
+                                                 "lgsp_rate", "platform_mau", "platform_uses"], notes=False))
+    return "\n".join(p for p in parts if p)
+
+
+def business(ctx: Context) -> str:
+    """III. Platforms serving enterprises; the SME programme (SMEdx) and DBI."""
+    who = "các đơn vị trong tỉnh" if ctx.is_province else ctx.unit_name
+    parts = [_p(narrative.catalog_platforms(ctx.view, "doanh_nghiep", who)), platform_table(ctx, "doanh_nghiep"),
+             _p(_not_deployed_sentence(ctx, "doanh_nghiep"))]
+    if ctx.is_area:
+        ytd = narrative.year_to_date(ctx.view, "sme_supported", ctx.month, "doanh nghiệp")
+        parts.append(_p(narrative.smes(ctx.view, ctx.area), _upper(ytd) + "." if ytd else "",
+                        narrative.ranks(ctx.view, ["sme_reached", "sme_using_rate"], ctx.peers[1])))
+        if ctx.is_province:
+            parts.append(district_table(ctx, ["sme_reached", "sme_using", "sme_using_rate", "dbi_assessed",
+                                              "sme_supported"]))
+        else:
+            parts.append(indicator_table(ctx, names=["sme_reached", "sme_using", "sme_using_rate", "dbi_assessed",
+                                                     "sme_supported"], notes=False))
+    else:
+        parts.append(_note("Đơn vị là cơ quan cấp tỉnh, không báo cáo số liệu doanh nghiệp theo địa bàn."))
+    return "\n".join(p for p in parts if p)
+
+
+def _upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def citizens(ctx: Context) -> str:
+    """IV. Platforms serving citizens, and the Hue-S app."""
+    who = "các đơn vị trong tỉnh" if ctx.is_province else ctx.unit_name
+    parts = [_p(narrative.catalog_platforms(ctx.view, "nguoi_dan", who)), platform_table(ctx, "nguoi_dan"),
+             _p(_not_deployed_sentence(ctx, "nguoi_dan"))]
+    outside = platform_rows(ctx)
+    outside = outside[outside["catalog"] == kpis.OUTSIDE_CATALOG]
+    if not outside.empty:
+        names = [f"{n} ({ctx.names.get(u, u)})" for n, u in zip(outside["subject_name"], outside["unit"])]
+        parts.append(_p(f"Nền tảng do đơn vị tự triển khai, không có trong danh mục của Bộ TT&TT: "
+                        f"{narrative.join(names)}."))
+    if ctx.is_area:
+        population_year = ctx.registry.get(ctx.unit).population_year
+        ytd = narrative.year_to_date(ctx.view, "reports_received", ctx.month, "phản ánh")
+        parts.append(_p(narrative.hue_s(ctx.view, ctx.month, population_year, ctx.area),
+                        _upper(ytd) + "." if ytd else "",
+                        narrative.ranks(ctx.view, ["hues_penetration", "processed_rate", "on_time_rate", "satisfaction"],
+                                        ctx.peers[1])))
+        if ctx.is_province:
+            parts.append(district_table(ctx, ["hues_downloads", "hues_penetration", "hues_accounts", "reports_received",
+                                              "processed_rate", "on_time_rate", "satisfaction"], population=True))
+        else:
+            parts.append(indicator_table(ctx, names=["hues_downloads", "hues_downloads_month", "hues_penetration",
+                                                     "hues_accounts", "reports_received", "processed_rate", "on_time_rate",
+                                                     "satisfaction", "ehealth_penetration", "vneid_penetration"],
+                                         notes=False))
+    else:
+        parts.append(_note("Đơn vị là cơ quan cấp tỉnh, không báo cáo số liệu Hue-S theo địa bàn."))
+    return "\n".join(p for p in parts if p)
+
+
+def teams(ctx: Context) -> str:
+    """V. Community digital technology teams."""
+    if not ctx.is_area:
+        return _note("Đơn vị là cơ quan cấp tỉnh, không báo cáo tổ công nghệ số cộng đồng theo địa bàn.")
+    ytd = narrative.year_to_date(ctx.view, "households", ctx.month, "hộ")
+    parts = [_p(narrative.teams(ctx.view, ctx.area), f"Số hộ được hỗ trợ {ytd}." if ytd else "",
+                narrative.ranks(ctx.view, ["teams_per_commune", "households"], ctx.peers[1]))]
+    if ctx.is_province:
+        parts.append(district_table(ctx, ["teams", "members", "communes_with_team", "communes_without_team",
+                                          "teams_per_commune", "trainings", "trained", "households"]))
+    else:
+        parts.append(indicator_table(ctx, sections=["to_cns"], notes=False))
+        parts.append(commune_table(ctx))
+    return "\n".join(p for p in parts if p)
+
+
+def commune_table(ctx: Context) -> str:
+    """A district's communes: teams, members, trainings, people trained, households helped."""
+    communes = ctx.registry.communes_of(ctx.unit, ctx.month)
+    facts = ctx.facts[(ctx.facts["sheet"] == "to_cns") & (ctx.facts["unit"] == ctx.unit)]
+    wide = facts.pivot_table(index="subject", columns="metric", values="value", aggfunc="first") if not facts.empty \
+        else pd.DataFrame()
+    metrics = ["teams", "members", "trainings", "trained", "households"]
+    body = []
+    for c in communes:
+        cells = "".join(_num(_fmt(wide.at[c.code, m] if c.code in wide.index and m in wide else None, "count"))
+                        for m in metrics)
+        none = c.code not in wide.index or _missing(wide.at[c.code, "teams"] if "teams" in wide else None) \
+            or wide.at[c.code, "teams"] == 0
+        cls = ' class="dx-current"' if none else ""
+        body.append(f"<tr{cls}><td>{_e(c.name)}</td>{cells}</tr>")
+    head = ("<tr><th>Xã, phường, thị trấn</th><th>Số tổ lũy kế</th><th>Thành viên lũy kế</th><th>Buổi tập huấn</th>"
+            "<th>Lượt người được tập huấn</th><th>Hộ được hỗ trợ</th></tr>")
+    return _table(head, body, "dx-table dx-compact") + _note(
+        "Dòng in nghiêng: xã, phường, thị trấn chưa có tổ hoặc chưa có số liệu trong tháng (–: không báo cáo).")
+
+
+# ----------------------------------------------------------------------------- I. general
+
+def general(ctx: Context) -> str:
+    """I. General assessment: what the month's figures say, submissions, the key figures."""
+    if ctx.is_province:
+        names = set(ctx.lagging_units["unit"]) if not ctx.lagging_units.empty else set()
+        sentences = narrative.summary(ctx.view, ctx.month, "các đơn vị trong tỉnh", lagging_units=len(names),
+                                      targets=ctx.progress)
+    else:
+        sentences = narrative.summary(ctx.view, ctx.month, ctx.unit_name, targets=ctx.progress)
+        sentences[0] = submission_sentence(ctx)
+        own = ctx.lagging_units[ctx.lagging_units["unit"] == ctx.unit] if not ctx.lagging_units.empty else None
+        count = 0 if own is None else len(own)
+        sentences.append(f"Đơn vị thuộc diện chậm triển khai theo {format_number(count)} tiêu chí (mục VII)."
+                         if count else "Đơn vị không thuộc diện chậm triển khai theo các tiêu chí ở mục VII.")
+    # the opening sentence, the key figures' table (kept whole on a page), then the text, which
+    # may run on over a page break: the month's figures, then targets and lagging units
+    tail = 2 if ctx.progress is not None and not ctx.progress.empty else 1
+    names = [n for n in KEY_INDICATORS if n in set(ctx.view["indicator"])]
+    parts = [_p(sentences[0]), indicator_table(ctx, names=names), _p(*sentences[1:-tail]), _p(*sentences[-tail:]),
+             _p(validation_summary(ctx), cls="dx-small")]
+    return "\n".join(p for p in parts if p)
+
+
+def submission_sentence(ctx: Context) -> str:
+    """When the unit's accepted report arrived, and whether it was on time."""
+    subs = ctx.submissions[(ctx.submissions["unit"] == ctx.unit) & (ctx.submissions["status"] == "accepted")]
+    if subs.empty:
+        return (f"{ctx.unit_name} chưa có báo cáo tháng {format_month(ctx.month)} được chấp nhận; các số liệu "
+                "dưới đây để trống (–).")
+    r = subs.iloc[-1]
+    when = pd.Timestamp(r["received_at"]).strftime("%d/%m/%Y") if not _missing(r["received_at"]) else "–"
+    late = "sau hạn" if bool(r.get("late")) else "đúng hạn"
+    return f"{ctx.unit_name} đã gửi báo cáo tháng {format_month(ctx.month)} ngày {when} ({late})."
+
+
+def targets_table(ctx: Context) -> str:
+    """Progress against the targets of params/targets.yaml for the month's year."""
+    prog = ctx.progress
+    year = ctx.month[:4]
+    if prog.empty:
+        return _note(f"Chưa có chỉ tiêu năm {year} trong params/targets.yaml áp dụng cho đơn vị.")
+    body, notes = [], []
+    for _, t in prog.iterrows():
+        measured = isinstance(t["indicator"], str)
+        kind = kpis.indicator(t["indicator"]).kind if measured else "rate"
+        unit = "" if kind == "rate" else t["unit"]
+        target = ("≤ " if t["comparison"] == "<=" else "≥ ") + narrative.threshold_text(t["target"], kind, unit)
+        value = _fmt(t["value"], kind) if measured else "chưa đo được"
+        progress = "–" if _missing(t["progress"]) else format_percent(t["progress"])
+        met = {True: "Đạt", False: "Chưa đạt"}.get(t["met"], "–")
+        label = t["label"]
+        if t["note"]:
+            notes.append(f"({len(notes) + 1}) {t['label']}: {t['note']}.")
+            label += f" ({len(notes)})"
+        source = t["source"] if t["official"] else "Chỉ tiêu của Sở"
+        body.append(f"<tr><td>{_e(label)}</td>{_num(target)}{_num(value)}{_num(progress)}<td>{met}</td>"
+                    f"<td>{_e(source)}</td></tr>")
+    head = (f"<tr><th>Chỉ tiêu năm {year}</th><th>Mục tiêu</th><th>Tháng {format_month(ctx.month)}</th>"
+            "<th>Mức đạt so với mục tiêu</th><th>Đánh giá</th><th>Nguồn chỉ tiêu</th></tr>")
+    return _table(head, body, "dx-table dx-compact dx-targets") + _note(" ".join([
+        *notes, "“Chỉ tiêu của Sở”: mức do Sở Thông tin và Truyền thông tự đặt để theo dõi (params/targets.yaml), "
+        "không phải chỉ tiêu chính thức."]))
 
 
 def validation_summary(ctx: Context) -> str:
@@ -287,17 +598,238 @@ def validation_summary(ctx: Context) -> str:
     return text
 
 
+# ----------------------------------------------------------------------------- VI. catalog changes
+
+def catalog_changes(ctx: Context) -> str:
+    """VI. What changed in the MIC catalogs this month, and which snapshot the report used."""
+    from dxreport import catalog as catalog_mod
+
+    titles = getattr(catalog_mod, "CATALOGS", CATALOG_TITLES)
+    change_words = getattr(catalog_mod, "CHANGES", {"added": "thêm mới", "removed": "không còn trong danh mục",
+                                                    "renamed": "đổi tên"})
+    outcomes = getattr(catalog_mod, "OUTCOMES", {})
+    snapshot = f"Báo cáo dùng danh mục nền tảng bản chụp ngày {ctx.snapshot_date}." if ctx.snapshot_date else \
+        "Kho dữ liệu chưa có danh mục nền tảng."
+    if ctx.changes is None:
+        return _p(f"{NO_CHANGE_INFO}: tháng này chưa có kết quả đối chiếu danh mục của Bộ TT&TT với bản chụp "
+                  f"trước.", snapshot)
+    parts = []
+    # without a fetch log the changes table is taken as it is; with one, a month where no catalog
+    # could be fetched has nothing to compare
+    fetched = ctx.fetches is None or (not ctx.fetches.empty and bool((ctx.fetches["outcome"] == "ok").any()))
+    if ctx.fetches is not None and not ctx.fetches.empty:
+        lines = []
+        for _, f in ctx.fetches.iterrows():
+            outcome = outcomes.get(f["outcome"], f["outcome"])
+            text = outcome
+            if not _missing(f.get("items")) and f["outcome"] == "ok":
+                text += f", {format_number(f['items'])} nền tảng"
+            message = "" if _missing(f.get("message")) else str(f["message"])
+            if message and f["outcome"] != "ok":
+                text = message
+            lines.append((titles.get(f["catalog"], f["catalog"]), text))
+        if len({t for _, t in lines}) == 1 and len(lines) > 1:
+            parts.append(_p(f"Tải danh mục trong tháng, cả {format_number(len(lines))} danh mục: {lines[0][1]}."))
+        else:
+            parts.append("<ul>" + "".join(f"<li>{_e(n)}: {_e(t)}.</li>" for n, t in lines) + "</ul>")
+    changes = ctx.changes
+    if changes.empty and not fetched:
+        return "\n".join([_p(f"{NO_CHANGE_INFO}: tháng này không có bản tải mới danh mục của Bộ TT&TT để đối "
+                              "chiếu với bản chụp trước.", snapshot), *parts])
+    if changes.empty:
+        lead = _p("Trong tháng, danh mục nền tảng số của Bộ TT&TT không có thay đổi (không thêm, bớt hay đổi tên "
+                  "nền tảng nào) so với bản chụp trước.", snapshot)
+        return "\n".join([lead, *parts])
+    counts = changes["change"].value_counts()
+    summary = narrative.join([f"{format_number(counts[k])} nền tảng {change_words.get(k, k)}"
+                              for k in ("added", "removed", "renamed") if k in counts])
+    lead = _p(f"Trong tháng, danh mục nền tảng số của Bộ TT&TT có thay đổi: {summary}.", snapshot)
+    body = []
+    for _, c in changes.iterrows():
+        previous = "" if _missing(c.get("previous_name")) else c["previous_name"]
+        body.append(f"<tr><td>{_e(titles.get(c['catalog'], c['catalog']))}</td>"
+                    f"<td>{_e(change_words.get(c['change'], c['change']))}</td><td>{_e(c['name'])}</td>"
+                    f"<td>{_e(previous)}</td></tr>")
+    head = "<tr><th>Danh mục</th><th>Thay đổi</th><th>Nền tảng</th><th>Tên trước đây</th></tr>"
+    return "\n".join([lead, *parts, _table(head, body, "dx-table dx-compact")])
+
+
+# ----------------------------------------------------------------------------- VII. lagging
+
+def _rule_reference(ctx: Context, rule) -> float | None:
+    if rule.kind != "below_share":
+        return None
+    part = ctx.values[(ctx.values["month"] == ctx.month) & (ctx.values["unit"] == PROVINCE)
+                      & (ctx.values["indicator"] == rule.indicator)]
+    return None if part.empty else float(part["value"].iloc[0])
+
+
+def lagging(ctx: Context) -> str:
+    """VII. Units and platforms that lag, by the rules of params/lagging.yaml (stated first)."""
+    intro = _p("Đơn vị, nền tảng được xác định là chậm triển khai theo các tiêu chí dưới đây "
+               "(params/lagging.yaml); mỗi dòng nêu một tiêu chí và kết quả của tháng.", cls="dx-lead")
+    deadline = ctx.settings.get("submission", {}).get("deadline_day")
+    lag = ctx.lagging_units
+    body = []
+    if ctx.is_province:
+        plats = ctx.lagging_platforms
+        for rule in ctx.rules:
+            text = narrative.rule_text(rule, reference=_rule_reference(ctx, rule), deadline_day=deadline)
+            if rule.kind == "platform_not_deployed":
+                part = plats[plats["rule"] == rule.id] if not plats.empty else plats
+                found = "; ".join(f"{r['subject_name']}: {format_number(r['not_deployed'])} đơn vị chưa triển khai, "
+                                  f"{format_number(r['in_use'])} đơn vị đang sử dụng" for _, r in part.iterrows())
+            else:
+                text += _whom(rule)
+                part = lag[lag["rule"] == rule.id] if not lag.empty else lag
+                found = "; ".join(f"{ctx.names.get(r['unit'], r['unit'])}: {narrative.lagging_reason(r)}"
+                                  for _, r in part.iterrows())
+            body.append(f"<tr><td>{_e(text)}</td>{_num(len(part))}<td>{_e(found or 'Không có')}</td></tr>")
+        head = "<tr><th>Tiêu chí</th><th>Số đơn vị, nền tảng</th><th>Đơn vị, nền tảng chậm triển khai và số liệu</th></tr>"
+        return intro + _table(head, body, "dx-table dx-compact dx-lagging")
+    own = lag[lag["unit"] == ctx.unit] if not lag.empty else lag
+    for rule in ctx.rules:
+        if rule.kind == "platform_not_deployed" or ctx.unit_type not in rule.applies_to:
+            continue
+        hit = own[own["rule"] == rule.id] if not own.empty else own
+        if not hit.empty:
+            result, verdict = narrative.lagging_reason(hit.iloc[0]), "Chậm triển khai"
+        else:
+            result, verdict = _rule_value(ctx, rule), "Không"
+        text = narrative.rule_text(rule, reference=_rule_reference(ctx, rule), deadline_day=deadline)
+        body.append(f"<tr><td>{_e(text)}</td><td>{_e(result)}</td><td>{verdict}</td></tr>")
+    head = "<tr><th>Tiêu chí</th><th>Số liệu của đơn vị</th><th>Chậm triển khai</th></tr>"
+    return intro + _table(head, body, "dx-table dx-compact dx-lagging-unit")
+
+
+def _whom(rule) -> str:
+    return {("district",): "; áp dụng cho huyện, thị xã, thành phố",
+            ("agency",): "; áp dụng cho cơ quan cấp tỉnh"}.get(tuple(rule.applies_to), "")
+
+
+def _rule_value(ctx: Context, rule) -> str:
+    if rule.kind in ("not_submitted", "late"):
+        subs = ctx.submissions[(ctx.submissions["unit"] == ctx.unit) & (ctx.submissions["status"] == "accepted")]
+        if subs.empty:
+            return "chưa có báo cáo"
+        return "gửi sau hạn" if bool(subs["late"].fillna(False).any()) else "đã gửi đúng hạn"
+    ind = kpis.indicator(rule.indicator)
+    value = ctx.view.set_index("indicator")["value"].get(rule.indicator)
+    return f"{_lower(ind.label)} {narrative.measure(None if _missing(value) else value, ind.kind, ind.unit)}"
+
+
+def _lower(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+# ----------------------------------------------------------------------------- VIII. proposals
+
+def unit_proposals(ctx: Context) -> pd.DataFrame:
+    """The proposals the units wrote in their `Nền tảng` sheets (unit, platform, text)."""
+    rows = platform_rows(ctx)
+    rows = rows[rows["proposal"].notna() & (rows["proposal"].astype(str).str.strip() != "")]
+    return rows[["unit", "subject_name", "status", "proposal"]].reset_index(drop=True)
+
+
+def proposals(ctx: Context) -> str:
+    """VIII. Proposals: those that follow from the figures, then those the units wrote."""
+    lag = ctx.lagging_units
+    plats = ctx.lagging_platforms
+    if not ctx.is_province:
+        lag = lag[lag["unit"] == ctx.unit] if not lag.empty else lag
+        plats = plats.iloc[0:0]
+    generated = narrative.proposals_from_figures(lag, plats, ctx.rules, ctx.names, ctx.progress)
+    parts = []
+    if generated:
+        parts.append(_p("Từ kết quả tháng, Sở Thông tin và Truyền thông đề xuất:" if ctx.is_province
+                        else "Từ kết quả tháng của đơn vị, đề xuất:"))
+        parts.append("<ol>" + "".join(f"<li>{_e(g)}</li>" for g in generated) + "</ol>")
+    else:
+        parts.append(_p("Số liệu tháng không đặt ra đề xuất mới theo các tiêu chí và chỉ tiêu đang theo dõi."))
+    props = unit_proposals(ctx)
+    if props.empty:
+        parts.append(_p("Không có đề xuất nào trong báo cáo của " + ("các đơn vị." if ctx.is_province else "đơn vị.")))
+    else:
+        if ctx.is_province:
+            parts.append(_p(f"Các đơn vị có {format_number(len(props))} đề xuất trong báo cáo tháng, theo nền tảng "
+                            "(nội dung nguyên văn trong phụ lục, trang tính VIII. Đề xuất):", cls="dx-lead"))
+            grouped = props.groupby("subject_name", sort=True)["unit"].apply(list)
+            body = [f"<tr><td>{_e(name)}</td>{_num(len(units))}"
+                    f"<td>{_e(narrative.join([ctx.names.get(u, u) for u in units]))}</td></tr>"
+                    for name, units in grouped.items()]
+            head = "<tr><th>Nền tảng</th><th>Số đơn vị đề xuất</th><th>Đơn vị đề xuất</th></tr>"
+        else:
+            parts.append(_p("Đề xuất của đơn vị trong báo cáo tháng (nguyên văn):", cls="dx-lead"))
+            body = [f"<tr><td>{_e(r['subject_name'])}</td><td>{_e(r['proposal'])}</td></tr>"
+                    for _, r in props.sort_values("subject_name").iterrows()]
+            head = "<tr><th>Nền tảng</th><th>Đề xuất</th></tr>"
+        parts.append(_table(head, body, "dx-table dx-compact dx-proposals"))
+    return "\n".join(parts)
+
+
+# ----------------------------------------------------------------------------- chart data
+
+def series(ctx: Context, indicator: str, unit: str | None = None) -> pd.DataFrame:
+    """Month and value of one indicator for one unit, months up to the report's month."""
+    unit = unit or ctx.unit
+    v = ctx.values
+    part = v[(v["unit"] == unit) & (v["indicator"] == indicator) & (v["month"] <= ctx.month)]
+    return part[["month", "value"]].sort_values("month")
+
+
+def trend_frame(ctx: Context, indicators: dict[str, str], unit: str | None = None) -> pd.DataFrame:
+    """Month, series label and value of several indicators of one unit (for charts.trends)."""
+    frames = [series(ctx, name, unit).assign(series=label) for name, label in indicators.items()]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["month", "value", "series"])
+
+
+def districts_frame(ctx: Context, indicator: str) -> pd.DataFrame:
+    """Label and value of one indicator for each district this month."""
+    v = ctx.values
+    part = v[(v["month"] == ctx.month) & (v["indicator"] == indicator)]
+    codes = {u.code: u.name for u in ctx.registry.districts(ctx.month)}
+    part = part[part["unit"].isin(list(codes))]
+    return pd.DataFrame({"code": part["unit"], "label": part["unit"].map(codes), "value": part["value"]})
+
+
+def province_value(ctx: Context, indicator: str) -> float | None:
+    """The province's value of an indicator this month (a reference line in charts)."""
+    v = ctx.values
+    part = v[(v["month"] == ctx.month) & (v["unit"] == PROVINCE) & (v["indicator"] == indicator)]
+    return None if part.empty or _missing(part["value"].iloc[0]) else float(part["value"].iloc[0])
+
+
+def grid_frame(ctx: Context) -> pd.DataFrame:
+    """Unit × platform statuses of the month (for charts.status_grid): short unit names in
+    registry order and platforms in catalog order, as ordered categories."""
+    rows = ctx.platforms
+    units = [u for u in ctx.registry.reporting_units(ctx.month)]
+    short = {u.code: u.short_name for u in units}
+    cat_order = {c: i for i, c in enumerate([*kpis.CATALOG_KEYS, kpis.OUTSIDE_CATALOG])}
+    rows = rows[rows["unit"].isin(list(short))]
+    platforms = (rows.assign(_c=rows["catalog"].map(cat_order)).sort_values(["_c", "subject_name"])
+                 ["subject_name"].drop_duplicates().tolist())
+    return pd.DataFrame({
+        "unit_label": pd.Categorical(rows["unit"].map(short), categories=[short[u.code] for u in units], ordered=True),
+        "platform_label": pd.Categorical(rows["subject_name"], categories=platforms, ordered=True),
+        "status": rows["status"].to_numpy(), "group": rows["catalog"].to_numpy(),
+        "unit_group": rows["unit"].map(ctx.unit_types).to_numpy()}).reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- notes, files
+
 def sources_note(ctx: Context) -> str:
     """Where the figures come from."""
     files = ctx.submissions[ctx.submissions["status"] == "accepted"]
     if not ctx.is_province:
         files = files[files["unit"] == ctx.unit]
     snap = f" Danh mục nền tảng: bản chụp ngày {ctx.snapshot_date}." if ctx.snapshot_date else ""
+    annex = " Số liệu chi tiết từng đơn vị trong phụ lục annex.xlsx kèm theo."
     if ctx.is_province:
         return (f"Nguồn số liệu: {format_number(len(files))} tệp báo cáo của {format_number(files['unit'].nunique())} "
-                f"đơn vị (danh sách tệp trong manifest.json và validation.csv của tháng).{snap}")
+                f"đơn vị (danh sách tệp trong manifest.json và validation.csv của tháng).{snap}{annex}")
     names = ", ".join(sorted(files["file_name"].astype(str)))
-    return f"Nguồn số liệu: tệp báo cáo {_e(names or 'không có')}.{snap}"
+    return f"Nguồn số liệu: tệp báo cáo {_e(names or 'không có')}.{snap}{annex}"
 
 
 def save_kpis(ctx: Context) -> Path:

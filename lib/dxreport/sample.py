@@ -87,6 +87,7 @@ sample's only rejected row of the month (addresses are those of the default seed
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import random
@@ -929,12 +930,32 @@ def generate(out_root: Path, months: list[str] | None = None, *, seed: int | Non
     return {m: generate_month(m, Path(out_root) / m, registry=registry, seed=seed) for m in months}
 
 
-def _complete(folder: Path, names: list[str]) -> bool:
-    return folder.is_dir() and all((folder / n).is_file() and (folder / n).stat().st_size > 0 for n in names)
+STAMP = ".generator"
+
+
+def generator_version() -> str:
+    """A hash of what the sample depends on: this module, the seed, the registry, the catalog and aliases."""
+    from dxreport.catalog import BUNDLED_SNAPSHOT
+
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(str(load_settings()["sample"]).encode())
+    for path in (PARAMS_DIR / "units.csv", PARAMS_DIR / "platform_aliases.yaml", BUNDLED_SNAPSHOT):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _complete(folder: Path, names: list[str], version: str | None = None) -> bool:
+    if not folder.is_dir() or not all((folder / n).is_file() and (folder / n).stat().st_size > 0 for n in names):
+        return False
+    if version is None:
+        return True
+    stamp = folder / STAMP
+    return stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == version
 
 
 def ensure_sample(month: str, root: Path = DATA_DIR / "sample") -> Path:
-    """The month's sample folder, generated first if it is missing or incomplete.
+    """The month's sample folder, generated first if it is missing, incomplete, or made by another
+    version of the generator (a stamp file records which).
 
     The month is written into a temporary folder beside it and renamed into place, so an
     interrupted run never leaves half a month.
@@ -943,20 +964,22 @@ def ensure_sample(month: str, root: Path = DATA_DIR / "sample") -> Path:
     target = root / month
     registry = load_registry()
     names = file_names(month, registry=registry)
-    if _complete(target, names):
+    version = generator_version()
+    if _complete(target, names, version):
         return target
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{month}-", dir=root))
     old: Path | None = None
     try:
         generate_month(month, tmp, registry=registry)
+        (tmp / STAMP).write_text(version + "\n", encoding="utf-8")
         if target.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{month}-old-", dir=root))
             target.rename(old / month)
         try:
             tmp.rename(target)
         except OSError:
-            if not _complete(target, names):   # another process did not put a complete month there
+            if not _complete(target, names, version):   # another process did not put a complete month there
                 raise
     finally:
         for leftover in (tmp, old):

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from dxreport import catalog, kpis, store
-from dxreport.params import RunParams, month_source, sample_months, validate_run
+from dxreport.params import RunParams, inbox_months, month_source, sample_months, validate_run
 from dxreport.units import load_registry
 
 
-def run_params(month: str, unit: str, inbox: str = "", outputs: str = "") -> RunParams:
+def run_params(month: str, unit: str, inbox: str = "", outputs: str = "", sources: str = "",
+               offline: bool = False) -> RunParams:
     """A notebook's parameters, validated (empty strings mean the project's defaults)."""
-    return validate_run({"month": month, "unit": unit, "inbox": inbox or None, "outputs": outputs or None})
+    return validate_run({"month": month, "unit": unit, "inbox": inbox or None, "outputs": outputs or None,
+                         "sources": sources or None, "offline": offline})
 
 
 def warehouse(run: RunParams) -> Path:
@@ -22,16 +26,29 @@ def warehouse(run: RunParams) -> Path:
     return store.warehouse_path(run.outputs)
 
 
-def scrape(run: RunParams) -> catalog.Snapshot:
-    """Load the catalog snapshot into the warehouse and keep a copy in the month's folder."""
-    snapshot = catalog.load_bundled()
+def scrape(run: RunParams, fetch: bool | None = None) -> catalog.ScrapeResult:
+    """Fetch the catalogs of run.sources, load the snapshot in use, the fetch log and the changes.
+
+    `fetch` None: fetch unless run.offline or the month runs on the embedded sample (which then
+    uses the last good snapshot, else the bundled one). Writes catalog.csv, catalog_fetches.csv
+    and catalog_changes.csv in the month's folder.
+    """
+    if fetch is None:
+        _, is_sample = month_source(run.month, run.inbox)
+        fetch = not (run.offline or is_sample)
+        reason = "dữ liệu mẫu: không tải danh mục" if is_sample and not run.offline else None
+    else:
+        reason = None
+    result = catalog.scrape(run.sources, offline=not fetch, reason=reason)
+    fetches = result.fetch_log(run.month)
+    changes = result.changes.assign(month=run.month)
     with store.connect(warehouse(run)) as con:
-        store.ensure_schema(con)
-        store.load_catalog(con, snapshot)
+        store.load_catalog_month(con, run.month, result.snapshot, fetches, changes)
     out = run.outputs / run.month
-    out.mkdir(parents=True, exist_ok=True)
-    snapshot.platforms.assign(snapshot_date=snapshot.date).to_csv(out / "catalog.csv", index=False, encoding="utf-8-sig")
-    return snapshot
+    catalog.write_csv(result.snapshot.platforms, out / "catalog.csv")
+    catalog.write_csv(fetches, out / "catalog_fetches.csv")
+    catalog.write_csv(changes[["month", *catalog.CHANGE_COLUMNS]], out / "catalog_changes.csv")
+    return result
 
 
 @dataclass
@@ -44,46 +61,82 @@ class CleanResult:
     issues: pd.DataFrame
     tracker: pd.DataFrame
     history_months: list[str]
+    feedback: pd.DataFrame | None = None     # one row per feedback copy: submission_id, unit, file_name, path
 
 
 def clean(run: RunParams) -> CleanResult:
     """Read the month's submissions, validate and load them; write validation.csv and .html.
 
-    On the embedded sample, earlier sample months missing from the warehouse are loaded first,
-    so that month-on-month figures and trends have their history.
+    Every submission with an error or a warning gets a marked copy in outputs/<month>/feedback/,
+    linked from validation.html together with the submission tracker.
+
+    Earlier months first: every earlier month of the inbox (or of the sample) whose files are
+    not in the warehouse as they are now is loaded again, so that month-on-month figures, trends
+    and cross-month checks have their history, also after the warehouse was made anew.
     """
     from dxreport import intake
 
     registry = load_registry()
-    snapshot = catalog.load_bundled()
+    snapshot = catalog.in_use(warehouse(run))
     folder, is_sample = month_source(run.month, run.inbox)
     history = []
-    if is_sample:
-        with store.connect(warehouse(run)) as con:
-            store.ensure_schema(con)
-            loaded = set(store.months_loaded(con))
-        for month in sample_months():
-            if month < run.month and month not in loaded:
-                src, _ = month_source(month, run.inbox)
-                intake.ingest_month(month, src, warehouse(run), registry=registry, snapshot=snapshot)
-                history.append(month)
+    for month in stale_history(run):
+        src, _ = month_source(month, run.inbox)
+        intake.ingest_month(month, src, warehouse(run), registry=registry, snapshot=snapshot)
+        history.append(month)
     result = intake.ingest_month(run.month, folder, warehouse(run), registry=registry, snapshot=snapshot)
     out = run.outputs / run.month
     out.mkdir(parents=True, exist_ok=True)
     intake.write_validation(result.issues, out / "validation.csv")
-    (out / "validation.html").write_text(intake.validation_page(result.issues, registry, run.month), encoding="utf-8")
-    tracker = intake.tracker(run.month, registry, result.submissions)
-    return CleanResult(folder, is_sample, result.submissions, result.issues, tracker, history)
+    tracker = intake.tracker(run.month, registry, result.submissions, result.facts)
+    feedback = intake.write_feedback_month(run.month, result.submissions, result.issues, out / intake.FEEDBACK_DIR,
+                                           registry=registry)
+    links = {sid: f"{intake.FEEDBACK_DIR}/{Path(path).name}"
+             for sid, path in zip(feedback["submission_id"], feedback["path"])}
+    (out / "validation.html").write_text(intake.validation_page(result.issues, registry, run.month, tracker, links),
+                                         encoding="utf-8")
+    return CleanResult(folder, is_sample, result.submissions, result.issues, tracker, history, feedback)
+
+
+def _file_hashes(folder: Path) -> set[str]:
+    return {hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()
+            if p.is_file() and not p.name.startswith(".")}
+
+
+def stale_history(run: RunParams) -> list[str]:
+    """Earlier months whose submissions in the warehouse differ from the files of their folder."""
+    with store.connect(warehouse(run)) as con:
+        loaded = con.execute("SELECT month, list(DISTINCT submission_id) FROM submissions GROUP BY month").fetchall()
+    loaded = {month: set(ids) for month, ids in loaded}
+    _, is_sample = month_source(run.month, run.inbox)
+    # history comes from where the month itself comes from: never sample months behind real data
+    months = sample_months() if is_sample else inbox_months(run.inbox)
+    stale = []
+    for month in months:
+        if month >= run.month:
+            continue
+        folder, from_sample = month_source(month, run.inbox)
+        if from_sample != is_sample:
+            continue
+        if _file_hashes(folder) != loaded.get(month, set()):
+            stale.append(month)
+    return stale
 
 
 def analyse(run: RunParams) -> pd.DataFrame:
-    """Compute every indicator for every unit and every loaded month, once; store and return them."""
+    """Compute every indicator for every unit and every loaded month, once; store and return them.
+
+    The returned table also has the same month last year and the year to date (kpis.with_year),
+    which the report recomputes from the stored months; outputs/<month>/indicators.csv has them.
+    """
     registry = load_registry()
     with store.connect(warehouse(run)) as con:
         facts = store.facts_frame(con)
-        subs = con.execute("SELECT month, unit FROM submissions WHERE status = 'accepted'").df()
-        values = kpis.with_changes(kpis.compute(kpis.base_table(facts, registry, subs)))
+        subs = con.execute("SELECT month, unit, late FROM submissions WHERE status = 'accepted'").df()
+        catalog_table = con.execute("SELECT platform_id, catalog, name FROM catalog").df()
+        values = kpis.with_changes(kpis.compute(kpis.base_table(facts, registry, subs, catalog_table)))
         store.write_indicators(con, values)
+    values = kpis.with_year(values)
     out = run.outputs / run.month
     out.mkdir(parents=True, exist_ok=True)
     values[values["month"] == run.month].to_csv(out / "indicators.csv", index=False, encoding="utf-8-sig")

@@ -7,6 +7,8 @@ and a load that fails half-way leaves the previous state untouched.
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
 from pathlib import Path
 from typing import Iterable
 
@@ -14,6 +16,8 @@ import duckdb
 import pandas as pd
 
 from dxreport.params import OUTPUTS_DIR
+
+log = logging.getLogger(__name__)
 
 DEFAULT_PATH = OUTPUTS_DIR / "warehouse.duckdb"
 
@@ -31,6 +35,18 @@ SCHEMA: dict[str, tuple[tuple[str, str], ...]] = {
     "catalog": (
         ("platform_id", "VARCHAR"), ("catalog", "VARCHAR"), ("name", "VARCHAR"), ("provider", "VARCHAR"),
         ("field", "VARCHAR"), ("link", "VARCHAR"), ("source", "VARCHAR"), ("snapshot_date", "DATE"),
+        ("first_seen", "DATE"), ("last_seen", "DATE"),
+    ),
+    # Per month: the catalog fetch of each catalog (dxreport.catalog.ScrapeResult.fetch_log) and
+    # the platforms added, removed or renamed since the previous month's snapshot.
+    "catalog_fetches": (
+        ("month", "VARCHAR"), ("catalog", "VARCHAR"), ("url", "VARCHAR"), ("status", "INTEGER"),
+        ("fetched_at", "TIMESTAMP"), ("bytes", "BIGINT"), ("items", "INTEGER"), ("outcome", "VARCHAR"),
+        ("message", "VARCHAR"), ("snapshot_date", "DATE"),
+    ),
+    "catalog_changes": (
+        ("month", "VARCHAR"), ("change", "VARCHAR"), ("platform_id", "VARCHAR"), ("catalog", "VARCHAR"),
+        ("name", "VARCHAR"), ("previous_name", "VARCHAR"), ("snapshot_date", "DATE"),
     ),
     "submissions": (
         ("submission_id", "VARCHAR"), ("month", "VARCHAR"), ("unit", "VARCHAR"), ("file_name", "VARCHAR"),
@@ -63,6 +79,10 @@ SCHEMA: dict[str, tuple[tuple[str, str], ...]] = {
 _CONSTRAINTS = {
     "units": ("CHECK (code IS NOT NULL)",),
     "catalog": ("CHECK (platform_id IS NOT NULL)",),
+    "catalog_fetches": ("CHECK (month IS NOT NULL AND catalog IS NOT NULL)",
+                        "CHECK (outcome IN ('ok', 'failed', 'offline', 'not_configured'))"),
+    "catalog_changes": ("CHECK (month IS NOT NULL AND platform_id IS NOT NULL)",
+                        "CHECK (change IN ('added', 'removed', 'renamed'))"),
     "submissions": (
         "CHECK (submission_id IS NOT NULL AND month IS NOT NULL)",
         f"CHECK (status IN {SUBMISSION_STATUSES})",
@@ -82,6 +102,8 @@ MONTH_TABLES = ("submissions", "facts", "issues")
 _ORDER = {
     "units": "code",
     "catalog": "platform_id",
+    "catalog_fetches": "month, catalog",
+    "catalog_changes": "month, catalog, change, name, platform_id",
     "submissions": "month, unit, received_at, file_name, submission_id",
     "facts": "month, unit, sheet, subject_kind, subject, metric, submission_id",
     "issues": "month, unit, file_name, sheet, cell, rule, message",
@@ -92,6 +114,10 @@ _ORDER = {
 
 class StoreError(RuntimeError):
     """The warehouse file cannot be used as it is."""
+
+
+class SchemaMismatch(StoreError):
+    """A warehouse file made by another version of the schema."""
 
 
 def columns(table: str) -> list[str]:
@@ -113,7 +139,16 @@ def connect(path: Path | str | None = None, read_only: bool = False) -> duckdb.D
         return duckdb.connect(str(path), read_only=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
-    ensure_schema(con)
+    try:
+        ensure_schema(con)
+    except SchemaMismatch as exc:
+        # The warehouse is rebuilt from data/ and params/; the old file is kept beside it.
+        con.close()
+        kept = path.with_name(f"{path.stem}.{datetime.now():%Y%m%d-%H%M%S}.cu{path.suffix}")
+        path.rename(kept)
+        log.warning("%s; tệp cũ được giữ lại ở %s và kho dữ liệu được lập lại", exc, kept)
+        con = duckdb.connect(str(path))
+        ensure_schema(con)
     return con
 
 
@@ -129,10 +164,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for table, cols in SCHEMA.items():
         if existing[table]:
             if existing[table] != columns(table):
-                raise StoreError(
+                raise SchemaMismatch(
                     f"bảng {table} trong kho dữ liệu có cột {', '.join(existing[table])}, "
-                    f"khác với cấu trúc hiện hành ({', '.join(columns(table))}); "
-                    "hãy xóa tệp kho dữ liệu để nạp lại từ đầu")
+                    f"khác với cấu trúc hiện hành ({', '.join(columns(table))})")
             continue
         body = ", ".join([f"{name} {sql_type}" for name, sql_type in cols] + list(_CONSTRAINTS.get(table, ())))
         con.execute(f"CREATE TABLE {table} ({body})")
@@ -219,14 +253,37 @@ def load_units(con: duckdb.DuckDBPyConnection, registry) -> None:
     _replace_table(con, "units", frame)
 
 
-def load_catalog(con: duckdb.DuckDBPyConnection, snapshot) -> None:
-    """Refresh the catalog table from a catalog Snapshot."""
+def _catalog_frame(snapshot) -> pd.DataFrame:
     frame = snapshot.platforms.copy()
-    frame["snapshot_date"] = str(snapshot.date)
-    for c in ("provider", "field", "link", "source"):
+    if "snapshot_date" not in frame.columns:
+        frame["snapshot_date"] = str(snapshot.date)
+    for c in ("provider", "field", "link", "source", "first_seen", "last_seen"):
         if c in frame.columns:
-            frame[c] = frame[c].where(frame[c].astype(str) != "", None)
-    _replace_table(con, "catalog", frame)
+            frame[c] = frame[c].where(frame[c].notna() & (frame[c].astype(str) != ""), None)
+    return frame
+
+
+def load_catalog(con: duckdb.DuckDBPyConnection, snapshot) -> None:
+    """Refresh the catalog table from a catalog Snapshot (its per-row snapshot_date when it has one)."""
+    _replace_table(con, "catalog", _catalog_frame(snapshot))
+
+
+def load_catalog_month(con: duckdb.DuckDBPyConnection, month: str, snapshot, fetches: pd.DataFrame,
+                       changes: pd.DataFrame) -> None:
+    """In one transaction: refresh the catalog table, replace the month's catalog_fetches and catalog_changes."""
+    _check_month(fetches, month, "catalog_fetches")
+    _check_month(changes, month, "catalog_changes")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM catalog")
+        _insert(con, "catalog", _catalog_frame(snapshot))
+        for table, frame in (("catalog_fetches", fetches), ("catalog_changes", changes)):
+            con.execute(f"DELETE FROM {table} WHERE month = ?", [month])
+            _insert(con, table, frame)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def write_indicators(con: duckdb.DuckDBPyConnection, values: pd.DataFrame) -> None:
@@ -280,3 +337,16 @@ def months_loaded(con: duckdb.DuckDBPyConnection) -> list[str]:
 def indicators_frame(con: duckdb.DuckDBPyConnection, months: Iterable[str] | str | None = None) -> pd.DataFrame:
     """Indicators of the given months (all months when None)."""
     return _by_months(con, "indicators", months)
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether the warehouse has this table (tables added by later steps may be absent)."""
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables "
+                            "WHERE table_name = ? AND table_schema = current_schema()", [table]).fetchone()[0])
+
+
+def month_rows(con: duckdb.DuckDBPyConnection, table: str, month: str) -> pd.DataFrame | None:
+    """Every column of a table's rows for `month`, or None when the table does not exist."""
+    if not table_exists(con, table):
+        return None
+    return con.execute(f'SELECT * FROM "{table}" WHERE month = ?', [month]).df()

@@ -1,0 +1,172 @@
+"""The Excel annex on the tiny hand-made month of test_kpis / test_report."""
+
+import datetime as dt
+import zipfile
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from dxreport import annex, kpis
+from test_kpis import month_facts
+from test_report import HASH, make_context
+
+SHEETS = ["I. Gửi báo cáo", "I. Chỉ tiêu", "II. Chính quyền", "III. Doanh nghiệp", "IV. Người dân, Hue-S",
+          "V. Tổ công nghệ số", "VI. Thay đổi danh mục", "VII. Chậm triển khai", "VIII. Đề xuất", "Nền tảng chi tiết",
+          "Nguồn số liệu"]
+
+
+def _facts_with_formula_text():
+    facts = month_facts()
+    bad = facts.index[(facts["metric"] == "proposal") & (facts["unit"] == "478")]
+    facts.loc[bad, "text"] = '=HYPERLINK("http://x","bấm")'
+    return facts
+
+
+@pytest.fixture(scope="module")
+def province(tmp_path_factory):
+    ctx = make_context(facts=_facts_with_formula_text(), is_sample=True, tmp=tmp_path_factory.mktemp("annex"))
+    path = annex.write(ctx)
+    return path, openpyxl.load_workbook(path)
+
+
+def _columns(ws) -> dict[str, int]:
+    return {ws.cell(annex.HEADER_ROW, j).value: j for j in range(1, ws.max_column + 1)}
+
+
+def _row_of(ws, code: str) -> int:
+    for i in range(annex.HEADER_ROW + 1, ws.max_row + 1):
+        if ws.cell(i, 1).value == code:
+            return i
+    raise KeyError(code)
+
+
+def test_written_next_to_the_report_with_one_sheet_per_section(province):
+    path, wb = province
+    assert path.name == "annex.xlsx" and path.parent.name == "tinh" and path.parent.parent.name == "2022-07"
+    assert wb.sheetnames == SHEETS
+
+
+def test_a_row_per_unit_and_the_province_last_in_bold(province):
+    ws = province[1]["II. Chính quyền"]
+    codes = [ws.cell(i, 1).value for i in range(annex.HEADER_ROW + 1, ws.max_row + 1)]
+    assert len(codes) == 30 + 1 and codes[0] == "474" and codes[-1] == "tinh"
+    assert ws.cell(ws.max_row, 2).value == "Toàn tỉnh" and ws.cell(ws.max_row, 2).font.bold
+    districts = province[1]["V. Tổ công nghệ số"]
+    assert districts.max_row == annex.HEADER_ROW + 9 + 1
+
+
+def test_frozen_header_filter_and_widths(province):
+    for name in SHEETS:
+        ws = province[1][name]
+        assert ws.freeze_panes in ("B4", "C4"), name
+        assert ws.auto_filter.ref.startswith(f"A{annex.HEADER_ROW}:"), name
+        assert all(ws.column_dimensions[openpyxl.utils.get_column_letter(j)].width >= 8
+                   for j in range(1, ws.max_column + 1)), name
+    ws = province[1]["II. Chính quyền"]
+    assert ws.freeze_panes == "C4" and ws.auto_filter.ref == "A3:K34"
+
+
+def test_numbers_are_numbers_with_formats(province):
+    ws = province[1]["IV. Người dân, Hue-S"]
+    col = _columns(ws)
+    hue = _row_of(ws, "474")
+    downloads = ws.cell(hue, col["Lượt tải ứng dụng Hue-S (lũy kế) (lượt)"])
+    assert downloads.value == 1000 and downloads.number_format == annex.COUNT
+    rate = ws.cell(hue, col["Tỷ lệ phản ánh đã xử lý"])
+    assert rate.value == pytest.approx(0.90) and rate.number_format == annex.RATE          # 90 / 100, shown 90.0%
+    per_100 = ws.cell(hue, col["Lượt tải Hue-S trên 100 dân (lượt/100 dân)"])
+    assert per_100.value == pytest.approx(1000 / 494_070 * 100) and per_100.number_format == annex.RATIO
+    population = ws.cell(hue, col["Dân số (người)"])
+    assert population.value == 494_070 and ws.cell(hue, col["Năm số liệu dân số"]).value == 2022
+    province_row = _row_of(ws, "tinh")
+    assert ws.cell(province_row, col["Tỷ lệ phản ánh đã xử lý"]).value == pytest.approx(140 / 150)
+    # a unit that reported nothing has empty cells, not zeros
+    assert ws.cell(_row_of(ws, "476"), col["Lượt tải ứng dụng Hue-S (lũy kế) (lượt)"]).value is None
+
+
+def test_targets_keep_each_rows_unit(province):
+    ws = province[1]["I. Chỉ tiêu"]
+    col = _columns(ws)
+    rows = {ws.cell(i, 1).value: i for i in range(annex.HEADER_ROW + 1, ws.max_row + 1)}
+    processed = rows["Tỷ lệ phản ánh đã xử lý"]
+    assert ws.cell(processed, col["Mục tiêu"]).value == pytest.approx(0.95)
+    assert ws.cell(processed, col["Mục tiêu"]).number_format == annex.RATE
+    assert ws.cell(processed, col["Đánh giá"]).value == "Chưa đạt"
+    ehealth = rows["Tài khoản Sổ sức khỏe điện tử trên 100 dân"]
+    assert ws.cell(ehealth, col["Mục tiêu"]).value == 90 and ws.cell(ehealth, col["Mục tiêu"]).number_format == annex.RATIO
+    assert ws.cell(ehealth, col["Loại chỉ tiêu"]).value == "Chỉ tiêu công bố"
+    assert ws.cell(processed, col["Loại chỉ tiêu"]).value == "Chỉ tiêu của Sở"
+
+
+def test_text_that_looks_like_a_formula_is_neutralised(province):
+    path, wb = province
+    sources = wb["Nguồn số liệu"]
+    cell = sources.cell(_row_of(sources, "477"), _columns(sources)["Tệp"])
+    assert cell.value == "=cmd|x.xlsx" and cell.data_type == "s" and cell.quotePrefix
+    proposals = wb["VIII. Đề xuất"]
+    cell = proposals.cell(_row_of(proposals, "478"), _columns(proposals)["Đề xuất"])
+    assert cell.value == '=HYPERLINK("http://x","bấm")' and cell.quotePrefix
+    with zipfile.ZipFile(path) as z:
+        xml = "".join(z.read(n).decode("utf-8") for n in z.namelist() if n.startswith("xl/worksheets/"))
+    assert "<f>" not in xml and "<f " not in xml
+
+
+@pytest.mark.parametrize("text", ["+1", "-2+3", "@SUM(A1)", "=1+1", "\t=1"])
+def test_safe_text_marks_every_formula_prefix(text):
+    ws = openpyxl.Workbook().active
+    annex.safe_text(ws["A1"], text)
+    assert ws["A1"].data_type == "s" and ws["A1"].quotePrefix and ws["A1"].value == text
+    annex.safe_text(ws["A2"], "Huyện Phú Vang")
+    assert not ws["A2"].quotePrefix
+
+
+def test_sources_sheet_names_files_hashes_times_snapshot_and_definitions(province):
+    ws = province[1]["Nguồn số liệu"]
+    col = _columns(ws)
+    hue = _row_of(ws, "474")
+    assert ws.cell(hue, col["Mã băm SHA-256 của tệp (tên tệp lưu trữ trong data/raw)"]).value == HASH
+    received = ws.cell(hue, col["Nhận lúc"])
+    assert received.value == dt.datetime(2022, 8, 3, 9, 0) and received.number_format == annex.DATETIME
+    assert "bản chụp ngày 31/12/2022" in ws.cell(2, 1).value and "DỮ LIỆU MẪU" in ws.cell(2, 1).value
+    texts = {c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+    assert {i.name for i in kpis.INDICATORS} <= texts and "Định nghĩa các chỉ tiêu" in texts
+
+
+def test_sample_marking_on_every_section_sheet(province):
+    for name in SHEETS[:-1]:
+        assert "DỮ LIỆU MẪU" in (province[1][name].cell(2, 1).value or ""), name
+
+
+def test_no_catalog_comparison_is_said(province):
+    assert province[1]["VI. Thay đổi danh mục"].cell(2, 1).value.startswith("Chưa có thông tin so sánh danh mục")
+
+
+def test_a_units_annex_marks_its_row_and_keeps_its_own_details(tmp_path):
+    wb = openpyxl.load_workbook(annex.write(make_context("478", tmp=tmp_path)))
+    ws = wb["IV. Người dân, Hue-S"]
+    own = _row_of(ws, "478")
+    assert ws.cell(own, 2).font.bold and ws.cell(own, 2).font.italic and ws.cell(own, 2).fill.fgColor.rgb.endswith("EFEFEF")
+    assert not ws.cell(_row_of(ws, "474"), 2).font.italic
+    detail = wb["Nền tảng chi tiết"]
+    assert {detail.cell(i, 1).value for i in range(annex.HEADER_ROW + 1, detail.max_row + 1)} == {"478"}
+    assert "DỮ LIỆU MẪU" not in (ws.cell(2, 1).value or "")
+    lagging = wb["VII. Chậm triển khai"]
+    assert [lagging.cell(i, 1).value for i in range(annex.HEADER_ROW + 1, lagging.max_row + 1)] == ["478"]
+
+
+def test_platform_detail_has_a_row_per_unit_and_platform(province):
+    ws = province[1]["Nền tảng chi tiết"]
+    col = _columns(ws)
+    assert ws.max_row - annex.HEADER_ROW == 8          # 474: 4, 478: 1, snv: 3
+    sskdt = next(i for i in range(annex.HEADER_ROW + 1, ws.max_row + 1)
+                 if ws.cell(i, col["Mã nền tảng"]).value == "nd-sskdt")
+    assert ws.cell(sskdt, col["Tài khoản lũy kế"]).value == 49_407
+    assert ws.cell(sskdt, col["Tình trạng"]).value == "Đang sử dụng"
+    assert ws.cell(sskdt, col["Kết nối LGSP"]).value == "Không"
+
+
+def test_build_does_not_need_the_changes_tables():
+    wb = annex.build(make_context(changes=pd.DataFrame(columns=["month", "change", "platform_id", "catalog", "name",
+                                                                "previous_name", "snapshot_date"])))
+    assert wb["VI. Thay đổi danh mục"].cell(2, 1).value.startswith("Danh mục không thay đổi")

@@ -1,0 +1,25 @@
+"""The month-level steps: which earlier months are loaded again."""
+
+import datetime as dt
+
+from conftest import info, write_form
+from dxreport import steps
+
+
+def _month(inbox, month, prepared):
+    write_form(inbox / month / "snv.xlsx", info("snv", month, prepared), {
+        "Nền tảng": [["Tên nền tảng", "Tình trạng"], ["VNeID", "Đang sử dụng"]]})
+
+
+def test_earlier_inbox_months_not_in_the_warehouse_are_loaded_first(tmp_path):
+    inbox, outputs = tmp_path / "inbox", tmp_path / "outputs"
+    for month, day in (("2023-01", 2), ("2023-02", 3), ("2023-03", 2)):
+        _month(inbox, month, dt.date(int(month[:4]), int(month[5:]) + 1, day))
+    run = steps.run_params("2023-03", "tinh", str(inbox), str(outputs))
+    assert steps.stale_history(run) == ["2023-01", "2023-02"]       # never the 2022 sample months
+    result = steps.clean(run)
+    assert result.history_months == ["2023-01", "2023-02"]
+    assert steps.stale_history(run) == []
+    # a corrected file for January makes January stale again
+    _month(inbox, "2023-01", dt.date(2023, 2, 9))
+    assert steps.stale_history(run) == ["2023-01"]
