@@ -7,6 +7,8 @@
 2. `dxreport run` again with nothing changed, and after one unit resends its file (a copy with
    a later `Ngày lập` in a test inbox): the time, and which steps ran.
 
+Both ways run offline (the catalogs from the last good snapshot) unless --online.
+
     .venv/bin/python benchmarks/bench_month.py                  # 3 runs each way
     .venv/bin/python benchmarks/bench_month.py --repeat 1 --plain-repeat 1
     .venv/bin/python benchmarks/bench_month.py --skip-plain --unit snv --json /tmp/month.json
@@ -87,8 +89,13 @@ def units(month: str) -> list[str]:
     return ["tinh"] + [u.code for u in load_registry().reporting_units(month)]
 
 
+OFFLINE = True     # the catalogs from the last good snapshot: no network in the timings (--online)
+
+
 def ours(month: str, outputs: Path, workers: int | None, extra: tuple[str, ...] = ()) -> tuple[float, dict]:
     cmd = [str(BIN / "dxreport"), "run", "--month", month, "--outputs", str(outputs), "--quiet", *extra]
+    if OFFLINE:
+        cmd.append("--offline")
     if workers:
         cmd += ["--workers", str(workers)]
     seconds = run(cmd)
@@ -103,8 +110,9 @@ def plain(month: str, outputs: Path, codes: list[str]) -> dict:
     nb_dir = outputs / month / "notebooks"
     nb_dir.mkdir(parents=True, exist_ok=True)
     for step in ("01_scrape", "02_clean", "03_analyse"):
+        offline = ["-p", "offline", "True"] if OFFLINE and step == "01_scrape" else []
         run([str(BIN / "papermill"), str(NOTEBOOKS / f"{step}.ipynb"), str(nb_dir / f"{step}.ipynb"),
-             "-p", "unit", "tinh", *params, "--cwd", str(NOTEBOOKS), "--no-progress-bar"])
+             "-p", "unit", "tinh", *params, *offline, "--cwd", str(NOTEBOOKS), "--no-progress-bar"])
     month_steps = time.perf_counter() - t0
     profile = Path(tempfile.mkdtemp(prefix="bench-chromium-"))
     per = {"papermill": [], "nbconvert": [], "chromium": []}
@@ -163,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--unit", default="snv", help="the unit that resends its file (default snv)")
     ap.add_argument("--skip-plain", action="store_true")
+    ap.add_argument("--online", action="store_true", help="fetch the catalogs (default: offline, the last snapshot)")
     ap.add_argument("--skip-resubmit", action="store_true")
     ap.add_argument("--keep", type=Path, default=None, help="keep the outputs in this folder")
     ap.add_argument("--json", type=Path, default=None)
@@ -170,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from dxreport.params import month_source
 
+    global OFFLINE
+    OFFLINE = not args.online
     month = args.month
     sample_dir, _ = month_source(month)          # generates the sample month once, outside the timings
     codes = units(month)

@@ -12,9 +12,10 @@ communes below a district). Measured:
   each size of --analysis-sizes, the full 3,321 included, over --months months;
 * the per-report cost at 100 and 1,000 reports: the runner's own work per report (the inputs it
   hashes to decide what to rerun, `runner.unit_inputs`), the warehouse reads a report does at
-  the national size, and real rendering through the runner's executor (papermill with a kernel
-  per report, HTML, PDF by the worker's persistent Chromium) of a minimal report notebook
-  (the report's first table: the unit's indicators), at the sizes of --render-sizes;
+  the national size, and real rendering through the runner's executor (papermill on the
+  worker's kernel, HTML, PDF by the worker's persistent Chromium) of a minimal report notebook
+  (the report's first table: the unit's indicators), at the sizes of --render-sizes. The
+  indicators table holds the units of the largest analysis size;
 * peak memory (ru_maxrss of this process; of the worker processes for rendering).
 
     .venv/bin/python benchmarks/bench_scale.py
@@ -192,11 +193,13 @@ def render_minimal(notebook: str, month: str, unit: str, warehouse: str, out_dir
     unit_dir = Path(out_dir) / unit
     unit_dir.mkdir(parents=True, exist_ok=True)
     executed = unit_dir / "report.ipynb"
+    warm = runner._worker_kernel()          # the worker's kernel, reset, as for a real report
+    kernel = (dict(engine_name=runner._warm_engine_name(), km=warm.acquire()) if warm is not None else
+              dict(shutdown_kernel="immediate", kernel_manager_class=runner._ipc_kernel_manager()))
     papermill.execute_notebook(notebook, str(executed), parameters={"month": month, "unit": unit,
                                                                     "warehouse": warehouse},
                                kernel_name=runner.KERNEL, request_save_on_cell_execute=False, progress_bar=False,
-                               start_timeout=runner.START_TIMEOUT, shutdown_kernel="immediate",
-                               kernel_manager_class=runner._ipc_kernel_manager())
+                               start_timeout=runner.START_TIMEOUT, **kernel)
     html = render.render_html(executed, unit_dir / "report.html")
     render.render_pdf(html, unit_dir / "report.pdf", printer=render.shared_printer())
     return time.perf_counter() - t0
@@ -280,10 +283,12 @@ def main(argv: list[str] | None = None) -> int:
                "total_s": t3 - t0, "indicator_rows": len(changed), "peak_mib": peak_mib()}
         out["analysis"].append(row)
         print(f"analysis {size} units: {row['total_s']:.1f} s", file=sys.stderr)
-        if size == args.communes:
-            values = changed
+        values = changed          # the indicators of the largest size analysed go to the warehouse
     if values is None:
-        values = kpis.with_changes(kpis.compute(kpis.base_table(facts, registry, subs[["month", "unit"]])))
+        reg = national_registry(100)
+        keep = {u.code for u in reg.reporting_units(MONTH)}
+        values = kpis.with_changes(kpis.compute(kpis.base_table(
+            facts[facts["unit"].isin(keep)], reg, subs.loc[subs["unit"].isin(keep), ["month", "unit"]])))
     with store.connect(wh) as con:
         store.write_indicators(con, values)
 

@@ -439,6 +439,15 @@ def test_reports_run_on_a_dask_local_cluster(month_run, tmp_path):
     assert "Thành phố Huế" in html and "1.234.567" in html
 
 
+def test_a_scheduler_without_the_dask_extra_is_refused_before_any_notebook(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "distributed", None)         # as if the extra were not installed
+    with pytest.raises(runner.RunError, match=r"pip install 'dxreport\[dask\]'"):
+        runner.run_month("2022-12", "tinh", outputs=tmp_path, scheduler="local", progress=False)
+    assert not any(tmp_path.iterdir())
+
+
 def test_executor_and_scheduler_are_exclusive(tmp_path):
     import concurrent.futures as cf
 
@@ -481,3 +490,32 @@ def test_a_failed_catalog_fetch_still_renders_the_month_with_the_snapshot_date(t
     assert [r["outcome"] for r in rows] == ["failed"] * 3
     assert all(r["message"].endswith("máy chủ trả lỗi HTTP 500 (sau 2 lần thử); dùng bản chụp ngày 07/12/2022")
                for r in rows)
+
+
+def _render_in_one_worker(month, units, inbox, outputs):
+    return [runner.render_unit(month, unit, inbox, outputs) for unit in units]
+
+
+def test_a_worker_kernel_reused_for_the_next_report_gives_the_same_report(month_run, tmp_path):
+    """Two reports in one worker process: the second runs on the kernel of the first, reset."""
+    import concurrent.futures as cf
+    import multiprocessing
+    import re
+
+    import nbformat
+
+    outputs = _copy(month_run[0], tmp_path)
+    fresh = (outputs / MONTH / "474" / "report.html").read_text(encoding="utf-8")   # its own kernel
+    with cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        results = pool.submit(_render_in_one_worker, MONTH, ["tinh", "474"], str(month_run[0].parent / "inbox"),
+                              str(outputs)).result()
+    assert [r.status for r in results] == ["ok", "ok"]
+    reused = (outputs / MONTH / "474" / "report.html").read_text(encoding="utf-8")
+
+    def same(html):        # papermill gives the injected parameters cell a new id on every run
+        return re.sub(r'celltag_injected-parameters" id="cell-id=[^"]*"', "", html)
+
+    assert same(reused) == same(fresh)
+    nb = nbformat.read(outputs / MONTH / "474" / "04_report.ipynb", as_version=4)
+    counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
+    assert counts == list(range(1, len(counts) + 1))      # counted from 1 again, as in a new kernel

@@ -86,12 +86,13 @@ def run(month, unit, inbox, outputs, sources, offline, workers, force, scheduler
 @_month
 @_inbox
 @_outputs
-def ingest(month, inbox, outputs):
+@click.option("--offline", is_flag=True, help="Do not fetch the catalogs; match names against the last good snapshot.")
+def ingest(month, inbox, outputs, offline):
     """Read and check a month's submissions and load them, without rendering reports."""
     from dxreport import steps
 
     try:
-        run_params = steps.run_params(month, PROVINCE, str(inbox or ""), str(outputs or ""))
+        run_params = steps.run_params(month, PROVINCE, str(inbox or ""), str(outputs or ""), offline=offline)
     except ParamError as exc:
         _fail(str(exc))
     steps.scrape(run_params)

@@ -3,7 +3,9 @@
 Month-level notebooks (01_scrape, 02_clean, 03_analyse) run once, one after another, in this
 process; the report notebook (04_report) runs once per unit as a task of a
 `concurrent.futures.Executor` (by default a local process pool; with `scheduler` a Dask
-distributed cluster), each task executing the notebook, then rendering HTML and PDF.
+distributed cluster), each task executing the notebook, then rendering HTML and PDF. A worker
+process keeps one kernel (WarmKernel, reset between notebooks) and one Chromium
+(render.shared_printer) for all the reports it renders.
 
 A notebook that fails is never published: it is executed into a temporary file, moved into
 place only on success, and otherwise kept, with its error cell, in outputs/<month>/failed/.
@@ -232,8 +234,8 @@ class WarmKernel:
     def _run(self, code: str) -> None:
         from jupyter_client.blocking import BlockingKernelClient
 
-        kc = BlockingKernelClient()
-        kc.load_connection_info(self.km.get_connection_info(session=True))
+        kc = BlockingKernelClient(connection_file=self.km.connection_file)
+        kc.load_connection_file()
         kc.start_channels()
         try:
             kc.wait_for_ready(timeout=START_TIMEOUT)
@@ -466,6 +468,13 @@ def unit_inputs(outputs: Path, month: str, units: list[str], registry) -> dict[s
 
 # ---------------------------------------------------------------------------- executors ----
 
+def _require_dask() -> None:
+    try:
+        import distributed  # noqa: F401
+    except ImportError as exc:
+        raise RunError("chạy trên cụm Dask (--scheduler) cần gói tùy chọn dask: pip install 'dxreport[dask]'") from exc
+
+
 def open_executor(scheduler: str | None, workers: int | None, tasks: int):
     """The executor for the report tasks and a function that closes what was opened.
 
@@ -478,10 +487,9 @@ def open_executor(scheduler: str | None, workers: int | None, tasks: int):
         size = workers or max(1, min(tasks, os.cpu_count() or 1))
         pool = cf.ProcessPoolExecutor(max_workers=size, mp_context=multiprocessing.get_context("spawn"))
         return pool, pool.shutdown, f"process pool ({size} processes)"
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError as exc:
-        raise RunError("chạy trên cụm Dask cần gói tùy chọn dask: pip install 'dxreport[dask]'") from exc
+    _require_dask()
+    from distributed import Client, LocalCluster
+
     cluster = None
     if scheduler == "local":
         size = workers or os.cpu_count() or 1
@@ -540,6 +548,8 @@ def run_month(month: str, unit: str = "all", *, inbox: str | Path | None = None,
     base = validate_run({"month": month, "unit": PROVINCE if unit == "all" else unit,
                          "inbox": str(inbox) if inbox else None, "outputs": str(outputs) if outputs else None,
                          "sources": str(sources) if sources else None, "offline": offline})
+    if scheduler is not None:
+        _require_dask()                  # before anything runs
     registry = load_registry()
     units = ([PROVINCE] + [u.code for u in registry.reporting_units(month)]) if unit == "all" else [base.unit]
     month_dir = base.outputs / month

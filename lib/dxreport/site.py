@@ -39,7 +39,7 @@ STATUS_LABELS = {
 }
 
 # (manifest key, link text) for the files of a unit, in display order.
-UNIT_FILES = (("html", "HTML"), ("pdf", "PDF"), ("kpis", "KPI (CSV)"))
+UNIT_FILES = (("html", "HTML"), ("pdf", "PDF"), ("annex", "Phụ lục (Excel)"), ("kpis", "KPI (CSV)"))
 
 _CSS = """
 * { font-family: "%(font)s" !important; box-sizing: border-box; }
@@ -241,6 +241,9 @@ def _month_section(month: _Month) -> str:
     validation_href = _file_href(month, manifest.get("validation", "validation.csv"))
     if validation_href:
         meta.append(f'<a href="{_esc(validation_href)}">Kết quả kiểm tra dữ liệu (CSV)</a>')
+    page_href = _file_href(month, "validation.html")
+    if page_href:
+        meta.append(f'<a href="{_esc(page_href)}">Kết quả kiểm tra dữ liệu và tình hình nộp báo cáo</a>')
     if meta:
         parts.append(f'<p class="meta">{" ".join(meta)}</p>')
 
