@@ -315,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     out["report_reads_s"] = median(reads)
 
     out["render"] = []
-    render_sizes = [int(s) for s in args.render_sizes.split(",") if s]
+    render_sizes = [int(s) for s in args.render_sizes.split(",") if s and int(s) > 0]
     if render_sizes:
         nb = work / "minimal.ipynb"
         minimal_notebook(nb)
