@@ -331,6 +331,9 @@ def test_lagging_platforms_and_platform_summary():
     assert summary.at["cq-hop", "not_deployed"] == 2 and summary.at["nd-hues", "in_use"] == 2
     assert summary.at["nd-hues", "lgsp"] == 1 and summary.at["nd-hues", "mau"] == 110
     assert summary.at["nd-hues", "mau_districts"] == 100 and summary.at["nd-hues", "mau_agencies"] == 10
+    # Huế (a district) 500 accounts and 1.000 uses; Sở Nội vụ (an agency) 20 and 50, kept apart
+    assert summary.at["nd-hues", "accounts_districts"] == 500 and summary.at["nd-hues", "accounts_agencies"] == 20
+    assert summary.at["nd-hues", "uses_districts"] == 1000 and summary.at["nd-hues", "uses_agencies"] == 50
     assert summary.at["unmatched:ung dung x", "catalog"] == kpis.OUTSIDE_CATALOG
     lag = kpis.lagging_platforms(summary.reset_index(), RULES)
     assert list(lag["subject"]) == ["cq-hop"] and lag["not_deployed"].iloc[0] == 2

@@ -622,21 +622,23 @@ def platform_summary(rows: Frame, unit_types: dict[str, str]) -> Frame:
     agencies separately (the two are never added)."""
     if rows.empty:
         return pd.DataFrame(columns=["subject", "subject_name", "catalog", "in_use", "trial", "not_deployed", "lgsp",
-                                     "accounts", "mau", "uses", "mau_districts", "mau_agencies"])
+                                     "accounts", "mau", "uses", "accounts_districts", "accounts_agencies",
+                                     "mau_districts", "mau_agencies", "uses_districts", "uses_agencies"])
     r = rows.assign(type=rows["unit"].map(unit_types))
     r["in_use"] = (r["status"] == "dang_su_dung").astype(int)
     r["trial"] = (r["status"] == "dang_thu_nghiem").astype(int)
     r["not_deployed"] = (r["status"] == "chua_trien_khai").astype(int)
     r["lgsp_in_use"] = ((r["lgsp"] == 1) & (r["status"] == "dang_su_dung")).astype(int)
-    r["mau_districts"] = r["mau"].where(r["type"] == "district")
-    r["mau_agencies"] = r["mau"].where(r["type"] == "agency")
+    for metric in ("accounts", "mau", "uses"):
+        r[f"{metric}_districts"] = r[metric].where(r["type"] == "district")
+        r[f"{metric}_agencies"] = r[metric].where(r["type"] == "agency")
     out = r.groupby(["catalog", "subject"], sort=False).agg(
         subject_name=("subject_name", "first"), in_use=("in_use", "sum"), trial=("trial", "sum"),
         not_deployed=("not_deployed", "sum"), lgsp=("lgsp_in_use", "sum"),
         accounts=("accounts", lambda s: s.sum(min_count=1)), mau=("mau", lambda s: s.sum(min_count=1)),
         uses=("uses", lambda s: s.sum(min_count=1)),
-        mau_districts=("mau_districts", lambda s: s.sum(min_count=1)),
-        mau_agencies=("mau_agencies", lambda s: s.sum(min_count=1))).reset_index()
+        **{f"{m}_{who}": (f"{m}_{who}", lambda s: s.sum(min_count=1))
+           for m in ("accounts", "mau", "uses") for who in ("districts", "agencies")}).reset_index()
     order = {c: i for i, c in enumerate([*CATALOG_KEYS, OUTSIDE_CATALOG])}
     out["_c"] = out["catalog"].map(order).fillna(len(order))
     out = out.sort_values(["_c", "in_use", "subject_name"], ascending=[True, False, True]).drop(columns="_c")

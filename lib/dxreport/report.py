@@ -377,13 +377,17 @@ def _province_platform_table(rows: pd.DataFrame, ctx: Context) -> str:
     for _, r in summary.iterrows():
         if r["catalog"] != current and summary["catalog"].nunique() > 1:
             current = r["catalog"]
-            body.append(f'<tr class="dx-group"><td colspan="8">{_e(CATALOG_TITLES.get(current, current))}</td></tr>')
+            body.append(f'<tr class="dx-group"><td colspan="9">{_e(CATALOG_TITLES.get(current, current))}</td></tr>')
+        # residents of the districts and staff of the agencies are summed apart, never together
         body.append(f"<tr><td>{_e(r['subject_name'])}</td>{_num(int(r['in_use']))}{_num(int(r['trial']))}"
-                    f"{_num(int(r['not_deployed']))}{_num(int(r['lgsp']))}{_num(_fmt(r['accounts'], 'count'))}"
-                    f"{_num(_fmt(r['mau'], 'count'))}{_num(_fmt(r['uses'], 'count'))}</tr>")
-    head = ('<tr><th rowspan="2">Nền tảng</th><th colspan="4">Số đơn vị</th><th colspan="3">Cộng các đơn vị</th></tr>'
+                    f"{_num(int(r['not_deployed']))}{_num(int(r['lgsp']))}{_num(_fmt(r['accounts_districts'], 'count'))}"
+                    f"{_num(_fmt(r['mau_districts'], 'count'))}{_num(_fmt(r['uses_districts'], 'count'))}"
+                    f"{_num(_fmt(r['mau_agencies'], 'count'))}</tr>")
+    head = ('<tr><th rowspan="2">Nền tảng</th><th colspan="4">Số đơn vị</th>'
+            '<th colspan="3">Trên địa bàn các huyện, thị xã, thành phố</th><th>Các sở, ban, ngành</th></tr>'
             "<tr><th>Đang sử dụng</th><th>Thử nghiệm</th><th>Chưa triển khai</th><th>Đã kết nối LGSP</th>"
-            "<th>Tài khoản lũy kế</th><th>Người dùng hoạt động</th><th>Lượt sử dụng</th></tr>")
+            "<th>Tài khoản lũy kế</th><th>Người dùng hoạt động</th><th>Lượt sử dụng</th>"
+            "<th>Người dùng hoạt động</th></tr>")
     return _table(head, body, "dx-table dx-compact dx-platforms")
 
 
