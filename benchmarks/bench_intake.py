@@ -197,7 +197,6 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="write every figure to this file")
     args = parser.parse_args()
 
-    from dxreport import intake
     from dxreport.catalog import Matcher, load_aliases, load_bundled
     from dxreport.params import load_settings
     from dxreport.units import load_registry

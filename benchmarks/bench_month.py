@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| plain: month steps 01–03 | | {median([p['month_steps'] for p in out['plain']]):.1f} |")
         print(f"| plain: per report papermill / nbconvert / chromium | | {per['papermill']:.2f} / "
               f"{per['nbconvert']:.2f} / {per['chromium']:.2f} |")
-    print(f"| dxreport: month steps 01 / 02 / 03 (last run) | | "
+    print("| dxreport: month steps 01 / 02 / 03 (last run) | | "
           + " / ".join(f"{v:.1f}" for v in out["steps"].values()) + " |")
     print(f"| dxreport: one report task in a worker (median) | | {out['report_task_median']:.2f} |")
     print(f"| rerun, nothing changed (`dxreport run` again) | {len(out['rerun'])} | {median(out['rerun']):.2f} |")

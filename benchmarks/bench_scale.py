@@ -217,7 +217,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
 
-    import pandas as pd
 
     from dxreport import catalog, kpis, runner, store
 

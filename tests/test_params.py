@@ -1,5 +1,3 @@
-from pathlib import Path
-
 import pytest
 
 from dxreport.params import ParamError, available_months, month_range, previous_month, validate_run

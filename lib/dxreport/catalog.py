@@ -32,7 +32,6 @@ import fcntl
 import hashlib
 import html
 import json
-import os
 import re
 import time
 import warnings
@@ -46,6 +45,7 @@ import pandas as pd
 import yaml
 from rapidfuzz import fuzz
 
+from dxreport.fileio import write_atomic
 from dxreport.params import DATA_DIR, PARAMS_DIR, SOURCES_FILE, load_settings
 from dxreport.textnorm import fold, format_number, nfc
 
@@ -533,7 +533,7 @@ class SnapshotStore:
                 except (OSError, ValueError):
                     pointer = {}
                 pointer[part.catalog] = part.label
-                _write_atomic(self.root / POINTER, json.dumps(pointer, ensure_ascii=False, indent=2, sort_keys=True))
+                write_atomic(self.root / POINTER, json.dumps(pointer, ensure_ascii=False, indent=2, sort_keys=True))
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
@@ -560,12 +560,6 @@ class Attempt:
         out = self.folder / catalog
         out.mkdir(exist_ok=True)
         return out
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 # --------------------------------------------------------------------------- ids and diffs
@@ -890,7 +884,7 @@ def _fetch_catalog(source: CatalogSource, sources: Sources, fetcher, attempt: At
         result.message = f"không tải được danh mục: {problem}; {_kept_message(previous, bundled)}"
         if result.folder is not None:
             meta.update(status="failed", message=result.message)
-            _write_atomic(result.folder / "part.json", json.dumps(meta, ensure_ascii=False, indent=2))
+            write_atomic(result.folder / "part.json", json.dumps(meta, ensure_ascii=False, indent=2))
         return result
     seen = _first_seen(store, source.key, list(platforms["platform_id"]), today)
     platforms["first_seen"] = [seen[p] for p in platforms["platform_id"]]
@@ -900,7 +894,7 @@ def _fetch_catalog(source: CatalogSource, sources: Sources, fetcher, attempt: At
         json.dumps(platforms[COLUMNS + ["first_seen", "last_seen"]].to_dict("records"), ensure_ascii=False, indent=1),
         encoding="utf-8")
     meta.update(status="good", message=result.message)
-    _write_atomic(result.folder / "part.json", json.dumps(meta, ensure_ascii=False, indent=2))
+    write_atomic(result.folder / "part.json", json.dumps(meta, ensure_ascii=False, indent=2))
     store.mark_good(Part(source.key, today, result.folder, meta))
     return result
 

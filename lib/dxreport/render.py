@@ -30,6 +30,8 @@ from nbconvert.exporters import HTMLExporter
 from traitlets import Int, default
 from traitlets.config import Config
 
+from dxreport.fileio import write_atomic
+
 __all__ = [
     "CHROMIUM_NAMES",
     "DEFAULT_TITLE",
@@ -169,19 +171,6 @@ def _notebook_resources(notebook_path: Path, title: str | None) -> dict[str, Any
     return resources
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-
-
 def render_html(
     notebook_path: str | os.PathLike[str],
     html_path: str | os.PathLike[str],
@@ -202,7 +191,7 @@ def render_html(
 
     exporter = ReportHTMLExporter()
     body, _ = exporter.from_notebook_node(nb, resources=_notebook_resources(notebook_path, title))
-    _write_atomic(html_path, body.encode("utf-8"))
+    write_atomic(html_path, body.encode("utf-8"))
     return html_path
 
 
@@ -559,7 +548,7 @@ class PdfPrinter:
                 raise self._fail(f"Chromium trả về PDF không hợp lệ cho {html_path}") from exc
             if not data.startswith(b"%PDF-"):
                 raise self._fail(f"Chromium trả về PDF không hợp lệ cho {html_path}")
-            _write_atomic(pdf_path, data)
+            write_atomic(pdf_path, data)
             self.pages += 1
         return pdf_path
 

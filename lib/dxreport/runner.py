@@ -40,6 +40,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from dxreport import __version__
+from dxreport.fileio import write_atomic
 from dxreport.params import (NOTEBOOKS_DIR, PARAMS_DIR, PROJECT_ROOT, PROVINCE, RunParams, validate_run)
 
 MONTH_STEPS = ("01_scrape", "02_clean", "03_analyse")
@@ -792,7 +793,5 @@ def _manifest(run: RunParams, context: dict, steps: list[StepResult], registry, 
 
 
 def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(data, ensure_ascii=False, indent=2))
 

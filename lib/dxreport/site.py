@@ -13,7 +13,6 @@ import html
 import json
 import os
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
+from dxreport.fileio import write_atomic
 from dxreport.render import FONT_FAMILY
 
 __all__ = ["INDEX_TITLE", "STATUS_LABELS", "write_index"]
@@ -292,14 +292,4 @@ def write_index(outputs_dir: str | os.PathLike[str]) -> Path:
     outputs_dir = Path(outputs_dir)
     outputs_dir.mkdir(parents=True, exist_ok=True)
     page = unicodedata.normalize("NFC", _page(_scan(outputs_dir)))
-    index_path = outputs_dir / "index.html"
-    fd, tmp_name = tempfile.mkstemp(prefix=".index.", suffix=".tmp", dir=outputs_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(page)
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, index_path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return index_path
+    return write_atomic(outputs_dir / "index.html", page)
