@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dxreport.params import COMMON_PARAMETERS, RUN_PARAMETERS
+from dxreport.params import COMMON_PARAMETERS, NOTEBOOK_PARAMETERS
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
@@ -22,7 +22,7 @@ def test_exactly_one_parameters_cell_with_the_run_parameters(path):
     assert len(cells) == 1
     names = [t.id for node in ast.parse(cells[0].source).body for t in node.targets]
     assert names[:4] == list(COMMON_PARAMETERS)
-    assert set(names) <= set(RUN_PARAMETERS)
+    assert set(names) <= set(NOTEBOOK_PARAMETERS)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

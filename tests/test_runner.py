@@ -169,7 +169,7 @@ def test_a_failing_report_is_never_published_and_the_run_says_so(month_run, tmp_
     outputs = _copy(month_run[0], tmp_path)
     (outputs / MONTH / "474" / "report.pdf").unlink()          # makes 474 out of date
 
-    def broken(step, run, output):
+    def broken(step, run, output, extra=None):
         output.write_text("{}", encoding="utf-8")                # a half-written notebook
         raise RuntimeError("kernel died")
 
@@ -218,25 +218,30 @@ def test_a_dead_kernel_is_retried_twice_then_the_step_fails(tmp_path, monkeypatc
 
     calls = []
 
-    def dead(step, run, output):
+    def dead(step, run, output, extra=None):
         calls.append(output)
         output.write_text("{}", encoding="utf-8")
         raise DeadKernelError("Kernel died")
 
+    pauses = []
     monkeypatch.setattr(runner, "execute", dead)
+    monkeypatch.setattr(runner.time, "sleep", pauses.append)
     final = tmp_path / "474" / "04_report.ipynb"
     final.parent.mkdir()
     status, error, attempts, retried = runner._guarded("04_report", _params(tmp_path), final, tmp_path / "failed")
     assert (status, attempts, len(calls)) == ("failed", 3, 3)        # the first run and two retries
-    assert retried == ["DeadKernelError: Kernel died"] * 2
-    assert error == "DeadKernelError: Kernel died"
+    assert pauses == [2.0, 4.0]                                       # run.retry_backoff, doubled
+    said = ("Nhân Python (kernel) dừng đột ngột khi đang chạy sổ tay (thường do thiếu bộ nhớ hoặc bị dừng từ "
+            "bên ngoài); hãy chạy lại, hoặc giảm số tiến trình bằng --workers 1.")
+    assert retried == [said] * 2
+    assert error == said
     assert not final.exists() and (tmp_path / "failed" / "474-04_report.ipynb").exists()
 
 
 def test_a_kernel_that_starts_late_once_is_retried_and_the_step_succeeds(tmp_path, monkeypatch):
     calls = []
 
-    def slow_start(step, run, output):
+    def slow_start(step, run, output, extra=None):
         calls.append(step)
         if len(calls) == 1:
             raise RuntimeError("Kernel didn't respond in 120 seconds")
@@ -255,7 +260,7 @@ def test_a_kernel_that_starts_late_once_is_retried_and_the_step_succeeds(tmp_pat
 def test_a_data_error_in_a_cell_is_not_retried(tmp_path, monkeypatch):
     calls = []
 
-    def data_error(step, run, output):
+    def data_error(step, run, output, extra=None):
         calls.append(step)
         output.write_text('{"cells": []}', encoding="utf-8")
         raise _papermill_error()
@@ -314,9 +319,10 @@ def test_a_dead_worker_is_resubmitted_and_the_log_says_so(month_run, tmp_path, m
     assert calls == [("474", 2), ("474", 1)]
     step = next(s for s in manifest["steps"] if s["unit"] == "474")
     assert (step["status"], step["attempts"]) == ("ok", 2)
-    assert step["retries"] == ["BrokenProcessPool: A child process terminated abruptly"]
+    assert step["retries"] == ["Một tiến trình lập báo cáo bị dừng đột ngột (thiếu bộ nhớ hoặc bị dừng từ bên ngoài)."]
     text = (outputs / MONTH / manifest["log"]).read_text(encoding="utf-8")
-    assert "474: lỗi hạ tầng, chạy lại (lần 2): BrokenProcessPool" in text
+    assert "474: lỗi hạ tầng, chạy lại (lần 2): Một tiến trình lập báo cáo bị dừng đột ngột" in text
+    assert "04_report 474: BrokenProcessPool: A child process terminated abruptly" in text   # the English original
     assert "01_scrape: bỏ qua" in text and "04_report 474: ok" in text
 
 

@@ -15,6 +15,7 @@ never run as a formula.
 
 from __future__ import annotations
 
+import io
 import math
 import unicodedata
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from dxreport import kpis, narrative
+from dxreport.fileio import write_atomic
 from dxreport.forms import STATUS_CHOICES
 from dxreport.params import PROVINCE
 from dxreport.textnorm import format_month
@@ -355,8 +357,6 @@ def _sources_sheet(wb: Workbook, ctx) -> None:
 def write(ctx, path: Path | str | None = None) -> Path:
     """Write the annex of a report to outputs/<month>/<unit>/annex.xlsx (or `path`)."""
     path = Path(path) if path else ctx.out_dir / "annex.xlsx"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    build(ctx).save(tmp)
-    tmp.replace(path)
-    return path
+    buffer = io.BytesIO()
+    build(ctx).save(buffer)
+    return write_atomic(path, buffer.getvalue())

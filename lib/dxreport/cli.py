@@ -92,7 +92,7 @@ def ingest(month, inbox, outputs, offline):
     from dxreport import steps
 
     try:
-        run_params = steps.run_params(month, PROVINCE, str(inbox or ""), str(outputs or ""), offline=offline)
+        run_params = steps.run_params(month, PROVINCE, str(inbox or ""), str(outputs or OUTPUTS_DIR), offline=offline)
     except ParamError as exc:
         _fail(str(exc))
     steps.scrape(run_params)
@@ -183,7 +183,7 @@ def scrape(sources, offline, month, inbox, outputs):
 
     try:
         if month:
-            run_params = steps.run_params(month, PROVINCE, str(inbox or ""), str(outputs or ""),
+            run_params = steps.run_params(month, PROVINCE, str(inbox or ""), str(outputs or OUTPUTS_DIR),
                                           str(sources or ""), offline)
             result = steps.scrape(run_params, fetch=not offline)
         else:

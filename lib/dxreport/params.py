@@ -12,6 +12,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PARAMS_DIR = PROJECT_ROOT / "params"
 DATA_DIR = PROJECT_ROOT / "data"
 OUTPUTS_DIR = PROJECT_ROOT / "outputs"
+#: Where notebooks run by hand (JupyterLab, the papermill CLI) write, unless given `outputs`.
+SCRATCH_DIR = OUTPUTS_DIR / "_scratch"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 
 PROVINCE = "tinh"
@@ -19,6 +21,9 @@ PROVINCE = "tinh"
 # first four; 01_scrape also declares the catalog options.
 RUN_PARAMETERS = ("month", "unit", "inbox", "outputs", "sources", "offline")
 COMMON_PARAMETERS = RUN_PARAMETERS[:4]
+#: What a notebook may declare: the run parameters, and the staging folder the runner gives 04_report
+#: (checked by report.load to lie inside outputs/<month>/.staging/).
+NOTEBOOK_PARAMETERS = RUN_PARAMETERS + ("stage",)
 SOURCES_FILE = PARAMS_DIR / "sources.yaml"
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import html
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -29,8 +29,11 @@ from pathlib import Path
 import pandas as pd
 
 from dxreport import kpis, narrative, store
+from dxreport.fileio import write_atomic
 from dxreport.forms import STATUS_CHOICES
-from dxreport.params import PROVINCE, RunParams, load_settings, previous_month, validate_run
+from dxreport.params import (PROVINCE, SCRATCH_DIR, ParamError, RunParams, load_settings, previous_month,
+                             validate_run)
+from dxreport.publish import STAGING
 from dxreport.textnorm import format_month, format_number, format_percent
 from dxreport.units import Registry, load_registry
 
@@ -76,6 +79,7 @@ class Context:
     changes: pd.DataFrame | None = None     # catalog_changes of the month; None: no such table
     fetches: pd.DataFrame | None = None     # catalog_fetches of the month; None: no such table
     extra: dict = field(default_factory=dict)
+    dest: Path | None = None      # where kpis.csv and the annex are written; None: the unit's folder
 
     @property
     def month(self) -> str:
@@ -149,12 +153,27 @@ class Context:
 
     @property
     def out_dir(self) -> Path:
-        return self.run.outputs / self.month / self.unit
+        return self.dest if self.dest is not None else self.run.outputs / self.month / self.unit
 
 
-def load(month: str, unit: str, *, inbox: str = "", outputs: str = "") -> Context:
-    """Validate the parameters and read the month from the warehouse (read-only)."""
+def load(month: str, unit: str, *, inbox: str = "", outputs: str = "", stage: str = "") -> Context:
+    """Validate the parameters and read the month from the warehouse (read-only).
+
+    Where the files go: `stage` (the runner's staging folder for this report, which must lie in
+    outputs/<month>/.staging/); else the unit's folder of `outputs`. Without `outputs` (a notebook
+    run by hand) nothing published is touched: the published warehouse is read when it holds the
+    month (else the scratch one), and the files go to outputs/_scratch/<month>/<unit>/.
+    """
     run = validate_run({"month": month, "unit": unit, "inbox": inbox or None, "outputs": outputs or None})
+    dest = None
+    if stage:
+        if not outputs or not Path(stage).resolve().is_relative_to((run.outputs / run.month / STAGING).resolve()):
+            raise ParamError(f"thư mục tạm {stage!r} không thuộc {run.outputs / run.month / STAGING}")
+        dest = Path(stage)
+    elif not outputs:
+        dest = SCRATCH_DIR / run.month / run.unit
+        if not _has_month(store.warehouse_path(run.outputs), run.month):
+            run = replace(run, outputs=SCRATCH_DIR)
     registry = load_registry()
     with store.connect(store.warehouse_path(run.outputs), read_only=True) as con:
         values = store.indicators_frame(con)
@@ -169,7 +188,17 @@ def load(month: str, unit: str, *, inbox: str = "", outputs: str = "") -> Contex
     return Context(run=run, registry=registry, settings=load_settings(), values=kpis.with_year(values),
                    submissions=submissions, issues=issues, facts=facts, catalog=catalog,
                    snapshot_date=snapshot, is_sample=bool(accepted["is_sample"].any()),
-                   targets=kpis.load_targets(), rules=kpis.load_rules(), changes=changes, fetches=fetches)
+                   targets=kpis.load_targets(), rules=kpis.load_rules(), changes=changes, fetches=fetches, dest=dest)
+
+
+def _has_month(warehouse: Path, month: str) -> bool:
+    if not warehouse.exists():
+        return False
+    try:
+        with store.connect(warehouse, read_only=True) as con:
+            return month in store.months_loaded(con)
+    except Exception:  # noqa: BLE001 - a warehouse that cannot be read holds no month
+        return False
 
 
 # ----------------------------------------------------------------------------- small HTML helpers
@@ -837,11 +866,8 @@ def sources_note(ctx: Context) -> str:
 
 
 def save_kpis(ctx: Context) -> Path:
-    """Write this unit's indicators of the month to outputs/<month>/<unit>/kpis.csv."""
-    ctx.out_dir.mkdir(parents=True, exist_ok=True)
-    path = ctx.out_dir / "kpis.csv"
+    """Write this unit's indicators of the month to kpis.csv in ctx.out_dir (atomically)."""
     view = ctx.view.drop(columns=["kind"])
     view.insert(0, "month", ctx.month)
     view.insert(1, "unit", ctx.unit)
-    view.to_csv(path, index=False, encoding="utf-8-sig")
-    return path
+    return write_atomic(ctx.out_dir / "kpis.csv", view.to_csv(index=False).encode("utf-8-sig"))

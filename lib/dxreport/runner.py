@@ -4,20 +4,27 @@ Month-level notebooks (01_scrape, 02_clean, 03_analyse) run once, one after anot
 process; the report notebook (04_report) runs once per unit as a task of a
 `concurrent.futures.Executor` (by default a local process pool; with `scheduler` a Dask
 distributed cluster), each task executing the notebook, then rendering HTML and PDF. A worker
-process keeps one kernel (WarmKernel, reset between notebooks) and one Chromium
+process keeps one kernel (kernels.WarmKernel, reset between notebooks) and one Chromium
 (render.shared_printer) for all the reports it renders.
 
-A notebook that fails is never published: it is executed into a temporary file, moved into
-place only on success, and otherwise kept, with its error cell, in outputs/<month>/failed/.
+One run per outputs folder at a time (dxreport.lock); before any step the outputs folder is
+checked, what an interrupted run left is cleaned up and a damaged warehouse is set aside and
+rebuilt (dxreport.preflight, dxreport.publish). Every process the run starts ends with it
+(dxreport.procs).
+
+A report is made in a staging folder and published whole, only when its notebook, HTML and
+PDF all succeeded; otherwise the notebook (or a note) is kept in outputs/<month>/failed/.
 Infrastructure failures (a dead kernel, a kernel that does not start, a worker process that
-died) are retried at most INFRA_RETRIES times; an error raised by a cell is a data error and is
-not retried.
+died) are retried at most run.infra_retries times after a short pause; an error raised by a
+cell is a data error and is not retried.
 
 Each step's record in outputs/<month>/manifest.json holds a fingerprint of what the step reads
 (code version, package versions, parameters, input hashes); a step whose fingerprint matches
-the last successful run is skipped. The month-level steps depend on every input; a unit's
-report on its own part of the warehouse (see `unit_inputs`), so a file resent by one unit
-re-renders that unit and the province only. Every run writes outputs/<month>/logs/run-*.log.
+the last successful run is skipped. The manifest is written after every step and every report,
+so a run that is stopped keeps the record of what it finished. The month-level steps depend on
+every input; a unit's report on its own part of the warehouse (see `unit_inputs`), so a file
+resent by one unit re-renders that unit and the province only. Every run writes
+outputs/<month>/logs/run-*.log, with the English original of every error.
 """
 
 from __future__ import annotations
@@ -28,27 +35,25 @@ import hashlib
 import json
 import logging
 import multiprocessing
-import multiprocessing.util
 import os
 import platform
 import re
 import shutil
+import signal
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from dxreport import __version__
+from dxreport import __version__, kernels, lock, preflight, procs, publish
 from dxreport.fileio import write_atomic
 from dxreport.params import (NOTEBOOKS_DIR, PARAMS_DIR, PROJECT_ROOT, PROVINCE, RunParams, validate_run)
 
 MONTH_STEPS = ("01_scrape", "02_clean", "03_analyse")
 REPORT_STEP = "04_report"
-KERNEL = "python3"
-START_TIMEOUT = 120
-CELL_TIMEOUT = 900
-INFRA_RETRIES = 2
+INFRA_RETRIES = 2             # the default of run.infra_retries
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 # Packages whose version can change a report; recorded in the manifest and in every fingerprint.
 PACKAGES = ("papermill", "nbconvert", "nbclient", "ipykernel", "pandas", "matplotlib", "openpyxl", "duckdb",
@@ -76,6 +81,7 @@ class StepResult:
     attempts: int = 1
     retries: list[str] = field(default_factory=list)   # the infrastructure failures that were retried
     inputs: dict[str, str] = field(default_factory=dict)
+    fatal: bool = False          # the run cannot go on (a full disk, an outputs folder that cannot be written)
 
 
 def code_version() -> str:
@@ -124,27 +130,6 @@ def _fingerprint(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _ipc_kernel_manager():
-    """A kernel manager that talks to its kernel over Unix sockets in a private folder, not TCP."""
-    import tempfile
-
-    from jupyter_client import AsyncKernelManager
-
-    class IPCKernelManager(AsyncKernelManager):
-        def __init__(self, **kwargs):
-            super().__init__(**kwargs)
-            self.transport = "ipc"
-            self._ipc_dir = tempfile.mkdtemp(prefix="dxreport-kernel-")
-            self.ip = os.path.join(self._ipc_dir, "kernel")
-
-        async def _async_cleanup_resources(self, restart: bool = False) -> None:
-            await super()._async_cleanup_resources(restart=restart)
-            if not restart:
-                shutil.rmtree(self._ipc_dir, ignore_errors=True)
-
-    return IPCKernelManager
-
-
 @functools.lru_cache(maxsize=16)
 def declared_parameters(path: Path) -> tuple[str, ...]:
     """Names assigned in the notebook's `parameters` cell."""
@@ -160,159 +145,64 @@ def declared_parameters(path: Path) -> tuple[str, ...]:
     return ()
 
 
-# ------------------------------------------------------------------------ warm kernels ----
+# ------------------------------------------------------------------------------ settings ----
 
-#: Report notebooks a worker's kernel runs before it is replaced by a new one.
-WARM_REUSES = 25
-# Imported once when a worker's kernel starts; the report notebook imports them again (cheaply).
-_PRELOAD = ("import IPython.display, pandas, matplotlib.pyplot\n"
-            "import dxreport.report, dxreport.charts, dxreport.narrative, dxreport.store, dxreport.kpis")
-# Before each notebook: nothing left of the previous one in the user namespace, counter at 1.
-_RESET = "get_ipython().run_line_magic('reset', '-f')\nget_ipython().execution_count = 1"
+#: The `run` section of params/settings.yaml: its keys and their defaults.
+RUN_DEFAULTS = {"kernel_start_timeout": 120, "cell_timeout": 900, "infra_retries": 2, "retry_backoff": 2.0}
 
 
-def _warm_engine_name() -> str:
-    """A papermill engine that runs a notebook on a kernel it was given and leaves it running."""
-    from papermill.clientwrap import PapermillNotebookClient
-    from papermill.engines import NBClientEngine, papermill_engines
+def run_settings() -> dict:
+    """The `run` section of params/settings.yaml, with the defaults of the keys it omits."""
+    from dxreport.params import load_settings
 
-    name = "dxreport-warm"
-    if name in papermill_engines._engines:
-        return name
-
-    class Client(PapermillNotebookClient):
-        def execute(self, **kwargs):
-            try:
-                return super().execute(**kwargs)
-            finally:                       # nbclient keeps the client of a kernel it does not own
-                if self.kc is not None:
-                    self.kc.stop_channels()
-                    self.kc = None
-
-    class WarmEngine(NBClientEngine):
-        @classmethod
-        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
-                                     stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
-            kwargs.pop("input_path", None)
-            return Client(nb_man, timeout=execution_timeout, startup_timeout=start_timeout, kernel_name=kernel_name,
-                          log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
-                          **kwargs).execute()
-
-    papermill_engines.register(name, WarmEngine)
-    return name
+    section = load_settings().get("run") or {}
+    return {**RUN_DEFAULTS, **{k: v for k, v in section.items() if k in RUN_DEFAULTS}}
 
 
-class WarmKernel:
-    """A started kernel that a worker process reuses for successive report notebooks.
+# ---------------------------------------------------------------------------- execution ----
 
-    The design's rule for speed is to import once: a fresh kernel per report spends most of the
-    report's time starting Python and importing pandas, matplotlib and dxreport. A worker keeps
-    one kernel; before each notebook the user namespace is emptied (%reset -f) and the execution
-    counter set back to 1, so the notebook finds its imports already loaded and nothing else. The
-    kernel is replaced after WARM_REUSES notebooks, after any failure, and when it has died.
-    """
-
-    def __init__(self) -> None:
-        self.km = None
-        self.uses = 0
-
-    def acquire(self):
-        """The kernel manager to run the next notebook on, reset."""
-        from jupyter_core.utils import run_sync
-
-        if self.km is not None and (self.uses >= WARM_REUSES or not run_sync(self.km.is_alive)()):
-            self.discard()
-        if self.km is None:
-            km = _ipc_kernel_manager()(kernel_name=KERNEL)
-            run_sync(km.start_kernel)(cwd=str(NOTEBOOKS_DIR),
-                                      extra_arguments=["--HistoryManager.hist_file=:memory:"])
-            self.km, self.uses = km, 0
-            self._run(_PRELOAD)
-        self._run(_RESET)
-        self.uses += 1
-        return self.km
-
-    def _run(self, code: str) -> None:
-        from jupyter_client.blocking import BlockingKernelClient
-
-        kc = BlockingKernelClient(connection_file=self.km.connection_file)
-        kc.load_connection_file()
-        kc.start_channels()
-        try:
-            kc.wait_for_ready(timeout=START_TIMEOUT)
-            reply = kc.execute_interactive(code, store_history=False, allow_stdin=False, timeout=START_TIMEOUT,
-                                           output_hook=lambda msg: None)
-        finally:
-            kc.stop_channels()
-        if reply["content"].get("status") != "ok":
-            self.discard()
-            raise RuntimeError(f"Kernel failed to start: {reply['content'].get('ename')} "
-                               f"{reply['content'].get('evalue')}")
-
-    def discard(self) -> None:
-        """Shut the kernel down (the next acquire starts a new one)."""
-        from jupyter_core.utils import run_sync
-
-        km, self.km = self.km, None
-        if km is not None:
-            try:
-                run_sync(km.shutdown_kernel)(now=True)
-            except Exception:  # noqa: BLE001 - already gone
-                pass
-
-
-_WARM: dict[str, WarmKernel] = {}
-
-
-def _worker_kernel() -> WarmKernel | None:
-    """This worker process's WarmKernel; None outside worker processes (fresh kernels there)."""
-    if multiprocessing.parent_process() is None:
-        return None
-    warm = _WARM.get("kernel")
-    if warm is None:
-        warm = _WARM["kernel"] = WarmKernel()
-        multiprocessing.util.Finalize(warm, warm.discard, exitpriority=20)
-    return warm
-
-
-def execute(step: str, run: RunParams, output: Path) -> None:
+def execute(step: str, run: RunParams, output: Path, extra: dict | None = None) -> None:
     """Execute notebooks/<step>.ipynb with papermill into `output`; raises on any failure.
 
-    Only the parameters the notebook declares are injected. In a worker process the report
-    notebook runs on the worker's WarmKernel; elsewhere each notebook gets a new kernel.
+    Only the parameters the notebook declares are injected (`extra` adds run-only ones, such as
+    the report's staging folder). In a worker process the report notebook runs on the worker's
+    WarmKernel; elsewhere each notebook gets a new kernel. Kernels are judged started by their
+    process and their answer to kernel_info (dxreport.kernels), within run.kernel_start_timeout.
     """
     import papermill
 
+    settings = run_settings()
     source = NOTEBOOKS_DIR / f"{step}.ipynb"
     declared = declared_parameters(source)
-    parameters = {k: v for k, v in run.as_notebook_parameters().items() if k in declared}
+    offered = {**run.as_notebook_parameters(), **(extra or {})}
+    parameters = {k: v for k, v in offered.items() if k in declared}
     output.parent.mkdir(parents=True, exist_ok=True)
-    options = dict(parameters=parameters, kernel_name=KERNEL, cwd=str(NOTEBOOKS_DIR),
+    options = dict(parameters=parameters, kernel_name=kernels.KERNEL, cwd=str(NOTEBOOKS_DIR),
                    request_save_on_cell_execute=False, progress_bar=False, log_output=False,
-                   start_timeout=START_TIMEOUT, execution_timeout=CELL_TIMEOUT)
-    warm = _worker_kernel() if step == REPORT_STEP else None
+                   start_timeout=settings["kernel_start_timeout"], execution_timeout=settings["cell_timeout"])
+    warm = kernels.worker_kernel(settings["kernel_start_timeout"]) if step == REPORT_STEP else None
     if warm is None:
         papermill.execute_notebook(str(source), str(output), shutdown_kernel="immediate",
-                                   kernel_manager_class=_ipc_kernel_manager(), **options)
+                                   kernel_manager_class=kernels.kernel_manager_class(), **options)
         return
     try:
         km = warm.acquire()
-        papermill.execute_notebook(str(source), str(output), engine_name=_warm_engine_name(), km=km, **options)
+        papermill.execute_notebook(str(source), str(output), engine_name=kernels.warm_engine_name(), km=km, **options)
     except BaseException:
         warm.discard()              # whatever failed, the next notebook gets a new kernel
         raise
 
 
 _KERNEL_START = re.compile(r"kernel didn't respond|kernel died before replying|kernel.{0,40}failed to start", re.I)
-_INFRA_NAMES = frozenset({"DeadKernelError", "BrokenProcessPool", "BrokenExecutor", "KilledWorker"})
+_INFRA_NAMES = frozenset({"DeadKernelError", "BrokenProcessPool", "BrokenExecutor", "KilledWorker", "KernelStartError"})
 
 
 def is_infrastructure_failure(exc: BaseException) -> bool:
     """True for failures of the machinery, not of the data: worth running the same task again.
 
-    A dead kernel (nbclient's DeadKernelError), a kernel that did not start in time (jupyter_client's
-    RuntimeError "Kernel didn't respond in N seconds" / "Kernel died before replying"), a worker
-    process that died (BrokenProcessPool, Dask's KilledWorker). An error raised by a cell
+    A dead kernel (nbclient's DeadKernelError), a kernel that did not start in time
+    (kernels.KernelStartError, or jupyter_client's "Kernel didn't respond in N seconds"), a
+    worker process that died (BrokenProcessPool, Dask's KilledWorker). An error raised by a cell
     (PapermillExecutionError) is a data error: running it again gives the same error.
     """
     names = {cls.__name__ for cls in type(exc).__mro__}
@@ -323,13 +213,64 @@ def is_infrastructure_failure(exc: BaseException) -> bool:
     return isinstance(exc, (RuntimeError, TimeoutError)) and bool(_KERNEL_START.search(str(exc)))
 
 
-def _guarded(step: str, run: RunParams, final: Path, failed_dir: Path,
-             retries: int = INFRA_RETRIES) -> tuple[str, str | None, int, list[str]]:
-    """Run a step into a temporary file; publish on success, keep in failed/ otherwise.
+_DISK_FULL_TEXT = re.compile(r"\[Errno (28|122)\]|No space left on device|Disk quota exceeded", re.I)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True when `exc` says the disk is full, raised here or by a cell of the notebook."""
+    if isinstance(exc, OSError) and exc.errno in preflight.DISK_FULL:
+        return True
+    text = f"{getattr(exc, 'evalue', '')} {exc}"
+    return bool(_DISK_FULL_TEXT.search(text))
+
+
+def user_error(exc: BaseException) -> str:
+    """The sentence a user reads for `exc`, in Vietnamese; the English original goes to the log."""
+    name = type(exc).__name__
+    log.debug("original error: %s: %s", name, exc)
+    if name == "PapermillExecutionError":
+        return f"{getattr(exc, 'ename', name)}: {getattr(exc, 'evalue', '')} (ô {getattr(exc, 'exec_count', '?')})"
+    if isinstance(exc, kernels.KernelStartError):
+        return str(exc)
+    if name == "DeadKernelError":
+        return ("Nhân Python (kernel) dừng đột ngột khi đang chạy sổ tay (thường do thiếu bộ nhớ hoặc bị dừng từ "
+                "bên ngoài); hãy chạy lại, hoặc giảm số tiến trình bằng --workers 1.")
+    if isinstance(exc, (RuntimeError, TimeoutError)) and _KERNEL_START.search(str(exc)):
+        return ("Nhân Python (kernel) không khởi động được. Hãy thử: chạy lại khi máy bớt bận, giảm số tiến trình "
+                "(--workers 1), hoặc tăng run.kernel_start_timeout trong params/settings.yaml.")
+    if name in ("BrokenProcessPool", "BrokenExecutor") or isinstance(exc, cf.BrokenExecutor):
+        return "Một tiến trình lập báo cáo bị dừng đột ngột (thiếu bộ nhớ hoặc bị dừng từ bên ngoài)."
+    if name == "KilledWorker":
+        return "Một máy làm việc của cụm Dask bị dừng khi đang lập báo cáo."
+    if name == "CellTimeoutError":
+        return "Một ô của sổ tay chạy quá run.cell_timeout giây (params/settings.yaml) và bị dừng."
+    if is_disk_full(exc):
+        return "Hết chỗ trống trên đĩa."
+    return f"{name}: {exc}"
+
+
+def _record_failure(failed_dir: Path, unit: str, step: str, message: str, exc: BaseException | None) -> None:
+    """A short note in failed/ for a step that left no notebook (a kernel that did not start, …)."""
+    text = f"{step} – {unit}\n{message}\n"
+    if exc is not None:
+        text += f"\nLỗi gốc (tiếng Anh): {type(exc).__name__}: {exc}\n"
+    try:
+        write_atomic(failed_dir / f"{unit}-{step}.txt", text)
+    except OSError:
+        pass                         # a full disk: the manifest and the log still say it
+
+
+def _guarded(step: str, run: RunParams, final: Path, failed_dir: Path, retries: int | None = None,
+             extra: dict | None = None) -> tuple[str, str | None, int, list[str]]:
+    """Run a step into a temporary file; move it to `final` on success, keep it in failed/ otherwise.
 
     Returns (status, error, attempts, retried failures). Infrastructure failures are retried at
-    most `retries` times; a data error is not.
+    most `retries` times (default run.infra_retries), after a pause of run.retry_backoff
+    seconds, doubled each time; a data error is not. A failure that left no notebook gets a
+    note in failed/ instead, so that failed/ always says what happened.
     """
+    settings = run_settings()
+    retries = settings["infra_retries"] if retries is None else retries
     tmp = final.with_name(f".{final.stem}.running.ipynb")
     retried: list[str] = []
     attempt = 0
@@ -337,57 +278,87 @@ def _guarded(step: str, run: RunParams, final: Path, failed_dir: Path,
         attempt += 1
         tmp.unlink(missing_ok=True)
         try:
-            execute(step, run, tmp)
+            execute(step, run, tmp, extra)
         except Exception as exc:  # noqa: BLE001 - every failure is recorded, none published
-            message = _short_error(exc)
-            if is_infrastructure_failure(exc) and attempt <= retries:
+            message = user_error(exc)
+            log.info("%s %s: %s: %s", step, run.unit, type(exc).__name__, exc)
+            if is_infrastructure_failure(exc) and attempt <= retries and not is_disk_full(exc):
                 retried.append(message)
                 log.warning("%s %s: lỗi hạ tầng, chạy lại (lần %d): %s", step, run.unit, attempt + 1, message)
+                time.sleep(settings["retry_backoff"] * 2 ** (attempt - 1))
                 continue
-            failed_dir.mkdir(parents=True, exist_ok=True)
             target = failed_dir / f"{run.unit}-{step}.ipynb"
-            if tmp.exists():
-                shutil.move(tmp, target)
-            else:
-                target.unlink(missing_ok=True)   # no notebook of an older failure
+            try:
+                failed_dir.mkdir(parents=True, exist_ok=True)
+                (failed_dir / f"{run.unit}-{step}.txt").unlink(missing_ok=True)
+                if tmp.exists() and tmp.stat().st_size > 0:
+                    shutil.move(tmp, target)
+                else:
+                    target.unlink(missing_ok=True)   # no notebook of an older failure
+                    _record_failure(failed_dir, run.unit, step, message, exc)
+            except OSError:
+                tmp.unlink(missing_ok=True)
+            if is_disk_full(exc):
+                raise
             return "failed", message, attempt, retried
         os.replace(tmp, final)
-        (failed_dir / f"{run.unit}-{step}.ipynb").unlink(missing_ok=True)   # an older failure, now fixed
+        for old in (f"{run.unit}-{step}.ipynb", f"{run.unit}-{step}.txt"):   # an older failure, now fixed
+            (failed_dir / old).unlink(missing_ok=True)
         return "ok", None, attempt, retried
 
 
-def _short_error(exc: BaseException) -> str:
-    name = type(exc).__name__
-    if name == "PapermillExecutionError":
-        return f"{getattr(exc, 'ename', name)}: {getattr(exc, 'evalue', '')} (ô {getattr(exc, 'exec_count', '?')})"
-    return f"{name}: {exc}"
+def render_unit(month: str, unit: str, inbox: str, outputs: str, *, retries: int | None = None) -> StepResult:
+    """One unit's report: execute 04_report, then HTML and PDF, then publish them together.
 
-
-def render_unit(month: str, unit: str, inbox: str, outputs: str, *, retries: int = INFRA_RETRIES) -> StepResult:
-    """One unit's report: execute 04_report, then HTML and PDF. Runs in a worker process.
-
-    `retries`: how many infrastructure failures of the notebook run are retried here.
-    The PDF is printed by the worker's long-lived Chromium (render.shared_printer), started on
-    the first report the worker renders.
+    Runs in a worker process. Everything is made in a staging folder (dxreport.publish) and
+    moved into outputs/<month>/<unit>/ only when the notebook, the HTML and the PDF are all
+    complete; a report that fails leaves the unit's folder as it was. `retries`: how many
+    infrastructure failures of the notebook run are retried here. The PDF is printed by the
+    worker's long-lived Chromium (render.shared_printer).
     """
     from dxreport import render
 
     start = time.perf_counter()
     run = validate_run({"month": month, "unit": unit, "inbox": inbox, "outputs": outputs})
-    unit_dir = run.outputs / month / unit
-    unit_dir.mkdir(parents=True, exist_ok=True)
-    notebook = unit_dir / f"{REPORT_STEP}.ipynb"
-    status, error, attempts, retried = _guarded(REPORT_STEP, run, notebook, run.outputs / month / "failed", retries)
-    files = {}
-    if status == "ok":
-        try:
-            html = render.render_html(notebook, unit_dir / "report.html")
-            pdf = render.render_pdf(html, unit_dir / "report.pdf", printer=render.shared_printer())
-            files = {"html": html.name, "pdf": pdf.name, "kpis": "kpis.csv", "notebook": notebook.name}
-        except Exception as exc:  # noqa: BLE001
-            status, error = "failed", _short_error(exc)
+    month_dir = run.outputs / month
+    failed_dir = month_dir / "failed"
+    files: dict[str, str] = {}
+    error = None
+    stage = None
+    try:
+        stage = publish.staging_dir(run.outputs, month, unit)
+        notebook = stage / f"{REPORT_STEP}.ipynb"
+        status, error, attempts, retried = _guarded(REPORT_STEP, run, notebook, failed_dir, retries,
+                                                    extra={"stage": str(stage)})
+        if status == "ok":
+            try:
+                html = render.render_html(notebook, stage / "report.html")
+                render.render_pdf(html, stage / "report.pdf", printer=render.shared_printer())
+            except Exception as exc:  # noqa: BLE001 - the report is not published without its PDF
+                if is_disk_full(exc):
+                    raise
+                status, error = "failed", user_error(exc)
+                log.info("%s %s: %s: %s", REPORT_STEP, unit, type(exc).__name__, exc)
+                _record_failure(failed_dir, unit, "pdf", error, exc)
+        if status == "ok":
+            files = publish.publish(stage, month_dir / unit)
+    except OSError as exc:
+        if not is_disk_full(exc) and exc.errno not in preflight.NOT_WRITABLE:
+            raise
+        status, attempts, retried = "failed", 1, []
+        error = preflight.explain_os_error(exc, month_dir) or user_error(exc)
+        return StepResult(REPORT_STEP, unit, status, round(time.perf_counter() - start, 3), None, error,
+                          attempts=attempts, retries=retried, fatal=True)
+    except Exception as exc:
+        if not is_disk_full(exc):
+            raise
+        return StepResult(REPORT_STEP, unit, "failed", round(time.perf_counter() - start, 3), None,
+                          preflight.disk_full_message(month_dir), fatal=True)
+    finally:
+        if stage is not None:
+            publish.discard(stage)
     return StepResult(REPORT_STEP, unit, status, round(time.perf_counter() - start, 3),
-                      str(notebook.relative_to(run.outputs / month)) if status == "ok" else None, error, files,
+                      f"{unit}/{REPORT_STEP}.ipynb" if status == "ok" else None, error, files,
                       attempts=attempts, retries=retried)
 
 
@@ -486,7 +457,8 @@ def open_executor(scheduler: str | None, workers: int | None, tasks: int):
     """
     if scheduler is None:
         size = workers or max(1, min(tasks, os.cpu_count() or 1))
-        pool = cf.ProcessPoolExecutor(max_workers=size, mp_context=multiprocessing.get_context("spawn"))
+        pool = cf.ProcessPoolExecutor(max_workers=size, mp_context=multiprocessing.get_context("spawn"),
+                                      initializer=procs.worker_init)
         return pool, pool.shutdown, f"process pool ({size} processes)"
     _require_dask()
     from distributed import Client, LocalCluster
@@ -534,13 +506,19 @@ def _new_log(month_dir: Path, started: datetime) -> tuple[Path, logging.Handler]
 def run_month(month: str, unit: str = "all", *, inbox: str | Path | None = None, outputs: str | Path | None = None,
               sources: str | Path | None = None, offline: bool = False,
               workers: int | None = None, force: bool = False, executor: cf.Executor | None = None,
-              scheduler: str | None = None, progress: bool = True) -> dict:
+              scheduler: str | None = None, progress: bool = True, wait: float = 0.0) -> dict:
     """Run the month: the month-level steps, then the reports of `unit` ('all', 'tinh' or a code).
 
     Reports run on `executor` when given, else on a Dask cluster when `scheduler` is given
     ('local' or a scheduler address), else on a local process pool of `workers` processes.
-    Returns the manifest (also written to outputs/<month>/manifest.json). Raises ParamError
-    before anything runs if a parameter is not valid, RunError if a month-level step fails.
+    Returns the manifest (also written to outputs/<month>/manifest.json, after every step and
+    every report). Raises ParamError before anything runs if a parameter or a params/ file is
+    not valid; RunError if the outputs folder cannot be used, another run holds it (after
+    waiting `wait` seconds), the disk fills up, or a month-level step fails.
+
+    Nothing the run starts outlives it: workers, kernels and browsers carry the run's mark
+    (dxreport.procs) and whatever is left of them is ended on the way out; what a killed run
+    left (processes, staging folders, temporary files) is cleaned up at the start.
     """
     from dxreport.units import load_registry
 
@@ -549,27 +527,120 @@ def run_month(month: str, unit: str = "all", *, inbox: str | Path | None = None,
     base = validate_run({"month": month, "unit": PROVINCE if unit == "all" else unit,
                          "inbox": str(inbox) if inbox else None, "outputs": str(outputs) if outputs else None,
                          "sources": str(sources) if sources else None, "offline": offline})
+    run_settings()
     if scheduler is not None:
         _require_dask()                  # before anything runs
     registry = load_registry()
     units = ([PROVINCE] + [u.code for u in registry.reporting_units(month)]) if unit == "all" else [base.unit]
+    try:
+        preflight.check_outputs(base.outputs)
+        with lock.hold(base.outputs, wait=wait) as stale, procs.mark_run():
+            return _locked_run(base, month, units, registry, stale, workers=workers, force=force,
+                               executor=executor, scheduler=scheduler, progress=progress)
+    except (preflight.PreflightError, lock.LockBusy) as exc:
+        raise RunError(str(exc)) from exc
+
+
+def _locked_run(base: RunParams, month: str, units: list[str], registry, stale: dict, **options) -> dict:
     month_dir = base.outputs / month
     month_dir.mkdir(parents=True, exist_ok=True)
     started = datetime.now(TZ)
     log_path, handler = _new_log(month_dir, started)
-    log.addHandler(handler)
-    level = log.level
-    log.setLevel(logging.INFO)
+    root = logging.getLogger("dxreport")
+    root.addHandler(handler)
+    level = root.level
+    root.setLevel(logging.INFO)
     try:
-        return _run(base, month, units, registry, month_dir, started, log_path, workers=workers, force=force,
-                    executor=executor, scheduler=scheduler, progress=progress)
+        _clean_start(base, month_dir, stale)
+        return _run(base, month, units, registry, month_dir, started, log_path, **options)
+    except OSError as exc:
+        message = preflight.explain_os_error(exc, month_dir)
+        log.error("lần chạy dừng vì lỗi: %s (%s)", message or user_error(exc), exc)
+        if message is None:
+            raise
+        raise RunError(message) from exc
     except Exception as exc:
-        log.error("lần chạy dừng vì lỗi: %s", _short_error(exc))
+        log.error("lần chạy dừng vì lỗi: %s", user_error(exc))
         raise
     finally:
-        log.removeHandler(handler)
-        log.setLevel(level)
+        root.removeHandler(handler)
+        root.setLevel(level)
         handler.close()
+
+
+def _clean_start(base: RunParams, month_dir: Path, stale: dict) -> None:
+    """Clear what an interrupted run left, and repair a damaged warehouse, before any step."""
+    if stale:
+        log.warning("lần chạy trước (tiến trình %s, bắt đầu %s) đã bị dừng giữa chừng; dọn phần còn lại",
+                    stale.get("pid"), stale.get("started"))
+    swept = procs.sweep_orphans()
+    if swept:
+        log.warning("đã dừng %d tiến trình còn sót của lần chạy bị ngắt: %s", len(swept), ", ".join(map(str, swept)))
+    removed = publish.clean_leftovers(month_dir)
+    if removed:
+        log.info("đã xóa %d tệp/thư mục tạm còn sót: %s", len(removed), ", ".join(p.name for p in removed))
+    repaired = preflight.check_warehouse(store_path(base))
+    if repaired:
+        log.warning("%s", repaired)
+        _tell(repaired)
+
+
+def store_path(run: RunParams) -> Path:
+    """The warehouse file of a run (outputs/warehouse.duckdb)."""
+    return run.outputs / "warehouse.duckdb"
+
+
+def _tell(message: str) -> None:
+    """A line for the user on standard error (the command line shows it; notebooks do not run this)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def _kill_point(point: str, count: int = 0) -> None:
+    """Test hook: DXREPORT_KILL_AT=<point>[:<n>] kills this process with SIGKILL at that point."""
+    wanted = os.environ.get("DXREPORT_KILL_AT", "")
+    if not wanted:
+        return
+    name, _, n = wanted.partition(":")
+    if name == point and (not n or int(n) == count):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+class _Ledger:
+    """The manifest of the month, written again after every step and every report.
+
+    A report's record from an earlier run stays until this run replaces it, so a run that stops
+    (killed, a full disk, a failed month step) never erases the record of what is still valid;
+    a record whose fingerprint no longer matches is simply redone by the next run.
+    """
+
+    def __init__(self, base: RunParams, context: dict, registry, previous: dict) -> None:
+        self.base, self.context, self.registry = base, context, registry
+        self.path = base.outputs / base.month / "manifest.json"
+        self.month_steps: list[StepResult] = []
+        self.reports: dict[str, StepResult] = {}
+        for record in previous.get("steps", []):
+            if record.get("name") == REPORT_STEP and record.get("status") in ("ok", "skipped"):
+                self.reports[record["unit"]] = StepResult(
+                    REPORT_STEP, record["unit"], record["status"], record.get("seconds", 0.0), record.get("notebook"),
+                    files=record.get("files", {}), fingerprint=record.get("fingerprint", ""),
+                    inputs=record.get("inputs", {}))
+        self.sample = bool(previous.get("sample", False))
+
+    def report(self, result: StepResult) -> None:
+        """Record one report's result and write the manifest."""
+        self.reports[result.unit] = result
+        self.save()
+
+    def manifest(self) -> dict:
+        """The manifest as it stands."""
+        steps = self.month_steps + [self.reports[c] for c in sorted(self.reports, key=lambda c: (c != PROVINCE, c))]
+        return _manifest(self.base, self.context, steps, self.registry, sample=self.sample)
+
+    def save(self) -> dict:
+        """Write the manifest (atomically) and return it."""
+        manifest = self.manifest()
+        _write_json(self.path, manifest)
+        return manifest
 
 
 def _run(base: RunParams, month: str, units: list[str], registry, month_dir: Path, started: datetime,
@@ -589,9 +660,9 @@ def _run(base: RunParams, month: str, units: list[str], registry, month_dir: Pat
     log.info("tháng %s, đơn vị %s, mã nguồn %s, %d tệp đầu vào, lưu tại %s%s", month,
              ",".join(units) if len(units) < 5 else f"{len(units)} đơn vị", version, len(hashes), base.outputs,
              " (--force)" if force else "")
-    steps: list[StepResult] = []
     context = {"version": version, "packages": packages, "hashes": hashes, "started": started,
                "log": log_path, "scheduler": scheduler}
+    ledger = _Ledger(base, context, registry, previous)
 
     prev_steps = {(s["name"], s.get("unit")): s for s in previous.get("steps", [])}
     month_fresh = (not force and _month_loaded(base)
@@ -602,64 +673,73 @@ def _run(base: RunParams, month: str, units: list[str], registry, month_dir: Pat
         t0 = time.perf_counter()
         final = month_dir / "notebooks" / f"{step}.ipynb"
         if month_fresh:
-            steps.append(StepResult(step, None, "skipped", 0.0, str(final.relative_to(month_dir)), fingerprint=month_print))
+            ledger.month_steps.append(StepResult(step, None, "skipped", 0.0, str(final.relative_to(month_dir)),
+                                                 fingerprint=month_print))
             log.info("%s: bỏ qua (đầu vào không đổi)", step)
             continue
         final.parent.mkdir(parents=True, exist_ok=True)
         status, error, attempts, retries = _guarded(step, base, final, month_dir / "failed")
-        steps.append(StepResult(step, None, status, round(time.perf_counter() - t0, 3),
-                                str(final.relative_to(month_dir)) if status == "ok" else None, error,
-                                fingerprint=month_print, attempts=attempts, retries=retries))
-        log.info("%s: %s trong %.2f s%s", step, status, steps[-1].seconds,
+        ledger.month_steps.append(StepResult(step, None, status, round(time.perf_counter() - t0, 3),
+                                             str(final.relative_to(month_dir)) if status == "ok" else None, error,
+                                             fingerprint=month_print, attempts=attempts, retries=retries))
+        log.info("%s: %s trong %.2f s%s", step, status, ledger.month_steps[-1].seconds,
                  f" sau {attempts} lần chạy" if attempts > 1 else "")
         if status != "ok":
             log.error("%s: %s", step, error)
-            manifest = _manifest(base, context, steps, registry, sample=False)
-            _write_json(manifest_path, manifest)
-            raise RunError(f"bước {step} tháng {month} bị lỗi: {error} (sổ tay lỗi trong {month_dir / 'failed'})")
+            ledger.save()
+            site.write_index(base.outputs)
+            raise RunError(f"bước {step} tháng {month} bị lỗi: {error} (xem {month_dir / 'failed'})")
+    ledger.sample = _is_sample(base)
+    ledger.save()
+    _kill_point("month")
 
     t0 = time.perf_counter()
     inputs = unit_inputs(base.outputs, month, units, registry)
     prints = {code: _fingerprint(version, packages, params_hashes, parameters, code, inputs[code]) for code in units}
     log.info("đầu vào của %d báo cáo đọc từ kho dữ liệu trong %.2f s", len(units), time.perf_counter() - t0)
-    todo, results = [], {}
+    todo = []
     for code in units:
         record = prev_steps.get((REPORT_STEP, code), {})
         done = (not force and record.get("fingerprint") == prints[code] and record.get("status") in ("ok", "skipped")
                 and all((month_dir / code / f).exists() for f in ("report.html", "report.pdf", "kpis.csv")))
         if done:
-            results[code] = StepResult(REPORT_STEP, code, "skipped", 0.0, record.get("notebook"),
-                                       files=record.get("files", {}))
+            ledger.reports[code] = StepResult(REPORT_STEP, code, "skipped", 0.0, record.get("notebook"),
+                                              files=record.get("files", {}), fingerprint=prints[code],
+                                              inputs=inputs[code])
         else:
             todo.append(code)
     log.info("báo cáo cần lập: %d, bỏ qua (không đổi): %d%s", len(todo), len(units) - len(todo),
              f" — {', '.join(todo)}" if 0 < len(todo) <= 40 else "")
+    ledger.save()
+
+    def record(result: StepResult) -> None:
+        result.fingerprint = prints[result.unit] if result.status == "ok" else ""
+        result.inputs = inputs[result.unit]
+        ledger.report(result)
+        _kill_point("report", sum(1 for c in todo if c in ledger.reports and ledger.reports[c].status == "ok"))
+
     if todo:
-        results.update(_render_all(base, month, todo, workers=workers, executor=executor, scheduler=scheduler,
-                                   progress=progress, context=context))
-    for code in units:
-        results[code].fingerprint = prints[code]
-        results[code].inputs = inputs[code]
-    steps.extend(results[code] for code in units)
-    # reports of other units made by earlier runs of this month stay listed
-    for (name, code), record in prev_steps.items():
-        if name == REPORT_STEP and code not in units and record.get("status") in ("ok", "skipped"):
-            steps.append(StepResult(REPORT_STEP, code, "ok", record.get("seconds", 0.0), record.get("notebook"),
-                                    files=record.get("files", {}), fingerprint=record.get("fingerprint", ""),
-                                    inputs=record.get("inputs", {})))
-    manifest = _manifest(base, context, steps, registry, sample=_is_sample(base))
-    _write_json(manifest_path, manifest)
+        _render_all(base, month, todo, workers=workers, executor=executor, scheduler=scheduler,
+                    progress=progress, context=context, record=record)
+    manifest = ledger.save()
     site.write_index(base.outputs)
     failed = manifest["failed"]
+    done = [c for c in units if ledger.reports[c].status == "ok"]
     log.info("xong trong %.2f s: %d báo cáo lập, %d bỏ qua, %d lỗi%s", time.perf_counter() - t_run,
-             sum(1 for c in units if results[c].status == "ok"), sum(1 for c in units if results[c].status == "skipped"),
+             len(done), sum(1 for c in units if ledger.reports[c].status == "skipped"),
              len(failed), f" ({', '.join(failed)})" if failed else "")
     return manifest
 
 
 def _render_all(base: RunParams, month: str, todo: list[str], *, workers, executor, scheduler, progress,
-                context: dict) -> dict[str, StepResult]:
-    """Render the reports of `todo` on the executor; a task whose worker died is resubmitted."""
+                context: dict, record) -> None:
+    """Render the reports of `todo` on the executor, passing each result to `record` as it comes.
+
+    A task whose worker died is resubmitted (at most run.infra_retries times, after a pause).
+    A result that says the run cannot go on (a full disk) cancels what is left and raises RunError.
+    """
+    settings = run_settings()
+    max_retries = settings["infra_retries"]
     own = executor is None
     close = None
     if own:
@@ -668,7 +748,6 @@ def _render_all(base: RunParams, month: str, todo: list[str], *, workers, execut
         where = type(executor).__name__
     context["executor"] = where
     log.info("lập %d báo cáo trên %s", len(todo), where)
-    results: dict[str, StepResult] = {}
     # future -> (unit, attempts used before this submission, infrastructure failures so far)
     pending: dict[cf.Future, tuple[str, int, list[str]]] = {}
     closers = [close]
@@ -676,7 +755,7 @@ def _render_all(base: RunParams, month: str, todo: list[str], *, workers, execut
     def submit(code: str, used: int, retries: list[str]) -> None:
         nonlocal executor
         args = (render_unit, month, code, str(base.inbox), str(base.outputs))
-        kwargs = {"retries": INFRA_RETRIES - used}
+        kwargs = {"retries": max_retries - used}
         try:
             future = executor.submit(*args, **kwargs)
         except cf.BrokenExecutor:
@@ -699,32 +778,37 @@ def _render_all(base: RunParams, month: str, todo: list[str], *, workers, execut
                 try:
                     result = future.result()
                 except Exception as exc:  # noqa: BLE001 - a dead worker is that unit's failure
-                    message = _short_error(exc)
-                    if is_infrastructure_failure(exc) and used + 1 <= INFRA_RETRIES:
+                    message = user_error(exc)
+                    log.info("%s %s: %s: %s", REPORT_STEP, code, type(exc).__name__, exc)
+                    if is_infrastructure_failure(exc) and used + 1 <= max_retries:
                         log.warning("%s %s: lỗi hạ tầng, chạy lại (lần %d): %s", REPORT_STEP, code, used + 2, message)
+                        time.sleep(settings["retry_backoff"] * 2 ** used)
                         try:
                             submit(code, used + 1, [*retries, message])
                             continue
                         except Exception as again:  # noqa: BLE001
-                            message = _short_error(again)
+                            message = user_error(again)
                     result = StepResult(REPORT_STEP, code, "failed", 0.0, error=message, attempts=1)
                 for message in result.retries:
                     log.warning("%s %s: lỗi hạ tầng, đã chạy lại: %s", REPORT_STEP, code, message)
                 result.attempts += used
                 result.retries = [*retries, *result.retries]
-                results[code] = result
                 if result.status == "ok":
                     log.info("%s %s: ok trong %.2f s%s", REPORT_STEP, code, result.seconds,
                              f" sau {result.attempts} lần chạy" if result.attempts > 1 else "")
                 else:
                     log.error("%s %s: lỗi: %s", REPORT_STEP, code, result.error)
+                record(result)
                 bar.update(1)
+                if result.fatal:
+                    for other in pending:
+                        other.cancel()
+                    raise RunError(result.error)
     finally:
         bar.close()
         if own:
             for closer in closers:
                 closer()
-    return results
 
 
 def _month_loaded(run: RunParams) -> bool:

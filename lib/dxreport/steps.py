@@ -10,14 +10,18 @@ from pathlib import Path
 import pandas as pd
 
 from dxreport import catalog, kpis, store
-from dxreport.params import RunParams, inbox_months, month_source, sample_months, validate_run
+from dxreport.params import SCRATCH_DIR, RunParams, inbox_months, month_source, sample_months, validate_run
 from dxreport.units import load_registry
 
 
 def run_params(month: str, unit: str, inbox: str = "", outputs: str = "", sources: str = "",
                offline: bool = False) -> RunParams:
-    """A notebook's parameters, validated (empty strings mean the project's defaults)."""
-    return validate_run({"month": month, "unit": unit, "inbox": inbox or None, "outputs": outputs or None,
+    """A notebook's parameters, validated (empty strings mean the project's defaults).
+
+    An empty `outputs` (a notebook run by hand) is the scratch folder outputs/_scratch/: only a
+    run that names the outputs folder writes the published warehouse and files.
+    """
+    return validate_run({"month": month, "unit": unit, "inbox": inbox or None, "outputs": outputs or str(SCRATCH_DIR),
                          "sources": sources or None, "offline": offline})
 
 
