@@ -274,19 +274,30 @@ class Group(_Vietnamese, click.Group):
             log.error("lỗi ngoài dự kiến: %s: %s", type(exc).__name__, exc, exc_info=True)
             if os.environ.get(DEBUG_ENV):
                 raise
-            _echo_err(f"Lỗi: lệnh dừng vì một lỗi ngoài dự kiến ({type(exc).__name__}). "
+            _echo_err(f"Lỗi: Lệnh dừng vì một lỗi ngoài dự kiến ({type(exc).__name__}). "
                       f"Chạy lại với biến môi trường {DEBUG_ENV}=1 để xem chi tiết (bằng tiếng Anh).")
             sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is when a record is emitted."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def _log_to_stderr() -> None:
     """Show the dxreport loggers (English originals included) on stderr."""
     package = logging.getLogger("dxreport")
-    if not any(getattr(h, "dxreport_debug", False) for h in package.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+    if not any(isinstance(h, _StderrHandler) for h in package.handlers):
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        handler.dxreport_debug = True
         package.addHandler(handler)
     package.setLevel(logging.DEBUG)
 
@@ -436,7 +447,10 @@ def run(month, unit, inbox, outputs, sources, offline, workers, force, scheduler
     month_dir = out / month
     units = manifest["units"]
     ok = [c for c, u in units.items() if u["status"] in ("ok", "skipped")]
-    click.echo(f"Tháng {month}: {len(ok)}/{len(units)} báo cáo xong trong {time.perf_counter() - start:.1f} giây"
+    unchanged = sum(1 for u in units.values() if u["status"] == "skipped")
+    click.echo(f"Tháng {month}: {len(ok)}/{len(units)} báo cáo xong"
+               + (f" ({unchanged} không đổi so với lần chạy trước)" if unchanged else "")
+               + f" trong {time.perf_counter() - start:.1f} giây"
                + (" (DỮ LIỆU MẪU)" if manifest["sample"] else "") + ".")
     if PROVINCE in units and units[PROVINCE].get("pdf"):
         click.echo(f"  Báo cáo toàn tỉnh: {month_dir / units[PROVINCE]['pdf']}")
