@@ -78,6 +78,7 @@ table { width: 100%%; border-collapse: collapse; margin: 0; font-size: 12pt; }
 th, td { border: 1px solid #000; padding: 3pt 5pt; text-align: left; vertical-align: top; }
 thead th { background: #e6e6e6; text-align: center; }
 td.num { text-align: right; white-space: nowrap; }
+td.name { min-width: 9em; }
 td.code { white-space: nowrap; }
 td.status { min-width: 28mm; }
 td.links a { margin-right: 8pt; white-space: nowrap; }
@@ -306,7 +307,7 @@ def _unit_rows(month: _Month, units: dict[str, Any], failed_notebooks: list[str]
         error = unit.get("error")
         note = _esc(error) if error else ""
         rows.append(
-            f'<tr><td class="num">{number}</td><td>{_esc(name)}</td><td class="code">{_esc(code)}</td>'
+            f'<tr><td class="num">{number}</td><td class="name">{_esc(name)}</td><td class="code">{_esc(code)}</td>'
             f"{_status_cell(unit.get('status'))}"
             f'<td class="links">{" ".join(links)}</td><td class="note">{note}</td></tr>'
         )
