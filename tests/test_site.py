@@ -392,3 +392,16 @@ def test_an_unreadable_warehouse_leaves_the_tracker_out(tmp_path):
     assert "Báo cáo đã lập: 31/31 (1 không đổi so với lần chạy trước)." in section
     assert "Đơn vị đã nộp" not in section
     assert (out / "warehouse.duckdb").read_text(encoding="utf-8") == "not a database"
+
+
+def test_a_month_only_ingested_still_links_its_checks_and_feedback(tmp_path):
+    out = tmp_path / "outputs"
+    month = out / "2022-11"
+    for rel in ("validation.csv", "validation.html", "feedback/syt_syt.xlsx", "failed/tinh-03_analyse.ipynb"):
+        _write(month / rel)
+    section = _section(write_index(out).read_text(encoding="utf-8"), "2022-11")
+    assert "chưa có tệp manifest.json" in section
+    assert '<a href="2022-11/validation.csv">Kết quả kiểm tra dữ liệu (CSV)</a>' in section
+    assert '<a href="2022-11/validation.html">' in section
+    assert '<a href="2022-11/feedback/syt_syt.xlsx">syt_syt.xlsx</a>' in section
+    assert '<a href="2022-11/failed/tinh-03_analyse.ipynb">tinh-03_analyse.ipynb</a>' in section

@@ -393,16 +393,34 @@ def _month_links(month: _Month, manifest: dict[str, Any]) -> list[str]:
     return links
 
 
+def _month_files(month: _Month, failed_notebooks: list[str]) -> list[str]:
+    parts = []
+    feedback = _files_in(month, FEEDBACK_DIR, ".xlsx")
+    if feedback:
+        parts.append(_file_list(month, FEEDBACK_DIR, feedback, "Bản góp ý gửi lại đơn vị", open_=False))
+    if failed_notebooks:
+        parts.append(_file_list(month, FAILED_DIR, failed_notebooks, "Sổ tay của các bước bị lỗi", open_=True))
+    return parts
+
+
 def _month_section(month: _Month) -> str:
     heading = _esc(_month_label(month.month))
     manifest = month.manifest
+    failed_notebooks = _files_in(month, FAILED_DIR, ".ipynb")
     if manifest is None:
         manifest_rel = f"{month.month}/{MANIFEST_NAME}"
-        return (
+        parts = [
             f'<section class="month" id="thang-{_esc(month.month)}"><h2>{heading}</h2>'
             f'<p class="problem">Không đọc được tệp <code>{_esc(manifest_rel)}</code>: '
-            f"{_esc(month.problem)}.</p>{''.join(_tracker_part(month.tracker))}</section>"
-        )
+            f"{_esc(month.problem)}.</p>"
+        ]
+        links = _month_links(month, {})
+        if links:
+            parts.append(f'<p class="meta">{" ".join(links)}</p>')
+        parts.extend(_tracker_part(month.tracker))
+        parts.extend(_month_files(month, failed_notebooks))
+        parts.append("</section>")
+        return "".join(parts)
 
     parts = [f'<section class="month" id="thang-{_esc(month.month)}">']
     sample_mark = '<span class="sample">DỮ LIỆU MẪU</span>' if manifest.get("sample") is True else ""
@@ -421,7 +439,6 @@ def _month_section(month: _Month) -> str:
     if meta:
         parts.append(f'<p class="meta">{" ".join(meta)}</p>')
 
-    failed_notebooks = _files_in(month, FAILED_DIR, ".ipynb")
     units = manifest.get("units")
     if isinstance(units, dict) and units:
         parts.append(_done_summary(units))
@@ -441,11 +458,7 @@ def _month_section(month: _Month) -> str:
 
     parts.extend(_tracker_part(month.tracker))
     parts.extend(_steps_summary(manifest.get("steps")))
-    feedback = _files_in(month, FEEDBACK_DIR, ".xlsx")
-    if feedback:
-        parts.append(_file_list(month, FEEDBACK_DIR, feedback, "Bản góp ý gửi lại đơn vị", open_=False))
-    if failed_notebooks:
-        parts.append(_file_list(month, FAILED_DIR, failed_notebooks, "Sổ tay của các bước bị lỗi", open_=True))
+    parts.extend(_month_files(month, failed_notebooks))
     parts.append("</section>")
     return "".join(parts)
 
