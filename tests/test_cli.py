@@ -354,3 +354,20 @@ def test_debug_env_lets_an_unexpected_error_through(debug_env, monkeypatch, tmp_
 def test_every_kind_of_click_error_has_a_vietnamese_sentence(exc, message):
     text = error_message(exc)
     assert text[:1].upper() + text[1:] == message
+
+
+def test_every_option_uses_the_vietnamese_classes():
+    from dxreport import cli
+
+    for name, command in main.commands.items():
+        assert isinstance(command, cli.Command), name
+        for param in command.params:
+            assert isinstance(param, cli.Option), (name, param.name)
+            # only types whose failures are worded in Vietnamese; strings and flags cannot fail
+            if isinstance(param.type, click.types.BoolParamType):
+                assert param.is_flag, (name, param.name)
+            else:
+                assert isinstance(param.type, (cli.IntRangeParam, cli.PathParam, click.types.StringParamType)), (
+                    name, param.name, param.type)
+            assert param.help and unicodedata.is_normalized("NFC", param.help), (name, param.name)
+        assert command.help and unicodedata.is_normalized("NFC", command.help), name
