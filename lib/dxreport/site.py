@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import quote
 
 from dxreport.fileio import write_atomic
+from dxreport.params import PROVINCE
 from dxreport.render import FONT_FAMILY
 
 __all__ = ["INDEX_TITLE", "STATUS_LABELS", "OutputsFolderError", "write_index"]
@@ -44,7 +45,6 @@ MANIFEST_NAME = "manifest.json"
 FEEDBACK_DIR = "feedback"
 FAILED_DIR = "failed"
 ANNEX_NAME = "annex.xlsx"
-PROVINCE = "tinh"
 WAREHOUSE_NAME = "warehouse.duckdb"
 
 # Statuses of a report that count as done: "skipped" is a report left as it was because
