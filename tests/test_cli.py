@@ -295,7 +295,9 @@ def test_ingest_prints_the_tracker_and_the_feedback_folder(tmp_path, monkeypatch
                                        "--outputs", str(out)])
     assert result.exit_code == 0, result.output
     # 30 reporting units: syt received (its one row quarantined), stp's PDF has no unit, 29 missing
+    assert f"Tháng 2022-10: 2 tệp từ {tmp_path / 'inbox' / '2022-10'} — 1 được nạp, 1 bị từ chối." in result.output
     assert "Nộp báo cáo: Đã nộp 1, Nộp muộn 0, Chưa nộp 29, Nộp lại 0, Bị từ chối 0" in result.output
+    _vietnamese(result.output)
     assert f"Bản góp ý gửi đơn vị (2 tệp): {out / '2022-10' / 'feedback'}" in result.output
     assert sorted(p.name for p in (out / "2022-10" / "feedback").iterdir()) == [
         "khong_ro_don_vi_stp.pdf.xlsx", "syt_syt.xlsx"]

@@ -33,6 +33,9 @@ HELP_OPTION_HELP = "Hiện hướng dẫn này rồi thoát."
 VERSION_OPTION_HELP = "Hiện phiên bản của dxreport rồi thoát."
 VERSION_MESSAGE = "%(prog)s, phiên bản %(version)s"
 
+# Statuses of a received file (store.SUBMISSION_STATUSES), as `ingest` prints them.
+SUBMISSION_LABELS = {"accepted": "được nạp", "superseded": "đã có bản nộp lại thay thế", "rejected": "bị từ chối"}
+
 
 def _nfc(text: object) -> str:
     return unicodedata.normalize("NFC", str(text))
@@ -482,8 +485,9 @@ def ingest(month, inbox, outputs, offline):
     steps.scrape(run_params)
     result = steps.clean(run_params)
     counts = result.submissions["status"].value_counts().to_dict()
-    click.echo(f"Tháng {month}: {len(result.submissions)} tệp từ {result.folder} — "
-               + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+    click.echo(f"Tháng {month}: {len(result.submissions)} tệp từ {result.folder}"
+               + (" — " + ", ".join(f"{counts[k]} {label}" for k, label in SUBMISSION_LABELS.items() if k in counts)
+                  if counts else "") + ".")
     errors = int((result.issues["severity"] == "error").sum())
     warnings = int((result.issues["severity"] == "warning").sum())
     click.echo(f"  {errors} lỗi, {warnings} cảnh báo: {run_params.outputs / month / 'validation.csv'}")
