@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dxreport.render import FONT_FAMILY
-from dxreport.site import INDEX_TITLE, write_index
+from dxreport.site import INDEX_TITLE, OutputsFolderError, write_index
 
 
 def _write(path: Path, text: str = "x") -> None:
@@ -162,8 +162,10 @@ def test_statuses_in_vietnamese(index_html):
     section = _section(index_html, "2022-12")
     assert ">Hoàn thành</td>" in _row(section, "Tỉnh Thừa Thiên Huế")
     assert ">Lỗi</td>" in _row(section, "Huyện Phú Vang")
-    assert ">Bỏ qua (không thay đổi)</td>" in _row(section, "Thị xã Hương Thủy")
-    assert "Số đơn vị hoàn thành: 2/4." in section
+    assert ">Hoàn thành <span class=\"unchanged\">(không đổi)</span></td>" in _row(section, "Thị xã Hương Thủy")
+    assert "không đổi" not in _row(section, "Tỉnh Thừa Thiên Huế")
+    # ok, ok, failed, skipped: the skipped report is done, not missing
+    assert "Báo cáo đã lập: 3/4 (1 không đổi so với lần chạy trước; 1 bị lỗi)." in section
     assert "Các bước xử lý: 1/2 hoàn thành." in section
 
 
@@ -191,9 +193,27 @@ def test_decomposed_names_are_normalised(index_html):
     assert "Tỉnh Thừa Thiên Huế" in nov
 
 
-def test_empty_or_missing_outputs_dir(tmp_path):
-    page = write_index(tmp_path / "new-outputs").read_text(encoding="utf-8")
+def test_empty_outputs_dir(tmp_path):
+    (tmp_path / "outputs").mkdir()
+    page = write_index(tmp_path / "outputs").read_text(encoding="utf-8")
     assert "Chưa có báo cáo nào." in page
+
+
+def test_missing_outputs_dir_is_refused_and_not_created(tmp_path):
+    missing = tmp_path / "khong-co" / "outputs"
+    with pytest.raises(OutputsFolderError) as info:
+        write_index(missing)
+    assert str(missing) in str(info.value)
+    assert "không có thư mục kết quả" in str(info.value)
+    assert not (tmp_path / "khong-co").exists()
+
+
+def test_outputs_that_is_a_file_is_refused(tmp_path):
+    _write(tmp_path / "outputs", "a file")
+    with pytest.raises(OutputsFolderError) as info:
+        write_index(tmp_path / "outputs")
+    assert str(tmp_path / "outputs") in str(info.value)
+    assert (tmp_path / "outputs").read_text(encoding="utf-8") == "a file"
 
 
 def test_month_without_manifest_and_odd_manifest_shapes(tmp_path):
@@ -217,3 +237,171 @@ def test_rewrites_index_in_place(outputs):
     assert first != second
     assert '<a href="2022-12/tinh/report.pdf">PDF</a>' in second
     assert [p.name for p in outputs.iterdir() if p.name.startswith(".")] == []
+
+
+# --------------------------------------------------------------------------- a whole month
+
+
+def _thirty_units(statuses: dict[str, str]) -> dict:
+    """The province and 30 units u01..u30, all "ok" unless `statuses` says otherwise."""
+    codes = ["tinh"] + [f"u{i:02d}" for i in range(1, 31)]
+    units = {}
+    for code in codes:
+        status = statuses.get(code, "ok")
+        entry = {"name": f"Đơn vị {code}", "status": status}
+        if status != "failed":
+            entry.update({"html": f"{code}/report.html", "pdf": f"{code}/report.pdf", "kpis": f"{code}/kpis.csv"})
+        else:
+            entry["error"] = "ValueError: thiếu số liệu"
+        units[code] = entry
+    return units
+
+
+def test_a_rerun_with_nothing_changed_counts_every_report_as_done(tmp_path):
+    out = tmp_path / "outputs"
+    units = _thirty_units({c: "skipped" for c in ["tinh"] + [f"u{i:02d}" for i in range(1, 31)]})
+    _manifest(out / "2022-12", {"month": "2022-12", "sample": True, "units": units, "failed": [],
+                                "steps": [{"name": s, "unit": None, "status": "skipped"}
+                                          for s in ("01_scrape", "02_clean", "03_analyse")]
+                                + [{"name": "04_report", "unit": c, "status": "skipped"} for c in units]})
+    section = _section(write_index(out).read_text(encoding="utf-8"), "2022-12")
+    assert "Báo cáo đã lập: 31/31 (31 không đổi so với lần chạy trước)." in section
+    assert "Các bước xử lý: 34/34 hoàn thành." in section
+    assert section.count("(không đổi)</span>") == 31
+    assert "Lỗi" not in section
+
+
+def test_done_counts_ok_and_unchanged_but_not_failed(tmp_path):
+    out = tmp_path / "outputs"
+    statuses = {"u01": "skipped", "u02": "skipped", "u03": "skipped", "u29": "failed", "u30": "failed"}
+    _manifest(out / "2023-01", {"month": "2023-01", "units": _thirty_units(statuses), "failed": ["u29", "u30"]})
+    _write(out / "2023-01" / "failed" / "u29-04_report.ipynb", "{}")
+    section = _section(write_index(out).read_text(encoding="utf-8"), "2023-01")
+    # 31 reports: 26 made now, 3 unchanged, 2 failed
+    assert "Báo cáo đã lập: 29/31 (3 không đổi so với lần chạy trước; 2 bị lỗi)." in section
+    assert section.count("(không đổi)</span>") == 3
+    failed = _row(section, "Đơn vị u29")
+    assert "status-failed" in failed and "ValueError: thiếu số liệu" in failed
+    assert '<a href="2023-01/failed/u29-04_report.ipynb">Sổ tay lỗi</a>' in failed
+    assert "Sổ tay lỗi" not in _row(section, "Đơn vị u30")   # no notebook was kept for it
+
+
+def test_scratch_and_other_folders_are_never_listed(tmp_path):
+    out = tmp_path / "outputs"
+    _manifest(out / "2022-12", {"month": "2022-12", "units": _thirty_units({})})
+    _manifest(out / "_scratch", {"month": "2022-11", "units": _thirty_units({})})
+    _write(out / "_scratch" / "tinh" / "report.html")
+    _write(out / "_scratch" / "04_report.ipynb", "{}")
+    _manifest(out / "2022-12-old", {"month": "2022-12", "units": {}})
+    _manifest(out / "2022-00", {"month": "2022-00", "units": {}})
+    _write(out / "2023-02", "a file named like a month")
+    (out / "ghi chú").mkdir()
+    page = write_index(out).read_text(encoding="utf-8")
+    assert re.findall(r'<section class="month" id="thang-([^"]+)">', page) == ["2022-12"]
+    assert "_scratch" not in page and "scratch" not in page
+    assert "2022-12-old" not in page and "11/2022" not in page and "02/2023" not in page
+    assert "Danh mục 1 tháng báo cáo" in page
+
+
+def test_an_unreadable_month_never_breaks_the_page(tmp_path):
+    out = tmp_path / "outputs"
+    (out / "2023-03" / "manifest.json").mkdir(parents=True)          # a folder where the file should be
+    _manifest(out / "2023-04", {"month": "2023-04", "units": {"tinh": {"name": ["a", "list"], "status": 3,
+                                                                     "html": 7, "annex": {"x": 1}}},
+                                "steps": "not a list", "log": ["x"], "created": 12})
+    _manifest(out / "2023-05", {"month": "2023-05", "units": _thirty_units({})})
+    page = write_index(out).read_text(encoding="utf-8")
+    assert "không đọc được tệp" in _section(page, "2023-03")
+    assert "Không rõ (3)" in _section(page, "2023-04")
+    assert "Báo cáo đã lập: 31/31." in _section(page, "2023-05")
+
+
+def test_month_links_annex_feedback_copies_failed_notebooks_and_log(tmp_path):
+    out = tmp_path / "outputs"
+    month = out / "2022-10"
+    _manifest(month, {"month": "2022-10", "log": "logs/run-20261128-080000.log",
+                      "units": {"tinh": {"name": "Tỉnh Thừa Thiên Huế", "status": "ok",
+                                         "html": "tinh/report.html"},
+                                "478": {"name": "Huyện Phú Vang", "status": "skipped",
+                                        "html": "478/report.html"}}})
+    for rel in ("tinh/report.html", "tinh/annex.xlsx", "478/report.html", "478/annex.xlsx",
+                "logs/run-20261128-080000.log", "feedback/syt_syt.xlsx", "feedback/a&<b>.xlsx",
+                "feedback/~$syt_syt.xlsx", "feedback/.hidden.xlsx", "feedback/notes.txt", "failed/tinh-02_clean.ipynb"):
+        _write(month / rel)
+    section = _section(write_index(out).read_text(encoding="utf-8"), "2022-10")
+    assert '<a href="2022-10/tinh/annex.xlsx">Phụ lục số liệu các đơn vị (Excel)</a>' in section
+    assert '<a href="2022-10/tinh/annex.xlsx">Phụ lục (Excel)</a>' in _row(section, "Tỉnh Thừa Thiên Huế")
+    assert '<a href="2022-10/478/annex.xlsx">Phụ lục (Excel)</a>' in _row(section, "Huyện Phú Vang")
+    assert '<a href="2022-10/logs/run-20261128-080000.log">Nhật ký lần chạy</a>' in section
+    assert "Bản góp ý gửi lại đơn vị (2 tệp)" in section
+    assert '<a href="2022-10/feedback/syt_syt.xlsx">syt_syt.xlsx</a>' in section
+    assert '<a href="2022-10/feedback/a%26%3Cb%3E.xlsx">a&amp;&lt;b&gt;.xlsx</a>' in section
+    assert "<b>" not in section and "notes.txt" not in section and "~$" not in section and "hidden" not in section
+    assert "Sổ tay của các bước bị lỗi (1 tệp)" in section
+    assert '<a href="2022-10/failed/tinh-02_clean.ipynb">tinh-02_clean.ipynb</a>' in section
+    assert "Sổ tay lỗi" not in _row(section, "Tỉnh Thừa Thiên Huế")   # its report is done
+
+
+def test_readable_on_a_phone(index_html):
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1.0">' in index_html
+    assert re.search(r"\.scroll \{[^}]*overflow-x: auto", index_html)
+    tables = index_html.count("<table")
+    assert tables == 2
+    assert index_html.count('<div class="scroll"><table>') == tables
+    assert "@media (max-width: 600px)" in index_html
+
+
+# --------------------------------------------------------------------------- who has not submitted
+
+
+def _warehouse(out: Path, month: str, statuses: dict[str, str]) -> None:
+    from dxreport import store
+
+    with store.connect(store.warehouse_path(out)) as con:
+        for n, (unit, status) in enumerate(statuses.items()):
+            con.execute("INSERT INTO submissions (submission_id, month, unit, file_name, status) "
+                        "VALUES (?, ?, ?, ?, ?)", [f"s{n}", month, unit, f"{unit}.xlsx", status])
+
+
+def test_units_that_have_not_submitted_are_listed_from_the_warehouse(tmp_path):
+    from dxreport.units import load_registry
+
+    out = tmp_path / "outputs"
+    _manifest(out / "2022-12", {"month": "2022-12", "units": _thirty_units({})})
+    _manifest(out / "2022-11", {"month": "2022-11", "units": _thirty_units({})})
+    codes = [u.code for u in load_registry().reporting_units("2022-12")]
+    assert len(codes) == 30
+    # 474 and 478 sent nothing; 476 only a rejected file; 477 a rejected file, then an accepted one
+    statuses = {c: "accepted" for c in codes if c not in ("474", "476", "478")}
+    _warehouse(out, "2022-12", statuses)
+    _warehouse(out, "2022-12", {"476": "rejected"})
+    _warehouse(out, "2022-12", {"477": "rejected"})
+    page = write_index(out).read_text(encoding="utf-8")
+    dec = _section(page, "2022-12")
+    assert "Đơn vị đã nộp báo cáo: 27/30." in dec
+    assert "<strong>Chưa nộp (2):</strong> Thành phố Huế (474), Huyện Phú Vang (478)." in dec
+    assert "<strong>Bị từ chối, chưa nộp lại (1):</strong> Huyện Phong Điền (476)." in dec
+    assert "Đơn vị đã nộp" not in _section(page, "2022-11")   # a month the warehouse has not loaded
+
+
+def test_an_unreadable_warehouse_leaves_the_tracker_out(tmp_path):
+    out = tmp_path / "outputs"
+    _manifest(out / "2022-12", {"month": "2022-12", "units": _thirty_units({"u05": "skipped"})})
+    _write(out / "warehouse.duckdb", "not a database")
+    section = _section(write_index(out).read_text(encoding="utf-8"), "2022-12")
+    assert "Báo cáo đã lập: 31/31 (1 không đổi so với lần chạy trước)." in section
+    assert "Đơn vị đã nộp" not in section
+    assert (out / "warehouse.duckdb").read_text(encoding="utf-8") == "not a database"
+
+
+def test_a_month_only_ingested_still_links_its_checks_and_feedback(tmp_path):
+    out = tmp_path / "outputs"
+    month = out / "2022-11"
+    for rel in ("validation.csv", "validation.html", "feedback/syt_syt.xlsx", "failed/tinh-03_analyse.ipynb"):
+        _write(month / rel)
+    section = _section(write_index(out).read_text(encoding="utf-8"), "2022-11")
+    assert "chưa có tệp manifest.json" in section
+    assert '<a href="2022-11/validation.csv">Kết quả kiểm tra dữ liệu (CSV)</a>' in section
+    assert '<a href="2022-11/validation.html">' in section
+    assert '<a href="2022-11/feedback/syt_syt.xlsx">syt_syt.xlsx</a>' in section
+    assert '<a href="2022-11/failed/tinh-03_analyse.ipynb">tinh-03_analyse.ipynb</a>' in section
