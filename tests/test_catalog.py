@@ -413,6 +413,7 @@ def test_the_month_goes_on_with_the_last_good_snapshot_when_the_fetch_fails(serv
     sources, root, good_files, pointer = seeded
     server.route("/cq/", Reply(500, "lỗi"))
     (tmp_path / "inbox" / "2023-01").mkdir(parents=True)
+    (tmp_path / "inbox" / "2023-01" / "hue.xlsx").write_bytes(b"PK")
     run = steps.run_params("2023-01", "tinh", str(tmp_path / "inbox"), str(tmp_path / "out"), str(sources))
     result = steps.scrape(run)
     assert [c.outcome for c in result.catalogs] == ["failed", "not_configured", "not_configured"]

@@ -33,14 +33,15 @@ class RunParams:
 
     month: str
     unit: str
-    inbox: Path
+    inbox: Path | None            # the folder the user named (resolved); None: not named (data/inbox or the sample)
     outputs: Path
     sources: Path = SOURCES_FILE
     offline: bool = False
 
     def as_notebook_parameters(self) -> dict[str, object]:
         """The values papermill injects (plain strings and a bool, readable in the notebook)."""
-        return {"month": self.month, "unit": self.unit, "inbox": str(self.inbox), "outputs": str(self.outputs),
+        return {"month": self.month, "unit": self.unit, "inbox": str(self.inbox) if self.inbox else "",
+                "outputs": str(self.outputs),
                 "sources": str(self.sources), "offline": self.offline}
 
 
@@ -83,8 +84,10 @@ def sample_months(params_dir: Path = PARAMS_DIR) -> list[str]:
     return month_range(sample["first_month"], sample["last_month"])
 
 
-def inbox_months(inbox: Path) -> list[str]:
-    """Months that have a folder of submissions in `inbox`."""
+def inbox_months(inbox: Path | None) -> list[str]:
+    """Months that have a folder of submissions in the inbox root `inbox` (None: none)."""
+    if inbox is None:
+        return []
     inbox = Path(inbox)
     if not inbox.is_dir():
         return []
@@ -92,29 +95,161 @@ def inbox_months(inbox: Path) -> list[str]:
 
 
 def available_months(inbox: Path | None = None, params_dir: Path = PARAMS_DIR) -> list[str]:
-    """Months a run may ask for: those in the inbox and those of the sample."""
-    inbox = Path(inbox) if inbox else DATA_DIR / "inbox"
-    return sorted(set(inbox_months(inbox)) | set(sample_months(params_dir)))
+    """Months a run may ask for.
+
+    With a named inbox: the months of its root (never the sample). Not named: the months of
+    data/inbox and those of the sample.
+    """
+    if inbox:
+        inbox = Path(inbox).resolve()
+        if _MONTH.match(inbox.name) and not (inbox / inbox.name).is_dir():
+            return inbox_months(inbox.parent)
+        return inbox_months(inbox)
+    return sorted(set(inbox_months(DATA_DIR / "inbox")) | set(sample_months(params_dir)))
+
+
+# --------------------------------------------------------------------------- where a month's files are
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+
+
+@dataclass(frozen=True)
+class MonthSource:
+    """Where a month's submissions come from.
+
+    `folder` holds the month's workbooks (for the sample: data/sample/<month>, generated on
+    first use by `month_source`). `root` is the inbox root whose YYYY-MM folders hold the other
+    months (history); None for the sample and for a named folder that holds the workbooks
+    directly under another name. `named` says whether the user named an inbox.
+    """
+
+    month: str
+    folder: Path
+    is_sample: bool
+    named: bool
+    root: Path | None
+
+    def describe(self) -> str:
+        """One Vietnamese line saying where the month's data comes from."""
+        if self.is_sample:
+            return (f"Dữ liệu tháng {self.month}: DỮ LIỆU MẪU (không có thư mục {_shown(DATA_DIR / 'inbox' / self.month)}/"
+                    " và không chỉ định --inbox)")
+        count = len(workbooks(self.folder))
+        who = "thư mục chỉ định (--inbox)" if self.named else "thư mục nhận báo cáo mặc định"
+        return f"Dữ liệu tháng {self.month}: {count} tệp báo cáo trong {_shown(self.folder)}/ ({who})"
+
+
+def workbooks(folder: Path) -> list[Path]:
+    """The workbook files (.xlsx, .xlsm) directly in `folder`, hidden and Excel lock files left out."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in WORKBOOK_SUFFIXES
+                  and not p.name.startswith((".", "~$")))
+
+
+def _shown(path: Path) -> str:
+    """A path as the user reads it: relative to the project folder when inside it."""
+    path = Path(path)
+    try:
+        return str(path.relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def _holds_workbooks(folder: Path, month: str, named: bool) -> Path:
+    if workbooks(folder):
+        return folder
+    others = sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    found = f" (chỉ có: {', '.join(others[:5])}{', …' if len(others) > 5 else ''})" if others else ""
+    flag = " (--inbox)" if named else ""
+    raise ParamError(f"thư mục tháng {month} {_shown(folder)}/{flag} không có tệp báo cáo .xlsx nào{found}: "
+                     f"đặt các tệp báo cáo tháng {month} vào đó")
+
+
+def resolve_month(month: str, inbox: Path | str | None = None, *, params_dir: Path = PARAMS_DIR) -> MonthSource:
+    """Where `month`'s submissions are, without generating anything; ParamError if nowhere.
+
+    `inbox` None or "": not named. The month folder data/inbox/<month>/ is used when it exists;
+    otherwise the embedded sample, if it covers the month.
+
+    A named `inbox` (never the sample) is either
+      - the month folder itself: its name is the month (YYYY-MM), or it holds workbooks
+        (.xlsx) directly and no YYYY-MM folder; or
+      - the inbox root: it holds the folder <month>/.
+    A named folder that does not exist, whose name is another month, or that holds nothing for
+    the month is refused with a message naming the folder it looked in. Whichever it is, the
+    month folder must hold at least one workbook.
+    """
+    check_month_format(month)
+    if not inbox:
+        root = DATA_DIR / "inbox"
+        folder = root / month
+        if folder.is_dir():
+            return MonthSource(month, _holds_workbooks(folder, month, False), False, False, root)
+        if month in sample_months(params_dir):
+            return MonthSource(month, DATA_DIR / "sample" / month, True, False, None)
+        known = available_months(None, params_dir)
+        raise ParamError(f"không có dữ liệu cho tháng {month}: Tạo thư mục {_shown(folder)}/ và đặt các tệp báo cáo "
+                         f"vào đó (các tháng đang có dữ liệu: {', '.join(known) or 'không có'})")
+    named = Path(inbox).expanduser().resolve()
+    if not named.exists():
+        raise ParamError(f"không có thư mục nhận báo cáo {_shown(named)}/ (--inbox): kiểm tra lại đường dẫn; "
+                         "không dùng dữ liệu mẫu khi đã chỉ định --inbox")
+    if not named.is_dir():
+        raise ParamError(f"{_shown(named)} (--inbox) không phải là thư mục")
+    if _MONTH.match(named.name) and not (named / month).is_dir():
+        if named.name != month:
+            raise ParamError(f"thư mục {_shown(named)}/ (--inbox) là thư mục tháng {named.name}, không phải tháng "
+                             f"{month}: chỉ định thư mục gốc chứa các thư mục YYYY-MM, hoặc thư mục {month}/")
+        return MonthSource(month, _holds_workbooks(named, month, True), False, True, named.parent)
+    if (named / month).is_dir():
+        return MonthSource(month, _holds_workbooks(named / month, month, True), False, True, named)
+    months = inbox_months(named)
+    if not months and workbooks(named):
+        return MonthSource(month, named, False, True, None)
+    present = f" (chỉ có các tháng: {', '.join(months)})" if months else ""
+    raise ParamError(f"thư mục nhận báo cáo {_shown(named)}/ (--inbox) không có dữ liệu tháng {month}{present}: "
+                     f"Tạo thư mục {_shown(named / month)}/ và đặt các tệp báo cáo vào đó; "
+                     "không dùng dữ liệu mẫu khi đã chỉ định --inbox")
+
+
+def month_source(month: str, inbox: Path | str | None = None) -> tuple[Path, bool]:
+    """The folder of the month's submissions and whether it is the embedded sample.
+
+    As `resolve_month` (ParamError when there is none); the sample month is generated on first
+    use into data/sample/<month>/.
+    """
+    source = resolve_month(month, inbox)
+    if not source.is_sample:
+        return source.folder, False
+    from dxreport import sample
+
+    return sample.ensure_sample(month, DATA_DIR / "sample"), True
+
+
+def describe_source(month: str, inbox: Path | str | None = None) -> str:
+    """One Vietnamese line saying where `month`'s data comes from (the sample or which folder)."""
+    return resolve_month(month, inbox).describe()
 
 
 def validate_run(params: dict, *, params_dir: Path = PARAMS_DIR) -> RunParams:
     """Check notebook parameters before any notebook starts; refuse anything unknown.
 
-    `month` must be YYYY-MM and one of the available months; `unit` must be a unit of the
-    registry that reports in that month, or `tinh`. The messages list the valid values.
+    `month` must be YYYY-MM and have data (`resolve_month`: the named inbox, else data/inbox,
+    else the sample); `unit` must be a unit of the registry that reports in that month, or
+    `tinh`. The messages list the valid values or say which folder to create.
     """
     from dxreport import units as units_mod
 
     unknown = sorted(set(params) - set(RUN_PARAMETERS))
     if unknown:
         raise ParamError(f"tham số không được hỗ trợ: {', '.join(unknown)}; chỉ nhận: {', '.join(RUN_PARAMETERS)}")
-    inbox = Path(params.get("inbox") or DATA_DIR / "inbox").resolve()
+    named = params.get("inbox")
+    inbox = Path(named).expanduser().resolve() if named else None
     outputs = Path(params.get("outputs") or OUTPUTS_DIR).resolve()
-    month = params.get("month")
-    valid_months = available_months(inbox, params_dir)
-    check_month_format(month)
-    if month not in valid_months:
-        raise ParamError(f"không có dữ liệu cho tháng {month}; các tháng hợp lệ: {', '.join(valid_months)}")
+    month = check_month_format(params.get("month"))
+    resolve_month(month, inbox, params_dir=params_dir)
     registry = units_mod.load_registry(params_dir)
     unit = params.get("unit", PROVINCE)
     unit = "" if unit is None else str(unit)
@@ -128,20 +263,3 @@ def validate_run(params: dict, *, params_dir: Path = PARAMS_DIR) -> RunParams:
     if not isinstance(offline, bool):
         raise ParamError(f"offline phải là True hoặc False, không phải {offline!r}")
     return RunParams(month=month, unit=unit, inbox=inbox, outputs=outputs, sources=sources, offline=offline)
-
-
-def month_source(month: str, inbox: Path | None = None) -> tuple[Path, bool]:
-    """The folder of the month's submissions and whether it is the embedded sample.
-
-    The inbox's <month>/ folder when it exists; otherwise the sample month, generated on first
-    use into data/sample/<month>/.
-    """
-    inbox = Path(inbox) if inbox else DATA_DIR / "inbox"
-    folder = inbox / check_month_format(month)
-    if folder.is_dir():
-        return folder, False
-    if month not in sample_months():
-        raise ParamError(f"không có thư mục {folder} và tháng {month} không thuộc dữ liệu mẫu")
-    from dxreport import sample
-
-    return sample.ensure_sample(month), True

@@ -10,13 +10,17 @@ from pathlib import Path
 import pandas as pd
 
 from dxreport import catalog, kpis, store
-from dxreport.params import RunParams, inbox_months, month_source, sample_months, validate_run
+from dxreport.params import ParamError, RunParams, inbox_months, month_source, resolve_month, sample_months, validate_run
 from dxreport.units import load_registry
 
 
 def run_params(month: str, unit: str, inbox: str = "", outputs: str = "", sources: str = "",
                offline: bool = False) -> RunParams:
-    """A notebook's parameters, validated (empty strings mean the project's defaults)."""
+    """A notebook's parameters, validated (empty strings mean the project's defaults).
+
+    `inbox` "" means not named: data/inbox/<month>/, else the embedded sample. A named inbox
+    is never replaced by the sample (params.resolve_month).
+    """
     return validate_run({"month": month, "unit": unit, "inbox": inbox or None, "outputs": outputs or None,
                          "sources": sources or None, "offline": offline})
 
@@ -81,7 +85,7 @@ def clean(run: RunParams) -> CleanResult:
     folder, is_sample = month_source(run.month, run.inbox)
     history = []
     for month in stale_history(run):
-        src, _ = month_source(month, run.inbox)
+        src = _history_folder(run, month, is_sample)
         intake.ingest_month(month, src, warehouse(run), registry=registry, snapshot=snapshot)
         history.append(month)
     result = intake.ingest_month(run.month, folder, warehouse(run), registry=registry, snapshot=snapshot)
@@ -103,21 +107,38 @@ def _file_hashes(folder: Path) -> set[str]:
             if p.is_file() and not p.name.startswith(".")}
 
 
+def _history_folder(run: RunParams, month: str, is_sample: bool) -> Path:
+    """The folder of an earlier `month`: from the sample, or beside the run's month in its inbox root."""
+    if is_sample:
+        return month_source(month, None)[0]
+    return resolve_month(run.month, run.inbox).root / month
+
+
 def stale_history(run: RunParams) -> list[str]:
-    """Earlier months whose submissions in the warehouse differ from the files of their folder."""
+    """Earlier months whose submissions in the warehouse differ from the files of their folder.
+
+    History comes from where the month itself comes from: the sample months for a sample
+    month, else the YYYY-MM folders of the month's inbox root (none when the named folder holds
+    the month's workbooks directly); never sample months behind real data.
+    """
     with store.connect(warehouse(run)) as con:
         loaded = con.execute("SELECT month, list(DISTINCT submission_id) FROM submissions GROUP BY month").fetchall()
     loaded = {month: set(ids) for month, ids in loaded}
-    _, is_sample = month_source(run.month, run.inbox)
-    # history comes from where the month itself comes from: never sample months behind real data
-    months = sample_months() if is_sample else inbox_months(run.inbox)
+    source = resolve_month(run.month, run.inbox)
+    months = sample_months() if source.is_sample else inbox_months(source.root)
     stale = []
     for month in months:
         if month >= run.month:
             continue
-        folder, from_sample = month_source(month, run.inbox)
-        if from_sample != is_sample:
-            continue
+        if source.is_sample:
+            try:
+                if not resolve_month(month, None).is_sample:
+                    continue
+            except ParamError:          # an empty data/inbox/<month>/ of a sample month: not sample history
+                continue
+            folder = month_source(month, None)[0]
+        else:
+            folder = source.root / month
         if _file_hashes(folder) != loaded.get(month, set()):
             stale.append(month)
     return stale
