@@ -45,14 +45,85 @@ class RunParams:
                 "sources": str(self.sources), "offline": self.offline}
 
 
+def _text(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _int_in(low: int, high: int | None = None):
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= low and (high is None or v <= high)
+
+
+# section -> key -> (required, what it must be, test); the section catalog is catalog.thresholds's
+SETTINGS_RULES: dict[str, dict[str, tuple[bool, str, object]]] = {
+    "report": {
+        "issuing_body_parent": (True, "chữ, không rỗng", _text),
+        "issuing_body": (True, "chữ, không rỗng", _text),
+        "number_suffix": (True, "chữ, không rỗng", _text),
+        "place": (True, "chữ, không rỗng", _text),
+        "recipients": (True, "danh sách nơi nhận, ít nhất một, mỗi nơi là chữ",
+                       lambda v: isinstance(v, list) and bool(v) and all(_text(x) for x in v)),
+    },
+    "submission": {
+        "deadline_day": (True, "số nguyên 1–28", _int_in(1, 28)),
+        "form_version": (False, "số nguyên ≥ 1", _int_in(1)),
+        "max_file_bytes": (True, "số nguyên ≥ 1", _int_in(1)),
+        "max_rows_per_sheet": (True, "số nguyên ≥ 1", _int_in(1)),
+        "reader": (False, "calamine hoặc openpyxl", lambda v: v in ("calamine", "openpyxl")),
+    },
+    "sample": {
+        "first_month": (True, "tháng dạng \"YYYY-MM\"", lambda v: isinstance(v, str) and bool(_MONTH.match(v))),
+        "last_month": (True, "tháng dạng \"YYYY-MM\"", lambda v: isinstance(v, str) and bool(_MONTH.match(v))),
+        "seed": (True, "số nguyên ≥ 0", _int_in(0)),
+    },
+    "catalog": {},
+}
+_OPTIONAL_SECTIONS = ("catalog",)
+
+
 def load_settings(params_dir: Path = PARAMS_DIR) -> dict:
-    """params/settings.yaml as a dict."""
-    path = Path(params_dir) / "settings.yaml"
-    with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
-    if not isinstance(data, dict) or not {"report", "submission", "sample"} <= data.keys():
-        raise ParamError(f"{path}: cần các mục report, submission, sample")
+    """params/settings.yaml as a dict, checked completely (SETTINGS_RULES).
+
+    ParamError names the file, the line and the key: "params/settings.yaml, dòng 10: thiếu khóa
+    submission.deadline_day (số nguyên 1–28)". The keys of section catalog are checked by
+    catalog.thresholds.
+    """
+    from dxreport.paramcheck import check_mapping, read_yaml
+
+    doc = read_yaml(Path(params_dir) / "settings.yaml")
+    data = check_mapping(doc, (), SETTINGS_RULES)
+    for section, rules in SETTINGS_RULES.items():
+        if section not in data:
+            if section not in _OPTIONAL_SECTIONS:
+                doc.fail((), f"thiếu mục {section} (các mục: {', '.join(SETTINGS_RULES)})")
+            continue
+        if section in _OPTIONAL_SECTIONS and not rules:
+            if data[section] is not None and not isinstance(data[section], dict):
+                doc.fail((section,), f"{section} phải là một bảng khóa: giá trị")
+            continue
+        values = check_mapping(doc, (section,), rules)
+        if not values:
+            doc.fail((section,), f"mục {section} trống; cần: {', '.join(k for k, r in rules.items() if r[0])}")
+        for key, (required, what, test) in rules.items():
+            if key not in values:
+                if required:
+                    doc.fail((section,), f"thiếu khóa {section}.{key} ({what})")
+            elif not test(values[key]):
+                doc.fail((section, key), f"{section}.{key} phải là {what}, không phải {values[key]!r}")
+    sample = data["sample"]
+    if sample["first_month"] > sample["last_month"]:
+        doc.fail(("sample", "last_month"), f"sample.last_month {sample['last_month']} trước "
+                                           f"sample.first_month {sample['first_month']}")
     return data
+
+
+def check_params(params_dir: Path = PARAMS_DIR, sources: Path | str | None = None) -> None:
+    """Check every params/ file completely; ParamError of one sentence naming file, line and key.
+
+    See dxreport.paramcheck.check_params.
+    """
+    from dxreport.paramcheck import check_params as check
+
+    check(params_dir, sources)
 
 
 def month_range(first: str, last: str) -> list[str]:
@@ -132,11 +203,11 @@ class MonthSource:
     def describe(self) -> str:
         """One Vietnamese line saying where the month's data comes from."""
         if self.is_sample:
-            return (f"Dữ liệu tháng {self.month}: DỮ LIỆU MẪU (không có thư mục {_shown(DATA_DIR / 'inbox' / self.month)}/"
+            return (f"Dữ liệu tháng {self.month}: DỮ LIỆU MẪU (không có thư mục {shown_path(DATA_DIR / 'inbox' / self.month)}/"
                     " và không chỉ định --inbox)")
         count = len(workbooks(self.folder))
         who = "thư mục chỉ định (--inbox)" if self.named else "thư mục nhận báo cáo mặc định"
-        return f"Dữ liệu tháng {self.month}: {count} tệp báo cáo trong {_shown(self.folder)}/ ({who})"
+        return f"Dữ liệu tháng {self.month}: {count} tệp báo cáo trong {shown_path(self.folder)}/ ({who})"
 
 
 def workbooks(folder: Path) -> list[Path]:
@@ -148,9 +219,9 @@ def workbooks(folder: Path) -> list[Path]:
                   and not p.name.startswith((".", "~$")))
 
 
-def _shown(path: Path) -> str:
-    """A path as the user reads it: relative to the project folder when inside it."""
-    path = Path(path)
+def shown_path(path: Path | str) -> str:
+    """A path as the user reads it: relative to the project folder when inside it, else absolute."""
+    path = Path(path).resolve()
     try:
         return str(path.relative_to(PROJECT_ROOT))
     except ValueError:
@@ -163,7 +234,7 @@ def _holds_workbooks(folder: Path, month: str, named: bool) -> Path:
     others = sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     found = f" (chỉ có: {', '.join(others[:5])}{', …' if len(others) > 5 else ''})" if others else ""
     flag = " (--inbox)" if named else ""
-    raise ParamError(f"thư mục tháng {month} {_shown(folder)}/{flag} không có tệp báo cáo .xlsx nào{found}: "
+    raise ParamError(f"thư mục tháng {month} {shown_path(folder)}/{flag} không có tệp báo cáo .xlsx nào{found}: "
                      f"đặt các tệp báo cáo tháng {month} vào đó")
 
 
@@ -190,17 +261,17 @@ def resolve_month(month: str, inbox: Path | str | None = None, *, params_dir: Pa
         if month in sample_months(params_dir):
             return MonthSource(month, DATA_DIR / "sample" / month, True, False, None)
         known = available_months(None, params_dir)
-        raise ParamError(f"không có dữ liệu cho tháng {month}: Tạo thư mục {_shown(folder)}/ và đặt các tệp báo cáo "
+        raise ParamError(f"không có dữ liệu cho tháng {month}: Tạo thư mục {shown_path(folder)}/ và đặt các tệp báo cáo "
                          f"vào đó (các tháng đang có dữ liệu: {', '.join(known) or 'không có'})")
     named = Path(inbox).expanduser().resolve()
     if not named.exists():
-        raise ParamError(f"không có thư mục nhận báo cáo {_shown(named)}/ (--inbox): kiểm tra lại đường dẫn; "
+        raise ParamError(f"không có thư mục nhận báo cáo {shown_path(named)}/ (--inbox): kiểm tra lại đường dẫn; "
                          "không dùng dữ liệu mẫu khi đã chỉ định --inbox")
     if not named.is_dir():
-        raise ParamError(f"{_shown(named)} (--inbox) không phải là thư mục")
+        raise ParamError(f"{shown_path(named)} (--inbox) không phải là thư mục")
     if _MONTH.match(named.name) and not (named / month).is_dir():
         if named.name != month:
-            raise ParamError(f"thư mục {_shown(named)}/ (--inbox) là thư mục tháng {named.name}, không phải tháng "
+            raise ParamError(f"thư mục {shown_path(named)}/ (--inbox) là thư mục tháng {named.name}, không phải tháng "
                              f"{month}: chỉ định thư mục gốc chứa các thư mục YYYY-MM, hoặc thư mục {month}/")
         return MonthSource(month, _holds_workbooks(named, month, True), False, True, named.parent)
     if (named / month).is_dir():
@@ -209,8 +280,8 @@ def resolve_month(month: str, inbox: Path | str | None = None, *, params_dir: Pa
     if not months and workbooks(named):
         return MonthSource(month, named, False, True, None)
     present = f" (chỉ có các tháng: {', '.join(months)})" if months else ""
-    raise ParamError(f"thư mục nhận báo cáo {_shown(named)}/ (--inbox) không có dữ liệu tháng {month}{present}: "
-                     f"Tạo thư mục {_shown(named / month)}/ và đặt các tệp báo cáo vào đó; "
+    raise ParamError(f"thư mục nhận báo cáo {shown_path(named)}/ (--inbox) không có dữ liệu tháng {month}{present}: "
+                     f"Tạo thư mục {shown_path(named / month)}/ và đặt các tệp báo cáo vào đó; "
                      "không dùng dữ liệu mẫu khi đã chỉ định --inbox")
 
 
