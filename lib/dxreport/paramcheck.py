@@ -198,7 +198,7 @@ def check_aliases(params_dir: Path = PARAMS_DIR) -> dict[str, str]:
         if key in folded and folded[key][1] != pid:
             other, other_id = folded[key]
             doc.fail(where, f"“{alias}” và “{other}” là một tên gọi (không kể hoa thường, dấu, khoảng trắng) "
-                            f"nhưng chỉ hai nền tảng khác nhau: {pid}, {other_id}")
+                            f"nhưng ứng với hai nền tảng khác nhau: {pid}, {other_id}")
         folded.setdefault(key, (alias, pid))
         out[alias] = pid
     return out
@@ -207,7 +207,7 @@ def check_aliases(params_dir: Path = PARAMS_DIR) -> dict[str, str]:
 # --------------------------------------------------------------------------- every file at once
 
 def _one_sentence(exc: Exception) -> str:
-    return " ".join(str(exc).split())
+    return " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
 
 
 def _settings_catalog(params_dir: Path) -> None:
