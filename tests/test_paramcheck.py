@@ -175,3 +175,29 @@ def test_a_bad_units_row_is_named_with_its_line_and_column(params_dir, old, new,
 def test_a_missing_file_is_named(params_dir):
     (params_dir / "lagging.yaml").unlink()
     assert _message(params_dir) == "không đọc được tệp params/lagging.yaml: No such file or directory"
+
+
+def test_settings_are_typed(params_dir):
+    typed = params.settings(params_dir)
+    assert typed.submission == params.SubmissionSettings(deadline_day=5, max_file_bytes=20_000_000,
+                                                         max_rows_per_sheet=5000, form_version=1)
+    assert typed.sample == params.SampleSettings("2022-01", "2022-12", 20220803)
+    assert typed.report.recipients == ("Bộ Thông tin và Truyền thông", "UBND tỉnh Thừa Thiên Huế")
+    assert typed.catalog == {"fuzzy_threshold": 0.9, "rename_threshold": 0.8}
+
+
+def test_a_units_file_saved_with_a_byte_order_mark_is_read(params_dir):
+    path = params_dir / "units.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert check_params(params_dir) is None
+
+
+def test_checking_does_not_load_the_notebook_machinery():
+    import subprocess
+    import sys
+
+    code = ("import sys; from dxreport.params import check_params; check_params(); "
+            "print(sorted(m for m in ('papermill', 'nbformat', 'nbclient') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={"PYTHONPATH": str(params.PROJECT_ROOT / "lib"), "PATH": "/usr/bin:/bin"})
+    assert out.stdout.strip() == "[]"

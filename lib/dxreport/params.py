@@ -6,8 +6,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PARAMS_DIR = PROJECT_ROOT / "params"
 DATA_DIR = PROJECT_ROOT / "data"
@@ -114,6 +112,55 @@ def load_settings(params_dir: Path = PARAMS_DIR) -> dict:
         doc.fail(("sample", "last_month"), f"sample.last_month {sample['last_month']} trước "
                                            f"sample.first_month {sample['first_month']}")
     return data
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """settings.yaml, section report: the heading of the report."""
+
+    issuing_body_parent: str
+    issuing_body: str
+    number_suffix: str
+    place: str
+    recipients: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SubmissionSettings:
+    """settings.yaml, section submission: the deadline and the limits of a submitted file."""
+
+    deadline_day: int
+    max_file_bytes: int
+    max_rows_per_sheet: int
+    form_version: int | None = None
+    reader: str | None = None
+
+
+@dataclass(frozen=True)
+class SampleSettings:
+    """settings.yaml, section sample: the months of the embedded sample and its seed."""
+
+    first_month: str
+    last_month: str
+    seed: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    """params/settings.yaml, checked and typed (the catalog section as written; see catalog.thresholds)."""
+
+    report: ReportSettings
+    submission: SubmissionSettings
+    sample: SampleSettings
+    catalog: dict[str, float]
+
+
+def settings(params_dir: Path = PARAMS_DIR) -> Settings:
+    """params/settings.yaml as typed values (load_settings gives the same as a dict)."""
+    data = load_settings(params_dir)
+    report = dict(data["report"], recipients=tuple(data["report"]["recipients"]))
+    return Settings(report=ReportSettings(**report), submission=SubmissionSettings(**data["submission"]),
+                    sample=SampleSettings(**data["sample"]), catalog=dict(data.get("catalog") or {}))
 
 
 def check_params(params_dir: Path = PARAMS_DIR, sources: Path | str | None = None) -> None:

@@ -118,7 +118,7 @@ def read_registry(path: Path) -> Registry:
     path = Path(path)
     name = shown_path(path)
     try:
-        fh = open(path, encoding="utf-8", newline="")
+        fh = open(path, encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise RegistryError(f"không đọc được tệp {name}: {exc.strerror or exc}") from None
     with fh:
