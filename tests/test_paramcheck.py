@@ -201,3 +201,10 @@ def test_checking_does_not_load_the_notebook_machinery():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": str(params.PROJECT_ROOT / "lib"), "PATH": "/usr/bin:/bin"})
     assert out.stdout.strip() == "[]"
+
+
+def test_a_target_without_official_says_what_it_means(params_dir):
+    _break(params_dir, "targets.yaml", '    value: 100\n    comparison: ">="\n    official: false\n',
+           '    value: 100\n    comparison: ">="\n')
+    assert _message(params_dir) == ("params/targets.yaml, dòng 41: chỉ tiêu thứ 4 (coverage_rate): thiếu khóa official "
+                                    "(true: chỉ tiêu công bố chính thức; false: chỉ tiêu của Sở)")

@@ -110,7 +110,7 @@ def test_a_named_root_with_the_month(tmp_path, data_dir):
     assert (source.folder, source.is_sample, source.named, source.root) == (root / "2023-04", False, True, root)
     run = validate_run({"month": "2023-04", "unit": "tinh", "inbox": str(root)})
     assert run.inbox == root and run.as_notebook_parameters()["inbox"] == str(root)
-    assert source.describe() == f"Dữ liệu tháng 2023-04: 1 tệp báo cáo trong {root}/2023-04/ (thư mục chỉ định (--inbox))"
+    assert source.describe() == f"Dữ liệu tháng 2023-04: 1 tệp báo cáo trong {root}/2023-04/ (chỉ định bằng --inbox)"
 
 
 def test_the_named_month_folder_itself(tmp_path, data_dir):
@@ -151,6 +151,7 @@ def test_not_named_and_no_inbox_month_uses_the_sample(data_dir, inbox):
     # the trip through a notebook's parameters keeps "not named"
     again = validate_run(run.as_notebook_parameters())
     assert again.inbox is None and params.describe_source(again.month, again.inbox) == source.describe()
+    assert again.source() == source
 
 
 def test_not_named_with_the_inbox_month_uses_it_and_never_the_sample(data_dir):

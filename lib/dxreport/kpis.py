@@ -680,6 +680,9 @@ class Target:
 _RULE_KINDS = ("not_submitted", "late", "below", "above", "below_share", "platform_not_deployed")
 _RULE_KEYS = ("id", "kind", "indicator", "threshold", "applies_to", "proposal")
 _TARGET_KEYS = ("indicator", "label", "year", "value", "comparison", "unit", "official", "source", "note")
+_TARGET_REQUIRED = {"year": "năm, số nguyên", "value": "số, theo đơn vị của chỉ tiêu",
+                    "source": "văn bản đặt chỉ tiêu, hoặc “Chỉ tiêu của Sở”",
+                    "official": "true: chỉ tiêu công bố chính thức; false: chỉ tiêu của Sở"}
 _INDICATOR_KINDS = ("below", "above", "below_share")        # the kinds that compare an indicator
 _THRESHOLD_KINDS = (*_INDICATOR_KINDS, "platform_not_deployed")
 _APPLIES = ("district", "agency")
@@ -795,9 +798,9 @@ def load_targets(path: Path | str | None = None) -> list[Target]:
             doc.fail((*keys, "indicator"), f"{what}: chỉ tiêu {name!r} không có trong danh mục chỉ tiêu (dxreport.kpis)")
         if name is not None:
             what += f" ({name})"
-        for key in ("year", "value", "source", "official"):
+        for key, expected in _TARGET_REQUIRED.items():
             if key not in item or item[key] in (None, ""):
-                doc.fail(keys, f"{what}: thiếu khóa {key}")
+                doc.fail(keys, f"{what}: thiếu khóa {key} ({expected})")
         year = item["year"]
         if not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= 2100:
             doc.fail((*keys, "year"), f"{what}: year phải là năm (số nguyên 2000–2100), không phải {year!r}")

@@ -36,6 +36,10 @@ class RunParams:
     sources: Path = SOURCES_FILE
     offline: bool = False
 
+    def source(self) -> "MonthSource":
+        """Where this run's month comes from (resolve_month); `.describe()` says it in one line."""
+        return resolve_month(self.month, self.inbox)
+
     def as_notebook_parameters(self) -> dict[str, object]:
         """The values papermill injects (plain strings and a bool, readable in the notebook)."""
         return {"month": self.month, "unit": self.unit, "inbox": str(self.inbox) if self.inbox else "",
@@ -253,7 +257,7 @@ class MonthSource:
             return (f"Dữ liệu tháng {self.month}: DỮ LIỆU MẪU (không có thư mục {shown_path(DATA_DIR / 'inbox' / self.month)}/"
                     " và không chỉ định --inbox)")
         count = len(workbooks(self.folder))
-        who = "thư mục chỉ định (--inbox)" if self.named else "thư mục nhận báo cáo mặc định"
+        who = "chỉ định bằng --inbox" if self.named else "thư mục nhận báo cáo mặc định"
         return f"Dữ liệu tháng {self.month}: {count} tệp báo cáo trong {shown_path(self.folder)}/ ({who})"
 
 
