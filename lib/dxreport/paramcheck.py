@@ -154,16 +154,6 @@ def _dotted(keys: tuple[Key, ...], key: Key) -> str:
     return ".".join(parts).replace(".[", "[")
 
 
-def is_number(value: object) -> bool:
-    """An int or a float, not a bool."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def is_int(value: object) -> bool:
-    """A whole number written as one (5, not 5.0, not true)."""
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 # --------------------------------------------------------------------------- platform_aliases.yaml
 
 ALIAS_ID = r"^(cq|dn|nd)-[a-z0-9][a-z0-9-]*$"
