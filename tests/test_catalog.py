@@ -12,6 +12,7 @@ import yaml
 
 from catalog_server import CatalogServer, Reply, card, page, refused_url, write_sources
 from dxreport import catalog, steps, store
+from dxreport.fetch import HttpSettings
 from dxreport.catalog import CatalogError, Matcher, load_aliases, load_bundled, load_sources, thresholds
 
 
@@ -108,7 +109,7 @@ def test_the_project_sources_file_names_the_three_mic_catalogs():
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda d: d.update(version=2), "version phải là 1, không phải 2"),
+    (lambda d: d.update(version=2), "version 2 không được hỗ trợ; chỉ có version 1"),
     (lambda d: d["catalogs"].update(xa_hoi=d["catalogs"]["nguoi_dan"]), "catalogs: khóa không được hỗ trợ xa_hoi"),
     (lambda d: d["catalogs"]["nguoi_dan"].update(item="div["), "catalogs.nguoi_dan.item: bộ chọn CSS “div[” không hợp lệ"),
     (lambda d: d["catalogs"]["nguoi_dan"]["fields"].pop("name"), "catalogs.nguoi_dan.fields.name: thiếu bộ chọn tên"),
@@ -123,7 +124,66 @@ def test_a_bad_sources_file_is_refused_naming_the_file_and_the_key(tmp_path, cha
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(CatalogError) as err:
         load_sources(path)
-    assert str(err.value).startswith(f"{path}: ") and message in str(err.value)
+    assert str(err.value).startswith(f"{path}, dòng ") and message in str(err.value)
+
+
+# the example of spec/catalog-sources.md, as it is written there: no version, no snapshots/http/guards
+SPEC_EXAMPLE = """\
+catalogs:
+  chinh_quyen:                      # catalog key: chinh_quyen | doanh_nghiep | nguoi_dan
+    title: Nền tảng số phục vụ chính quyền
+    url: https://mic.gov.vn/mra/Pages/trangchu.aspx
+    item: "div.platform-card"       # CSS selector: one match per platform
+    fields:                          # field -> CSS selector inside the item
+      name: "h3"                     # text of the first match (required field)
+      provider: ".provider"
+      link: "a@href"                 # selector@attribute takes an attribute; relative URLs are resolved
+      field: ".category"
+    next: "a.next@href"             # optional: link to the next page, followed until absent
+    max_pages: 50                    # optional guard
+"""
+
+
+def test_the_spec_example_without_a_version_is_version_1_with_defaults(tmp_path):
+    path = tmp_path / "sources.yaml"
+    path.write_text(SPEC_EXAMPLE, encoding="utf-8")
+    src = load_sources(path)
+    cq = src.catalogs["chinh_quyen"]
+    assert list(src.catalogs) == ["chinh_quyen"]
+    assert (cq.url, cq.item, cq.max_pages, cq.next) == ("https://mic.gov.vn/mra/Pages/trangchu.aspx", "div.platform-card",
+                                                        50, catalog.Selector("a.next", "href"))
+    assert cq.fields == {"name": catalog.Selector("h3"), "provider": catalog.Selector(".provider"),
+                         "link": catalog.Selector("a", "href"), "field": catalog.Selector(".category")}
+    assert src.snapshots == catalog.SNAPSHOTS_DIR
+    assert src.guards == catalog.Guards() and src.http == HttpSettings()
+    # only what the spec calls required: the url, the item and fields.name
+    path.write_text("catalogs:\n  nguoi_dan:\n    url: https://congdanso.mic.gov.vn\n    item: li\n"
+                    "    fields:\n      name: h3\n", encoding="utf-8")
+    nd = load_sources(path).catalogs["nguoi_dan"]
+    assert (nd.title, nd.next, nd.max_pages, list(nd.fields)) == ("Nền tảng số phục vụ người dân", None, 50, ["name"])
+
+
+def test_an_unknown_version_is_refused_naming_the_file_and_the_line(tmp_path):
+    path = tmp_path / "sources.yaml"
+    path.write_text("# nguồn danh mục\n\nversion: 2\n" + SPEC_EXAMPLE, encoding="utf-8")
+    with pytest.raises(CatalogError) as err:
+        load_sources(path)
+    assert str(err.value) == (f"{path}, dòng 3: version 2 không được hỗ trợ; chỉ có version 1 "
+                              "(spec/catalog-sources.md), hoặc bỏ khóa version")
+
+
+def test_a_bad_key_of_the_spec_example_is_named_with_its_line(tmp_path):
+    path = tmp_path / "sources.yaml"
+    path.write_text(SPEC_EXAMPLE.replace('max_pages: 50 ', 'max_pages: 0  '), encoding="utf-8")
+    with pytest.raises(CatalogError) as err:
+        load_sources(path)
+    assert str(err.value) == f"{path}, dòng 12: catalogs.chinh_quyen.max_pages phải ≥ 1, không phải 0"
+    path.write_text(SPEC_EXAMPLE.replace('next: "a.next@href"', 'next: "a.next@href'), encoding="utf-8")
+    with pytest.raises(CatalogError) as err:
+        load_sources(path)
+    message = str(err.value)
+    assert message == (f"{path}, dòng 13, cột 1: không phải YAML hợp lệ (found unexpected end of stream; "
+                       "while scanning a quoted scalar: dòng 11, cột 11)")
 
 
 # --------------------------------------------------------------------------- scraping a served catalog
@@ -413,6 +473,7 @@ def test_the_month_goes_on_with_the_last_good_snapshot_when_the_fetch_fails(serv
     sources, root, good_files, pointer = seeded
     server.route("/cq/", Reply(500, "lỗi"))
     (tmp_path / "inbox" / "2023-01").mkdir(parents=True)
+    (tmp_path / "inbox" / "2023-01" / "hue.xlsx").write_bytes(b"PK")
     run = steps.run_params("2023-01", "tinh", str(tmp_path / "inbox"), str(tmp_path / "out"), str(sources))
     result = steps.scrape(run)
     assert [c.outcome for c in result.catalogs] == ["failed", "not_configured", "not_configured"]
@@ -513,4 +574,4 @@ def test_the_scrape_command(server, seeded, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("version: 7\ncatalogs: {}\n", encoding="utf-8")
     refused = runner.invoke(main, ["scrape", "--sources", str(bad)])
-    assert refused.exit_code == 2 and f"Lỗi: {bad}: version phải là 1" in refused.output
+    assert refused.exit_code == 2 and f"Lỗi: {bad}, dòng 1: version 7 không được hỗ trợ" in refused.output

@@ -1,6 +1,9 @@
 import pytest
 
-from dxreport.params import ParamError, available_months, month_range, previous_month, validate_run
+from pathlib import Path
+
+from dxreport import params
+from dxreport.params import ParamError, available_months, month_range, previous_month, resolve_month, validate_run
 
 
 def test_month_range_crosses_the_year():
@@ -9,6 +12,8 @@ def test_month_range_crosses_the_year():
 
 
 def test_valid_run_parameters(tmp_path):
+    (tmp_path / "2022-07").mkdir()
+    (tmp_path / "2022-07" / "hue.xlsx").write_bytes(b"x")
     run = validate_run({"month": "2022-07", "unit": "478", "inbox": str(tmp_path)})
     assert (run.month, run.unit, run.inbox) == ("2022-07", "478", tmp_path.resolve())
 
@@ -19,17 +24,144 @@ def test_bad_month_is_refused_with_the_format(month):
         validate_run({"month": month, "unit": "tinh"})
 
 
-def test_month_without_data_lists_valid_months(tmp_path):
+def test_month_without_data_says_which_folder_to_create_and_lists_valid_months(tmp_path, monkeypatch):
+    # nothing named, no data/inbox/ at all, not a sample month
+    monkeypatch.setattr(params, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr(params, "DATA_DIR", tmp_path / "data")
     with pytest.raises(ParamError) as err:
-        validate_run({"month": "2030-01", "unit": "tinh", "inbox": str(tmp_path)})
-    assert "2022-01" in str(err.value) and "2022-12" in str(err.value)
+        validate_run({"month": "2030-01", "unit": "tinh"})
+    message = str(err.value)
+    assert message.startswith("không có dữ liệu cho tháng 2030-01: Tạo thư mục data/inbox/2030-01/ và đặt các tệp "
+                              "báo cáo vào đó (các tháng đang có dữ liệu: 2022-01, 2022-02,")
+    assert message.endswith("2022-12)")
+    (tmp_path / "data" / "inbox" / "2030-02").mkdir(parents=True)
+    with pytest.raises(ParamError) as err:
+        validate_run({"month": "2030-01", "unit": "tinh"})
+    assert "(các tháng đang có dữ liệu: 2022-01, " in str(err.value) and str(err.value).endswith("2022-12, 2030-02)")
 
 
 def test_inbox_months_are_available(tmp_path):
     (tmp_path / "2023-03").mkdir()
     (tmp_path / "notes").mkdir()
-    assert "2023-03" in available_months(tmp_path)
-    assert "notes" not in available_months(tmp_path)
+    assert available_months(tmp_path) == ["2023-03"]
+    # a named inbox offers its own months only, never the sample's
+    assert available_months(tmp_path / "2023-03") == ["2023-03"]
+
+
+# --------------------------------------------------------------------------- --inbox: root or month folder
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    """An empty project data folder: no data/inbox/ at all."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    monkeypatch.setattr(params, "DATA_DIR", folder)
+    return folder
+
+
+def _workbook(folder: Path, name: str = "hue.xlsx") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(b"PK")
+    return folder / name
+
+
+def test_a_named_inbox_that_does_not_exist_is_refused_naming_it(tmp_path, data_dir):
+    typo = tmp_path / "inbox1O"
+    with pytest.raises(ParamError) as err:
+        validate_run({"month": "2022-07", "unit": "tinh", "inbox": str(typo)})
+    assert str(err.value) == (f"không có thư mục nhận báo cáo {typo}/ (--inbox): kiểm tra lại đường dẫn; "
+                              "không dùng dữ liệu mẫu khi đã chỉ định --inbox")
+
+
+def test_a_named_root_without_the_month_is_refused_even_for_a_sample_month(tmp_path, data_dir):
+    root = tmp_path / "inbox"
+    _workbook(root / "2022-06")
+    with pytest.raises(ParamError) as err:
+        validate_run({"month": "2022-07", "unit": "tinh", "inbox": str(root)})
+    assert str(err.value) == (f"thư mục nhận báo cáo {root}/ (--inbox) không có dữ liệu tháng 2022-07 "
+                              f"(chỉ có các tháng: 2022-06): Tạo thư mục {root}/2022-07/ và đặt các tệp báo cáo vào đó; "
+                              "không dùng dữ liệu mẫu khi đã chỉ định --inbox")
+
+
+def test_a_named_empty_folder_is_refused_with_the_folder_to_create(tmp_path, data_dir):
+    with pytest.raises(ParamError) as err:
+        resolve_month("2023-04", tmp_path)
+    assert str(err.value) == (f"thư mục nhận báo cáo {tmp_path}/ (--inbox) không có dữ liệu tháng 2023-04: "
+                              f"Tạo thư mục {tmp_path}/2023-04/ và đặt các tệp báo cáo vào đó; "
+                              "không dùng dữ liệu mẫu khi đã chỉ định --inbox")
+
+
+@pytest.mark.parametrize("named", ["root", "month"])
+def test_a_named_month_folder_without_a_workbook_is_refused(tmp_path, data_dir, named):
+    month_dir = tmp_path / "inbox" / "2023-04"
+    month_dir.mkdir(parents=True)
+    (month_dir / "ghi-chu.pdf").write_bytes(b"%PDF")
+    (month_dir / "~$hue.xlsx").write_bytes(b"lock")
+    with pytest.raises(ParamError) as err:
+        resolve_month("2023-04", tmp_path / "inbox" if named == "root" else month_dir)
+    assert str(err.value) == (f"thư mục tháng 2023-04 {month_dir}/ (--inbox) không có tệp báo cáo .xlsx nào "
+                              "(chỉ có: ghi-chu.pdf, ~$hue.xlsx): đặt các tệp báo cáo tháng 2023-04 vào đó")
+
+
+def test_a_named_root_with_the_month(tmp_path, data_dir):
+    root = tmp_path / "inbox"
+    _workbook(root / "2023-04")
+    source = resolve_month("2023-04", str(root))
+    assert (source.folder, source.is_sample, source.named, source.root) == (root / "2023-04", False, True, root)
+    run = validate_run({"month": "2023-04", "unit": "tinh", "inbox": str(root)})
+    assert run.inbox == root and run.as_notebook_parameters()["inbox"] == str(root)
+    assert source.describe() == f"Dữ liệu tháng 2023-04: 1 tệp báo cáo trong {root}/2023-04/ (chỉ định bằng --inbox)"
+
+
+def test_the_named_month_folder_itself(tmp_path, data_dir):
+    root = tmp_path / "inbox"
+    _workbook(root / "2023-03")
+    _workbook(root / "2023-04")
+    source = resolve_month("2023-04", root / "2023-04")
+    # the months beside it are its history
+    assert (source.folder, source.is_sample, source.named, source.root) == (root / "2023-04", False, True, root)
+    assert params.month_source("2023-04", root / "2023-04") == (root / "2023-04", False)
+
+
+def test_a_named_folder_of_workbooks_under_another_name_is_the_month_folder(tmp_path, data_dir):
+    folder = tmp_path / "bao-cao-thang-4"
+    _workbook(folder, "Hue.XLSX")
+    source = resolve_month("2023-04", folder)
+    assert (source.folder, source.is_sample, source.named, source.root) == (folder, False, True, None)
+
+
+def test_a_named_folder_of_another_month_is_refused(tmp_path, data_dir):
+    folder = tmp_path / "2023-03"
+    _workbook(folder)
+    with pytest.raises(ParamError) as err:
+        resolve_month("2023-04", folder)
+    assert str(err.value) == (f"thư mục {folder}/ (--inbox) là thư mục tháng 2023-03, không phải tháng 2023-04: "
+                              "chỉ định thư mục gốc chứa các thư mục YYYY-MM, hoặc thư mục 2023-04/")
+
+
+@pytest.mark.parametrize("inbox", [None, ""])
+def test_not_named_and_no_inbox_month_uses_the_sample(data_dir, inbox):
+    source = resolve_month("2022-07", inbox)
+    assert (source.folder, source.is_sample, source.named, source.root) == \
+        (data_dir / "sample" / "2022-07", True, False, None)
+    assert source.describe() == ("Dữ liệu tháng 2022-07: DỮ LIỆU MẪU (không có thư mục "
+                                 f"{data_dir}/inbox/2022-07/ và không chỉ định --inbox)")
+    run = validate_run({"month": "2022-07", "unit": "tinh", "inbox": inbox})
+    assert run.inbox is None and run.as_notebook_parameters()["inbox"] == ""
+    # the trip through a notebook's parameters keeps "not named"
+    again = validate_run(run.as_notebook_parameters())
+    assert again.inbox is None and params.describe_source(again.month, again.inbox) == source.describe()
+    assert again.source() == source
+
+
+def test_not_named_with_the_inbox_month_uses_it_and_never_the_sample(data_dir):
+    _workbook(data_dir / "inbox" / "2022-07")
+    source = resolve_month("2022-07")
+    assert (source.folder, source.is_sample, source.named) == (data_dir / "inbox" / "2022-07", False, False)
+    assert source.describe().endswith("(thư mục nhận báo cáo mặc định)")
+    (data_dir / "inbox" / "2022-08").mkdir()
+    with pytest.raises(ParamError, match="không có tệp báo cáo .xlsx nào"):
+        resolve_month("2022-08")
 
 
 @pytest.mark.parametrize("unit", ["../../etc/passwd", "475", "19750", "", "TINH"])

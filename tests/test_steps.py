@@ -23,3 +23,25 @@ def test_earlier_inbox_months_not_in_the_warehouse_are_loaded_first(tmp_path):
     # a corrected file for January makes January stale again
     _month(inbox, "2023-01", dt.date(2023, 2, 9))
     assert steps.stale_history(run) == ["2023-01"]
+
+
+def test_a_named_month_folder_has_the_months_beside_it_as_history(tmp_path):
+    inbox, outputs = tmp_path / "inbox", tmp_path / "outputs"
+    for month, day in (("2023-01", 2), ("2023-02", 3), ("2023-03", 2)):
+        _month(inbox, month, dt.date(int(month[:4]), int(month[5:]) + 1, day))
+    run = steps.run_params("2023-03", "tinh", str(inbox / "2023-03"), str(outputs))
+    assert run.inbox == inbox / "2023-03"
+    assert steps.stale_history(run) == ["2023-01", "2023-02"]
+
+
+def test_a_named_folder_of_workbooks_has_no_history(tmp_path):
+    inbox, outputs = tmp_path / "inbox", tmp_path / "outputs"
+    _month(inbox, "2023-02", dt.date(2023, 3, 3))
+    folder = tmp_path / "thang-3"
+    write_form(folder / "snv.xlsx", info("snv", "2023-03", dt.date(2023, 4, 2)), {
+        "Nền tảng": [["Tên nền tảng", "Tình trạng"], ["VNeID", "Đang sử dụng"]]})
+    run = steps.run_params("2023-03", "tinh", str(folder), str(outputs))
+    assert steps.stale_history(run) == []
+    result = steps.clean(run)
+    assert (result.folder, result.is_sample, result.history_months) == (folder, False, [])
+    assert list(result.submissions["file_name"]) == ["snv.xlsx"]

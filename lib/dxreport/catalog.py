@@ -273,25 +273,31 @@ class Sources:
     catalogs: dict[str, CatalogSource]
 
 
-def _number(where: str, value: object, kind: type, minimum: float, path: Path) -> float | int:
+def _number(doc, keys: tuple, value: object, kind: type, minimum: float) -> float | int:
+    where = ".".join(map(str, keys))
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not float(value).is_integer()):
-        raise CatalogError(f"{path}: {where} phải là số{' nguyên' if kind is int else ''}, không phải {value!r}")
+        doc.fail(keys, f"{where} phải là số{' nguyên' if kind is int else ''}, không phải {value!r}")
     if value < minimum:
-        raise CatalogError(f"{path}: {where} phải ≥ {minimum:g}, không phải {value!r}")
+        doc.fail(keys, f"{where} phải ≥ {minimum:g}, không phải {value!r}")
     return kind(value)
 
 
-def _check_keys(where: str, data: object, allowed: set[str], path: Path) -> dict:
+def _check_keys(doc, keys: tuple, allowed: set[str]) -> dict:
+    data = doc.data
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    where = ".".join(map(str, keys)) or "tệp"
+    if data is None and keys:
+        return {}
     if not isinstance(data, dict):
-        raise CatalogError(f"{path}: {where} phải là một bảng khóa: giá trị")
-    unknown = sorted(set(map(str, data)) - allowed)
-    if unknown:
-        raise CatalogError(f"{path}: {where}: khóa không được hỗ trợ {', '.join(unknown)}; "
-                           f"chỉ nhận: {', '.join(sorted(allowed))}")
+        doc.fail(keys, f"{where} phải là một bảng khóa: giá trị")
+    for key in data:
+        if str(key) not in allowed:
+            doc.fail((*keys, key), f"{where}: khóa không được hỗ trợ {key}; chỉ nhận: {', '.join(sorted(allowed))}")
     return data
 
 
-def _compile(where: str, css: str, path: Path) -> None:
+def _compile(doc, keys: tuple, css: str) -> None:
     from bs4 import BeautifulSoup
 
     if not css:
@@ -300,12 +306,19 @@ def _compile(where: str, css: str, path: Path) -> None:
         BeautifulSoup("", "html.parser").css.compile(css)
     except Exception as exc:  # soupsieve.SelectorSyntaxError and friends
         first = str(exc).splitlines()[0]
-        raise CatalogError(f"{path}: {where}: bộ chọn CSS “{css}” không hợp lệ ({first})") from exc
+        doc.fail(keys, f"{'.'.join(map(str, keys))}: bộ chọn CSS “{css}” không hợp lệ ({first})")
 
 
 def load_sources(path: Path | str = SOURCES_FILE) -> Sources:
-    """Read and check a sources file (spec/catalog-sources.md, version 1); CatalogError says where."""
+    """Read and check a sources file (spec/catalog-sources.md, version 1); CatalogError says where.
+
+    A file without `version` is version 1; another version is refused. Every key the spec's
+    example omits has a default: snapshots (data/catalog/snapshots), http, guards, and in a
+    catalog title, next and max_pages (guards.max_pages); a field other than name is optional.
+    The message names the file, the line and the key: "<file>, dòng 3: catalogs.nguoi_dan.url …".
+    """
     from dxreport.fetch import HttpSettings
+    from dxreport.paramcheck import read_yaml
 
     path = Path(path).resolve()
     try:
@@ -313,57 +326,76 @@ def load_sources(path: Path | str = SOURCES_FILE) -> Sources:
     except OSError as exc:
         raise CatalogError(f"không đọc được tệp nguồn danh mục {path}: {exc.strerror or exc}") from exc
     try:
-        data = yaml.safe_load(raw.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise CatalogError(f"{path}: không phải YAML hợp lệ ({str(exc).splitlines()[0]})") from exc
-    data = _check_keys("tệp", data, {"version", "snapshots", "http", "guards", "catalogs"}, path)
-    if data.get("version") != SOURCES_VERSION:
-        raise CatalogError(f"{path}: version phải là {SOURCES_VERSION}, không phải {data.get('version')!r}")
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        from dxreport.paramcheck import yaml_error
+
+        raise CatalogError(yaml_error(path, exc)) from None
+    doc = read_yaml(path, CatalogError, text)
+    data = _check_keys(doc, (), {"version", "snapshots", "http", "guards", "catalogs"})
+    version = data.get("version", SOURCES_VERSION)
+    if isinstance(version, bool) or version != SOURCES_VERSION:
+        doc.fail(("version",), f"version {version!r} không được hỗ trợ; chỉ có version {SOURCES_VERSION} "
+                               "(spec/catalog-sources.md), hoặc bỏ khóa version")
     snapshots = data.get("snapshots")
+    if snapshots is not None and (not isinstance(snapshots, str) or not snapshots.strip()):
+        doc.fail(("snapshots",), f"snapshots phải là một đường dẫn thư mục, không phải {snapshots!r}")
     snapshots = (path.parent / str(snapshots)).resolve() if snapshots else SNAPSHOTS_DIR
     defaults = HttpSettings()
-    http_data = _check_keys("http", data.get("http") or {}, set(HttpSettings.__dataclass_fields__), path)
+    http_data = _check_keys(doc, ("http",), set(HttpSettings.__dataclass_fields__))
     http_values = {}
     for key, value in http_data.items():
         default = getattr(defaults, key)
         if key == "user_agent":
             if not isinstance(value, str) or not value.strip() or not value.isascii():
-                raise CatalogError(f"{path}: http.user_agent phải là chữ ASCII không rỗng")
+                doc.fail(("http", key), "http.user_agent phải là chữ ASCII không rỗng")
             http_values[key] = value.strip()
         else:
-            http_values[key] = _number(f"http.{key}", value, type(default), 0, path)
-    guards_data = _check_keys("guards", data.get("guards") or {}, set(Guards.__dataclass_fields__), path)
-    guards = Guards(**{k: _number(f"guards.{k}", v, type(getattr(Guards(), k)), 0 if k != "max_pages" else 1, path)
+            http_values[key] = _number(doc, ("http", key), value, type(default), 0)
+    guards_data = _check_keys(doc, ("guards",), set(Guards.__dataclass_fields__))
+    guards = Guards(**{k: _number(doc, ("guards", k), v, type(getattr(Guards(), k)), 0 if k != "max_pages" else 1)
                        for k, v in guards_data.items()})
     catalogs_data = data.get("catalogs")
     if not catalogs_data:
-        raise CatalogError(f"{path}: thiếu mục catalogs (các khóa hợp lệ: {', '.join(CATALOGS)})")
-    _check_keys("catalogs", catalogs_data, set(CATALOGS), path)
+        doc.fail(("catalogs",), f"thiếu mục catalogs (các khóa hợp lệ: {', '.join(CATALOGS)})")
+    _check_keys(doc, ("catalogs",), set(CATALOGS))
     catalogs = {}
-    for key, item in catalogs_data.items():
+    for key in catalogs_data:
+        keys = ("catalogs", key)
         where = f"catalogs.{key}"
-        item = _check_keys(where, item, {"title", "url", "item", "fields", "next", "max_pages"}, path)
+        if not isinstance(catalogs_data[key], dict):
+            doc.fail(keys, f"{where} phải là một bảng khóa: giá trị (url, item, fields, …)")
+        item = _check_keys(doc, keys, {"title", "url", "item", "fields", "next", "max_pages"})
         url = str(item.get("url") or "").strip()
         if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
-            raise CatalogError(f"{path}: {where}.url phải là địa chỉ http(s) đầy đủ, không phải {url!r}")
-        selector = str(item.get("item") or "").strip()
-        if not selector:
-            raise CatalogError(f"{path}: {where}.item: thiếu bộ chọn CSS cho mỗi nền tảng")
-        _compile(f"{where}.item", selector, path)
-        fields = _check_keys(f"{where}.fields", item.get("fields") or {}, set(FIELDS), path)
+            doc.fail((*keys, "url"), f"{where}.url phải là địa chỉ http(s) đầy đủ, không phải {url!r}")
+        selector = item.get("item")
+        if not isinstance(selector, str) or not selector.strip():
+            doc.fail((*keys, "item"), f"{where}.item: thiếu bộ chọn CSS cho mỗi nền tảng")
+        selector = selector.strip()
+        _compile(doc, (*keys, "item"), selector)
+        fields = _check_keys(doc, (*keys, "fields"), set(FIELDS))
         if not fields.get("name"):
-            raise CatalogError(f"{path}: {where}.fields.name: thiếu bộ chọn tên nền tảng (bắt buộc)")
+            doc.fail((*keys, "fields"), f"{where}.fields.name: thiếu bộ chọn tên nền tảng (bắt buộc)")
         parsed = {}
         for name, text in fields.items():
-            sel = Selector.parse(str(text))
-            _compile(f"{where}.fields.{name}", sel.css, path)
+            if not isinstance(text, str) or not text.strip():
+                doc.fail((*keys, "fields", name), f"{where}.fields.{name} phải là một bộ chọn CSS (chữ), "
+                                                  f"không phải {text!r}")
+            sel = Selector.parse(text)
+            _compile(doc, (*keys, "fields", name), sel.css)
             parsed[name] = sel
-        nxt = Selector.parse(str(item["next"])) if item.get("next") else None
+        if item.get("next") is not None and not isinstance(item["next"], str):
+            doc.fail((*keys, "next"), f"{where}.next phải là một bộ chọn CSS (chữ), không phải {item['next']!r}")
+        nxt = Selector.parse(item["next"]) if item.get("next") else None
         if nxt is not None:
-            _compile(f"{where}.next", nxt.css, path)
-        max_pages = _number(f"{where}.max_pages", item["max_pages"], int, 1, path) if "max_pages" in item \
+            _compile(doc, (*keys, "next"), nxt.css)
+        max_pages = _number(doc, (*keys, "max_pages"), item["max_pages"], int, 1) if "max_pages" in item \
             else guards.max_pages
-        catalogs[key] = CatalogSource(key=key, title=nfc(item.get("title") or CATALOGS[key]), url=url, item=selector,
+        title = item.get("title")
+        if title is not None and not isinstance(title, str):
+            doc.fail((*keys, "title"), f"{where}.title phải là chữ, không phải {title!r}")
+        catalogs[key] = CatalogSource(key=key, title=nfc(title or CATALOGS[key]), url=url, item=selector,
                                       fields=parsed, next=nxt, max_pages=max_pages)
     return Sources(path=path, sha256=hashlib.sha256(raw).hexdigest(), snapshots=snapshots,
                    http=HttpSettings(**http_values), guards=guards, catalogs=catalogs)

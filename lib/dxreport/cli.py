@@ -433,14 +433,18 @@ _outputs = _option("--outputs", type=PathParam(file_okay=False, path_type=Path),
          help="Lập báo cáo trên một cụm Dask distributed: địa chỉ bộ điều phối (tcp://host:8786) hoặc 'local' "
               "để dựng LocalCluster trên máy này. Cần cài thêm: pip install 'dxreport[dask]'.")
 @_option("--quiet", is_flag=True, help="Không hiện thanh tiến độ.")
-def run(month, unit, inbox, outputs, sources, offline, workers, force, scheduler, quiet):
+@_option("--wait", type=IntRangeParam(0, 86400), default=0, metavar="GIÂY",
+         help="Khi một lần chạy khác đang dùng thư mục kết quả: đợi tối đa chừng ấy giây rồi mới chạy "
+              "(mặc định 0: báo ngay và dừng).")
+def run(month, unit, inbox, outputs, sources, offline, workers, force, scheduler, quiet, wait):
     """Chạy một tháng: tiếp nhận số liệu, tính chỉ số và lập báo cáo (mặc định của mọi đơn vị)."""
     from dxreport import runner
 
     start = time.perf_counter()
     try:
         manifest = runner.run_month(month, unit, inbox=inbox, outputs=outputs, sources=sources, offline=offline,
-                                    workers=workers, force=force, scheduler=scheduler, progress=not quiet)
+                                    workers=workers, force=force, scheduler=scheduler, progress=not quiet,
+                                    wait=wait)
     except ParamError as exc:
         _fail(str(exc))
     except runner.RunError as exc:
@@ -478,12 +482,23 @@ def ingest(month, inbox, outputs, offline):
     """Đọc, kiểm tra và nạp các tệp báo cáo của một tháng vào kho dữ liệu, không lập báo cáo."""
     from dxreport import steps
 
+    from dxreport import lock, preflight
+    from dxreport.params import check_params
+
     try:
+        check_params()
         run_params = steps.run_params(month, PROVINCE, str(inbox or ""), str(outputs or OUTPUTS_DIR), offline=offline)
     except ParamError as exc:
         _fail(str(exc))
-    steps.scrape(run_params)
-    result = steps.clean(run_params)
+    try:
+        preflight.check_outputs(run_params.outputs)
+        with lock.hold(run_params.outputs, what="ingest"):
+            click.echo(run_params.source().describe(), err=True)
+            steps.scrape(run_params)
+            result = steps.clean(run_params)
+    except (preflight.PreflightError, lock.LockBusy) as exc:
+        click.echo(f"Lỗi: {exc}", err=True)
+        sys.exit(1)
     counts = result.submissions["status"].value_counts().to_dict()
     click.echo(f"Tháng {month}: {len(result.submissions)} tệp từ {result.folder}"
                + (" — " + ", ".join(f"{counts[k]} {label}" for k, label in SUBMISSION_LABELS.items() if k in counts)

@@ -22,7 +22,6 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from dxreport.params import PARAMS_DIR, PROVINCE
 from dxreport.units import Registry
@@ -679,74 +678,157 @@ class Target:
 
 
 _RULE_KINDS = ("not_submitted", "late", "below", "above", "below_share", "platform_not_deployed")
+_RULE_KEYS = ("id", "kind", "indicator", "threshold", "applies_to", "proposal")
+_TARGET_KEYS = ("indicator", "label", "year", "value", "comparison", "unit", "official", "source", "note")
+_TARGET_REQUIRED = {"year": "năm, số nguyên", "value": "số, theo đơn vị của chỉ tiêu",
+                    "source": "văn bản đặt chỉ tiêu, hoặc “Chỉ tiêu của Sở”",
+                    "official": "true: chỉ tiêu công bố chính thức; false: chỉ tiêu của Sở"}
+_INDICATOR_KINDS = ("below", "above", "below_share")        # the kinds that compare an indicator
+_THRESHOLD_KINDS = (*_INDICATOR_KINDS, "platform_not_deployed")
+_APPLIES = ("district", "agency")
 
 
-def _read_yaml(path: Path) -> dict:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh) or {}
-    except yaml.YAMLError as exc:
-        raise RulesError(f"{path}: không đọc được tệp YAML ({exc})") from exc
-    if not isinstance(data, dict):
-        raise RulesError(f"{path}: nội dung phải là một bảng khóa: giá trị")
-    return data
+def _read_yaml(path: Path, top: str):
+    """The parsed file (paramcheck.YamlDoc) and its list `top`, refused with the line when malformed."""
+    from dxreport.paramcheck import check_mapping, read_yaml
+
+    doc = read_yaml(path, RulesError)
+    data = check_mapping(doc, (), (top,))
+    if top not in data:
+        doc.fail((), f"thiếu khóa {top} (danh sách)")
+    items = data[top]
+    if items is None:
+        items = []
+    if not isinstance(items, list):
+        doc.fail((top,), f"{top} phải là một danh sách, không phải {items!r}")
+    return doc, items
+
+
+def _item_keys(doc, keys: tuple, item: object, allowed: tuple[str, ...], what: str) -> dict:
+    if not isinstance(item, dict):
+        doc.fail(keys, f"{what} phải là một bảng khóa: giá trị")
+    for key in item:
+        if str(key) not in allowed:
+            doc.fail((*keys, key), f"{what}: khóa {key} không được hỗ trợ; chỉ nhận: {', '.join(allowed)}")
+    return item
+
+
+def _text_or_empty(doc, keys: tuple, item: dict, key: str, what: str) -> str:
+    value = item.get(key)
+    if value is not None and not isinstance(value, str):
+        doc.fail((*keys, key), f"{what}: {key} phải là chữ, không phải {value!r}")
+    return value or ""
 
 
 def load_rules(path: Path | str | None = None) -> list[Rule]:
-    """params/lagging.yaml: the rules that name lagging units and platforms, checked strictly."""
+    """params/lagging.yaml: the rules that name lagging units and platforms, checked strictly.
+
+    RulesError names the file, the line and the key ("params/lagging.yaml, dòng 24: quy tắc thứ
+    3 (hues_penetration): threshold …").
+    """
     path = Path(path) if path else PARAMS_DIR / "lagging.yaml"
-    data = _read_yaml(path)
-    rules = []
-    for i, item in enumerate(data.get("rules") or [], start=1):
-        where = f"{path}, quy tắc thứ {i}"
-        if not isinstance(item, dict) or item.get("kind") not in _RULE_KINDS:
-            raise RulesError(f"{where}: kind phải là một trong {', '.join(_RULE_KINDS)}")
-        kind = item["kind"]
-        name = str(item.get("indicator") or "")
-        if kind in ("below", "above", "below_share") and name not in BY_NAME:
-            raise RulesError(f"{where}: chỉ tiêu {name!r} không có trong danh mục chỉ tiêu (dxreport.kpis)")
+    doc, items = _read_yaml(path, "rules")
+    rules, seen = [], {}
+    for i, item in enumerate(items):
+        keys = ("rules", i)
+        what = f"quy tắc thứ {i + 1}"
+        item = _item_keys(doc, keys, item, _RULE_KEYS, what)
+        if item.get("id") is not None:
+            what += f" ({item['id']})"
+        kind = item.get("kind")
+        if kind not in _RULE_KINDS:
+            doc.fail((*keys, "kind") if "kind" in item else keys,
+                     f"{what}: kind phải là một trong {', '.join(_RULE_KINDS)}, không phải {kind!r}")
+        name = item.get("indicator")
+        if kind in _INDICATOR_KINDS:
+            if name not in BY_NAME:
+                doc.fail((*keys, "indicator") if "indicator" in item else keys,
+                         f"{what}: chỉ tiêu {name!r} không có trong danh mục chỉ tiêu (dxreport.kpis)")
+        elif name is not None:
+            doc.fail((*keys, "indicator"), f"{what}: quy tắc kind {kind} không dùng indicator")
         threshold = item.get("threshold")
-        if kind in ("below", "above", "below_share", "platform_not_deployed"):
+        if kind in _THRESHOLD_KINDS:
             if not isinstance(threshold, (int, float)) or isinstance(threshold, bool):
-                raise RulesError(f"{where}: threshold phải là một số")
-        applies = tuple(item.get("applies_to") or ("district", "agency"))
-        if not set(applies) <= {"district", "agency"}:
-            raise RulesError(f"{where}: applies_to chỉ nhận district, agency")
-        rules.append(Rule(id=str(item.get("id") or f"{kind}_{name}"), kind=kind, indicator=name,
-                          threshold=None if threshold is None else float(threshold), applies_to=applies,
-                          proposal=str(item.get("proposal") or "")))
-    ids = [r.id for r in rules]
-    if len(ids) != len(set(ids)):
-        raise RulesError(f"{path}: mã quy tắc (id) bị trùng")
+                doc.fail((*keys, "threshold") if "threshold" in item else keys,
+                         f"{what}: threshold phải là một số, không phải {threshold!r}")
+            if kind == "below_share" and not 0 < threshold <= 100:
+                doc.fail((*keys, "threshold"), f"{what}: threshold của below_share là phần trăm (0–100], "
+                                               f"không phải {threshold!r}")
+            if kind == "platform_not_deployed" and (threshold < 1 or not float(threshold).is_integer()):
+                doc.fail((*keys, "threshold"), f"{what}: threshold của platform_not_deployed là số đơn vị "
+                                               f"(số nguyên ≥ 1), không phải {threshold!r}")
+        elif threshold is not None:
+            doc.fail((*keys, "threshold"), f"{what}: quy tắc kind {kind} không dùng threshold")
+        applies = item.get("applies_to", list(_APPLIES))
+        if not isinstance(applies, list) or not applies or not set(applies) <= set(_APPLIES):
+            doc.fail((*keys, "applies_to"), f"{what}: applies_to là danh sách lấy từ district, agency, "
+                                            f"không phải {applies!r}")
+        rule_id = item.get("id")
+        if rule_id is not None and (not isinstance(rule_id, str) or not rule_id.strip()):
+            doc.fail((*keys, "id"), f"{what}: id phải là chữ, không phải {rule_id!r}")
+        rule_id = rule_id or f"{kind}_{name or ''}"
+        if rule_id in seen:
+            doc.fail((*keys, "id") if "id" in item else keys,
+                     f"{what}: mã quy tắc (id) {rule_id} trùng với quy tắc thứ {seen[rule_id]}")
+        seen[rule_id] = i + 1
+        proposal = _text_or_empty(doc, keys, item, "proposal", what)
+        rules.append(Rule(id=rule_id, kind=kind, indicator=str(name or ""),
+                          threshold=None if threshold is None else float(threshold), applies_to=tuple(applies),
+                          proposal=proposal))
     return rules
 
 
 def load_targets(path: Path | str | None = None) -> list[Target]:
-    """params/targets.yaml: targets per year; official ones name their public source."""
+    """params/targets.yaml: targets per year; official ones name their public source.
+
+    RulesError names the file, the line and the key ("params/targets.yaml, dòng 17: chỉ tiêu
+    thứ 1 (ehealth_penetration): value …").
+    """
     path = Path(path) if path else PARAMS_DIR / "targets.yaml"
-    data = _read_yaml(path)
-    out = []
-    for i, item in enumerate(data.get("targets") or [], start=1):
-        where = f"{path}, chỉ tiêu thứ {i}"
-        if not isinstance(item, dict):
-            raise RulesError(f"{where}: phải là một bảng khóa: giá trị")
-        name = item.get("indicator")
+    doc, items = _read_yaml(path, "targets")
+    out, seen = [], {}
+    for i, item in enumerate(items):
+        keys = ("targets", i)
+        what = f"chỉ tiêu thứ {i + 1}"
+        item = _item_keys(doc, keys, item, _TARGET_KEYS, what)
+        if "indicator" not in item:
+            doc.fail(keys, f"{what}: thiếu khóa indicator (tên chỉ tiêu trong dxreport.kpis, hoặc null)")
+        name = item["indicator"]
         if name is not None and name not in BY_NAME:
-            raise RulesError(f"{where}: chỉ tiêu {name!r} không có trong danh mục chỉ tiêu (dxreport.kpis)")
-        for key in ("year", "value", "source"):
-            if item.get(key) in (None, ""):
-                raise RulesError(f"{where}: thiếu {key}")
-        if item.get("comparison", ">=") not in (">=", "<="):
-            raise RulesError(f"{where}: comparison chỉ nhận >= hoặc <=")
-        if not isinstance(item.get("official"), bool):
-            raise RulesError(f"{where}: official phải là true (chỉ tiêu công bố chính thức) hoặc false (chỉ tiêu của Sở)")
-        label = item.get("label") or (BY_NAME[name].label if name else "")
+            doc.fail((*keys, "indicator"), f"{what}: chỉ tiêu {name!r} không có trong danh mục chỉ tiêu (dxreport.kpis)")
+        if name is not None:
+            what += f" ({name})"
+        for key, expected in _TARGET_REQUIRED.items():
+            if key not in item or item[key] in (None, ""):
+                doc.fail(keys, f"{what}: thiếu khóa {key} ({expected})")
+        year = item["year"]
+        if not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= 2100:
+            doc.fail((*keys, "year"), f"{what}: year phải là năm (số nguyên 2000–2100), không phải {year!r}")
+        value = item["value"]
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+            doc.fail((*keys, "value"), f"{what}: value phải là một số ≥ 0, không phải {value!r}")
+        if name is not None and BY_NAME[name].kind == "rate" and value > 100:
+            doc.fail((*keys, "value"), f"{what}: value là tỷ lệ phần trăm (0–100), không phải {value!r}")
+        comparison = item.get("comparison", ">=")
+        if comparison not in (">=", "<="):
+            doc.fail((*keys, "comparison"), f"{what}: comparison chỉ nhận >= hoặc <=, không phải {comparison!r}")
+        if not isinstance(item["official"], bool):
+            doc.fail((*keys, "official"), f"{what}: official phải là true (chỉ tiêu công bố chính thức) hoặc false "
+                                          f"(chỉ tiêu của Sở), không phải {item['official']!r}")
+        source = item["source"]
+        if not isinstance(source, str):
+            doc.fail((*keys, "source"), f"{what}: source phải là chữ, không phải {source!r}")
+        label = _text_or_empty(doc, keys, item, "label", what) or (BY_NAME[name].label if name else "")
         if not label:
-            raise RulesError(f"{where}: thiếu label")
-        out.append(Target(indicator=name, label=str(label), year=int(item["year"]), value=float(item["value"]),
-                          comparison=item.get("comparison", ">="),
-                          unit=str(item.get("unit") or (BY_NAME[name].unit if name else "")),
-                          official=item["official"], source=str(item["source"]), note=str(item.get("note") or "")))
+            doc.fail(keys, f"{what}: thiếu khóa label (chỉ tiêu không có indicator cần tên)")
+        unit = _text_or_empty(doc, keys, item, "unit", what) or (BY_NAME[name].unit if name else "")
+        note = _text_or_empty(doc, keys, item, "note", what)
+        key = (name or label, year)
+        if key in seen:
+            doc.fail(keys, f"{what}: trùng chỉ tiêu và năm {year} với chỉ tiêu thứ {seen[key]}")
+        seen[key] = i + 1
+        out.append(Target(indicator=name, label=label, year=year, value=float(value), comparison=comparison,
+                          unit=unit, official=item["official"], source=source, note=note))
     return out
 
 

@@ -6,8 +6,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PARAMS_DIR = PROJECT_ROOT / "params"
 DATA_DIR = PROJECT_ROOT / "data"
@@ -38,25 +36,160 @@ class RunParams:
 
     month: str
     unit: str
-    inbox: Path
+    inbox: Path | None            # the folder the user named (resolved); None: not named (data/inbox or the sample)
     outputs: Path
     sources: Path = SOURCES_FILE
     offline: bool = False
 
+    def source(self) -> "MonthSource":
+        """Where this run's month comes from (resolve_month); `.describe()` says it in one line."""
+        return resolve_month(self.month, self.inbox)
+
     def as_notebook_parameters(self) -> dict[str, object]:
         """The values papermill injects (plain strings and a bool, readable in the notebook)."""
-        return {"month": self.month, "unit": self.unit, "inbox": str(self.inbox), "outputs": str(self.outputs),
+        return {"month": self.month, "unit": self.unit, "inbox": str(self.inbox) if self.inbox else "",
+                "outputs": str(self.outputs),
                 "sources": str(self.sources), "offline": self.offline}
 
 
+def _text(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _int_in(low: int, high: int | None = None):
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= low and (high is None or v <= high)
+
+
+# section -> key -> (required, what it must be, test); the section catalog is catalog.thresholds's
+SETTINGS_RULES: dict[str, dict[str, tuple[bool, str, object]]] = {
+    "report": {
+        "issuing_body_parent": (True, "chữ, không rỗng", _text),
+        "issuing_body": (True, "chữ, không rỗng", _text),
+        "number_suffix": (True, "chữ, không rỗng", _text),
+        "place": (True, "chữ, không rỗng", _text),
+        "recipients": (True, "danh sách nơi nhận, ít nhất một, mỗi nơi là chữ",
+                       lambda v: isinstance(v, list) and bool(v) and all(_text(x) for x in v)),
+    },
+    "submission": {
+        "deadline_day": (True, "số nguyên 1–28", _int_in(1, 28)),
+        "form_version": (False, "số nguyên ≥ 1", _int_in(1)),
+        "max_file_bytes": (True, "số nguyên ≥ 1", _int_in(1)),
+        "max_rows_per_sheet": (True, "số nguyên ≥ 1", _int_in(1)),
+        "reader": (False, "calamine hoặc openpyxl", lambda v: v in ("calamine", "openpyxl")),
+    },
+    "sample": {
+        "first_month": (True, "tháng dạng \"YYYY-MM\"", lambda v: isinstance(v, str) and bool(_MONTH.match(v))),
+        "last_month": (True, "tháng dạng \"YYYY-MM\"", lambda v: isinstance(v, str) and bool(_MONTH.match(v))),
+        "seed": (True, "số nguyên ≥ 0", _int_in(0)),
+    },
+    "catalog": {},
+    "run": {
+        "kernel_start_timeout": (False, "số giây > 0", lambda v: _number(v) and v > 0),
+        "cell_timeout": (False, "số giây > 0", lambda v: _number(v) and v > 0),
+        "infra_retries": (False, "số nguyên 0–10", _int_in(0, 10)),
+        "retry_backoff": (False, "số giây ≥ 0", lambda v: _number(v) and v >= 0),
+    },
+}
+_OPTIONAL_SECTIONS = ("catalog", "run")
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def load_settings(params_dir: Path = PARAMS_DIR) -> dict:
-    """params/settings.yaml as a dict."""
-    path = Path(params_dir) / "settings.yaml"
-    with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
-    if not isinstance(data, dict) or not {"report", "submission", "sample"} <= data.keys():
-        raise ParamError(f"{path}: cần các mục report, submission, sample")
+    """params/settings.yaml as a dict, checked completely (SETTINGS_RULES).
+
+    ParamError names the file, the line and the key: "params/settings.yaml, dòng 10: thiếu khóa
+    submission.deadline_day (số nguyên 1–28)". The keys of section catalog are checked by
+    catalog.thresholds.
+    """
+    from dxreport.paramcheck import check_mapping, read_yaml
+
+    doc = read_yaml(Path(params_dir) / "settings.yaml")
+    data = check_mapping(doc, (), SETTINGS_RULES)
+    for section, rules in SETTINGS_RULES.items():
+        if section not in data:
+            if section not in _OPTIONAL_SECTIONS:
+                doc.fail((), f"thiếu mục {section} (các mục: {', '.join(SETTINGS_RULES)})")
+            continue
+        if section in _OPTIONAL_SECTIONS and not rules:
+            if data[section] is not None and not isinstance(data[section], dict):
+                doc.fail((section,), f"{section} phải là một bảng khóa: giá trị")
+            continue
+        values = check_mapping(doc, (section,), rules)
+        if not values:
+            doc.fail((section,), f"mục {section} trống; cần: {', '.join(k for k, r in rules.items() if r[0])}")
+        for key, (required, what, test) in rules.items():
+            if key not in values:
+                if required:
+                    doc.fail((section,), f"thiếu khóa {section}.{key} ({what})")
+            elif not test(values[key]):
+                doc.fail((section, key), f"{section}.{key} phải là {what}, không phải {values[key]!r}")
+    sample = data["sample"]
+    if sample["first_month"] > sample["last_month"]:
+        doc.fail(("sample", "last_month"), f"sample.last_month {sample['last_month']} trước "
+                                           f"sample.first_month {sample['first_month']}")
     return data
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """settings.yaml, section report: the heading of the report."""
+
+    issuing_body_parent: str
+    issuing_body: str
+    number_suffix: str
+    place: str
+    recipients: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SubmissionSettings:
+    """settings.yaml, section submission: the deadline and the limits of a submitted file."""
+
+    deadline_day: int
+    max_file_bytes: int
+    max_rows_per_sheet: int
+    form_version: int | None = None
+    reader: str | None = None
+
+
+@dataclass(frozen=True)
+class SampleSettings:
+    """settings.yaml, section sample: the months of the embedded sample and its seed."""
+
+    first_month: str
+    last_month: str
+    seed: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    """params/settings.yaml, checked and typed (the catalog section as written; see catalog.thresholds)."""
+
+    report: ReportSettings
+    submission: SubmissionSettings
+    sample: SampleSettings
+    catalog: dict[str, float]
+
+
+def settings(params_dir: Path = PARAMS_DIR) -> Settings:
+    """params/settings.yaml as typed values (load_settings gives the same as a dict)."""
+    data = load_settings(params_dir)
+    report = dict(data["report"], recipients=tuple(data["report"]["recipients"]))
+    return Settings(report=ReportSettings(**report), submission=SubmissionSettings(**data["submission"]),
+                    sample=SampleSettings(**data["sample"]), catalog=dict(data.get("catalog") or {}))
+
+
+def check_params(params_dir: Path = PARAMS_DIR, sources: Path | str | None = None) -> None:
+    """Check every params/ file completely; ParamError of one sentence naming file, line and key.
+
+    See dxreport.paramcheck.check_params.
+    """
+    from dxreport.paramcheck import check_params as check
+
+    check(params_dir, sources)
 
 
 def month_range(first: str, last: str) -> list[str]:
@@ -88,8 +221,10 @@ def sample_months(params_dir: Path = PARAMS_DIR) -> list[str]:
     return month_range(sample["first_month"], sample["last_month"])
 
 
-def inbox_months(inbox: Path) -> list[str]:
-    """Months that have a folder of submissions in `inbox`."""
+def inbox_months(inbox: Path | None) -> list[str]:
+    """Months that have a folder of submissions in the inbox root `inbox` (None: none)."""
+    if inbox is None:
+        return []
     inbox = Path(inbox)
     if not inbox.is_dir():
         return []
@@ -97,29 +232,161 @@ def inbox_months(inbox: Path) -> list[str]:
 
 
 def available_months(inbox: Path | None = None, params_dir: Path = PARAMS_DIR) -> list[str]:
-    """Months a run may ask for: those in the inbox and those of the sample."""
-    inbox = Path(inbox) if inbox else DATA_DIR / "inbox"
-    return sorted(set(inbox_months(inbox)) | set(sample_months(params_dir)))
+    """Months a run may ask for.
+
+    With a named inbox: the months of its root (never the sample). Not named: the months of
+    data/inbox and those of the sample.
+    """
+    if inbox:
+        inbox = Path(inbox).resolve()
+        if _MONTH.match(inbox.name) and not (inbox / inbox.name).is_dir():
+            return inbox_months(inbox.parent)
+        return inbox_months(inbox)
+    return sorted(set(inbox_months(DATA_DIR / "inbox")) | set(sample_months(params_dir)))
+
+
+# --------------------------------------------------------------------------- where a month's files are
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+
+
+@dataclass(frozen=True)
+class MonthSource:
+    """Where a month's submissions come from.
+
+    `folder` holds the month's workbooks (for the sample: data/sample/<month>, generated on
+    first use by `month_source`). `root` is the inbox root whose YYYY-MM folders hold the other
+    months (history); None for the sample and for a named folder that holds the workbooks
+    directly under another name. `named` says whether the user named an inbox.
+    """
+
+    month: str
+    folder: Path
+    is_sample: bool
+    named: bool
+    root: Path | None
+
+    def describe(self) -> str:
+        """One Vietnamese line saying where the month's data comes from."""
+        if self.is_sample:
+            return (f"Dữ liệu tháng {self.month}: DỮ LIỆU MẪU (không có thư mục {shown_path(DATA_DIR / 'inbox' / self.month)}/"
+                    " và không chỉ định --inbox)")
+        count = len(workbooks(self.folder))
+        who = "chỉ định bằng --inbox" if self.named else "thư mục nhận báo cáo mặc định"
+        return f"Dữ liệu tháng {self.month}: {count} tệp báo cáo trong {shown_path(self.folder)}/ ({who})"
+
+
+def workbooks(folder: Path) -> list[Path]:
+    """The workbook files (.xlsx, .xlsm) directly in `folder`, hidden and Excel lock files left out."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in WORKBOOK_SUFFIXES
+                  and not p.name.startswith((".", "~$")))
+
+
+def shown_path(path: Path | str) -> str:
+    """A path as the user reads it: relative to the project folder when inside it, else absolute."""
+    path = Path(path).resolve()
+    try:
+        return str(path.relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def _holds_workbooks(folder: Path, month: str, named: bool) -> Path:
+    if workbooks(folder):
+        return folder
+    others = sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    found = f" (chỉ có: {', '.join(others[:5])}{', …' if len(others) > 5 else ''})" if others else ""
+    flag = " (--inbox)" if named else ""
+    raise ParamError(f"thư mục tháng {month} {shown_path(folder)}/{flag} không có tệp báo cáo .xlsx nào{found}: "
+                     f"đặt các tệp báo cáo tháng {month} vào đó")
+
+
+def resolve_month(month: str, inbox: Path | str | None = None, *, params_dir: Path = PARAMS_DIR) -> MonthSource:
+    """Where `month`'s submissions are, without generating anything; ParamError if nowhere.
+
+    `inbox` None or "": not named. The month folder data/inbox/<month>/ is used when it exists;
+    otherwise the embedded sample, if it covers the month.
+
+    A named `inbox` (never the sample) is either
+      - the month folder itself: its name is the month (YYYY-MM), or it holds workbooks
+        (.xlsx) directly and no YYYY-MM folder; or
+      - the inbox root: it holds the folder <month>/.
+    A named folder that does not exist, whose name is another month, or that holds nothing for
+    the month is refused with a message naming the folder it looked in. Whichever it is, the
+    month folder must hold at least one workbook.
+    """
+    check_month_format(month)
+    if not inbox:
+        root = DATA_DIR / "inbox"
+        folder = root / month
+        if folder.is_dir():
+            return MonthSource(month, _holds_workbooks(folder, month, False), False, False, root)
+        if month in sample_months(params_dir):
+            return MonthSource(month, DATA_DIR / "sample" / month, True, False, None)
+        known = available_months(None, params_dir)
+        raise ParamError(f"không có dữ liệu cho tháng {month}: Tạo thư mục {shown_path(folder)}/ và đặt các tệp báo cáo "
+                         f"vào đó (các tháng đang có dữ liệu: {', '.join(known) or 'không có'})")
+    named = Path(inbox).expanduser().resolve()
+    if not named.exists():
+        raise ParamError(f"không có thư mục nhận báo cáo {shown_path(named)}/ (--inbox): kiểm tra lại đường dẫn; "
+                         "không dùng dữ liệu mẫu khi đã chỉ định --inbox")
+    if not named.is_dir():
+        raise ParamError(f"{shown_path(named)} (--inbox) không phải là thư mục")
+    if _MONTH.match(named.name) and not (named / month).is_dir():
+        if named.name != month:
+            raise ParamError(f"thư mục {shown_path(named)}/ (--inbox) là thư mục tháng {named.name}, không phải tháng "
+                             f"{month}: chỉ định thư mục gốc chứa các thư mục YYYY-MM, hoặc thư mục {month}/")
+        return MonthSource(month, _holds_workbooks(named, month, True), False, True, named.parent)
+    if (named / month).is_dir():
+        return MonthSource(month, _holds_workbooks(named / month, month, True), False, True, named)
+    months = inbox_months(named)
+    if not months and workbooks(named):
+        return MonthSource(month, named, False, True, None)
+    present = f" (chỉ có các tháng: {', '.join(months)})" if months else ""
+    raise ParamError(f"thư mục nhận báo cáo {shown_path(named)}/ (--inbox) không có dữ liệu tháng {month}{present}: "
+                     f"Tạo thư mục {shown_path(named / month)}/ và đặt các tệp báo cáo vào đó; "
+                     "không dùng dữ liệu mẫu khi đã chỉ định --inbox")
+
+
+def month_source(month: str, inbox: Path | str | None = None) -> tuple[Path, bool]:
+    """The folder of the month's submissions and whether it is the embedded sample.
+
+    As `resolve_month` (ParamError when there is none); the sample month is generated on first
+    use into data/sample/<month>/.
+    """
+    source = resolve_month(month, inbox)
+    if not source.is_sample:
+        return source.folder, False
+    from dxreport import sample
+
+    return sample.ensure_sample(month, DATA_DIR / "sample"), True
+
+
+def describe_source(month: str, inbox: Path | str | None = None) -> str:
+    """One Vietnamese line saying where `month`'s data comes from (the sample or which folder)."""
+    return resolve_month(month, inbox).describe()
 
 
 def validate_run(params: dict, *, params_dir: Path = PARAMS_DIR) -> RunParams:
     """Check notebook parameters before any notebook starts; refuse anything unknown.
 
-    `month` must be YYYY-MM and one of the available months; `unit` must be a unit of the
-    registry that reports in that month, or `tinh`. The messages list the valid values.
+    `month` must be YYYY-MM and have data (`resolve_month`: the named inbox, else data/inbox,
+    else the sample); `unit` must be a unit of the registry that reports in that month, or
+    `tinh`. The messages list the valid values or say which folder to create.
     """
     from dxreport import units as units_mod
 
     unknown = sorted(set(params) - set(RUN_PARAMETERS))
     if unknown:
         raise ParamError(f"tham số không được hỗ trợ: {', '.join(unknown)}; chỉ nhận: {', '.join(RUN_PARAMETERS)}")
-    inbox = Path(params.get("inbox") or DATA_DIR / "inbox").resolve()
+    named = params.get("inbox")
+    inbox = Path(named).expanduser().resolve() if named else None
     outputs = Path(params.get("outputs") or OUTPUTS_DIR).resolve()
-    month = params.get("month")
-    valid_months = available_months(inbox, params_dir)
-    check_month_format(month)
-    if month not in valid_months:
-        raise ParamError(f"không có dữ liệu cho tháng {month}; các tháng hợp lệ: {', '.join(valid_months)}")
+    month = check_month_format(params.get("month"))
+    resolve_month(month, inbox, params_dir=params_dir)
     registry = units_mod.load_registry(params_dir)
     unit = params.get("unit", PROVINCE)
     unit = "" if unit is None else str(unit)
@@ -133,20 +400,3 @@ def validate_run(params: dict, *, params_dir: Path = PARAMS_DIR) -> RunParams:
     if not isinstance(offline, bool):
         raise ParamError(f"offline phải là True hoặc False, không phải {offline!r}")
     return RunParams(month=month, unit=unit, inbox=inbox, outputs=outputs, sources=sources, offline=offline)
-
-
-def month_source(month: str, inbox: Path | None = None) -> tuple[Path, bool]:
-    """The folder of the month's submissions and whether it is the embedded sample.
-
-    The inbox's <month>/ folder when it exists; otherwise the sample month, generated on first
-    use into data/sample/<month>/.
-    """
-    inbox = Path(inbox) if inbox else DATA_DIR / "inbox"
-    folder = inbox / check_month_format(month)
-    if folder.is_dir():
-        return folder, False
-    if month not in sample_months():
-        raise ParamError(f"không có thư mục {folder} và tháng {month} không thuộc dữ liệu mẫu")
-    from dxreport import sample
-
-    return sample.ensure_sample(month), True

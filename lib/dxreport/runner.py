@@ -49,7 +49,8 @@ from zoneinfo import ZoneInfo
 
 from dxreport import __version__, kernels, lock, preflight, procs, publish
 from dxreport.fileio import write_atomic
-from dxreport.params import (NOTEBOOKS_DIR, PARAMS_DIR, PROJECT_ROOT, PROVINCE, RunParams, validate_run)
+from dxreport.params import (NOTEBOOKS_DIR, PARAMS_DIR, PROJECT_ROOT, PROVINCE, RunParams, check_params,
+                             validate_run)
 
 MONTH_STEPS = ("01_scrape", "02_clean", "03_analyse")
 REPORT_STEP = "04_report"
@@ -156,7 +157,7 @@ def run_settings() -> dict:
     from dxreport.params import load_settings
 
     section = load_settings().get("run") or {}
-    return {**RUN_DEFAULTS, **{k: v for k, v in section.items() if k in RUN_DEFAULTS}}
+    return {**RUN_DEFAULTS, **section}
 
 
 # ---------------------------------------------------------------------------- execution ----
@@ -527,7 +528,8 @@ def run_month(month: str, unit: str = "all", *, inbox: str | Path | None = None,
     base = validate_run({"month": month, "unit": PROVINCE if unit == "all" else unit,
                          "inbox": str(inbox) if inbox else None, "outputs": str(outputs) if outputs else None,
                          "sources": str(sources) if sources else None, "offline": offline})
-    run_settings()
+    check_params(PARAMS_DIR, sources=base.sources)
+    source = base.source()
     if scheduler is not None:
         _require_dask()                  # before anything runs
     registry = load_registry()
@@ -535,6 +537,7 @@ def run_month(month: str, unit: str = "all", *, inbox: str | Path | None = None,
     try:
         preflight.check_outputs(base.outputs)
         with lock.hold(base.outputs, wait=wait) as stale, procs.mark_run():
+            _tell(source.describe())
             return _locked_run(base, month, units, registry, stale, workers=workers, force=force,
                                executor=executor, scheduler=scheduler, progress=progress)
     except (preflight.PreflightError, lock.LockBusy) as exc:
@@ -551,6 +554,7 @@ def _locked_run(base: RunParams, month: str, units: list[str], registry, stale: 
     level = root.level
     root.setLevel(logging.INFO)
     try:
+        log.info("%s", base.source().describe())
         _clean_start(base, month_dir, stale)
         return _run(base, month, units, registry, month_dir, started, log_path, **options)
     except OSError as exc:
@@ -754,7 +758,7 @@ def _render_all(base: RunParams, month: str, todo: list[str], *, workers, execut
 
     def submit(code: str, used: int, retries: list[str]) -> None:
         nonlocal executor
-        args = (render_unit, month, code, str(base.inbox), str(base.outputs))
+        args = (render_unit, month, code, base.as_notebook_parameters()["inbox"], str(base.outputs))
         kwargs = {"retries": max_retries - used}
         try:
             future = executor.submit(*args, **kwargs)
@@ -862,7 +866,7 @@ def _manifest(run: RunParams, context: dict, steps: list[StepResult], registry, 
     return {
         "month": run.month, "created": datetime.now(TZ).isoformat(timespec="seconds"),
         "started": context["started"].isoformat(timespec="seconds"), "sample": sample,
-        "parameters": {"month": run.month, "inbox": str(run.inbox), "outputs": str(run.outputs),
+        "parameters": {"month": run.month, "inbox": str(run.inbox) if run.inbox else "", "outputs": str(run.outputs),
                        "sources": str(run.sources), "offline": run.offline},
         "code_version": context["version"], "python": platform.python_version(), "packages": context["packages"],
         "executor": context.get("executor"), "log": str(context["log"].relative_to(month_dir)),

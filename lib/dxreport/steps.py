@@ -10,7 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 from dxreport import catalog, kpis, store
-from dxreport.params import SCRATCH_DIR, RunParams, inbox_months, month_source, sample_months, validate_run
+from dxreport.params import (SCRATCH_DIR, ParamError, RunParams, inbox_months, month_source, resolve_month,
+                             sample_months, validate_run)
 from dxreport.units import load_registry
 
 
@@ -18,8 +19,10 @@ def run_params(month: str, unit: str, inbox: str = "", outputs: str = "", source
                offline: bool = False) -> RunParams:
     """A notebook's parameters, validated (empty strings mean the project's defaults).
 
-    An empty `outputs` (a notebook run by hand) is the scratch folder outputs/_scratch/: only a
-    run that names the outputs folder writes the published warehouse and files.
+    `inbox` "" means not named: data/inbox/<month>/, else the embedded sample. A named inbox
+    is never replaced by the sample (params.resolve_month). An empty `outputs` (a notebook run by
+    hand) is the scratch folder outputs/_scratch/: only a run that names the outputs folder writes
+    the published warehouse and files.
     """
     return validate_run({"month": month, "unit": unit, "inbox": inbox or None, "outputs": outputs or str(SCRATCH_DIR),
                          "sources": sources or None, "offline": offline})
@@ -85,7 +88,7 @@ def clean(run: RunParams) -> CleanResult:
     folder, is_sample = month_source(run.month, run.inbox)
     history = []
     for month in stale_history(run):
-        src, _ = month_source(month, run.inbox)
+        src = _history_folder(run, month, is_sample)
         intake.ingest_month(month, src, warehouse(run), registry=registry, snapshot=snapshot)
         history.append(month)
     result = intake.ingest_month(run.month, folder, warehouse(run), registry=registry, snapshot=snapshot)
@@ -107,21 +110,38 @@ def _file_hashes(folder: Path) -> set[str]:
             if p.is_file() and not p.name.startswith(".")}
 
 
+def _history_folder(run: RunParams, month: str, is_sample: bool) -> Path:
+    """The folder of an earlier `month`: from the sample, or beside the run's month in its inbox root."""
+    if is_sample:
+        return month_source(month, None)[0]
+    return resolve_month(run.month, run.inbox).root / month
+
+
 def stale_history(run: RunParams) -> list[str]:
-    """Earlier months whose submissions in the warehouse differ from the files of their folder."""
+    """Earlier months whose submissions in the warehouse differ from the files of their folder.
+
+    History comes from where the month itself comes from: the sample months for a sample
+    month, else the YYYY-MM folders of the month's inbox root (none when the named folder holds
+    the month's workbooks directly); never sample months behind real data.
+    """
     with store.connect(warehouse(run)) as con:
         loaded = con.execute("SELECT month, list(DISTINCT submission_id) FROM submissions GROUP BY month").fetchall()
     loaded = {month: set(ids) for month, ids in loaded}
-    _, is_sample = month_source(run.month, run.inbox)
-    # history comes from where the month itself comes from: never sample months behind real data
-    months = sample_months() if is_sample else inbox_months(run.inbox)
+    source = resolve_month(run.month, run.inbox)
+    months = sample_months() if source.is_sample else inbox_months(source.root)
     stale = []
     for month in months:
         if month >= run.month:
             continue
-        folder, from_sample = month_source(month, run.inbox)
-        if from_sample != is_sample:
-            continue
+        if source.is_sample:
+            try:
+                if not resolve_month(month, None).is_sample:
+                    continue
+            except ParamError:          # an empty data/inbox/<month>/ of a sample month: not sample history
+                continue
+            folder = month_source(month, None)[0]
+        else:
+            folder = source.root / month
         if _file_hashes(folder) != loaded.get(month, set()):
             stale.append(month)
     return stale

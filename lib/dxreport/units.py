@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -82,43 +83,96 @@ class Registry:
         return self.get("tinh")
 
 
-def _int_or_none(value: str, path: Path, line: int, column: str) -> int | None:
+def _int_or_none(value: str, where: str, column: str) -> int | None:
     if value.strip() == "":
         return None
     try:
-        return int(value)
-    except ValueError as exc:
-        raise RegistryError(f"{path}, dòng {line}, cột {column}: {value!r} không phải là số nguyên") from exc
+        number = int(value)
+    except ValueError:
+        raise RegistryError(f"{where}, cột {column}: {value!r} không phải là số nguyên") from None
+    if number < 0:
+        raise RegistryError(f"{where}, cột {column}: {value!r} phải ≥ 0")
+    return number
+
+
+def _date_or_empty(value: str, where: str, column: str) -> str:
+    value = value.strip()
+    if value:
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise RegistryError(f"{where}, cột {column}: {value!r} không phải ngày dạng YYYY-MM-DD") from None
+    return value
 
 
 def read_registry(path: Path) -> Registry:
-    """Read and check a units CSV file."""
+    """Read and check a units CSV file.
+
+    RegistryError names the file, the CSV line (the header is line 1) and the column: the
+    columns (_FIELDS, no other), a code neither empty nor repeated, the type, whole numbers
+    ≥ 0 for population and population_year, dates YYYY-MM-DD with valid_from ≤ valid_to, and
+    a parent that is a code of the file.
+    """
+    from dxreport.params import shown_path
+
     path = Path(path)
-    with open(path, encoding="utf-8", newline="") as fh:
+    name = shown_path(path)
+    try:
+        fh = open(path, encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise RegistryError(f"không đọc được tệp {name}: {exc.strerror or exc}") from None
+    with fh:
         reader = csv.DictReader(fh)
-        missing = set(_FIELDS) - set(reader.fieldnames or ())
+        try:
+            columns = reader.fieldnames or ()
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise RegistryError(f"{name}, dòng 1: không đọc được dòng tiêu đề ({exc})") from None
+        missing = [f for f in _FIELDS if f not in columns]
         if missing:
-            raise RegistryError(f"{path}: thiếu cột {', '.join(sorted(missing))}")
-        units, seen = [], set()
-        for line, row in enumerate(reader, start=2):
-            code = row["code"].strip()
-            if not code or code in seen:
-                raise RegistryError(f"{path}, dòng {line}: mã đơn vị {code!r} trống hoặc trùng")
-            if row["type"] not in TYPES:
-                raise RegistryError(f"{path}, dòng {line}: loại đơn vị {row['type']!r} không hợp lệ")
-            seen.add(code)
-            units.append(Unit(
-                code=code, name=nfc(row["name"]), short_name=nfc(row["short_name"]), type=row["type"],
-                kind=row["kind"], parent=row["parent"].strip(),
-                sections=tuple(s for s in row["sections"].split(";") if s),
-                population=_int_or_none(row["population"], path, line, "population"),
-                population_year=_int_or_none(row["population_year"], path, line, "population_year"),
-                valid_from=row["valid_from"].strip(), valid_to=row["valid_to"].strip(), source=row["source"],
-            ))
+            raise RegistryError(f"{name}, dòng 1: thiếu cột {', '.join(missing)}")
+        extra = [c for c in columns if c not in _FIELDS]
+        if extra:
+            raise RegistryError(f"{name}, dòng 1: cột {', '.join(extra)} không được hỗ trợ; chỉ nhận: {', '.join(_FIELDS)}")
+        if len(set(columns)) != len(columns):
+            raise RegistryError(f"{name}, dòng 1: có cột viết hai lần")
+        units, seen = [], {}
+        lines = {}
+        try:
+            for row in reader:
+                line = reader.line_num
+                where = f"{name}, dòng {line}"
+                if None in row or any(v is None for v in row.values()):
+                    raise RegistryError(f"{where}: số ô khác số cột của dòng tiêu đề ({len(_FIELDS)})")
+                code = row["code"].strip()
+                if not code:
+                    raise RegistryError(f"{where}, cột code: mã đơn vị trống")
+                if code in seen:
+                    raise RegistryError(f"{where}, cột code: mã đơn vị {code!r} trùng với dòng {seen[code]}")
+                if row["type"] not in TYPES:
+                    raise RegistryError(f"{where}, cột type: loại đơn vị {row['type']!r} không hợp lệ; "
+                                        f"chỉ nhận: {', '.join(TYPES)}")
+                if not row["name"].strip():
+                    raise RegistryError(f"{where}, cột name: tên đơn vị {code} trống")
+                seen[code] = lines[code] = line
+                valid_from = _date_or_empty(row["valid_from"], where, "valid_from")
+                valid_to = _date_or_empty(row["valid_to"], where, "valid_to")
+                if valid_from and valid_to and valid_from > valid_to:
+                    raise RegistryError(f"{where}, cột valid_to: {valid_to} trước valid_from {valid_from}")
+                units.append(Unit(
+                    code=code, name=nfc(row["name"]), short_name=nfc(row["short_name"]), type=row["type"],
+                    kind=row["kind"], parent=row["parent"].strip(),
+                    sections=tuple(s for s in row["sections"].split(";") if s),
+                    population=_int_or_none(row["population"], where, "population"),
+                    population_year=_int_or_none(row["population_year"], where, "population_year"),
+                    valid_from=valid_from, valid_to=valid_to, source=row["source"],
+                ))
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise RegistryError(f"{name}, dòng {reader.line_num + 1}: không đọc được ({exc})") from None
     codes = {u.code for u in units}
     for unit in units:
         if unit.parent and unit.parent not in codes:
-            raise RegistryError(f"{path}: đơn vị {unit.code} có đơn vị cha {unit.parent!r} không có trong danh mục")
+            raise RegistryError(f"{name}, dòng {lines[unit.code]}, cột parent: đơn vị {unit.code} có đơn vị cha "
+                                f"{unit.parent!r} không có trong danh mục")
     return Registry(tuple(units))
 
 
