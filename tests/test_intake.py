@@ -658,8 +658,12 @@ def test_ingest_month_resubmission_late_rejected_and_archive(tmp_path):
     sid = subs.loc["hue_v1.xlsx", "submission_id"]
     assert (raw / f"{sid}.xlsx").read_bytes() == first.read_bytes()
     assert (raw / f"{subs.loc['stp.pdf', 'submission_id']}.pdf").exists()
-    assert len(list(raw.iterdir())) == 5
+    archives = sorted(p.name for p in raw.iterdir() if not p.name.endswith(".received.json"))
+    assert len(archives) == 5
+    # each archived copy has its received record beside it, and nothing else is there
+    assert sorted(p.name for p in raw.iterdir()) == sorted(archives + [f"{a}.received.json" for a in archives])
     assert subs.loc["hue_v1.xlsx", "archived_path"] == str(raw / f"{sid}.xlsx")
+    assert set(subs["received_source"]) == {"first_seen"} and subs["received_channel"].isna().all()
 
     # The warehouse holds the same thing.
     con = store.connect(warehouse, read_only=True)
@@ -764,7 +768,8 @@ def test_ingest_twice_gives_the_same_warehouse(tmp_path):
     for table in first:
         pd.testing.assert_frame_equal(first[table], second[table], check_dtype=True)
     assert len(first["facts"]) == 26 and len(first["issues"]) == 1
-    assert len(list((tmp_path / "data" / "raw").iterdir())) == 2
+    assert len(list((tmp_path / "data" / "raw").glob("*.xlsx"))) == 2
+    assert len(list((tmp_path / "data" / "raw").glob("*.xlsx.received.json"))) == 2
 
 
 def test_empty_inbox_loads_an_empty_month_and_a_missing_one_is_refused(tmp_path):

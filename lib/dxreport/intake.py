@@ -40,7 +40,7 @@ except ImportError:  # pragma: no cover - the openpyxl reader is always there
     python_calamine = None
 from openpyxl.utils import get_column_letter
 
-from dxreport import forms, store
+from dxreport import forms, received, store
 from dxreport.catalog import Matcher, Snapshot, load_aliases, load_bundled
 from dxreport.params import check_month_format, load_settings
 from dxreport.textnorm import (NumberFormatError, fold, format_month, format_number, nfc,
@@ -129,6 +129,8 @@ class Submission:
     rows_rejected: int = 0
     size: int = 0
     received_at: dt.datetime | None = None
+    received_source: str = ""           # one of dxreport.received.SOURCES
+    received_channel: str | None = None  # one of dxreport.received.CHANNELS, when received.csv says
     archived_path: Path | None = None
     content: bytes | None = field(default=None, repr=False, compare=False)
     reader: str = ""    # the reader that read the cells: "calamine" or "openpyxl" ("" if never opened)
@@ -1078,9 +1080,42 @@ def _read_workbook(wb, data: bytes, sub: Submission, registry: Registry, matcher
 
 # --------------------------------------------------------------------------- a month
 
-def _received_at(path: Path) -> dt.datetime:
-    """File modification time as Asia/Ho_Chi_Minh wall time (naive)."""
-    return dt.datetime.fromtimestamp(path.stat().st_mtime, LOCAL_TZ).replace(tzinfo=None)
+def _now() -> dt.datetime:
+    return dt.datetime.now(LOCAL_TZ).replace(tzinfo=None)
+
+
+def _modified(path: Path) -> dt.datetime:
+    """File modification time as Asia/Ho_Chi_Minh wall time (naive); now when it cannot be read."""
+    try:
+        return dt.datetime.fromtimestamp(path.stat().st_mtime, LOCAL_TZ).replace(tzinfo=None)
+    except OSError:
+        return _now()
+
+
+def _arrive(sub: Submission, modified: dt.datetime, now: dt.datetime, listing: received.Listing) -> list[dict]:
+    """Set the file's received time and its source (see dxreport.received); issues about its record."""
+    got, repaired = received.first_sight(sub.archived_path, file_name=sub.file_name, month=sub.month,
+                                         modified=modified, now=now)
+    got = listing.entries.get(sub.path.name, got)
+    sub.received_at, sub.received_source, sub.received_channel = got.at, got.source, got.channel
+    if not repaired:
+        return []
+    return [{**_issue(sub.file_name, None, None, "received.record_replaced", WARNING,
+                      f"Bản ghi thời điểm nhận của tệp “{nfc(sub.file_name)}” trong kho lưu trữ bị hỏng nên "
+                      "được lập lại theo thời điểm tệp."),
+             "submission_id": sub.submission_id, "unit": sub.unit}]
+
+
+def _listing_issues(listing: received.Listing) -> list[dict]:
+    """Warnings about rows of received.csv that were not used; they belong to no submission."""
+    return [{**_issue(received.LIST_NAME, None, p.cell, p.rule, WARNING,
+                      f"{received.LIST_NAME}{', ô ' + p.cell if p.cell else ''}: {p.message}"),
+             "submission_id": None, "unit": None} for p in listing.problems]
+
+
+def _received_text(sub: Submission) -> str:
+    return (f"{sub.received_at.strftime('%H:%M %d/%m/%Y')} "
+            f"(theo {received.source_label(sub.received_source, sub.received_channel)})")
 
 
 def deadline(month: str, deadline_day: int) -> dt.date:
@@ -1200,8 +1235,10 @@ def ingest_month(month: str, inbox_dir: Path | str, warehouse_path: Path | str |
 
     Every file is kept unchanged as raw_dir/<sha256>.<ext> (default: <inbox root>/../raw). The
     latest `Ngày lập` of each unit is accepted, the others are superseded; checks against the
-    warehouse's earlier months add warnings. `received_at` is the file's modification time as
-    Asia/Ho_Chi_Minh wall time; a file is late after `deadline_day` of the following month.
+    warehouse's earlier months add warnings. `received_at` is decided once (see
+    dxreport.received): the folder's received.csv, else the record kept beside the archived copy,
+    else first sight (the earlier of the file's modification time and now), as Asia/Ho_Chi_Minh
+    wall time. A file is late when received after `deadline_day` of the following month.
     """
     check_month_format(month)
     inbox_dir = Path(inbox_dir)
@@ -1216,19 +1253,15 @@ def ingest_month(month: str, inbox_dir: Path | str, warehouse_path: Path | str |
     if not inbox_dir.is_dir():
         # Loading a missing folder would silently empty the month in the warehouse.
         raise FileNotFoundError(f"không có thư mục nhận báo cáo {inbox_dir} cho tháng {format_month(month)}")
-    # Hidden files (.DS_Store, ._name) are system files, not submissions.
-    paths = [p for p in inbox_dir.iterdir() if p.is_file() and not p.name.startswith(".")]
-    arrivals = {}
-    for path in paths:
-        try:
-            arrivals[path] = _received_at(path)
-        except OSError:
-            arrivals[path] = dt.datetime.now(LOCAL_TZ).replace(tzinfo=None)
-    # In order of arrival, so that of two identical files the first received is kept.
-    paths.sort(key=lambda p: (arrivals[p], p.name))
-    subs: list[Submission] = []
-    extra_issues: list[dict] = []
-    by_digest: dict[str, Submission] = {}
+    # Hidden files (.DS_Store, ._name) are system files, not submissions; nor is received.csv.
+    paths = [p for p in inbox_dir.iterdir() if p.is_file() and not p.name.startswith(".") and not received.is_list(p)]
+    listing = received.read_list(inbox_dir, [p.name for p in paths])
+    now = _now()
+    modified = {path: _modified(path) for path in paths}
+    # In order of modification, so that of two identical files the first seen writes the record.
+    paths.sort(key=lambda p: (modified[p], p.name))
+    arrived: list[Submission] = []
+    extra_issues: list[dict] = _listing_issues(listing)
     for path in paths:
         try:
             sub = read_submission(path, month=month, registry=registry, matcher=matcher, settings=settings,
@@ -1241,13 +1274,19 @@ def ingest_month(month: str, inbox_dir: Path | str, warehouse_path: Path | str |
                 sub.submission_id = hashlib.sha256(b"unreadable:" + path.name.encode("utf-8", "replace")).hexdigest()
             sub.issues = [_issue(path.name, None, None, "file.not_workbook", ERROR,
                                  f"{_file_label(path.name)} không đọc được ({type(exc).__name__}: {exc}).")]
-        sub.received_at = arrivals[path]
         sub.archived_path = archive_raw(sub, raw_dir)
         sub.content = None
+        extra_issues.extend(_arrive(sub, modified[path], now, listing))
+        arrived.append(sub)
+    # In order of arrival, so that of two identical files the first received is kept.
+    arrived.sort(key=lambda s: (s.received_at, modified[s.path], s.file_name))
+    subs: list[Submission] = []
+    by_digest: dict[str, Submission] = {}
+    for sub in arrived:
         if sub.submission_id in by_digest:
             first = by_digest[sub.submission_id]
-            extra_issues.append({**_issue(path.name, None, None, "file.duplicate", WARNING,
-                                          f"{_file_label(path.name)} giống hệt tệp “{first.file_name}” (cùng nội "
+            extra_issues.append({**_issue(sub.file_name, None, None, "file.duplicate", WARNING,
+                                          f"{_file_label(sub.file_name)} giống hệt tệp “{first.file_name}” (cùng nội "
                                           "dung) nên chỉ được tính một lần."),
                                  "submission_id": first.submission_id, "unit": first.unit})
             continue
@@ -1271,14 +1310,14 @@ def ingest_month(month: str, inbox_dir: Path | str, warehouse_path: Path | str |
             fact_rows.extend(sub.facts)
             if late:
                 issues = issues + [_issue(sub.file_name, None, None, "file.late", WARNING,
-                                          f"{_file_label(sub.file_name)} nhận lúc "
-                                          f"{sub.received_at.strftime('%H:%M %d/%m/%Y')}, sau hạn nộp ngày "
-                                          f"{due.strftime('%d/%m/%Y')}.")]
+                                          f"{_file_label(sub.file_name)} nhận lúc {_received_text(sub)}, "
+                                          f"sau hạn nộp ngày {due.strftime('%d/%m/%Y')}.")]
         for issue in issues:
             issue_rows.append({**issue, "submission_id": sub.submission_id, "unit": sub.unit})
         sub_rows.append({
             "submission_id": sub.submission_id, "month": month, "unit": sub.unit, "file_name": sub.file_name,
             "archived_path": str(sub.archived_path) if sub.archived_path else None, "received_at": sub.received_at,
+            "received_source": sub.received_source, "received_channel": sub.received_channel,
             "prepared_on": sub.prepared_on, "preparer": sub.preparer, "status": state,
             "superseded_by": superseded_by, "is_sample": sub.is_sample, "late": late,
             "rows_loaded": sub.rows_loaded if state == "accepted" else 0,
@@ -1337,7 +1376,7 @@ FEEDBACK_DIR = "feedback"
 # Rows copied per sheet into a feedback copy beyond the form's limit (a bigger sheet is cut).
 FEEDBACK_EXTRA_ROWS = 200
 # Issues about another file, not about this one: they get no feedback copy.
-_NOT_FEEDBACK = ("submission.superseded", "file.duplicate")
+_NOT_FEEDBACK = ("submission.superseded", "file.duplicate", "received.record_replaced")
 _UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 
 
