@@ -84,11 +84,17 @@ STATUS_LABELS = {
     "resubmitted": "Nộp lại",
     "rejected": "Bị từ chối",
 }
+# A unit whose accepted file replaced an earlier one and came after the deadline (status "late").
+RESUBMITTED_LATE_LABEL = "Nộp lại, nộp muộn"
+# What became of each received file.
+FILE_STATUS_LABELS = {"accepted": "Được tính", "superseded": "Đã được thay", "rejected": "Bị từ chối"}
 
 ISSUE_COLUMNS = store.columns("issues")
 FACT_COLUMNS = store.columns("facts")
 SUBMISSION_COLUMNS = store.columns("submissions")
-VALIDATION_COLUMNS = ["file", "sheet", "cell", "rule", "severity", "message", "unit"]
+VALIDATION_COLUMNS = ["file", "sheet", "cell", "rule", "severity", "message", "unit", "received_at", "received_source"]
+# validation.csv's one line per received file, beside the errors and warnings.
+INFO, RECEIVED_RULE = "info", "file.received"
 
 # Fields that name what a row describes; every other field becomes a fact.
 _SUBJECT_FIELDS = {"platform": ("platform_id", "platform_name"), "commune": ("commune_code", "commune_name")}
@@ -1355,11 +1361,49 @@ def ingest_month(month: str, inbox_dir: Path | str, warehouse_path: Path | str |
 _neutralise = forms.neutralise
 
 
-def write_validation(issues: pd.DataFrame, csv_path: Path | str) -> Path:
-    """The month's validation report as CSV (UTF-8 with BOM, safe to open in Excel)."""
+def _when(value: object) -> str:
+    return "" if _missing(value) else pd.Timestamp(value).strftime("%H:%M %d/%m/%Y")
+
+
+def _receipts(submissions: pd.DataFrame | None) -> dict[str, tuple[str, str]]:
+    """submission_id -> (received time as dd/mm/yyyy HH:MM, Vietnamese label of its source)."""
+    if submissions is None or not len(submissions):
+        return {}
+    out = {}
+    for sub in submissions.to_dict("records"):
+        when = "" if _missing(sub.get("received_at")) else pd.Timestamp(sub["received_at"]).strftime("%d/%m/%Y %H:%M")
+        out[sub["submission_id"]] = (when, received.source_label(sub.get("received_source"),
+                                                                  sub.get("received_channel")))
+    return out
+
+
+def _receipt_rows(submissions: pd.DataFrame | None) -> pd.DataFrame:
+    """One info line per received file, in order of arrival: when it was received and by which source."""
+    if submissions is None or not len(submissions):
+        return pd.DataFrame(columns=["file", "rule", "severity", "message", "unit", "submission_id"])
+    subs = submissions.sort_values(["received_at", "file_name"], na_position="last")
+    rows = [{"file": sub["file_name"], "rule": RECEIVED_RULE, "severity": INFO, "unit": sub["unit"],
+             "submission_id": sub["submission_id"],
+             "message": f"Nhận lúc {_when(sub['received_at']) or '–'}; nguồn: "
+                        f"{received.source_label(sub.get('received_source'), sub.get('received_channel')) or '–'}."}
+            for sub in subs.to_dict("records")]
+    return pd.DataFrame(rows)
+
+
+def write_validation(issues: pd.DataFrame, csv_path: Path | str, submissions: pd.DataFrame | None = None) -> Path:
+    """The month's validation report as CSV (UTF-8 with BOM, safe to open in Excel).
+
+    With the month's `submissions`, it starts with one `file.received` line (severity `info`)
+    per received file, and every line gives its file's received time and the source of that time.
+    """
     csv_path = Path(csv_path)
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     frame = issues.rename(columns={"file_name": "file"}) if issues is not None else pd.DataFrame()
+    frame = pd.concat([_receipt_rows(submissions), frame], ignore_index=True) if submissions is not None else frame
+    if "submission_id" in frame.columns:
+        receipts = _receipts(submissions)
+        frame["received_at"] = [receipts.get(s, ("", ""))[0] for s in frame["submission_id"]]
+        frame["received_source"] = [receipts.get(s, ("", ""))[1] for s in frame["submission_id"]]
     for c in VALIDATION_COLUMNS:
         if c not in frame.columns:
             frame[c] = None
@@ -1640,20 +1684,32 @@ def _feedback_links(sids, feedback: dict[str, str]) -> str:
     return ", ".join(links)
 
 
+def _tracker_counts(track: pd.DataFrame) -> str:
+    """Units per status; a unit that resubmitted late counts both as late and as resubmitted."""
+    counts = {key: int((track["status"] == key).sum()) for key in STATUS_LABELS}
+    both = 0
+    if "resubmitted" in track.columns:
+        flagged = track["resubmitted"].fillna(False).astype(bool)
+        both = int((flagged & (track["status"] == "late")).sum())
+        counts["resubmitted"] = int(flagged.sum())
+    text = "; ".join(f"{label}: {_fmt(counts[key])}" for key, label in STATUS_LABELS.items()) + "."
+    if both:
+        text += f" Trong đó {_fmt(both)} đơn vị vừa nộp lại vừa nộp muộn, được tính ở cả hai mục."
+    return text
+
+
 def _tracker_html(track: pd.DataFrame, issues: pd.DataFrame, feedback: dict[str, str]) -> list[str]:
     esc = html.escape
-    counts = track["status"].value_counts()
     parts = ["<h2>Tình hình nộp báo cáo</h2>",
-             "<p>" + "; ".join(f"{esc(label)}: {esc(_fmt(int(counts.get(key, 0))))}"
-                               for key, label in STATUS_LABELS.items()) + ".</p>",
+             f"<p>{esc(_tracker_counts(track))}</p>",
              '<table class="dx-tracker"><thead><tr><th>Mã</th><th>Đơn vị</th><th>Tình trạng</th><th>Tệp</th>'
-             "<th>Nhận lúc</th><th>Phần chưa báo cáo</th><th>Lỗi</th><th>Cảnh báo</th><th>Bản góp ý</th>"
-             "</tr></thead><tbody>"]
+             "<th>Nhận lúc</th><th>Nguồn thời điểm nhận</th><th>Phần chưa báo cáo</th><th>Lỗi</th><th>Cảnh báo</th>"
+             "<th>Bản góp ý</th></tr></thead><tbody>"]
     for row in track.itertuples(index=False):
         mine = issues[issues["unit"] == row.unit] if len(issues) else issues
-        received = "" if _missing(row.received_at) else pd.Timestamp(row.received_at).strftime("%H:%M %d/%m/%Y")
         sids = mine["submission_id"].tolist() if len(mine) else []
-        cells = [row.unit, row.unit_name, row.status_label, row.file_name, received, row.sections_not_reported,
+        cells = [row.unit, row.unit_name, row.status_label, row.file_name, _when(row.received_at),
+                 getattr(row, "received_source_label", ""), row.sections_not_reported,
                  _fmt(int((mine["severity"] == ERROR).sum())) if len(mine) else "0",
                  _fmt(int((mine["severity"] == WARNING).sum())) if len(mine) else "0"]
         text = "".join(f"<td>{esc('' if _missing(v) else str(v))}</td>" for v in cells)
@@ -1663,13 +1719,31 @@ def _tracker_html(track: pd.DataFrame, issues: pd.DataFrame, feedback: dict[str,
     return parts
 
 
+def _files_html(submissions: pd.DataFrame) -> list[str]:
+    """Every received file: what became of it, when it was received and where that time comes from."""
+    esc = html.escape
+    parts = ["<h2>Các tệp đã nhận</h2>",
+             '<table class="dx-files"><thead><tr><th>Tệp</th><th>Đơn vị</th><th>Kết quả</th><th>Nhận lúc</th>'
+             "<th>Nguồn thời điểm nhận</th><th>Hạn nộp</th></tr></thead><tbody>"]
+    for sub in submissions.sort_values(["received_at", "file_name"], na_position="last").to_dict("records"):
+        due = "" if sub.get("status") == "rejected" or _missing(sub.get("late")) else (
+            "Sau hạn" if bool(sub["late"]) else "Đúng hạn")
+        cells = [sub["file_name"], sub["unit"], FILE_STATUS_LABELS.get(sub.get("status"), sub.get("status")),
+                 _when(sub["received_at"]),
+                 received.source_label(sub.get("received_source"), sub.get("received_channel")), due]
+        parts.append("<tr>" + "".join(f"<td>{esc('' if _missing(v) else str(v))}</td>" for v in cells) + "</tr>")
+    parts.append("</tbody></table>")
+    return parts
+
+
 def validation_html(issues: pd.DataFrame, registry: Registry, tracker: pd.DataFrame | None = None,
-                    feedback: dict[str, str] | None = None) -> str:
+                    feedback: dict[str, str] | None = None, submissions: pd.DataFrame | None = None) -> str:
     """The validation report as a Vietnamese HTML fragment, grouped by unit.
 
     With `tracker` (see tracker()) it starts with who has reported (Đã nộp, Nộp muộn, Chưa
     nộp, Nộp lại, Bị từ chối); `feedback` maps submission ids to the relative links of their
-    feedback copies, shown beside each unit. Every value is escaped.
+    feedback copies, shown beside each unit. With the month's `submissions` it lists every
+    received file with its received time and the source of that time. Every value is escaped.
     """
     esc = html.escape
     feedback = feedback or {}
@@ -1680,6 +1754,9 @@ def validation_html(issues: pd.DataFrame, registry: Registry, tracker: pd.DataFr
     parts = ['<section class="dx-validation">']
     if tracker is not None:
         parts += _tracker_html(tracker, frame, feedback)
+    if submissions is not None and len(submissions):
+        parts += _files_html(submissions)
+    if tracker is not None or (submissions is not None and len(submissions)):
         parts.append("<h2>Lỗi và cảnh báo theo đơn vị</h2>")
     if frame.empty:
         parts.append("<p>Không có lỗi hay cảnh báo nào.</p></section>")
@@ -1717,7 +1794,7 @@ def validation_html(issues: pd.DataFrame, registry: Registry, tracker: pd.DataFr
 
 
 def validation_page(issues: pd.DataFrame, registry: Registry, month: str, tracker: pd.DataFrame | None = None,
-                    feedback: dict[str, str] | None = None) -> str:
+                    feedback: dict[str, str] | None = None, submissions: pd.DataFrame | None = None) -> str:
     """The validation report of `month` as a standalone Vietnamese HTML page (see validation_html)."""
     title = f"Kết quả kiểm tra báo cáo tháng {format_month(check_month_format(month))}"
     style = ("body{font-family:'Noto Sans','Segoe UI',Arial,sans-serif;margin:2em;color:#222}"
@@ -1729,7 +1806,7 @@ def validation_page(issues: pd.DataFrame, registry: Registry, month: str, tracke
              "tr.dx-late td:nth-child(3){color:#8a5a00;font-weight:bold}")
     return ("<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<title>{html.escape(title)}</title>\n<style>{style}</style>\n</head>\n<body>\n"
-            f"<h1>{html.escape(title)}</h1>\n{validation_html(issues, registry, tracker, feedback)}\n"
+            f"<h1>{html.escape(title)}</h1>\n{validation_html(issues, registry, tracker, feedback, submissions)}\n"
             "</body>\n</html>\n")
 
 
@@ -1737,9 +1814,19 @@ def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT or value is pd.NA
 
 
+TRACKER_COLUMNS = ["unit", "unit_name", "type", "status", "status_label", "file_name", "received_at",
+                   "received_source", "received_source_label", "late", "resubmitted", "sections_not_reported",
+                   "submission_id"]
+
+
 def tracker(month: str, registry: Registry, submissions: pd.DataFrame,
             facts: pd.DataFrame | None = None) -> pd.DataFrame:
     """Who has reported `month`: one row per reporting unit, with status and sections not reported.
+
+    `status` is one key of STATUS_LABELS; a late file is "late" even when it replaced an earlier
+    one, and the flags `late` and `resubmitted` say both, as does `status_label` ("Nộp lại, nộp
+    muộn"). The file shown is the accepted one, else the last rejected one, with its received time
+    and the source of that time (`received_source`, and its Vietnamese label).
 
     Sections not reported are the sheets the unit must fill that gave no loaded figure. They are
     worked out from `facts` (the month's facts) when given, else from the `sections_loaded`
@@ -1760,30 +1847,30 @@ def tracker(month: str, registry: Registry, submissions: pd.DataFrame,
         mine = subs[subs["unit"] == unit.code] if len(subs) else subs
         sections = [s for s in forms.sheets_for(unit.sections) if s.key != "thong_tin"]
         accepted = mine[mine["status"] == "accepted"] if len(mine) else mine
+        late = resubmitted = False
         if len(accepted):
             sub = accepted.iloc[0]
-            if bool(sub["late"]):
-                status = "late"
-            elif (mine["status"] == "superseded").any():
-                status = "resubmitted"
-            else:
-                status = "received"
+            late, resubmitted = bool(sub["late"]), bool((mine["status"] == "superseded").any())
+            status = "late" if late else "resubmitted" if resubmitted else "received"
             if loaded is None:
                 not_reported = None
             else:
                 have = loaded.get(unit.code, set())
                 not_reported = "; ".join(s.name for s in sections if s.key not in have)
-            file_name, received_at, sid = sub["file_name"], sub["received_at"], sub["submission_id"]
+            shown = sub
         else:
             rejected = mine[mine["status"] == "rejected"] if len(mine) else mine
-            if len(rejected):
-                last = rejected.sort_values(["received_at", "file_name"]).iloc[-1]
-                status, file_name, received_at, sid = "rejected", last["file_name"], last["received_at"], last["submission_id"]
-            else:
-                status, file_name, received_at, sid = "missing", None, None, None
+            shown = rejected.sort_values(["received_at", "file_name"]).iloc[-1] if len(rejected) else None
+            status = "missing" if shown is None else "rejected"
             not_reported = "; ".join(s.name for s in sections)
+        source = None if shown is None else shown.get("received_source")
+        source = source if isinstance(source, str) and source else None
+        channel = None if shown is None else shown.get("received_channel")
         rows.append({"unit": unit.code, "unit_name": unit.name, "type": unit.type, "status": status,
-                     "status_label": STATUS_LABELS[status], "file_name": file_name, "received_at": received_at,
-                     "sections_not_reported": not_reported, "submission_id": sid})
-    return pd.DataFrame(rows, columns=["unit", "unit_name", "type", "status", "status_label", "file_name",
-                                       "received_at", "sections_not_reported", "submission_id"])
+                     "status_label": RESUBMITTED_LATE_LABEL if late and resubmitted else STATUS_LABELS[status],
+                     "file_name": None if shown is None else shown["file_name"],
+                     "received_at": None if shown is None else shown["received_at"],
+                     "received_source": source, "received_source_label": received.source_label(source, channel) or None,
+                     "late": late, "resubmitted": resubmitted, "sections_not_reported": not_reported,
+                     "submission_id": None if shown is None else shown["submission_id"]})
+    return pd.DataFrame(rows, columns=TRACKER_COLUMNS)

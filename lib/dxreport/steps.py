@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dxreport import catalog, kpis, store
+from dxreport import catalog, kpis, received, store
 from dxreport.params import RunParams, inbox_months, month_source, sample_months, validate_run
 from dxreport.units import load_registry
 
@@ -87,20 +87,21 @@ def clean(run: RunParams) -> CleanResult:
     result = intake.ingest_month(run.month, folder, warehouse(run), registry=registry, snapshot=snapshot)
     out = run.outputs / run.month
     out.mkdir(parents=True, exist_ok=True)
-    intake.write_validation(result.issues, out / "validation.csv")
+    intake.write_validation(result.issues, out / "validation.csv", result.submissions)
     tracker = intake.tracker(run.month, registry, result.submissions, result.facts)
     feedback = intake.write_feedback_month(run.month, result.submissions, result.issues, out / intake.FEEDBACK_DIR,
                                            registry=registry)
     links = {sid: f"{intake.FEEDBACK_DIR}/{Path(path).name}"
              for sid, path in zip(feedback["submission_id"], feedback["path"])}
-    (out / "validation.html").write_text(intake.validation_page(result.issues, registry, run.month, tracker, links),
-                                         encoding="utf-8")
+    page = intake.validation_page(result.issues, registry, run.month, tracker, links, result.submissions)
+    (out / "validation.html").write_text(page, encoding="utf-8")
     return CleanResult(folder, is_sample, result.submissions, result.issues, tracker, history, feedback)
 
 
 def _file_hashes(folder: Path) -> set[str]:
+    """The submissions of a folder by content (its received.csv is not one)."""
     return {hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()
-            if p.is_file() and not p.name.startswith(".")}
+            if p.is_file() and not p.name.startswith(".") and not received.is_list(p)}
 
 
 def stale_history(run: RunParams) -> list[str]:
