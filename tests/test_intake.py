@@ -1328,7 +1328,10 @@ def test_bad_rows_of_received_csv_are_warnings_naming_their_cells(tmp_path):
     copies = intake.write_feedback_month(OCT, result.submissions, result.issues, tmp_path / "fb",
                                          registry=REGISTRY, settings=SETTINGS)
     assert "received.csv" not in copies["file_name"].tolist()     # nothing of the list goes back to the units
-    assert "received.csv, ô B2" in intake.validation_html(result.issues, REGISTRY)
+    text = intake.validation_html(result.issues, REGISTRY)
+    group = text[text.index("<h3>Danh sách ngày nhận tệp (received.csv)</h3>"):]
+    assert "received.csv, ô B2" in group and "received.csv, ô A3" in group
+    assert "Chưa xác định được đơn vị" not in text
 
 
 def test_a_unit_that_resubmitted_late_shows_both(tmp_path):

@@ -1736,6 +1736,18 @@ def _files_html(submissions: pd.DataFrame) -> list[str]:
     return parts
 
 
+_LIST_GROUP = object()
+
+
+def _group(frame: pd.DataFrame, code: object, listed: pd.Series, registry: Registry) -> tuple[pd.DataFrame, str]:
+    """The issues of one heading of the validation page, and its title."""
+    if code is _LIST_GROUP:
+        return frame[listed], f"Danh sách ngày nhận tệp ({received.LIST_NAME})"
+    if code is None:
+        return frame[frame["unit"].isna() & ~listed], "Chưa xác định được đơn vị"
+    return frame[frame["unit"] == code], f"{registry.get(code).name} ({code})" if code in registry else code
+
+
 def validation_html(issues: pd.DataFrame, registry: Registry, tracker: pd.DataFrame | None = None,
                     feedback: dict[str, str] | None = None, submissions: pd.DataFrame | None = None) -> str:
     """The validation report as a Vietnamese HTML fragment, grouped by unit.
@@ -1765,14 +1777,9 @@ def validation_html(issues: pd.DataFrame, registry: Registry, tracker: pd.DataFr
     errors = int((frame["severity"] == ERROR).sum())
     warnings_count = int((frame["severity"] == WARNING).sum())
     parts.append(f"<p>Tổng cộng {esc(_fmt(errors))} lỗi và {esc(_fmt(warnings_count))} cảnh báo.</p>")
-    for code in _unit_order(frame, registry):
-        rows = frame[frame["unit"].isna()] if code is None else frame[frame["unit"] == code]
-        if code is None:
-            title = "Chưa xác định được đơn vị"
-        elif code in registry:
-            title = f"{registry.get(code).name} ({code})"
-        else:
-            title = code
+    listed = frame["unit"].isna() & (frame["file_name"] == received.LIST_NAME)
+    for code in _unit_order(frame[~listed], registry) + ([_LIST_GROUP] if listed.any() else []):
+        rows, title = _group(frame, code, listed, registry)
         n_err = int((rows["severity"] == ERROR).sum())
         n_warn = int((rows["severity"] == WARNING).sum())
         parts.append(f"<h3>{esc(title)}</h3>")
