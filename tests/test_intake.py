@@ -1296,8 +1296,8 @@ def test_received_csv_comes_first_and_can_make_a_file_late(tmp_path):
     assert _received(result, "syt.xlsx") == (pd.Timestamp("2022-11-04 00:00"), "received.csv", "document_system",
                                              False)
     late = result.issues[result.issues["rule"] == "file.late"]
-    assert late["message"].tolist() == ["Tệp “hue.xlsx” nhận lúc 10:15 07/11/2022 (theo khai báo trong received.csv "
-                                        "(thư điện tử)), sau hạn nộp ngày 05/11/2022."]
+    assert late["message"].tolist() == [("Tệp “hue.xlsx” nhận lúc 10:15 07/11/2022 (theo khai báo trong received.csv "
+                                         "(thư điện tử)), sau hạn nộp ngày 05/11/2022.")]
     assert not (result.issues["file_name"] == "received.csv").any()
     # without the list, the times first seen answer again
     (inbox / "received.csv").unlink()

@@ -191,9 +191,13 @@ def test_constraints_refuse_unknown_status(con):
 
 @pytest.mark.parametrize("source, channel", [("mtime", None), ("received.csv", "fax")])
 def test_constraints_refuse_unknown_received_source_or_channel(con, source, channel):
-    with pytest.raises(Exception):
+    import duckdb
+
+    with pytest.raises(duckdb.ConstraintException):
         store.replace_month(con, SEPT, submissions(SEPT, source=source, channel=channel), None, None)
     assert store.submissions_frame(con, SEPT).empty
+    load(con, SEPT)                                      # the connection is still usable
+    assert len(store.submissions_frame(con, SEPT)) == 1
 
 
 def test_received_source_and_channel_may_be_left_empty(con):

@@ -1399,7 +1399,11 @@ def write_validation(issues: pd.DataFrame, csv_path: Path | str, submissions: pd
     csv_path = Path(csv_path)
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     frame = issues.rename(columns={"file_name": "file"}) if issues is not None else pd.DataFrame()
-    frame = pd.concat([_receipt_rows(submissions), frame], ignore_index=True) if submissions is not None else frame
+    parts = [part for part in (_receipt_rows(submissions), frame) if len(part)]
+    if len(parts) == 2:
+        frame = pd.concat(parts, ignore_index=True)
+    elif parts:
+        frame = parts[0].copy()
     if "submission_id" in frame.columns:
         receipts = _receipts(submissions)
         frame["received_at"] = [receipts.get(s, ("", ""))[0] for s in frame["submission_id"]]

@@ -64,7 +64,7 @@ _HEADER_WORDS = {
 _DMY = r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})"
 _HM = r"(\d{1,2})\s*[:hg]\s*(\d{2})(?:\s*:\s*(\d{2}))?"
 _DMY_TIME = re.compile(rf"^{_DMY}(?:\s*,?\s+{_HM})?$")
-_TIME_DMY = re.compile(rf"^{_HM}\s*,?\s+(?:ngày\s+)?{_DMY}$", re.I)
+_TIME_DMY = re.compile(rf"^{_HM}\s*,?\s+(?:ngày\s+)?{_DMY}$", re.IGNORECASE)
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T\s]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?$")
 
 

@@ -202,7 +202,10 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame | No
     try:
         con.execute(f"INSERT INTO {table} SELECT {select} FROM {name}")
     finally:
-        con.unregister(name)
+        try:
+            con.unregister(name)
+        except duckdb.TransactionException:
+            pass  # the insert failed and aborted the transaction: its own error is the one to raise
     return len(data)
 
 
