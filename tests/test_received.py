@@ -88,6 +88,14 @@ def test_first_sight_writes_the_record_once(tmp_path):
     assert record.read_bytes() == before
 
 
+def test_the_first_answer_is_the_one_kept_to_the_second(tmp_path):
+    archived = _archived(tmp_path)
+    modified = dt.datetime(2022, 11, 3, 9, 0, 5, 750000)
+    first, _ = received.first_sight(archived, file_name="x.xlsx", month="2022-10", modified=modified, now=NOW)
+    second, _ = received.first_sight(archived, file_name="x.xlsx", month="2022-10", modified=modified, now=NOW)
+    assert first == second == Received(dt.datetime(2022, 11, 3, 9, 0, 5), "first_seen")
+
+
 def test_a_modification_time_in_the_future_is_first_seen_now(tmp_path):
     got, _ = received.first_sight(_archived(tmp_path), file_name="x.xlsx", month="2022-10",
                                   modified=dt.datetime(2099, 1, 1), now=NOW)

@@ -144,7 +144,7 @@ def first_sight(archived: Path | None, *, file_name: str, month: str, modified: 
     time. Returns the time and whether a broken record had to be replaced. Without an archived
     copy (an unreadable file) nothing can be kept and first sight is returned.
     """
-    seen = Received(min(modified, now), FIRST_SEEN)
+    seen = Received(min(modified, now).replace(microsecond=0), FIRST_SEEN)  # as the record keeps it
     if archived is None:
         return seen, False
     path = record_path(Path(archived))
