@@ -1420,3 +1420,16 @@ def test_clean_with_received_lists_and_their_history(tmp_path):
         rows = [r for r in csv.DictReader(fh) if r["rule"] == "file.received"]
     assert [(r["file"], r["received_at"], r["received_source"]) for r in rows] == [
         ("syt.xlsx", "04/11/2022 00:00", "khai báo trong received.csv (trực tiếp)")]
+    # September's list corrected to 09/10 (after its deadline of 05/10): September is loaded again, late
+    (inbox / MONTH / "received.csv").write_text("file,received,channel\nsyt.xlsx,09/10/2022,hand\n", encoding="utf-8")
+    assert steps.stale_history(run) == [MONTH]
+    assert steps.clean(run).history_months == [MONTH]
+    con = store.connect(steps.warehouse(run), read_only=True)
+    try:
+        sept = store.submissions_frame(con, MONTH).iloc[0]
+    finally:
+        con.close()
+    assert (sept["received_at"], bool(sept["late"])) == (pd.Timestamp("2022-10-09"), True)
+    # the list taken away: the time first seen (01/12) answers, so September is stale again
+    (inbox / MONTH / "received.csv").unlink()
+    assert steps.stale_history(run) == [MONTH]

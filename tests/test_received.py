@@ -226,3 +226,18 @@ def test_the_list_is_found_whatever_the_case_of_its_name(tmp_path):
     folder = _list(tmp_path, "file,received\nhue.xlsx,07/11/2022\n", name="Received.CSV")
     assert received.is_list(tmp_path / "Received.CSV") and not received.is_list(tmp_path / "received.csv.xlsx")
     assert list(received.read_list(folder, ["hue.xlsx"]).entries) == ["hue.xlsx"]
+
+
+def test_differs_compares_the_list_with_what_was_loaded(tmp_path):
+    (tmp_path / "hue.xlsx").write_bytes(b"PK")
+    (tmp_path / "syt.xlsx").write_bytes(b"PK")
+    first = (dt.datetime(2022, 11, 3, 9, 0), "first_seen", None)
+    listed = (dt.datetime(2022, 11, 7, 10, 15), "received.csv", "email")
+    assert not received.differs(tmp_path, {"hue.xlsx": first, "syt.xlsx": first})
+    _list(tmp_path, "file,received,channel\nhue.xlsx,07/11/2022 10:15,email\n")
+    assert received.differs(tmp_path, {"hue.xlsx": first, "syt.xlsx": first})            # a new row
+    assert not received.differs(tmp_path, {"hue.xlsx": listed, "syt.xlsx": first})
+    assert received.differs(tmp_path, {"hue.xlsx": (listed[0], "received.csv", "hand"), "syt.xlsx": first})
+    (tmp_path / "received.csv").unlink()
+    assert received.differs(tmp_path, {"hue.xlsx": listed, "syt.xlsx": first})           # the row is gone
+

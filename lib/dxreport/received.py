@@ -315,3 +315,16 @@ def _read_row(row: list[str], number: int, columns: dict[str, int], by_key: dict
                                         f"dòng {number}: hình thức “{_cell(row, channel_col)}” không rõ (cần: "
                                         "thư điện tử, hệ thống văn bản hoặc trực tiếp); ngày nhận vẫn được dùng."))
     listing.entries[name] = Received(at, LISTED, channel)
+
+
+def differs(folder: Path, loaded: dict[str, tuple[dt.datetime, str, str | None]]) -> bool:
+    """Whether the folder's received.csv now says other than what was loaded.
+
+    `loaded` maps the file names of the month's submissions to their (received_at,
+    received_source, received_channel) as loaded into the warehouse.
+    """
+    folder = Path(folder)
+    names = [p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(".") and not is_list(p)]
+    listed = {name: (e.at, e.source, e.channel) for name, e in read_list(folder, names).entries.items() if name in loaded}
+    before = {name: row for name, row in loaded.items() if row[1] == LISTED}
+    return listed != before

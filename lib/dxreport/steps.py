@@ -105,10 +105,16 @@ def _file_hashes(folder: Path) -> set[str]:
 
 
 def stale_history(run: RunParams) -> list[str]:
-    """Earlier months whose submissions in the warehouse differ from the files of their folder."""
+    """Earlier months whose submissions in the warehouse differ from the files of their folder
+    or from the received times its received.csv gives."""
     with store.connect(warehouse(run)) as con:
         loaded = con.execute("SELECT month, list(DISTINCT submission_id) FROM submissions GROUP BY month").fetchall()
+        times = con.execute("SELECT month, file_name, received_at, received_source, received_channel "
+                            "FROM submissions").fetchall()
     loaded = {month: set(ids) for month, ids in loaded}
+    received_times: dict[str, dict] = {}
+    for month, name, *when in times:
+        received_times.setdefault(month, {})[name] = tuple(when)
     _, is_sample = month_source(run.month, run.inbox)
     # history comes from where the month itself comes from: never sample months behind real data
     months = sample_months() if is_sample else inbox_months(run.inbox)
@@ -119,7 +125,7 @@ def stale_history(run: RunParams) -> list[str]:
         folder, from_sample = month_source(month, run.inbox)
         if from_sample != is_sample:
             continue
-        if _file_hashes(folder) != loaded.get(month, set()):
+        if _file_hashes(folder) != loaded.get(month, set()) or received.differs(folder, received_times.get(month, {})):
             stale.append(month)
     return stale
 
