@@ -1283,6 +1283,24 @@ def test_two_copies_in_one_folder_keep_the_earlier_time(tmp_path):
                                                                    None, False)
 
 
+def test_a_broken_record_is_made_anew_with_a_warning_kept_from_the_unit(tmp_path):
+    inbox, warehouse = _month_dirs(tmp_path, OCT)
+    path = _oct_file(inbox)
+    sid = _ingest(inbox, warehouse, OCT).submissions.iloc[0]["submission_id"]
+    (tmp_path / "data" / "raw" / f"{sid}.xlsx.received.json").write_text("", encoding="utf-8")
+    _touch(path, dt.datetime(2022, 11, 4, 8, 0))
+    result = _ingest(inbox, warehouse, OCT)
+    assert _received(result, "hue.xlsx") == (pd.Timestamp("2022-11-04 08:00"), "first_seen", None, False)
+    replaced = result.issues[result.issues["rule"] == "received.record_replaced"]
+    assert replaced[["file_name", "severity", "unit"]].values.tolist() == [["hue.xlsx", "warning", "474"]]
+    copies = intake.write_feedback_month(OCT, result.submissions, replaced, tmp_path / "fb", registry=REGISTRY,
+                                         settings=SETTINGS)
+    assert copies.empty
+    # made anew, the record answers from now on
+    _touch(path, dt.datetime(2022, 11, 30))
+    assert _received(_ingest(inbox, warehouse, OCT), "hue.xlsx")[0] == pd.Timestamp("2022-11-04 08:00")
+
+
 def test_received_csv_comes_first_and_can_make_a_file_late(tmp_path):
     inbox, warehouse = _month_dirs(tmp_path, OCT)
     _oct_file(inbox)                                                            # first seen 03/11 09:00

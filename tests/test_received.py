@@ -222,6 +222,18 @@ def test_an_oversized_list_is_not_read(tmp_path, monkeypatch):
     assert listing.entries == {} and [p.rule for p in listing.problems] == ["received.unreadable"]
 
 
+def test_a_list_that_is_not_text_is_a_problem_not_a_failure(tmp_path):
+    folder = _list(tmp_path, "")
+    (folder / "received.csv").write_bytes(b"file,received\r\n\x81\x8a\xff.xlsx,07/11/2022\r\n")
+    listing = received.read_list(folder, ["hue.xlsx"])
+    assert listing.entries == {} and [(p.cell, p.rule) for p in listing.problems] == [("A2", "received.unknown_file")]
+    (folder / "received.csv").write_text('file,received\n"hue.xlsx' + "x" * 200_000 + '",07/11/2022\n',
+                                         encoding="utf-8")
+    listing = received.read_list(folder, ["hue.xlsx"])
+    assert listing.entries == {} and [p.rule for p in listing.problems] == ["received.unreadable"]
+    assert listing.problems[0].message.startswith("không đọc được như tệp CSV")
+
+
 def test_the_list_is_found_whatever_the_case_of_its_name(tmp_path):
     folder = _list(tmp_path, "file,received\nhue.xlsx,07/11/2022\n", name="Received.CSV")
     assert received.is_list(tmp_path / "Received.CSV") and not received.is_list(tmp_path / "received.csv.xlsx")

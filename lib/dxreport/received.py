@@ -196,13 +196,12 @@ _CHANNELS = {word: key for key, words in _CHANNEL_WORDS.items() for word in word
 def parse_time(value: object) -> dt.datetime:
     """A received date or date-time: dd/mm/yyyy [HH:MM[:SS]], HH:MM dd/mm/yyyy or ISO; a date alone is 00:00."""
     text = nfc(value)
-    m = _DMY_TIME.match(text)
-    if m:
+    if m := _DMY_TIME.match(text):
         day, month, year, hour, minute, second = m.groups()
-    elif _TIME_DMY.match(text):
-        hour, minute, second, day, month, year = _TIME_DMY.match(text).groups()
-    elif _ISO.match(text):
-        year, month, day, hour, minute, second = _ISO.match(text).groups()
+    elif m := _TIME_DMY.match(text):
+        hour, minute, second, day, month, year = m.groups()
+    elif m := _ISO.match(text):
+        year, month, day, hour, minute, second = m.groups()
     else:
         raise ValueError(text)
     return dt.datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0))
@@ -223,7 +222,7 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return data.decode("cp1258")
+        return data.decode("cp1258", errors="replace")
 
 
 def _rows(text: str) -> list[list[str]]:
@@ -249,6 +248,30 @@ def _where(column: int, number: int) -> str:
     return f"{get_column_letter(column + 1)}{number}"
 
 
+class _Unusable(Exception):
+    """received.csv cannot be read as a list."""
+
+
+def _find_list(folder: Path) -> Path | None:
+    if not folder.is_dir():
+        return None
+    return next((p for p in sorted(folder.iterdir()) if p.is_file() and is_list(p)), None)
+
+
+def _load(path: Path) -> list[list[str]]:
+    """The rows of received.csv."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _Unusable(f"không đọc được ({exc.strerror or exc}).") from exc
+    if len(data) > MAX_LIST_BYTES:
+        raise _Unusable(f"quá lớn ({len(data)} byte) để là danh sách tệp đã nhận; không được dùng.")
+    try:
+        return _rows(_decode(data))
+    except csv.Error as exc:
+        raise _Unusable(f"không đọc được như tệp CSV ({exc}); không được dùng.") from exc
+
+
 def read_list(folder: Path, names: list[str]) -> Listing:
     """What the month's received.csv says about the files `names` of `folder` (empty when it has none).
 
@@ -257,20 +280,15 @@ def read_list(folder: Path, names: list[str]) -> Listing:
     system, hand (or their Vietnamese names) or a second row for the same file is a Problem
     naming its cell; the rest of the list is used.
     """
-    path = next((p for p in Path(folder).iterdir() if p.is_file() and is_list(p)), None) if Path(folder).is_dir() else None
     listing = Listing()
+    path = _find_list(Path(folder))
     if path is None:
         return listing
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        listing.problems.append(Problem(None, "received.unreadable", f"không đọc được ({exc.strerror or exc})."))
+        rows = _load(path)
+    except _Unusable as exc:
+        listing.problems.append(Problem(None, "received.unreadable", str(exc)))
         return listing
-    if len(data) > MAX_LIST_BYTES:
-        listing.problems.append(Problem(None, "received.unreadable",
-                                        f"quá lớn ({len(data)} byte) để là danh sách tệp đã nhận; không được dùng."))
-        return listing
-    rows = _rows(_decode(data))
     start = next((i for i, row in enumerate(rows) if any(c.strip() for c in row)), None)
     columns = _columns(rows[start]) if start is not None else {}
     if "file" not in columns or "received" not in columns:
