@@ -658,8 +658,12 @@ def test_ingest_month_resubmission_late_rejected_and_archive(tmp_path):
     sid = subs.loc["hue_v1.xlsx", "submission_id"]
     assert (raw / f"{sid}.xlsx").read_bytes() == first.read_bytes()
     assert (raw / f"{subs.loc['stp.pdf', 'submission_id']}.pdf").exists()
-    assert len(list(raw.iterdir())) == 5
+    archives = sorted(p.name for p in raw.iterdir() if not p.name.endswith(".received.json"))
+    assert len(archives) == 5
+    # each archived copy has its received record beside it, and nothing else is there
+    assert sorted(p.name for p in raw.iterdir()) == sorted(archives + [f"{a}.received.json" for a in archives])
     assert subs.loc["hue_v1.xlsx", "archived_path"] == str(raw / f"{sid}.xlsx")
+    assert set(subs["received_source"]) == {"first_seen"} and subs["received_channel"].isna().all()
 
     # The warehouse holds the same thing.
     con = store.connect(warehouse, read_only=True)
@@ -764,7 +768,8 @@ def test_ingest_twice_gives_the_same_warehouse(tmp_path):
     for table in first:
         pd.testing.assert_frame_equal(first[table], second[table], check_dtype=True)
     assert len(first["facts"]) == 26 and len(first["issues"]) == 1
-    assert len(list((tmp_path / "data" / "raw").iterdir())) == 2
+    assert len(list((tmp_path / "data" / "raw").glob("*.xlsx"))) == 2
+    assert len(list((tmp_path / "data" / "raw").glob("*.xlsx.received.json"))) == 2
 
 
 def test_empty_inbox_loads_an_empty_month_and_a_missing_one_is_refused(tmp_path):
@@ -817,7 +822,8 @@ def test_write_validation_csv(tmp_path):
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert rows[0] == ["file", "sheet", "cell", "rule", "severity", "message", "unit"]
+    assert rows[0] == ["file", "sheet", "cell", "rule", "severity", "message", "unit", "received_at", "received_source"]
+    assert all(r[7:] == ["", ""] for r in rows[1:])   # without the submissions, no received times
     assert rows[1][0] == "'=cmd|' /C calc'!A0.xlsx" and rows[1][1] == "Nền tảng" and rows[1][2] == "D3"
     assert rows[2][5] == "'+SUM(1)" and rows[2][6] == ""
     assert rows[3][5] == "'@late & <late>"
@@ -1214,3 +1220,234 @@ def test_a_fuzzy_platform_match_is_loaded_and_reported(tmp_path):
     assert (issue["severity"], issue["cell"]) == ("warning", "B2")
     assert "Sổ sức khỏe điện tử" in issue["message"]
     assert {f["subject"] for f in sub.facts if f["sheet"] == "nen_tang"} == {"nd-sskdt"}
+
+
+# --------------------------------------------------------------------------- when each file was received
+
+OCT = "2022-10"      # due 05/11/2022 (deadline_day 5)
+
+
+def _oct_file(inbox, name="hue.xlsx", unit="474", when=dt.datetime(2022, 11, 3, 9, 0)):
+    sheets = {"hue_s": [HUES]} if unit == "474" else {"nen_tang": [PLATFORM]}
+    wb = build(info_rows(unit=unit, period="10/2022", prepared_on="02/11/2022"), sheets)
+    return _at(inbox, name, wb, when.replace(tzinfo=ICT))
+
+
+def _touch(path, when):
+    stamp = when.replace(tzinfo=ICT).timestamp()
+    os.utime(path, (stamp, stamp))
+
+
+def _received(result, name):
+    sub = result.submissions.set_index("file_name").loc[name]
+    return sub["received_at"], sub["received_source"], sub["received_channel"], bool(sub["late"])
+
+
+def test_touching_copying_or_rebuilding_never_changes_the_received_time(tmp_path):
+    inbox, warehouse = _month_dirs(tmp_path, OCT)
+    path = _oct_file(inbox)
+    first_seen = (pd.Timestamp("2022-11-03 09:00"), "first_seen", None, False)
+    assert _received(_ingest(inbox, warehouse, OCT), "hue.xlsx") == first_seen
+    # touched after the deadline (20/11) and loaded again: still received 03/11, on time
+    _touch(path, dt.datetime(2022, 11, 20))
+    assert _received(_ingest(inbox, warehouse, OCT), "hue.xlsx") == first_seen
+    # the same bytes under another name, modified later still, the first name gone
+    copy = path.rename(inbox / "hue (gửi lại).xlsx")
+    _touch(copy, dt.datetime(2022, 11, 21))
+    result = _ingest(inbox, warehouse, OCT)
+    assert _received(result, "hue (gửi lại).xlsx") == first_seen
+    # the warehouse deleted and made anew from the folder and the archive
+    warehouse.unlink()
+    result = _ingest(inbox, warehouse, OCT)
+    assert _received(result, "hue (gửi lại).xlsx") == first_seen
+    assert not (result.issues["rule"] == "file.late").any()
+    con = store.connect(warehouse, read_only=True)
+    try:
+        row = con.execute("SELECT received_at, received_source, late FROM submissions").fetchall()
+    finally:
+        con.close()
+    assert row == [(dt.datetime(2022, 11, 3, 9, 0), "first_seen", False)]
+
+
+def test_two_copies_in_one_folder_keep_the_earlier_time(tmp_path):
+    inbox, warehouse = _month_dirs(tmp_path, OCT)
+    later = _oct_file(inbox, "b.xlsx", when=dt.datetime(2022, 11, 9))
+    (inbox / "a.xlsx").write_bytes(later.read_bytes())
+    _touch(inbox / "a.xlsx", dt.datetime(2022, 11, 4, 14, 0))
+    result = _ingest(inbox, warehouse, OCT)
+    # a.xlsx was seen first (04/11 14:00): it is kept, b.xlsx is its duplicate and takes its time
+    assert _received(result, "a.xlsx") == (pd.Timestamp("2022-11-04 14:00"), "first_seen", None, False)
+    assert result.issues.set_index("rule").loc["file.duplicate", "file_name"] == "b.xlsx"
+    (inbox / "a.xlsx").unlink()
+    assert _received(_ingest(inbox, warehouse, OCT), "b.xlsx") == (pd.Timestamp("2022-11-04 14:00"), "first_seen",
+                                                                   None, False)
+
+
+def test_a_broken_record_is_made_anew_with_a_warning_kept_from_the_unit(tmp_path):
+    inbox, warehouse = _month_dirs(tmp_path, OCT)
+    path = _oct_file(inbox)
+    sid = _ingest(inbox, warehouse, OCT).submissions.iloc[0]["submission_id"]
+    (tmp_path / "data" / "raw" / f"{sid}.xlsx.received.json").write_text("", encoding="utf-8")
+    _touch(path, dt.datetime(2022, 11, 4, 8, 0))
+    result = _ingest(inbox, warehouse, OCT)
+    assert _received(result, "hue.xlsx") == (pd.Timestamp("2022-11-04 08:00"), "first_seen", None, False)
+    replaced = result.issues[result.issues["rule"] == "received.record_replaced"]
+    assert replaced[["file_name", "severity", "unit"]].values.tolist() == [["hue.xlsx", "warning", "474"]]
+    copies = intake.write_feedback_month(OCT, result.submissions, replaced, tmp_path / "fb", registry=REGISTRY,
+                                         settings=SETTINGS)
+    assert copies.empty
+    # made anew, the record answers from now on
+    _touch(path, dt.datetime(2022, 11, 30))
+    assert _received(_ingest(inbox, warehouse, OCT), "hue.xlsx")[0] == pd.Timestamp("2022-11-04 08:00")
+
+
+def test_received_csv_comes_first_and_can_make_a_file_late(tmp_path):
+    inbox, warehouse = _month_dirs(tmp_path, OCT)
+    _oct_file(inbox)                                                            # first seen 03/11 09:00
+    _oct_file(inbox, "syt.xlsx", unit="syt", when=dt.datetime(2022, 11, 8))     # first seen 08/11: late
+    (inbox / "received.csv").write_text("Tệp,Ngày nhận,Hình thức\n"
+                                        "hue.xlsx,07/11/2022 10:15,Thư điện tử\n"
+                                        "syt.xlsx,04/11/2022,văn bản điện tử\n", encoding="utf-8")
+    result = _ingest(inbox, warehouse, OCT)
+    assert sorted(result.submissions["file_name"]) == ["hue.xlsx", "syt.xlsx"]   # the list is no submission
+    assert _received(result, "hue.xlsx") == (pd.Timestamp("2022-11-07 10:15"), "received.csv", "email", True)
+    assert _received(result, "syt.xlsx") == (pd.Timestamp("2022-11-04 00:00"), "received.csv", "document_system",
+                                             False)
+    late = result.issues[result.issues["rule"] == "file.late"]
+    assert late["message"].tolist() == [("Tệp “hue.xlsx” nhận lúc 10:15 07/11/2022 (theo khai báo trong received.csv "
+                                         "(thư điện tử)), sau hạn nộp ngày 05/11/2022.")]
+    assert not (result.issues["file_name"] == "received.csv").any()
+    # without the list, the times first seen answer again
+    (inbox / "received.csv").unlink()
+    result = _ingest(inbox, warehouse, OCT)
+    assert _received(result, "hue.xlsx") == (pd.Timestamp("2022-11-03 09:00"), "first_seen", None, False)
+    assert _received(result, "syt.xlsx") == (pd.Timestamp("2022-11-08 00:00"), "first_seen", None, True)
+
+
+def test_bad_rows_of_received_csv_are_warnings_naming_their_cells(tmp_path):
+    inbox, warehouse = _month_dirs(tmp_path, OCT)
+    _oct_file(inbox)
+    (inbox / "received.csv").write_text("file,received,channel\n"
+                                        "hue.xlsx,hôm qua,email\n"
+                                        "khong_co.xlsx,07/11/2022,email\n", encoding="utf-8")
+    result = _ingest(inbox, warehouse, OCT)
+    assert _received(result, "hue.xlsx") == (pd.Timestamp("2022-11-03 09:00"), "first_seen", None, False)
+    mine = result.issues[result.issues["file_name"] == "received.csv"]
+    assert [(r.cell, r.rule, r.severity) for r in mine.itertuples()] == [
+        ("B2", "received.bad_date", "warning"), ("A3", "received.unknown_file", "warning")]
+    assert mine["message"].iloc[0].startswith("received.csv, ô B2: dòng 2: ngày nhận “hôm qua” không đọc được")
+    assert mine["unit"].isna().all() and mine["submission_id"].isna().all()
+    assert not (result.issues["severity"] == "error").any()
+    con = store.connect(warehouse, read_only=True)
+    try:
+        assert store.issues_frame(con, OCT)["rule"].tolist().count("received.bad_date") == 1
+    finally:
+        con.close()
+    copies = intake.write_feedback_month(OCT, result.submissions, result.issues, tmp_path / "fb",
+                                         registry=REGISTRY, settings=SETTINGS)
+    assert "received.csv" not in copies["file_name"].tolist()     # nothing of the list goes back to the units
+    text = intake.validation_html(result.issues, REGISTRY)
+    group = text[text.index("<h3>Danh sách ngày nhận tệp (received.csv)</h3>"):]
+    assert "received.csv, ô B2" in group and "received.csv, ô A3" in group
+    assert "Chưa xác định được đơn vị" not in text
+
+
+def test_a_unit_that_resubmitted_late_shows_both(tmp_path):
+    inbox, warehouse = _month_dirs(tmp_path)
+    _at(inbox, "hue_v1.xlsx", build(info_rows(prepared_on="03/10/2022"), {"hue_s": [HUES]}),
+        dt.datetime(2022, 10, 3, 9, tzinfo=ICT))
+    _at(inbox, "hue_v2.xlsx", build(info_rows(prepared_on="07/10/2022"), {"hue_s": [dict(HUES, downloads=1)]}),
+        dt.datetime(2022, 10, 7, 8, tzinfo=ICT))
+    _at(inbox, "syt.xlsx", build(info_rows(unit="syt"), {"nen_tang": [PLATFORM]}),
+        dt.datetime(2022, 10, 4, tzinfo=ICT))
+    result = _ingest(inbox, warehouse)
+    track = intake.tracker(MONTH, REGISTRY, result.submissions, result.facts).set_index("unit")
+    hue = track.loc["474"]
+    assert (hue["status"], hue["status_label"], hue["late"], hue["resubmitted"]) == (
+        "late", "Nộp lại, nộp muộn", True, True)
+    assert hue["file_name"] == "hue_v2.xlsx" and hue["received_at"] == pd.Timestamp("2022-10-07 08:00")
+    assert (hue["received_source"], hue["received_source_label"]) == ("first_seen", "lần đầu nhận (thời điểm tệp)")
+    syt = track.loc["syt"]
+    assert (syt["status"], syt["status_label"], syt["late"], syt["resubmitted"]) == ("received", "Đã nộp", False, False)
+    missing = track.loc["476"]
+    assert missing["status_label"] == "Chưa nộp"
+    assert pd.isna(missing["received_source"]) and pd.isna(missing["received_source_label"])
+    page = intake.validation_page(result.issues, REGISTRY, MONTH, track.reset_index())
+    assert ("Đã nộp: 1; Nộp muộn: 1; Chưa nộp: 28; Nộp lại: 1; Bị từ chối: 0. Trong đó 1 đơn vị vừa nộp lại "
+            "vừa nộp muộn, được tính ở cả hai mục.") in page
+    assert "Tình trạng: Nộp lại, nộp muộn." in page
+
+
+def test_validation_outputs_give_each_file_its_received_time_and_source(tmp_path):
+    inbox, warehouse = _month_dirs(tmp_path, OCT)
+    _oct_file(inbox)
+    _oct_file(inbox, "a&b <1>.xlsx", unit="syt", when=dt.datetime(2022, 11, 2, 7, 0))
+    (inbox / "received.csv").write_text("file,received,channel\nhue.xlsx,06/11/2022 16:45,trực tiếp\n",
+                                        encoding="utf-8")
+    result = _ingest(inbox, warehouse, OCT)
+    track = intake.tracker(OCT, REGISTRY, result.submissions, result.facts)
+    page = intake.validation_page(result.issues, REGISTRY, OCT, track, submissions=result.submissions)
+    files = page[page.index("<h2>Các tệp đã nhận</h2>"):page.index("<h2>Lỗi và cảnh báo theo đơn vị</h2>")]
+    assert files.count("<tr>") == 3          # the header and two files, in order of arrival
+    assert ("<td>a&amp;b &lt;1&gt;.xlsx</td><td>syt</td><td>Được tính</td><td>07:00 02/11/2022</td>"
+            "<td>lần đầu nhận (thời điểm tệp)</td><td>Đúng hạn</td>") in files
+    assert ("<td>hue.xlsx</td><td>474</td><td>Được tính</td><td>16:45 06/11/2022</td>"
+            "<td>khai báo trong received.csv (trực tiếp)</td><td>Sau hạn</td>") in files
+    assert files.index("a&amp;b") < files.index("hue.xlsx")
+    tracked = page[page.index("<td>474</td>"):]
+    assert "<td>16:45 06/11/2022</td><td>khai báo trong received.csv (trực tiếp)</td>" in tracked[:tracked.index("</tr>")]
+    assert "<th>Nguồn thời điểm nhận</th>" in page and "a&b <1>" not in page
+
+    path = intake.write_validation(result.issues, tmp_path / "validation.csv", result.submissions)
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    receipts = [(r["file"], r["severity"], r["received_at"], r["received_source"], r["message"])
+                for r in rows if r["rule"] == "file.received"]
+    assert receipts == [
+        ("a&b <1>.xlsx", "info", "02/11/2022 07:00", "lần đầu nhận (thời điểm tệp)",
+         "Nhận lúc 07:00 02/11/2022; nguồn: lần đầu nhận (thời điểm tệp)."),
+        ("hue.xlsx", "info", "06/11/2022 16:45", "khai báo trong received.csv (trực tiếp)",
+         "Nhận lúc 16:45 06/11/2022; nguồn: khai báo trong received.csv (trực tiếp)."),
+    ]
+    late = next(r for r in rows if r["rule"] == "file.late")
+    assert (late["file"], late["received_at"], late["received_source"]) == (
+        "hue.xlsx", "06/11/2022 16:45", "khai báo trong received.csv (trực tiếp)")
+
+
+def test_clean_with_received_lists_and_their_history(tmp_path):
+    from dxreport import steps
+
+    inbox = tmp_path / "inbox"
+    for month, period, day in ((MONTH, "09/2022", "2022-10-04"), (OCT, "10/2022", "2022-11-04")):
+        wb = build(info_rows(unit="syt", period=period, prepared_on=f"{day[8:]}/{day[5:7]}/{day[:4]}"),
+                   {"nen_tang": [PLATFORM]})
+        _at(inbox / month, "syt.xlsx", wb, dt.datetime(2022, 12, 1, tzinfo=ICT))   # copied in late
+        (inbox / month / "received.csv").write_text(f"file,received,channel\nsyt.xlsx,{day},hand\n", encoding="utf-8")
+    run = steps.run_params(OCT, "tinh", str(inbox), str(tmp_path / "out"))
+    result = steps.clean(run)
+    assert result.history_months == [MONTH]
+    assert steps.stale_history(run) == []            # received.csv is not a submission of its month
+    sub = result.submissions.iloc[0]
+    assert (sub["received_at"], sub["received_source"], bool(sub["late"])) == (
+        pd.Timestamp("2022-11-04"), "received.csv", False)
+    assert result.tracker.set_index("unit").loc["syt", "status_label"] == "Đã nộp"
+    month_dir = tmp_path / "out" / OCT
+    page = (month_dir / "validation.html").read_text(encoding="utf-8")
+    assert "<td>khai báo trong received.csv (trực tiếp)</td>" in page and "<h2>Các tệp đã nhận</h2>" in page
+    with open(month_dir / "validation.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["rule"] == "file.received"]
+    assert [(r["file"], r["received_at"], r["received_source"]) for r in rows] == [
+        ("syt.xlsx", "04/11/2022 00:00", "khai báo trong received.csv (trực tiếp)")]
+    # September's list corrected to 09/10 (after its deadline of 05/10): September is loaded again, late
+    (inbox / MONTH / "received.csv").write_text("file,received,channel\nsyt.xlsx,09/10/2022,hand\n", encoding="utf-8")
+    assert steps.stale_history(run) == [MONTH]
+    assert steps.clean(run).history_months == [MONTH]
+    con = store.connect(steps.warehouse(run), read_only=True)
+    try:
+        sept = store.submissions_frame(con, MONTH).iloc[0]
+    finally:
+        con.close()
+    assert (sept["received_at"], bool(sept["late"])) == (pd.Timestamp("2022-10-09"), True)
+    # the list taken away: the time first seen (01/12) answers, so September is stale again
+    (inbox / MONTH / "received.csv").unlink()
+    assert steps.stale_history(run) == [MONTH]

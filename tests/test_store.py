@@ -18,10 +18,11 @@ from dxreport.units import load_registry
 SEPT, OCT = "2022-09", "2022-10"
 
 
-def submissions(month, sid="a" * 64, unit="474", status="accepted"):
+def submissions(month, sid="a" * 64, unit="474", status="accepted", source="received.csv", channel="email"):
     return pd.DataFrame([{
         "submission_id": sid, "month": month, "unit": unit, "file_name": f"{unit}.xlsx",
         "archived_path": f"/raw/{sid}.xlsx", "received_at": dt.datetime(2022, 10, 3, 9, 30),
+        "received_source": source, "received_channel": channel,
         "prepared_on": dt.date(2022, 10, 2), "preparer": "Nguyễn Thị Lan", "status": status,
         "superseded_by": None, "is_sample": False, "late": False, "rows_loaded": 2, "rows_rejected": 1,
     }])
@@ -78,7 +79,7 @@ def test_schema_has_the_agreed_tables_and_columns(con):
                             "snapshot_date"],
         "catalog_changes": ["month", "change", "platform_id", "catalog", "name", "previous_name", "snapshot_date"],
         "submissions": ["submission_id", "month", "unit", "file_name", "archived_path", "received_at",
-                        "prepared_on", "preparer", "status", "superseded_by", "is_sample", "late",
+                        "received_source", "received_channel", "prepared_on", "preparer", "status", "superseded_by", "is_sample", "late",
                         "rows_loaded", "rows_rejected"],
         "facts": ["month", "unit", "sheet", "subject_kind", "subject", "subject_name", "metric", "value", "text",
                   "submission_id", "cell"],
@@ -98,6 +99,7 @@ def test_values_round_trip(con):
     sub = store.submissions_frame(con, SEPT).iloc[0]
     assert sub["received_at"] == pd.Timestamp("2022-10-03 09:30") and sub["prepared_on"] == pd.Timestamp("2022-10-02")
     assert sub["preparer"] == "Nguyễn Thị Lan" and sub["rows_rejected"] == 1 and not sub["is_sample"]
+    assert (sub["received_source"], sub["received_channel"]) == ("received.csv", "email")
     frame = store.facts_frame(con)
     assert frame.set_index("metric").loc["satisfaction", "value"] == 12.5
     assert frame.set_index("metric").loc["lgsp", "text"] == "co"
@@ -187,6 +189,25 @@ def test_constraints_refuse_unknown_status(con):
     assert store.submissions_frame(con, SEPT).empty
 
 
+@pytest.mark.parametrize("source, channel", [("mtime", None), ("received.csv", "fax")])
+def test_constraints_refuse_unknown_received_source_or_channel(con, source, channel):
+    import duckdb
+
+    with pytest.raises(duckdb.ConstraintException):
+        store.replace_month(con, SEPT, submissions(SEPT, source=source, channel=channel), None, None)
+    assert store.submissions_frame(con, SEPT).empty
+    load(con, SEPT)                                      # the connection is still usable
+    assert len(store.submissions_frame(con, SEPT)) == 1
+
+
+def test_received_source_and_channel_may_be_left_empty(con):
+    store.replace_month(con, SEPT, submissions(SEPT, source="first_seen", channel=None), None, None)
+    frame = submissions(SEPT, sid="b" * 64, unit="syt").drop(columns=["received_source", "received_channel"])
+    store.replace_month(con, OCT, frame.assign(month=OCT), None, None)
+    got = con.execute("SELECT month, received_source, received_channel FROM submissions ORDER BY month").fetchall()
+    assert got == [(SEPT, "first_seen", None), (OCT, None, None)]
+
+
 def test_empty_month_with_a_run_is_loaded(con):
     store.replace_month(con, OCT, None, None, None, run={
         "loaded_at": dt.datetime(2022, 11, 6, 8), "inbox": "/inbox/2022-10", "files": 0, "accepted": 0,
@@ -246,6 +267,19 @@ def test_a_file_with_other_columns_is_kept_aside_and_the_warehouse_made_anew(tmp
     assert len(kept) == 1                                         # nothing is deleted
     with duckdb.connect(str(kept[0]), read_only=True) as old:
         assert old.execute("SELECT value FROM facts").fetchall() == [(1.0,)]
+
+
+def test_a_warehouse_without_the_received_source_is_made_anew(tmp_path):
+    import duckdb
+
+    path = tmp_path / "w.duckdb"
+    old_columns = [c for c in store.columns("submissions") if c not in ("received_source", "received_channel")]
+    with duckdb.connect(str(path)) as raw:
+        raw.execute(f"CREATE TABLE submissions ({', '.join(c + ' VARCHAR' for c in old_columns)})")
+    with store.connect(path) as con:
+        store.replace_month(con, SEPT, submissions(SEPT), None, None)
+        assert store.submissions_frame(con, SEPT)["received_source"].tolist() == ["received.csv"]
+    assert len([p for p in tmp_path.iterdir() if p.name.endswith(".cu.duckdb")]) == 1
 
 
 def test_warehouse_path(tmp_path):

@@ -40,7 +40,7 @@ except ImportError:  # pragma: no cover - the openpyxl reader is always there
     python_calamine = None
 from openpyxl.utils import get_column_letter
 
-from dxreport import forms, store
+from dxreport import forms, received, store
 from dxreport.catalog import Matcher, Snapshot, load_aliases, load_bundled
 from dxreport.params import check_month_format, load_settings
 from dxreport.textnorm import (NumberFormatError, fold, format_month, format_number, nfc,
@@ -84,11 +84,17 @@ STATUS_LABELS = {
     "resubmitted": "Nộp lại",
     "rejected": "Bị từ chối",
 }
+# A unit whose accepted file replaced an earlier one and came after the deadline (status "late").
+RESUBMITTED_LATE_LABEL = "Nộp lại, nộp muộn"
+# What became of each received file.
+FILE_STATUS_LABELS = {"accepted": "Được tính", "superseded": "Đã được thay", "rejected": "Bị từ chối"}
 
 ISSUE_COLUMNS = store.columns("issues")
 FACT_COLUMNS = store.columns("facts")
 SUBMISSION_COLUMNS = store.columns("submissions")
-VALIDATION_COLUMNS = ["file", "sheet", "cell", "rule", "severity", "message", "unit"]
+VALIDATION_COLUMNS = ["file", "sheet", "cell", "rule", "severity", "message", "unit", "received_at", "received_source"]
+# validation.csv's one line per received file, beside the errors and warnings.
+INFO, RECEIVED_RULE = "info", "file.received"
 
 # Fields that name what a row describes; every other field becomes a fact.
 _SUBJECT_FIELDS = {"platform": ("platform_id", "platform_name"), "commune": ("commune_code", "commune_name")}
@@ -129,6 +135,8 @@ class Submission:
     rows_rejected: int = 0
     size: int = 0
     received_at: dt.datetime | None = None
+    received_source: str = ""           # one of dxreport.received.SOURCES
+    received_channel: str | None = None  # one of dxreport.received.CHANNELS, when received.csv says
     archived_path: Path | None = None
     content: bytes | None = field(default=None, repr=False, compare=False)
     reader: str = ""    # the reader that read the cells: "calamine" or "openpyxl" ("" if never opened)
@@ -1078,9 +1086,42 @@ def _read_workbook(wb, data: bytes, sub: Submission, registry: Registry, matcher
 
 # --------------------------------------------------------------------------- a month
 
-def _received_at(path: Path) -> dt.datetime:
-    """File modification time as Asia/Ho_Chi_Minh wall time (naive)."""
-    return dt.datetime.fromtimestamp(path.stat().st_mtime, LOCAL_TZ).replace(tzinfo=None)
+def _now() -> dt.datetime:
+    return dt.datetime.now(LOCAL_TZ).replace(tzinfo=None)
+
+
+def _modified(path: Path) -> dt.datetime:
+    """File modification time as Asia/Ho_Chi_Minh wall time (naive); now when it cannot be read."""
+    try:
+        return dt.datetime.fromtimestamp(path.stat().st_mtime, LOCAL_TZ).replace(tzinfo=None)
+    except OSError:
+        return _now()
+
+
+def _arrive(sub: Submission, modified: dt.datetime, now: dt.datetime, listing: received.Listing) -> list[dict]:
+    """Set the file's received time and its source (see dxreport.received); issues about its record."""
+    got, repaired = received.first_sight(sub.archived_path, file_name=sub.file_name, month=sub.month,
+                                         modified=modified, now=now)
+    got = listing.entries.get(sub.path.name, got)
+    sub.received_at, sub.received_source, sub.received_channel = got.at, got.source, got.channel
+    if not repaired:
+        return []
+    return [{**_issue(sub.file_name, None, None, "received.record_replaced", WARNING,
+                      f"Bản ghi thời điểm nhận của tệp “{nfc(sub.file_name)}” trong kho lưu trữ bị hỏng nên "
+                      "được lập lại theo thời điểm tệp."),
+             "submission_id": sub.submission_id, "unit": sub.unit}]
+
+
+def _listing_issues(listing: received.Listing) -> list[dict]:
+    """Warnings about rows of received.csv that were not used; they belong to no submission."""
+    return [{**_issue(received.LIST_NAME, None, p.cell, p.rule, WARNING,
+                      f"{received.LIST_NAME}{', ô ' + p.cell if p.cell else ''}: {p.message}"),
+             "submission_id": None, "unit": None} for p in listing.problems]
+
+
+def _received_text(sub: Submission) -> str:
+    return (f"{sub.received_at.strftime('%H:%M %d/%m/%Y')} "
+            f"(theo {received.source_label(sub.received_source, sub.received_channel)})")
 
 
 def deadline(month: str, deadline_day: int) -> dt.date:
@@ -1200,8 +1241,10 @@ def ingest_month(month: str, inbox_dir: Path | str, warehouse_path: Path | str |
 
     Every file is kept unchanged as raw_dir/<sha256>.<ext> (default: <inbox root>/../raw). The
     latest `Ngày lập` of each unit is accepted, the others are superseded; checks against the
-    warehouse's earlier months add warnings. `received_at` is the file's modification time as
-    Asia/Ho_Chi_Minh wall time; a file is late after `deadline_day` of the following month.
+    warehouse's earlier months add warnings. `received_at` is decided once (see
+    dxreport.received): the folder's received.csv, else the record kept beside the archived copy,
+    else first sight (the earlier of the file's modification time and now), as Asia/Ho_Chi_Minh
+    wall time. A file is late when received after `deadline_day` of the following month.
     """
     check_month_format(month)
     inbox_dir = Path(inbox_dir)
@@ -1216,19 +1259,15 @@ def ingest_month(month: str, inbox_dir: Path | str, warehouse_path: Path | str |
     if not inbox_dir.is_dir():
         # Loading a missing folder would silently empty the month in the warehouse.
         raise FileNotFoundError(f"không có thư mục nhận báo cáo {inbox_dir} cho tháng {format_month(month)}")
-    # Hidden files (.DS_Store, ._name) are system files, not submissions.
-    paths = [p for p in inbox_dir.iterdir() if p.is_file() and not p.name.startswith(".")]
-    arrivals = {}
-    for path in paths:
-        try:
-            arrivals[path] = _received_at(path)
-        except OSError:
-            arrivals[path] = dt.datetime.now(LOCAL_TZ).replace(tzinfo=None)
-    # In order of arrival, so that of two identical files the first received is kept.
-    paths.sort(key=lambda p: (arrivals[p], p.name))
-    subs: list[Submission] = []
-    extra_issues: list[dict] = []
-    by_digest: dict[str, Submission] = {}
+    # Hidden files (.DS_Store, ._name) are system files, not submissions; nor is received.csv.
+    paths = [p for p in inbox_dir.iterdir() if p.is_file() and not p.name.startswith(".") and not received.is_list(p)]
+    listing = received.read_list(inbox_dir, [p.name for p in paths])
+    now = _now()
+    modified = {path: _modified(path) for path in paths}
+    # In order of modification, so that of two identical files the first seen writes the record.
+    paths.sort(key=lambda p: (modified[p], p.name))
+    arrived: list[Submission] = []
+    extra_issues: list[dict] = _listing_issues(listing)
     for path in paths:
         try:
             sub = read_submission(path, month=month, registry=registry, matcher=matcher, settings=settings,
@@ -1241,13 +1280,19 @@ def ingest_month(month: str, inbox_dir: Path | str, warehouse_path: Path | str |
                 sub.submission_id = hashlib.sha256(b"unreadable:" + path.name.encode("utf-8", "replace")).hexdigest()
             sub.issues = [_issue(path.name, None, None, "file.not_workbook", ERROR,
                                  f"{_file_label(path.name)} không đọc được ({type(exc).__name__}: {exc}).")]
-        sub.received_at = arrivals[path]
         sub.archived_path = archive_raw(sub, raw_dir)
         sub.content = None
+        extra_issues.extend(_arrive(sub, modified[path], now, listing))
+        arrived.append(sub)
+    # In order of arrival, so that of two identical files the first received is kept.
+    arrived.sort(key=lambda s: (s.received_at, modified[s.path], s.file_name))
+    subs: list[Submission] = []
+    by_digest: dict[str, Submission] = {}
+    for sub in arrived:
         if sub.submission_id in by_digest:
             first = by_digest[sub.submission_id]
-            extra_issues.append({**_issue(path.name, None, None, "file.duplicate", WARNING,
-                                          f"{_file_label(path.name)} giống hệt tệp “{first.file_name}” (cùng nội "
+            extra_issues.append({**_issue(sub.file_name, None, None, "file.duplicate", WARNING,
+                                          f"{_file_label(sub.file_name)} giống hệt tệp “{first.file_name}” (cùng nội "
                                           "dung) nên chỉ được tính một lần."),
                                  "submission_id": first.submission_id, "unit": first.unit})
             continue
@@ -1271,14 +1316,14 @@ def ingest_month(month: str, inbox_dir: Path | str, warehouse_path: Path | str |
             fact_rows.extend(sub.facts)
             if late:
                 issues = issues + [_issue(sub.file_name, None, None, "file.late", WARNING,
-                                          f"{_file_label(sub.file_name)} nhận lúc "
-                                          f"{sub.received_at.strftime('%H:%M %d/%m/%Y')}, sau hạn nộp ngày "
-                                          f"{due.strftime('%d/%m/%Y')}.")]
+                                          f"{_file_label(sub.file_name)} nhận lúc {_received_text(sub)}, "
+                                          f"sau hạn nộp ngày {due.strftime('%d/%m/%Y')}.")]
         for issue in issues:
             issue_rows.append({**issue, "submission_id": sub.submission_id, "unit": sub.unit})
         sub_rows.append({
             "submission_id": sub.submission_id, "month": month, "unit": sub.unit, "file_name": sub.file_name,
             "archived_path": str(sub.archived_path) if sub.archived_path else None, "received_at": sub.received_at,
+            "received_source": sub.received_source, "received_channel": sub.received_channel,
             "prepared_on": sub.prepared_on, "preparer": sub.preparer, "status": state,
             "superseded_by": superseded_by, "is_sample": sub.is_sample, "late": late,
             "rows_loaded": sub.rows_loaded if state == "accepted" else 0,
@@ -1316,11 +1361,53 @@ def ingest_month(month: str, inbox_dir: Path | str, warehouse_path: Path | str |
 _neutralise = forms.neutralise
 
 
-def write_validation(issues: pd.DataFrame, csv_path: Path | str) -> Path:
-    """The month's validation report as CSV (UTF-8 with BOM, safe to open in Excel)."""
+def _when(value: object) -> str:
+    return "" if _missing(value) else pd.Timestamp(value).strftime("%H:%M %d/%m/%Y")
+
+
+def _receipts(submissions: pd.DataFrame | None) -> dict[str, tuple[str, str]]:
+    """submission_id -> (received time as dd/mm/yyyy HH:MM, Vietnamese label of its source)."""
+    if submissions is None or not len(submissions):
+        return {}
+    out = {}
+    for sub in submissions.to_dict("records"):
+        when = "" if _missing(sub.get("received_at")) else pd.Timestamp(sub["received_at"]).strftime("%d/%m/%Y %H:%M")
+        out[sub["submission_id"]] = (when, received.source_label(sub.get("received_source"),
+                                                                  sub.get("received_channel")))
+    return out
+
+
+def _receipt_rows(submissions: pd.DataFrame | None) -> pd.DataFrame:
+    """One info line per received file, in order of arrival: when it was received and by which source."""
+    if submissions is None or not len(submissions):
+        return pd.DataFrame(columns=["file", "rule", "severity", "message", "unit", "submission_id"])
+    subs = submissions.sort_values(["received_at", "file_name"], na_position="last")
+    rows = [{"file": sub["file_name"], "rule": RECEIVED_RULE, "severity": INFO, "unit": sub["unit"],
+             "submission_id": sub["submission_id"],
+             "message": f"Nhận lúc {_when(sub['received_at']) or '–'}; nguồn: "
+                        f"{received.source_label(sub.get('received_source'), sub.get('received_channel')) or '–'}."}
+            for sub in subs.to_dict("records")]
+    return pd.DataFrame(rows)
+
+
+def write_validation(issues: pd.DataFrame, csv_path: Path | str, submissions: pd.DataFrame | None = None) -> Path:
+    """The month's validation report as CSV (UTF-8 with BOM, safe to open in Excel).
+
+    With the month's `submissions`, it starts with one `file.received` line (severity `info`)
+    per received file, and every line gives its file's received time and the source of that time.
+    """
     csv_path = Path(csv_path)
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     frame = issues.rename(columns={"file_name": "file"}) if issues is not None else pd.DataFrame()
+    parts = [part for part in (_receipt_rows(submissions), frame) if len(part)]
+    if len(parts) == 2:
+        frame = pd.concat(parts, ignore_index=True)
+    elif parts:
+        frame = parts[0].copy()
+    if "submission_id" in frame.columns:
+        receipts = _receipts(submissions)
+        frame["received_at"] = [receipts.get(s, ("", ""))[0] for s in frame["submission_id"]]
+        frame["received_source"] = [receipts.get(s, ("", ""))[1] for s in frame["submission_id"]]
     for c in VALIDATION_COLUMNS:
         if c not in frame.columns:
             frame[c] = None
@@ -1337,7 +1424,7 @@ FEEDBACK_DIR = "feedback"
 # Rows copied per sheet into a feedback copy beyond the form's limit (a bigger sheet is cut).
 FEEDBACK_EXTRA_ROWS = 200
 # Issues about another file, not about this one: they get no feedback copy.
-_NOT_FEEDBACK = ("submission.superseded", "file.duplicate")
+_NOT_FEEDBACK = ("submission.superseded", "file.duplicate", "received.record_replaced")
 _UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 
 
@@ -1601,20 +1688,32 @@ def _feedback_links(sids, feedback: dict[str, str]) -> str:
     return ", ".join(links)
 
 
+def _tracker_counts(track: pd.DataFrame) -> str:
+    """Units per status; a unit that resubmitted late counts both as late and as resubmitted."""
+    counts = {key: int((track["status"] == key).sum()) for key in STATUS_LABELS}
+    both = 0
+    if "resubmitted" in track.columns:
+        flagged = track["resubmitted"].fillna(False).astype(bool)
+        both = int((flagged & (track["status"] == "late")).sum())
+        counts["resubmitted"] = int(flagged.sum())
+    text = "; ".join(f"{label}: {_fmt(counts[key])}" for key, label in STATUS_LABELS.items()) + "."
+    if both:
+        text += f" Trong đó {_fmt(both)} đơn vị vừa nộp lại vừa nộp muộn, được tính ở cả hai mục."
+    return text
+
+
 def _tracker_html(track: pd.DataFrame, issues: pd.DataFrame, feedback: dict[str, str]) -> list[str]:
     esc = html.escape
-    counts = track["status"].value_counts()
     parts = ["<h2>Tình hình nộp báo cáo</h2>",
-             "<p>" + "; ".join(f"{esc(label)}: {esc(_fmt(int(counts.get(key, 0))))}"
-                               for key, label in STATUS_LABELS.items()) + ".</p>",
+             f"<p>{esc(_tracker_counts(track))}</p>",
              '<table class="dx-tracker"><thead><tr><th>Mã</th><th>Đơn vị</th><th>Tình trạng</th><th>Tệp</th>'
-             "<th>Nhận lúc</th><th>Phần chưa báo cáo</th><th>Lỗi</th><th>Cảnh báo</th><th>Bản góp ý</th>"
-             "</tr></thead><tbody>"]
+             "<th>Nhận lúc</th><th>Nguồn thời điểm nhận</th><th>Phần chưa báo cáo</th><th>Lỗi</th><th>Cảnh báo</th>"
+             "<th>Bản góp ý</th></tr></thead><tbody>"]
     for row in track.itertuples(index=False):
         mine = issues[issues["unit"] == row.unit] if len(issues) else issues
-        received = "" if _missing(row.received_at) else pd.Timestamp(row.received_at).strftime("%H:%M %d/%m/%Y")
         sids = mine["submission_id"].tolist() if len(mine) else []
-        cells = [row.unit, row.unit_name, row.status_label, row.file_name, received, row.sections_not_reported,
+        cells = [row.unit, row.unit_name, row.status_label, row.file_name, _when(row.received_at),
+                 getattr(row, "received_source_label", ""), row.sections_not_reported,
                  _fmt(int((mine["severity"] == ERROR).sum())) if len(mine) else "0",
                  _fmt(int((mine["severity"] == WARNING).sum())) if len(mine) else "0"]
         text = "".join(f"<td>{esc('' if _missing(v) else str(v))}</td>" for v in cells)
@@ -1624,13 +1723,43 @@ def _tracker_html(track: pd.DataFrame, issues: pd.DataFrame, feedback: dict[str,
     return parts
 
 
+def _files_html(submissions: pd.DataFrame) -> list[str]:
+    """Every received file: what became of it, when it was received and where that time comes from."""
+    esc = html.escape
+    parts = ["<h2>Các tệp đã nhận</h2>",
+             '<table class="dx-files"><thead><tr><th>Tệp</th><th>Đơn vị</th><th>Kết quả</th><th>Nhận lúc</th>'
+             "<th>Nguồn thời điểm nhận</th><th>Hạn nộp</th></tr></thead><tbody>"]
+    for sub in submissions.sort_values(["received_at", "file_name"], na_position="last").to_dict("records"):
+        due = "" if sub.get("status") == "rejected" or _missing(sub.get("late")) else (
+            "Sau hạn" if bool(sub["late"]) else "Đúng hạn")
+        cells = [sub["file_name"], sub["unit"], FILE_STATUS_LABELS.get(sub.get("status"), sub.get("status")),
+                 _when(sub["received_at"]),
+                 received.source_label(sub.get("received_source"), sub.get("received_channel")), due]
+        parts.append("<tr>" + "".join(f"<td>{esc('' if _missing(v) else str(v))}</td>" for v in cells) + "</tr>")
+    parts.append("</tbody></table>")
+    return parts
+
+
+_LIST_GROUP = object()
+
+
+def _group(frame: pd.DataFrame, code: object, listed: pd.Series, registry: Registry) -> tuple[pd.DataFrame, str]:
+    """The issues of one heading of the validation page, and its title."""
+    if code is _LIST_GROUP:
+        return frame[listed], f"Danh sách ngày nhận tệp ({received.LIST_NAME})"
+    if code is None:
+        return frame[frame["unit"].isna() & ~listed], "Chưa xác định được đơn vị"
+    return frame[frame["unit"] == code], f"{registry.get(code).name} ({code})" if code in registry else code
+
+
 def validation_html(issues: pd.DataFrame, registry: Registry, tracker: pd.DataFrame | None = None,
-                    feedback: dict[str, str] | None = None) -> str:
+                    feedback: dict[str, str] | None = None, submissions: pd.DataFrame | None = None) -> str:
     """The validation report as a Vietnamese HTML fragment, grouped by unit.
 
     With `tracker` (see tracker()) it starts with who has reported (Đã nộp, Nộp muộn, Chưa
     nộp, Nộp lại, Bị từ chối); `feedback` maps submission ids to the relative links of their
-    feedback copies, shown beside each unit. Every value is escaped.
+    feedback copies, shown beside each unit. With the month's `submissions` it lists every
+    received file with its received time and the source of that time. Every value is escaped.
     """
     esc = html.escape
     feedback = feedback or {}
@@ -1641,6 +1770,9 @@ def validation_html(issues: pd.DataFrame, registry: Registry, tracker: pd.DataFr
     parts = ['<section class="dx-validation">']
     if tracker is not None:
         parts += _tracker_html(tracker, frame, feedback)
+    if submissions is not None and len(submissions):
+        parts += _files_html(submissions)
+    if tracker is not None or (submissions is not None and len(submissions)):
         parts.append("<h2>Lỗi và cảnh báo theo đơn vị</h2>")
     if frame.empty:
         parts.append("<p>Không có lỗi hay cảnh báo nào.</p></section>")
@@ -1649,14 +1781,9 @@ def validation_html(issues: pd.DataFrame, registry: Registry, tracker: pd.DataFr
     errors = int((frame["severity"] == ERROR).sum())
     warnings_count = int((frame["severity"] == WARNING).sum())
     parts.append(f"<p>Tổng cộng {esc(_fmt(errors))} lỗi và {esc(_fmt(warnings_count))} cảnh báo.</p>")
-    for code in _unit_order(frame, registry):
-        rows = frame[frame["unit"].isna()] if code is None else frame[frame["unit"] == code]
-        if code is None:
-            title = "Chưa xác định được đơn vị"
-        elif code in registry:
-            title = f"{registry.get(code).name} ({code})"
-        else:
-            title = code
+    listed = frame["unit"].isna() & (frame["file_name"] == received.LIST_NAME)
+    for code in _unit_order(frame[~listed], registry) + ([_LIST_GROUP] if listed.any() else []):
+        rows, title = _group(frame, code, listed, registry)
         n_err = int((rows["severity"] == ERROR).sum())
         n_warn = int((rows["severity"] == WARNING).sum())
         parts.append(f"<h3>{esc(title)}</h3>")
@@ -1678,7 +1805,7 @@ def validation_html(issues: pd.DataFrame, registry: Registry, tracker: pd.DataFr
 
 
 def validation_page(issues: pd.DataFrame, registry: Registry, month: str, tracker: pd.DataFrame | None = None,
-                    feedback: dict[str, str] | None = None) -> str:
+                    feedback: dict[str, str] | None = None, submissions: pd.DataFrame | None = None) -> str:
     """The validation report of `month` as a standalone Vietnamese HTML page (see validation_html)."""
     title = f"Kết quả kiểm tra báo cáo tháng {format_month(check_month_format(month))}"
     style = ("body{font-family:'Noto Sans','Segoe UI',Arial,sans-serif;margin:2em;color:#222}"
@@ -1690,7 +1817,7 @@ def validation_page(issues: pd.DataFrame, registry: Registry, month: str, tracke
              "tr.dx-late td:nth-child(3){color:#8a5a00;font-weight:bold}")
     return ("<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<title>{html.escape(title)}</title>\n<style>{style}</style>\n</head>\n<body>\n"
-            f"<h1>{html.escape(title)}</h1>\n{validation_html(issues, registry, tracker, feedback)}\n"
+            f"<h1>{html.escape(title)}</h1>\n{validation_html(issues, registry, tracker, feedback, submissions)}\n"
             "</body>\n</html>\n")
 
 
@@ -1698,9 +1825,19 @@ def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT or value is pd.NA
 
 
+TRACKER_COLUMNS = ["unit", "unit_name", "type", "status", "status_label", "file_name", "received_at",
+                   "received_source", "received_source_label", "late", "resubmitted", "sections_not_reported",
+                   "submission_id"]
+
+
 def tracker(month: str, registry: Registry, submissions: pd.DataFrame,
             facts: pd.DataFrame | None = None) -> pd.DataFrame:
     """Who has reported `month`: one row per reporting unit, with status and sections not reported.
+
+    `status` is one key of STATUS_LABELS; a late file is "late" even when it replaced an earlier
+    one, and the flags `late` and `resubmitted` say both, as does `status_label` ("Nộp lại, nộp
+    muộn"). The file shown is the accepted one, else the last rejected one, with its received time
+    and the source of that time (`received_source`, and its Vietnamese label).
 
     Sections not reported are the sheets the unit must fill that gave no loaded figure. They are
     worked out from `facts` (the month's facts) when given, else from the `sections_loaded`
@@ -1721,30 +1858,30 @@ def tracker(month: str, registry: Registry, submissions: pd.DataFrame,
         mine = subs[subs["unit"] == unit.code] if len(subs) else subs
         sections = [s for s in forms.sheets_for(unit.sections) if s.key != "thong_tin"]
         accepted = mine[mine["status"] == "accepted"] if len(mine) else mine
+        late = resubmitted = False
         if len(accepted):
             sub = accepted.iloc[0]
-            if bool(sub["late"]):
-                status = "late"
-            elif (mine["status"] == "superseded").any():
-                status = "resubmitted"
-            else:
-                status = "received"
+            late, resubmitted = bool(sub["late"]), bool((mine["status"] == "superseded").any())
+            status = "late" if late else "resubmitted" if resubmitted else "received"
             if loaded is None:
                 not_reported = None
             else:
                 have = loaded.get(unit.code, set())
                 not_reported = "; ".join(s.name for s in sections if s.key not in have)
-            file_name, received_at, sid = sub["file_name"], sub["received_at"], sub["submission_id"]
+            shown = sub
         else:
             rejected = mine[mine["status"] == "rejected"] if len(mine) else mine
-            if len(rejected):
-                last = rejected.sort_values(["received_at", "file_name"]).iloc[-1]
-                status, file_name, received_at, sid = "rejected", last["file_name"], last["received_at"], last["submission_id"]
-            else:
-                status, file_name, received_at, sid = "missing", None, None, None
+            shown = rejected.sort_values(["received_at", "file_name"]).iloc[-1] if len(rejected) else None
+            status = "missing" if shown is None else "rejected"
             not_reported = "; ".join(s.name for s in sections)
+        source = None if shown is None else shown.get("received_source")
+        source = source if isinstance(source, str) and source else None
+        channel = None if shown is None else shown.get("received_channel")
         rows.append({"unit": unit.code, "unit_name": unit.name, "type": unit.type, "status": status,
-                     "status_label": STATUS_LABELS[status], "file_name": file_name, "received_at": received_at,
-                     "sections_not_reported": not_reported, "submission_id": sid})
-    return pd.DataFrame(rows, columns=["unit", "unit_name", "type", "status", "status_label", "file_name",
-                                       "received_at", "sections_not_reported", "submission_id"])
+                     "status_label": RESUBMITTED_LATE_LABEL if late and resubmitted else STATUS_LABELS[status],
+                     "file_name": None if shown is None else shown["file_name"],
+                     "received_at": None if shown is None else shown["received_at"],
+                     "received_source": source, "received_source_label": received.source_label(source, channel) or None,
+                     "late": late, "resubmitted": resubmitted, "sections_not_reported": not_reported,
+                     "submission_id": None if shown is None else shown["submission_id"]})
+    return pd.DataFrame(rows, columns=TRACKER_COLUMNS)

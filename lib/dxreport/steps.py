@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from dxreport import catalog, kpis, store
-from dxreport.params import (SCRATCH_DIR, ParamError, RunParams, inbox_months, month_source, resolve_month,
+from dxreport import catalog, kpis, received, store
+from dxreport.fileio import write_atomic
+from dxreport.params import (DATA_DIR, SCRATCH_DIR, ParamError, RunParams, inbox_months, month_source, resolve_month,
                              sample_months, validate_run)
 from dxreport.units import load_registry
 
@@ -91,23 +92,28 @@ def clean(run: RunParams) -> CleanResult:
         src = _history_folder(run, month, is_sample)
         intake.ingest_month(month, src, warehouse(run), registry=registry, snapshot=snapshot)
         history.append(month)
-    result = intake.ingest_month(run.month, folder, warehouse(run), registry=registry, snapshot=snapshot)
+    # a month folder under an inbox root keeps its archive beside that root (<root>/../raw); a loose
+    # folder of workbooks named with --inbox has no such place: the project's data/raw
+    raw = None if folder.name == run.month else DATA_DIR / "raw"
+    result = intake.ingest_month(run.month, folder, warehouse(run), registry=registry, snapshot=snapshot,
+                                 raw_dir=raw)
     out = run.outputs / run.month
     out.mkdir(parents=True, exist_ok=True)
-    intake.write_validation(result.issues, out / "validation.csv")
+    intake.write_validation(result.issues, out / "validation.csv", result.submissions)
     tracker = intake.tracker(run.month, registry, result.submissions, result.facts)
     feedback = intake.write_feedback_month(run.month, result.submissions, result.issues, out / intake.FEEDBACK_DIR,
                                            registry=registry)
     links = {sid: f"{intake.FEEDBACK_DIR}/{Path(path).name}"
              for sid, path in zip(feedback["submission_id"], feedback["path"])}
-    (out / "validation.html").write_text(intake.validation_page(result.issues, registry, run.month, tracker, links),
-                                         encoding="utf-8")
+    page = intake.validation_page(result.issues, registry, run.month, tracker, links, result.submissions)
+    write_atomic(out / "validation.html", page)
     return CleanResult(folder, is_sample, result.submissions, result.issues, tracker, history, feedback)
 
 
 def _file_hashes(folder: Path) -> set[str]:
+    """The submissions of a folder by content (its received.csv is not one)."""
     return {hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()
-            if p.is_file() and not p.name.startswith(".")}
+            if p.is_file() and not p.name.startswith(".") and not received.is_list(p)}
 
 
 def _history_folder(run: RunParams, month: str, is_sample: bool) -> Path:
@@ -118,7 +124,8 @@ def _history_folder(run: RunParams, month: str, is_sample: bool) -> Path:
 
 
 def stale_history(run: RunParams) -> list[str]:
-    """Earlier months whose submissions in the warehouse differ from the files of their folder.
+    """Earlier months whose submissions in the warehouse differ from the files of their folder
+    or from the received times its received.csv gives.
 
     History comes from where the month itself comes from: the sample months for a sample
     month, else the YYYY-MM folders of the month's inbox root (none when the named folder holds
@@ -126,7 +133,12 @@ def stale_history(run: RunParams) -> list[str]:
     """
     with store.connect(warehouse(run)) as con:
         loaded = con.execute("SELECT month, list(DISTINCT submission_id) FROM submissions GROUP BY month").fetchall()
+        times = con.execute("SELECT month, file_name, received_at, received_source, received_channel "
+                            "FROM submissions").fetchall()
     loaded = {month: set(ids) for month, ids in loaded}
+    received_times: dict[str, dict] = {}
+    for month, name, *when in times:
+        received_times.setdefault(month, {})[name] = tuple(when)
     source = resolve_month(run.month, run.inbox)
     months = sample_months() if source.is_sample else inbox_months(source.root)
     stale = []
@@ -142,7 +154,7 @@ def stale_history(run: RunParams) -> list[str]:
             folder = month_source(month, None)[0]
         else:
             folder = source.root / month
-        if _file_hashes(folder) != loaded.get(month, set()):
+        if _file_hashes(folder) != loaded.get(month, set()) or received.differs(folder, received_times.get(month, {})):
             stale.append(month)
     return stale
 

@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 DEFAULT_PATH = OUTPUTS_DIR / "warehouse.duckdb"
 
 SUBMISSION_STATUSES = ("accepted", "superseded", "rejected")
+# Where a submission's received_at comes from, and how the file came (dxreport.received).
+RECEIVED_SOURCES = ("first_seen", "received.csv")
+RECEIVED_CHANNELS = ("email", "document_system", "hand")
 SEVERITIES = ("error", "warning")
 SUBJECT_KINDS = ("platform", "commune", "unit")
 
@@ -50,7 +53,8 @@ SCHEMA: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "submissions": (
         ("submission_id", "VARCHAR"), ("month", "VARCHAR"), ("unit", "VARCHAR"), ("file_name", "VARCHAR"),
-        ("archived_path", "VARCHAR"), ("received_at", "TIMESTAMP"), ("prepared_on", "DATE"),
+        ("archived_path", "VARCHAR"), ("received_at", "TIMESTAMP"), ("received_source", "VARCHAR"),
+        ("received_channel", "VARCHAR"), ("prepared_on", "DATE"),
         ("preparer", "VARCHAR"), ("status", "VARCHAR"), ("superseded_by", "VARCHAR"),
         ("is_sample", "BOOLEAN"), ("late", "BOOLEAN"), ("rows_loaded", "INTEGER"),
         ("rows_rejected", "INTEGER"),
@@ -86,6 +90,8 @@ _CONSTRAINTS = {
     "submissions": (
         "CHECK (submission_id IS NOT NULL AND month IS NOT NULL)",
         f"CHECK (status IN {SUBMISSION_STATUSES})",
+        f"CHECK (received_source IN {RECEIVED_SOURCES})",
+        f"CHECK (received_channel IN {RECEIVED_CHANNELS})",
     ),
     "facts": (
         "CHECK (month IS NOT NULL AND unit IS NOT NULL AND sheet IS NOT NULL AND metric IS NOT NULL)",
@@ -196,7 +202,10 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame | No
     try:
         con.execute(f"INSERT INTO {table} SELECT {select} FROM {name}")
     finally:
-        con.unregister(name)
+        try:
+            con.unregister(name)
+        except duckdb.TransactionException:
+            pass  # the insert failed and aborted the transaction: its own error is the one to raise
     return len(data)
 
 
