@@ -81,7 +81,7 @@ def test_a_missing_settings_section(params_dir):
     text = (params_dir / "settings.yaml").read_text(encoding="utf-8")
     (params_dir / "settings.yaml").write_text(text[:text.index("sample:")], encoding="utf-8")
     assert _message(params_dir) == \
-        "params/settings.yaml, dòng 2: thiếu mục sample (các mục: report, submission, sample, catalog)"
+        "params/settings.yaml, dòng 2: thiếu mục sample (các mục: report, submission, sample, catalog, run)"
 
 
 @pytest.mark.parametrize("old, new, expected", [

@@ -231,8 +231,8 @@ def user_error(exc: BaseException) -> str:
     log.debug("original error: %s: %s", name, exc)
     if name == "PapermillExecutionError":
         return f"{getattr(exc, 'ename', name)}: {getattr(exc, 'evalue', '')} (ô {getattr(exc, 'exec_count', '?')})"
-    if isinstance(exc, kernels.KernelStartError):
-        return str(exc)
+    if type(exc).__module__.startswith("dxreport."):
+        return str(exc)                     # dxreport's own errors are written in Vietnamese
     if name == "DeadKernelError":
         return ("Nhân Python (kernel) dừng đột ngột khi đang chạy sổ tay (thường do thiếu bộ nhớ hoặc bị dừng từ "
                 "bên ngoài); hãy chạy lại, hoặc giảm số tiến trình bằng --workers 1.")
@@ -298,7 +298,8 @@ def _guarded(step: str, run: RunParams, final: Path, failed_dir: Path, retries: 
                     target.unlink(missing_ok=True)   # no notebook of an older failure
                     _record_failure(failed_dir, run.unit, step, message, exc)
             except OSError:
-                tmp.unlink(missing_ok=True)
+                pass
+            tmp.unlink(missing_ok=True)
             if is_disk_full(exc):
                 raise
             return "failed", message, attempt, retried
@@ -557,15 +558,16 @@ def _locked_run(base: RunParams, month: str, units: list[str], registry, stale: 
         log.info("%s", base.source().describe())
         _clean_start(base, month_dir, stale)
         return _run(base, month, units, registry, month_dir, started, log_path, **options)
-    except OSError as exc:
-        message = preflight.explain_os_error(exc, month_dir)
-        log.error("lần chạy dừng vì lỗi: %s (%s)", message or user_error(exc), exc)
+    except Exception as exc:
+        message = None
+        if is_disk_full(exc):
+            message = preflight.disk_full_message(month_dir)
+        elif isinstance(exc, OSError):
+            message = preflight.explain_os_error(exc, month_dir)
+        log.error("lần chạy dừng vì lỗi: %s (%s: %s)", message or user_error(exc), type(exc).__name__, exc)
         if message is None:
             raise
         raise RunError(message) from exc
-    except Exception as exc:
-        log.error("lần chạy dừng vì lỗi: %s", user_error(exc))
-        raise
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
@@ -727,6 +729,7 @@ def _run(base: RunParams, month: str, units: list[str], registry, month_dir: Pat
                     progress=progress, context=context, record=record)
     manifest = ledger.save()
     site.write_index(base.outputs)
+    publish.clean_leftovers(month_dir)          # the empty staging area; nothing else is left by now
     failed = manifest["failed"]
     done = [c for c in units if ledger.reports[c].status == "ok"]
     log.info("xong trong %.2f s: %d báo cáo lập, %d bỏ qua, %d lỗi%s", time.perf_counter() - t_run,
