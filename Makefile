@@ -1,6 +1,7 @@
 # dxreport: the monthly report on the use of digital platforms.
 #   make report [MONTH=2022-12] [UNIT=all]   set up if needed, run the month, print where the reports are
 #   make test                                 the test suite (unit tests, notebook runs, nbval smoke test)
+#   make test-busy                            the runner's tests with every core kept busy
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -9,7 +10,7 @@ MONTH ?= 2022-12
 UNIT ?= all
 SYSTEM_PACKAGES := chromium poppler-utils fonts-liberation2
 
-.PHONY: setup system-deps report test notebooks-smoke index clean
+.PHONY: setup system-deps report test test-busy notebooks-smoke index clean
 setup: $(VENV)/.installed system-deps
 
 # System packages: Debian's chromium prints the PDF, poppler checks it, Liberation Serif is the
@@ -26,6 +27,7 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev,dask]'
+	if git rev-parse --git-dir >/dev/null 2>&1; then $(BIN)/nbstripout --install --attributes .gitattributes; fi
 	touch $@
 
 report: setup
@@ -33,6 +35,11 @@ report: setup
 
 test: setup
 	$(BIN)/python -m pytest -q tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
+
+# The runner's tests again with every core kept busy (4 spinning processes per core), as on a
+# shared office server: kernels must start and every report must succeed there too.
+test-busy: setup
+	DXREPORT_TEST_BUSY=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_runner.py tests/test_kernels.py
 
 index: setup
 	$(BIN)/dxreport index

@@ -40,3 +40,32 @@ def info(unit: str, month: str, prepared: dt.date) -> dict[str, object]:
 @pytest.fixture
 def form_writer():
     return write_form
+
+
+@pytest.fixture(scope="session", autouse=True)
+def busy_machine():
+    """With DXREPORT_TEST_BUSY=1 (make test-busy), every core is kept busy for the whole session."""
+    import os
+
+    if os.environ.get("DXREPORT_TEST_BUSY") != "1":
+        yield None
+        return
+    from busy import saturated
+
+    with saturated(limit=3600) as loops:
+        yield loops
+
+
+@pytest.fixture
+def read_only_dir(tmp_path):
+    """A folder on a real read-only file system (a read-only bind mount); skipped where mounting is not allowed."""
+    import subprocess
+
+    source, target = tmp_path / "src", tmp_path / "ro"
+    source.mkdir()
+    target.mkdir()
+    done = subprocess.run(["mount", "-o", "bind,ro", str(source), str(target)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip("mount is not allowed here: " + done.stderr.decode(errors="replace"))
+    yield target
+    subprocess.run(["umount", str(target)], check=False)

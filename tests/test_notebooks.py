@@ -46,3 +46,23 @@ def test_no_function_or_class_definitions(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_is_valid(path):
     nbformat.validate(nbformat.read(path, as_version=4))
+
+
+def test_notebooks_go_through_nbstripout_on_commit(tmp_path):
+    """.gitattributes sends notebooks through nbstripout (installed by make setup), which drops outputs."""
+    import subprocess
+    import sys
+
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    root = Path(__file__).resolve().parents[1]
+    rules = (root / ".gitattributes").read_text(encoding="utf-8").splitlines()
+    assert "*.ipynb filter=nbstripout" in rules
+    nb = new_notebook(cells=[new_code_cell("1 + 1", execution_count=3, metadata={"tags": ["parameters"]},
+                                           outputs=[new_output("execute_result", {"text/plain": "2"},
+                                                               execution_count=3)])])
+    path = tmp_path / "run.ipynb"
+    nbformat.write(nb, path)
+    subprocess.run([sys.executable, "-m", "nbstripout", str(path)], check=True)
+    cell = nbformat.read(path, as_version=4).cells[0]
+    assert (cell.outputs, cell.execution_count, cell.metadata["tags"]) == ([], None, ["parameters"])

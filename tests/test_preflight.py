@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import os
-import subprocess
 
 import duckdb
 import pytest
@@ -60,19 +59,6 @@ def test_an_outputs_folder_that_cannot_be_written_is_refused_before_any_work(tmp
         preflight.check_outputs(tmp_path / "out")
     assert str(caught.value) == (f"Không ghi được vào thư mục {tmp_path / 'out'}: thư mục chỉ đọc hoặc không có quyền "
                                  f"ghi. Hãy cấp quyền ghi hoặc chọn thư mục khác bằng --outputs.")
-
-
-@pytest.fixture
-def read_only_dir(tmp_path):
-    """A real read-only file system (a read-only bind mount); skipped where mounting is not allowed."""
-    source, target = tmp_path / "src", tmp_path / "ro"
-    source.mkdir()
-    target.mkdir()
-    done = subprocess.run(["mount", "-o", "bind,ro", str(source), str(target)], capture_output=True)
-    if done.returncode != 0:
-        pytest.skip("mount is not allowed here: " + done.stderr.decode(errors="replace"))
-    yield target
-    subprocess.run(["umount", str(target)], check=False)
 
 
 def test_a_read_only_file_system_is_refused_in_one_sentence(read_only_dir):
