@@ -585,13 +585,13 @@ def _clean_start(base: RunParams, month_dir: Path, stale: dict) -> None:
     removed = publish.clean_leftovers(month_dir)
     if removed:
         log.info("đã xóa %d tệp/thư mục tạm còn sót: %s", len(removed), ", ".join(p.name for p in removed))
-    repaired = preflight.check_warehouse(store_path(base))
+    repaired = preflight.check_warehouse(_warehouse_file(base))
     if repaired:
         log.warning("%s", repaired)
         _tell(repaired)
 
 
-def store_path(run: RunParams) -> Path:
+def _warehouse_file(run: RunParams) -> Path:
     """The warehouse file of a run (outputs/warehouse.duckdb)."""
     return run.outputs / "warehouse.duckdb"
 
