@@ -97,17 +97,21 @@ def _row(html: str, label: str) -> str:
 def test_province_key_figures_with_month_before_last_year_and_year_to_date():
     html = report.general(make_context())
     assert "Tháng 07/2022 có 3/30 đơn vị gửi báo cáo theo biểu mẫu (10%)." in html
-    # Hue-S downloads: 1.500 now, 900 in June (Huế only), 600 in July 2021 (Huế only), a stock: no year to date
+    # Hue-S downloads: 1.500 now, 900 in June (Huế only), 600 in July 2021 (Huế only), a stock: no year to date;
+    # the change compares Huế with Huế: 1.000 − 900 = +100, not the 500 of Phú Vang, absent in June
     assert _row(html, "Lượt tải ứng dụng Hue-S (lũy kế)") == (
         '<tr><td>Lượt tải ứng dụng Hue-S (lũy kế)</td><td>lượt</td><td class="num">1.500</td><td class="num">900</td>'
-        '<td class="num">+600</td><td class="num">600</td><td class="num">–</td>')
-    # field reports: 150 in July, 80 in June, 60 a year before; June + July = 230, two of seven months
+        '<td class="num">+100</td><td class="num">600</td><td class="num">–</td>')
+    # field reports: 150 in July, 80 in June, 60 a year before; June + July = 230, two of seven months;
+    # the change over Huế alone: 100 − 80 = +20
     assert _row(html, "Phản ánh hiện trường tiếp nhận") == (
         '<tr><td>Phản ánh hiện trường tiếp nhận</td><td>phản ánh</td><td class="num">150</td><td class="num">80</td>'
-        '<td class="num">+70</td><td class="num">60</td><td class="num">230 (2/7 th)</td>')
+        '<td class="num">+20</td><td class="num">60</td><td class="num">230 (2/7 th)</td>')
     assert '<td class="num">93,3%</td>' in _row(html, "Tỷ lệ phản ánh đã xử lý")          # 140 / 150
     # one rejected file, one late, one row left out with its place
-    assert "Đã nhận 4 tệp báo cáo: 3 tệp được sử dụng" in html and "Tổ công nghệ số!D7" in html
+    assert "Đã nhận 4 tệp báo cáo: 3 tệp được sử dụng và 1 tệp bị từ chối; 1 tệp nộp sau hạn." in html
+    assert "thành phố Huế, biểu Tổ công nghệ số, dòng 7: Số thành viên nhỏ hơn số tổ" in html
+    assert "Tổ công nghệ số!D7" not in html and "validation.csv" not in html
 
 
 def test_unit_report_gives_rank_and_peer_average_and_says_history_is_missing():
@@ -136,13 +140,16 @@ def test_government_section_counts_units_per_platform():
     # Họp trực tuyến: not deployed by Phú Vang and Sở Nội vụ
     assert _row(html, "Họp trực tuyến").startswith(
         '<tr><td>Họp trực tuyến</td><td class="num">0</td><td class="num">0</td><td class="num">2</td><td class="num">0</td>')
-    assert "Trong 5 lượt triển khai nền tảng đang sử dụng, 2 lượt (40%) đã kết nối" in html
+    # LGSP is asked of government platforms: one in use (Sở Nội vụ's cq-lgsp), connected; the citizens'
+    # apps in use (nd-hues, nd-sskdt) are not counted
+    assert "Trong 1 lượt triển khai nền tảng phục vụ chính quyền đang sử dụng, 1 lượt (100%) đã kết nối" in html
 
 
 def test_citizens_section_shows_populations_with_their_year():
     html = report.citizens(make_context())
     assert "<td>Huyện A Lưới</td><td class=\"num\">50.109 (2020)</td>" in html
-    assert "ứng dụng Hue-S trên địa bàn toàn tỉnh có 1.500 lượt tải, tăng 600 lượt so với tháng trước" in html
+    assert ("ứng dụng Hue-S trên địa bàn toàn tỉnh có 1.500 lượt tải, tăng 100 lượt so với tháng trước (so sánh "
+            "trên 1 đơn vị có số liệu cả hai tháng)") in html
     assert "Lũy kế từ đầu năm 230 phản ánh (số liệu của 2/7 tháng)." in html
     assert "ung dung x" in html        # the platform outside the catalog is named, not dropped
 
@@ -182,7 +189,8 @@ def test_lagging_section_states_each_rule_and_names_units_with_their_figures():
     assert "Tỷ lệ phản ánh đã xử lý thấp hơn 95%; áp dụng cho huyện, thị xã, thành phố" in html
     assert "Thành phố Huế: tỷ lệ phản ánh đã xử lý 90% (dưới ngưỡng 95%)" in html
     assert "Huyện Phú Vang: gửi báo cáo sau hạn" in html
-    assert "Họp trực tuyến: 2 đơn vị chưa triển khai, 0 đơn vị đang sử dụng" in html
+    assert "Họp trực tuyến: 2 đơn vị chưa triển khai, chưa đơn vị nào sử dụng" in html
+    assert "0 đơn vị" not in html and "params/" not in html
     unit = report.lagging(make_context("478"))
     assert "<td>Gửi báo cáo sau hạn (ngày 5 tháng sau)</td><td>gửi báo cáo sau hạn</td><td>Chậm triển khai</td>" in unit
 
@@ -192,7 +200,7 @@ def test_proposals_from_the_figures_and_from_the_units_escaped():
     bad = facts.index[(facts["metric"] == "proposal") & (facts["unit"] == "478")]
     facts.loc[bad, "text"] = "<img src=x onerror=alert(1)> Đề nghị hỗ trợ"
     province = report.proposals(make_context(facts=facts))
-    assert "Đề nghị Huyện Phú Vang gửi báo cáo đúng hạn." in province
+    assert "Đề nghị UBND huyện Phú Vang gửi báo cáo đúng hạn." in province
     assert "<td>Họp trực tuyến</td><td class=\"num\">1</td><td>Huyện Phú Vang</td>" in province
     unit = report.proposals(make_context("478", facts=facts))
     assert "<img" not in unit and "&lt;img src=x onerror=alert(1)&gt; Đề nghị hỗ trợ" in unit

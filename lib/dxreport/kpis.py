@@ -962,18 +962,15 @@ class Scope:
     its target range over them only). min_population_coverage: the share of the population (%)
     that the units reporting a figure must hold for a per-capita figure to be given.
     min_unit_coverage: below this share of units reporting (%), page 1 says the month's figures
-    are partial. rejected_rows: "missing" (a rejected row is carried as missing) or "last_valid"
-    (its unit's last valid figure is shown beside it, marked as such).
+    are partial.
     """
 
     lgsp_catalogs: tuple[str, ...] = ("chinh_quyen",)
     min_population_coverage: float = 80.0
     min_unit_coverage: float = 50.0
-    rejected_rows: str = "missing"
 
 
-_SCOPE_KEYS = ("lgsp_catalogs", "coverage", "rejected_rows")
-_REJECTED_CHOICES = ("missing", "last_valid")
+_SCOPE_KEYS = ("lgsp_catalogs", "coverage")
 
 
 def _share(doc, keys: tuple, value: object, what: str) -> float:
@@ -983,7 +980,7 @@ def _share(doc, keys: tuple, value: object, what: str) -> float:
 
 
 def load_scope(path: Path | str | None = None) -> Scope:
-    """The scope keys of params/targets.yaml (lgsp_catalogs, coverage, rejected_rows), checked strictly."""
+    """The scope keys of params/targets.yaml (lgsp_catalogs, coverage), checked strictly."""
     from dxreport.paramcheck import check_mapping
 
     path = Path(path) if path else PARAMS_DIR / "targets.yaml"
@@ -999,10 +996,7 @@ def load_scope(path: Path | str | None = None) -> Scope:
                         default.min_population_coverage), "coverage.min_population")
     units = _share(doc, ("coverage", "min_units"), coverage.get("min_units", default.min_unit_coverage),
                    "coverage.min_units")
-    rejected = data.get("rejected_rows", default.rejected_rows)
-    if rejected not in _REJECTED_CHOICES:
-        doc.fail(("rejected_rows",), f"rejected_rows chỉ nhận {', '.join(_REJECTED_CHOICES)}, không phải {rejected!r}")
-    return Scope(tuple(catalogs), population, units, rejected)
+    return Scope(tuple(catalogs), population, units)
 
 
 # ----------------------------------------------------------------------------- lagging, targets

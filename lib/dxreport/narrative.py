@@ -150,6 +150,20 @@ def teams(view: pd.DataFrame, area: str) -> str:
     return text
 
 
+def per_capita(view: pd.DataFrame, name: str, coverage_name: str, what: str, threshold: float) -> str:
+    """`Tài khoản VNeID: 1,0 tài khoản/100 dân (số liệu của các huyện có 85,0% dân số)`, or
+    'chưa đủ số liệu' with the coverage when the reporting units hold too few people."""
+    cover = _v(view, coverage_name)
+    if cover is None:
+        return ""
+    value = _v(view, name)
+    if value is None or cover < threshold:
+        return (f"{what}: {NOT_ENOUGH} (các huyện báo cáo có {format_percent(cover)} dân số, dưới mức "
+                f"{format_percent(threshold)} cần có để tính trên 100 dân).")
+    return (f"{what}: {format_number(value, 1)} tài khoản trên 100 dân của các huyện đã báo cáo "
+            f"({format_percent(cover)} dân số).")
+
+
 def smes(view: pd.DataFrame, area: str) -> str:
     """The SME programme (SMEdx) and DBI self-assessments."""
     reached = _v(view, "sme_reached")
