@@ -157,6 +157,10 @@ def test_targets_summary():
     progress = pd.DataFrame({"year": [2022] * 4, "met": [True, False, None, True]})
     assert narrative.targets_summary(progress) == ("Chỉ tiêu năm 2022: đạt 2/4, 1 chỉ tiêu chưa đạt, 1 chỉ tiêu chưa "
                                                    "có số liệu để đánh giá (chi tiết ở bảng chỉ tiêu).")
+    none = pd.DataFrame({"year": [2022] * 3, "met": [False, None, None]})
+    assert narrative.targets_summary(none) == ("Chỉ tiêu năm 2022: chưa đạt chỉ tiêu nào trong 3 chỉ tiêu, 1 chỉ tiêu "
+                                               "chưa đạt, 2 chỉ tiêu chưa có số liệu để đánh giá (chi tiết ở bảng chỉ "
+                                               "tiêu).")
 
 
 def test_ranks_sentence_for_a_unit():
@@ -222,3 +226,10 @@ def test_lgsp_sentence_when_no_government_platform_is_in_use():
     v = view(lgsp_deployments=0, platform_deployments=3)
     assert narrative.lgsp(v, "Thành phố Huế") == \
         "Thành phố Huế chưa có nền tảng phục vụ chính quyền nào đang sử dụng để kết nối LGSP."
+
+
+def test_summary_changes_are_not_nested_in_brackets():
+    v = full(teams=(26, 0.0), units_compared=(1,))
+    text = narrative.summary(v, "2022-07", "các đơn vị trong tỉnh")
+    assert ("Có 26 tổ công nghệ số cộng đồng, không đổi so với tháng trước (so sánh trên 1 đơn vị có số liệu cả hai "
+            "tháng).") in text

@@ -3,7 +3,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 
-from dxreport import report
+from dxreport import narrative, report
 from dxreport.params import load_settings
 
 
@@ -70,22 +70,26 @@ def submissions() -> pd.DataFrame:
 
 
 def make_context(unit: str = "tinh", *, is_sample: bool = False, changes=None, fetches=None, facts=None,
-                 tmp: Path = Path("/tmp"), last_year: bool = True) -> report.Context:
+                 tmp: Path = Path("/tmp"), last_year: bool = True, submitted=None, issues=None,
+                 rules=None) -> report.Context:
     """The tiny month as a report context; `last_year=False` leaves July 2021 out of the warehouse."""
     facts = month_facts() if facts is None else facts
-    submitted = pd.DataFrame({"month": [M, M, M, P, LY], "unit": ["474", "478", "snv", "474", "474"],
-                              "late": [False, True, False, False, False]})
+    if submitted is None:
+        submitted = pd.DataFrame({"month": [M, M, M, P, LY], "unit": ["474", "478", "snv", "474", "474"],
+                                  "late": [False, True, False, False, False]})
     if not last_year:
         facts, submitted = facts[facts["month"] != LY], submitted[submitted["month"] != LY]
     registry = load_registry()
     values = kpis.with_year(kpis.with_changes(kpis.compute(kpis.base_table(facts, registry, submitted, CATALOG))))
-    issues = pd.DataFrame([{"month": M, "unit": "474", "file_name": "hue.xlsx", "sheet": "Tổ công nghệ số", "cell": "D7",
-                            "rule": "row.members_ge_teams", "severity": "error", "message": "Số thành viên nhỏ hơn số tổ",
-                            "submission_id": HASH}])
+    if issues is None:
+        issues = pd.DataFrame([{"month": M, "unit": "474", "file_name": "hue.xlsx", "sheet": "Tổ công nghệ số",
+                                "cell": "D7", "rule": "row.members_ge_teams", "severity": "error",
+                                "message": "Số thành viên nhỏ hơn số tổ", "submission_id": HASH}])
     run = RunParams(month=M, unit=unit, inbox=tmp, outputs=tmp)
     return report.Context(run=run, registry=registry, settings=load_settings(), values=values, submissions=submissions(),
                           issues=issues, facts=facts[facts["month"] == M], catalog=CATALOG.assign(snapshot_date="2022-12-31"),
-                          snapshot_date="31/12/2022", is_sample=is_sample, targets=kpis.load_targets(), rules=RULES,
+                          snapshot_date="31/12/2022", is_sample=is_sample, targets=kpis.load_targets(),
+                          rules=RULES if rules is None else rules,
                           changes=changes, fetches=fetches)
 
 
@@ -228,3 +232,91 @@ def test_kpis_csv_has_the_units_figures(tmp_path, unit):
     frame = pd.read_csv(path, encoding="utf-8-sig")
     assert path == tmp_path / M / unit / "kpis.csv"
     assert frame.set_index("indicator").at["hues_downloads", "value"] == (1500 if unit == "tinh" else 1000)
+
+
+# --------------------------------------------------------------------------------------------
+# Figures that mislead: a rejected row in a tiny month where Phú Vang (478, 14 communes) reports
+# every commune in June, 2 teams and 6 members each, and in July the row of its first commune
+# (line 13 of its file) is rejected: members fewer than teams.
+
+from test_kpis import team  # noqa: E402
+
+COMMUNES_478 = [c for c in load_registry().communes_of("478", M)]
+REJECTED_ISSUE = {"month": M, "unit": "478", "file_name": "phuvang.xlsx", "sheet": "Tổ công nghệ số", "cell": "D13",
+                  "rule": "row.members_ge_teams", "severity": "error",
+                  "message": "Tổ công nghệ số!D13: Số thành viên nhỏ hơn số tổ (3 so với 5); dòng 13 không được nạp.",
+                  "submission_id": "478".ljust(64, "0")}
+TEAM_RULES = [kpis.Rule("communes", "above", "communes_without_team", 0.0, ("district",),
+                        proposal="Đề nghị UBND {units} thành lập tổ công nghệ số cộng đồng.")]
+
+
+def rejected_context(unit: str = "tinh") -> report.Context:
+    rows = [r for c in COMMUNES_478 for r in team(P, "478", c.code, 2, 6)]
+    rows += [r for c in COMMUNES_478[1:] for r in team(M, "478", c.code, 2, 6)]
+    submitted = pd.DataFrame({"month": [M, P], "unit": ["478", "478"], "late": [False, False]})
+    return make_context(unit, facts=pd.DataFrame(rows), submitted=submitted, issues=pd.DataFrame([REJECTED_ISSUE]),
+                        rules=TEAM_RULES)
+
+
+def _text(html: str) -> str:
+    import html as html_mod
+    import re
+    return html_mod.unescape(re.sub(r"<[^>]+>", " ", html))
+
+
+def test_a_rejected_commune_row_is_missing_not_a_commune_without_team():
+    ctx = rejected_context()
+    first = COMMUNES_478[0].name                     # the commune of the rejected row
+    teams = _text(report.teams(ctx))
+    # 13 communes × 2 teams; the 14th is not known, so neither 13/14 "with a team" nor one "without"
+    assert "26 tổ công nghệ số cộng đồng với 78 thành viên" in teams
+    assert "không đổi so với tháng trước" in teams          # 13 communes both months: no teams lost
+    assert "chưa có tổ công nghệ số." not in teams.replace("báo cáo chưa có tổ", "")
+    assert f"UBND huyện Phú Vang: {narrative.in_sentence(first)} (Số thành viên nhỏ hơn số tổ (3 so với 5))" in teams
+    # not lagging, no proposal to set up a team, the target is not judged on a missing row
+    assert "Không có" in report.lagging(ctx) and "thành lập tổ" not in report.proposals(ctx)
+    targets = report.targets_table(ctx)
+    row = _row(targets, "Xã, phường, thị trấn chưa có tổ (4)")
+    assert "Chưa đạt" not in row and "Chưa đánh giá được (128 xã, phường, thị trấn chưa có số liệu hợp lệ)" in row
+    general = _text(report.general(ctx))
+    assert "huyện Phú Vang, biểu Tổ công nghệ số, dòng 13" in general and "!D13" not in general
+
+
+def test_the_districts_commune_table_shows_the_rejected_row_as_not_valid():
+    html = report.teams(rejected_context("478"))
+    first = COMMUNES_478[0].name
+    assert (f'<tr class="dx-current"><td>{first}</td><td colspan="5">Chưa có số liệu hợp lệ (dòng số liệu bị loại '
+            "khi kiểm tra)</td></tr>") in html
+
+
+def test_page_one_says_when_the_month_is_partial():
+    ctx = make_context()                                      # 3 of 30 units reported
+    assert "SỐ LIỆU CHƯA ĐẦY ĐỦ" in report.general(ctx) and "3/30 đơn vị" in report.general(ctx)
+    ctx.extra["scope"] = kpis.Scope(min_unit_coverage=5.0)
+    assert "SỐ LIỆU CHƯA ĐẦY ĐỦ" not in report.general(ctx)
+    assert "SỐ LIỆU CHƯA ĐẦY ĐỦ" not in report.general(make_context("474"))
+
+
+def test_per_capita_target_over_too_few_people_says_not_enough_data():
+    ctx = make_context()
+    # e-health accounts from Huế alone: 494.070 / 1.160.224 = 42,6% of the people, below the 80% of params
+    row = _row(report.targets_table(ctx), "Tài khoản Sổ sức khỏe điện tử trên 100 dân (1)")
+    assert "chưa đủ số liệu (số liệu của các huyện có 42,6% dân số, dưới mức 80%)" in row and "Chưa đạt" not in row
+    assert "Tài khoản Sổ sức khỏe điện tử: chưa đủ số liệu (các huyện báo cáo có 42,6% dân số" in report.citizens(ctx)
+    assert "Sổ sức khỏe điện tử" not in report.proposals(ctx)
+
+
+def test_average_of_districts_made_of_one_district_says_so():
+    html = report.citizens(make_context("478"))
+    # only Huế reported e-health accounts: 49.407 / 494.070 = 10,0 per 100 people
+    assert '<td class="num">10,0 (chỉ 1 đơn vị có số liệu)</td>' in _row(html, "Tài khoản Sổ sức khỏe điện tử trên 100 dân")
+
+
+@pytest.mark.parametrize("unit", ["tinh", "478"])
+def test_no_file_names_or_system_words_in_the_sections(unit):
+    ctx = make_context(unit)
+    body = "".join(f(ctx) for f in (report.general, report.targets_table, report.government, report.business,
+                                    report.citizens, report.teams, report.lagging, report.proposals))
+    for word in ("params/", ".yaml", "validation.csv", "manifest.json", "!D", "bản kèm theo chương trình",
+                 "thử nghiệm 0 ", "0 phục vụ", " 0 tệp", "0 đơn vị đang"):
+        assert word not in body, word

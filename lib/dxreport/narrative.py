@@ -301,14 +301,16 @@ def summary(view: pd.DataFrame, month: str, who: str, *, lagging_units: int | No
     downloads = _v(view, "hues_downloads")
     if downloads is not None:
         grew = month_change(view, "hues_downloads", "lượt", scope=who == "các đơn vị trong tỉnh")
-        out.append(f"Ứng dụng Hue-S có {num(downloads, 'lượt tải')}" + (f" ({grew})" if grew else "")
+        out.append(f"Ứng dụng Hue-S có {num(downloads, 'lượt tải')}" + (f", {grew}" if grew else "")
                    + f"; trong tháng tiếp nhận {num(_v(view, 'reports_received'), 'phản ánh hiện trường')}, "
                    f"đã xử lý {pct(_v(view, 'processed_rate'))}.")
     teams = _v(view, "teams")
     if teams is not None:
         grew = month_change(view, "teams", "tổ", scope=who == "các đơn vị trong tỉnh")
-        out.append(f"Có {num(teams, 'tổ công nghệ số cộng đồng')}" + (f" ({grew})" if grew else "")
-                   + f"; trong tháng các tổ hỗ trợ {num(_v(view, 'households'), 'lượt hộ gia đình')}.")
+        households = _v(view, "households")
+        out.append(f"Có {num(teams, 'tổ công nghệ số cộng đồng')}" + (f", {grew}" if grew else "")
+                   + (f"; trong tháng các tổ hỗ trợ {num(households, 'lượt hộ gia đình')}" if households else "")
+                   + ".")
     reached = _v(view, "sme_reached")
     if reached is not None:
         out.append(f"Lũy kế {num(reached, 'doanh nghiệp')} tiếp cận Chương trình SMEdx, "
@@ -372,7 +374,8 @@ def targets_summary(progress: pd.DataFrame) -> str:
     met = int((progress["met"] == True).sum())  # noqa: E712 - None means not measured
     not_met = int((progress["met"] == False).sum())  # noqa: E712
     unknown = len(progress) - met - not_met
-    text = f"Chỉ tiêu năm {year}: đạt {format_number(met)}/{format_number(len(progress))}"
+    text = (f"Chỉ tiêu năm {year}: đạt {format_number(met)}/{format_number(len(progress))}" if met else
+            f"Chỉ tiêu năm {year}: chưa đạt chỉ tiêu nào trong {format_number(len(progress))} chỉ tiêu")
     if not_met:
         text += f", {format_number(not_met)} chỉ tiêu chưa đạt"
     if unknown:
