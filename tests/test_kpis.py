@@ -101,6 +101,9 @@ def test_teams_and_communes(values):
     assert value(values, "474", "communes_no_data") == huế_communes - 2
     assert value(values, "tinh", "communes_without_team") == 1
     assert value(values, "tinh", "communes_no_data") == 141 - 3
+    # Phong Điền sent nothing: every one of its communes is unknown, none is "without a team"
+    assert value(values, "476", "communes_no_data") == len(load_registry().communes_of("476"))
+    assert math.isnan(value(values, "476", "communes_without_team"))
     assert value(values, "474", "teams_per_commune") == pytest.approx(3 / huế_communes)
 
 

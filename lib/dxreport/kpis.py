@@ -249,7 +249,8 @@ INDICATORS: tuple[Indicator, ...] = (
               higher_is_better=False),
     Indicator("communes_no_data", "Xã, phường, thị trấn chưa có số liệu hợp lệ về tổ", "đơn vị",
               "số đơn vị cấp xã trong danh mục − số đơn vị cấp xã có dòng số liệu hợp lệ (dòng bị loại khi kiểm "
-              "tra, hoặc không báo cáo)", TEAMS, "to_cns", lambda f: _diff(f, "communes_total", "communes_reported"),
+              "tra, hoặc không báo cáo)", TEAMS, "to_cns",
+              lambda f: _col(f, "communes_total") - _col(f, "communes_reported").fillna(0),
               scope="area", higher_is_better=False, ranked=False),
     Indicator("teams_per_commune", "Số tổ bình quân mỗi xã", "tổ/xã",
               "số tổ lũy kế / số đơn vị cấp xã trong danh mục", TEAMS, "to_cns",
