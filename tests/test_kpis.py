@@ -153,7 +153,9 @@ def test_a_status_not_reported_counts_zero_once_platforms_are_reported(values):
 M, P, LY = "2022-07", "2022-06", "2021-07"
 # per-capita figures need districts holding half the population; LGSP is asked of government platforms
 SCOPE = kpis.Scope(lgsp_catalogs=("chinh_quyen",), min_population_coverage=50.0)
-REPORTED_POPULATION = 494_070 + 116_809      # Huế and Phú Vang sent Hue-S figures: 52,65% of 1.160.224
+REPORTED_POPULATION = 494_070 + 116_809      # Huế and Phú Vang sent Hue-S figures: 52,4% of the districts'
+# the nine districts' own populations (years 2019–2022) added: coverage is measured against them
+DISTRICT_POPULATION = (494_070 + 91_868 + 78_798 + 116_809 + 100_207 + 66_278 + 50_109 + 140_270 + 27_004)
 CATALOG = pd.DataFrame({"platform_id": ["nd-hues", "nd-sskdt", "cq-lgsp", "cq-hop"],
                         "catalog": ["nguoi_dan", "nguoi_dan", "chinh_quyen", "chinh_quyen"],
                         "name": ["Ứng dụng Hue-S", "Sổ sức khỏe điện tử", "LGSP", "Họp trực tuyến"]})
@@ -226,8 +228,8 @@ PROVINCE_BY_HAND = {
     "chinh_quyen_in_use": 1, "chinh_quyen_trial": 1, "chinh_quyen_not_deployed": 1,
     "doanh_nghiep_in_use": 0, "doanh_nghiep_trial": 0, "doanh_nghiep_not_deployed": 0,
     "nguoi_dan_in_use": 2, "nguoi_dan_trial": 0, "nguoi_dan_not_deployed": 0,
-    # e-health accounts come from Huế alone: 494.070 people, 42,6% < 50%, so no per-capita figure
-    "ehealth_penetration": NAN, "ehealth_coverage": 494_070 / 1_160_224 * 100,
+    # e-health accounts come from Huế alone: 494.070 of 1.165.413 people, 42,4% < 50%, so no per-capita figure
+    "ehealth_penetration": NAN, "ehealth_coverage": 494_070 / DISTRICT_POPULATION * 100,
     "vneid_penetration": NAN, "vneid_coverage": NAN,
     "hues_downloads": 1500, "hues_downloads_month": 1500 - 900,       # 478 sent no June figure
     "hues_penetration": 1500 / REPORTED_POPULATION * 100, "hues_accounts": 900,
@@ -270,6 +272,7 @@ def test_registry_facts_the_hand_figures_rest_on():
     registry = load_registry()
     assert len(registry.communes_of("474", M)) == 36 and len(registry.communes_of("478", M)) == 14
     assert registry.get("474").population == 494_070 and registry.province().population == 1_160_224
+    assert sum(u.population for u in registry.districts(M)) == DISTRICT_POPULATION == 1_165_413
 
 
 @pytest.mark.parametrize("unit, by_hand", [("tinh", PROVINCE_BY_HAND), ("474", HUE_BY_HAND)])
@@ -464,7 +467,7 @@ def test_per_capita_figure_uses_the_reporting_units_population_and_a_coverage_th
     catalog = pd.DataFrame({"platform_id": ["nd-vneid"], "catalog": ["nguoi_dan"], "name": ["VNeID"]})
     values = kpis.compute(kpis.base_table(facts, load_registry(), submitted, catalog, SCOPE))
     assert value(values, "483", "vneid_penetration") == pytest.approx(270 / 27_004 * 100)
-    assert value(values, "tinh", "vneid_coverage") == pytest.approx(27_004 / 1_160_224 * 100)
+    assert value(values, "tinh", "vneid_coverage") == pytest.approx(27_004 / DISTRICT_POPULATION * 100)
     assert math.isnan(value(values, "tinh", "vneid_penetration"))    # not 270 / 1.160.224
     lenient = kpis.compute(kpis.base_table(facts, load_registry(), submitted, catalog, kpis.Scope(
         min_population_coverage=0.0)))

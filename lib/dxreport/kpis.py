@@ -58,8 +58,9 @@ def _metric(key: str) -> Callable[[Frame], pd.Series]:
 
 
 def _coverage(frame: Frame, key: str) -> pd.Series:
-    """Share of the area's population living in the units that reported `key` (0–100)."""
-    return _ratio(frame, f"pop:{key}", "population")
+    """Share of the area's population living in the units that reported `key` (0–100), over the
+    districts' own populations (whose years differ from the province's figure)."""
+    return _ratio(frame, f"pop:{key}", "area_population")
 
 
 def _per_capita(frame: Frame, key: str) -> pd.Series:
@@ -185,14 +186,14 @@ INDICATORS: tuple[Indicator, ...] = (
               "để trống khi các huyện báo cáo có ít dân hơn ngưỡng bao phủ (params/targets.yaml)", PLATFORMS,
               "nguoi_dan", lambda f: _per_capita(f, "ehealth_accounts"), kind="ratio", scope="area"),
     Indicator("ehealth_coverage", "Dân số của các huyện báo cáo Sổ sức khỏe điện tử", "%",
-              "dân số các huyện báo cáo tài khoản Sổ sức khỏe điện tử / dân số toàn địa bàn × 100", PLATFORMS,
+              "dân số các huyện báo cáo tài khoản Sổ sức khỏe điện tử / tổng dân số các huyện của địa bàn × 100", PLATFORMS,
               "nguoi_dan", lambda f: _coverage(f, "ehealth_accounts"), kind="rate", scope="area", ranked=False),
     Indicator("vneid_penetration", "Tài khoản VNeID trên 100 dân", "tài khoản/100 dân",
               "tổng Tài khoản lũy kế của VNeID do các huyện báo cáo / dân số của các huyện đó × 100; "
               "để trống khi các huyện báo cáo có ít dân hơn ngưỡng bao phủ (params/targets.yaml)", PLATFORMS,
               "nguoi_dan", lambda f: _per_capita(f, "vneid_accounts"), kind="ratio", scope="area"),
     Indicator("vneid_coverage", "Dân số của các huyện báo cáo VNeID", "%",
-              "dân số các huyện báo cáo tài khoản VNeID / dân số toàn địa bàn × 100", PLATFORMS,
+              "dân số các huyện báo cáo tài khoản VNeID / tổng dân số các huyện của địa bàn × 100", PLATFORMS,
               "nguoi_dan", lambda f: _coverage(f, "vneid_accounts"), kind="rate", scope="area", ranked=False),
     # --- Hue-S ------------------------------------------------------------------------------
     Indicator("hues_downloads", "Lượt tải ứng dụng Hue-S (lũy kế)", "lượt",
@@ -302,7 +303,7 @@ _PLATFORM_COUNTS = [*_STATUS_COLUMNS.values(), "platforms_lgsp", "platforms_unma
 _PER_CAPITA = ("downloads", "hues_accounts", "ehealth_accounts", "vneid_accounts")
 _AREA_COLUMNS = ([c for m in _SUM_SHEETS.values() for c in m.values()]
                  + ["sat_weighted", "sat_weight", "communes_with_team", "communes_reported", "ehealth_accounts",
-                    "vneid_accounts", *(f"pop:{k}" for k in _PER_CAPITA)])
+                    "vneid_accounts", "area_population", *(f"pop:{k}" for k in _PER_CAPITA)])
 
 
 def _sums(facts: Frame) -> Frame:
@@ -460,6 +461,7 @@ def base_table(facts: Frame, registry: Registry, submitted: Frame, catalog: Fram
         unit_part = platforms[platforms.index.get_level_values("unit") != PROVINCE]
         base = base.join(unit_part.drop(columns=[c for c in unit_part.columns if c in base.columns]))
 
+    base["area_population"] = base["population"].where(base["type"] == "district")
     for key in _PER_CAPITA:
         if key in base:
             base[f"pop:{key}"] = base["population"].where(base[key].notna())
