@@ -311,6 +311,10 @@ def test_same_month_last_year_and_year_to_date(month):
     assert row.at["hues_downloads_month", "ytd"] == 100 and row.at["hues_downloads_month", "ytd_months"] == 1
     # a stock and a rate of stocks have no year to date
     assert math.isnan(row.at["hues_downloads", "ytd"]) and math.isnan(row.at["sme_using_rate", "ytd"])
+    # the province: July 2022 (Huế, Phú Vang, Sở Nội vụ) and July 2021 (Huế alone) are unlike totals
+    province = month[(month["month"] == M) & (month["unit"] == "tinh")].set_index("indicator")
+    assert province.at["hues_downloads", "last_year"] == 600 and math.isnan(province.at["hues_downloads", "yoy_change"])
+    assert province.at["submissions_received", "yoy_change"] == 3 - 1          # who reported: compared as it is
     # 478 has no July 2021: no year-on-year figure
     other = month[(month["month"] == M) & (month["unit"] == "478") & (month["indicator"] == "hues_downloads")]
     assert math.isnan(other["last_year"].iloc[0])

@@ -59,6 +59,9 @@ def test_year_on_year_says_when_there_is_no_history():
         "chưa có số liệu cùng kỳ (tháng 11/2021) để so sánh"
     assert narrative.year_on_year(full(reports_received=(4407, None, 4000)), "reports_received", "2022-11", "phản ánh") \
         == "tăng 407 phản ánh so với cùng kỳ (tháng 11/2021)"
+    unlike = full(reports_received=(4407, None, 4000)).assign(yoy_change=None)
+    assert narrative.year_on_year(unlike, "reports_received", "2022-11", "phản ánh") == \
+        "chưa so sánh được với cùng kỳ (tháng 11/2021) vì các đơn vị báo cáo hai tháng không giống nhau"
 
 
 def test_year_to_date_says_how_many_months_it_covers():

@@ -604,6 +604,18 @@ def same_month_last_year(month: str) -> str:
     return f"{int(month[:4]) - 1:04d}{month[4:]}"
 
 
+def _unlike_years(values: Frame, frame: Frame) -> pd.Series:
+    """Province rows (other than who reported) whose month and same month last year were reported
+    by different sets of units: a change between them would compare unlike totals."""
+    sent = values[(values["indicator"] == "submissions_received") & (values["value"] == 1)
+                  & (values["unit"] != PROVINCE)]
+    units = sent.groupby("month")["unit"].agg(frozenset)
+    now = frame["month"].map(units)
+    then = frame["month"].map(lambda m: units.get(same_month_last_year(m)))
+    chung = frame["indicator"].map(lambda n: BY_NAME[n].section == "chung" if n in BY_NAME else True)
+    return (frame["unit"] == PROVINCE) & ~chung & frame["last_year"].notna() & (now != then)
+
+
 def with_year(values: Frame) -> Frame:
     """Add the same month last year (`last_year`, `yoy_change`, `yoy_pct`) and the year to date.
 
@@ -618,6 +630,8 @@ def with_year(values: Frame) -> Frame:
     frame = frame.merge(ly, on=["month", "unit", "indicator"], how="left")
     frame["yoy_change"] = frame["value"] - frame["last_year"]
     frame["yoy_pct"] = frame["yoy_change"] / frame["last_year"].where(frame["last_year"] != 0) * 100
+    unlike = _unlike_years(values, frame)
+    frame.loc[unlike, ["yoy_change", "yoy_pct"]] = np.nan
 
     flows = [i.name for i in INDICATORS if i.flow]
     part = base[base["indicator"].isin(flows)].sort_values("month").copy()

@@ -259,6 +259,8 @@ def year_on_year(view: pd.DataFrame, name: str, month: str, unit: str = "") -> s
     then = f"tháng {format_month(f'{int(month[:4]) - 1}{month[4:]}')}"
     if last is None:
         return f"chưa có số liệu cùng kỳ ({then}) để so sánh"
+    if _v(view, name, "yoy_change") is None:
+        return f"chưa so sánh được với cùng kỳ ({then}) vì các đơn vị báo cáo hai tháng không giống nhau"
     return change(_v(view, name, "yoy_change"), unit, compared=f"so với cùng kỳ ({then})")
 
 
