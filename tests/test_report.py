@@ -320,3 +320,12 @@ def test_no_file_names_or_system_words_in_the_sections(unit):
     for word in ("params/", ".yaml", "validation.csv", "manifest.json", "!D", "bản kèm theo chương trình",
                  "thử nghiệm 0 ", "0 phục vụ", " 0 tệp", "0 đơn vị đang"):
         assert word not in body, word
+
+
+def test_a_districts_name_inside_a_sentence_is_written_in_lower_case():
+    ctx = make_context("478")
+    assert "ứng dụng Hue-S trên địa bàn huyện Phú Vang có 500 lượt tải" in report.citizens(ctx)
+    assert "Về nền tảng số phục vụ chính quyền, huyện Phú Vang chưa sử dụng nền tảng nào và chưa triển khai 1 nền tảng." \
+        in report.government(ctx)
+    lagging = report.lagging(rejected_context("478"))
+    assert "<td>xã, phường, thị trấn chưa có tổ: không có</td><td>Không</td>" in lagging

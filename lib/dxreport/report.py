@@ -443,7 +443,7 @@ def _not_deployed_sentence(ctx: Context, catalog: str) -> str:
 
 def government(ctx: Context) -> str:
     """II. Platforms serving the government: deployed, used, connected (LGSP), not deployed."""
-    who = "các đơn vị trong tỉnh" if ctx.is_province else ctx.unit_name
+    who = "các đơn vị trong tỉnh" if ctx.is_province else narrative.in_sentence(ctx.unit_name)
     parts = [_p(narrative.catalog_platforms(ctx.view, "chinh_quyen", who), narrative.lgsp(ctx.view, who),
                 narrative.ranks(ctx.view, ["platform_deployments", "lgsp_rate"], ctx.peers[1])),
              platform_table(ctx, "chinh_quyen"),
@@ -456,12 +456,12 @@ def government(ctx: Context) -> str:
 
 def business(ctx: Context) -> str:
     """III. Platforms serving enterprises; the SME programme (SMEdx) and DBI."""
-    who = "các đơn vị trong tỉnh" if ctx.is_province else ctx.unit_name
+    who = "các đơn vị trong tỉnh" if ctx.is_province else narrative.in_sentence(ctx.unit_name)
     parts = [_p(narrative.catalog_platforms(ctx.view, "doanh_nghiep", who)), platform_table(ctx, "doanh_nghiep"),
              _p(_not_deployed_sentence(ctx, "doanh_nghiep"))]
     if ctx.is_area:
         ytd = narrative.year_to_date(ctx.view, "sme_supported", ctx.month, "lượt doanh nghiệp")
-        parts.append(_p(narrative.smes(ctx.view, ctx.area), _upper(ytd) + "." if ytd else "",
+        parts.append(_p(narrative.smes(ctx.view, _area(ctx)), _upper(ytd) + "." if ytd else "",
                         narrative.ranks(ctx.view, ["sme_reached", "sme_using_rate"], ctx.peers[1])))
         if ctx.is_province:
             parts.append(district_table(ctx, ["sme_reached", "sme_using", "sme_using_rate", "dbi_assessed",
@@ -474,26 +474,32 @@ def business(ctx: Context) -> str:
     return "\n".join(p for p in parts if p)
 
 
+def _area(ctx: Context) -> str:
+    """The unit's area as written inside a sentence: 'toàn tỉnh', 'huyện Phú Vang'."""
+    return "toàn tỉnh" if ctx.is_province else narrative.in_sentence(ctx.unit_name)
+
+
 def _upper(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
 def citizens(ctx: Context) -> str:
     """IV. Platforms serving citizens, and the Hue-S app."""
-    who = "các đơn vị trong tỉnh" if ctx.is_province else ctx.unit_name
+    who = "các đơn vị trong tỉnh" if ctx.is_province else narrative.in_sentence(ctx.unit_name)
     parts = [_p(narrative.catalog_platforms(ctx.view, "nguoi_dan", who)), platform_table(ctx, "nguoi_dan"),
              _p(_not_deployed_sentence(ctx, "nguoi_dan"))]
     outside = platform_rows(ctx)
     outside = outside[outside["catalog"] == kpis.OUTSIDE_CATALOG]
     if not outside.empty:
-        names = [f"{n} ({ctx.names.get(u, u)})" for n, u in zip(outside["subject_name"], outside["unit"])]
+        names = [f"{n} ({narrative.in_sentence(ctx.names.get(u, u))})"
+                 for n, u in zip(outside["subject_name"], outside["unit"])]
         parts.append(_p(f"Nền tảng do đơn vị tự triển khai, không có trong danh mục của Bộ TT&TT: "
                         f"{narrative.join(names)}."))
     if ctx.is_area:
         population_year = ctx.registry.get(ctx.unit).population_year
         ytd = narrative.year_to_date(ctx.view, "reports_received", ctx.month, "phản ánh")
         threshold = _scope(ctx).min_population_coverage
-        parts.append(_p(narrative.hue_s(ctx.view, ctx.month, population_year, ctx.area),
+        parts.append(_p(narrative.hue_s(ctx.view, ctx.month, population_year, _area(ctx)),
                         _upper(ytd) + "." if ytd else "",
                         narrative.per_capita(ctx.view, "ehealth_penetration", "ehealth_coverage",
                                              "Tài khoản Sổ sức khỏe điện tử", threshold),
@@ -519,7 +525,7 @@ def teams(ctx: Context) -> str:
     if not ctx.is_area:
         return _note("Đơn vị là cơ quan cấp tỉnh, không báo cáo tổ công nghệ số cộng đồng theo địa bàn.")
     ytd = narrative.year_to_date(ctx.view, "households", ctx.month, "lượt hộ")
-    parts = [_p(narrative.teams(ctx.view, ctx.area), f"Số hộ được hỗ trợ {ytd}." if ytd else "",
+    parts = [_p(narrative.teams(ctx.view, _area(ctx)), f"Số hộ được hỗ trợ {ytd}." if ytd else "",
                 narrative.ranks(ctx.view, ["teams_per_commune", "households"], ctx.peers[1])),
              _p(teams_rejected_sentence(ctx))]
     if ctx.is_province:
@@ -879,6 +885,8 @@ def _rule_value(ctx: Context, rule) -> str:
         return "gửi sau hạn" if bool(subs["late"].fillna(False).any()) else "đã gửi đúng hạn"
     ind = kpis.indicator(rule.indicator)
     value = ctx.view.set_index("indicator")["value"].get(rule.indicator)
+    if ind.kind == "count" and not _missing(value) and value == 0:
+        return f"{_lower(ind.label)}: không có"
     return f"{_lower(ind.label)} {narrative.measure(None if _missing(value) else value, ind.kind, ind.unit)}"
 
 
