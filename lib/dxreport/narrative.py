@@ -436,7 +436,8 @@ def lagging_reason(row: pd.Series) -> str:
     if row["value"] != row["threshold"] and \
             format_number(row["value"], decimals) == format_number(row["threshold"], decimals):
         # rounding would hide the difference (89,95% shown as 90%): show two decimals
-        value = (format_number(row["value"], 2) + ("%" if ind.kind == "rate" else f" {ind.unit}")).strip()
+        value = (format_percent(row["value"], 2) if ind.kind == "rate" else
+                 f"{format_number(row['value'], 2)} {ind.unit}".strip())
     word = "dưới" if row["kind"] in ("below", "below_share") else "trên"
     if row["kind"] == "above" and row["threshold"] == 0 and ind.kind == "count":
         return f"{_lower_first(ind.label)}: {value}"

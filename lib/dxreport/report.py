@@ -620,7 +620,7 @@ def partial_notice(ctx: Context) -> str:
     rate, got, expected = (view.get(k) for k in ("coverage_rate", "submissions_received", "submissions_expected"))
     if _missing(rate) or rate >= _scope(ctx).min_unit_coverage:
         return ""
-    return ('<div class="dx-partial-notice"><strong>SỐ LIỆU CHƯA ĐẦY ĐỦ</strong> – tháng '
+    return ('<div class="dx-sample-banner dx-partial-notice"><strong>SỐ LIỆU CHƯA ĐẦY ĐỦ</strong> – tháng '
             f"{_e(format_month(ctx.month))} mới có {_e(format_number(got))}/{_e(format_number(expected))} đơn vị gửi "
             f"báo cáo ({_e(format_percent(rate))}). Các tổng số dưới đây chỉ gồm các đơn vị đã gửi, chưa phản ánh "
             "toàn tỉnh; mức tăng, giảm chỉ so sánh các đơn vị có số liệu cả hai tháng.</div>")
