@@ -50,7 +50,7 @@ import pytest  # noqa: E402
 from dxreport import kpis  # noqa: E402
 from dxreport.params import RunParams  # noqa: E402
 from dxreport.units import load_registry  # noqa: E402
-from test_kpis import CATALOG, LY, M, P, month_facts  # noqa: E402
+from test_kpis import CATALOG, LY, M, P, month_facts, team  # noqa: E402
 
 RULES = [kpis.Rule("not_submitted", "not_submitted"), kpis.Rule("late", "late"),
          kpis.Rule("processed", "below", "processed_rate", 95.0, ("district",)),
@@ -239,7 +239,6 @@ def test_kpis_csv_has_the_units_figures(tmp_path, unit):
 # every commune in June, 2 teams and 6 members each, and in July the row of its first commune
 # (line 13 of its file) is rejected: members fewer than teams.
 
-from test_kpis import team  # noqa: E402
 
 COMMUNES_478 = [c for c in load_registry().communes_of("478", M)]
 REJECTED_ISSUE = {"month": M, "unit": "478", "file_name": "phuvang.xlsx", "sheet": "Tổ công nghệ số", "cell": "D13",

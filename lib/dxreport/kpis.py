@@ -427,7 +427,7 @@ def _platform_counts(facts: Frame, units: Frame, catalogs: dict[str, str],
 
 
 def base_table(facts: Frame, registry: Registry, submitted: Frame, catalog: Frame | None = None,
-               scope: "Scope | None" = None, *, like_for_like: bool = True) -> Frame:
+               scope: Scope | None = None, *, like_for_like: bool = True) -> Frame:
     """The added-up figures per (month, unit), the province `tinh` included.
 
     `submitted` has one row per accepted submission (month, unit, and `late` when known).
@@ -508,7 +508,7 @@ _FACT_KEY = ["unit", "sheet", "subject", "metric"]
 
 
 def _like_for_like(facts: Frame, registry: Registry, submitted: Frame, catalog: Frame | None,
-                   scope: "Scope") -> Frame:
+                   scope: Scope) -> Frame:
     """Per (month, unit, indicator): the change from the month before over the figures present
     in both months only (the same units, communes and platforms), and the previous value over them.
 
