@@ -9,11 +9,11 @@ import pytest
 
 from dxreport import annex, kpis
 from test_kpis import month_facts
-from test_report import HASH, make_context
+from test_report import COMMUNES_478, HASH, make_context, rejected_context
 
 SHEETS = ["I. Gửi báo cáo", "I. Chỉ tiêu", "II. Chính quyền", "III. Doanh nghiệp", "IV. Người dân, Hue-S",
           "V. Tổ công nghệ số", "VI. Thay đổi danh mục", "VII. Chậm triển khai", "VIII. Đề xuất", "Nền tảng chi tiết",
-          "Nguồn số liệu"]
+          "Dòng bị loại", "Nguồn số liệu"]
 
 
 def _facts_with_formula_text():
@@ -51,7 +51,7 @@ def test_a_row_per_unit_and_the_province_last_in_bold(province):
     ws = province[1]["II. Chính quyền"]
     codes = [ws.cell(i, 1).value for i in range(annex.HEADER_ROW + 1, ws.max_row + 1)]
     assert len(codes) == 30 + 1 and codes[0] == "474" and codes[-1] == "tinh"
-    assert ws.cell(ws.max_row, 2).value == "Toàn tỉnh" and ws.cell(ws.max_row, 2).font.bold
+    assert ws.cell(ws.max_row, 2).value.startswith("Toàn tỉnh (") and ws.cell(ws.max_row, 2).font.bold
     districts = province[1]["V. Tổ công nghệ số"]
     assert districts.max_row == annex.HEADER_ROW + 9 + 1
 
@@ -64,7 +64,7 @@ def test_frozen_header_filter_and_widths(province):
         assert all(ws.column_dimensions[openpyxl.utils.get_column_letter(j)].width >= 8
                    for j in range(1, ws.max_column + 1)), name
     ws = province[1]["II. Chính quyền"]
-    assert ws.freeze_panes == "C4" and ws.auto_filter.ref == "A3:K34"
+    assert ws.freeze_panes == "C4" and ws.auto_filter.ref == "A3:L34"
 
 
 def test_numbers_are_numbers_with_formats(province):
@@ -170,3 +170,52 @@ def test_build_does_not_need_the_changes_tables():
     wb = annex.build(make_context(changes=pd.DataFrame(columns=["month", "change", "platform_id", "catalog", "name",
                                                                 "previous_name", "snapshot_date"])))
     assert wb["VI. Thay đổi danh mục"].cell(2, 1).value.startswith("Danh mục không thay đổi")
+
+
+def _column_values(ws, header: str) -> dict[str, object]:
+    col = _columns(ws)[header]
+    return {ws.cell(i, 1).value: ws.cell(i, col).value for i in range(annex.HEADER_ROW + 1, ws.max_row + 1)}
+
+
+def test_every_total_row_adds_the_rows_above_or_says_what_it_adds(province):
+    wb = province[1]
+    teams = wb["V. Tổ công nghệ số"]
+    # districts only: the total is the sum of the nine rows above it (Huế 3, Phú Vang 5 teams)
+    for header in ("Tổ công nghệ số cộng đồng (lũy kế) (tổ)", "Xã, phường, thị trấn chưa có tổ (đơn vị)",
+                   "Xã, phường, thị trấn chưa có số liệu hợp lệ về tổ (đơn vị)"):
+        values = _column_values(teams, header)
+        total = values.pop("tinh")
+        assert total == sum(v for v in values.values() if v is not None), header
+    assert _column_values(teams, "Tổ công nghệ số cộng đồng (lũy kế) (tổ)")["tinh"] == 8
+    platforms = wb["II. Chính quyền"]
+    accounts = _column_values(platforms, "Tài khoản trên các nền tảng (lũy kế) (tài khoản)")
+    # 474: 500 + 50 + 49.407; Sở Nội vụ's 20 + 30 are shown on its row, not added into the total
+    assert accounts["tinh"] == 49_957 and accounts["snv"] == 50
+    label = platforms.cell(_row_of(platforms, "tinh"), 2).value
+    assert "không cộng các cơ quan cấp tỉnh" in label and "số nền tảng khác nhau" in label
+    for name in ("III. Doanh nghiệp", "IV. Người dân, Hue-S", "V. Tổ công nghệ số"):
+        ws = wb[name]
+        assert "cộng các huyện, thị xã, thành phố" in ws.cell(_row_of(ws, "tinh"), 2).value, name
+
+
+def test_never_more_platforms_connected_than_in_use(province):
+    ws = province[1]["II. Chính quyền"]
+    connected = _column_values(ws, "Nền tảng phục vụ chính quyền đã kết nối LGSP (nền tảng)")
+    in_use = _column_values(ws, "Đang sử dụng (nền tảng)")
+    for code, value in connected.items():
+        if value is not None:
+            assert value <= in_use[code], code
+    # Huế's connected nd-hues serves citizens: not counted; Sở Nội vụ's cq-lgsp is
+    assert connected["474"] == 0 and connected["snv"] == 1 and connected["tinh"] == 1
+
+
+def test_rejected_rows_are_listed_with_their_place_in_the_annex(tmp_path):
+    wb = openpyxl.load_workbook(annex.write(rejected_context().__class__(**{
+        **rejected_context().__dict__, "dest": tmp_path})))
+    ws = wb["Dòng bị loại"]
+    assert ws.max_row == annex.HEADER_ROW + 1
+    row = {ws.cell(annex.HEADER_ROW, j).value: ws.cell(annex.HEADER_ROW + 1, j).value
+           for j in range(1, ws.max_column + 1)}
+    assert row["Mã đơn vị"] == "478" and row["Dòng"] == "13" and row["Tệp"] == "phuvang.xlsx"
+    assert row["Xã, phường, thị trấn"].endswith(COMMUNES_478[0].name.split(" ", 1)[1])
+    assert row["Lý do"] == "Số thành viên nhỏ hơn số tổ (3 so với 5)"

@@ -79,9 +79,11 @@ def test_rates_are_computed_not_added(values):
     assert value(values, "tinh", "satisfaction") == pytest.approx((80 * 90 + 90 * 50) / 140)
 
 
-def test_penetration_uses_the_province_population(values):
-    assert value(values, "tinh", "hues_penetration") == pytest.approx(1500 / 1_160_224 * 100)
+def test_penetration_uses_the_population_of_the_units_that_reported(values):
     assert value(values, "478", "hues_penetration") == pytest.approx(500 / 116_809 * 100)
+    # Huế 494.070 and Phú Vang 116.809 hold 610.879 / 1.160.224 = 52,7% of the province: below the
+    # 80% of params/targets.yaml, so the province gets no figure rather than 1.500 over everyone
+    assert math.isnan(value(values, "tinh", "hues_penetration"))
 
 
 def test_month_on_month(values):
@@ -94,8 +96,14 @@ def test_month_on_month(values):
 def test_teams_and_communes(values):
     huế_communes = len(load_registry().communes_of("474"))
     assert value(values, "474", "communes_with_team") == 1
-    assert value(values, "474", "communes_without_team") == huế_communes - 1
-    assert value(values, "tinh", "communes_without_team") == 141 - 2
+    # only communes with a valid row count: Huế reported 19750 (3 teams) and 19753 (0 teams)
+    assert value(values, "474", "communes_without_team") == 1
+    assert value(values, "474", "communes_no_data") == huế_communes - 2
+    assert value(values, "tinh", "communes_without_team") == 1
+    assert value(values, "tinh", "communes_no_data") == 141 - 3
+    # Phong Điền sent nothing: every one of its communes is unknown, none is "without a team"
+    assert value(values, "476", "communes_no_data") == len(load_registry().communes_of("476"))
+    assert math.isnan(value(values, "476", "communes_without_team"))
     assert value(values, "474", "teams_per_commune") == pytest.approx(3 / huế_communes)
 
 
@@ -110,7 +118,8 @@ def test_platform_counts_distinct_across_units(values):
     assert value(values, "tinh", "platforms_in_use") == 2          # nd-hues (twice) + the unmatched one
     assert value(values, "tinh", "platforms_trial") == 1
     assert value(values, "tinh", "platforms_not_deployed") == 1
-    assert value(values, "tinh", "platforms_lgsp") == 1
+    # without a catalog no platform belongs to the catalog asked to connect to LGSP
+    assert value(values, "tinh", "platforms_lgsp") == 0
     assert value(values, "tinh", "platform_mau") == 100           # the districts' rows; snv's 10 count apart
     assert value(values, "tinh", "platforms_unmatched") == 1
     assert value(values, "snv", "platforms_in_use") == 1
@@ -142,6 +151,11 @@ def test_a_status_not_reported_counts_zero_once_platforms_are_reported(values):
 #   the 27 other reporting units sent nothing.
 
 M, P, LY = "2022-07", "2022-06", "2021-07"
+# per-capita figures need districts holding half the population; LGSP is asked of government platforms
+SCOPE = kpis.Scope(lgsp_catalogs=("chinh_quyen",), min_population_coverage=50.0)
+REPORTED_POPULATION = 494_070 + 116_809      # Huế and Phú Vang sent Hue-S figures: 52,4% of the districts'
+# the nine districts' own populations (years 2019–2022) added: coverage is measured against them
+DISTRICT_POPULATION = (494_070 + 91_868 + 78_798 + 116_809 + 100_207 + 66_278 + 50_109 + 140_270 + 27_004)
 CATALOG = pd.DataFrame({"platform_id": ["nd-hues", "nd-sskdt", "cq-lgsp", "cq-hop"],
                         "catalog": ["nguoi_dan", "nguoi_dan", "chinh_quyen", "chinh_quyen"],
                         "name": ["Ứng dụng Hue-S", "Sổ sức khỏe điện tử", "LGSP", "Họp trực tuyến"]})
@@ -194,17 +208,19 @@ def month_facts():
 def month():
     submitted = pd.DataFrame({"month": [M, M, M, P, LY], "unit": ["474", "478", "snv", "474", "474"],
                               "late": [False, True, False, False, False]})
-    base = kpis.base_table(month_facts(), load_registry(), submitted, CATALOG)
+    base = kpis.base_table(month_facts(), load_registry(), submitted, CATALOG, SCOPE)
     return kpis.with_year(kpis.with_changes(kpis.compute(base)))
 
 
 NAN = float("nan")
 PROVINCE_BY_HAND = {
     "submissions_received": 3, "submissions_expected": 30, "coverage_rate": 10.0, "submissions_late": 1,
+    "units_compared": 1,                                    # only Huế sent June and July
     # distinct platforms over the units: in use nd-hues, unmatched, nd-sskdt, cq-lgsp (snv); trial cq-lgsp
-    # (474); not deployed cq-hop; deployments in use 474×3 + snv×2, of which 474 nd-hues, snv cq-lgsp on LGSP
+    # (474); not deployed cq-hop; deployments in use 474×3 + snv×2. LGSP is asked of government platforms
+    # only: the one government deployment in use (snv cq-lgsp) is connected; 474's nd-hues is not counted
     "platforms_in_use": 4, "platforms_trial": 1, "platforms_not_deployed": 1, "platform_deployments": 5,
-    "platforms_lgsp": 2, "lgsp_rate": 2 / 5 * 100,
+    "lgsp_deployments": 1, "platforms_lgsp": 1, "lgsp_rate": 100.0,
     # platform figures of the province: the districts' rows only; the agencies' staff are counted apart
     "platform_accounts": 500 + 50 + 49_407, "platform_mau": 100 + 5 + 1000,
     "platform_mau_districts": 1105, "platform_mau_agencies": 10 + 25, "platform_uses": 1000 + 20 + 2000,
@@ -212,30 +228,37 @@ PROVINCE_BY_HAND = {
     "chinh_quyen_in_use": 1, "chinh_quyen_trial": 1, "chinh_quyen_not_deployed": 1,
     "doanh_nghiep_in_use": 0, "doanh_nghiep_trial": 0, "doanh_nghiep_not_deployed": 0,
     "nguoi_dan_in_use": 2, "nguoi_dan_trial": 0, "nguoi_dan_not_deployed": 0,
-    "ehealth_penetration": 49_407 / 1_160_224 * 100, "vneid_penetration": NAN,
+    # e-health accounts come from Huế alone: 494.070 of 1.165.413 people, 42,4% < 50%, so no per-capita figure
+    "ehealth_penetration": NAN, "ehealth_coverage": 494_070 / DISTRICT_POPULATION * 100,
+    "vneid_penetration": NAN, "vneid_coverage": NAN,
     "hues_downloads": 1500, "hues_downloads_month": 1500 - 900,       # 478 sent no June figure
-    "hues_penetration": 1500 / 1_160_224 * 100, "hues_accounts": 900, "hues_accounts_penetration": 900 / 1_160_224 * 100,
+    "hues_penetration": 1500 / REPORTED_POPULATION * 100, "hues_accounts": 900,
+    "hues_accounts_penetration": 900 / REPORTED_POPULATION * 100,
     "reports_received": 150, "reports_processed": 140, "reports_on_time": 126,
     "processed_rate": 140 / 150 * 100, "on_time_rate": 126 / 140 * 100, "satisfaction": (80 * 90 + 90 * 50) / 140,
     "teams": 8, "members": 32, "trainings": 3, "trained": 50, "households": 35,
-    "communes_with_team": 2, "communes_without_team": 141 - 2, "teams_per_commune": 8 / 141,
+    # communes with a valid row: 19750 (3 teams), 19753 (0), 19927 (5); the 138 others are not known
+    "communes_with_team": 2, "communes_without_team": 1, "communes_no_data": 141 - 3, "teams_per_commune": 8 / 141,
     "sme_reached": 60, "sme_using": 15, "sme_using_rate": 25.0, "dbi_assessed": 6, "sme_supported": 3,
 }
 HUE_BY_HAND = {
     "submissions_received": 1, "submissions_expected": 1, "coverage_rate": 100.0, "submissions_late": 0,
+    "units_compared": 1,
+    # Huế uses no government platform (cq-lgsp is on trial): no LGSP rate, rather than 1/3 over citizens' apps
     "platforms_in_use": 3, "platforms_trial": 1, "platforms_not_deployed": 0, "platform_deployments": 3,
-    "platforms_lgsp": 1, "lgsp_rate": 1 / 3 * 100, "platform_accounts": 49_957, "platform_mau": 1105,
+    "lgsp_deployments": 0, "platforms_lgsp": 0, "lgsp_rate": NAN, "platform_accounts": 49_957, "platform_mau": 1105,
     "platform_uses": 3020, "platforms_unmatched": 1,
     "chinh_quyen_in_use": 0, "chinh_quyen_trial": 1, "chinh_quyen_not_deployed": 0,
     "doanh_nghiep_in_use": 0, "doanh_nghiep_trial": 0, "doanh_nghiep_not_deployed": 0,
     "nguoi_dan_in_use": 2, "nguoi_dan_trial": 0, "nguoi_dan_not_deployed": 0,
-    "ehealth_penetration": 10.0, "vneid_penetration": NAN,             # 49.407 / 494.070
+    "ehealth_penetration": 10.0, "ehealth_coverage": 100.0,             # 49.407 / 494.070
+    "vneid_penetration": NAN, "vneid_coverage": NAN,
     "hues_downloads": 1000, "hues_downloads_month": 100, "hues_penetration": 1000 / 494_070 * 100,
     "hues_accounts": 600, "hues_accounts_penetration": 600 / 494_070 * 100,
     "reports_received": 100, "reports_processed": 90, "reports_on_time": 81, "processed_rate": 90.0,
     "on_time_rate": 90.0, "satisfaction": 80.0,
     "teams": 3, "members": 12, "trainings": 2, "trained": 40, "households": 30,
-    "communes_with_team": 1, "communes_without_team": 35, "teams_per_commune": 3 / 36,
+    "communes_with_team": 1, "communes_without_team": 1, "communes_no_data": 34, "teams_per_commune": 3 / 36,
     "sme_reached": 40, "sme_using": 10, "sme_using_rate": 25.0, "dbi_assessed": 4, "sme_supported": 2,
 }
 
@@ -249,6 +272,7 @@ def test_registry_facts_the_hand_figures_rest_on():
     registry = load_registry()
     assert len(registry.communes_of("474", M)) == 36 and len(registry.communes_of("478", M)) == 14
     assert registry.get("474").population == 494_070 and registry.province().population == 1_160_224
+    assert sum(u.population for u in registry.districts(M)) == DISTRICT_POPULATION == 1_165_413
 
 
 @pytest.mark.parametrize("unit, by_hand", [("tinh", PROVINCE_BY_HAND), ("474", HUE_BY_HAND)])
@@ -269,7 +293,8 @@ def test_every_indicator_of_the_dictionary_is_checked_by_hand():
 
 def test_agency_gets_platform_indicators_only(month):
     got = _month_values(month, "snv")
-    assert got["platforms_in_use"] == 2 and got["platform_deployments"] == 2 and got["lgsp_rate"] == 50.0
+    # one government platform in use (cq-lgsp), connected; nd-hues serves citizens and is not counted
+    assert got["platforms_in_use"] == 2 and got["platform_deployments"] == 2 and got["lgsp_rate"] == 100.0
     assert got["chinh_quyen_in_use"] == 1 and got["chinh_quyen_not_deployed"] == 1 and got["nguoi_dan_in_use"] == 1
     assert "hues_downloads" not in got and "ehealth_penetration" not in got and "platform_mau_agencies" not in got
 
@@ -286,6 +311,10 @@ def test_same_month_last_year_and_year_to_date(month):
     assert row.at["hues_downloads_month", "ytd"] == 100 and row.at["hues_downloads_month", "ytd_months"] == 1
     # a stock and a rate of stocks have no year to date
     assert math.isnan(row.at["hues_downloads", "ytd"]) and math.isnan(row.at["sme_using_rate", "ytd"])
+    # the province: July 2022 (Huế, Phú Vang, Sở Nội vụ) and July 2021 (Huế alone) are unlike totals
+    province = month[(month["month"] == M) & (month["unit"] == "tinh")].set_index("indicator")
+    assert province.at["hues_downloads", "last_year"] == 600 and math.isnan(province.at["hues_downloads", "yoy_change"])
+    assert province.at["submissions_received", "yoy_change"] == 3 - 1          # who reported: compared as it is
     # 478 has no July 2021: no year-on-year figure
     other = month[(month["month"] == M) & (month["unit"] == "478") & (month["indicator"] == "hues_downloads")]
     assert math.isnan(other["last_year"].iloc[0])
@@ -296,7 +325,7 @@ def test_rank_and_average_among_peers(month):
     view = kpis.unit_view(month, M, "478", districts).set_index("indicator")
     assert view.at["hues_downloads", "rank"] == 2 and view.at["hues_downloads", "ranked_among"] == 2
     assert view.at["hues_downloads", "peer_mean"] == 750
-    # fewer communes without a team is better: 478 has 13, 474 has 35
+    # fewer communes without a team is better: 478 has none, 474 has one (19753)
     assert view.at["communes_without_team", "rank"] == 1
     # not a ranking indicator; and one where both are equal (sme_using_rate 25% and 25%)
     assert math.isnan(view.at["submissions_received", "rank"]) and math.isnan(view.at["sme_using_rate", "rank"])
@@ -304,8 +333,8 @@ def test_rank_and_average_among_peers(month):
 
 RULES = [kpis.Rule("not_submitted", "not_submitted"), kpis.Rule("late", "late"),
          kpis.Rule("processed", "below", "processed_rate", 95.0, ("district",)),
-         kpis.Rule("reach", "below_share", "hues_penetration", 200.0, ("district",)),
-         kpis.Rule("communes", "above", "communes_without_team", 20.0, ("district",)),
+         kpis.Rule("reach", "below_share", "hues_penetration", 100.0, ("district",)),
+         kpis.Rule("communes", "above", "communes_without_team", 0.0, ("district",)),
          kpis.Rule("hop", "platform_not_deployed", threshold=2.0)]
 
 
@@ -316,11 +345,12 @@ def test_lagging_units_by_rule(month):
     assert len(by_rule["not_submitted"]) == 27 and not {"474", "478", "snv"} & by_rule["not_submitted"]
     assert by_rule["late"] == {"478"}
     assert by_rule["processed"] == {"474"}                      # 90% < 95%; 478 has 100%
-    # twice the province's downloads per 100 people: 2 × 0,129 = 0,259; Huế 0,202, Phú Vang 0,428
+    # the province's downloads per 100 people who were counted: 1.500 / 610.879 = 0,246; Huế 0,202,
+    # Phú Vang 0,428
     assert by_rule["reach"] == {"474"}
     reach = lag[lag["rule"] == "reach"].iloc[0]
-    assert reach["threshold"] == pytest.approx(2 * 1500 / 1_160_224 * 100)
-    assert by_rule["communes"] == {"474"}                       # 35 > 20; 478 has 13
+    assert reach["threshold"] == pytest.approx(1500 / REPORTED_POPULATION * 100)
+    assert by_rule["communes"] == {"474"}                       # 19753 reported no team; 478 none
     assert "hop" not in by_rule                                  # a platform rule names no unit
 
 
@@ -349,7 +379,7 @@ def test_progress_against_targets(month):
     assert list(prog.index) == ["Tỷ lệ phản ánh đã xử lý", "Xã chưa có tổ", "Dân số có điện thoại thông minh"]
     assert prog.at["Tỷ lệ phản ánh đã xử lý", "progress"] == pytest.approx((140 / 150 * 100) / 95 * 100)
     assert prog.at["Tỷ lệ phản ánh đã xử lý", "met"] == False  # noqa: E712
-    assert prog.at["Xã chưa có tổ", "value"] == 139 and prog.at["Xã chưa có tổ", "met"] == False  # noqa: E712
+    assert prog.at["Xã chưa có tổ", "value"] == 1 and prog.at["Xã chưa có tổ", "met"] == False  # noqa: E712
     assert prog.at["Dân số có điện thoại thông minh", "met"] is None
     # a unit's report leaves out the target the form does not measure
     assert "Dân số có điện thoại thông minh" not in set(kpis.progress(month, M, "474", targets)["label"])
@@ -371,3 +401,97 @@ def test_params_files_load_and_bad_ones_are_refused_naming_the_file(tmp_path):
                        encoding="utf-8")
     with pytest.raises(kpis.RulesError, match="targets.yaml.*official"):
         kpis.load_targets(targets)
+
+
+# --------------------------------------------------------------------------------------------
+# Figures that mislead: a rejected row, the scope of LGSP, per-capita coverage, like for like.
+
+def _phu_vang_teams(month, communes, teams=2, members=6):
+    return [row for c in communes for row in team(month, "478", c, teams, members)]
+
+
+@pytest.fixture(scope="module")
+def rejected_row():
+    """Phú Vang (478, 14 communes) reports every commune in June, 2 teams each; in July the row of
+    its first commune was rejected (members fewer than teams), so July has facts for 13 communes."""
+    communes = [c.code for c in load_registry().communes_of("478", M)]
+    facts = pd.DataFrame(_phu_vang_teams(P, communes) + _phu_vang_teams(M, communes[1:]))
+    submitted = pd.DataFrame({"month": [M, P], "unit": ["478", "478"]})
+    base = kpis.base_table(facts, load_registry(), submitted, CATALOG, SCOPE)
+    return communes, kpis.with_changes(kpis.compute(base))
+
+
+def test_a_rejected_commune_row_is_missing_not_a_commune_without_team(rejected_row):
+    communes, values = rejected_row
+    assert len(communes) == 14
+    assert value(values, "478", "communes_with_team") == 13
+    assert value(values, "478", "communes_without_team") == 0        # not 1: the 14th is not known
+    assert value(values, "478", "communes_no_data") == 1
+    assert value(values, "tinh", "communes_without_team") == 0
+    assert value(values, "tinh", "communes_no_data") == 141 - 13
+    types = {u.code: u.type for u in load_registry().reporting_units(M)}
+    lag = kpis.lagging_units(values, M, types, [kpis.Rule("communes", "above", "communes_without_team", 0.0,
+                                                          ("district",))])
+    assert lag.empty
+    target = kpis.Target("communes_without_team", "Xã chưa có tổ", 2022, 0.0, "<=", "đơn vị", False, "Sở")
+    prog = kpis.progress(values, M, "478", [target]).iloc[0]
+    assert prog["met"] is None and prog["unknown"] == 1
+
+
+def test_teams_change_compares_the_communes_present_in_both_months(rejected_row):
+    _, values = rejected_row
+    row = values[(values["month"] == M) & (values["unit"] == "478") & (values["indicator"] == "teams")].iloc[0]
+    # July 13 × 2 = 26 against June 14 × 2 = 28: the raw difference −2 is the rejected row, not teams lost;
+    # over the 13 communes in both months the teams did not change
+    assert row["value"] == 26 and row["previous"] == 28
+    assert row["change"] == 0
+    province = values[(values["month"] == M) & (values["unit"] == "tinh") & (values["indicator"] == "teams")].iloc[0]
+    assert province["change"] == 0
+
+
+def test_lgsp_rate_covers_the_catalogs_named_in_params_only():
+    # one government platform connected; an enterprise platform (e-invoices) in use, not connected
+    catalog = pd.DataFrame({"platform_id": ["cq-lgsp", "dn-hddt"], "catalog": ["chinh_quyen", "doanh_nghiep"],
+                            "name": ["LGSP", "Hóa đơn điện tử"]})
+    facts = pd.DataFrame(full_platform(M, "snv", "cq-lgsp", "dang_su_dung", lgsp=1)
+                         + full_platform(M, "snv", "dn-hddt", "dang_su_dung", lgsp=0))
+    submitted = pd.DataFrame({"month": [M], "unit": ["snv"]})
+    government = kpis.compute(kpis.base_table(facts, load_registry(), submitted, catalog, SCOPE))
+    assert value(government, "snv", "lgsp_rate") == 100.0            # 1/1, not 1/2
+    assert value(government, "snv", "lgsp_deployments") == 1
+    both = kpis.Scope(lgsp_catalogs=("chinh_quyen", "doanh_nghiep"))
+    wider = kpis.compute(kpis.base_table(facts, load_registry(), submitted, catalog, both))
+    assert value(wider, "snv", "lgsp_rate") == 50.0
+
+
+def test_per_capita_figure_uses_the_reporting_units_population_and_a_coverage_threshold():
+    # VNeID accounts reported by Nam Đông alone (27.004 people, 2,3% of the province)
+    facts = pd.DataFrame(full_platform(M, "483", "nd-vneid", "dang_thu_nghiem", accounts=270))
+    submitted = pd.DataFrame({"month": [M], "unit": ["483"]})
+    catalog = pd.DataFrame({"platform_id": ["nd-vneid"], "catalog": ["nguoi_dan"], "name": ["VNeID"]})
+    values = kpis.compute(kpis.base_table(facts, load_registry(), submitted, catalog, SCOPE))
+    assert value(values, "483", "vneid_penetration") == pytest.approx(270 / 27_004 * 100)
+    assert value(values, "tinh", "vneid_coverage") == pytest.approx(27_004 / DISTRICT_POPULATION * 100)
+    assert math.isnan(value(values, "tinh", "vneid_penetration"))    # not 270 / 1.160.224
+    lenient = kpis.compute(kpis.base_table(facts, load_registry(), submitted, catalog, kpis.Scope(
+        min_population_coverage=0.0)))
+    assert value(lenient, "tinh", "vneid_penetration") == pytest.approx(270 / 27_004 * 100)
+
+
+def test_province_change_compares_the_units_present_in_both_months(month):
+    row = month[(month["month"] == M) & (month["unit"] == "tinh") & (month["indicator"] == "hues_downloads")].iloc[0]
+    # July 1.500 (Huế 1.000 + Phú Vang 500) against June 900 (Huế only): over Huế alone, +100, not +600
+    assert row["value"] == 1500 and row["previous"] == 900 and row["change"] == 100
+    assert row["change_pct"] == pytest.approx(100 / 900 * 100)
+
+
+def test_scope_keys_of_targets_yaml_are_checked(tmp_path):
+    scope = kpis.load_scope()
+    assert scope.lgsp_catalogs == ("chinh_quyen",) and 0 < scope.min_population_coverage <= 100
+    bad = tmp_path / "targets.yaml"
+    bad.write_text("targets: []\nlgsp_catalogs: [hoa_don]\n", encoding="utf-8")
+    with pytest.raises(kpis.RulesError, match="lgsp_catalogs"):
+        kpis.load_targets(bad)
+    bad.write_text("targets: []\ncoverage:\n  min_population: 120\n", encoding="utf-8")
+    with pytest.raises(kpis.RulesError, match="min_population"):
+        kpis.load_scope(bad)

@@ -15,7 +15,7 @@ def test_hue_s_sentence_in_vietnamese_format():
     text = narrative.hue_s(v, "2022-07", 2022, "toàn tỉnh")
     assert text.startswith("Tính đến hết tháng 07/2022, ứng dụng Hue-S trên địa bàn toàn tỉnh có 793.050 lượt tải, "
                            "tăng 12.345 lượt so với tháng trước")
-    assert "68,4 lượt tải trên 100 dân (dân số năm 2022)" in text
+    assert "68,4 lượt tải trên 100 dân của các đơn vị đã báo cáo (dân số năm 2022)" in text
     assert "đã xử lý 4.095 phản ánh (97,5%)" in text and "92% xử lý đúng hạn" in text
 
 
@@ -39,7 +39,8 @@ def test_teams_sentence_counts_communes_without_team():
              trainings=250, trained=5000, households=3000)
     text = narrative.teams(v, "toàn tỉnh")
     assert "1.523 tổ công nghệ số cộng đồng với 7.800 thành viên; 139/141 xã, phường, thị trấn đã có tổ" in text
-    assert "Còn 2 xã, phường, thị trấn chưa có tổ công nghệ số." in text
+    assert "Còn 2 xã, phường, thị trấn báo cáo chưa có tổ công nghệ số." in text
+    assert "chưa có số liệu hợp lệ" not in text
 
 
 def full(**values):
@@ -58,6 +59,9 @@ def test_year_on_year_says_when_there_is_no_history():
         "chưa có số liệu cùng kỳ (tháng 11/2021) để so sánh"
     assert narrative.year_on_year(full(reports_received=(4407, None, 4000)), "reports_received", "2022-11", "phản ánh") \
         == "tăng 407 phản ánh so với cùng kỳ (tháng 11/2021)"
+    unlike = full(reports_received=(4407, None, 4000)).assign(yoy_change=None)
+    assert narrative.year_on_year(unlike, "reports_received", "2022-11", "phản ánh") == \
+        "chưa so sánh được với cùng kỳ (tháng 11/2021) vì các đơn vị báo cáo hai tháng không giống nhau"
 
 
 def test_year_to_date_says_how_many_months_it_covers():
@@ -75,13 +79,13 @@ def test_rank_phrase():
 
 def test_catalog_platforms_and_lgsp_sentences():
     v = view(chinh_quyen_in_use=7, chinh_quyen_trial=3, chinh_quyen_not_deployed=3, platform_deployments=130,
-             lgsp_rate=93 / 130 * 100, platforms_lgsp=10, platforms_in_use=21)
+             lgsp_deployments=59, lgsp_rate=49 / 59 * 100, platforms_lgsp=6, platforms_in_use=21)
     assert narrative.catalog_platforms(v, "chinh_quyen", "các đơn vị trong tỉnh") == (
         "Về nền tảng số phục vụ chính quyền, các đơn vị trong tỉnh đang sử dụng 7 nền tảng, thử nghiệm 3 nền tảng "
         "và chưa triển khai 3 nền tảng.")
     assert narrative.lgsp(v, "các đơn vị") == (
-        "Trong 130 lượt triển khai nền tảng đang sử dụng, 93 lượt (71,5%) đã kết nối, chia sẻ dữ liệu qua Nền tảng "
-        "tích hợp, chia sẻ dữ liệu cấp tỉnh (LGSP), gồm 10 nền tảng khác nhau.")
+        "Trong 59 lượt triển khai nền tảng phục vụ chính quyền đang sử dụng, 49 lượt (83,1%) đã kết nối, chia sẻ dữ "
+        "liệu qua Nền tảng tích hợp, chia sẻ dữ liệu cấp tỉnh (LGSP), gồm 6 nền tảng khác nhau.")
     assert "chưa có số liệu" in narrative.catalog_platforms(view(), "doanh_nghiep", "Sở Nội vụ")
 
 
@@ -93,7 +97,8 @@ def test_summary_opens_with_coverage_and_counts_lagging_units():
     assert text[0] == "Tháng 11/2022 có 30/30 đơn vị gửi báo cáo theo biểu mẫu (100%)."
     assert text[1] == ("Các đơn vị trong tỉnh đang sử dụng 21 nền tảng số (7 phục vụ chính quyền, 3 phục vụ doanh "
                        "nghiệp và 10 phục vụ người dân; 1 nền tảng không có trong danh mục của Bộ TT&TT) với 130 lượt "
-                       "triển khai tại các đơn vị; 71,5% số lượt triển khai đã kết nối, chia sẻ dữ liệu qua LGSP.")
+                       "triển khai tại các đơn vị; 71,5% số lượt triển khai nền tảng phục vụ chính quyền đã kết nối, "
+                       "chia sẻ dữ liệu qua LGSP.")
     assert text[-1] == "Có 2 đơn vị chậm triển khai theo các tiêu chí nêu ở mục VII."
 
 
@@ -140,8 +145,8 @@ def test_proposals_follow_from_lagging_units_platforms_and_targets():
     lagging = pd.concat([lagging, pd.DataFrame({"unit": ["sngv"], "rule": ["missing"]})], ignore_index=True)
     out = narrative.proposals_from_figures(lagging, platforms, rules, names, progress)
     assert out == [
-        "Đề nghị Huyện Phú Vang và Sở Công Thương gửi báo cáo đúng hạn.",
-        "Đề nghị Thành phố Huế có giải pháp cải thiện chỉ tiêu “Tỷ lệ phản ánh đã xử lý”.",
+        "Đề nghị UBND huyện Phú Vang và Sở Công Thương gửi báo cáo đúng hạn.",
+        "Đề nghị UBND thành phố Huế có giải pháp cải thiện chỉ tiêu “Tỷ lệ phản ánh đã xử lý”.",
         "Sở Thông tin và Truyền thông phối hợp với các đơn vị hướng dẫn, hỗ trợ triển khai Nền tảng bản đồ số "
         "(4 đơn vị chưa triển khai).",
         "Đề nghị sngv gửi báo cáo tháng theo đúng biểu mẫu để số liệu được tổng hợp đầy đủ.",
@@ -155,6 +160,10 @@ def test_targets_summary():
     progress = pd.DataFrame({"year": [2022] * 4, "met": [True, False, None, True]})
     assert narrative.targets_summary(progress) == ("Chỉ tiêu năm 2022: đạt 2/4, 1 chỉ tiêu chưa đạt, 1 chỉ tiêu chưa "
                                                    "có số liệu để đánh giá (chi tiết ở bảng chỉ tiêu).")
+    none = pd.DataFrame({"year": [2022] * 3, "met": [False, None, None]})
+    assert narrative.targets_summary(none) == ("Chỉ tiêu năm 2022: chưa đạt chỉ tiêu nào trong 3 chỉ tiêu, 1 chỉ tiêu "
+                                               "chưa đạt, 2 chỉ tiêu chưa có số liệu để đánh giá (chi tiết ở bảng chỉ "
+                                               "tiêu).")
 
 
 def test_ranks_sentence_for_a_unit():
@@ -173,3 +182,57 @@ def test_province_platform_users_keep_residents_and_staff_apart():
     text = narrative.platforms(v, "các đơn vị trong tỉnh")
     assert "trên địa bàn các huyện, thị xã, thành phố có 1.105 người dùng hoạt động và 3.020 lượt sử dụng" in text
     assert "trong các cơ quan cấp tỉnh có 35 người dùng hoạt động" in text
+
+
+# --------------------------------------------------------------------------------------------
+# Wording: no zero counts, unit names inside sentences, scope of every change and rate.
+
+def test_no_sentence_prints_a_zero_count():
+    v = view(chinh_quyen_in_use=2, chinh_quyen_trial=0, chinh_quyen_not_deployed=0, platforms_in_use=2,
+             doanh_nghiep_in_use=0, nguoi_dan_in_use=2, platforms_unmatched=0, platforms_trial=0,
+             platforms_not_deployed=0, platforms_lgsp=0)
+    assert narrative.catalog_platforms(v, "chinh_quyen", "Sở Nội vụ") == \
+        "Về nền tảng số phục vụ chính quyền, Sở Nội vụ đang sử dụng 2 nền tảng."
+    summary = narrative.summary(v, "2022-12", "Sở Nội vụ")[1]
+    assert summary == "Sở Nội vụ đang sử dụng 2 nền tảng số (2 phục vụ chính quyền và 2 phục vụ người dân)."
+    assert narrative.platforms(v, "Sở Nội vụ") == "Sở Nội vụ đang sử dụng 2 nền tảng số."
+    none = view(nguoi_dan_in_use=0, nguoi_dan_trial=1, nguoi_dan_not_deployed=0)
+    assert narrative.catalog_platforms(none, "nguoi_dan", "Sở Y tế") == \
+        "Về nền tảng số phục vụ người dân, Sở Y tế chưa sử dụng nền tảng nào và thử nghiệm 1 nền tảng."
+
+
+def test_unit_names_inside_a_sentence_follow_nghi_dinh_30():
+    assert narrative.in_sentence("Huyện Phú Vang") == "huyện Phú Vang"
+    assert narrative.in_sentence("Thị xã Hương Thủy") == "thị xã Hương Thủy"
+    assert narrative.in_sentence("Sở Nội vụ") == "Sở Nội vụ"
+    assert narrative.people_committee("Thành phố Huế") == "UBND thành phố Huế"
+    assert narrative.people_committee("Sở Tài chính") == "Sở Tài chính"
+
+
+def test_province_changes_say_over_how_many_units():
+    v = full(hues_downloads=(805_002, -745_382), units_compared=(1,))
+    text = narrative.hue_s(v, "2022-12", 2022, "toàn tỉnh")
+    assert "giảm 745.382 lượt so với tháng trước (so sánh trên 1 đơn vị có số liệu cả hai tháng)" in text
+
+
+def test_teams_sentence_with_rejected_rows_says_they_are_not_known():
+    # 141 communes: 139 with a team, 1 reported none, 1 row rejected
+    v = view(teams=1843, members=9093, communes_with_team=139, communes_without_team=1, communes_no_data=1)
+    text = narrative.teams(v, "toàn tỉnh")
+    assert "(số liệu của 140/141 xã, phường, thị trấn)" in text
+    assert "139/141 xã, phường, thị trấn đã có tổ" in text
+    assert "Còn 1 xã, phường, thị trấn báo cáo chưa có tổ công nghệ số." in text
+    assert "1 xã, phường, thị trấn chưa có số liệu hợp lệ" in text and "không tính là chưa có tổ" in text
+
+
+def test_lgsp_sentence_when_no_government_platform_is_in_use():
+    v = view(lgsp_deployments=0, platform_deployments=3)
+    assert narrative.lgsp(v, "Thành phố Huế") == \
+        "Thành phố Huế chưa có nền tảng phục vụ chính quyền nào đang sử dụng để kết nối LGSP."
+
+
+def test_summary_changes_are_not_nested_in_brackets():
+    v = full(teams=(26, 0.0), units_compared=(1,))
+    text = narrative.summary(v, "2022-07", "các đơn vị trong tỉnh")
+    assert ("Có 26 tổ công nghệ số cộng đồng, không đổi so với tháng trước (so sánh trên 1 đơn vị có số liệu cả hai "
+            "tháng).") in text

@@ -3,7 +3,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 
-from dxreport import report
+from dxreport import narrative, report
 from dxreport.params import load_settings
 
 
@@ -50,7 +50,7 @@ import pytest  # noqa: E402
 from dxreport import kpis  # noqa: E402
 from dxreport.params import RunParams  # noqa: E402
 from dxreport.units import load_registry  # noqa: E402
-from test_kpis import CATALOG, LY, M, P, month_facts  # noqa: E402
+from test_kpis import CATALOG, LY, M, P, month_facts, team  # noqa: E402
 
 RULES = [kpis.Rule("not_submitted", "not_submitted"), kpis.Rule("late", "late"),
          kpis.Rule("processed", "below", "processed_rate", 95.0, ("district",)),
@@ -70,22 +70,26 @@ def submissions() -> pd.DataFrame:
 
 
 def make_context(unit: str = "tinh", *, is_sample: bool = False, changes=None, fetches=None, facts=None,
-                 tmp: Path = Path("/tmp"), last_year: bool = True) -> report.Context:
+                 tmp: Path = Path("/tmp"), last_year: bool = True, submitted=None, issues=None,
+                 rules=None) -> report.Context:
     """The tiny month as a report context; `last_year=False` leaves July 2021 out of the warehouse."""
     facts = month_facts() if facts is None else facts
-    submitted = pd.DataFrame({"month": [M, M, M, P, LY], "unit": ["474", "478", "snv", "474", "474"],
-                              "late": [False, True, False, False, False]})
+    if submitted is None:
+        submitted = pd.DataFrame({"month": [M, M, M, P, LY], "unit": ["474", "478", "snv", "474", "474"],
+                                  "late": [False, True, False, False, False]})
     if not last_year:
         facts, submitted = facts[facts["month"] != LY], submitted[submitted["month"] != LY]
     registry = load_registry()
     values = kpis.with_year(kpis.with_changes(kpis.compute(kpis.base_table(facts, registry, submitted, CATALOG))))
-    issues = pd.DataFrame([{"month": M, "unit": "474", "file_name": "hue.xlsx", "sheet": "Tổ công nghệ số", "cell": "D7",
-                            "rule": "row.members_ge_teams", "severity": "error", "message": "Số thành viên nhỏ hơn số tổ",
-                            "submission_id": HASH}])
+    if issues is None:
+        issues = pd.DataFrame([{"month": M, "unit": "474", "file_name": "hue.xlsx", "sheet": "Tổ công nghệ số",
+                                "cell": "D7", "rule": "row.members_ge_teams", "severity": "error",
+                                "message": "Số thành viên nhỏ hơn số tổ", "submission_id": HASH}])
     run = RunParams(month=M, unit=unit, inbox=tmp, outputs=tmp)
     return report.Context(run=run, registry=registry, settings=load_settings(), values=values, submissions=submissions(),
                           issues=issues, facts=facts[facts["month"] == M], catalog=CATALOG.assign(snapshot_date="2022-12-31"),
-                          snapshot_date="31/12/2022", is_sample=is_sample, targets=kpis.load_targets(), rules=RULES,
+                          snapshot_date="31/12/2022", is_sample=is_sample, targets=kpis.load_targets(),
+                          rules=RULES if rules is None else rules,
                           changes=changes, fetches=fetches)
 
 
@@ -97,17 +101,21 @@ def _row(html: str, label: str) -> str:
 def test_province_key_figures_with_month_before_last_year_and_year_to_date():
     html = report.general(make_context())
     assert "Tháng 07/2022 có 3/30 đơn vị gửi báo cáo theo biểu mẫu (10%)." in html
-    # Hue-S downloads: 1.500 now, 900 in June (Huế only), 600 in July 2021 (Huế only), a stock: no year to date
+    # Hue-S downloads: 1.500 now, 900 in June (Huế only), 600 in July 2021 (Huế only), a stock: no year to date;
+    # the change compares Huế with Huế: 1.000 − 900 = +100, not the 500 of Phú Vang, absent in June
     assert _row(html, "Lượt tải ứng dụng Hue-S (lũy kế)") == (
         '<tr><td>Lượt tải ứng dụng Hue-S (lũy kế)</td><td>lượt</td><td class="num">1.500</td><td class="num">900</td>'
-        '<td class="num">+600</td><td class="num">600</td><td class="num">–</td>')
-    # field reports: 150 in July, 80 in June, 60 a year before; June + July = 230, two of seven months
+        '<td class="num">+100</td><td class="num">600</td><td class="num">–</td>')
+    # field reports: 150 in July, 80 in June, 60 a year before; June + July = 230, two of seven months;
+    # the change over Huế alone: 100 − 80 = +20
     assert _row(html, "Phản ánh hiện trường tiếp nhận") == (
         '<tr><td>Phản ánh hiện trường tiếp nhận</td><td>phản ánh</td><td class="num">150</td><td class="num">80</td>'
-        '<td class="num">+70</td><td class="num">60</td><td class="num">230 (2/7 th)</td>')
+        '<td class="num">+20</td><td class="num">60</td><td class="num">230 (2/7 th)</td>')
     assert '<td class="num">93,3%</td>' in _row(html, "Tỷ lệ phản ánh đã xử lý")          # 140 / 150
     # one rejected file, one late, one row left out with its place
-    assert "Đã nhận 4 tệp báo cáo: 3 tệp được sử dụng" in html and "Tổ công nghệ số!D7" in html
+    assert "Đã nhận 4 tệp báo cáo: 3 tệp được sử dụng và 1 tệp bị từ chối; 1 tệp nộp sau hạn." in html
+    assert "thành phố Huế, biểu Tổ công nghệ số, dòng 7: Số thành viên nhỏ hơn số tổ" in html
+    assert "Tổ công nghệ số!D7" not in html and "validation.csv" not in html
 
 
 def test_unit_report_gives_rank_and_peer_average_and_says_history_is_missing():
@@ -136,13 +144,16 @@ def test_government_section_counts_units_per_platform():
     # Họp trực tuyến: not deployed by Phú Vang and Sở Nội vụ
     assert _row(html, "Họp trực tuyến").startswith(
         '<tr><td>Họp trực tuyến</td><td class="num">0</td><td class="num">0</td><td class="num">2</td><td class="num">0</td>')
-    assert "Trong 5 lượt triển khai nền tảng đang sử dụng, 2 lượt (40%) đã kết nối" in html
+    # LGSP is asked of government platforms: one in use (Sở Nội vụ's cq-lgsp), connected; the citizens'
+    # apps in use (nd-hues, nd-sskdt) are not counted
+    assert "Trong 1 lượt triển khai nền tảng phục vụ chính quyền đang sử dụng, 1 lượt (100%) đã kết nối" in html
 
 
 def test_citizens_section_shows_populations_with_their_year():
     html = report.citizens(make_context())
     assert "<td>Huyện A Lưới</td><td class=\"num\">50.109 (2020)</td>" in html
-    assert "ứng dụng Hue-S trên địa bàn toàn tỉnh có 1.500 lượt tải, tăng 600 lượt so với tháng trước" in html
+    assert ("ứng dụng Hue-S trên địa bàn toàn tỉnh có 1.500 lượt tải, tăng 100 lượt so với tháng trước (so sánh "
+            "trên 1 đơn vị có số liệu cả hai tháng)") in html
     assert "Lũy kế từ đầu năm 230 phản ánh (số liệu của 2/7 tháng)." in html
     assert "ung dung x" in html        # the platform outside the catalog is named, not dropped
 
@@ -182,7 +193,8 @@ def test_lagging_section_states_each_rule_and_names_units_with_their_figures():
     assert "Tỷ lệ phản ánh đã xử lý thấp hơn 95%; áp dụng cho huyện, thị xã, thành phố" in html
     assert "Thành phố Huế: tỷ lệ phản ánh đã xử lý 90% (dưới ngưỡng 95%)" in html
     assert "Huyện Phú Vang: gửi báo cáo sau hạn" in html
-    assert "Họp trực tuyến: 2 đơn vị chưa triển khai, 0 đơn vị đang sử dụng" in html
+    assert "Họp trực tuyến: 2 đơn vị chưa triển khai, chưa đơn vị nào sử dụng" in html
+    assert "0 đơn vị" not in html and "params/" not in html
     unit = report.lagging(make_context("478"))
     assert "<td>Gửi báo cáo sau hạn (ngày 5 tháng sau)</td><td>gửi báo cáo sau hạn</td><td>Chậm triển khai</td>" in unit
 
@@ -192,7 +204,7 @@ def test_proposals_from_the_figures_and_from_the_units_escaped():
     bad = facts.index[(facts["metric"] == "proposal") & (facts["unit"] == "478")]
     facts.loc[bad, "text"] = "<img src=x onerror=alert(1)> Đề nghị hỗ trợ"
     province = report.proposals(make_context(facts=facts))
-    assert "Đề nghị Huyện Phú Vang gửi báo cáo đúng hạn." in province
+    assert "Đề nghị UBND huyện Phú Vang gửi báo cáo đúng hạn." in province
     assert "<td>Họp trực tuyến</td><td class=\"num\">1</td><td>Huyện Phú Vang</td>" in province
     unit = report.proposals(make_context("478", facts=facts))
     assert "<img" not in unit and "&lt;img src=x onerror=alert(1)&gt; Đề nghị hỗ trợ" in unit
@@ -220,3 +232,99 @@ def test_kpis_csv_has_the_units_figures(tmp_path, unit):
     frame = pd.read_csv(path, encoding="utf-8-sig")
     assert path == tmp_path / M / unit / "kpis.csv"
     assert frame.set_index("indicator").at["hues_downloads", "value"] == (1500 if unit == "tinh" else 1000)
+
+
+# --------------------------------------------------------------------------------------------
+# Figures that mislead: a rejected row in a tiny month where Phú Vang (478, 14 communes) reports
+# every commune in June, 2 teams and 6 members each, and in July the row of its first commune
+# (line 13 of its file) is rejected: members fewer than teams.
+
+
+COMMUNES_478 = [c for c in load_registry().communes_of("478", M)]
+REJECTED_ISSUE = {"month": M, "unit": "478", "file_name": "phuvang.xlsx", "sheet": "Tổ công nghệ số", "cell": "D13",
+                  "rule": "row.members_ge_teams", "severity": "error",
+                  "message": "Tổ công nghệ số!D13: Số thành viên nhỏ hơn số tổ (3 so với 5); dòng 13 không được nạp.",
+                  "submission_id": "478".ljust(64, "0")}
+TEAM_RULES = [kpis.Rule("communes", "above", "communes_without_team", 0.0, ("district",),
+                        proposal="Đề nghị UBND {units} thành lập tổ công nghệ số cộng đồng.")]
+
+
+def rejected_context(unit: str = "tinh") -> report.Context:
+    rows = [r for c in COMMUNES_478 for r in team(P, "478", c.code, 2, 6)]
+    rows += [r for c in COMMUNES_478[1:] for r in team(M, "478", c.code, 2, 6)]
+    submitted = pd.DataFrame({"month": [M, P], "unit": ["478", "478"], "late": [False, False]})
+    return make_context(unit, facts=pd.DataFrame(rows), submitted=submitted, issues=pd.DataFrame([REJECTED_ISSUE]),
+                        rules=TEAM_RULES)
+
+
+def _text(html: str) -> str:
+    import html as html_mod
+    import re
+    return html_mod.unescape(re.sub(r"<[^>]+>", " ", html))
+
+
+def test_a_rejected_commune_row_is_missing_not_a_commune_without_team():
+    ctx = rejected_context()
+    first = COMMUNES_478[0].name                     # the commune of the rejected row
+    teams = _text(report.teams(ctx))
+    # 13 communes × 2 teams; the 14th is not known, so neither 13/14 "with a team" nor one "without"
+    assert "26 tổ công nghệ số cộng đồng với 78 thành viên" in teams
+    assert "không đổi so với tháng trước" in teams          # 13 communes both months: no teams lost
+    assert "chưa có tổ công nghệ số." not in teams.replace("báo cáo chưa có tổ", "")
+    assert f"UBND huyện Phú Vang: {narrative.in_sentence(first)} (Số thành viên nhỏ hơn số tổ (3 so với 5))" in teams
+    # not lagging, no proposal to set up a team, the target is not judged on a missing row
+    assert "Không có" in report.lagging(ctx) and "thành lập tổ" not in report.proposals(ctx)
+    targets = report.targets_table(ctx)
+    row = _row(targets, "Xã, phường, thị trấn chưa có tổ (4)")
+    assert "Chưa đạt" not in row and "Chưa đánh giá được (128 xã, phường, thị trấn chưa có số liệu hợp lệ)" in row
+    general = _text(report.general(ctx))
+    assert "huyện Phú Vang, biểu Tổ công nghệ số, dòng 13" in general and "!D13" not in general
+
+
+def test_the_districts_commune_table_shows_the_rejected_row_as_not_valid():
+    html = report.teams(rejected_context("478"))
+    first = COMMUNES_478[0].name
+    assert (f'<tr class="dx-current"><td>{first}</td><td colspan="5">Chưa có số liệu hợp lệ (dòng số liệu bị loại '
+            "khi kiểm tra)</td></tr>") in html
+
+
+def test_page_one_says_when_the_month_is_partial():
+    ctx = make_context()                                      # 3 of 30 units reported
+    assert "SỐ LIỆU CHƯA ĐẦY ĐỦ" in report.general(ctx) and "3/30 đơn vị" in report.general(ctx)
+    ctx.extra["scope"] = kpis.Scope(min_unit_coverage=5.0)
+    assert "SỐ LIỆU CHƯA ĐẦY ĐỦ" not in report.general(ctx)
+    assert "SỐ LIỆU CHƯA ĐẦY ĐỦ" not in report.general(make_context("474"))
+
+
+def test_per_capita_target_over_too_few_people_says_not_enough_data():
+    ctx = make_context()
+    # e-health accounts from Huế alone: 494.070 / 1.165.413 = 42,4% of the districts' people, below the 80%
+    row = _row(report.targets_table(ctx), "Tài khoản Sổ sức khỏe điện tử trên 100 dân (1)")
+    assert "chưa đủ số liệu (số liệu của các huyện có 42,4% dân số, dưới mức 80%)" in row and "Chưa đạt" not in row
+    assert "Tài khoản Sổ sức khỏe điện tử: chưa đủ số liệu (các huyện báo cáo có 42,4% dân số" in report.citizens(ctx)
+    assert "Sổ sức khỏe điện tử" not in report.proposals(ctx)
+
+
+def test_average_of_districts_made_of_one_district_says_so():
+    html = report.citizens(make_context("478"))
+    # only Huế reported e-health accounts: 49.407 / 494.070 = 10,0 per 100 people
+    assert '<td class="num">10,0 (chỉ 1 đơn vị có số liệu)</td>' in _row(html, "Tài khoản Sổ sức khỏe điện tử trên 100 dân")
+
+
+@pytest.mark.parametrize("unit", ["tinh", "478"])
+def test_no_file_names_or_system_words_in_the_sections(unit):
+    ctx = make_context(unit)
+    body = "".join(f(ctx) for f in (report.general, report.targets_table, report.government, report.business,
+                                    report.citizens, report.teams, report.lagging, report.proposals))
+    for word in ("params/", ".yaml", "validation.csv", "manifest.json", "!D", "bản kèm theo chương trình",
+                 "thử nghiệm 0 ", "0 phục vụ", " 0 tệp", "0 đơn vị đang"):
+        assert word not in body, word
+
+
+def test_a_districts_name_inside_a_sentence_is_written_in_lower_case():
+    ctx = make_context("478")
+    assert "ứng dụng Hue-S trên địa bàn huyện Phú Vang có 500 lượt tải" in report.citizens(ctx)
+    assert "Về nền tảng số phục vụ chính quyền, huyện Phú Vang chưa sử dụng nền tảng nào và chưa triển khai 1 nền tảng." \
+        in report.government(ctx)
+    lagging = report.lagging(rejected_context("478"))
+    assert "<td>xã, phường, thị trấn chưa có tổ: không có</td><td>Không</td>" in lagging

@@ -172,6 +172,23 @@ def _unit_rows(ctx, kinds: tuple[str, ...] = ("district", "agency"), province: b
     return rows
 
 
+# What each sheet's total row adds up, said in its label: area figures are the districts' sums
+# (the agencies' rows are shown apart, never added), platform counts are distinct platforms.
+TOTAL_LABELS = {
+    "II": "Toàn tỉnh (số nền tảng khác nhau; tài khoản, người dùng, lượt sử dụng: cộng các huyện, thị xã, "
+          "thành phố, không cộng các cơ quan cấp tỉnh)",
+    "III": "Toàn tỉnh (số nền tảng khác nhau; số liệu doanh nghiệp: cộng các huyện, thị xã, thành phố)",
+    "IV": "Toàn tỉnh (số nền tảng khác nhau; Hue-S, tài khoản, dân số: cộng các huyện, thị xã, thành phố; "
+          "tỷ lệ tính trên tổng)",
+    "V": "Toàn tỉnh (cộng các huyện, thị xã, thành phố; tổ bình quân mỗi xã tính trên tổng)",
+}
+
+
+def _total_named(rows: list[dict], label: str) -> list[dict]:
+    """The rows with the province's total row named by what it adds."""
+    return [{**r, "name": label} if r.get("code") == PROVINCE else r for r in rows]
+
+
 def _is_own(ctx) -> Callable[[dict], bool]:
     return lambda r: not ctx.is_province and r.get("code") == ctx.unit
 
@@ -233,18 +250,20 @@ def build(ctx) -> Workbook:
         Column("Nguồn", lambda r: r["source"], width=50), Column("Ghi chú", lambda r: r["note"], width=40)],
         target_rows, note=note, freeze_columns=1)
 
-    platform_totals = [_indicator_column(n) for n in ("platform_deployments", "lgsp_rate", "platform_accounts",
-                                                      "platform_mau", "platform_uses")]
+    platform_totals = [_indicator_column(n) for n in ("platform_deployments", "platform_accounts", "platform_mau",
+                                                      "platform_uses")]
+    lgsp = [_indicator_column(n) for n in ("platforms_lgsp", "lgsp_deployments", "lgsp_rate")]
     _write_sheet(wb, "II. Chính quyền", f"Phụ lục II. Nền tảng số phục vụ chính quyền tháng {month}", [
-        *_UNIT_COLUMNS, *_catalog_columns("chinh_quyen"), _indicator_column("platforms_lgsp"), *platform_totals],
-        everyone, note=note + " Toàn tỉnh: nền tảng khác nhau; tài khoản, người dùng, lượt sử dụng cộng mọi đơn vị.",
+        *_UNIT_COLUMNS, *_catalog_columns("chinh_quyen"), *lgsp, *platform_totals],
+        _total_named(everyone, TOTAL_LABELS["II"]),
+        note=note + " Kết nối LGSP: chỉ tính nền tảng phục vụ chính quyền đang sử dụng.",
         highlight=own, total=_is_total)
 
     sme = [_indicator_column(n) for n in ("sme_reached", "sme_using", "sme_using_rate", "dbi_assessed", "sme_supported")]
     _write_sheet(wb, "III. Doanh nghiệp", f"Phụ lục III. Nền tảng số phục vụ doanh nghiệp; SMEdx, DBI tháng {month}", [
         *_UNIT_COLUMNS, *_catalog_columns("doanh_nghiep"), *sme,
-        Column("DN được hỗ trợ từ đầu năm", lambda r: r.get("ytd:sme_supported"), COUNT)],
-        everyone, note=note + " Số liệu doanh nghiệp chỉ do các huyện, thị xã, thành phố báo cáo.",
+        Column("Lượt DN được hỗ trợ từ đầu năm", lambda r: r.get("ytd:sme_supported"), COUNT)],
+        _total_named(everyone, TOTAL_LABELS["III"]), note=note + " Số liệu doanh nghiệp chỉ do các huyện, thị xã, thành phố báo cáo.",
         highlight=own, total=_is_total)
 
     hues = [_indicator_column(n) for n in ("hues_downloads", "hues_downloads_month", "hues_penetration", "hues_accounts",
@@ -253,16 +272,21 @@ def build(ctx) -> Workbook:
     _write_sheet(wb, "IV. Người dân, Hue-S", f"Phụ lục IV. Nền tảng số phục vụ người dân và ứng dụng Hue-S tháng {month}", [
         *_UNIT_COLUMNS, Column("Dân số (người)", lambda r: r.get("population"), COUNT),
         Column("Năm số liệu dân số", lambda r: r.get("population_year"), "0"),
-        *_catalog_columns("nguoi_dan"), _indicator_column("ehealth_penetration"),
-        _indicator_column("vneid_penetration"), *hues,
+        *_catalog_columns("nguoi_dan"), _indicator_column("ehealth_penetration"), _indicator_column("ehealth_coverage"),
+        _indicator_column("vneid_penetration"), _indicator_column("vneid_coverage"), *hues,
         Column("Phản ánh tiếp nhận từ đầu năm", lambda r: r.get("ytd:reports_received"), COUNT)],
-        everyone, note=note + " Hue-S và dân số: chỉ các huyện, thị xã, thành phố.", highlight=own, total=_is_total)
+        _total_named(everyone, TOTAL_LABELS["IV"]),
+        note=note + " Hue-S và dân số: chỉ các huyện, thị xã, thành phố. Số trên 100 dân tính trên dân số của các "
+                    "huyện đã báo cáo; để trống khi các huyện đó có ít dân hơn ngưỡng bao phủ.",
+        highlight=own, total=_is_total)
 
-    teams = [_indicator_column(n) for n in ("communes_with_team", "communes_without_team", "teams", "members",
-                                            "teams_per_commune", "trainings", "trained", "households")]
+    teams = [_indicator_column(n) for n in ("communes_with_team", "communes_without_team", "communes_no_data", "teams",
+                                            "members", "teams_per_commune", "trainings", "trained", "households")]
     _write_sheet(wb, "V. Tổ công nghệ số", f"Phụ lục V. Tổ công nghệ số cộng đồng tháng {month}", [
-        *_UNIT_COLUMNS, *teams, Column("Hộ được hỗ trợ từ đầu năm", lambda r: r.get("ytd:households"), COUNT)],
-        districts, note=note, highlight=own, total=_is_total)
+        *_UNIT_COLUMNS, *teams, Column("Lượt hộ được hỗ trợ từ đầu năm", lambda r: r.get("ytd:households"), COUNT)],
+        _total_named(districts, TOTAL_LABELS["V"]),
+        note=note + " Xã có dòng số liệu bị loại khi kiểm tra được tính là chưa có số liệu hợp lệ, không phải chưa có tổ.",
+        highlight=own, total=_is_total)
 
     change_rows = [] if ctx.changes is None else ctx.changes.to_dict("records")
     change_note = (f"Chưa có thông tin so sánh danh mục; danh mục dùng bản chụp ngày {ctx.snapshot_date}."
@@ -315,12 +339,30 @@ def build(ctx) -> Workbook:
         Column("Ghi chú", lambda r: r["note"], width=40), Column("Ô trong tệp", lambda r: r["cell"], TEXT, 12)],
         detail, note=note)
 
+    _rejected_sheet(wb, ctx, note)
     _sources_sheet(wb, ctx)
     wb.properties.title = f"Phụ lục báo cáo mức độ sử dụng nền tảng số tháng {month}"
     wb.properties.creator = "dxreport"
     if ctx.is_sample:
         wb.properties.keywords = "DỮ LIỆU MẪU"
     return wb
+
+
+def _rejected_sheet(wb: Workbook, ctx, note: str) -> None:
+    """`Dòng bị loại`: every row rejected at validation, with its place in the unit's file."""
+    from dxreport import report
+
+    rows = report.rejected_rows(ctx)
+    issues = ctx.issues if ctx.is_province else ctx.issues[ctx.issues["unit"] == ctx.unit]
+    cells = issues.drop_duplicates(["unit", "sheet"]).set_index(["unit", "sheet"])["file_name"] \
+        if not issues.empty else pd.Series(dtype=object)
+    records = [{**r, "file": cells.get((r["unit"], r["sheet"]))} for r in rows.to_dict("records")]
+    _write_sheet(wb, "Dòng bị loại", f"Các dòng số liệu bị loại khi kiểm tra tháng {format_month(ctx.month)}", [
+        Column("Mã đơn vị", lambda r: r["unit"], TEXT, 10), Column("Đơn vị", lambda r: r["unit_name"], width=30),
+        Column("Tệp", lambda r: r["file"], width=28), Column("Trang tính", lambda r: r["sheet"], width=20),
+        Column("Dòng", lambda r: r["row"], TEXT, 8), Column("Xã, phường, thị trấn", lambda r: r["communes"], width=30),
+        Column("Lý do", lambda r: r["reason"], width=60)],
+        records, note=note + " Số liệu của các dòng này được ghi là chưa có số liệu hợp lệ, không tính là số 0.")
 
 
 def _sources_sheet(wb: Workbook, ctx) -> None:

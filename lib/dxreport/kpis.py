@@ -57,6 +57,19 @@ def _metric(key: str) -> Callable[[Frame], pd.Series]:
     return lambda frame: _col(frame, key)
 
 
+def _coverage(frame: Frame, key: str) -> pd.Series:
+    """Share of the area's population living in the units that reported `key` (0–100), over the
+    districts' own populations (whose years differ from the province's figure)."""
+    return _ratio(frame, f"pop:{key}", "area_population")
+
+
+def _per_capita(frame: Frame, key: str) -> pd.Series:
+    """`key` per 100 residents of the units that reported it; missing below the coverage threshold."""
+    value = _ratio(frame, key, f"pop:{key}")
+    threshold = frame.attrs.get("min_population_coverage", 0.0)
+    return value.where(_coverage(frame, key) >= threshold)
+
+
 @dataclass(frozen=True)
 class Indicator:
     """One indicator: how it is named, measured, computed and where its figures come from."""
@@ -117,6 +130,10 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("coverage_rate", "Tỷ lệ đơn vị đã gửi báo cáo", "%",
               "đơn vị đã gửi / đơn vị phải báo cáo × 100", INTAKE, "chung",
               lambda f: _ratio(f, "submitted", "expected"), kind="rate", ranked=False),
+    Indicator("units_compared", "Số đơn vị có báo cáo cả tháng này và tháng trước", "đơn vị",
+              "số đơn vị có báo cáo được chấp nhận trong cả tháng này và tháng trước; mức tăng, giảm so với tháng "
+              "trước chỉ tính trên các đơn vị (và các dòng số liệu) có trong cả hai tháng", INTAKE, "chung",
+              _metric("both_months"), ranked=False),
     Indicator("submissions_late", "Số đơn vị gửi báo cáo sau hạn", "đơn vị",
               "số đơn vị có báo cáo được chấp nhận nhận được sau hạn nộp (params/settings.yaml)", INTAKE, "chung",
               _metric("late"), higher_is_better=False, ranked=False),
@@ -131,12 +148,17 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("platform_deployments", "Lượt triển khai nền tảng đang sử dụng", "đơn vị × nền tảng",
               "số cặp (đơn vị, nền tảng) có Tình trạng = Đang sử dụng; với một đơn vị bằng số nền tảng đang sử dụng",
               PLATFORMS, "nen_tang", _metric("deployments")),
-    Indicator("platforms_lgsp", "Nền tảng đang sử dụng đã kết nối LGSP", "nền tảng",
-              "số nền tảng khác nhau đang sử dụng có Kết nối chia sẻ dữ liệu = Có", PLATFORMS, "chinh_quyen",
+    Indicator("lgsp_deployments", "Lượt triển khai nền tảng phục vụ chính quyền đang sử dụng", "đơn vị × nền tảng",
+              "số cặp (đơn vị, nền tảng) đang sử dụng, chỉ tính nền tảng thuộc danh mục phải kết nối LGSP "
+              "(lgsp_catalogs trong params/targets.yaml)", PLATFORMS, "chinh_quyen", _metric("lgsp_deployments")),
+    Indicator("platforms_lgsp", "Nền tảng phục vụ chính quyền đã kết nối LGSP", "nền tảng",
+              "số nền tảng khác nhau đang sử dụng có Kết nối chia sẻ dữ liệu = Có, chỉ tính nền tảng thuộc danh mục "
+              "phải kết nối LGSP (lgsp_catalogs trong params/targets.yaml)", PLATFORMS, "chinh_quyen",
               _metric("platforms_lgsp")),
-    Indicator("lgsp_rate", "Tỷ lệ lượt triển khai đã kết nối LGSP", "%",
-              "lượt triển khai đang sử dụng có Kết nối chia sẻ dữ liệu = Có / lượt triển khai đang sử dụng × 100",
-              PLATFORMS, "chinh_quyen", lambda f: _ratio(f, "deployments_lgsp", "deployments"), kind="rate"),
+    Indicator("lgsp_rate", "Tỷ lệ nền tảng phục vụ chính quyền đã kết nối LGSP", "%",
+              "lượt triển khai đang sử dụng có Kết nối chia sẻ dữ liệu = Có / lượt triển khai đang sử dụng × 100, "
+              "chỉ tính nền tảng thuộc danh mục phải kết nối LGSP (lgsp_catalogs trong params/targets.yaml)",
+              PLATFORMS, "chinh_quyen", lambda f: _ratio(f, "deployments_lgsp", "lgsp_deployments"), kind="rate"),
     Indicator("platform_accounts", "Tài khoản trên các nền tảng (lũy kế)", "tài khoản",
               "tổng Tài khoản lũy kế của các dòng nền tảng (với toàn tỉnh: tổng của các huyện, thị xã, thành phố)",
               PLATFORMS, "nen_tang", _metric("platform_accounts")),
@@ -160,13 +182,19 @@ INDICATORS: tuple[Indicator, ...] = (
     *_catalog_indicators(),
     # --- citizens: national targets -------------------------------------------------------------
     Indicator("ehealth_penetration", "Tài khoản Sổ sức khỏe điện tử trên 100 dân", "tài khoản/100 dân",
-              "tổng Tài khoản lũy kế của Sổ sức khỏe điện tử do các huyện báo cáo / dân số × 100 "
-              "(đơn vị không báo cáo nền tảng này không được cộng)", PLATFORMS, "nguoi_dan",
-              lambda f: _ratio(f, "ehealth_accounts", "population"), kind="ratio", scope="area"),
+              "tổng Tài khoản lũy kế của Sổ sức khỏe điện tử do các huyện báo cáo / dân số của các huyện đó × 100; "
+              "để trống khi các huyện báo cáo có ít dân hơn ngưỡng bao phủ (params/targets.yaml)", PLATFORMS,
+              "nguoi_dan", lambda f: _per_capita(f, "ehealth_accounts"), kind="ratio", scope="area"),
+    Indicator("ehealth_coverage", "Dân số của các huyện báo cáo Sổ sức khỏe điện tử", "%",
+              "dân số các huyện báo cáo tài khoản Sổ sức khỏe điện tử / tổng dân số các huyện của địa bàn × 100", PLATFORMS,
+              "nguoi_dan", lambda f: _coverage(f, "ehealth_accounts"), kind="rate", scope="area", ranked=False),
     Indicator("vneid_penetration", "Tài khoản VNeID trên 100 dân", "tài khoản/100 dân",
-              "tổng Tài khoản lũy kế của VNeID do các huyện báo cáo / dân số × 100 "
-              "(đơn vị không báo cáo nền tảng này không được cộng)", PLATFORMS, "nguoi_dan",
-              lambda f: _ratio(f, "vneid_accounts", "population"), kind="ratio", scope="area"),
+              "tổng Tài khoản lũy kế của VNeID do các huyện báo cáo / dân số của các huyện đó × 100; "
+              "để trống khi các huyện báo cáo có ít dân hơn ngưỡng bao phủ (params/targets.yaml)", PLATFORMS,
+              "nguoi_dan", lambda f: _per_capita(f, "vneid_accounts"), kind="ratio", scope="area"),
+    Indicator("vneid_coverage", "Dân số của các huyện báo cáo VNeID", "%",
+              "dân số các huyện báo cáo tài khoản VNeID / tổng dân số các huyện của địa bàn × 100", PLATFORMS,
+              "nguoi_dan", lambda f: _coverage(f, "vneid_accounts"), kind="rate", scope="area", ranked=False),
     # --- Hue-S ------------------------------------------------------------------------------
     Indicator("hues_downloads", "Lượt tải ứng dụng Hue-S (lũy kế)", "lượt",
               "tổng Lượt tải lũy kế của các huyện, thị xã, thành phố", HUE_S, "hue_s",
@@ -175,13 +203,14 @@ INDICATORS: tuple[Indicator, ...] = (
               "lượt tải lũy kế tháng này − lượt tải lũy kế tháng trước", HUE_S, "hue_s",
               lambda f: _diff(f, "downloads", "prev_downloads"), scope="area", flow=True),
     Indicator("hues_penetration", "Lượt tải Hue-S trên 100 dân", "lượt/100 dân",
-              "lượt tải lũy kế / dân số × 100 (dân số theo năm ghi bên cạnh)", HUE_S, "hue_s",
-              lambda f: _ratio(f, "downloads", "population"), kind="ratio", scope="area"),
+              "lượt tải lũy kế / dân số của các huyện đã báo cáo × 100 (dân số theo năm ghi bên cạnh); để trống "
+              "khi các huyện báo cáo có ít dân hơn ngưỡng bao phủ (params/targets.yaml)", HUE_S, "hue_s",
+              lambda f: _per_capita(f, "downloads"), kind="ratio", scope="area"),
     Indicator("hues_accounts", "Tài khoản Hue-S đăng ký (lũy kế)", "tài khoản",
               "tổng Tài khoản đăng ký lũy kế", HUE_S, "hue_s", _metric("hues_accounts"), scope="area"),
     Indicator("hues_accounts_penetration", "Tài khoản Hue-S trên 100 dân", "tài khoản/100 dân",
-              "tài khoản đăng ký lũy kế / dân số × 100 (dân số theo năm ghi bên cạnh)", HUE_S, "hue_s",
-              lambda f: _ratio(f, "hues_accounts", "population"), kind="ratio", scope="area"),
+              "tài khoản đăng ký lũy kế / dân số của các huyện đã báo cáo × 100 (dân số theo năm ghi bên cạnh)",
+              HUE_S, "hue_s", lambda f: _per_capita(f, "hues_accounts"), kind="ratio", scope="area"),
     Indicator("reports_received", "Phản ánh hiện trường tiếp nhận", "phản ánh",
               "tổng Phản ánh tiếp nhận trong tháng", HUE_S, "hue_s", _metric("reports_received"), scope="area",
               flow=True),
@@ -216,8 +245,14 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("communes_with_team", "Xã, phường, thị trấn đã có tổ", "đơn vị",
               "số đơn vị cấp xã có Số tổ lũy kế > 0", TEAMS, "to_cns", _metric("communes_with_team"), scope="area"),
     Indicator("communes_without_team", "Xã, phường, thị trấn chưa có tổ", "đơn vị",
-              "số đơn vị cấp xã trong danh mục − số đơn vị cấp xã đã có tổ", TEAMS, "to_cns",
-              lambda f: _diff(f, "communes_total", "communes_with_team"), scope="area", higher_is_better=False),
+              "số đơn vị cấp xã báo cáo hợp lệ Số tổ lũy kế = 0 (dòng bị loại hay không báo cáo không tính)",
+              TEAMS, "to_cns", lambda f: _diff(f, "communes_reported", "communes_with_team"), scope="area",
+              higher_is_better=False),
+    Indicator("communes_no_data", "Xã, phường, thị trấn chưa có số liệu hợp lệ về tổ", "đơn vị",
+              "số đơn vị cấp xã trong danh mục − số đơn vị cấp xã có dòng số liệu hợp lệ (dòng bị loại khi kiểm "
+              "tra, hoặc không báo cáo)", TEAMS, "to_cns",
+              lambda f: _col(f, "communes_total") - _col(f, "communes_reported").fillna(0),
+              scope="area", higher_is_better=False, ranked=False),
     Indicator("teams_per_commune", "Số tổ bình quân mỗi xã", "tổ/xã",
               "số tổ lũy kế / số đơn vị cấp xã trong danh mục", TEAMS, "to_cns",
               lambda f: _ratio(f, "teams", "communes_total", 1.0), kind="ratio", scope="area"),
@@ -262,10 +297,13 @@ _STATUS_COLUMNS = {"dang_su_dung": "platforms_in_use", "dang_thu_nghiem": "platf
 _CATALOG_COLUMNS = [f"{cat}_{_STATUS_WORDS[s][0]}" for cat in CATALOG_KEYS for s in STATUS_KEYS]
 # Counts that are zero (not missing) once a unit has reported any platform row.
 _PLATFORM_COUNTS = [*_STATUS_COLUMNS.values(), "platforms_lgsp", "platforms_unmatched", "deployments",
-                    "deployments_lgsp", *_CATALOG_COLUMNS]
+                    "lgsp_deployments", "deployments_lgsp", *_CATALOG_COLUMNS]
 # Area sheets and the area part of the platform rows: the province figure is the districts' sum.
+# Figures given per 100 residents: the population behind each is that of the units that reported it.
+_PER_CAPITA = ("downloads", "hues_accounts", "ehealth_accounts", "vneid_accounts")
 _AREA_COLUMNS = ([c for m in _SUM_SHEETS.values() for c in m.values()]
-                 + ["sat_weighted", "sat_weight", "communes_with_team", "ehealth_accounts", "vneid_accounts"])
+                 + ["sat_weighted", "sat_weight", "communes_with_team", "communes_reported", "ehealth_accounts",
+                    "vneid_accounts", "area_population", *(f"pop:{k}" for k in _PER_CAPITA)])
 
 
 def _sums(facts: Frame) -> Frame:
@@ -287,8 +325,11 @@ def _sums(facts: Frame) -> Frame:
                                         "sat_weight": processed.where(has)}))
     teams = facts[(facts["sheet"] == "to_cns") & (facts["metric"] == "teams")]
     if not teams.empty:
-        frames.append(teams.assign(has=teams["value"] > 0).groupby(["month", "unit"])["has"].sum()
-                      .astype(float).rename("communes_with_team").to_frame())
+        # only valid rows are facts: a commune whose row was rejected is neither with nor without a team
+        counted = teams[teams["value"].notna()].assign(has=lambda t: t["value"] > 0)
+        by_unit = counted.groupby(["month", "unit"])["has"]
+        frames.append(pd.DataFrame({"communes_with_team": by_unit.sum().astype(float),
+                                    "communes_reported": by_unit.size().astype(float)}))
     return pd.concat(frames, axis=1) if frames else pd.DataFrame()
 
 
@@ -322,7 +363,8 @@ def catalog_of(catalog: Frame | None) -> dict[str, str]:
     return dict(zip(catalog["platform_id"].astype(str), catalog["catalog"].astype(str)))
 
 
-def _platform_counts(facts: Frame, units: Frame, catalogs: dict[str, str]) -> Frame:
+def _platform_counts(facts: Frame, units: Frame, catalogs: dict[str, str],
+                     lgsp_catalogs: tuple[str, ...] = ("chinh_quyen",)) -> Frame:
     """Per (month, unit) and per (month, province): platform counts and sums of the platform rows.
 
     `units` (month, unit, type) selects whose rows count: the reporting units of each month.
@@ -336,7 +378,9 @@ def _platform_counts(facts: Frame, units: Frame, catalogs: dict[str, str]) -> Fr
     status["unmatched"] = status["subject"].astype(str).str.startswith("unmatched:")
     lgsp = rows.loc[(rows["metric"] == "lgsp") & (rows["value"] == 1), ["month", "unit", "subject"]]
     in_use = status[status["text"] == "dang_su_dung"]
-    connected = in_use.merge(lgsp, on=["month", "unit", "subject"])
+    # connection to LGSP is asked of the platforms of the catalogs named in params/targets.yaml only
+    lgsp_in_use = in_use[in_use["catalog"].isin(lgsp_catalogs)]
+    connected = lgsp_in_use.merge(lgsp, on=["month", "unit", "subject"])
 
     status["column"] = status["catalog"] + "_" + status["text"].map({k: v[0] for k, v in _STATUS_WORDS.items()})
 
@@ -351,6 +395,7 @@ def _platform_counts(facts: Frame, units: Frame, catalogs: dict[str, str]) -> Fr
             frame[column] = by_catalog[column] if column in by_catalog else np.nan
         frame["platforms_lgsp"] = connected.groupby(keys)["subject"].nunique()
         frame["deployments"] = in_use.groupby(keys).size()
+        frame["lgsp_deployments"] = lgsp_in_use.groupby(keys).size()
         frame["deployments_lgsp"] = connected.groupby(keys).size()
         frame["platforms_unmatched"] = status[status["unmatched"]].groupby(keys)["subject"].nunique()
         # a unit that reported platforms has zero of what it did not report
@@ -381,13 +426,18 @@ def _platform_counts(facts: Frame, units: Frame, catalogs: dict[str, str]) -> Fr
     return pd.concat([per_unit, province])
 
 
-def base_table(facts: Frame, registry: Registry, submitted: Frame, catalog: Frame | None = None) -> Frame:
+def base_table(facts: Frame, registry: Registry, submitted: Frame, catalog: Frame | None = None,
+               scope: Scope | None = None, *, like_for_like: bool = True) -> Frame:
     """The added-up figures per (month, unit), the province `tinh` included.
 
     `submitted` has one row per accepted submission (month, unit, and `late` when known).
     Months are those of `submitted`; every reporting unit valid in a month gets a row, reported
     or not. `catalog` (platform_id, catalog) sorts the platforms into the three catalogs.
+    `scope` (params/targets.yaml, read when None): the catalogs asked to connect to LGSP and the
+    population coverage below which no per-capita figure is given. With `like_for_like`, the
+    table's attrs hold the month-on-month changes over the rows present in both months.
     """
+    scope = scope if scope is not None else load_scope()
     months = sorted(submitted["month"].unique()) if not submitted.empty else []
     units = _units_by_month(registry, months)
     if units.empty:
@@ -398,22 +448,30 @@ def base_table(facts: Frame, registry: Registry, submitted: Frame, catalog: Fram
     units["submitted"] = units["submitted"].fillna(0.0)
     units.loc[units["submitted"] == 0, "late"] = np.nan
     units["expected"] = 1.0
+    sent = set(zip(got["month"], got["unit"]))
+    units["both_months"] = [float((m, u) in sent and (previous_of(m), u) in sent) for m, u in
+                            zip(units["month"], units["unit"])]
     base = units.set_index(["month", "unit"])
 
     sums = _sums(facts)
     if not sums.empty:
         base = base.join(sums.reindex(columns=[c for c in _AREA_COLUMNS if c in sums.columns]))
-    platforms = _platform_counts(facts, units, catalog_of(catalog))
+    platforms = _platform_counts(facts, units, catalog_of(catalog), scope.lgsp_catalogs)
     if not platforms.empty:
         unit_part = platforms[platforms.index.get_level_values("unit") != PROVINCE]
         base = base.join(unit_part.drop(columns=[c for c in unit_part.columns if c in base.columns]))
 
+    base["area_population"] = base["population"].where(base["type"] == "district")
+    for key in _PER_CAPITA:
+        if key in base:
+            base[f"pop:{key}"] = base["population"].where(base[key].notna())
     province = registry.province()
     is_district = base["type"] == "district"
     prov = pd.DataFrame(index=pd.Index(months, name="month"))
     prov["type"] = "province"
     prov["expected"] = base.groupby(level="month")["expected"].sum()
     prov["submitted"] = base.groupby(level="month")["submitted"].sum()
+    prov["both_months"] = base.groupby(level="month")["both_months"].sum()
     prov["late"] = base.groupby(level="month")["late"].sum(min_count=1)
     prov["population"] = province.population
     prov["population_year"] = province.population_year
@@ -433,7 +491,56 @@ def base_table(facts: Frame, registry: Registry, submitted: Frame, catalog: Fram
         frame["month"] = [next_month(m) for m in frame["month"]]
         prev = frame.set_index(["month", "unit"])["downloads"]
         base["prev_downloads"] = prev.reindex(base.index).to_numpy()
+    lfl = _like_for_like(facts, registry, submitted, catalog, scope) if like_for_like else None
+    base.attrs = {"min_population_coverage": scope.min_population_coverage}
+    if lfl is not None:
+        base.attrs["like_for_like"] = lfl
     return base
+
+
+def previous_of(month: str) -> str:
+    """The month before `month`."""
+    y, m = int(month[:4]), int(month[5:7])
+    return f"{y - 1:04d}-12" if m == 1 else f"{y:04d}-{m - 1:02d}"
+
+
+_FACT_KEY = ["unit", "sheet", "subject", "metric"]
+
+
+def _like_for_like(facts: Frame, registry: Registry, submitted: Frame, catalog: Frame | None,
+                   scope: Scope) -> Frame:
+    """Per (month, unit, indicator): the change from the month before over the figures present
+    in both months only (the same units, communes and platforms), and the previous value over them.
+
+    A unit, commune or platform row that is missing (not sent, or rejected) in either month is
+    left out of both, so a partial month is never compared with a full one.
+    """
+    columns = ["month", "unit", "indicator", "lfl_previous", "lfl_change"]
+    months = sorted(set(submitted["month"])) if not submitted.empty else []
+    out = []
+    for month in months:
+        before = previous_of(month)
+        if before not in months:
+            continue
+        now = facts[facts["month"] == month]
+        then = facts[facts["month"] == before]
+        common = now[_FACT_KEY].drop_duplicates().merge(then[_FACT_KEY].drop_duplicates(), on=_FACT_KEY)
+        pair = pd.concat([now.merge(common, on=_FACT_KEY), then.merge(common, on=_FACT_KEY)], ignore_index=True)
+        units = set(now["unit"]) & set(then["unit"])
+        subs = submitted[submitted["month"].isin([month, before]) & submitted["unit"].isin(units)]
+        if subs.empty:
+            continue
+        values = compute(base_table(pair, registry, subs, catalog, scope, like_for_like=False))
+        wide = values.pivot_table(index=["unit", "indicator"], columns="month", values="value", aggfunc="first",
+                                  dropna=False)
+        if month not in wide or before not in wide:
+            continue
+        frame = pd.DataFrame({"lfl_previous": wide[before], "lfl_change": wide[month] - wide[before]}).reset_index()
+        frame["month"] = month
+        out.append(frame)
+    if not out:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(out, ignore_index=True)[columns]
 
 
 def next_month(month: str) -> str:
@@ -448,6 +555,7 @@ def compute(base: Frame) -> Frame:
     if base is None or base.empty:
         return pd.DataFrame(columns=columns)
     frame = base.reset_index()
+    frame.attrs = {"min_population_coverage": base.attrs.get("min_population_coverage", 0.0)}
     area = frame["type"].isin(["district", "province"])
     province = frame["type"] == "province"
     parts = []
@@ -459,25 +567,53 @@ def compute(base: Frame) -> Frame:
         parts.append(part)
     out = pd.concat(parts, ignore_index=True)
     out = out.sort_values(["month", "unit", "_order"], kind="stable").drop(columns="_order")
-    return out.reset_index(drop=True)[columns]
+    out = out.reset_index(drop=True)[columns]
+    if "like_for_like" in base.attrs:
+        out.attrs["like_for_like"] = base.attrs["like_for_like"]
+    return out
 
 
 def with_changes(values: Frame) -> Frame:
     """Add the previous month's value and the change to each row of a `compute` table."""
     from dxreport.params import previous_month
 
+    lfl = values.attrs.get("like_for_like")
+    values = values.copy()
+    values.attrs = {}
     frame = values.copy()
     frame["prev_month"] = frame["month"].map(previous_month)
     prev = values[["month", "unit", "indicator", "value"]].rename(columns={"month": "prev_month", "value": "previous"})
     frame = frame.merge(prev, on=["prev_month", "unit", "indicator"], how="left").drop(columns="prev_month")
     frame["change"] = frame["value"] - frame["previous"]
-    frame["change_pct"] = (frame["change"] / frame["previous"].where(frame["previous"] != 0)) * 100
+    base = frame["previous"]
+    if lfl is not None and not lfl.empty:
+        # like for like: over the units and rows present in both months (submissions excepted,
+        # whose change is the change in who reported)
+        frame = frame.merge(lfl, on=["month", "unit", "indicator"], how="left")
+        chung = frame["indicator"].map(lambda n: BY_NAME[n].section == "chung" if n in BY_NAME else True)
+        use = ~chung & frame["previous"].notna()
+        frame.loc[use, "change"] = frame.loc[use, "lfl_change"]
+        base = frame["previous"].where(~use, frame["lfl_previous"])
+        frame = frame.drop(columns=["lfl_previous", "lfl_change"])
+    frame["change_pct"] = (frame["change"] / base.where(base != 0)) * 100
     return frame
 
 
 def same_month_last_year(month: str) -> str:
     """`2022-07` → `2021-07`."""
     return f"{int(month[:4]) - 1:04d}{month[4:]}"
+
+
+def _unlike_years(values: Frame, frame: Frame) -> pd.Series:
+    """Province rows (other than who reported) whose month and same month last year were reported
+    by different sets of units: a change between them would compare unlike totals."""
+    sent = values[(values["indicator"] == "submissions_received") & (values["value"] == 1)
+                  & (values["unit"] != PROVINCE)]
+    units = sent.groupby("month")["unit"].agg(frozenset)
+    now = frame["month"].map(units)
+    then = frame["month"].map(lambda m: units.get(same_month_last_year(m)))
+    chung = frame["indicator"].map(lambda n: BY_NAME[n].section == "chung" if n in BY_NAME else True)
+    return (frame["unit"] == PROVINCE) & ~chung & frame["last_year"].notna() & (now != then)
 
 
 def with_year(values: Frame) -> Frame:
@@ -494,6 +630,8 @@ def with_year(values: Frame) -> Frame:
     frame = frame.merge(ly, on=["month", "unit", "indicator"], how="left")
     frame["yoy_change"] = frame["value"] - frame["last_year"]
     frame["yoy_pct"] = frame["yoy_change"] / frame["last_year"].where(frame["last_year"] != 0) * 100
+    unlike = _unlike_years(values, frame)
+    frame.loc[unlike, ["yoy_change", "yoy_pct"]] = np.nan
 
     flows = [i.name for i in INDICATORS if i.flow]
     part = base[base["indicator"].isin(flows)].sort_values("month").copy()
@@ -688,12 +826,12 @@ _THRESHOLD_KINDS = (*_INDICATOR_KINDS, "platform_not_deployed")
 _APPLIES = ("district", "agency")
 
 
-def _read_yaml(path: Path, top: str):
+def _read_yaml(path: Path, top: str, others: tuple[str, ...] = ()):
     """The parsed file (paramcheck.YamlDoc) and its list `top`, refused with the line when malformed."""
     from dxreport.paramcheck import check_mapping, read_yaml
 
     doc = read_yaml(path, RulesError)
-    data = check_mapping(doc, (), (top,))
+    data = check_mapping(doc, (), (top, *others))
     if top not in data:
         doc.fail((), f"thiếu khóa {top} (danh sách)")
     items = data[top]
@@ -785,7 +923,8 @@ def load_targets(path: Path | str | None = None) -> list[Target]:
     thứ 1 (ehealth_penetration): value …").
     """
     path = Path(path) if path else PARAMS_DIR / "targets.yaml"
-    doc, items = _read_yaml(path, "targets")
+    load_scope(path)
+    doc, items = _read_yaml(path, "targets", _SCOPE_KEYS)
     out, seen = [], {}
     for i, item in enumerate(items):
         keys = ("targets", i)
@@ -830,6 +969,51 @@ def load_targets(path: Path | str | None = None) -> list[Target]:
         out.append(Target(indicator=name, label=label, year=year, value=float(value), comparison=comparison,
                           unit=unit, official=item["official"], source=source, note=note))
     return out
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the figures of params/targets.yaml range over, and when a figure is too partial to give.
+
+    lgsp_catalogs: the catalogs whose platforms are asked to connect to LGSP (the LGSP rate and
+    its target range over them only). min_population_coverage: the share of the population (%)
+    that the units reporting a figure must hold for a per-capita figure to be given.
+    min_unit_coverage: below this share of units reporting (%), page 1 says the month's figures
+    are partial.
+    """
+
+    lgsp_catalogs: tuple[str, ...] = ("chinh_quyen",)
+    min_population_coverage: float = 80.0
+    min_unit_coverage: float = 50.0
+
+
+_SCOPE_KEYS = ("lgsp_catalogs", "coverage")
+
+
+def _share(doc, keys: tuple, value: object, what: str) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 100:
+        doc.fail(keys, f"{what} là phần trăm (0–100), không phải {value!r}")
+    return float(value)
+
+
+def load_scope(path: Path | str | None = None) -> Scope:
+    """The scope keys of params/targets.yaml (lgsp_catalogs, coverage), checked strictly."""
+    from dxreport.paramcheck import check_mapping
+
+    path = Path(path) if path else PARAMS_DIR / "targets.yaml"
+    doc, _ = _read_yaml(path, "targets", _SCOPE_KEYS)
+    data = doc.data if isinstance(doc.data, dict) else {}
+    default = Scope()
+    catalogs = data.get("lgsp_catalogs", list(default.lgsp_catalogs))
+    if not isinstance(catalogs, list) or not catalogs or not set(catalogs) <= set(CATALOG_KEYS):
+        doc.fail(("lgsp_catalogs",), f"lgsp_catalogs là danh sách lấy từ {', '.join(CATALOG_KEYS)}, "
+                                     f"không phải {catalogs!r}")
+    coverage = check_mapping(doc, ("coverage",), ("min_population", "min_units"))
+    population = _share(doc, ("coverage", "min_population"), coverage.get("min_population",
+                        default.min_population_coverage), "coverage.min_population")
+    units = _share(doc, ("coverage", "min_units"), coverage.get("min_units", default.min_unit_coverage),
+                   "coverage.min_units")
+    return Scope(tuple(catalogs), population, units)
 
 
 # ----------------------------------------------------------------------------- lagging, targets
@@ -889,11 +1073,21 @@ def lagging_platforms(summary: Frame, rules: list[Rule]) -> Frame:
     return pd.DataFrame(out, columns=columns)
 
 
+# Indicators whose value covers only part of the area, and the indicator saying how much:
+# a per-capita figure and the share of the population behind it; communes without a team and
+# the communes with no valid figure.
+COVERAGE_OF = {"ehealth_penetration": "ehealth_coverage", "vneid_penetration": "vneid_coverage"}
+UNKNOWN_OF = {"communes_without_team": "communes_no_data", "communes_with_team": "communes_no_data"}
+
+
 def progress(values: Frame, month: str, unit: str, targets: list[Target]) -> Frame:
     """The targets of the month's year for one unit: value, target, progress and whether it is met.
 
     Progress is value / target × 100 for a '>=' target; a '<=' target is met or not. A target
     whose indicator the form does not measure, or that this unit has no value for, has none.
+    A target that would be met but for figures that are missing (communes with no valid row) is
+    not judged (`met` None, `unknown` says how many are missing); `coverage` is the share of the
+    population behind a per-capita figure.
     """
     year = int(month[:4])
     part = values[(values["month"] == month) & (values["unit"] == unit)].set_index("indicator")["value"]
@@ -912,8 +1106,13 @@ def progress(values: Frame, month: str, unit: str, targets: list[Target]) -> Fra
             met, pct = value >= t.value, (value / t.value * 100 if t.value else np.nan)
         else:
             met, pct = value <= t.value, np.nan
+        unknown = float(part.get(UNKNOWN_OF.get(t.indicator, ""), np.nan))
+        if met and unknown > 0:
+            met = None          # met among the communes with valid figures; the others are not known
+        coverage = float(part.get(COVERAGE_OF.get(t.indicator, ""), np.nan))
         rows.append({"indicator": t.indicator, "label": t.label, "unit": t.unit, "year": t.year, "target": t.value,
                      "comparison": t.comparison, "value": value, "progress": pct, "met": met,
-                     "official": t.official, "source": t.source, "note": t.note})
+                     "official": t.official, "source": t.source, "note": t.note, "unknown": unknown,
+                     "coverage": coverage})
     return pd.DataFrame(rows, columns=["indicator", "label", "unit", "year", "target", "comparison", "value",
-                                       "progress", "met", "official", "source", "note"])
+                                       "progress", "met", "official", "source", "note", "unknown", "coverage"])

@@ -9,6 +9,10 @@ import pandas as pd
 from dxreport.textnorm import format_month, format_number, format_percent
 
 NO_DATA = "chưa có số liệu"
+NOT_ENOUGH = "chưa đủ số liệu"
+# Words that open a unit's name in the registry and are written in lower case inside a sentence
+# (Nghị định 30/2020/NĐ-CP, Phụ lục II: "UBND huyện Phú Vang").
+_UNIT_KINDS = ("Huyện ", "Thị xã ", "Thành phố ", "Quận ", "Xã ", "Phường ", "Thị trấn ")
 
 
 def _v(view: pd.DataFrame, name: str, column: str = "value") -> float | None:
@@ -43,6 +47,43 @@ def change(value: float | None, unit: str = "", *, compared: str = "so với th�
     return f"{word} {format_number(abs(value))} {unit} {compared}".replace("  ", " ")
 
 
+def in_sentence(name: str) -> str:
+    """A unit's name inside a sentence: `huyện Phú Vang`, `thị xã Hương Thủy`; other names as they are."""
+    for kind in _UNIT_KINDS:
+        if name.startswith(kind):
+            return kind.lower() + name[len(kind):]
+    return name
+
+
+def people_committee(name: str) -> str:
+    """How a proposal addresses a district-level unit: `UBND huyện Phú Vang`; an agency by its name."""
+    lowered = in_sentence(name)
+    return f"UBND {lowered}" if lowered != name and not name.startswith(("Xã ", "Phường ", "Thị trấn ")) else name
+
+
+def counted(value: float | None, unit: str, word: str) -> str:
+    """`thử nghiệm 3 nền tảng`; '' for none, so that no sentence prints a zero count."""
+    return f"{word} {num(value, unit)}" if value else ""
+
+
+def compared_over(view: pd.DataFrame) -> str:
+    """`so sánh trên 28 đơn vị có số liệu cả hai tháng`, when the view says how many units both months have."""
+    both = _v(view, "units_compared")
+    if both is None:
+        return ""
+    if not both:
+        return "không có đơn vị nào có số liệu cả hai tháng để so sánh"
+    return f"so sánh trên {format_number(both)} đơn vị có số liệu cả hai tháng"
+
+
+def month_change(view: pd.DataFrame, name: str, unit: str, *, scope: bool = False) -> str:
+    """The change from the month before, over the rows present in both months; with `scope`,
+    says over how many units (`tăng 1.057 lượt so với tháng trước, so sánh trên 28 đơn vị …`)."""
+    text = change(_v(view, name, "change"), unit)
+    over = compared_over(view) if scope else ""
+    return f"{text} ({over})" if text and over else text
+
+
 def coverage(view: pd.DataFrame, month: str) -> str:
     """Which share of the units reported."""
     got, expected = _v(view, "submissions_received"), _v(view, "submissions_expected")
@@ -57,13 +98,14 @@ def hue_s(view: pd.DataFrame, month: str, population_year: int | None, area: str
     downloads = _v(view, "hues_downloads")
     if downloads is None:
         return f"Ứng dụng Hue-S trên địa bàn {area}: {NO_DATA} trong tháng {format_month(month)}."
-    grew = change(_v(view, "hues_downloads", "change"), "lượt")
+    grew = month_change(view, "hues_downloads", "lượt", scope=area == "toàn tỉnh")
     parts = [f"Tính đến hết tháng {format_month(month)}, ứng dụng Hue-S trên địa bàn {area} có "
              f"{num(downloads, 'lượt tải')}" + (f", {grew}" if grew else "")]
     penetration = _v(view, "hues_penetration")
     if penetration is not None:
         year = f" (dân số năm {population_year})" if population_year else ""
-        parts.append(f"bình quân {format_number(penetration, 1)} lượt tải trên 100 dân{year}")
+        parts.append(f"bình quân {format_number(penetration, 1)} lượt tải trên 100 dân của các đơn vị đã báo cáo"
+                     f"{year}")
     accounts = _v(view, "hues_accounts")
     if accounts is not None:
         parts.append(f"{num(accounts, 'tài khoản')} đã đăng ký")
@@ -84,9 +126,15 @@ def teams(view: pd.DataFrame, area: str) -> str:
         return f"Tổ công nghệ số cộng đồng trên địa bàn {area}: {NO_DATA}."
     with_team = _v(view, "communes_with_team")
     without = _v(view, "communes_without_team")
-    total = None if with_team is None or without is None else with_team + without
+    unknown = _v(view, "communes_no_data") or 0
+    total = None if with_team is None or without is None else with_team + without + unknown
     text = (f"Trên địa bàn {area} có {num(count, 'tổ công nghệ số cộng đồng')} với "
             f"{num(_v(view, 'members'), 'thành viên')}")
+    if unknown:
+        text += f" (số liệu của {format_number(total - unknown)}/{format_number(total)} xã, phường, thị trấn)"
+    grew = month_change(view, "teams", "tổ", scope=area == "toàn tỉnh")
+    if grew:
+        text += f", {grew}"
     if total:
         text += f"; {format_number(with_team)}/{format_number(total)} xã, phường, thị trấn đã có tổ"
     text += "."
@@ -95,8 +143,25 @@ def teams(view: pd.DataFrame, area: str) -> str:
                  f"{num(_v(view, 'trained'), 'lượt người')} tham gia; các tổ hỗ trợ "
                  f"{num(_v(view, 'households'), 'hộ gia đình')} sử dụng nền tảng số.")
     if without:
-        text += f" Còn {num(without, 'xã, phường, thị trấn')} chưa có tổ công nghệ số."
+        text += f" Còn {num(without, 'xã, phường, thị trấn')} báo cáo chưa có tổ công nghệ số."
+    if unknown:
+        text += (f" {_upper_first(num(unknown, 'xã, phường, thị trấn'))} chưa có số liệu hợp lệ (dòng số liệu bị "
+                 "loại khi kiểm tra hoặc chưa báo cáo), không tính là chưa có tổ.")
     return text
+
+
+def per_capita(view: pd.DataFrame, name: str, coverage_name: str, what: str, threshold: float) -> str:
+    """`Tài khoản VNeID: 1,0 tài khoản/100 dân (số liệu của các huyện có 85,0% dân số)`, or
+    'chưa đủ số liệu' with the coverage when the reporting units hold too few people."""
+    cover = _v(view, coverage_name)
+    if cover is None:
+        return ""
+    value = _v(view, name)
+    if value is None or cover < threshold:
+        return (f"{what}: {NOT_ENOUGH} (các huyện báo cáo có {format_percent(cover)} dân số, dưới mức "
+                f"{format_percent(threshold)} cần có để tính trên 100 dân).")
+    return (f"{what}: {format_number(value, 1)} tài khoản trên 100 dân của các huyện đã báo cáo "
+            f"({format_percent(cover)} dân số).")
 
 
 def smes(view: pd.DataFrame, area: str) -> str:
@@ -108,7 +173,7 @@ def smes(view: pd.DataFrame, area: str) -> str:
             f"doanh nghiệp nhỏ và vừa chuyển đổi số (SMEdx), trong đó {num(_v(view, 'sme_using'), 'doanh nghiệp')} "
             f"đang sử dụng nền tảng số ({pct(_v(view, 'sme_using_rate'))}); "
             f"{num(_v(view, 'dbi_assessed'), 'doanh nghiệp')} đã tự đánh giá mức độ chuyển đổi số (DBI). "
-            f"Trong tháng có {num(_v(view, 'sme_supported'), 'doanh nghiệp')} được hỗ trợ.")
+            f"Trong tháng có {num(_v(view, 'sme_supported'), 'lượt doanh nghiệp')} được hỗ trợ.")
 
 
 def platforms(view: pd.DataFrame, who: str) -> str:
@@ -116,10 +181,11 @@ def platforms(view: pd.DataFrame, who: str) -> str:
     in_use = _v(view, "platforms_in_use")
     if in_use is None:
         return f"{who[:1].upper() + who[1:]} {NO_DATA} về nền tảng số trong tháng."
-    text = (f"{who[:1].upper() + who[1:]} đang sử dụng {num(in_use, 'nền tảng số')}, thử nghiệm "
-            f"{num(_v(view, 'platforms_trial') or 0, 'nền tảng')} và chưa triển khai "
-            f"{num(_v(view, 'platforms_not_deployed') or 0, 'nền tảng')}; "
-            f"{num(_v(view, 'platforms_lgsp') or 0, 'nền tảng')} đang sử dụng đã kết nối, chia sẻ dữ liệu qua LGSP.")
+    text = _upper_first(who) + " " + _statuses(in_use, _v(view, "platforms_trial"), _v(view, "platforms_not_deployed"),
+                                              "nền tảng số")
+    connected = _v(view, "platforms_lgsp")
+    text += (f"; {num(connected, 'nền tảng phục vụ chính quyền')} đang sử dụng đã kết nối, chia sẻ dữ liệu qua LGSP."
+             if connected else ".")
     mau = _v(view, "platform_mau")
     agencies = _v(view, "platform_mau_agencies")
     if mau is not None and agencies is not None:
@@ -193,6 +259,8 @@ def year_on_year(view: pd.DataFrame, name: str, month: str, unit: str = "") -> s
     then = f"tháng {format_month(f'{int(month[:4]) - 1}{month[4:]}')}"
     if last is None:
         return f"chưa có số liệu cùng kỳ ({then}) để so sánh"
+    if _v(view, name, "yoy_change") is None:
+        return f"chưa so sánh được với cùng kỳ ({then}) vì các đơn vị báo cáo hai tháng không giống nhau"
     return change(_v(view, name, "yoy_change"), unit, compared=f"so với cùng kỳ ({then})")
 
 
@@ -216,31 +284,35 @@ def summary(view: pd.DataFrame, month: str, who: str, *, lagging_units: int | No
     out = [coverage(view, month)]
     in_use = _v(view, "platforms_in_use")
     if in_use is not None:
-        by_catalog = [f"{format_number(_v(view, f'{c}_in_use') or 0)} {label}"
+        by_catalog = [f"{format_number(_v(view, f'{c}_in_use'))} {label}"
                       for c, label in (("chinh_quyen", "phục vụ chính quyền"), ("doanh_nghiep", "phục vụ doanh nghiệp"),
-                                       ("nguoi_dan", "phục vụ người dân"))]
-        text = f"{_upper_first(who)} đang sử dụng {num(in_use, 'nền tảng số')} ({join(by_catalog)}"
+                                       ("nguoi_dan", "phục vụ người dân")) if _v(view, f"{c}_in_use")]
         unmatched = _v(view, "platforms_unmatched")
-        if unmatched:
-            text += f"; {num(unmatched, 'nền tảng')} không có trong danh mục của Bộ TT&TT"
-        text += ")"
+        outside = f"{num(unmatched, 'nền tảng')} không có trong danh mục của Bộ TT&TT" if unmatched else ""
+        inside = "; ".join(p for p in (join(by_catalog), outside) if p)
+        text = f"{_upper_first(who)} " + (f"đang sử dụng {num(in_use, 'nền tảng số')}" if in_use
+                                          else "chưa sử dụng nền tảng số nào")
+        text += f" ({inside})" if inside else ""
         deployments = _v(view, "platform_deployments")
         if deployments is not None and deployments != in_use:
             text += f" với {num(deployments, 'lượt triển khai')} tại các đơn vị"
         rate = _v(view, "lgsp_rate")
         if rate is not None:
-            text += f"; {pct(rate)} số lượt triển khai đã kết nối, chia sẻ dữ liệu qua LGSP"
+            text += f"; {pct(rate)} số lượt triển khai nền tảng phục vụ chính quyền đã kết nối, chia sẻ dữ liệu qua LGSP"
         out.append(text + ".")
     downloads = _v(view, "hues_downloads")
     if downloads is not None:
-        grew = change(_v(view, "hues_downloads", "change"), "lượt")
-        out.append(f"Ứng dụng Hue-S có {num(downloads, 'lượt tải')}" + (f" ({grew})" if grew else "")
+        grew = month_change(view, "hues_downloads", "lượt", scope=who == "các đơn vị trong tỉnh")
+        out.append(f"Ứng dụng Hue-S có {num(downloads, 'lượt tải')}" + (f", {grew}" if grew else "")
                    + f"; trong tháng tiếp nhận {num(_v(view, 'reports_received'), 'phản ánh hiện trường')}, "
                    f"đã xử lý {pct(_v(view, 'processed_rate'))}.")
     teams = _v(view, "teams")
     if teams is not None:
-        out.append(f"Có {num(teams, 'tổ công nghệ số cộng đồng')}; trong tháng các tổ hỗ trợ "
-                   f"{num(_v(view, 'households'), 'hộ gia đình')}.")
+        grew = month_change(view, "teams", "tổ", scope=who == "các đơn vị trong tỉnh")
+        households = _v(view, "households")
+        out.append(f"Có {num(teams, 'tổ công nghệ số cộng đồng')}" + (f", {grew}" if grew else "")
+                   + (f"; trong tháng các tổ hỗ trợ {num(households, 'lượt hộ gia đình')}" if households else "")
+                   + ".")
     reached = _v(view, "sme_reached")
     if reached is not None:
         out.append(f"Lũy kế {num(reached, 'doanh nghiệp')} tiếp cận Chương trình SMEdx, "
@@ -258,6 +330,13 @@ CATALOG_PHRASES = {"chinh_quyen": "nền tảng số phục vụ chính quyền"
                    "nguoi_dan": "nền tảng số phục vụ người dân"}
 
 
+def _statuses(in_use: float | None, trial: float | None, not_deployed: float | None, unit: str = "nền tảng") -> str:
+    """`đang sử dụng 7 nền tảng, thử nghiệm 3 nền tảng và chưa triển khai 3 nền tảng`, leaving out
+    the statuses with none (`chưa sử dụng nền tảng nào` when none is in use)."""
+    first = counted(in_use, unit, "đang sử dụng") or "chưa sử dụng nền tảng nào"
+    return join([first, counted(trial, "nền tảng", "thử nghiệm"), counted(not_deployed, "nền tảng", "chưa triển khai")])
+
+
 def catalog_platforms(view: pd.DataFrame, catalog: str, who: str) -> str:
     """In use, on trial and not deployed among the platforms of one catalog."""
     phrase = CATALOG_PHRASES[catalog]
@@ -268,23 +347,25 @@ def catalog_platforms(view: pd.DataFrame, catalog: str, who: str) -> str:
     not_deployed = _v(view, f"{catalog}_not_deployed") or 0
     if not (in_use or trial or not_deployed):
         return f"Về {phrase}, {who} chưa báo cáo nền tảng nào thuộc danh mục này."
-    return (f"Về {phrase}, {who} đang sử dụng {num(in_use, 'nền tảng')}, thử nghiệm {num(trial, 'nền tảng')} "
-            f"và chưa triển khai {num(not_deployed, 'nền tảng')}.")
+    return f"Về {phrase}, {who} {_statuses(in_use, trial, not_deployed)}."
 
 
 def lgsp(view: pd.DataFrame, who: str) -> str:
-    """Connection of the platforms in use to the provincial data-sharing platform (LGSP)."""
-    deployments = _v(view, "platform_deployments")
+    """Connection to the provincial data-sharing platform (LGSP) of the platforms in use that are
+    asked to connect (those serving government: lgsp_catalogs of params/targets.yaml)."""
+    deployments = _v(view, "lgsp_deployments")
     if deployments is None:
         return ""
     if not deployments:
-        return f"{_upper_first(who)} chưa có nền tảng nào đang sử dụng để kết nối LGSP."
+        return f"{_upper_first(who)} chưa có nền tảng phục vụ chính quyền nào đang sử dụng để kết nối LGSP."
     connected = _v(view, "lgsp_rate")
     count = (connected or 0) * deployments / 100
-    text = (f"Trong {num(deployments, 'lượt triển khai nền tảng đang sử dụng')}, {num(round(count), 'lượt')} "
-            f"({pct(connected)}) đã kết nối, chia sẻ dữ liệu qua Nền tảng tích hợp, chia sẻ dữ liệu cấp tỉnh (LGSP)")
+    text = (f"Trong {num(deployments, 'lượt triển khai nền tảng phục vụ chính quyền đang sử dụng')}, ")
+    text += (f"{num(round(count), 'lượt')} ({pct(connected)}) đã kết nối, chia sẻ dữ liệu qua Nền tảng tích hợp, "
+             "chia sẻ dữ liệu cấp tỉnh (LGSP)" if count else
+             "chưa có lượt nào kết nối, chia sẻ dữ liệu qua Nền tảng tích hợp, chia sẻ dữ liệu cấp tỉnh (LGSP)")
     distinct = _v(view, "platforms_lgsp")
-    if distinct is not None and deployments != _v(view, "platforms_in_use"):
+    if distinct and deployments != _v(view, "chinh_quyen_in_use"):
         text += f", gồm {num(distinct, 'nền tảng khác nhau')}"
     return text + "."
 
@@ -295,7 +376,8 @@ def targets_summary(progress: pd.DataFrame) -> str:
     met = int((progress["met"] == True).sum())  # noqa: E712 - None means not measured
     not_met = int((progress["met"] == False).sum())  # noqa: E712
     unknown = len(progress) - met - not_met
-    text = f"Chỉ tiêu năm {year}: đạt {format_number(met)}/{format_number(len(progress))}"
+    text = (f"Chỉ tiêu năm {year}: đạt {format_number(met)}/{format_number(len(progress))}" if met else
+            f"Chỉ tiêu năm {year}: chưa đạt chỉ tiêu nào trong {format_number(len(progress))} chỉ tiêu")
     if not_met:
         text += f", {format_number(not_met)} chỉ tiêu chưa đạt"
     if unknown:
@@ -328,7 +410,7 @@ def rule_text(rule, *, reference: float | None = None, deadline_day: int | None 
                 "“Chưa triển khai”")
     ind = kpis.indicator(rule.indicator)
     if rule.kind == "below_share":
-        text = f"{ind.label} thấp hơn {format_number(rule.threshold)}% mức toàn tỉnh"
+        text = f"{ind.label} thấp hơn {format_percent(rule.threshold)} mức toàn tỉnh"
         if reference is not None and not math.isnan(reference):
             text += (f" (toàn tỉnh {measure(reference, ind.kind, ind.unit)}, ngưỡng "
                      f"{measure(reference * rule.threshold / 100, ind.kind, ind.unit)})")
@@ -354,7 +436,8 @@ def lagging_reason(row: pd.Series) -> str:
     if row["value"] != row["threshold"] and \
             format_number(row["value"], decimals) == format_number(row["threshold"], decimals):
         # rounding would hide the difference (89,95% shown as 90%): show two decimals
-        value = (format_number(row["value"], 2) + ("%" if ind.kind == "rate" else f" {ind.unit}")).strip()
+        value = (format_percent(row["value"], 2) if ind.kind == "rate" else
+                 f"{format_number(row['value'], 2)} {ind.unit}".strip())
     word = "dưới" if row["kind"] in ("below", "below_share") else "trên"
     if row["kind"] == "above" and row["threshold"] == 0 and ind.kind == "count":
         return f"{_lower_first(ind.label)}: {value}"
@@ -393,14 +476,15 @@ def proposals_from_figures(lagging: pd.DataFrame, platforms: pd.DataFrame, rules
         part = lagging[lagging["rule"] == rule.id] if not lagging.empty else lagging
         if part.empty:
             continue
-        units = join([names.get(u, u) for u in part["unit"]])
+        address = in_sentence if "UBND {units}" in template else people_committee
+        units = join([address(names.get(u, u)) for u in part["unit"]])
         out.append(template.format(units=units, label=label, platforms=""))
         covered.add("coverage_rate" if rule.kind == "not_submitted" else rule.indicator)
     if progress is not None and not progress.empty:
         for _, t in progress[progress["met"] == False].iterrows():  # noqa: E712
             if t["indicator"] in covered:
                 continue      # the units behind it are already named above
-            done = f", đạt {format_number(t['progress'], 1)}% chỉ tiêu" if not pd.isna(t["progress"]) else ""
+            done = f", đạt {format_percent(t['progress'])} chỉ tiêu" if not pd.isna(t["progress"]) else ""
             kind = kpis.indicator(t["indicator"]).kind if isinstance(t["indicator"], str) else "count"
             unit = t["unit"] if kind != "rate" else ""
             if t["comparison"] == "<=" and t["target"] == 0:

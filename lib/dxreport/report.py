@@ -323,7 +323,10 @@ def indicator_table(ctx: Context, sections: list[str] | None = None, names: list
         if unit_mode:
             rank = r.get("rank")
             cells.append(_num("–" if _missing(rank) else f"{format_number(rank)}/{format_number(r['ranked_among'])}"))
-            cells.append(_num(_fmt(r.get("peer_mean"), r["kind"])))
+            mean = _fmt(r.get("peer_mean"), r["kind"])
+            if not _missing(r.get("peer_mean")) and r.get("ranked_among") == 1:
+                mean += " (chỉ 1 đơn vị có số liệu)"
+            cells.append(_num(mean))
         body.append(f"<tr>{''.join(cells)}</tr>")
     table = _table(head, body, "dx-table dx-compact dx-indicators")
     if not notes:
@@ -334,6 +337,7 @@ def indicator_table(ctx: Context, sections: list[str] | None = None, names: list
         text.append(f"Cùng kỳ: kho dữ liệu chưa có số liệu tháng {last_year}, để trống (–).")
     elif missing.any():
         text.append(f"Cùng kỳ: – là chưa có số liệu tháng {last_year}.")
+    text.append("Tăng/giảm so với tháng trước chỉ tính trên các đơn vị và các dòng số liệu có trong cả hai tháng.")
     text.append("Lũy kế từ đầu năm chỉ tính cho số liệu phát sinh trong tháng; (n/m th): số liệu của n trong m tháng.")
     if unit_mode:
         text.append(f"Xếp hạng: thứ tự của đơn vị trong các {ctx.peers[1]} có số liệu, 1 là tốt nhất (– khi các đơn "
@@ -439,25 +443,25 @@ def _not_deployed_sentence(ctx: Context, catalog: str) -> str:
 
 def government(ctx: Context) -> str:
     """II. Platforms serving the government: deployed, used, connected (LGSP), not deployed."""
-    who = "các đơn vị trong tỉnh" if ctx.is_province else ctx.unit_name
+    who = "các đơn vị trong tỉnh" if ctx.is_province else narrative.in_sentence(ctx.unit_name)
     parts = [_p(narrative.catalog_platforms(ctx.view, "chinh_quyen", who), narrative.lgsp(ctx.view, who),
                 narrative.ranks(ctx.view, ["platform_deployments", "lgsp_rate"], ctx.peers[1])),
              platform_table(ctx, "chinh_quyen"),
              _p(_not_deployed_sentence(ctx, "chinh_quyen"))]
     if not ctx.is_province:
-        parts.append(indicator_table(ctx, names=["chinh_quyen_in_use", "chinh_quyen_not_deployed", "platform_deployments",
+        parts.append(indicator_table(ctx, names=["chinh_quyen_in_use", "chinh_quyen_not_deployed", "lgsp_deployments",
                                                  "lgsp_rate", "platform_mau", "platform_uses"], notes=False))
     return "\n".join(p for p in parts if p)
 
 
 def business(ctx: Context) -> str:
     """III. Platforms serving enterprises; the SME programme (SMEdx) and DBI."""
-    who = "các đơn vị trong tỉnh" if ctx.is_province else ctx.unit_name
+    who = "các đơn vị trong tỉnh" if ctx.is_province else narrative.in_sentence(ctx.unit_name)
     parts = [_p(narrative.catalog_platforms(ctx.view, "doanh_nghiep", who)), platform_table(ctx, "doanh_nghiep"),
              _p(_not_deployed_sentence(ctx, "doanh_nghiep"))]
     if ctx.is_area:
-        ytd = narrative.year_to_date(ctx.view, "sme_supported", ctx.month, "doanh nghiệp")
-        parts.append(_p(narrative.smes(ctx.view, ctx.area), _upper(ytd) + "." if ytd else "",
+        ytd = narrative.year_to_date(ctx.view, "sme_supported", ctx.month, "lượt doanh nghiệp")
+        parts.append(_p(narrative.smes(ctx.view, _area(ctx)), _upper(ytd) + "." if ytd else "",
                         narrative.ranks(ctx.view, ["sme_reached", "sme_using_rate"], ctx.peers[1])))
         if ctx.is_province:
             parts.append(district_table(ctx, ["sme_reached", "sme_using", "sme_using_rate", "dbi_assessed",
@@ -470,26 +474,37 @@ def business(ctx: Context) -> str:
     return "\n".join(p for p in parts if p)
 
 
+def _area(ctx: Context) -> str:
+    """The unit's area as written inside a sentence: 'toàn tỉnh', 'huyện Phú Vang'."""
+    return "toàn tỉnh" if ctx.is_province else narrative.in_sentence(ctx.unit_name)
+
+
 def _upper(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
 def citizens(ctx: Context) -> str:
     """IV. Platforms serving citizens, and the Hue-S app."""
-    who = "các đơn vị trong tỉnh" if ctx.is_province else ctx.unit_name
+    who = "các đơn vị trong tỉnh" if ctx.is_province else narrative.in_sentence(ctx.unit_name)
     parts = [_p(narrative.catalog_platforms(ctx.view, "nguoi_dan", who)), platform_table(ctx, "nguoi_dan"),
              _p(_not_deployed_sentence(ctx, "nguoi_dan"))]
     outside = platform_rows(ctx)
     outside = outside[outside["catalog"] == kpis.OUTSIDE_CATALOG]
     if not outside.empty:
-        names = [f"{n} ({ctx.names.get(u, u)})" for n, u in zip(outside["subject_name"], outside["unit"])]
+        names = [f"{n} ({narrative.in_sentence(ctx.names.get(u, u))})"
+                 for n, u in zip(outside["subject_name"], outside["unit"])]
         parts.append(_p(f"Nền tảng do đơn vị tự triển khai, không có trong danh mục của Bộ TT&TT: "
                         f"{narrative.join(names)}."))
     if ctx.is_area:
         population_year = ctx.registry.get(ctx.unit).population_year
         ytd = narrative.year_to_date(ctx.view, "reports_received", ctx.month, "phản ánh")
-        parts.append(_p(narrative.hue_s(ctx.view, ctx.month, population_year, ctx.area),
+        threshold = _scope(ctx).min_population_coverage
+        parts.append(_p(narrative.hue_s(ctx.view, ctx.month, population_year, _area(ctx)),
                         _upper(ytd) + "." if ytd else "",
+                        narrative.per_capita(ctx.view, "ehealth_penetration", "ehealth_coverage",
+                                             "Tài khoản Sổ sức khỏe điện tử", threshold),
+                        narrative.per_capita(ctx.view, "vneid_penetration", "vneid_coverage", "Tài khoản VNeID",
+                                             threshold),
                         narrative.ranks(ctx.view, ["hues_penetration", "processed_rate", "on_time_rate", "satisfaction"],
                                         ctx.peers[1])))
         if ctx.is_province:
@@ -509,9 +524,10 @@ def teams(ctx: Context) -> str:
     """V. Community digital technology teams."""
     if not ctx.is_area:
         return _note("Đơn vị là cơ quan cấp tỉnh, không báo cáo tổ công nghệ số cộng đồng theo địa bàn.")
-    ytd = narrative.year_to_date(ctx.view, "households", ctx.month, "hộ")
-    parts = [_p(narrative.teams(ctx.view, ctx.area), f"Số hộ được hỗ trợ {ytd}." if ytd else "",
-                narrative.ranks(ctx.view, ["teams_per_commune", "households"], ctx.peers[1]))]
+    ytd = narrative.year_to_date(ctx.view, "households", ctx.month, "lượt hộ")
+    parts = [_p(narrative.teams(ctx.view, _area(ctx)), f"Số hộ được hỗ trợ {ytd}." if ytd else "",
+                narrative.ranks(ctx.view, ["teams_per_commune", "households"], ctx.peers[1])),
+             _p(teams_rejected_sentence(ctx))]
     if ctx.is_province:
         parts.append(district_table(ctx, ["teams", "members", "communes_with_team", "communes_without_team",
                                           "teams_per_commune", "trainings", "trained", "households"]))
@@ -521,6 +537,24 @@ def teams(ctx: Context) -> str:
     return "\n".join(p for p in parts if p)
 
 
+def teams_rejected_sentence(ctx: Context) -> str:
+    """Names the unit and the commune of every rejected row of the teams sheet: their figures are
+    missing, neither a commune without a team nor a reason to call the district lagging."""
+    rows = rejected_rows(ctx)
+    rows = rows[rows["sheet"] == TEAMS_SHEET] if not rows.empty else rows
+    if rows.empty:
+        return ""
+    items = []
+    for unit, part in rows.groupby("unit", sort=False):
+        name = narrative.people_committee(str(part["unit_name"].iloc[0]))
+        communes = part["communes"].iloc[0]
+        lines = narrative.join([f"dòng {r}" for r in part["row"] if r])
+        items.append(f"{name}: {communes or lines} ({narrative.join(list(dict.fromkeys(part['reason'])))})")
+    return ("Số liệu tổ công nghệ số của các xã, phường, thị trấn sau bị loại khi kiểm tra, được ghi là chưa có số "
+            "liệu hợp lệ, không tính là chưa có tổ và không dùng để đánh giá chậm triển khai: "
+            + "; ".join(items) + ".")
+
+
 def commune_table(ctx: Context) -> str:
     """A district's communes: teams, members, trainings, people trained, households helped."""
     communes = ctx.registry.communes_of(ctx.unit, ctx.month)
@@ -528,8 +562,14 @@ def commune_table(ctx: Context) -> str:
     wide = facts.pivot_table(index="subject", columns="metric", values="value", aggfunc="first") if not facts.empty \
         else pd.DataFrame()
     metrics = ["teams", "members", "trainings", "trained", "households"]
+    rejected = _rejected_communes(ctx, ctx.unit)
     body = []
     for c in communes:
+        if c.code not in wide.index and narrative.in_sentence(c.name) in rejected:
+            body.append(f'<tr class="dx-current"><td>{_e(c.name)}</td>'
+                        f'<td colspan="{len(metrics)}">Chưa có số liệu hợp lệ (dòng số liệu bị loại khi kiểm tra)</td>'
+                        "</tr>")
+            continue
         cells = "".join(_num(_fmt(wide.at[c.code, m] if c.code in wide.index and m in wide else None, "count"))
                         for m in metrics)
         none = c.code not in wide.index or _missing(wide.at[c.code, "teams"] if "teams" in wide else None) \
@@ -561,9 +601,29 @@ def general(ctx: Context) -> str:
     # may run on over a page break: the month's figures, then targets and lagging units
     tail = 2 if ctx.progress is not None and not ctx.progress.empty else 1
     names = [n for n in KEY_INDICATORS if n in set(ctx.view["indicator"])]
-    parts = [_p(sentences[0]), indicator_table(ctx, names=names), _p(*sentences[1:-tail]), _p(*sentences[-tail:]),
-             _p(validation_summary(ctx), cls="dx-small")]
+    parts = [partial_notice(ctx), _p(sentences[0]), indicator_table(ctx, names=names), _p(*sentences[1:-tail]),
+             _p(*sentences[-tail:]), _p(validation_summary(ctx), cls="dx-small")]
     return "\n".join(p for p in parts if p)
+
+
+def _scope(ctx: Context) -> kpis.Scope:
+    if "scope" not in ctx.extra:
+        ctx.extra["scope"] = kpis.load_scope()
+    return ctx.extra["scope"]
+
+
+def partial_notice(ctx: Context) -> str:
+    """A box on page 1 when too few units reported for the month's totals to stand for the province."""
+    if not ctx.is_province:
+        return ""
+    view = ctx.view.set_index("indicator")["value"] if not ctx.view.empty else pd.Series(dtype=float)
+    rate, got, expected = (view.get(k) for k in ("coverage_rate", "submissions_received", "submissions_expected"))
+    if _missing(rate) or rate >= _scope(ctx).min_unit_coverage:
+        return ""
+    return ('<div class="dx-sample-banner dx-partial-notice"><strong>SỐ LIỆU CHƯA ĐẦY ĐỦ</strong> – tháng '
+            f"{_e(format_month(ctx.month))} mới có {_e(format_number(got))}/{_e(format_number(expected))} đơn vị gửi "
+            f"báo cáo ({_e(format_percent(rate))}). Các tổng số dưới đây chỉ gồm các đơn vị đã gửi, chưa phản ánh "
+            "toàn tỉnh; mức tăng, giảm chỉ so sánh các đơn vị có số liệu cả hai tháng.</div>")
 
 
 def submission_sentence(ctx: Context) -> str:
@@ -583,16 +643,19 @@ def targets_table(ctx: Context) -> str:
     prog = ctx.progress
     year = ctx.month[:4]
     if prog.empty:
-        return _note(f"Chưa có chỉ tiêu năm {year} trong params/targets.yaml áp dụng cho đơn vị.")
+        return _note(f"Chưa có chỉ tiêu năm {year} áp dụng cho đơn vị.")
     body, notes = [], []
     for _, t in prog.iterrows():
         measured = isinstance(t["indicator"], str)
         kind = kpis.indicator(t["indicator"]).kind if measured else "rate"
         unit = "" if kind == "rate" else t["unit"]
         target = ("≤ " if t["comparison"] == "<=" else "≥ ") + narrative.threshold_text(t["target"], kind, unit)
-        value = _fmt(t["value"], kind) if measured else "chưa đo được"
+        value = _target_value(t, kind, _scope(ctx)) if measured else "chưa đo được"
         progress = "–" if _missing(t["progress"]) else format_percent(t["progress"])
         met = {True: "Đạt", False: "Chưa đạt"}.get(t["met"], "–")
+        if t["met"] is None and not _missing(t.get("unknown")) and t.get("unknown", 0) > 0:
+            met = (f"Chưa đánh giá được ({format_number(t['unknown'])} xã, phường, thị trấn chưa có số liệu "
+                   "hợp lệ)")
         label = t["label"]
         if t["note"]:
             notes.append(f"({len(notes) + 1}) {t['label']}: {t['note']}.")
@@ -603,8 +666,17 @@ def targets_table(ctx: Context) -> str:
     head = (f"<tr><th>Chỉ tiêu năm {year}</th><th>Mục tiêu</th><th>Tháng {format_month(ctx.month)}</th>"
             "<th>Mức đạt so với mục tiêu</th><th>Đánh giá</th><th>Nguồn chỉ tiêu</th></tr>")
     return _table(head, body, "dx-table dx-compact dx-targets") + _note(" ".join([
-        *notes, "“Chỉ tiêu của Sở”: mức do Sở Thông tin và Truyền thông tự đặt để theo dõi (params/targets.yaml), "
-        "không phải chỉ tiêu chính thức."]))
+        *notes, "“Chỉ tiêu của Sở”: mức do Sở Thông tin và Truyền thông tự đặt để theo dõi, không phải chỉ tiêu "
+        "chính thức."]))
+
+
+def _target_value(t: pd.Series, kind: str, scope: kpis.Scope) -> str:
+    """A target's value, or why there is none: too few people behind a per-capita figure."""
+    coverage = t.get("coverage")
+    if _missing(t["value"]) and not _missing(coverage):
+        return (f"{narrative.NOT_ENOUGH} (số liệu của các huyện có {format_percent(coverage)} dân số, dưới mức "
+                f"{format_percent(scope.min_population_coverage)})")
+    return _fmt(t["value"], kind)
 
 
 def validation_summary(ctx: Context) -> str:
@@ -618,17 +690,80 @@ def validation_summary(ctx: Context) -> str:
     rejected = int((subs["status"] == "rejected").sum())
     superseded = int((subs["status"] == "superseded").sum())
     late = int(subs.loc[subs["status"] == "accepted", "late"].fillna(False).astype(bool).sum())
-    errors = issues[issues["severity"] == "error"]
-    row_errors = errors[errors["rule"].str.startswith(("cell.", "row."))]
-    text = (f"Đã nhận {format_number(len(subs))} tệp báo cáo: {format_number(accepted)} tệp được sử dụng, "
-            f"{format_number(superseded)} tệp được thay thế bằng bản nộp lại, {format_number(rejected)} tệp bị từ chối; "
-            f"{format_number(late)} tệp nộp sau hạn. {format_number(len(row_errors))} dòng số liệu có lỗi đã bị loại "
-            f"ra khỏi tổng hợp, {format_number(int((issues['severity'] == 'warning').sum()))} cảnh báo "
-            "(chi tiết trong tệp validation.csv của tháng).")
-    if not row_errors.empty:
-        places = ", ".join(f"{r['sheet']}!{r['cell']}" for _, r in row_errors.head(8).iterrows())
-        text += f" Vị trí các dòng bị loại: {places}" + ("…" if len(row_errors) > 8 else "") + "."
+    files = narrative.join([f"{format_number(n)} {words}" for n, words in (
+        (accepted, "tệp được sử dụng"), (superseded, "tệp được thay thế bằng bản nộp lại"),
+        (rejected, "tệp bị từ chối")) if n])
+    text = f"Đã nhận {format_number(len(subs))} tệp báo cáo" + (f": {files}" if files else "")
+    text += f"; {format_number(late)} tệp nộp sau hạn." if late else "."
+    rows = rejected_rows(ctx)
+    warnings = int((issues["severity"] == "warning").sum())
+    if not rows.empty:
+        text += (f" {format_number(len(rows))} dòng số liệu có lỗi đã bị loại ra khỏi tổng hợp và được ghi là chưa "
+                 f"có số liệu hợp lệ (không tính là số 0): {'; '.join(_rejected_place(r) for _, r in rows.iterrows())}.")
+    if warnings:
+        text += f" Có {format_number(warnings)} cảnh báo về số liệu (liệt kê trong phụ lục)."
     return text
+
+
+# Validation rules that reject a row of a sheet; what the row is about is in its message.
+_ROW_RULES = ("cell.", "row.")
+_PLACE = r"^[^:]*![A-Z]+\d+:\s*"            # "Tổ công nghệ số!D13: " opening a row's message
+_TAIL = r";\s*dòng \d+ không được nạp\.?$"   # "; dòng 13 không được nạp." closing it
+
+
+def rejected_rows(ctx: Context) -> pd.DataFrame:
+    """The month's rejected rows (of this unit, or of every unit for the province): unit, sheet,
+    row number, reason in plain words, and the commune the row was about when it can be told."""
+    import re
+
+    issues = ctx.issues
+    if not ctx.is_province:
+        issues = issues[issues["unit"] == ctx.unit]
+    errors = issues[(issues["severity"] == "error") & issues["rule"].astype(str).str.startswith(_ROW_RULES)]
+    errors = errors.drop_duplicates(["unit", "sheet", "cell", "rule"])
+    out = []
+    for _, r in errors.iterrows():
+        message = str(r["message"])
+        line = re.search(r"(\d+)$", str(r["cell"] or ""))
+        reason = re.sub(_TAIL, "", re.sub(_PLACE, "", message)).strip()
+        out.append({"unit": r["unit"], "unit_name": ctx.names.get(r["unit"], r["unit"]), "sheet": r["sheet"],
+                    "row": line.group(1) if line else "", "reason": reason[:1].upper() + reason[1:]})
+    frame = pd.DataFrame(out, columns=["unit", "unit_name", "sheet", "row", "reason"])
+    frame = frame.drop_duplicates(["unit", "sheet", "row"])
+    frame["communes"] = [_rejected_communes(ctx, u) if s == TEAMS_SHEET else ""
+                         for u, s in zip(frame["unit"], frame["sheet"])]
+    return frame.reset_index(drop=True)
+
+
+TEAMS_SHEET = "Tổ công nghệ số"
+
+
+def communes_without_valid_row(ctx: Context, unit: str) -> list[str]:
+    """The communes of a district with no valid row in the month's `Tổ công nghệ số` sheet."""
+    facts = ctx.facts[(ctx.facts["sheet"] == "to_cns") & (ctx.facts["unit"] == unit)]
+    reported = set(facts["subject"])
+    return [c.name for c in ctx.registry.communes_of(unit, ctx.month) if c.code not in reported]
+
+
+def _rejected_communes(ctx: Context, unit: str) -> str:
+    """The commune(s) behind a district's rejected rows of the teams sheet, when they can be told:
+    the communes with no valid row, if there are no more of them than rejected rows."""
+    issues = ctx.issues
+    rows = issues[(issues["unit"] == unit) & (issues["sheet"] == TEAMS_SHEET) & (issues["severity"] == "error")
+                  & issues["rule"].astype(str).str.startswith(_ROW_RULES)].drop_duplicates(["cell", "rule"])
+    missing = communes_without_valid_row(ctx, unit)
+    lines = rows["cell"].astype(str).str.extract(r"(\d+)$")[0].nunique()
+    if not missing or len(missing) > lines:
+        return ""
+    return narrative.join([narrative.in_sentence(name) for name in missing])
+
+
+def _rejected_place(r: pd.Series) -> str:
+    unit = narrative.in_sentence(str(r["unit_name"]))
+    where = f"{unit}, biểu {r['sheet']}" + (f", dòng {r['row']}" if r["row"] else "")
+    if r["communes"]:
+        where += f" ({r['communes']})"
+    return f"{where}: {r['reason']}"
 
 
 # ----------------------------------------------------------------------------- VI. catalog changes
@@ -699,8 +834,9 @@ def _rule_reference(ctx: Context, rule) -> float | None:
 
 def lagging(ctx: Context) -> str:
     """VII. Units and platforms that lag, by the rules of params/lagging.yaml (stated first)."""
-    intro = _p("Đơn vị, nền tảng được xác định là chậm triển khai theo các tiêu chí dưới đây "
-               "(params/lagging.yaml); mỗi dòng nêu một tiêu chí và kết quả của tháng.", cls="dx-lead")
+    intro = _p("Đơn vị, nền tảng được xác định là chậm triển khai theo các tiêu chí do Sở Thông tin và Truyền thông "
+               "đặt ra dưới đây; mỗi dòng nêu một tiêu chí và kết quả của tháng. Số liệu bị loại khi kiểm tra hoặc "
+               "chưa báo cáo không được dùng để đánh giá.", cls="dx-lead")
     deadline = ctx.settings.get("submission", {}).get("deadline_day")
     lag = ctx.lagging_units
     body = []
@@ -710,8 +846,9 @@ def lagging(ctx: Context) -> str:
             text = narrative.rule_text(rule, reference=_rule_reference(ctx, rule), deadline_day=deadline)
             if rule.kind == "platform_not_deployed":
                 part = plats[plats["rule"] == rule.id] if not plats.empty else plats
-                found = "; ".join(f"{r['subject_name']}: {format_number(r['not_deployed'])} đơn vị chưa triển khai, "
-                                  f"{format_number(r['in_use'])} đơn vị đang sử dụng" for _, r in part.iterrows())
+                found = "; ".join(f"{r['subject_name']}: {format_number(r['not_deployed'])} đơn vị chưa triển khai"
+                                  + (f", {format_number(r['in_use'])} đơn vị đang sử dụng" if r["in_use"] else
+                                     ", chưa đơn vị nào sử dụng") for _, r in part.iterrows())
             else:
                 text += _whom(rule)
                 part = lag[lag["rule"] == rule.id] if not lag.empty else lag
@@ -748,6 +885,8 @@ def _rule_value(ctx: Context, rule) -> str:
         return "gửi sau hạn" if bool(subs["late"].fillna(False).any()) else "đã gửi đúng hạn"
     ind = kpis.indicator(rule.indicator)
     value = ctx.view.set_index("indicator")["value"].get(rule.indicator)
+    if ind.kind == "count" and not _missing(value) and value == 0:
+        return f"{_lower(ind.label)}: không có"
     return f"{_lower(ind.label)} {narrative.measure(None if _missing(value) else value, ind.kind, ind.unit)}"
 
 
