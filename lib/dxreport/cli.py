@@ -429,7 +429,7 @@ _outputs = _option("--outputs", type=PathParam(file_okay=False, path_type=Path),
 @_option("--report-date", default=None, metavar="YYYY-MM-DD",
          help="Ngày ký ghi trên báo cáo (\"Thừa Thiên Huế, ngày … tháng … năm …\"), không trước ngày cuối tháng "
               "báo cáo và không sau hôm nay. Không ghi: ngày chạy nếu là số liệu thật chạy trong tháng sau tháng "
-              "báo cáo; nếu không (dữ liệu mẫu, tháng cũ) để trống \"ngày …… tháng …… năm 20……\" để điền tay.")
+              "báo cáo; nếu không (dữ liệu mẫu, tháng cũ) để trống \"ngày … tháng … năm 20…\" để điền tay.")
 @_option("--workers", type=IntRangeParam(1, 64), default=None,
          help="Số tiến trình lập báo cáo song song (mặc định: số lõi CPU).")
 @_option("--force", is_flag=True, help="Chạy lại mọi bước, kể cả các bước có đầu vào không đổi.")

@@ -427,8 +427,8 @@ def month_end(month: str) -> date:
 def check_report_date(value: object, month: str, *, now: date | None = None) -> date | None:
     """The report date (`--report-date`, the notebook's `report_date`) checked against `month`.
 
-    None or "" (not given): None; the report then prints the blank form "ngày …… tháng ……
-    năm 20……" to be filled in by hand, unless report.signing_date gives the run date
+    None or "" (not given): None; the report then prints the blank form "ngày … tháng … năm
+    20…" to be filled in by hand, unless report.signing_date gives the run date
     (a month's own data, run in the month after it). Given: a date or "YYYY-MM-DD", not before
     the last day of the reporting month and not after today (Huế time).
     """

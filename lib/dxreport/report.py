@@ -266,7 +266,7 @@ def _table(head: str, body: list[str], cls: str = "dx-table") -> str:
 # ----------------------------------------------------------------------------- header
 
 #: The place and date line when the report is not dated: filled in by hand when it is signed.
-BLANK_DATE = "ngày …… tháng …… năm 20……"
+BLANK_DATE = "ngày … tháng … năm 20…"
 
 
 def signing_date(ctx: Context, today: date | None = None) -> date | None:
@@ -311,10 +311,10 @@ def unit_title(ctx: Context, code: str | None = None) -> str:
 
 def trich_yeu(ctx: Context) -> str:
     """The report's summary line (trích yếu): what it reports, of whom, for which month."""
-    month = format_month(ctx.month)
+    month = f"tháng\u00a0{format_month(ctx.month)}"     # kept on one line when the summary wraps
     if ctx.is_province:
-        return f"Kết quả mức độ sử dụng các nền tảng số trên địa bàn {unit_title(ctx)} tháng {month}"
-    return f"Kết quả mức độ sử dụng các nền tảng số của {unit_title(ctx)} tháng {month}"
+        return f"Kết quả mức độ sử dụng các nền tảng số trên địa bàn {unit_title(ctx)} {month}"
+    return f"Kết quả mức độ sử dụng các nền tảng số của {unit_title(ctx)} {month}"
 
 
 def header(ctx: Context, today: date | None = None) -> str:
@@ -405,18 +405,25 @@ def _lagging_items(ctx: Context) -> list[str]:
             continue
         text = narrative.rule_text(rule, reference=_rule_reference(ctx, rule), deadline_day=deadline)
         if not ctx.is_province:
-            items.append(f"{text}: {narrative.lagging_reason(part.iloc[0])}.")
+            reason = "" if rule.kind in ("not_submitted", "late") else f": {narrative.lagging_reason(part.iloc[0])}"
+            items.append(f"{text}{reason}.")
             continue
         named = []
         for _, r in part.iterrows():
-            title = unit_title(ctx, r["unit"]) if r["unit"] in ctx.unit_types else ctx.names.get(r["unit"], r["unit"])
+            title = _title(ctx, r["unit"])
             if r["kind"] in ("not_submitted", "late") or _missing(r.get("value")):
                 named.append(title)
+            elif r["kind"] == "above" and r["threshold"] == 0:
+                named.append(f"{title} ({format_number(r['value'])})")     # the rule says what is counted
             else:
                 ind = kpis.indicator(r["indicator"])
                 named.append(f"{title} ({narrative.measure(r['value'], ind.kind, ind.unit)})")
         items.append(f"{text}: {format_number(len(part))} đơn vị – {narrative.join(named)}.")
     return items
+
+
+def _title(ctx: Context, code: str) -> str:
+    return unit_title(ctx, code) if code in ctx.registry else ctx.names.get(code, code)
 
 
 def _platform_items(ctx: Context) -> list[str]:
@@ -482,7 +489,7 @@ def shortcomings(ctx: Context) -> str:
         return "\n".join(parts)
     quoted = []
     for note, group in notes.groupby("note", sort=False):
-        where = [f"{n}, {ctx.names.get(u, u)}" if ctx.is_province else n
+        where = [f"{n}, {_title(ctx, u)}" if ctx.is_province else n
                  for u, n in zip(group["unit"], group["subject_name"])]
         quoted.append((len(group), f"“{note}” ({'; '.join(where)})"))
     quoted.sort(key=lambda q: -q[0])
