@@ -122,6 +122,8 @@ def test_shortcomings_name_the_lagging_units_and_quote_their_notes_escaped():
     assert "<b>" not in html and "Số liệu lũy kế" not in html
     unit = report.shortcomings(make_context("478", facts=facts))
     assert "<li>Gửi báo cáo sau hạn (ngày 5 tháng sau).</li>" in unit
+    hue = report.shortcomings(make_context("474"))
+    assert "<li>Tỷ lệ phản ánh đã xử lý thấp hơn 95%: đơn vị đạt 90%.</li>" in hue
     assert "<li>Nền tảng đơn vị chưa triển khai: Họp trực tuyến.</li>" in unit
     assert "<li>“&lt;b&gt;Chưa có kinh phí&lt;/b&gt; &amp; thiết bị” (Họp trực tuyến)</li>" in unit
     assert "Theo ghi chú của đơn vị trong báo cáo tháng" in unit

@@ -405,8 +405,12 @@ def _lagging_items(ctx: Context) -> list[str]:
             continue
         text = narrative.rule_text(rule, reference=_rule_reference(ctx, rule), deadline_day=deadline)
         if not ctx.is_province:
-            reason = "" if rule.kind in ("not_submitted", "late") else f": {narrative.lagging_reason(part.iloc[0])}"
-            items.append(f"{text}{reason}.")
+            r = part.iloc[0]
+            if rule.kind in ("not_submitted", "late") or _missing(r.get("value")):
+                items.append(f"{text}.")
+            else:
+                ind = kpis.indicator(r["indicator"])
+                items.append(f"{text}: đơn vị đạt {narrative.measure(r['value'], ind.kind, ind.unit)}.")
             continue
         named = []
         for _, r in part.iterrows():
