@@ -55,6 +55,17 @@ def test_a_units_report_is_about_the_unit(unit, summary):
     assert "Kính gửi" not in html and "DỮ LIỆU MẪU" not in html
 
 
+def test_units_are_named_as_in_a_sentence_and_the_issuing_department_is_known():
+    c = dated()
+    titles = report.unit_titles(c)
+    assert (titles["478"], titles["479"], titles["474"], titles["hueioc"]) == (
+        "UBND huyện Phú Vang", "UBND thị xã Hương Thủy", "UBND thành phố Huế",
+        "Trung tâm Giám sát, điều hành đô thị thông minh tỉnh (HueIOC)")
+    assert report.issuing_unit(c) == "stttt"
+    c.settings = {**c.settings, "report": {**c.settings["report"], "issuing_body": "SỞ KHOA HỌC VÀ CÔNG NGHỆ"}}
+    assert report.issuing_unit(c) == "skhcn"
+
+
 def test_unit_names_are_escaped():
     c = dated("478")
     c.registry = Registry(tuple(replace(u, name="<script>x</script>") if u.code == "478" else u

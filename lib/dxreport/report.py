@@ -309,6 +309,19 @@ def unit_title(ctx: Context, code: str | None = None) -> str:
     return f"UBND {_lower_first(unit.name)}"
 
 
+def unit_titles(ctx: Context) -> dict[str, str]:
+    """The month's reporting units -> unit_title (to name units inside sentences)."""
+    return {code: unit_title(ctx, code) for code in ctx.unit_types}
+
+
+def issuing_unit(ctx: Context) -> str | None:
+    """The registry code of the reporting unit that issues the report (report.issuing_body), if
+    it is one: a proposal is never addressed to it."""
+    body = ctx.settings["report"]["issuing_body"].casefold()
+    found = [code for code in ctx.unit_types if ctx.registry.get(code).name.casefold() == body]
+    return found[0] if found else None
+
+
 def trich_yeu(ctx: Context) -> str:
     """The report's summary line (trích yếu): what it reports, of whom, for which month."""
     month = f"tháng\u00a0{format_month(ctx.month)}"     # kept on one line when the summary wraps
