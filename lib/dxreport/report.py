@@ -324,10 +324,8 @@ def issuing_unit(ctx: Context) -> str | None:
 
 def trich_yeu(ctx: Context) -> str:
     """The report's summary line (trích yếu): what it reports, of whom, for which month."""
-    month = f"tháng\u00a0{format_month(ctx.month)}"     # kept on one line when the summary wraps
-    if ctx.is_province:
-        return f"Kết quả mức độ sử dụng các nền tảng số trên địa bàn {unit_title(ctx)} {month}"
-    return f"Kết quả mức độ sử dụng các nền tảng số của {unit_title(ctx)} {month}"
+    what = f"Kết quả mức độ sử dụng các nền tảng số tháng {format_month(ctx.month)}"
+    return f"{what} trên địa bàn {unit_title(ctx)}" if ctx.is_province else f"{what} của {unit_title(ctx)}"
 
 
 def header(ctx: Context, today: date | None = None) -> str:
