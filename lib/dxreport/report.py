@@ -277,9 +277,8 @@ def signing_date(ctx: Context, today: date | None = None) -> date | None:
     it, when the report is made to be sent; the blank form for sample data and for a month run
     later than that (an earlier month made again), whose date the run cannot know.
     """
-    given = getattr(ctx.run, "report_date", None)
-    if given:
-        return given
+    if ctx.run.report_date:
+        return ctx.run.report_date
     today = today or params_today()
     due = previous_month(f"{today:%Y-%m}") == ctx.month
     return today if due and not ctx.is_sample else None
