@@ -226,6 +226,32 @@ def test_run_refuses_a_bad_month_before_anything_runs(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_run_refuses_a_report_date_before_the_end_of_the_month_before_anything_runs(tmp_path):
+    result = _invoke(["run", "--month", "2022-12", "--report-date", "2022-12-15", "--outputs", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.output.strip() == ("Lỗi: Ngày báo cáo 15/12/2022 trước ngày cuối của tháng báo cáo (31/12/2022): "
+                                     "báo cáo tháng 12/2022 chỉ ký được từ ngày 31/12/2022")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_run_passes_the_report_date_on(monkeypatch, tmp_path):
+    from dxreport import runner
+
+    asked = {}
+
+    def record(*args, **kwargs):
+        asked.update(kwargs)
+        return {"parameters": {"outputs": str(tmp_path)}, "units": {}, "sample": False, "failed": []}
+
+    monkeypatch.setattr(runner, "run_month", record)
+    assert _invoke(["run", "--month", "2022-12", "--report-date", "2023-01-06", "--quiet"]).exit_code == 0
+    assert asked["report_date"] == "2023-01-06"
+    assert _invoke(["run", "--month", "2022-12", "--quiet"]).exit_code == 0
+    assert asked["report_date"] is None
+    text = " ".join(_invoke(["run", "--help"]).output.split())
+    assert "--report-date YYYY-MM-DD Ngày ký ghi trên báo cáo" in text
+
+
 def test_run_refuses_an_unknown_unit_and_lists_valid_ones(tmp_path):
     result = _invoke(["run", "--month", "2022-12", "--unit", "../../x", "--outputs", str(tmp_path)])
     assert result.exit_code == 2

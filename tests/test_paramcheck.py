@@ -45,32 +45,48 @@ def test_the_project_params_pass(params_dir):
 def test_invalid_yaml_names_the_line_and_column(params_dir):
     _break(params_dir, "settings.yaml", "  form_version: 1\n", " form_version: 1\n")
     assert _message(params_dir) == (
-        "params/settings.yaml, dòng 15, cột 2: không phải YAML hợp lệ (expected <block end>, but found "
+        "params/settings.yaml, dòng 23, cột 2: không phải YAML hợp lệ (expected <block end>, but found "
         "'<block mapping start>'; while parsing a block mapping: dòng 2, cột 1)")
 
 
 def test_a_missing_settings_key_names_its_section_line_and_what_it_must_be(params_dir):
     _break(params_dir, "settings.yaml", "  deadline_day: 5\n", "")
     assert _message(params_dir) == \
-        "params/settings.yaml, dòng 10: thiếu khóa submission.deadline_day (số nguyên 1–28)"
+        "params/settings.yaml, dòng 18: thiếu khóa submission.deadline_day (số nguyên 1–28)"
 
 
 @pytest.mark.parametrize("old, new, expected", [
     ("  deadline_day: 5\n", "  deadline_day: 31\n",
-     "dòng 14: submission.deadline_day phải là số nguyên 1–28, không phải 31"),
+     "dòng 22: submission.deadline_day phải là số nguyên 1–28, không phải 31"),
     ("  deadline_day: 5\n", "  deadline_day: \"5\"\n",
-     "dòng 14: submission.deadline_day phải là số nguyên 1–28, không phải '5'"),
+     "dòng 22: submission.deadline_day phải là số nguyên 1–28, không phải '5'"),
     ("  deadline_day: 5\n", "  deadline_day: 5\n  deadline_dya: 6\n",
-     "dòng 15: khóa submission.deadline_dya không được hỗ trợ; chỉ nhận: deadline_day, form_version, "
+     "dòng 23: khóa submission.deadline_dya không được hỗ trợ; chỉ nhận: deadline_day, form_version, "
      "max_file_bytes, max_rows_per_sheet, reader"),
     ("  seed: 20220803\n", "  seed: 20220803\n  first_month: \"2022-02\"\n",
-     "dòng 23: khóa first_month viết hai lần (lần đầu ở dòng 20)"),
+     "dòng 31: khóa first_month viết hai lần (lần đầu ở dòng 28)"),
     ('  last_month: "2022-12"\n', '  last_month: "2021-12"\n',
-     "dòng 21: sample.last_month 2021-12 trước sample.first_month 2022-01"),
+     "dòng 29: sample.last_month 2021-12 trước sample.first_month 2022-01"),
     ("  fuzzy_threshold: 0.9\n", "  fuzzy_threshold: 1.5\n",
-     "dòng 27: catalog.fuzzy_threshold phải là số trong khoảng (0, 1], không phải 1.5"),
-    ('  recipients:\n    - "Bộ Thông tin và Truyền thông"\n    - "UBND tỉnh Thừa Thiên Huế"\n', "  recipients: []\n",
-     "dòng 7: report.recipients phải là danh sách nơi nhận, ít nhất một, mỗi nơi là chữ, không phải []"),
+     "dòng 35: catalog.fuzzy_threshold phải là số trong khoảng (0, 1], không phải 1.5"),
+    ('    - "Bộ Thông tin và Truyền thông"\n    - "UBND tỉnh Thừa Thiên Huế"\n', "",
+     "dòng 7: report.recipients phải là danh sách nơi nhận, ít nhất một, mỗi nơi là chữ, không phải None"),
+    ('  archive: ["VT", "CNTT"]', '  archive: "VT"',
+     "dòng 13: report.archive phải là danh sách nơi lưu, ít nhất một, mỗi nơi là chữ (ví dụ [VT, CNTT]), "
+     "không phải 'VT'"),
+    ('    - "{unit}"\n    - "Lãnh đạo Sở"\n', "",
+     "dòng 10: report.unit_recipients phải là danh sách nơi nhận báo cáo của một đơn vị, ít nhất một, mỗi nơi là "
+     "chữ ({unit}: tên đơn vị), không phải None"),
+    # the signer: a missing name, an empty title, a misspelt key, no signer at all
+    ('    name: "Nguyễn Văn A"', "",
+     "dòng 14: thiếu khóa report.signer.name (họ và tên người ký, chữ)"),
+    ('    title: "PHÓ GIÁM ĐỐC"', '    title: ""',
+     "dòng 16: report.signer.title phải là chức vụ người ký, chữ (ví dụ \"PHÓ GIÁM ĐỐC\"), không phải ''"),
+    ('    name: "Nguyễn Văn A"', '    nmae: "Nguyễn Văn A"',
+     "dòng 17: khóa report.signer.nmae không được hỗ trợ; chỉ nhận: authority, title, name"),
+    ('  signer:', '  signers:',
+     "dòng 14: khóa report.signers không được hỗ trợ; chỉ nhận: issuing_body_parent, issuing_body, "
+     "number_suffix, place, recipients, unit_recipients, archive, signer"),
 ])
 def test_a_bad_settings_value_is_named_with_its_line(params_dir, old, new, expected):
     _break(params_dir, "settings.yaml", old, new)
@@ -183,6 +199,9 @@ def test_settings_are_typed(params_dir):
                                                          max_rows_per_sheet=5000, form_version=1)
     assert typed.sample == params.SampleSettings("2022-01", "2022-12", 20220803)
     assert typed.report.recipients == ("Bộ Thông tin và Truyền thông", "UBND tỉnh Thừa Thiên Huế")
+    assert typed.report.unit_recipients == ("{unit}", "Lãnh đạo Sở") and typed.report.archive == ("VT", "CNTT")
+    assert typed.report.signer == params.SignerSettings(title="PHÓ GIÁM ĐỐC", name="Nguyễn Văn A",
+                                                        authority="KT. GIÁM ĐỐC")
     assert typed.catalog == {"fuzzy_threshold": 0.9, "rename_threshold": 0.8}
 
 

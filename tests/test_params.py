@@ -189,3 +189,37 @@ def test_notebook_parameters_are_plain_values():
     values = run.as_notebook_parameters()
     assert values["month"] == "2022-07" and values["unit"] == "478" and values["offline"] is False
     assert values["sources"].endswith("params/sources.yaml")
+
+
+def test_report_date_is_a_date_from_the_end_of_the_month_to_today():
+    import datetime as dt
+
+    run = validate_run({"month": "2022-12", "unit": "tinh", "report_date": "2023-01-06"})
+    assert run.report_date == dt.date(2023, 1, 6) and run.as_notebook_parameters()["report_date"] == "2023-01-06"
+    assert validate_run(run.as_notebook_parameters()).report_date == dt.date(2023, 1, 6)
+    assert validate_run({"month": "2022-12", "unit": "tinh", "report_date": "2022-12-31"}).report_date == \
+        dt.date(2022, 12, 31)
+    for empty in (None, "", "  "):
+        run = validate_run({"month": "2022-12", "unit": "tinh", "report_date": empty})
+        assert run.report_date is None and run.as_notebook_parameters()["report_date"] == ""
+
+
+@pytest.mark.parametrize("value, message", [
+    ("2022-12-30", "ngày báo cáo 30/12/2022 trước ngày cuối của tháng báo cáo (31/12/2022): báo cáo tháng 12/2022 "
+                   "chỉ ký được từ ngày 31/12/2022"),
+    ("06/01/2023", "ngày báo cáo '06/01/2023' không phải một ngày dạng YYYY-MM-DD (ví dụ 2023-01-06)"),
+    ("2023-02-30", "ngày báo cáo '2023-02-30' không phải một ngày dạng YYYY-MM-DD (ví dụ 2023-01-06)"),
+])
+def test_a_bad_report_date_is_refused_in_one_sentence(value, message):
+    with pytest.raises(ParamError) as err:
+        validate_run({"month": "2022-12", "unit": "tinh", "report_date": value})
+    assert str(err.value) == message
+
+
+def test_a_report_date_in_the_future_is_refused():
+    import datetime as dt
+
+    assert params.check_report_date("2023-01-06", "2022-12", now=dt.date(2023, 1, 6)) == dt.date(2023, 1, 6)
+    with pytest.raises(ParamError) as err:
+        params.check_report_date("2023-01-07", "2022-12", now=dt.date(2023, 1, 6))
+    assert str(err.value) == "ngày báo cáo 07/01/2023 là ngày trong tương lai (hôm nay 06/01/2023)"

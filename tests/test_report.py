@@ -1,35 +1,146 @@
 import datetime as dt
-from types import SimpleNamespace
+from dataclasses import replace
 
 import pandas as pd
+import pytest
 
 from dxreport import narrative, report
 from dxreport.params import load_settings
+from dxreport.units import Registry
 
 
-def ctx(is_sample: bool, unit: str = "tinh"):
-    return SimpleNamespace(settings=load_settings(), month="2022-09", is_province=unit == "tinh",
-                           unit_name="Huyện Phú Vang", is_sample=is_sample)
+def dated(unit: str = "tinh", *, report_date: dt.date | None = None, is_sample: bool = False,
+          month: str = "2022-12") -> report.Context:
+    """The tiny month's context, as the report of `month` with the date given (or not)."""
+    c = make_context(unit, is_sample=is_sample)
+    c.run = replace(c.run, month=month, report_date=report_date)
+    return c
 
 
-def test_header_has_the_administrative_layout():
-    html = report.header(ctx(False), today=dt.date(2022, 10, 6))
+def test_header_of_a_province_report_without_a_date_leaves_it_blank_to_fill_by_hand():
+    html = report.header(dated(is_sample=True), today=dt.date(2026, 12, 2))
+    assert '<div class="dx-place-date">Thừa Thiên Huế, ngày … tháng … năm 20…</div>' in html
+    assert "2026" not in html
     assert "UBND TỈNH THỪA THIÊN HUẾ" in html and "SỞ THÔNG TIN VÀ TRUYỀN THÔNG" in html
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in html and "Độc lập - Tự do - Hạnh phúc" in html
-    assert "Thừa Thiên Huế, ngày 06 tháng 10 năm 2022" in html
-    assert "Kết quả mức độ sử dụng các nền tảng số tháng 09/2022" in html
-    assert "DỮ LIỆU MẪU" not in html
+    assert "Số: &nbsp;&nbsp;&nbsp;&nbsp;/BC-STTTT" in html and "DỮ LIỆU MẪU" in html
+    assert '<div class="dx-doctype">BÁO CÁO</div>' in html
+    assert ('<div class="dx-subtitle">Kết quả mức độ sử dụng các nền tảng số tháng 12/2022 trên địa bàn tỉnh '
+            "Thừa Thiên Huế</div>") in html
+    assert "Kính gửi" not in html
 
 
-def test_sample_data_is_said_on_the_first_page():
-    html = report.header(ctx(True, "478"), today=dt.date(2022, 10, 6))
-    assert "DỮ LIỆU MẪU" in html and "của Huyện Phú Vang" in html
+def test_header_with_a_report_date_prints_it():
+    html = report.header(dated(report_date=dt.date(2023, 1, 6), is_sample=True), today=dt.date(2026, 12, 2))
+    assert '<div class="dx-place-date">Thừa Thiên Huế, ngày 06 tháng 01 năm 2023</div>' in html
+
+
+@pytest.mark.parametrize("is_sample, today, expected", [
+    (False, dt.date(2023, 1, 6), "Thừa Thiên Huế, ngày 06 tháng 01 năm 2023"),    # real data, made to be sent
+    (False, dt.date(2023, 2, 1), "Thừa Thiên Huế, ngày … tháng … năm 20…"),       # an earlier month made again
+    (True, dt.date(2023, 1, 6), "Thừa Thiên Huế, ngày … tháng … năm 20…"),        # sample data
+])
+def test_without_a_date_the_run_date_only_for_real_data_run_the_month_after(is_sample, today, expected):
+    assert report.place_date(dated(is_sample=is_sample), today) == expected
+
+
+@pytest.mark.parametrize("unit, summary", [
+    ("478", "Kết quả mức độ sử dụng các nền tảng số tháng 12/2022 của UBND huyện Phú Vang"),
+    ("474", "Kết quả mức độ sử dụng các nền tảng số tháng 12/2022 của UBND thành phố Huế"),
+    ("snv", "Kết quả mức độ sử dụng các nền tảng số tháng 12/2022 của Sở Nội vụ"),
+])
+def test_a_units_report_is_about_the_unit(unit, summary):
+    html = report.header(dated(unit), today=dt.date(2023, 1, 6))
+    assert f'<div class="dx-subtitle">{summary}</div>' in html
+    assert "Kính gửi" not in html and "DỮ LIỆU MẪU" not in html
+
+
+def test_units_are_named_as_in_a_sentence_and_the_issuing_department_is_known():
+    c = dated()
+    titles = report.unit_titles(c)
+    assert (titles["478"], titles["479"], titles["474"], titles["hueioc"]) == (
+        "UBND huyện Phú Vang", "UBND thị xã Hương Thủy", "UBND thành phố Huế",
+        "Trung tâm Giám sát, điều hành đô thị thông minh tỉnh (HueIOC)")
+    assert report.issuing_unit(c) == "stttt"
+    c.settings = {**c.settings, "report": {**c.settings["report"], "issuing_body": "SỞ KHOA HỌC VÀ CÔNG NGHỆ"}}
+    assert report.issuing_unit(c) == "skhcn"
 
 
 def test_unit_names_are_escaped():
-    c = ctx(False, "478")
-    c.unit_name = "<script>x</script>"
-    assert "<script>" not in report.header(c, today=dt.date(2022, 10, 6))
+    c = dated("478")
+    c.registry = Registry(tuple(replace(u, name="<script>x</script>") if u.code == "478" else u
+                                for u in c.registry.units))
+    html = report.header(c) + report.signature(c)
+    assert "<script>" not in html and "UBND &lt;script&gt;x&lt;/script&gt;" in html
+
+
+def _lines(html: str) -> list[str]:
+    """The text of each <div> of a block, in order."""
+    import re
+
+    return [m for m in re.findall(r"<div[^>]*>([^<]+)</div>", html)]
+
+
+def test_recipients_of_the_province_and_of_a_unit_end_with_the_archive():
+    assert _lines(report.recipients_block(dated())) == [
+        "Nơi nhận:", "- Bộ Thông tin và Truyền thông;", "- UBND tỉnh Thừa Thiên Huế;", "- Lưu: VT, CNTT."]
+    assert _lines(report.recipients_block(dated("478"))) == [
+        "Nơi nhận:", "- UBND huyện Phú Vang;", "- Lãnh đạo Sở;", "- Lưu: VT, CNTT."]
+
+
+def test_signer_block_follows_the_settings():
+    c = dated()
+    html = report.signer_block(c)
+    assert _lines(html) == ["KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Nguyễn Văn A"]
+    assert 'class="dx-signature-space" style="height:30mm"' in html       # room for the signature and the seal
+    c.settings = {**c.settings, "report": {**c.settings["report"],
+                                           "signer": {"title": "Giám đốc", "name": "Trần <b>B</b>"}}}
+    assert _lines(report.signer_block(c)) == ["GIÁM ĐỐC", "Trần &lt;b&gt;B&lt;/b&gt;"]
+    closing = report.signature(c)
+    assert closing.index("Nơi nhận:") < closing.index("GIÁM ĐỐC")
+
+
+def test_sources_note_is_plain_vietnamese_without_file_names():
+    province = report.sources_note(make_context())
+    assert province == (
+        '<p class="dx-note">Số liệu trong báo cáo được tổng hợp từ báo cáo tháng 07/2022 của 3/30 đơn vị; danh mục '
+        "nền tảng số của Bộ Thông tin và Truyền thông cập nhật ngày 31/12/2022. Số liệu chi tiết của từng đơn vị "
+        "tại Phụ lục kèm theo.</p>")
+    unit = report.sources_note(make_context("478", is_sample=True))
+    assert unit == (
+        '<p class="dx-note">Số liệu trong báo cáo lấy từ báo cáo tháng 07/2022 của UBND huyện Phú Vang nhận ngày '
+        "07/08/2022; danh mục nền tảng số của Bộ Thông tin và Truyền thông cập nhật ngày 31/12/2022. Số liệu chi "
+        "tiết của từng đơn vị tại Phụ lục kèm theo. Đây là số liệu mẫu để minh họa, không phải số liệu chính "
+        "thức.</p>")
+    for text in (province, unit):
+        for word in (".xlsx", ".json", ".csv", ".yaml", "params/", "manifest", "validation", "annex", "!"):
+            assert word not in text
+
+
+def test_shortcomings_name_the_lagging_units_and_quote_their_notes_escaped():
+    facts = pd.concat([month_facts(), pd.DataFrame([
+        fact(M, "478", "nen_tang", "note", text="<b>Chưa có kinh phí</b> & thiết bị", subject="cq-hop", kind="platform"),
+        # a remark beside a platform in use, of a unit that does not lag: no cause of anything
+        fact(M, "snv", "nen_tang", "note", text="Số liệu lũy kế từ khi triển khai", subject="nd-hues",
+             kind="platform")])], ignore_index=True)
+    html = report.shortcomings(make_context(facts=facts))
+    assert "<h3>1. Tồn tại, hạn chế</h3>" in html and "<h3>2. Nguyên nhân</h3>" in html
+    assert "<li>Gửi báo cáo sau hạn (ngày 5 tháng sau): 1 đơn vị – UBND huyện Phú Vang.</li>" in html
+    assert "<li>Tỷ lệ phản ánh đã xử lý thấp hơn 95%: 1 đơn vị – UBND thành phố Huế (90%).</li>" in html
+    assert "<li>Nền tảng trong danh mục còn nhiều đơn vị chưa triển khai: Họp trực tuyến (2 đơn vị).</li>" in html
+    assert ("<li>“&lt;b&gt;Chưa có kinh phí&lt;/b&gt; &amp; thiết bị” (Họp trực tuyến, UBND huyện Phú Vang)</li>"
+            in html)
+    assert "<b>" not in html and "Số liệu lũy kế" not in html
+    unit = report.shortcomings(make_context("478", facts=facts))
+    assert "<li>Gửi báo cáo sau hạn (ngày 5 tháng sau).</li>" in unit
+    hue = report.shortcomings(make_context("474"))
+    assert "<li>Tỷ lệ phản ánh đã xử lý thấp hơn 95%: đơn vị đạt 90%.</li>" in hue
+    assert "<li>Nền tảng đơn vị chưa triển khai: Họp trực tuyến.</li>" in unit
+    assert "<li>“&lt;b&gt;Chưa có kinh phí&lt;/b&gt; &amp; thiết bị” (Họp trực tuyến)</li>" in unit
+    assert "Theo ghi chú của đơn vị trong báo cáo tháng" in unit
+    agency = report.shortcomings(make_context("snv"))
+    assert "<p>Báo cáo tháng của đơn vị chưa nêu nguyên nhân của các tồn tại, hạn chế trên.</p>" in agency
+    assert unicodedata.is_normalized("NFC", html + unit + agency)
 
 
 def test_change_is_formatted_by_kind():
@@ -45,12 +156,11 @@ def test_change_is_formatted_by_kind():
 import unicodedata  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import pytest  # noqa: E402
 
 from dxreport import kpis  # noqa: E402
 from dxreport.params import RunParams  # noqa: E402
 from dxreport.units import load_registry  # noqa: E402
-from test_kpis import CATALOG, LY, M, P, month_facts, team  # noqa: E402
+from test_kpis import CATALOG, LY, M, P, fact, month_facts, team  # noqa: E402
 
 RULES = [kpis.Rule("not_submitted", "not_submitted"), kpis.Rule("late", "late"),
          kpis.Rule("processed", "below", "processed_rate", 95.0, ("district",)),

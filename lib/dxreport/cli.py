@@ -426,6 +426,10 @@ _outputs = _option("--outputs", type=PathParam(file_okay=False, path_type=Path),
 @_option("--sources", type=PathParam(dir_okay=False, path_type=Path), default=None,
          help="Tệp khai báo nguồn danh mục (mặc định params/sources.yaml).")
 @_option("--offline", is_flag=True, help="Không tải danh mục từ mạng; dùng bản chụp tốt gần nhất.")
+@_option("--report-date", default=None, metavar="YYYY-MM-DD",
+         help="Ngày ký ghi trên báo cáo (\"Thừa Thiên Huế, ngày … tháng … năm …\"), không trước ngày cuối tháng "
+              "báo cáo và không sau hôm nay. Không ghi: ngày chạy nếu là số liệu thật chạy trong tháng sau tháng "
+              "báo cáo; nếu không (dữ liệu mẫu, tháng cũ) để trống \"ngày … tháng … năm 20…\" để điền tay.")
 @_option("--workers", type=IntRangeParam(1, 64), default=None,
          help="Số tiến trình lập báo cáo song song (mặc định: số lõi CPU).")
 @_option("--force", is_flag=True, help="Chạy lại mọi bước, kể cả các bước có đầu vào không đổi.")
@@ -436,15 +440,15 @@ _outputs = _option("--outputs", type=PathParam(file_okay=False, path_type=Path),
 @_option("--wait", type=IntRangeParam(0, 86400), default=0, metavar="GIÂY",
          help="Khi một lần chạy khác đang dùng thư mục kết quả: đợi tối đa chừng ấy giây rồi mới chạy "
               "(mặc định 0: báo ngay và dừng).")
-def run(month, unit, inbox, outputs, sources, offline, workers, force, scheduler, quiet, wait):
+def run(month, unit, inbox, outputs, sources, offline, report_date, workers, force, scheduler, quiet, wait):
     """Chạy một tháng: tiếp nhận số liệu, tính chỉ số và lập báo cáo (mặc định của mọi đơn vị)."""
     from dxreport import runner
 
     start = time.perf_counter()
     try:
         manifest = runner.run_month(month, unit, inbox=inbox, outputs=outputs, sources=sources, offline=offline,
-                                    workers=workers, force=force, scheduler=scheduler, progress=not quiet,
-                                    wait=wait)
+                                    report_date=report_date, workers=workers, force=force, scheduler=scheduler,
+                                    progress=not quiet, wait=wait)
     except ParamError as exc:
         _fail(str(exc))
     except runner.RunError as exc:

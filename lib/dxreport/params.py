@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PARAMS_DIR = PROJECT_ROOT / "params"
@@ -15,15 +18,18 @@ SCRATCH_DIR = OUTPUTS_DIR / "_scratch"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 
 PROVINCE = "tinh"
+#: The department's time zone: "today" of a run (the report date's default and limit) is Huế's.
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 # The only parameters a notebook accepts; anything else is refused. Every notebook declares the
-# first four; 01_scrape also declares the catalog options.
-RUN_PARAMETERS = ("month", "unit", "inbox", "outputs", "sources", "offline")
+# first four; 01_scrape also declares the catalog options, 04_report the report date.
+RUN_PARAMETERS = ("month", "unit", "inbox", "outputs", "sources", "offline", "report_date")
 COMMON_PARAMETERS = RUN_PARAMETERS[:4]
 #: What a notebook may declare: the run parameters, and the staging folder the runner gives 04_report
 #: (checked by report.load to lie inside outputs/<month>/.staging/).
 NOTEBOOK_PARAMETERS = RUN_PARAMETERS + ("stage",)
 SOURCES_FILE = PARAMS_DIR / "sources.yaml"
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class ParamError(ValueError):
@@ -40,6 +46,7 @@ class RunParams:
     outputs: Path
     sources: Path = SOURCES_FILE
     offline: bool = False
+    report_date: date | None = None   # the date printed under the national motto; None: see check_report_date
 
     def source(self) -> "MonthSource":
         """Where this run's month comes from (resolve_month); `.describe()` says it in one line."""
@@ -49,11 +56,16 @@ class RunParams:
         """The values papermill injects (plain strings and a bool, readable in the notebook)."""
         return {"month": self.month, "unit": self.unit, "inbox": str(self.inbox) if self.inbox else "",
                 "outputs": str(self.outputs),
-                "sources": str(self.sources), "offline": self.offline}
+                "sources": str(self.sources), "offline": self.offline,
+                "report_date": self.report_date.isoformat() if self.report_date else ""}
 
 
 def _text(value: object) -> bool:
     return isinstance(value, str) and bool(value.strip())
+
+
+def _texts(value: object) -> bool:
+    return isinstance(value, list) and bool(value) and all(_text(x) for x in value)
 
 
 def _int_in(low: int, high: int | None = None):
@@ -67,8 +79,11 @@ SETTINGS_RULES: dict[str, dict[str, tuple[bool, str, object]]] = {
         "issuing_body": (True, "chữ, không rỗng", _text),
         "number_suffix": (True, "chữ, không rỗng", _text),
         "place": (True, "chữ, không rỗng", _text),
-        "recipients": (True, "danh sách nơi nhận, ít nhất một, mỗi nơi là chữ",
-                       lambda v: isinstance(v, list) and bool(v) and all(_text(x) for x in v)),
+        "recipients": (True, "danh sách nơi nhận, ít nhất một, mỗi nơi là chữ", _texts),
+        "unit_recipients": (True, "danh sách nơi nhận báo cáo của một đơn vị, ít nhất một, mỗi nơi là chữ "
+                                  "({unit}: tên đơn vị)", _texts),
+        "archive": (True, "danh sách nơi lưu, ít nhất một, mỗi nơi là chữ (ví dụ [VT, CNTT])", _texts),
+        "signer": (True, "bảng người ký (authority, title, name)", lambda v: isinstance(v, dict)),
     },
     "submission": {
         "deadline_day": (True, "số nguyên 1–28", _int_in(1, 28)),
@@ -91,6 +106,12 @@ SETTINGS_RULES: dict[str, dict[str, tuple[bool, str, object]]] = {
     },
 }
 _OPTIONAL_SECTIONS = ("catalog", "run")
+#: settings.yaml, report.signer: who signs the report (Nghị định 30/2020/NĐ-CP, Phụ lục I).
+SIGNER_RULES: dict[str, tuple[bool, str, object]] = {
+    "authority": (False, "quyền hạn ký, chữ (ví dụ \"KT. GIÁM ĐỐC\"); bỏ khóa này khi người đứng đầu ký", _text),
+    "title": (True, "chức vụ người ký, chữ (ví dụ \"PHÓ GIÁM ĐỐC\")", _text),
+    "name": (True, "họ và tên người ký, chữ", _text),
+}
 
 
 def _number(value: object) -> bool:
@@ -120,12 +141,10 @@ def load_settings(params_dir: Path = PARAMS_DIR) -> dict:
         values = check_mapping(doc, (section,), rules)
         if not values:
             doc.fail((section,), f"mục {section} trống; cần: {', '.join(k for k, r in rules.items() if r[0])}")
-        for key, (required, what, test) in rules.items():
-            if key not in values:
-                if required:
-                    doc.fail((section,), f"thiếu khóa {section}.{key} ({what})")
-            elif not test(values[key]):
-                doc.fail((section, key), f"{section}.{key} phải là {what}, không phải {values[key]!r}")
+        _check_keys(doc, (section,), values, rules)
+        if section == "report":
+            _check_keys(doc, ("report", "signer"), check_mapping(doc, ("report", "signer"), SIGNER_RULES),
+                        SIGNER_RULES)
     sample = data["sample"]
     if sample["first_month"] > sample["last_month"]:
         doc.fail(("sample", "last_month"), f"sample.last_month {sample['last_month']} trước "
@@ -133,15 +152,37 @@ def load_settings(params_dir: Path = PARAMS_DIR) -> dict:
     return data
 
 
+def _check_keys(doc, keys: tuple[str, ...], values: dict, rules: dict) -> None:
+    name = ".".join(keys)
+    for key, (required, what, test) in rules.items():
+        if key not in values:
+            if required:
+                doc.fail(keys, f"thiếu khóa {name}.{key} ({what})")
+        elif not test(values[key]):
+            doc.fail((*keys, key), f"{name}.{key} phải là {what}, không phải {values[key]!r}")
+
+
+@dataclass(frozen=True)
+class SignerSettings:
+    """settings.yaml, report.signer: the signature block (quyền hạn, chức vụ, họ tên)."""
+
+    title: str
+    name: str
+    authority: str | None = None
+
+
 @dataclass(frozen=True)
 class ReportSettings:
-    """settings.yaml, section report: the heading of the report."""
+    """settings.yaml, section report: the heading and the closing of the report."""
 
     issuing_body_parent: str
     issuing_body: str
     number_suffix: str
     place: str
     recipients: tuple[str, ...]
+    unit_recipients: tuple[str, ...]
+    archive: tuple[str, ...]
+    signer: SignerSettings
 
 
 @dataclass(frozen=True)
@@ -177,7 +218,9 @@ class Settings:
 def settings(params_dir: Path = PARAMS_DIR) -> Settings:
     """params/settings.yaml as typed values (load_settings gives the same as a dict)."""
     data = load_settings(params_dir)
-    report = dict(data["report"], recipients=tuple(data["report"]["recipients"]))
+    rep = data["report"]
+    report = dict(rep, recipients=tuple(rep["recipients"]), unit_recipients=tuple(rep["unit_recipients"]),
+                  archive=tuple(rep["archive"]), signer=SignerSettings(**rep["signer"]))
     return Settings(report=ReportSettings(**report), submission=SubmissionSettings(**data["submission"]),
                     sample=SampleSettings(**data["sample"]), catalog=dict(data.get("catalog") or {}))
 
@@ -370,12 +413,52 @@ def describe_source(month: str, inbox: Path | str | None = None) -> str:
     return resolve_month(month, inbox).describe()
 
 
+def today() -> date:
+    """Today in Huế (Asia/Ho_Chi_Minh), whatever the machine's time zone."""
+    return datetime.now(TZ).date()
+
+
+def month_end(month: str) -> date:
+    """The last day of `month` (YYYY-MM)."""
+    y, m = map(int, check_month_format(month).split("-"))
+    return date(y, m, calendar.monthrange(y, m)[1])
+
+
+def check_report_date(value: object, month: str, *, now: date | None = None) -> date | None:
+    """The report date (`--report-date`, the notebook's `report_date`) checked against `month`.
+
+    None or "" (not given): None; the report then prints the blank form "ngày … tháng … năm
+    20…" to be filled in by hand, unless report.signing_date gives the run date
+    (a month's own data, run in the month after it). Given: a date or "YYYY-MM-DD", not before
+    the last day of the reporting month and not after today (Huế time).
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, str) and _DATE.match(value.strip()):
+        try:
+            value = date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    if not isinstance(value, date):
+        raise ParamError(f"ngày báo cáo {value!r} không phải một ngày dạng YYYY-MM-DD (ví dụ 2023-01-06)")
+    end, now = month_end(month), now or today()
+    if value < end:
+        raise ParamError(f"ngày báo cáo {value:%d/%m/%Y} trước ngày cuối của tháng báo cáo ({end:%d/%m/%Y}): "
+                         f"báo cáo tháng {month[5:]}/{month[:4]} chỉ ký được từ ngày {end:%d/%m/%Y}")
+    if value > now:
+        raise ParamError(f"ngày báo cáo {value:%d/%m/%Y} là ngày trong tương lai (hôm nay {now:%d/%m/%Y})")
+    return value
+
+
 def validate_run(params: dict, *, params_dir: Path = PARAMS_DIR) -> RunParams:
     """Check notebook parameters before any notebook starts; refuse anything unknown.
 
     `month` must be YYYY-MM and have data (`resolve_month`: the named inbox, else data/inbox,
     else the sample); `unit` must be a unit of the registry that reports in that month, or
-    `tinh`. The messages list the valid values or say which folder to create.
+    `tinh`; `report_date`, if given, as check_report_date. The messages list the valid values or
+    say which folder to create.
     """
     from dxreport import units as units_mod
 
@@ -399,4 +482,6 @@ def validate_run(params: dict, *, params_dir: Path = PARAMS_DIR) -> RunParams:
         offline = offline.strip().lower() in ("true", "1")
     if not isinstance(offline, bool):
         raise ParamError(f"offline phải là True hoặc False, không phải {offline!r}")
-    return RunParams(month=month, unit=unit, inbox=inbox, outputs=outputs, sources=sources, offline=offline)
+    report_date = check_report_date(params.get("report_date"), month)
+    return RunParams(month=month, unit=unit, inbox=inbox, outputs=outputs, sources=sources, offline=offline,
+                     report_date=report_date)

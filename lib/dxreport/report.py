@@ -33,6 +33,7 @@ from dxreport.fileio import write_atomic
 from dxreport.forms import STATUS_CHOICES
 from dxreport.params import (PROVINCE, SCRATCH_DIR, ParamError, RunParams, load_settings, previous_month,
                              validate_run)
+from dxreport.params import today as params_today
 from dxreport.publish import STAGING
 from dxreport.textnorm import format_month, format_number, format_percent
 from dxreport.units import Registry, load_registry
@@ -156,15 +157,19 @@ class Context:
         return self.dest if self.dest is not None else self.run.outputs / self.month / self.unit
 
 
-def load(month: str, unit: str, *, inbox: str = "", outputs: str = "", stage: str = "") -> Context:
+def load(month: str, unit: str, *, inbox: str = "", outputs: str = "", stage: str = "",
+         report_date: str = "") -> Context:
     """Validate the parameters and read the month from the warehouse (read-only).
+
+    `report_date` (YYYY-MM-DD or empty) is the date printed under the motto (see signing_date).
 
     Where the files go: `stage` (the runner's staging folder for this report, which must lie in
     outputs/<month>/.staging/); else the unit's folder of `outputs`. Without `outputs` (a notebook
     run by hand) nothing published is touched: the published warehouse is read when it holds the
     month (else the scratch one), and the files go to outputs/_scratch/<month>/<unit>/.
     """
-    run = validate_run({"month": month, "unit": unit, "inbox": inbox or None, "outputs": outputs or None})
+    run = validate_run({"month": month, "unit": unit, "inbox": inbox or None, "outputs": outputs or None,
+                        "report_date": report_date or None})
     dest = None
     if stage:
         if not outputs or not Path(stage).resolve().is_relative_to((run.outputs / run.month / STAGING).resolve()):
@@ -260,13 +265,74 @@ def _table(head: str, body: list[str], cls: str = "dx-table") -> str:
 
 # ----------------------------------------------------------------------------- header
 
+#: The place and date line when the report is not dated: filled in by hand when it is signed.
+BLANK_DATE = "ngày … tháng … năm 20…"
+
+
+def signing_date(ctx: Context, today: date | None = None) -> date | None:
+    """The date printed under the motto; None: the blank form (BLANK_DATE).
+
+    The date given (`--report-date`, the notebook's `report_date`) when there is one. Otherwise
+    the run date (`today`, default today in Huế) for a month's real data run in the month after
+    it, when the report is made to be sent; the blank form for sample data and for a month run
+    later than that (an earlier month made again), whose date the run cannot know.
+    """
+    if ctx.run.report_date:
+        return ctx.run.report_date
+    today = today or params_today()
+    due = previous_month(f"{today:%Y-%m}") == ctx.month
+    return today if due and not ctx.is_sample else None
+
+
+def place_date(ctx: Context, today: date | None = None) -> str:
+    """`Thừa Thiên Huế, ngày 06 tháng 01 năm 2023`, or the blank form to fill in by hand."""
+    when = signing_date(ctx, today)
+    text = BLANK_DATE if when is None else f"ngày {when.day:02d} tháng {when.month:02d} năm {when.year}"
+    return f"{ctx.settings['report']['place']}, {text}"
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def unit_title(ctx: Context, code: str | None = None) -> str:
+    """How the department's text names a unit (Decree 30/2020/NĐ-CP, Appendix II): the People's
+    Committee of a district (`UBND huyện Phú Vang`, `UBND thành phố Huế`), an agency by its name
+    (`Sở Nội vụ`), the province by its area (`tỉnh Thừa Thiên Huế`)."""
+    code = code or ctx.unit
+    unit = ctx.registry.get(code)
+    if unit.type == "agency":
+        return unit.name
+    if unit.type == "province":
+        return _lower_first(unit.name)
+    return f"UBND {_lower_first(unit.name)}"
+
+
+def unit_titles(ctx: Context) -> dict[str, str]:
+    """The month's reporting units -> unit_title (to name units inside sentences)."""
+    return {code: unit_title(ctx, code) for code in ctx.unit_types}
+
+
+def issuing_unit(ctx: Context) -> str | None:
+    """The registry code of the reporting unit that issues the report (report.issuing_body), if
+    it is one: a proposal is never addressed to it."""
+    body = ctx.settings["report"]["issuing_body"].casefold()
+    found = [code for code in ctx.unit_types if ctx.registry.get(code).name.casefold() == body]
+    return found[0] if found else None
+
+
+def trich_yeu(ctx: Context) -> str:
+    """The report's summary line (trích yếu): what it reports, of whom, for which month."""
+    what = f"Kết quả mức độ sử dụng các nền tảng số tháng {format_month(ctx.month)}"
+    return f"{what} trên địa bàn {unit_title(ctx)}" if ctx.is_province else f"{what} của {unit_title(ctx)}"
+
+
 def header(ctx: Context, today: date | None = None) -> str:
-    """The administrative header, the sample-data notice and the title block."""
+    """The administrative header (Decree 30/2020/NĐ-CP, Appendix I): the issuing body and the
+    number, the national title and motto, place and date (signing_date), the sample-data notice,
+    then "BÁO CÁO" and its summary. A báo cáo has no "Kính gửi": its recipients are listed under
+    "Nơi nhận" (signature)."""
     rep = ctx.settings["report"]
-    today = today or date.today()
-    mm, yyyy = ctx.month[5:], ctx.month[:4]
-    recipients = "; ".join(rep["recipients"])
-    scope = "trên địa bàn tỉnh Thừa Thiên Huế" if ctx.is_province else f"của {ctx.unit_name}"
     parts = [
         '<table class="dx-header"><tr>',
         f'<td><div class="dx-org-parent">{_e(rep["issuing_body_parent"])}</div>'
@@ -274,18 +340,179 @@ def header(ctx: Context, today: date | None = None) -> str:
         f'<div class="dx-number">Số: &nbsp;&nbsp;&nbsp;&nbsp;/{_e(rep["number_suffix"])}</div></td>',
         '<td><div class="dx-nation">CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</div>'
         '<div class="dx-motto">Độc lập - Tự do - Hạnh phúc</div>'
-        f'<div class="dx-place-date">{_e(rep["place"])}, ngày {today.day:02d} tháng {today.month:02d} '
-        f'năm {today.year}</div></td>',
+        f'<div class="dx-place-date">{_e(place_date(ctx, today))}</div></td>',
         "</tr></table>",
     ]
     if ctx.is_sample:
         parts.append('<div class="dx-sample-banner"><strong>DỮ LIỆU MẪU</strong> – báo cáo này được lập từ '
-                     "số liệu mẫu do chương trình tạo ra để minh họa, không phải số liệu chính thức của các "
-                     "đơn vị.</div>")
-    parts.append('<div class="dx-title"><div class="dx-doctype">BÁO CÁO</div>'
-                 f'<div class="dx-summary">Kết quả mức độ sử dụng các nền tảng số tháng {mm}/{yyyy}</div></div>')
-    parts.append(f'<div class="dx-subtitle">{_e(scope)}</div>')
-    parts.append(f'<p class="dx-note">Kính gửi: {_e(recipients)}.</p>')
+                     "số liệu mẫu để minh họa, không phải số liệu chính thức của các đơn vị.</div>")
+    parts.append('<div class="dx-title"><div class="dx-doctype">BÁO CÁO</div></div>')
+    parts.append(f'<div class="dx-subtitle">{_e(trich_yeu(ctx))}</div>')
+    return "\n".join(parts)
+
+
+# ----------------------------------------------------------------------------- closing: Nơi nhận, signature
+
+def recipients(ctx: Context) -> list[str]:
+    """Who receives the report (params/settings.yaml): report.recipients for the province's report,
+    report.unit_recipients for a unit's, where {unit} is the unit (unit_title)."""
+    rep = ctx.settings["report"]
+    if ctx.is_province:
+        return list(rep["recipients"])
+    return [r.replace("{unit}", unit_title(ctx)) for r in rep["unit_recipients"]]
+
+
+def recipients_block(ctx: Context) -> str:
+    """"Nơi nhận:" then one line per recipient, the last "Lưu: VT, …." (Decree 30/2020/NĐ-CP)."""
+    lines = [f"- {r};" for r in recipients(ctx)]
+    lines.append(f"- Lưu: {', '.join(ctx.settings['report']['archive'])}.")
+    body = "".join(f'<div style="margin:0">{_e(line)}</div>' for line in lines)
+    return ('<div class="dx-recipients" style="text-align:left;font-size:11pt;line-height:1.25">'
+            '<div style="font-size:12pt;font-weight:bold;font-style:italic;margin:0">Nơi nhận:</div>'
+            f"{body}</div>")
+
+
+def signer_block(ctx: Context) -> str:
+    """The signature (Decree 30/2020/NĐ-CP): quyền hạn (KT. GIÁM ĐỐC, omitted when the head signs)
+    and chức vụ in capitals, a blank space for the signature and the seal, the signer's name."""
+    signer = ctx.settings["report"]["signer"]
+    lines = [signer.get("authority"), signer["title"]]
+    caps = "".join(f'<div style="margin:0">{_e(line.upper())}</div>' for line in lines if line)
+    return ('<div class="dx-signer" style="text-align:center;font-weight:bold;font-size:13pt;line-height:1.3">'
+            f'{caps}<div class="dx-signature-space" style="height:30mm"></div>'
+            f'<div style="margin:0">{_e(signer["name"])}</div></div>')
+
+
+def signature(ctx: Context) -> str:
+    """The end of the report: Nơi nhận on the left, the signature on the right, kept on one page."""
+    return ('<table class="dx-closing" style="width:100%;border:0;border-collapse:collapse;table-layout:fixed;'
+            'margin:18pt 0 0 0;break-inside:avoid;page-break-inside:avoid"><tr>'
+            f'<td style="width:50%;border:0;vertical-align:top;padding:0">{recipients_block(ctx)}</td>'
+            f'<td style="width:50%;border:0;vertical-align:top;padding:0">{signer_block(ctx)}</td>'
+            "</tr></table>")
+
+
+# ----------------------------------------------------------------------------- tồn tại, hạn chế và nguyên nhân
+
+#: How many different notes of the units the causes quote at most; the rest are counted.
+MAX_NOTES = 12
+
+
+def _lagging_items(ctx: Context) -> list[str]:
+    """One sentence per lagging rule that names units (for a unit: its own), with their figures."""
+    lag = ctx.lagging_units
+    if lag.empty:
+        return []
+    deadline = ctx.settings.get("submission", {}).get("deadline_day")
+    items = []
+    for rule in ctx.rules:
+        if rule.kind == "platform_not_deployed":
+            continue
+        part = lag[lag["rule"] == rule.id]
+        if not ctx.is_province:
+            part = part[part["unit"] == ctx.unit]
+        if part.empty:
+            continue
+        text = narrative.rule_text(rule, reference=_rule_reference(ctx, rule), deadline_day=deadline)
+        if not ctx.is_province:
+            r = part.iloc[0]
+            if rule.kind in ("not_submitted", "late") or _missing(r.get("value")):
+                items.append(f"{text}.")
+            else:
+                ind = kpis.indicator(r["indicator"])
+                items.append(f"{text}: đơn vị đạt {narrative.measure(r['value'], ind.kind, ind.unit)}.")
+            continue
+        named = []
+        for _, r in part.iterrows():
+            title = _title(ctx, r["unit"])
+            if r["kind"] in ("not_submitted", "late") or _missing(r.get("value")):
+                named.append(title)
+            elif r["kind"] == "above" and r["threshold"] == 0:
+                named.append(f"{title} ({format_number(r['value'])})")     # the rule says what is counted
+            else:
+                ind = kpis.indicator(r["indicator"])
+                named.append(f"{title} ({narrative.measure(r['value'], ind.kind, ind.unit)})")
+        items.append(f"{text}: {format_number(len(part))} đơn vị – {narrative.join(named)}.")
+    return items
+
+
+def _title(ctx: Context, code: str) -> str:
+    return unit_title(ctx, code) if code in ctx.registry else ctx.names.get(code, code)
+
+
+def _platform_items(ctx: Context) -> list[str]:
+    """Catalog platforms that several units have not deployed (the province), or that the unit has not."""
+    if ctx.is_province:
+        plats = ctx.lagging_platforms
+        if plats.empty:
+            return []
+        named = [f"{n} ({format_number(c)} đơn vị)" for n, c in zip(plats["subject_name"], plats["not_deployed"])]
+        return [f"Nền tảng trong danh mục còn nhiều đơn vị chưa triển khai: {narrative.join(named)}."]
+    rows = platform_rows(ctx)
+    rows = rows[rows["status"] == "chua_trien_khai"]
+    if rows.empty:
+        return []
+    return [f"Nền tảng đơn vị chưa triển khai: {narrative.join(sorted(set(rows['subject_name'])))}."]
+
+
+def _target_items(ctx: Context) -> list[str]:
+    """The targets of the year not met this month, with the figure and the target."""
+    prog = ctx.progress
+    if prog is None or prog.empty:
+        return []
+    named = []
+    for _, t in prog[prog["met"] == False].iterrows():  # noqa: E712 - None: not measured
+        kind = kpis.indicator(t["indicator"]).kind if isinstance(t["indicator"], str) else "count"
+        unit = "" if kind == "rate" else t["unit"]
+        target = ("không quá " if t["comparison"] == "<=" else "") + narrative.threshold_text(t["target"], kind, unit)
+        named.append(f"“{t['label']}” ({narrative.measure(t['value'], kind, unit)}, mục tiêu {target})")
+    if not named:
+        return []
+    return [f"Chưa đạt {format_number(len(named))} chỉ tiêu năm {ctx.month[:4]}: {narrative.join(named)}."]
+
+
+def unit_notes(ctx: Context) -> pd.DataFrame:
+    """The notes ("Ghi chú") units wrote beside the platforms that show a shortcoming: a platform not
+    in use, a unit or a platform that lags. Columns: unit, subject_name, status, note."""
+    rows = platform_rows(ctx)
+    rows = rows[rows["note"].notna() & (rows["note"].astype(str).str.strip() != "")]
+    lag = ctx.lagging_units
+    units = set(lag["unit"]) if not lag.empty else set()
+    plats = ctx.lagging_platforms
+    subjects = set(plats["subject"]) if not plats.empty and "subject" in plats else set()
+    keep = (rows["status"] != "dang_su_dung") | rows["unit"].isin(units) | rows["subject"].isin(subjects)
+    return rows.loc[keep, ["unit", "subject_name", "status", "note"]].reset_index(drop=True)
+
+
+def shortcomings(ctx: Context) -> str:
+    """Tồn tại, hạn chế và nguyên nhân: the shortcomings the month's figures show (lagging units
+    with their figures, platforms not deployed, targets not met) and their causes as the units
+    wrote them in their notes, quoted (escaped)."""
+    who = "các đơn vị" if ctx.is_province else "đơn vị"
+    items = _lagging_items(ctx) + _platform_items(ctx) + _target_items(ctx)
+    parts = ["<h3>1. Tồn tại, hạn chế</h3>"]
+    if items:
+        parts.append("<ul>" + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>")
+    else:
+        parts.append(_p(f"Trong tháng, {who} không thuộc diện chậm triển khai theo các tiêu chí đang theo dõi và "
+                        "không có chỉ tiêu năm chưa đạt."))
+    parts.append("<h3>2. Nguyên nhân</h3>")
+    notes = unit_notes(ctx)
+    if notes.empty:
+        parts.append(_p(f"Báo cáo tháng của {who} chưa nêu nguyên nhân của các tồn tại, hạn chế trên."))
+        return "\n".join(parts)
+    quoted = []
+    for note, group in notes.groupby("note", sort=False):
+        where = [f"{n}, {_title(ctx, u)}" if ctx.is_province else n
+                 for u, n in zip(group["unit"], group["subject_name"])]
+        quoted.append((len(group), f"“{note}” ({'; '.join(where)})"))
+    quoted.sort(key=lambda q: -q[0])
+    lead = ("Theo ghi chú của các đơn vị trong báo cáo tháng (nguyên văn, kèm nền tảng và đơn vị):" if ctx.is_province
+            else "Theo ghi chú của đơn vị trong báo cáo tháng (nguyên văn, kèm nền tảng):")
+    parts.append(_p(lead, cls="dx-lead"))
+    parts.append("<ul>" + "".join(f"<li>{_e(text)}</li>" for _, text in quoted[:MAX_NOTES]) + "</ul>")
+    if len(quoted) > MAX_NOTES:
+        parts.append(_p(f"Và {format_number(len(quoted) - MAX_NOTES)} ghi chú khác."))
     return "\n".join(parts)
 
 
@@ -991,17 +1218,29 @@ def grid_frame(ctx: Context) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- notes, files
 
 def sources_note(ctx: Context) -> str:
-    """Where the figures come from."""
-    files = ctx.submissions[ctx.submissions["status"] == "accepted"]
-    if not ctx.is_province:
-        files = files[files["unit"] == ctx.unit]
-    snap = f" Danh mục nền tảng: bản chụp ngày {ctx.snapshot_date}." if ctx.snapshot_date else ""
-    annex = " Số liệu chi tiết từng đơn vị trong phụ lục annex.xlsx kèm theo."
+    """A short closing note, in plain words, on where the figures come from: the units' monthly
+    reports (how many, or when the unit's arrived), the date of the Ministry's catalogs, the annex."""
+    subs = ctx.submissions[ctx.submissions["status"] == "accepted"]
+    month = format_month(ctx.month)
     if ctx.is_province:
-        return (f"Nguồn số liệu: {format_number(len(files))} tệp báo cáo của {format_number(files['unit'].nunique())} "
-                f"đơn vị (danh sách tệp trong manifest.json và validation.csv của tháng).{snap}{annex}")
-    names = ", ".join(sorted(files["file_name"].astype(str)))
-    return f"Nguồn số liệu: tệp báo cáo {_e(names or 'không có')}.{snap}{annex}"
+        expected = len(ctx.unit_types)
+        count = subs["unit"].nunique()
+        text = (f"Số liệu trong báo cáo được tổng hợp từ báo cáo tháng {month} của {format_number(count)}/"
+                f"{format_number(expected)} đơn vị")
+    else:
+        own = subs[subs["unit"] == ctx.unit]
+        if own.empty:
+            text = f"{unit_title(ctx)} chưa có báo cáo tháng {month}; các số liệu của đơn vị để trống"
+        else:
+            last = own.iloc[-1]["received_at"]
+            when = "" if _missing(last) else f" nhận ngày {pd.Timestamp(last):%d/%m/%Y}"
+            text = f"Số liệu trong báo cáo lấy từ báo cáo tháng {month} của {unit_title(ctx)}{when}"
+    if ctx.snapshot_date:
+        text += f"; danh mục nền tảng số của Bộ Thông tin và Truyền thông cập nhật ngày {ctx.snapshot_date}"
+    text += ". Số liệu chi tiết của từng đơn vị tại Phụ lục kèm theo."
+    if ctx.is_sample:
+        text += " Đây là số liệu mẫu để minh họa, không phải số liệu chính thức."
+    return _note(text)
 
 
 def save_kpis(ctx: Context) -> Path:

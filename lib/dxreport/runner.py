@@ -309,19 +309,22 @@ def _guarded(step: str, run: RunParams, final: Path, failed_dir: Path, retries: 
         return "ok", None, attempt, retried
 
 
-def render_unit(month: str, unit: str, inbox: str, outputs: str, *, retries: int | None = None) -> StepResult:
+def render_unit(month: str, unit: str, inbox: str, outputs: str, *, retries: int | None = None,
+                report_date: str = "") -> StepResult:
     """One unit's report: execute 04_report, then HTML and PDF, then publish them together.
 
     Runs in a worker process. Everything is made in a staging folder (dxreport.publish) and
     moved into outputs/<month>/<unit>/ only when the notebook, the HTML and the PDF are all
     complete; a report that fails leaves the unit's folder as it was. `retries`: how many
-    infrastructure failures of the notebook run are retried here. The PDF is printed by the
-    worker's long-lived Chromium (render.shared_printer).
+    infrastructure failures of the notebook run are retried here. `report_date`: the date printed
+    on the report (YYYY-MM-DD, or "" for the default of report.signing_date). The PDF is printed
+    by the worker's long-lived Chromium (render.shared_printer).
     """
     from dxreport import render
 
     start = time.perf_counter()
-    run = validate_run({"month": month, "unit": unit, "inbox": inbox, "outputs": outputs})
+    run = validate_run({"month": month, "unit": unit, "inbox": inbox, "outputs": outputs,
+                        "report_date": report_date or None})
     month_dir = run.outputs / month
     failed_dir = month_dir / "failed"
     files: dict[str, str] = {}
@@ -506,11 +509,12 @@ def _new_log(month_dir: Path, started: datetime) -> tuple[Path, logging.Handler]
 
 
 def run_month(month: str, unit: str = "all", *, inbox: str | Path | None = None, outputs: str | Path | None = None,
-              sources: str | Path | None = None, offline: bool = False,
+              sources: str | Path | None = None, offline: bool = False, report_date: str | None = None,
               workers: int | None = None, force: bool = False, executor: cf.Executor | None = None,
               scheduler: str | None = None, progress: bool = True, wait: float = 0.0) -> dict:
     """Run the month: the month-level steps, then the reports of `unit` ('all', 'tinh' or a code).
 
+    `report_date` (YYYY-MM-DD) is the date printed on the reports; None: see report.signing_date.
     Reports run on `executor` when given, else on a Dask cluster when `scheduler` is given
     ('local' or a scheduler address), else on a local process pool of `workers` processes.
     Returns the manifest (also written to outputs/<month>/manifest.json, after every step and
@@ -528,7 +532,8 @@ def run_month(month: str, unit: str = "all", *, inbox: str | Path | None = None,
         raise ValueError("executor and scheduler cannot both be given")
     base = validate_run({"month": month, "unit": PROVINCE if unit == "all" else unit,
                          "inbox": str(inbox) if inbox else None, "outputs": str(outputs) if outputs else None,
-                         "sources": str(sources) if sources else None, "offline": offline})
+                         "sources": str(sources) if sources else None, "offline": offline,
+                         "report_date": report_date or None})
     check_params(PARAMS_DIR, sources=base.sources)
     source = base.source()
     if scheduler is not None:
@@ -701,7 +706,10 @@ def _run(base: RunParams, month: str, units: list[str], registry, month_dir: Pat
 
     t0 = time.perf_counter()
     inputs = unit_inputs(base.outputs, month, units, registry)
-    prints = {code: _fingerprint(version, packages, params_hashes, parameters, code, inputs[code]) for code in units}
+    # the report date is printed on every report, and only there: a new date re-renders the reports
+    report_parameters = {**parameters, "report_date": base.as_notebook_parameters()["report_date"]}
+    prints = {code: _fingerprint(version, packages, params_hashes, report_parameters, code, inputs[code])
+              for code in units}
     log.info("đầu vào của %d báo cáo đọc từ kho dữ liệu trong %.2f s", len(units), time.perf_counter() - t0)
     todo = []
     for code in units:
@@ -763,6 +771,8 @@ def _render_all(base: RunParams, month: str, todo: list[str], *, workers, execut
         nonlocal executor
         args = (render_unit, month, code, base.as_notebook_parameters()["inbox"], str(base.outputs))
         kwargs = {"retries": max_retries - used}
+        if base.report_date:
+            kwargs["report_date"] = base.report_date.isoformat()
         try:
             future = executor.submit(*args, **kwargs)
         except cf.BrokenExecutor:
@@ -870,7 +880,8 @@ def _manifest(run: RunParams, context: dict, steps: list[StepResult], registry, 
         "month": run.month, "created": datetime.now(TZ).isoformat(timespec="seconds"),
         "started": context["started"].isoformat(timespec="seconds"), "sample": sample,
         "parameters": {"month": run.month, "inbox": str(run.inbox) if run.inbox else "", "outputs": str(run.outputs),
-                       "sources": str(run.sources), "offline": run.offline},
+                       "sources": str(run.sources), "offline": run.offline,
+                       "report_date": run.report_date.isoformat() if run.report_date else ""},
         "code_version": context["version"], "python": platform.python_version(), "packages": context["packages"],
         "executor": context.get("executor"), "log": str(context["log"].relative_to(month_dir)),
         "inputs": context["hashes"],
