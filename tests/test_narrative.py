@@ -147,11 +147,11 @@ def test_proposals_follow_from_lagging_units_platforms_and_targets():
     assert out == [
         "Đề nghị UBND huyện Phú Vang và Sở Công Thương gửi báo cáo đúng hạn.",
         "Đề nghị UBND thành phố Huế có giải pháp cải thiện chỉ tiêu “Tỷ lệ phản ánh đã xử lý”.",
-        "Sở Thông tin và Truyền thông phối hợp với các đơn vị hướng dẫn, hỗ trợ triển khai Nền tảng bản đồ số "
+        "Đề nghị UBND tỉnh chỉ đạo các đơn vị chưa triển khai khẩn trương triển khai Nền tảng bản đồ số "
         "(4 đơn vị chưa triển khai).",
         "Đề nghị sngv gửi báo cáo tháng theo đúng biểu mẫu để số liệu được tổng hợp đầy đủ.",
         # the processed-rate and coverage targets are not proposed again: the rules above name the units
-        "Tiếp tục đẩy mạnh để đạt chỉ tiêu “Tỷ lệ hài lòng của người dân” năm 2022 (tối thiểu 80%); hiện nay 78,5%, "
+        "Đề nghị UBND tỉnh chỉ đạo các đơn vị tiếp tục đẩy mạnh để đạt chỉ tiêu “Tỷ lệ hài lòng của người dân” năm 2022 (tối thiểu 80%); hiện nay 78,5%, "
         "đạt 98,1% chỉ tiêu.",
     ]
 

@@ -450,7 +450,7 @@ DEFAULT_PROPOSALS = {
     "below": "Đề nghị {units} có giải pháp cải thiện chỉ tiêu “{label}”.",
     "above": "Đề nghị {units} có giải pháp cải thiện chỉ tiêu “{label}”.",
     "below_share": "Đề nghị {units} có giải pháp cải thiện chỉ tiêu “{label}”.",
-    "platform_not_deployed": "Sở Thông tin và Truyền thông phối hợp với các đơn vị hướng dẫn, hỗ trợ triển khai "
+    "platform_not_deployed": "Đề nghị UBND tỉnh chỉ đạo các đơn vị chưa triển khai khẩn trương triển khai "
                              "{platforms}.",
 }
 
@@ -491,6 +491,6 @@ def proposals_from_figures(lagging: pd.DataFrame, platforms: pd.DataFrame, rules
                 goal = "không còn"
             else:
                 goal = f"{'không quá' if t['comparison'] == '<=' else 'tối thiểu'} {threshold_text(t['target'], kind, unit)}"
-            out.append(f"Tiếp tục đẩy mạnh để đạt chỉ tiêu “{t['label']}” năm {t['year']} ({goal}); hiện nay "
+            out.append(f"Đề nghị UBND tỉnh chỉ đạo các đơn vị tiếp tục đẩy mạnh để đạt chỉ tiêu “{t['label']}” năm {t['year']} ({goal}); hiện nay "
                        f"{measure(t['value'], kind, unit)}{done}.")
     return out

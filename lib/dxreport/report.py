@@ -8,8 +8,9 @@ The report of the province (`tinh`) and the report of a unit have the same secti
     IV.   Nền tảng số phục vụ người dân, Hue-S  citizens(ctx)
     V.    Tổ công nghệ số cộng đồng             teams(ctx)
     VI.   Thay đổi danh mục nền tảng số          catalog_changes(ctx)
-    VII.  Đơn vị, nền tảng chậm triển khai      lagging(ctx)
+    VII.  Tồn tại, hạn chế và nguyên nhân       shortcomings(ctx), lagging(ctx)
     VIII. Đề xuất, kiến nghị                    proposals(ctx)
+          Nguồn số liệu, nơi nhận, chữ ký        sources_note(ctx), signature(ctx)
 
 A section function returns HTML; every text that comes from a submission, the catalog or the
 registry is escaped. Sentences come from dxreport.narrative, numbers in Vietnamese format.
@@ -1137,11 +1138,14 @@ def proposals(ctx: Context) -> str:
     if not ctx.is_province:
         lag = lag[lag["unit"] == ctx.unit] if not lag.empty else lag
         plats = plats.iloc[0:0]
+    own = issuing_unit(ctx)
+    if own is not None and not lag.empty:
+        lag = lag[lag["unit"] != own]          # never a proposal addressed to the issuing department
     generated = narrative.proposals_from_figures(lag, plats, ctx.rules, ctx.names, ctx.progress)
     parts = []
     if generated:
         parts.append(_p("Từ kết quả tháng, Sở Thông tin và Truyền thông đề xuất:" if ctx.is_province
-                        else "Từ kết quả tháng của đơn vị, đề xuất:"))
+                        else "Từ kết quả tháng của đơn vị, Sở Thông tin và Truyền thông đề xuất:"))
         parts.append("<ol>" + "".join(f"<li>{_e(g)}</li>" for g in generated) + "</ol>")
     else:
         parts.append(_p("Số liệu tháng không đặt ra đề xuất mới theo các tiêu chí và chỉ tiêu đang theo dõi."))
@@ -1151,7 +1155,7 @@ def proposals(ctx: Context) -> str:
     else:
         if ctx.is_province:
             parts.append(_p(f"Các đơn vị có {format_number(len(props))} đề xuất trong báo cáo tháng, theo nền tảng "
-                            "(nội dung nguyên văn trong phụ lục, trang tính VIII. Đề xuất):", cls="dx-lead"))
+                            "(nội dung nguyên văn tại Phụ lục kèm theo):", cls="dx-lead"))
             grouped = props.groupby("subject_name", sort=True)["unit"].apply(list)
             body = [f"<tr><td>{_e(name)}</td>{_num(len(units))}"
                     f"<td>{_e(narrative.join([ctx.names.get(u, u) for u in units]))}</td></tr>"
