@@ -233,6 +233,7 @@ PROVINCE_BY_HAND = {
     "vneid_penetration": NAN, "vneid_coverage": NAN,
     "hues_downloads": 1500, "hues_downloads_month": 1500 - 900,       # 478 sent no June figure
     "hues_penetration": 1500 / REPORTED_POPULATION * 100, "hues_accounts": 900,
+    "hues_coverage": REPORTED_POPULATION / DISTRICT_POPULATION * 100,         # Huế and Phú Vang sent downloads
     "hues_accounts_penetration": 900 / REPORTED_POPULATION * 100,
     "reports_received": 150, "reports_processed": 140, "reports_on_time": 126,
     "processed_rate": 140 / 150 * 100, "on_time_rate": 126 / 140 * 100, "satisfaction": (80 * 90 + 90 * 50) / 140,
@@ -254,6 +255,7 @@ HUE_BY_HAND = {
     "ehealth_penetration": 10.0, "ehealth_coverage": 100.0,             # 49.407 / 494.070
     "vneid_penetration": NAN, "vneid_coverage": NAN,
     "hues_downloads": 1000, "hues_downloads_month": 100, "hues_penetration": 1000 / 494_070 * 100,
+    "hues_coverage": 100.0,
     "hues_accounts": 600, "hues_accounts_penetration": 600 / 494_070 * 100,
     "reports_received": 100, "reports_processed": 90, "reports_on_time": 81, "processed_rate": 90.0,
     "on_time_rate": 90.0, "satisfaction": 80.0,

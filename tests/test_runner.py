@@ -73,7 +73,11 @@ def test_province_figures_worked_out_by_hand(month_run):
     assert float(k["on_time_rate"]) == pytest.approx(900 / 950 * 100)      # 94,7%
     assert float(k["satisfaction"]) == pytest.approx(80.5)
     assert float(k["teams"]) == 4                                           # the bad commune row is left out
-    assert float(k["communes_without_team"]) == 141 - 1
+    # Tây Lộc has a team; Thuận Lộc's row was rejected and the other 139 communes sent nothing: none of
+    # the 140 counts as a commune without a team, all are communes without a valid figure
+    assert float(k["communes_with_team"]) == 1
+    assert float(k["communes_without_team"]) == 0
+    assert float(k["communes_no_data"]) == 141 - 1
     assert float(k["platforms_in_use"]) == 2                                # Hue-S (474) + họp trực tuyến (snv)
     assert float(k["platforms_trial"]) == 1                                 # Sổ SKĐT, found by its alias
     assert float(k["platform_mau"]) == 400 + 50                              # districts only; snv's 120 apart
@@ -87,10 +91,15 @@ def test_report_html_in_vietnamese_format(month_run):
     html = (outputs / MONTH / "tinh" / "report.html").read_text(encoding="utf-8")
     assert unicodedata.is_normalized("NFC", html)
     assert "Kết quả mức độ sử dụng các nền tảng số tháng 01/2023" in html
-    for text in ("1.234.567", "94,7%", "80,5%", "2/30", "106,4 lượt tải trên 100 dân"):
+    # Huế alone holds 494.070 of the districts' 1.165.413 people: 42,4%, below the 80% needed for a
+    # per-capita figure of the province; Huế's own report has it: 1.234.567 / 494.070 × 100 = 249,9
+    for text in ("1.234.567", "94,7%", "80,5%", "2/30",
+                 "số lượt tải trên 100 dân chưa đủ số liệu (các huyện báo cáo có 42,4% dân số, dưới mức 80,0%)"):
         assert text in html, text
+    district = (outputs / MONTH / "474" / "report.html").read_text(encoding="utf-8")
+    assert "bình quân 249,9 lượt tải trên 100 dân của các đơn vị đã báo cáo" in district
     assert "DỮ LIỆU MẪU" not in html
-    assert "<img" in html                        # at least one chart
+    assert "<svg" in html and "<img" not in html         # charts inline as SVG
     assert "steps.run_params" not in html and "report.load(" not in html   # code hidden
 
 

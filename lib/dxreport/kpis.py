@@ -206,6 +206,9 @@ INDICATORS: tuple[Indicator, ...] = (
               "lượt tải lũy kế / dân số của các huyện đã báo cáo × 100 (dân số theo năm ghi bên cạnh); để trống "
               "khi các huyện báo cáo có ít dân hơn ngưỡng bao phủ (params/targets.yaml)", HUE_S, "hue_s",
               lambda f: _per_capita(f, "downloads"), kind="ratio", scope="area"),
+    Indicator("hues_coverage", "Dân số của các huyện báo cáo lượt tải Hue-S", "%",
+              "dân số các huyện báo cáo lượt tải Hue-S / tổng dân số các huyện của địa bàn × 100", HUE_S, "hue_s",
+              lambda f: _coverage(f, "downloads"), kind="rate", scope="area", ranked=False),
     Indicator("hues_accounts", "Tài khoản Hue-S đăng ký (lũy kế)", "tài khoản",
               "tổng Tài khoản đăng ký lũy kế", HUE_S, "hue_s", _metric("hues_accounts"), scope="area"),
     Indicator("hues_accounts_penetration", "Tài khoản Hue-S trên 100 dân", "tài khoản/100 dân",
@@ -1076,7 +1079,8 @@ def lagging_platforms(summary: Frame, rules: list[Rule]) -> Frame:
 # Indicators whose value covers only part of the area, and the indicator saying how much:
 # a per-capita figure and the share of the population behind it; communes without a team and
 # the communes with no valid figure.
-COVERAGE_OF = {"ehealth_penetration": "ehealth_coverage", "vneid_penetration": "vneid_coverage"}
+COVERAGE_OF = {"ehealth_penetration": "ehealth_coverage", "vneid_penetration": "vneid_coverage",
+               "hues_penetration": "hues_coverage"}
 UNKNOWN_OF = {"communes_without_team": "communes_no_data", "communes_with_team": "communes_no_data"}
 
 

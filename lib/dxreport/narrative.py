@@ -93,8 +93,12 @@ def coverage(view: pd.DataFrame, month: str) -> str:
             f"theo biểu mẫu ({pct(_v(view, 'coverage_rate'))}).")
 
 
-def hue_s(view: pd.DataFrame, month: str, population_year: int | None, area: str) -> str:
-    """Downloads, penetration, field reports and satisfaction of Hue-S."""
+def hue_s(view: pd.DataFrame, month: str, population_year: int | None, area: str,
+          threshold: float | None = None) -> str:
+    """Downloads, penetration, field reports and satisfaction of Hue-S.
+
+    Below the population coverage `threshold` (%) the penetration is 'chưa đủ số liệu', with the
+    share of the population of the districts that reported downloads."""
     downloads = _v(view, "hues_downloads")
     if downloads is None:
         return f"Ứng dụng Hue-S trên địa bàn {area}: {NO_DATA} trong tháng {format_month(month)}."
@@ -106,6 +110,9 @@ def hue_s(view: pd.DataFrame, month: str, population_year: int | None, area: str
         year = f" (dân số năm {population_year})" if population_year else ""
         parts.append(f"bình quân {format_number(penetration, 1)} lượt tải trên 100 dân của các đơn vị đã báo cáo"
                      f"{year}")
+    elif threshold is not None and _v(view, "hues_coverage") is not None:
+        parts.append(f"số lượt tải trên 100 dân {NOT_ENOUGH} (các huyện báo cáo có "
+                     f"{format_percent(_v(view, 'hues_coverage'))} dân số, dưới mức {format_percent(threshold)})")
     accounts = _v(view, "hues_accounts")
     if accounts is not None:
         parts.append(f"{num(accounts, 'tài khoản')} đã đăng ký")

@@ -727,7 +727,7 @@ def citizens(ctx: Context) -> str:
         population_year = ctx.registry.get(ctx.unit).population_year
         ytd = narrative.year_to_date(ctx.view, "reports_received", ctx.month, "phản ánh")
         threshold = _scope(ctx).min_population_coverage
-        parts.append(_p(narrative.hue_s(ctx.view, ctx.month, population_year, _area(ctx)),
+        parts.append(_p(narrative.hue_s(ctx.view, ctx.month, population_year, _area(ctx), threshold),
                         _upper(ytd) + "." if ytd else "",
                         narrative.per_capita(ctx.view, "ehealth_penetration", "ehealth_coverage",
                                              "Tài khoản Sổ sức khỏe điện tử", threshold),
