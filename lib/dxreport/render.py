@@ -47,6 +47,7 @@ __all__ = [
     "ReportHTMLExporter",
     "find_chromium",
     "font_covers_vietnamese",
+    "house_css",
     "inline_svg",
     "render_html",
     "render_pdf",
@@ -167,6 +168,16 @@ class ReportHTMLExporter(HTMLExporter):
         html, resources = super().from_notebook_node(nb, resources=resources, **kw)
         html = html.replace(_NBCONVERT_DEFAULT_ALT, f'alt="{DEFAULT_IMAGE_ALT}"')
         return unicodedata.normalize("NFC", html), resources
+
+
+STATIC_DIR = TEMPLATES_DIR / TEMPLATE_NAME / "static"
+
+
+def house_css(*, page: bool = False) -> str:
+    """The house style's variables (static/house.css), shared by the report, the index and the
+    validation page; with `page`, followed by the style of a standalone page (static/page.css)."""
+    names = ("house.css", "page.css") if page else ("house.css",)
+    return "\n".join((STATIC_DIR / name).read_text(encoding="utf-8") for name in names)
 
 
 _SVG_START = re.compile(r"<svg\b", re.IGNORECASE)
