@@ -141,7 +141,7 @@ def _spread(fig: Figure, texts: list, gap_pt: float = 1.5) -> None:
             overlap = low.y1 + gap_pt * scale - high.y0
             if overlap > 0 and low.x0 < high.x1 and high.x0 < low.x1:
                 shift = overlap / scale / 2 + 0.1
-                x, y = t_low.get_position() if not hasattr(t_low, "xyann") else t_low.xyann
+                x, y = t_low.xyann
                 t_low.xyann = (x, y - shift)
                 x, y = t_high.xyann
                 t_high.xyann = (x, y + shift)
@@ -248,7 +248,6 @@ def compare(frame: pd.DataFrame, title: str, xlabel: str, *, label: str = "label
         ax.set_xlabel(xlabel)
         ax.xaxis.set_major_formatter(_VI)
         ax.grid(axis="y", visible=False)
-        ax.set_xlim(left=0)
         ax.margins(x=0.15)
         ax.set_xlim(left=0)
         fig.tight_layout()

@@ -2,8 +2,9 @@
 
 The HTML is produced in-process by nbconvert with the ``dxreport`` template
 (``templates/dxreport``): code cells and prompts are hidden, images stay
-embedded as base64, and the house style (A4, Vietnamese administrative
-layout, a single pinned font) is inlined.  The PDF is printed from that HTML
+embedded as base64, SVG charts are inlined so that their text stays text, and
+the house style (A4, Vietnamese administrative layout, a single pinned font)
+is inlined.  The PDF is printed from that HTML
 by a headless Chromium, so that the screen and print versions are identical.
 """
 
