@@ -11,6 +11,13 @@ from dxreport import charts
 SVG = "{http://www.w3.org/2000/svg}"
 
 
+def test_charts_use_the_report_font():
+    from dxreport import render
+
+    assert charts.FONT_FAMILY == render.FONT_FAMILY and charts.STYLE["font.family"] == render.FONT_FAMILY
+    assert charts.STYLE["svg.fonttype"] == "none"
+
+
 def test_trend_labels_points_in_vietnamese_format():
     frame = pd.DataFrame({"month": ["2022-06", "2022-07"], "value": [780000.0, 793050.0]})
     fig = charts.trend(frame, "Lượt tải ứng dụng Hue-S (lũy kế)", "lượt tải")

@@ -115,11 +115,10 @@ def _extent(fig: Figure, artist):
     return artist.get_window_extent(fig.canvas.get_renderer())
 
 
-def _keep_apart(fig: Figure, texts: list, *, protected: list = ()) -> None:
-    """Hide the labels among `texts` (in order of priority) that would overlap one shown before
-    them or one of `protected`."""
+def _keep_apart(fig: Figure, texts: list) -> None:
+    """Hide the labels among `texts` (in order of priority) that would overlap one shown before them."""
     fig.canvas.draw()
-    kept = [_extent(fig, t) for t in protected]
+    kept = []
     for text in texts:
         box = _extent(fig, text).expanded(1.08, 1.15)
         if any(box.overlaps(other) for other in kept):
