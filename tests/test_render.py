@@ -448,3 +448,62 @@ def test_shared_printer_is_replaced_after_a_failure_and_given_up_after_two(monke
     assert second is not first and render.shared_printer() is second
     second.failed = True
     assert render.shared_printer() is None                            # the one-process way from now on
+
+
+# ------------------------------------------------------------ SVG, house style, screens ----
+
+SVG_DOC = (
+    '<?xml version="1.0" encoding="utf-8" standalone="no"?>\n'
+    '<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n'
+    '<svg xmlns="http://www.w3.org/2000/svg" width="100pt" height="50pt" viewBox="0 0 100 50">'
+    '<text x="5" y="20" style="font-size: 9px">lượt tải</text></svg>\n'
+)
+
+
+def test_inline_svg_drops_the_prolog_and_names_the_image():
+    svg = render.inline_svg(SVG_DOC, 'Lượt tải "Hue-S" <2022>')
+    assert svg.startswith("<svg ") and "<?xml" not in svg and "DOCTYPE" not in svg
+    assert 'role="img"' in svg and 'aria-label="Lượt tải &quot;Hue-S&quot; &lt;2022&gt;"' in svg
+    assert "<title>Lượt tải &quot;Hue-S&quot; &lt;2022&gt;</title>" in svg
+    assert '<text x="5" y="20" style="font-size: 9px">lượt tải</text>' in svg
+    assert render.inline_svg(SVG_DOC).count(f"<title>{render.DEFAULT_IMAGE_ALT}</title>") == 1
+    assert render.inline_svg("not an svg") == ""
+
+
+def test_svg_output_is_inlined_in_the_report_html(tmp_path):
+    nb = new_notebook(cells=[new_code_cell("display(chart)", outputs=[new_output(
+        "display_data", data={"image/svg+xml": SVG_DOC, "text/plain": "<Chart>"},
+        metadata={"image/svg+xml": {"alt": "Lượt tải ứng dụng Hue-S"}})])])
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    page = render_html(path, tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "data:image/svg+xml" not in page and "<img" not in page
+    from bs4 import BeautifulSoup
+
+    (svg,) = BeautifulSoup(page, "html.parser").find_all("svg")
+    assert svg["role"] == "img" and svg["aria-label"] == "Lượt tải ứng dụng Hue-S"
+    assert svg.find("title").text == "Lượt tải ứng dụng Hue-S" and svg.find("text").text == "lượt tải"
+
+
+def test_report_includes_the_house_style_variables_before_its_own_style(html_text):
+    variables = render.house_css()
+    assert "--dx-head:" in variables and variables in html_text
+    assert html_text.index("--dx-head:") < html_text.index("@page")
+    page_style = render.house_css(page=True)
+    assert page_style.startswith(variables) and "body.dx-page" in page_style
+    families = {f.strip() for f in re.findall(r"font-family:\s*([^;!}]+)", page_style)}
+    assert families == {f'"{FONT_FAMILY}"'}
+
+
+@needs_chromium
+def test_printer_inspects_a_page_at_a_screen_width(html_file, tmp_path):
+    with render.PdfPrinter() as printer:
+        phone = printer.inspect(html_file, "({w: window.innerWidth, m: matchMedia('(max-width: 600px)').matches})",
+                                width=390, screenshot=tmp_path / "phone.png")
+        desk = printer.inspect(html_file, "({w: window.innerWidth, m: matchMedia('(max-width: 600px)').matches})",
+                               width=1366)
+        with pytest.raises(RenderError, match="Lỗi khi đánh giá"):
+            printer.inspect(html_file, "no_such_name.value", width=390)
+        assert printer.print(html_file, tmp_path / "after.pdf").read_bytes().startswith(b"%PDF-")
+    assert phone == {"w": 390, "m": True} and desk == {"w": 1366, "m": False}
+    assert (tmp_path / "phone.png").read_bytes().startswith(b"\x89PNG")

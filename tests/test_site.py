@@ -351,6 +351,15 @@ def test_readable_on_a_phone(index_html):
     assert "@media (max-width: 600px)" in index_html
 
 
+def test_index_uses_the_house_style_of_the_report(index_html):
+    from dxreport.render import house_css
+
+    assert house_css() in index_html
+    style = index_html[index_html.index("<style>"):index_html.index("</style>")]
+    assert "thead th { background: var(--dx-head)" in style and "a { color: var(--dx-link)" in style
+    assert "#e6e6e6" not in style
+
+
 # --------------------------------------------------------------------------- who has not submitted
 
 

@@ -1808,16 +1808,13 @@ def validation_page(issues: pd.DataFrame, registry: Registry, month: str, tracke
                     feedback: dict[str, str] | None = None, submissions: pd.DataFrame | None = None) -> str:
     """The validation report of `month` as a standalone Vietnamese HTML page (see validation_html)."""
     title = f"Kết quả kiểm tra báo cáo tháng {format_month(check_month_format(month))}"
-    style = ("body{font-family:'Noto Sans','Segoe UI',Arial,sans-serif;margin:2em;color:#222}"
-             "table{border-collapse:collapse;margin-bottom:1.5em;width:100%}"
-             "th,td{border:1px solid #bbb;padding:4px 6px;text-align:left;vertical-align:top;font-size:0.9em}"
-             "th{background:#eee}tr.dx-error td:nth-child(5){color:#a00;font-weight:bold}"
-             "tr.dx-warning td:nth-child(5){color:#8a5a00}"
-             "tr.dx-missing td:nth-child(3),tr.dx-rejected td:nth-child(3){color:#a00;font-weight:bold}"
-             "tr.dx-late td:nth-child(3){color:#8a5a00;font-weight:bold}")
+    from dxreport.render import house_css
+
+    body = validation_html(issues, registry, tracker, feedback, submissions)
     return ("<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f"<title>{html.escape(title)}</title>\n<style>{style}</style>\n</head>\n<body>\n"
-            f"<h1>{html.escape(title)}</h1>\n{validation_html(issues, registry, tracker, feedback, submissions)}\n"
+            '<meta name="viewport" content="width=device-width, initial-scale=1.0">\n'
+            f"<title>{html.escape(title)}</title>\n<style>\n{house_css(page=True)}</style>\n</head>\n"
+            f'<body class="dx-page">\n<h1>{html.escape(title)}</h1>\n{body}\n'
             "</body>\n</html>\n")
 
 

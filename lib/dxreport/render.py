@@ -2,8 +2,9 @@
 
 The HTML is produced in-process by nbconvert with the ``dxreport`` template
 (``templates/dxreport``): code cells and prompts are hidden, images stay
-embedded as base64, and the house style (A4, Vietnamese administrative
-layout, a single pinned font) is inlined.  The PDF is printed from that HTML
+embedded as base64, SVG charts are inlined so that their text stays text, and
+the house style (A4, Vietnamese administrative layout, a single pinned font)
+is inlined.  The PDF is printed from that HTML
 by a headless Chromium, so that the screen and print versions are identical.
 """
 
@@ -11,9 +12,11 @@ from __future__ import annotations
 
 import base64
 import functools
+import html
 import json
 import multiprocessing.util
 import os
+import re
 import select
 import shutil
 import signal
@@ -45,6 +48,8 @@ __all__ = [
     "ReportHTMLExporter",
     "find_chromium",
     "font_covers_vietnamese",
+    "house_css",
+    "inline_svg",
     "render_html",
     "render_pdf",
     "shared_printer",
@@ -107,6 +112,10 @@ class ReportHTMLExporter(HTMLExporter):
         merged.merge(config)
         return merged
 
+    def default_filters(self):
+        yield from super().default_filters()
+        yield ("dx_inline_svg", inline_svg)
+
     @default("template_name")
     def _template_name_default(self) -> str:
         return TEMPLATE_NAME
@@ -160,6 +169,39 @@ class ReportHTMLExporter(HTMLExporter):
         html, resources = super().from_notebook_node(nb, resources=resources, **kw)
         html = html.replace(_NBCONVERT_DEFAULT_ALT, f'alt="{DEFAULT_IMAGE_ALT}"')
         return unicodedata.normalize("NFC", html), resources
+
+
+STATIC_DIR = TEMPLATES_DIR / TEMPLATE_NAME / "static"
+
+
+def house_css(*, page: bool = False) -> str:
+    """The house style's variables (static/house.css), shared by the report, the index and the
+    validation page; with `page`, followed by the style of a standalone page (static/page.css)."""
+    names = ("house.css", "page.css") if page else ("house.css",)
+    return "\n".join((STATIC_DIR / name).read_text(encoding="utf-8") for name in names)
+
+
+_SVG_START = re.compile(r"<svg\b", re.IGNORECASE)
+
+
+def inline_svg(svg: str, alt: str = "") -> str:
+    """An SVG document made fit to be inlined in HTML: without its XML declaration and doctype,
+    marked as an image named `alt` (role, aria-label and a <title> for readers who cannot see it).
+
+    Inlined, its text stays text: it can be found and copied in the HTML and in the PDF.
+    """
+    found = _SVG_START.search(svg)
+    if found is None:
+        return ""
+    body = svg[found.start():]
+    alt = alt or DEFAULT_IMAGE_ALT
+    label = html.escape(alt, quote=True)
+    open_end = body.index(">") + 1
+    tag = body[:open_end]
+    tag = tag[:-1].rstrip("/") + f' role="img" aria-label="{label}" class="dx-chart">'
+    if body[:open_end].endswith("/>"):
+        return tag + f"<title>{html.escape(alt)}</title></svg>"
+    return tag + f"\n<title>{html.escape(alt)}</title>" + body[open_end:]
 
 
 def _notebook_resources(notebook_path: Path, title: str | None) -> dict[str, Any]:
@@ -531,15 +573,7 @@ class PdfPrinter:
                 self.pid = self._to_chromium = self._from_chromium = self._profile = None
             self.start()
             deadline = time.monotonic() + self.timeout
-            target = self._call("Target.createTarget", {"url": "about:blank"}, deadline=deadline)["targetId"]
-            session = self._call("Target.attachToTarget", {"targetId": target, "flatten": True},
-                                 deadline=deadline)["sessionId"]
-            self._call("Page.enable", None, session, deadline=deadline)
-            self._events.clear()
-            loaded = self._call("Page.navigate", {"url": html_path.as_uri()}, session, deadline=deadline)
-            if loaded.get("errorText"):
-                raise self._fail(f"Chromium không mở được {html_path}: {loaded['errorText']}")
-            self._wait_event("Page.loadEventFired", session, deadline)
+            target, session = self._open(html_path, deadline)
             result = self._call("Page.printToPDF", PRINT_OPTIONS, session, deadline=deadline)
             self._call("Target.closeTarget", {"targetId": target}, deadline=deadline)
             try:
@@ -551,6 +585,56 @@ class PdfPrinter:
             write_atomic(pdf_path, data)
             self.pages += 1
         return pdf_path
+
+
+    def _open(self, html_path: Path, deadline: float, metrics: dict[str, Any] | None = None) -> tuple[str, str]:
+        """A new tab showing `html_path`, loaded (with `metrics`, the device it emulates)."""
+        target = self._call("Target.createTarget", {"url": "about:blank"}, deadline=deadline)["targetId"]
+        session = self._call("Target.attachToTarget", {"targetId": target, "flatten": True},
+                             deadline=deadline)["sessionId"]
+        self._call("Page.enable", None, session, deadline=deadline)
+        if metrics:
+            self._call("Emulation.setDeviceMetricsOverride", metrics, session, deadline=deadline)
+        self._events.clear()
+        loaded = self._call("Page.navigate", {"url": html_path.as_uri()}, session, deadline=deadline)
+        if loaded.get("errorText"):
+            raise self._fail(f"Chromium không mở được {html_path}: {loaded['errorText']}")
+        self._wait_event("Page.loadEventFired", session, deadline)
+        return target, session
+
+    def inspect(self, html_path: str | os.PathLike[str], expression: str, *, width: int, height: int = 900,
+                mobile: bool | None = None, screenshot: str | os.PathLike[str] | None = None) -> Any:
+        """Open `html_path` on a screen `width` × `height` CSS pixels wide (a phone's when
+        `mobile`, by default below 700 px: the page's viewport tag is obeyed) and return the value
+        of the JavaScript `expression` evaluated once the page and its fonts have loaded.
+
+        With `screenshot`, the whole page is also saved there as PNG.
+        """
+        html_path = Path(html_path).resolve()
+        if not html_path.is_file():
+            raise RenderError(f"Không tìm thấy tệp HTML: {html_path}")
+        mobile = width < 700 if mobile is None else mobile
+        metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile}
+        with self._lock:
+            if self.alive and self.owner_pid != os.getpid():
+                self.pid = self._to_chromium = self._from_chromium = self._profile = None
+            self.start()
+            deadline = time.monotonic() + self.timeout
+            target, session = self._open(html_path, deadline, metrics)
+            try:
+                result = self._call("Runtime.evaluate", {
+                    "expression": f"document.fonts.ready.then(() => ({expression}))",
+                    "awaitPromise": True, "returnByValue": True}, session, deadline=deadline)
+                if "exceptionDetails" in result:
+                    raise RenderError(f"Lỗi khi đánh giá biểu thức trên {html_path}: {result['exceptionDetails']}")
+                if screenshot is not None:
+                    shot = self._call("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True},
+                                      session, deadline=deadline)
+                    write_atomic(Path(screenshot), base64.b64decode(shot["data"]))
+            finally:
+                if self.alive:
+                    self._call("Target.closeTarget", {"targetId": target}, deadline=deadline)
+        return result.get("result", {}).get("value")
 
 
 _SHARED: dict[str, Any] = {"printer": None, "failures": 0}

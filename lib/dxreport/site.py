@@ -31,7 +31,7 @@ from urllib.parse import quote
 
 from dxreport.fileio import write_atomic
 from dxreport.params import PROVINCE
-from dxreport.render import FONT_FAMILY
+from dxreport.render import FONT_FAMILY, house_css
 
 __all__ = ["INDEX_TITLE", "STATUS_LABELS", "OutputsFolderError", "write_index"]
 
@@ -63,7 +63,7 @@ UNIT_FILES = (("html", "HTML"), ("pdf", "PDF"), ("annex", "Phụ lục (Excel)")
 
 _CSS = """
 * { font-family: "%(font)s" !important; box-sizing: border-box; }
-html { background: #fff; color: #000; -webkit-text-size-adjust: 100%%; text-size-adjust: 100%%; }
+html { background: var(--dx-paper); color: var(--dx-ink); -webkit-text-size-adjust: 100%%; text-size-adjust: 100%%; }
 body { max-width: 200mm; margin: 0 auto; padding: 12mm 10mm; font-size: 13pt; line-height: 1.4; }
 h1 { font-size: 17pt; text-align: center; margin: 0 0 4pt 0; }
 p.lead { text-align: center; margin: 0 0 14pt 0; }
@@ -75,8 +75,8 @@ h2 { font-size: 15pt; margin: 4pt 0 4pt 0; }
 .meta a { margin-right: 8pt; }
 .scroll { overflow-x: auto; max-width: 100%%; margin: 4pt 0 8pt 0; -webkit-overflow-scrolling: touch; }
 table { width: 100%%; border-collapse: collapse; margin: 0; font-size: 12pt; }
-th, td { border: 1px solid #000; padding: 3pt 5pt; text-align: left; vertical-align: top; }
-thead th { background: #e6e6e6; text-align: center; }
+th, td { border: 1px solid var(--dx-rule); padding: 3pt 5pt; text-align: left; vertical-align: top; }
+thead th { background: var(--dx-head); text-align: center; }
 td.num { text-align: right; white-space: nowrap; }
 td.name { min-width: 9em; }
 td.code { white-space: nowrap; }
@@ -90,7 +90,7 @@ td.links a { margin-right: 8pt; white-space: nowrap; }
 ul.steps, ul.files { margin: 2pt 0 6pt 0; overflow-wrap: anywhere; }
 details { margin: 0 0 6pt 0; font-size: 12pt; }
 summary { cursor: pointer; }
-a { color: #003a8c; }
+a { color: var(--dx-link); }
 @media (max-width: 600px) {
   body { padding: 4mm 3mm; font-size: 12pt; }
   h1 { font-size: 15pt; }
@@ -486,7 +486,7 @@ def _page(months: list[_Month]) -> str:
         "<!DOCTYPE html>\n"
         '<html lang="vi">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1.0">\n'
-        f"<title>{_esc(INDEX_TITLE)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        f"<title>{_esc(INDEX_TITLE)}</title>\n<style>\n{house_css()}{_CSS}</style>\n</head>\n<body>\n"
         f"<h1>{_esc(INDEX_TITLE)}</h1>\n<p class=\"lead\">{_esc(lead)}</p>\n"
         f"<main>\n{body}\n</main>\n</body>\n</html>\n"
     )
