@@ -878,15 +878,16 @@ def targets_table(ctx: Context) -> str:
         kind = kpis.indicator(t["indicator"]).kind if measured else "rate"
         unit = "" if kind == "rate" else t["unit"]
         target = ("≤ " if t["comparison"] == "<=" else "≥ ") + narrative.threshold_text(t["target"], kind, unit)
-        value = _target_value(t, kind, _scope(ctx)) if measured else "chưa đo được"
+        value, why = _target_value(t, kind, _scope(ctx)) if measured else ("chưa đo được", "")
         progress = "–" if _missing(t["progress"]) else format_percent(t["progress"])
         met = {True: "Đạt", False: "Chưa đạt"}.get(t["met"], "–")
         if t["met"] is None and not _missing(t.get("unknown")) and t.get("unknown", 0) > 0:
-            met = (f"Chưa đánh giá được ({format_number(t['unknown'])} xã, phường, thị trấn chưa có số liệu "
-                   "hợp lệ)")
+            met = "Chưa đánh giá được"
+            why = f"{format_number(t['unknown'])} xã, phường, thị trấn chưa có số liệu hợp lệ"
         label = t["label"]
-        if t["note"]:
-            notes.append(f"({len(notes) + 1}) {t['label']}: {t['note']}.")
+        said = [x for x in (t["note"], why) if x]
+        if said:
+            notes.append(f"({len(notes) + 1}) {t['label']}: {'; '.join(said)}.")
             label += f" ({len(notes)})"
         source = t["source"] if t["official"] else "Chỉ tiêu của Sở"
         body.append(f"<tr><td>{_e(label)}</td>{_num(target)}{_num(value)}{_num(progress)}<td>{met}</td>"
@@ -898,13 +899,13 @@ def targets_table(ctx: Context) -> str:
         "chính thức."]))
 
 
-def _target_value(t: pd.Series, kind: str, scope: kpis.Scope) -> str:
-    """A target's value, or why there is none: too few people behind a per-capita figure."""
+def _target_value(t: pd.Series, kind: str, scope: kpis.Scope) -> tuple[str, str]:
+    """A target's value, and why there is none (too few people behind a per-capita figure) or ''."""
     coverage = t.get("coverage")
     if _missing(t["value"]) and not _missing(coverage):
-        return (f"{narrative.NOT_ENOUGH} (số liệu của các huyện có {format_percent(coverage)} dân số, dưới mức "
-                f"{format_percent(scope.min_population_coverage)})")
-    return _fmt(t["value"], kind)
+        return narrative.NOT_ENOUGH, (f"số liệu của các huyện đã báo cáo có {format_percent(coverage)} dân số, dưới "
+                                      f"mức {format_percent(scope.min_population_coverage)} cần có để tính trên 100 dân")
+    return _fmt(t["value"], kind), ""
 
 
 def validation_summary(ctx: Context) -> str:
