@@ -23,6 +23,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from dxreport.months import following as month_after, previous as month_before
 from dxreport.params import PARAMS_DIR, PROVINCE
 from dxreport.units import Registry
 
@@ -452,7 +453,7 @@ def base_table(facts: Frame, registry: Registry, submitted: Frame, catalog: Fram
     units.loc[units["submitted"] == 0, "late"] = np.nan
     units["expected"] = 1.0
     sent = set(zip(got["month"], got["unit"]))
-    units["both_months"] = [float((m, u) in sent and (previous_of(m), u) in sent) for m, u in
+    units["both_months"] = [float((m, u) in sent and (month_before(m), u) in sent) for m, u in
                             zip(units["month"], units["unit"])]
     base = units.set_index(["month", "unit"])
 
@@ -491,7 +492,7 @@ def base_table(facts: Frame, registry: Registry, submitted: Frame, catalog: Fram
     if "downloads" in base:
         # the previous month's downloads, only when it is the calendar month before
         frame = base["downloads"].reset_index()
-        frame["month"] = [next_month(m) for m in frame["month"]]
+        frame["month"] = [month_after(m) for m in frame["month"]]
         prev = frame.set_index(["month", "unit"])["downloads"]
         base["prev_downloads"] = prev.reindex(base.index).to_numpy()
     lfl = _like_for_like(facts, registry, submitted, catalog, scope) if like_for_like else None
@@ -499,12 +500,6 @@ def base_table(facts: Frame, registry: Registry, submitted: Frame, catalog: Fram
     if lfl is not None:
         base.attrs["like_for_like"] = lfl
     return base
-
-
-def previous_of(month: str) -> str:
-    """The month before `month`."""
-    y, m = int(month[:4]), int(month[5:7])
-    return f"{y - 1:04d}-12" if m == 1 else f"{y:04d}-{m - 1:02d}"
 
 
 _FACT_KEY = ["unit", "sheet", "subject", "metric"]
@@ -522,7 +517,7 @@ def _like_for_like(facts: Frame, registry: Registry, submitted: Frame, catalog: 
     months = sorted(set(submitted["month"])) if not submitted.empty else []
     out = []
     for month in months:
-        before = previous_of(month)
+        before = month_before(month)
         if before not in months:
             continue
         now = facts[facts["month"] == month]
@@ -544,12 +539,6 @@ def _like_for_like(facts: Frame, registry: Registry, submitted: Frame, catalog: 
     if not out:
         return pd.DataFrame(columns=columns)
     return pd.concat(out, ignore_index=True)[columns]
-
-
-def next_month(month: str) -> str:
-    """The month after `month`."""
-    y, m = int(month[:4]), int(month[5:7])
-    return f"{y + 1:04d}-01" if m == 12 else f"{y:04d}-{m + 1:02d}"
 
 
 def compute(base: Frame) -> Frame:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from dxreport.months import is_month, last_day, previous, span
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PARAMS_DIR = PROJECT_ROOT / "params"
@@ -28,7 +29,6 @@ COMMON_PARAMETERS = RUN_PARAMETERS[:4]
 #: (checked by report.load to lie inside outputs/<month>/.staging/).
 NOTEBOOK_PARAMETERS = RUN_PARAMETERS + ("stage",)
 SOURCES_FILE = PARAMS_DIR / "sources.yaml"
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -93,8 +93,8 @@ SETTINGS_RULES: dict[str, dict[str, tuple[bool, str, object]]] = {
         "reader": (False, "calamine hoặc openpyxl", lambda v: v in ("calamine", "openpyxl")),
     },
     "sample": {
-        "first_month": (True, "tháng dạng \"YYYY-MM\"", lambda v: isinstance(v, str) and bool(_MONTH.match(v))),
-        "last_month": (True, "tháng dạng \"YYYY-MM\"", lambda v: isinstance(v, str) and bool(_MONTH.match(v))),
+        "first_month": (True, "tháng dạng \"YYYY-MM\"", is_month),
+        "last_month": (True, "tháng dạng \"YYYY-MM\"", is_month),
         "seed": (True, "số nguyên ≥ 0", _int_in(0)),
     },
     "catalog": {},
@@ -237,23 +237,17 @@ def check_params(params_dir: Path = PARAMS_DIR, sources: Path | str | None = Non
 
 def month_range(first: str, last: str) -> list[str]:
     """Every month from `first` to `last` inclusive, as YYYY-MM."""
-    y, m = map(int, check_month_format(first).split("-"))
-    out = []
-    while f"{y:04d}-{m:02d}" <= check_month_format(last):
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
+    return span(check_month_format(first), check_month_format(last))
 
 
 def previous_month(month: str) -> str:
     """The month before `month`."""
-    y, m = map(int, check_month_format(month).split("-"))
-    return f"{y - 1:04d}-12" if m == 1 else f"{y:04d}-{m - 1:02d}"
+    return previous(check_month_format(month))
 
 
 def check_month_format(month: object) -> str:
     """`month` if it is a YYYY-MM string, else ParamError."""
-    if not isinstance(month, str) or not _MONTH.match(month):
+    if not is_month(month):
         raise ParamError(f"tháng {month!r} không đúng dạng YYYY-MM (ví dụ 2022-09)")
     return month
 
@@ -271,7 +265,7 @@ def inbox_months(inbox: Path | None) -> list[str]:
     inbox = Path(inbox)
     if not inbox.is_dir():
         return []
-    return sorted(p.name for p in inbox.iterdir() if p.is_dir() and _MONTH.match(p.name))
+    return sorted(p.name for p in inbox.iterdir() if p.is_dir() and is_month(p.name))
 
 
 def available_months(inbox: Path | None = None, params_dir: Path = PARAMS_DIR) -> list[str]:
@@ -282,7 +276,7 @@ def available_months(inbox: Path | None = None, params_dir: Path = PARAMS_DIR) -
     """
     if inbox:
         inbox = Path(inbox).resolve()
-        if _MONTH.match(inbox.name) and not (inbox / inbox.name).is_dir():
+        if is_month(inbox.name) and not (inbox / inbox.name).is_dir():
             return inbox_months(inbox.parent)
         return inbox_months(inbox)
     return sorted(set(inbox_months(DATA_DIR / "inbox")) | set(sample_months(params_dir)))
@@ -378,7 +372,7 @@ def resolve_month(month: str, inbox: Path | str | None = None, *, params_dir: Pa
                          "không dùng dữ liệu mẫu khi đã chỉ định --inbox")
     if not named.is_dir():
         raise ParamError(f"{shown_path(named)} (--inbox) không phải là thư mục")
-    if _MONTH.match(named.name) and not (named / month).is_dir():
+    if is_month(named.name) and not (named / month).is_dir():
         if named.name != month:
             raise ParamError(f"thư mục {shown_path(named)}/ (--inbox) là thư mục tháng {named.name}, không phải tháng "
                              f"{month}: chỉ định thư mục gốc chứa các thư mục YYYY-MM, hoặc thư mục {month}/")
@@ -420,8 +414,7 @@ def today() -> date:
 
 def month_end(month: str) -> date:
     """The last day of `month` (YYYY-MM)."""
-    y, m = map(int, check_month_format(month).split("-"))
-    return date(y, m, calendar.monthrange(y, m)[1])
+    return last_day(check_month_format(month))
 
 
 def check_report_date(value: object, month: str, *, now: date | None = None) -> date | None:

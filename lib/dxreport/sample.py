@@ -106,7 +106,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from dxreport import forms
+from dxreport import forms, months
 from dxreport.params import DATA_DIR, PARAMS_DIR, load_settings, sample_months
 from dxreport.textnorm import fold, format_month, format_number, nfc
 from dxreport.units import Registry, Unit, load_registry
@@ -617,8 +617,7 @@ def _preparer(seed: int, unit: Unit) -> tuple[str, str, str]:
 def _arrival(seed: int, month: str, code: str, deadline_day: int, *, late: bool = False,
              early: bool = False, tag: str = "arrival") -> datetime:
     rng = _rng(seed, month, code, tag)
-    y, m = map(int, month.split("-"))
-    first = date(y + 1, 1, 1) if m == 12 else date(y, m + 1, 1)
+    first = months.first_day(months.following(month))
     if late:
         day = first + timedelta(days=deadline_day - 1 + rng.randint(1, 3))
     else:
@@ -630,9 +629,7 @@ def _arrival(seed: int, month: str, code: str, deadline_day: int, *, late: bool 
 
 def _deadline(month: str, deadline_day: int) -> date:
     """The last day for the month's files: `deadline_day` of the following month."""
-    y, m = map(int, month.split("-"))
-    first = date(y + 1, 1, 1) if m == 12 else date(y, m + 1, 1)
-    return first + timedelta(days=deadline_day - 1)
+    return months.first_day(months.following(month)) + timedelta(days=deadline_day - 1)
 
 
 def _text_number(value: Any, kind: str) -> str:
