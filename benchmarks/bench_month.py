@@ -177,12 +177,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
 
-    from dxreport.params import month_source
+    from dxreport.steps import month_folder
 
     global OFFLINE
     OFFLINE = not args.online
     month = args.month
-    sample_dir, _ = month_source(month)          # generates the sample month once, outside the timings
+    sample_dir, _ = month_folder(month)          # generates the sample month once, outside the timings
     codes = units(month)
     work = Path(args.keep or tempfile.mkdtemp(prefix="bench-month-"))
     work.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,8 @@ import shutil
 import pytest
 
 from dxreport import params
-from dxreport.params import PARAMS_DIR, ParamError, check_params
+from dxreport.paramfiles import check_params
+from dxreport.params import PARAMS_DIR, ParamError
 
 
 @pytest.fixture
@@ -215,7 +216,7 @@ def test_checking_does_not_load_the_notebook_machinery():
     import subprocess
     import sys
 
-    code = ("import sys; from dxreport.params import check_params; check_params(); "
+    code = ("import sys; from dxreport.paramfiles import check_params; check_params(); "
             "print(sorted(m for m in ('papermill', 'nbformat', 'nbclient') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": str(params.PROJECT_ROOT / "lib"), "PATH": "/usr/bin:/bin"})

@@ -120,7 +120,7 @@ def test_the_named_month_folder_itself(tmp_path, data_dir):
     source = resolve_month("2023-04", root / "2023-04")
     # the months beside it are its history
     assert (source.folder, source.is_sample, source.named, source.root) == (root / "2023-04", False, True, root)
-    assert params.month_source("2023-04", root / "2023-04") == (root / "2023-04", False)
+    assert params.resolve_month("2023-04", root / "2023-04").folder == root / "2023-04"
 
 
 def test_a_named_folder_of_workbooks_under_another_name_is_the_month_folder(tmp_path, data_dir):

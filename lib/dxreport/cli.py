@@ -487,7 +487,7 @@ def ingest(month, inbox, outputs, offline):
     from dxreport import steps
 
     from dxreport import lock, preflight
-    from dxreport.params import check_params
+    from dxreport.paramfiles import check_params
 
     try:
         check_params()

@@ -1,4 +1,4 @@
-"""Reading the params/ files with the line of every key, and checking them all at once.
+"""Reading the params/ files with the line of every key.
 
 `read_yaml` parses a YAML file into a `YamlDoc`: the data (as yaml.safe_load gives it) and
 the node tree of yaml.compose, so that a message can name the line of a key. Invalid YAML and a
@@ -9,15 +9,14 @@ The rules of each file are written once, in the loader that reads the file:
 params.load_settings (settings.yaml), kpis.load_targets (targets.yaml), kpis.load_rules
 (lagging.yaml), check_aliases here (platform_aliases.yaml), catalog.load_sources
 (sources.yaml), units.read_registry (units.csv) and catalog.thresholds (settings.yaml,
-section catalog). `check_params` calls every one of them and turns what they refuse into a
-ParamError of one sentence.
+section catalog). dxreport.paramfiles.check_params calls every one of them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
 import yaml
 
@@ -192,59 +191,3 @@ def check_aliases(params_dir: Path = PARAMS_DIR) -> dict[str, str]:
         folded.setdefault(key, (alias, pid))
         out[alias] = pid
     return out
-
-
-# --------------------------------------------------------------------------- every file at once
-
-def _one_sentence(exc: Exception) -> str:
-    return " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-
-
-def _settings_catalog(params_dir: Path) -> None:
-    """settings.yaml, section catalog: catalog.thresholds's rule, with the line of the key."""
-    from dxreport import catalog
-
-    try:
-        catalog.thresholds(params_dir)
-    except catalog.CatalogError as exc:
-        doc = read_yaml(Path(params_dir) / "settings.yaml")
-        message = str(exc).split(": ", 1)[-1]
-        section = doc.data.get("catalog") or {}
-        keys = [k for k in section if message.startswith(f"catalog.{k} ")]
-        raise ParamError(f"{doc.where('catalog', *keys[:1])}: {message}") from None
-
-
-def checks(params_dir: Path = PARAMS_DIR, sources: Path | str | None = None) -> list[tuple[str, Callable[[], object]]]:
-    """(file name, check) for every params/ file, in the order check_params runs them."""
-    from dxreport import catalog, kpis, params, units
-
-    params_dir = Path(params_dir)
-    sources = Path(sources) if sources else params_dir / "sources.yaml"
-    return [
-        ("settings.yaml", lambda: params.load_settings(params_dir)),
-        ("settings.yaml", lambda: _settings_catalog(params_dir)),
-        ("units.csv", lambda: units.read_registry(params_dir / "units.csv")),
-        ("targets.yaml", lambda: kpis.load_targets(params_dir / "targets.yaml")),
-        ("lagging.yaml", lambda: kpis.load_rules(params_dir / "lagging.yaml")),
-        ("platform_aliases.yaml", lambda: check_aliases(params_dir)),
-        (sources.name, lambda: catalog.load_sources(sources)),
-    ]
-
-
-def check_params(params_dir: Path = PARAMS_DIR, sources: Path | str | None = None) -> None:
-    """Check every params/ file completely; ParamError of one sentence for the first problem.
-
-    The files: settings.yaml, units.csv, targets.yaml, lagging.yaml, platform_aliases.yaml and
-    the sources file (`sources`, default params/sources.yaml). The message names the file, the
-    line and the key (or the CSV row), in Vietnamese, e.g. "params/settings.yaml, dòng 10:
-    thiếu khóa submission.deadline_day (số nguyên 1–28)".
-    """
-    from dxreport.catalog import CatalogError
-    from dxreport.kpis import RulesError
-    from dxreport.units import RegistryError
-
-    for _, check in checks(params_dir, sources):
-        try:
-            check()
-        except (ParamError, CatalogError, RulesError, RegistryError) as exc:
-            raise ParamError(_one_sentence(exc)) from None

@@ -225,16 +225,6 @@ def settings(params_dir: Path = PARAMS_DIR) -> Settings:
                     sample=SampleSettings(**data["sample"]), catalog=dict(data.get("catalog") or {}))
 
 
-def check_params(params_dir: Path = PARAMS_DIR, sources: Path | str | None = None) -> None:
-    """Check every params/ file completely; ParamError of one sentence naming file, line and key.
-
-    See dxreport.paramcheck.check_params.
-    """
-    from dxreport.paramcheck import check_params as check
-
-    check(params_dir, sources)
-
-
 def month_range(first: str, last: str) -> list[str]:
     """Every month from `first` to `last` inclusive, as YYYY-MM."""
     return span(check_month_format(first), check_month_format(last))
@@ -292,7 +282,7 @@ class MonthSource:
     """Where a month's submissions come from.
 
     `folder` holds the month's workbooks (for the sample: data/sample/<month>, generated on
-    first use by `month_source`). `root` is the inbox root whose YYYY-MM folders hold the other
+    first use by steps.month_folder). `root` is the inbox root whose YYYY-MM folders hold the other
     months (history); None for the sample and for a named folder that holds the workbooks
     directly under another name. `named` says whether the user named an inbox.
     """
@@ -386,20 +376,6 @@ def resolve_month(month: str, inbox: Path | str | None = None, *, params_dir: Pa
     raise ParamError(f"thư mục nhận báo cáo {shown_path(named)}/ (--inbox) không có dữ liệu tháng {month}{present}: "
                      f"Tạo thư mục {shown_path(named / month)}/ và đặt các tệp báo cáo vào đó; "
                      "không dùng dữ liệu mẫu khi đã chỉ định --inbox")
-
-
-def month_source(month: str, inbox: Path | str | None = None) -> tuple[Path, bool]:
-    """The folder of the month's submissions and whether it is the embedded sample.
-
-    As `resolve_month` (ParamError when there is none); the sample month is generated on first
-    use into data/sample/<month>/.
-    """
-    source = resolve_month(month, inbox)
-    if not source.is_sample:
-        return source.folder, False
-    from dxreport import sample
-
-    return sample.ensure_sample(month, DATA_DIR / "sample"), True
 
 
 def describe_source(month: str, inbox: Path | str | None = None) -> str:

@@ -49,8 +49,8 @@ from zoneinfo import ZoneInfo
 
 from dxreport import __version__, kernels, lock, preflight, procs, publish
 from dxreport.fileio import write_atomic
-from dxreport.params import (NOTEBOOKS_DIR, PARAMS_DIR, PROJECT_ROOT, PROVINCE, RunParams, check_params,
-                             validate_run)
+from dxreport.paramfiles import check_params
+from dxreport.params import NOTEBOOKS_DIR, PARAMS_DIR, PROJECT_ROOT, PROVINCE, RunParams, validate_run
 
 MONTH_STEPS = ("01_scrape", "02_clean", "03_analyse")
 REPORT_STEP = "04_report"
@@ -842,9 +842,9 @@ def _month_loaded(run: RunParams) -> bool:
 
 
 def _inbox_month_dir(run: RunParams) -> Path:
-    from dxreport.params import month_source
+    from dxreport import steps
 
-    return month_source(run.month, run.inbox)[0]
+    return steps.month_folder(run.month, run.inbox)[0]
 
 
 def _is_sample(run: RunParams) -> bool:

@@ -9,11 +9,23 @@ from pathlib import Path
 
 import pandas as pd
 
-from dxreport import catalog, kpis, received, store
+from dxreport import catalog, kpis, received, sample, store
 from dxreport.fileio import write_atomic
-from dxreport.params import (DATA_DIR, SCRATCH_DIR, ParamError, RunParams, inbox_months, month_source, resolve_month,
+from dxreport.params import (DATA_DIR, SCRATCH_DIR, ParamError, RunParams, inbox_months, resolve_month,
                              sample_months, validate_run)
 from dxreport.units import load_registry
+
+
+def month_folder(month: str, inbox: Path | str | None = None) -> tuple[Path, bool]:
+    """The folder of the month's submissions and whether it is the embedded sample.
+
+    As params.resolve_month (ParamError when there is none); the sample month is generated on
+    first use into data/sample/<month>/.
+    """
+    source = resolve_month(month, inbox)
+    if not source.is_sample:
+        return source.folder, False
+    return sample.ensure_sample(month, DATA_DIR / "sample"), True
 
 
 def run_params(month: str, unit: str, inbox: str = "", outputs: str = "", sources: str = "",
@@ -42,7 +54,7 @@ def scrape(run: RunParams, fetch: bool | None = None) -> catalog.ScrapeResult:
     and catalog_changes.csv in the month's folder.
     """
     if fetch is None:
-        _, is_sample = month_source(run.month, run.inbox)
+        _, is_sample = month_folder(run.month, run.inbox)
         fetch = not (run.offline or is_sample)
         reason = "dữ liệu mẫu: không tải danh mục" if is_sample and not run.offline else None
     else:
@@ -86,7 +98,7 @@ def clean(run: RunParams) -> CleanResult:
 
     registry = load_registry()
     snapshot = catalog.in_use(warehouse(run))
-    folder, is_sample = month_source(run.month, run.inbox)
+    folder, is_sample = month_folder(run.month, run.inbox)
     history = []
     for month in stale_history(run):
         src = _history_folder(run, month, is_sample)
@@ -119,7 +131,7 @@ def _file_hashes(folder: Path) -> set[str]:
 def _history_folder(run: RunParams, month: str, is_sample: bool) -> Path:
     """The folder of an earlier `month`: from the sample, or beside the run's month in its inbox root."""
     if is_sample:
-        return month_source(month, None)[0]
+        return month_folder(month, None)[0]
     return resolve_month(run.month, run.inbox).root / month
 
 
@@ -151,7 +163,7 @@ def stale_history(run: RunParams) -> list[str]:
                     continue
             except ParamError:          # an empty data/inbox/<month>/ of a sample month: not sample history
                 continue
-            folder = month_source(month, None)[0]
+            folder = month_folder(month, None)[0]
         else:
             folder = source.root / month
         if _file_hashes(folder) != loaded.get(month, set()) or received.differs(folder, received_times.get(month, {})):
