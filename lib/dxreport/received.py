@@ -27,7 +27,6 @@ from pathlib import Path
 
 from openpyxl.utils import get_column_letter
 
-from dxreport import store
 from dxreport.fileio import write_atomic
 from dxreport.textnorm import fold, nfc
 
@@ -36,13 +35,13 @@ RECORD_SUFFIX = ".received.json"
 # received.csv is a short list kept by hand; anything bigger is not one.
 MAX_LIST_BYTES = 1024 * 1024
 
-SOURCES = store.RECEIVED_SOURCES
+SOURCES = ("first_seen", "received.csv")
 FIRST_SEEN, LISTED = SOURCES
 SOURCE_LABELS = {
     FIRST_SEEN: "lần đầu nhận (thời điểm tệp)",
     LISTED: "khai báo trong received.csv",
 }
-CHANNELS = store.RECEIVED_CHANNELS
+CHANNELS = ("email", "document_system", "hand")
 CHANNEL_LABELS = {
     "email": "thư điện tử",
     "document_system": "hệ thống văn bản",

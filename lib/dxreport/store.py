@@ -15,6 +15,7 @@ from typing import Iterable
 import duckdb
 import pandas as pd
 
+from dxreport import received
 from dxreport.params import OUTPUTS_DIR
 
 log = logging.getLogger(__name__)
@@ -23,8 +24,8 @@ DEFAULT_PATH = OUTPUTS_DIR / "warehouse.duckdb"
 
 SUBMISSION_STATUSES = ("accepted", "superseded", "rejected")
 # Where a submission's received_at comes from, and how the file came (dxreport.received).
-RECEIVED_SOURCES = ("first_seen", "received.csv")
-RECEIVED_CHANNELS = ("email", "document_system", "hand")
+RECEIVED_SOURCES = received.SOURCES
+RECEIVED_CHANNELS = received.CHANNELS
 SEVERITIES = ("error", "warning")
 SUBJECT_KINDS = ("platform", "commune", "unit")
 
