@@ -63,6 +63,7 @@ def test_notebooks_go_through_nbstripout_on_commit(tmp_path):
                                                                execution_count=3)])])
     path = tmp_path / "run.ipynb"
     nbformat.write(nb, path)
-    subprocess.run([sys.executable, "-m", "nbstripout", str(path)], check=True)
+    cell_id = nb.cells[0].id
+    subprocess.run([sys.executable, "-m", "nbstripout", "--keep-id", str(path)], check=True)   # as make setup sets it
     cell = nbformat.read(path, as_version=4).cells[0]
-    assert (cell.outputs, cell.execution_count, cell.metadata["tags"]) == ([], None, ["parameters"])
+    assert (cell.outputs, cell.execution_count, cell.metadata["tags"], cell.id) == ([], None, ["parameters"], cell_id)
