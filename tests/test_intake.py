@@ -6,6 +6,7 @@ and cell addresses are worked out by hand from the rows written in each test.
 
 from __future__ import annotations
 
+import ast
 import copy
 import csv
 import datetime as dt
@@ -1451,3 +1452,26 @@ def test_clean_with_received_lists_and_their_history(tmp_path):
     # the list taken away: the time first seen (01/12) answers, so September is stale again
     (inbox / MONTH / "received.csv").unlink()
     assert steps.stale_history(run) == [MONTH]
+
+
+def test_intake_columns_are_the_warehouse_columns():
+    assert intake.ISSUE_COLUMNS == store.columns("issues")
+    assert intake.FACT_COLUMNS == store.columns("facts")
+    assert intake.SUBMISSION_COLUMNS == store.columns("submissions")
+
+
+def test_the_intake_package_imports_nothing_above_the_inputs_layer():
+    above = {"store", "monthload", "kpis", "report", "narrative", "charts", "annex", "site", "steps", "runner",
+             "render", "kernels", "cli"}
+    package = Path(intake.__file__).parent
+    for path in package.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            for name in names:
+                parts = name.split(".")
+                assert not (parts[0] == "dxreport" and len(parts) > 1 and parts[1] in above), (path.name, name)
