@@ -25,7 +25,6 @@ MAX_ZIP_ENTRIES = 5000
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_MARKERS = ("EncryptedPackage".encode("utf-16-le"), "EncryptionInfo".encode("utf-16-le"))
 
-
 # Excel never writes a document type declaration; entity expansion is how XML bombs work.
 _XML_DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.I)
 XML_PROLOG_BYTES = 64 * 1024

@@ -31,11 +31,11 @@ MAX_COLUMNS = 60
 # Physical rows (blank ones included) read per sheet, as a multiple of max_rows_per_sheet.
 RAW_ROWS_FACTOR = 20
 
-
 # Readers of the cells (see read_submission); calamine is faster, openpyxl streams any sheet.
 READERS = ("calamine", "openpyxl")
 DEFAULT_READER = "calamine"
 
+# --------------------------------------------------------------------------- the calamine reader
 
 # Cells of one sheet that calamine may hold in memory: it allocates the whole rectangle from the
 # first to the last cell, so two cells at A1 and XFD1048576 would ask for 17 billion cells and
@@ -210,6 +210,7 @@ def _calamine_book(data: bytes, max_rows: int) -> _CalamineBook | None:
         return None
 
 
+# --------------------------------------------------------------------------- the openpyxl reader
 
 def _openpyxl_book(data: bytes, file_name: str):
     """The workbook opened by openpyxl (read-only, values only); a file it cannot open is rejected."""
@@ -230,7 +231,7 @@ def _uncached_cells(ws, data: bytes) -> list[str]:
     return ws.uncached if isinstance(ws, _CalamineSheet) else _uncached_formulas(data, ws._worksheet_path)
 
 
-# --------------------------------------------------------------------------- reading one file
+# --------------------------------------------------------------------------- rows of a sheet, either reader
 
 def _iter_rows(ws, max_rows: int):
     """(row number, cells) for every physical row, bounded; blank padding rows included."""
