@@ -10,7 +10,7 @@ to one core, with the runs of each reader alternating:
    parser for the number formats calamine does not expose).
 2. The raw readers alone on a subset: `pandas.read_excel(sheet_name=None, header=None)` with
    engine="openpyxl" and engine="calamine".
-3. `intake.ingest_month` end to end (archive, checks across months, warehouse) on the same
+3. `monthload.ingest_month` end to end (archive, checks across months, warehouse) on the same
    1,000 files, filed by month, with each reader.
 
 Checks, on every file: read_submission gives the same facts and issues with both readers; and
@@ -126,7 +126,7 @@ def time_pandas(files, engine: str) -> Clock:
 
 
 def time_ingest(files, reader: str, work: Path, context: dict) -> Clock:
-    from dxreport import intake
+    from dxreport import monthload
 
     months = sorted({m for _, m in files})
     warehouse = work / f"warehouse-{reader}.duckdb"
@@ -139,7 +139,7 @@ def time_ingest(files, reader: str, work: Path, context: dict) -> Clock:
     inbox = files[0][0].parent.parent
     with Clock() as clock:
         for month in months:
-            intake.ingest_month(month, inbox / month, warehouse, raw_dir=raw, reader=reader, **context)
+            monthload.ingest_month(month, inbox / month, warehouse, raw_dir=raw, reader=reader, **context)
     return clock
 
 

@@ -5,7 +5,7 @@ calls the whole), 34 provinces under it (not reporting), and 3,321 communes that
 workbook (sheets Thông tin, Nền tảng, Hue-S, Doanh nghiệp; no Tổ công nghệ số, which lists the
 communes below a district). Measured:
 
-* intake: `intake.ingest_month` over generated workbooks (a sample of --intake-files units;
+* intake: `monthload.ingest_month` over generated workbooks (a sample of --intake-files units;
   files per second and the national time extrapolated from it), and the warehouse load of the
   whole national month generated in the warehouse shape;
 * analysis: `kpis.base_table`, `kpis.compute`, `kpis.with_changes` (what 03_analyse runs) at
@@ -234,8 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     out["facts_rows"] = len(facts)
     print(f"generated {len(subs)} submissions, {len(facts)} facts in {out['generate_s']:.1f} s", file=sys.stderr)
 
-    # intake: real workbooks through intake.ingest_month, a sample of the units
-    from dxreport import intake
+    # intake: real workbooks through monthload.ingest_month, a sample of the units
+    from dxreport import monthload
 
     inbox = work / "inbox" / MONTH
     inbox.mkdir(parents=True)
@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         write_workbook(inbox / f"{unit.code}.xlsx", unit, MONTH,
                        unit_figures(unit.code, MONTH, args.months - 1, platform_ids), names)
     t0 = time.perf_counter()
-    result = intake.ingest_month(MONTH, inbox, work / "intake.duckdb", registry=registry, snapshot=snapshot)
+    result = monthload.ingest_month(MONTH, inbox, work / "intake.duckdb", registry=registry, snapshot=snapshot)
     seconds = time.perf_counter() - t0
     accepted = int((result.submissions["status"] == "accepted").sum())
     out["intake"] = {"files": len(sample_units), "accepted": accepted, "seconds": seconds,

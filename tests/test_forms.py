@@ -36,7 +36,7 @@ import openpyxl  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from dxreport import intake, store  # noqa: E402
+from dxreport import intake, monthload, store  # noqa: E402
 from dxreport.catalog import Matcher, load_aliases, load_bundled  # noqa: E402
 from dxreport.params import ParamError, load_settings  # noqa: E402
 from dxreport.units import load_registry  # noqa: E402
@@ -195,8 +195,8 @@ def test_template_with_only_its_identity_is_not_reported_never_zero(template_478
     inbox.mkdir(parents=True)
     _fill(template_478, tmp_path).save(inbox / "phu-vang.xlsx")
     os.utime(inbox / "phu-vang.xlsx", (dt.datetime(2022, 11, 2, 9).timestamp(),) * 2)
-    result = intake.ingest_month("2022-10", inbox, tmp_path / "w.duckdb", registry=REGISTRY, snapshot=SNAPSHOT,
-                                 settings=SETTINGS)
+    result = monthload.ingest_month("2022-10", inbox, tmp_path / "w.duckdb", registry=REGISTRY, snapshot=SNAPSHOT,
+                                    settings=SETTINGS)
     assert result.facts.empty                      # nothing loaded: no zero anywhere
     assert sorted(result.issues["sheet"]) == ["Doanh nghiệp", "Hue-S", "Nền tảng", "Tổ công nghệ số"]
     assert set(result.issues["rule"]) == {"sheet.missing"} and set(result.issues["severity"]) == {"warning"}

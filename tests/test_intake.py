@@ -6,6 +6,7 @@ and cell addresses are worked out by hand from the rows written in each test.
 
 from __future__ import annotations
 
+import ast
 import copy
 import csv
 import datetime as dt
@@ -21,7 +22,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
-from dxreport import forms, intake, store
+from dxreport import forms, intake, monthload, store
 from dxreport.catalog import Matcher, load_aliases, load_bundled
 from dxreport.params import load_settings
 from dxreport.textnorm import NumberFormatError, format_number, parse_count, parse_number, parse_rate
@@ -524,7 +525,7 @@ def test_zip_bomb_by_ratio(tmp_path):
 
 
 def test_zip_bomb_by_total_size(tmp_path, monkeypatch):
-    monkeypatch.setattr(intake, "MAX_UNCOMPRESSED_BYTES", 2000)
+    monkeypatch.setattr("dxreport.intake.container.MAX_UNCOMPRESSED_BYTES", 2000)
     _rejected(read(save(district_workbook(), tmp_path, "t.xlsx")), "file.zip_bomb")
 
 
@@ -610,7 +611,7 @@ def _month_dirs(tmp_path, month=MONTH):
 
 
 def _ingest(inbox, warehouse, month=MONTH):
-    return intake.ingest_month(month, inbox, warehouse, registry=REGISTRY, snapshot=SNAPSHOT, settings=SETTINGS)
+    return monthload.ingest_month(month, inbox, warehouse, registry=REGISTRY, snapshot=SNAPSHOT, settings=SETTINGS)
 
 
 def test_ingest_month_resubmission_late_rejected_and_archive(tmp_path):
@@ -799,7 +800,7 @@ def test_one_broken_reader_does_not_stop_the_month(tmp_path, monkeypatch):
             raise RuntimeError("hỏng")
         return real(path, **kw)
 
-    monkeypatch.setattr(intake, "read_submission", flaky)
+    monkeypatch.setattr("dxreport.intake.month.read_submission", flaky)
     subs = _ingest(inbox, warehouse).submissions.set_index("file_name")
     assert subs.loc["a.xlsx", "status"] == "rejected" and subs.loc["b.xlsx", "status"] == "accepted"
 
@@ -942,7 +943,7 @@ def test_xml_bomb_is_refused_before_parsing(tmp_path):
 @pytest.mark.parametrize("reader", intake.READERS)
 def test_xml_bomb_behind_a_long_prolog_is_refused_by_defusedxml(tmp_path, monkeypatch, reader):
     # the quick look at the first bytes sees nothing; defusedxml still refuses the entities
-    monkeypatch.setattr(intake, "XML_PROLOG_BYTES", 8)
+    monkeypatch.setattr("dxreport.intake.container.XML_PROLOG_BYTES", 8)
     path = save(build(info_rows(unit="syt"), {"nen_tang": [PLATFORM]}), tmp_path, "bom.xlsx")
     _with_part(path, _sheet_part(path, "Nền tảng"), lambda x: x.replace("<worksheet", LAUGHS + "<worksheet", 1))
     _rejected(read(path, reader=reader), "file.xml_bomb")
@@ -1185,7 +1186,7 @@ def test_clean_writes_validation_tracker_and_feedback(tmp_path):
 
 
 def test_feedback_of_a_file_that_breaks_while_copied_is_the_list_alone(tmp_path, monkeypatch):
-    monkeypatch.setattr(intake, "XML_PROLOG_BYTES", 8)     # let the entities reach the sheet parser
+    monkeypatch.setattr("dxreport.intake.container.XML_PROLOG_BYTES", 8)     # let the entities reach the sheet parser
     path = save(build(info_rows(unit="syt"), {"nen_tang": [PLATFORM]}), tmp_path, "bom.xlsx")
     _with_part(path, _sheet_part(path, "Nền tảng"), lambda x: x.replace("<worksheet", LAUGHS + "<worksheet", 1))
     issue = read(path).issues[0]
@@ -1204,7 +1205,7 @@ def test_feedback_falls_back_to_the_list_when_copying_fails(tmp_path, monkeypatc
     def broken(*args, **kwargs):
         raise RuntimeError("sheet stops half-way")
 
-    monkeypatch.setattr(intake, "_copy_values", broken)
+    monkeypatch.setattr("dxreport.intake.feedback._copy_values", broken)
     wb = openpyxl.load_workbook(intake.write_feedback(path, issues, tmp_path / "fb.xlsx", file_name="hue.xlsx",
                                                       unit_name="Thành phố Huế", month=MONTH, settings=SETTINGS))
     assert wb.sheetnames == ["Cần sửa"]
@@ -1451,3 +1452,26 @@ def test_clean_with_received_lists_and_their_history(tmp_path):
     # the list taken away: the time first seen (01/12) answers, so September is stale again
     (inbox / MONTH / "received.csv").unlink()
     assert steps.stale_history(run) == [MONTH]
+
+
+def test_intake_columns_are_the_warehouse_columns():
+    assert intake.ISSUE_COLUMNS == store.columns("issues")
+    assert intake.FACT_COLUMNS == store.columns("facts")
+    assert intake.SUBMISSION_COLUMNS == store.columns("submissions")
+
+
+def test_the_intake_package_imports_nothing_above_the_inputs_layer():
+    above = {"store", "monthload", "kpis", "report", "narrative", "charts", "annex", "site", "steps", "runner",
+             "render", "kernels", "cli"}
+    package = Path(intake.__file__).parent
+    for path in package.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            for name in names:
+                parts = name.split(".")
+                assert not (parts[0] == "dxreport" and len(parts) > 1 and parts[1] in above), (path.name, name)

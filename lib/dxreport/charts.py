@@ -20,10 +20,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from dxreport.style import FONT_FAMILY
 from dxreport.textnorm import format_month, format_number
 
-#: The report's body font (dxreport.render.FONT_FAMILY); charts use it too.
-FONT_FAMILY = "Liberation Serif"
 #: Smallest type in a chart, in points on paper.
 MIN_FONT_PT = 8.0
 #: Width of the A4 text block (210 mm less margins of 30 and 20 mm) in inches; charts are drawn

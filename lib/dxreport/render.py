@@ -34,6 +34,8 @@ from traitlets import Int, default
 from traitlets.config import Config
 
 from dxreport.fileio import write_atomic
+from dxreport.style import (FONT_FAMILY, FONT_PACKAGE, STATIC_DIR, TEMPLATE_NAME, TEMPLATES_DIR,  # noqa: F401
+                             house_css)
 
 __all__ = [
     "CHROMIUM_NAMES",
@@ -54,18 +56,6 @@ __all__ = [
     "render_pdf",
     "shared_printer",
 ]
-
-#: The only font family named by the report's CSS.  "Liberation Serif"
-#: (fonts-liberation2) has Times New Roman metrics, customary for Vietnamese
-#: administrative documents, and `fc-list :lang=vi` lists it as covering
-#: Vietnamese.  No generic fallback is named, so the PDF embeds this family only.
-FONT_FAMILY = "Liberation Serif"
-
-#: Debian package that provides FONT_FAMILY with Vietnamese coverage.
-FONT_PACKAGE = "fonts-liberation2"
-
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-TEMPLATE_NAME = "dxreport"
 
 DEFAULT_TITLE = "Báo cáo mức độ sử dụng nền tảng số"
 DEFAULT_IMAGE_ALT = "Hình minh họa"
@@ -169,16 +159,6 @@ class ReportHTMLExporter(HTMLExporter):
         html, resources = super().from_notebook_node(nb, resources=resources, **kw)
         html = html.replace(_NBCONVERT_DEFAULT_ALT, f'alt="{DEFAULT_IMAGE_ALT}"')
         return unicodedata.normalize("NFC", html), resources
-
-
-STATIC_DIR = TEMPLATES_DIR / TEMPLATE_NAME / "static"
-
-
-def house_css(*, page: bool = False) -> str:
-    """The house style's variables (static/house.css), shared by the report, the index and the
-    validation page; with `page`, followed by the style of a standalone page (static/page.css)."""
-    names = ("house.css", "page.css") if page else ("house.css",)
-    return "\n".join((STATIC_DIR / name).read_text(encoding="utf-8") for name in names)
 
 
 _SVG_START = re.compile(r"<svg\b", re.IGNORECASE)

@@ -31,7 +31,7 @@ from urllib.parse import quote
 
 from dxreport.fileio import write_atomic
 from dxreport.params import PROVINCE
-from dxreport.render import FONT_FAMILY, house_css
+from dxreport.style import FONT_FAMILY, house_css
 
 __all__ = ["INDEX_TITLE", "STATUS_LABELS", "OutputsFolderError", "write_index"]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dxreport import catalog, kpis, received, sample, store
+from dxreport import catalog, intake, kpis, monthload, received, sample, store
 from dxreport.fileio import write_atomic
 from dxreport.params import (DATA_DIR, SCRATCH_DIR, ParamError, RunParams, inbox_months, resolve_month,
                              sample_months, validate_run)
@@ -94,21 +94,19 @@ def clean(run: RunParams) -> CleanResult:
     not in the warehouse as they are now is loaded again, so that month-on-month figures, trends
     and cross-month checks have their history, also after the warehouse was made anew.
     """
-    from dxreport import intake
-
     registry = load_registry()
     snapshot = catalog.in_use(warehouse(run))
     folder, is_sample = month_folder(run.month, run.inbox)
     history = []
     for month in stale_history(run):
         src = _history_folder(run, month, is_sample)
-        intake.ingest_month(month, src, warehouse(run), registry=registry, snapshot=snapshot)
+        monthload.ingest_month(month, src, warehouse(run), registry=registry, snapshot=snapshot)
         history.append(month)
     # a month folder under an inbox root keeps its archive beside that root (<root>/../raw); a loose
     # folder of workbooks named with --inbox has no such place: the project's data/raw
     raw = None if folder.name == run.month else DATA_DIR / "raw"
-    result = intake.ingest_month(run.month, folder, warehouse(run), registry=registry, snapshot=snapshot,
-                                 raw_dir=raw)
+    result = monthload.ingest_month(run.month, folder, warehouse(run), registry=registry, snapshot=snapshot,
+                                    raw_dir=raw)
     out = run.outputs / run.month
     out.mkdir(parents=True, exist_ok=True)
     intake.write_validation(result.issues, out / "validation.csv", result.submissions)
