@@ -85,7 +85,7 @@ def clean(run: RunParams) -> CleanResult:
     from dxreport import intake
 
     registry = load_registry()
-    snapshot = catalog.in_use(warehouse(run))
+    snapshot = store.catalog_in_use(warehouse(run))
     folder, is_sample = month_source(run.month, run.inbox)
     history = []
     for month in stale_history(run):
