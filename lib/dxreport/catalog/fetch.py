@@ -50,10 +50,12 @@ class FetchRecord:
 
     @property
     def ok(self) -> bool:
+        """Whether the fetch worked."""
         return self.error is None
 
     @property
     def not_modified(self) -> bool:
+        """Whether the server answered HTTP 304 (the page kept before is still current)."""
         return self.error is None and self.status == 304
 
     def to_json(self) -> dict:
@@ -122,6 +124,7 @@ class Fetcher:
         self.close()
 
     def close(self) -> None:
+        """Close the HTTP client."""
         self._client.close()
 
     def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchRecord:

@@ -64,10 +64,12 @@ class Match(tuple):
 
     @property
     def platform_id(self) -> str | None:
+        """The platform id found, or None."""
         return self[0]
 
     @property
     def how(self) -> str:
+        """How it was found: 'id', 'name', 'alias', 'fuzzy' or 'none'."""
         return self[1]
 
     def note(self, name: object) -> str:

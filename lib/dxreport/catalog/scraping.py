@@ -53,14 +53,17 @@ class CatalogResult:
 
     @property
     def status(self) -> int | None:
+        """The HTTP status of the last page fetched."""
         return self.pages[-1].status if self.pages else None
 
     @property
     def fetched_at(self) -> str | None:
+        """When the first page was fetched."""
         return self.pages[0].fetched_at if self.pages else None
 
     @property
     def bytes(self) -> int:
+        """The bytes of every page fetched."""
         return sum(p.bytes for p in self.pages)
 
 
@@ -75,6 +78,7 @@ class ScrapeResult:
 
     @property
     def failed(self) -> list[CatalogResult]:
+        """The catalogs whose fetch failed."""
         return [c for c in self.catalogs if c.outcome == "failed"]
 
     def fetch_log(self, month: str | None = None) -> pd.DataFrame:

@@ -64,19 +64,23 @@ class Part:
 
     @property
     def good(self) -> bool:
+        """Whether this part was believed (its platforms may be used)."""
         return self.meta.get("status") == "good"
 
     @property
     def label(self) -> str:
+        """`<snapshot folder>/<catalog>`, as the pointer names it."""
         return f"{self.folder.parent.name}/{self.folder.name}"
 
     def platforms(self) -> pd.DataFrame:
+        """The platforms kept in platforms.json (none for a failed part)."""
         path = self.folder / "platforms.json"
         rows = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
         frame = pd.DataFrame(rows, columns=COLUMNS + ["first_seen", "last_seen"])
         return frame.fillna("")
 
     def page_records(self) -> list[dict]:
+        """The fetch record of every page of this part."""
         return list(self.meta.get("pages") or [])
 
 
@@ -155,6 +159,7 @@ class Attempt:
         self.store, self.day, self.folder = store, day, None
 
     def catalog_folder(self, catalog: str) -> Path:
+        """The folder of `catalog` in this scrape's folder, both made when missing."""
         if self.folder is None:
             self.store.root.mkdir(parents=True, exist_ok=True)
             for n in range(1, 10_000):

@@ -50,6 +50,7 @@ class Selector:
 
     @classmethod
     def parse(cls, text: str) -> "Selector":
+        """A selector from its text in the sources file."""
         css, _, attr = str(text).strip().rpartition("@") if "@" in str(text) else (str(text).strip(), "", "")
         return cls(css.strip(), attr.strip() or None)
 
