@@ -12,8 +12,9 @@ import yaml
 
 from catalog_server import CatalogServer, Reply, card, page, refused_url, write_sources
 from dxreport import catalog, steps, store
-from dxreport.fetch import HttpSettings
 from dxreport.catalog import CatalogError, Matcher, load_aliases, load_bundled, load_sources, thresholds
+from dxreport.catalog.fetch import HttpSettings
+from dxreport.params import PARAMS_DIR
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +89,7 @@ def test_a_match_is_still_a_pair():
 
 def test_thresholds_come_from_settings(tmp_path):
     assert thresholds() == {"fuzzy_threshold": 0.9, "rename_threshold": 0.8}
-    settings = yaml.safe_load((catalog.PARAMS_DIR / "settings.yaml").read_text(encoding="utf-8"))
+    settings = yaml.safe_load((PARAMS_DIR / "settings.yaml").read_text(encoding="utf-8"))
     settings["catalog"] = {"fuzzy_threshold": 1.5}
     (tmp_path / "settings.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
     with pytest.raises(CatalogError, match=r"settings.yaml: catalog.fuzzy_threshold phải là số trong khoảng \(0, 1\]"):
@@ -490,7 +491,7 @@ def test_the_month_goes_on_with_the_last_good_snapshot_when_the_fetch_fails(serv
     assert csv.loc[csv["catalog"] == "chinh_quyen", "message"].item() == cq["message"]
     assert (root / "last_good.json").read_bytes() == pointer
     # the intake matches names against the same snapshot
-    used = catalog.in_use(steps.warehouse(run))
+    used = store.catalog_in_use(steps.warehouse(run))
     assert set(used.platforms["platform_id"]) == set(table["platform_id"])
     assert Matcher(used.platforms, load_aliases()).match(None, "Nền tảng giám sát an toàn thông tin") == \
         ("cq-nen-tang-giam-sat-an-toan-thong-tin", "name")

@@ -11,7 +11,7 @@ import pytest
 
 from catalog_server import CatalogServer, Reply, refused_url
 from dxreport import __version__
-from dxreport.fetch import Fetcher, HttpSettings, _dns_permanent, retry_after_seconds
+from dxreport.catalog.fetch import Fetcher, HttpSettings, _dns_permanent, retry_after_seconds
 
 FAST = HttpSettings(connect_timeout=0.5, read_timeout=0.3, retries=2, backoff=0.01, max_retry_after=5,
                     pause=0, max_bytes=20_000, max_redirects=3)

@@ -95,7 +95,7 @@ def clean(run: RunParams) -> CleanResult:
     and cross-month checks have their history, also after the warehouse was made anew.
     """
     registry = load_registry()
-    snapshot = catalog.in_use(warehouse(run))
+    snapshot = store.catalog_in_use(warehouse(run))
     folder, is_sample = month_folder(run.month, run.inbox)
     history = []
     for month in stale_history(run):

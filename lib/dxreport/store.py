@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from dxreport import received
+from dxreport.catalog import Snapshot, load_bundled
 from dxreport.params import OUTPUTS_DIR
 
 log = logging.getLogger(__name__)
@@ -294,6 +295,25 @@ def load_catalog_month(con: duckdb.DuckDBPyConnection, month: str, snapshot, fet
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def catalog_in_use(warehouse_path: Path | str) -> Snapshot:
+    """The snapshot the warehouse's catalog table holds (what 01_scrape loaded); bundled when empty."""
+    path = Path(warehouse_path)
+    if not path.exists():
+        return load_bundled()
+    with connect(path, read_only=True) as con:
+        tables = {t for t, in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        frame = table_frame(con, "catalog") if "catalog" in tables else pd.DataFrame()
+    if frame.empty:
+        return load_bundled()
+    for c in ("snapshot_date", "first_seen", "last_seen"):
+        if c in frame.columns:
+            frame[c] = [None if pd.isna(v) else pd.Timestamp(v).date().isoformat() for v in frame[c]]
+    for c in ("provider", "field", "link", "source"):
+        frame[c] = frame[c].fillna("")
+    return Snapshot(date=min(d for d in frame["snapshot_date"] if d), origin=f"warehouse:{path.name}",
+                    platforms=frame.reset_index(drop=True))
 
 
 def write_indicators(con: duckdb.DuckDBPyConnection, values: pd.DataFrame) -> None:

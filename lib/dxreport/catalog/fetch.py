@@ -18,35 +18,17 @@ import socket
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import httpx
 
-from dxreport import __version__
+from dxreport.catalog.model import TZ
+from dxreport.catalog.sources import HttpSettings
 from dxreport.textnorm import format_number
 
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+__all__ = ["FetchRecord", "Fetcher", "HttpSettings", "retry_after_seconds"]
+
 # Permanent name-resolution failures: retrying in a few seconds cannot help.
 _DNS_PERMANENT = {getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA") if hasattr(socket, name)}
-
-
-@dataclass(frozen=True)
-class HttpSettings:
-    """How the scraper talks HTTP (params/sources.yaml, section `http`). Times in seconds."""
-
-    user_agent: str = "dxreport/{version} (monthly digital platform report; So TT&TT Thua Thien Hue)"
-    connect_timeout: float = 10.0
-    read_timeout: float = 30.0
-    retries: int = 3                 # tries after the first one
-    backoff: float = 1.0             # wait before retry n (0-based): backoff * 2**n
-    max_retry_after: float = 120.0   # a longer Retry-After fails the fetch; the longest backoff wait
-    pause: float = 1.0               # between two pages of one catalog
-    max_bytes: int = 5_000_000       # a larger body is refused
-    max_redirects: int = 5
-
-    def agent(self) -> str:
-        """The User-Agent header, naming the workbook and its version (ASCII only)."""
-        return self.user_agent.replace("{version}", __version__)
 
 
 @dataclass
@@ -68,10 +50,12 @@ class FetchRecord:
 
     @property
     def ok(self) -> bool:
+        """Whether the fetch worked."""
         return self.error is None
 
     @property
     def not_modified(self) -> bool:
+        """Whether the server answered HTTP 304 (the page kept before is still current)."""
         return self.error is None and self.status == 304
 
     def to_json(self) -> dict:
@@ -140,6 +124,7 @@ class Fetcher:
         self.close()
 
     def close(self) -> None:
+        """Close the HTTP client."""
         self._client.close()
 
     def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchRecord:
