@@ -1,4 +1,6 @@
-"""The monthly submission form (spec: Biểu mẫu báo cáo tháng, version 1), defined once.
+"""The monthly submission form (Biểu mẫu báo cáo tháng, version 1), defined once.
+
+The spec is docs/submission-form.md.
 
 Everything that reads, writes or checks a submission takes the sheet names, headers, field
 kinds and rules from here. The blank workbook is written by dxreport.template.
