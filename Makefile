@@ -1,6 +1,8 @@
 # dxreport: the monthly report on the use of digital platforms.
 #   make report [MONTH=2022-12] [UNIT=all]   set up if needed, run the month, print where the reports are
-#   make test                                 the test suite (unit tests, notebook runs, nbval smoke test)
+#   make test                                 lint, then the whole test suite (unit tests, notebook runs, nbval smoke test)
+#   make test-fast                            lint, then the tests not marked slow (no notebook runs, kernels or runner)
+#   make lint                                 ruff on lib, tests and benchmarks
 #   make test-busy                            the runner's tests with every core kept busy
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -10,7 +12,7 @@ MONTH ?= 2022-12
 UNIT ?= all
 SYSTEM_PACKAGES := chromium poppler-utils fonts-liberation2
 
-.PHONY: setup system-deps report test test-busy notebooks-smoke index clean
+.PHONY: setup system-deps report lint test test-fast test-busy notebooks-smoke index clean
 setup: $(VENV)/.installed system-deps
 
 # System packages: Debian's chromium prints the PDF, poppler checks it, Liberation Serif is the
@@ -35,8 +37,16 @@ $(VENV)/.installed: pyproject.toml
 report: setup
 	$(BIN)/dxreport run --month $(MONTH) --unit $(UNIT)
 
-test: setup
+lint: setup
+	$(BIN)/ruff check lib tests benchmarks
+	$(BIN)/lint-imports
+
+test: lint
 	$(BIN)/python -m pytest -q tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
+
+# Without the tests marked slow (pytest.mark.slow): notebook runs, kernels, the runner end to end.
+test-fast: lint
+	$(BIN)/python -m pytest -q tests -m "not slow" -p no:cacheprovider
 
 # The runner's tests again with every core kept busy (4 spinning processes per core), as on a
 # shared office server: kernels must start and every report must succeed there too.

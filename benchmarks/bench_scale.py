@@ -11,7 +11,7 @@ communes below a district). Measured:
 * analysis: `kpis.base_table`, `kpis.compute`, `kpis.with_changes` (what 03_analyse runs) at
   each size of --analysis-sizes, the full 3,321 included, over --months months;
 * the per-report cost at 100 and 1,000 reports: the runner's own work per report (the inputs it
-  hashes to decide what to rerun, `runner.unit_inputs`), the warehouse reads a report does at
+  hashes to decide what to rerun, `report_inputs.unit_inputs`), the warehouse reads a report does at
   the national size, and real rendering through the runner's executor (papermill on the
   worker's kernel, HTML, PDF by the worker's persistent Chromium) of a minimal report notebook
   (the report's first table: the unit's indicators), at the sizes of --render-sizes. The
@@ -187,19 +187,19 @@ def render_minimal(notebook: str, month: str, unit: str, warehouse: str, out_dir
     """One minimal report, the way runner.render_unit makes one: papermill, HTML, PDF."""
     import papermill
 
-    from dxreport import render, runner
+    from dxreport import kernels, render
 
     t0 = time.perf_counter()
     unit_dir = Path(out_dir) / unit
     unit_dir.mkdir(parents=True, exist_ok=True)
     executed = unit_dir / "report.ipynb"
-    warm = runner._worker_kernel()          # the worker's kernel, reset, as for a real report
-    kernel = (dict(engine_name=runner._warm_engine_name(), km=warm.acquire()) if warm is not None else
-              dict(shutdown_kernel="immediate", kernel_manager_class=runner._ipc_kernel_manager()))
+    warm = kernels.worker_kernel(120)        # the worker's kernel, reset, as for a real report
+    kernel = (dict(engine_name=kernels.warm_engine_name(), km=warm.acquire()) if warm is not None else
+              dict(shutdown_kernel="immediate", kernel_manager_class=kernels.kernel_manager_class()))
     papermill.execute_notebook(notebook, str(executed), parameters={"month": month, "unit": unit,
                                                                     "warehouse": warehouse},
-                               kernel_name=runner.KERNEL, request_save_on_cell_execute=False, progress_bar=False,
-                               start_timeout=runner.START_TIMEOUT, **kernel)
+                               kernel_name=kernels.KERNEL, request_save_on_cell_execute=False, progress_bar=False,
+                               start_timeout=120, **kernel)
     html = render.render_html(executed, unit_dir / "report.html")
     render.render_pdf(html, unit_dir / "report.pdf", printer=render.shared_printer())
     return time.perf_counter() - t0
@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
 
-    from dxreport import catalog, kpis, runner, store
+    from dxreport import catalog, kpis, report_inputs, runner, store
 
     work = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     out: dict = {"machine": machine(), "communes": args.communes, "provinces": PROVINCES}
@@ -296,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     out["bookkeeping"] = []
     for size in [int(s) for s in args.report_sizes.split(",") if s]:
         t0 = time.perf_counter()
-        inputs = runner.unit_inputs(wh.parent, MONTH, ["tinh"] + codes[:size], registry)
+        inputs = report_inputs.unit_inputs(wh.parent, MONTH, ["tinh"] + codes[:size], registry)
         prints = {c: runner._fingerprint("v", {}, {}, {}, c, p) for c, p in inputs.items()}
         seconds = time.perf_counter() - t0
         out["bookkeeping"].append({"reports": size, "seconds": seconds, "per_report_ms": seconds / size * 1000,

@@ -7,7 +7,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from dxreport import annex, kpis
+from dxreport import annex, kpis, xlsx
 from test_kpis import month_facts
 from test_report import COMMUNES_478, HASH, make_context, rejected_context
 
@@ -115,9 +115,9 @@ def test_text_that_looks_like_a_formula_is_neutralised(province):
 @pytest.mark.parametrize("text", ["+1", "-2+3", "@SUM(A1)", "=1+1", "\t=1"])
 def test_safe_text_marks_every_formula_prefix(text):
     ws = openpyxl.Workbook().active
-    annex.safe_text(ws["A1"], text)
+    xlsx.safe_text(ws["A1"], text)
     assert ws["A1"].data_type == "s" and ws["A1"].quotePrefix and ws["A1"].value == text
-    annex.safe_text(ws["A2"], "Huyện Phú Vang")
+    xlsx.safe_text(ws["A2"], "Huyện Phú Vang")
     assert not ws["A2"].quotePrefix
 
 

@@ -297,7 +297,7 @@ def test_ingest_prints_the_tracker_and_the_feedback_folder(tmp_path, monkeypatch
     import datetime as dt
     import os
 
-    from dxreport import forms, steps
+    from dxreport import steps, template
 
     offline = steps.scrape
     monkeypatch.setattr(steps, "scrape", lambda run, fetch=None: offline(run, fetch=False))   # no network in tests
@@ -305,7 +305,7 @@ def test_ingest_prints_the_tracker_and_the_feedback_folder(tmp_path, monkeypatch
     inbox = tmp_path / "inbox" / "2022-10"
     inbox.mkdir(parents=True)
     # syt sends its form with a platform whose active users exceed its accounts; stp sends a PDF.
-    path = forms.write_template("2022-10", "syt", inbox / "syt.xlsx")
+    path = template.write_template("2022-10", "syt", inbox / "syt.xlsx")
     import openpyxl
 
     wb = openpyxl.load_workbook(path)

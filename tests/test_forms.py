@@ -36,7 +36,7 @@ import openpyxl  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from dxreport import intake, monthload, store  # noqa: E402
+from dxreport import intake, monthload, store, template  # noqa: E402
 from dxreport.catalog import Matcher, load_aliases, load_bundled  # noqa: E402
 from dxreport.params import ParamError, load_settings  # noqa: E402
 from dxreport.units import load_registry  # noqa: E402
@@ -53,7 +53,7 @@ PREVIOUS = [("nd-dvc", "Dịch vụ công trực tuyến"), ("", "Ứng dụng P
 
 @pytest.fixture
 def template_478(tmp_path):
-    return forms.write_template("2022-10", "478", tmp_path / "phu-vang-2022-10.xlsx", registry=REGISTRY,
+    return template.write_template("2022-10", "478", tmp_path / "phu-vang-2022-10.xlsx", registry=REGISTRY,
                                 snapshot=SNAPSHOT, previous_platforms=PREVIOUS, settings=SETTINGS)
 
 
@@ -65,7 +65,7 @@ def _read(path, month="2022-10", reader=None):
 def test_template_has_only_the_sheets_of_the_unit_type(template_478, tmp_path):
     assert openpyxl.load_workbook(template_478).sheetnames == [
         "Hướng dẫn", "Thông tin", "Nền tảng", "Hue-S", "Tổ công nghệ số", "Doanh nghiệp", "Danh mục nền tảng"]
-    agency = forms.write_template("2022-10", "syt", tmp_path / "syt.xlsx", registry=REGISTRY, snapshot=SNAPSHOT)
+    agency = template.write_template("2022-10", "syt", tmp_path / "syt.xlsx", registry=REGISTRY, snapshot=SNAPSHOT)
     assert openpyxl.load_workbook(agency).sheetnames == ["Hướng dẫn", "Thông tin", "Nền tảng", "Danh mục nền tảng"]
 
 
@@ -219,7 +219,7 @@ def test_communes_left_blank_in_a_filled_sheet_are_listed_by_cell(template_478, 
 
 
 def test_template_text_from_outside_is_never_a_formula(tmp_path):
-    path = forms.write_template("2022-10", "syt", tmp_path / "syt.xlsx", registry=REGISTRY, snapshot=SNAPSHOT,
+    path = template.write_template("2022-10", "syt", tmp_path / "syt.xlsx", registry=REGISTRY, snapshot=SNAPSHOT,
                                 previous_platforms=[("", "=HYPERLINK(\"http://x\")"), ("", "@SUM(A1)")])
     ws = openpyxl.load_workbook(path)["Nền tảng"]
     assert ws["B4"].value == "'=HYPERLINK(\"http://x\")" and ws["B4"].data_type == "s"
@@ -228,14 +228,14 @@ def test_template_text_from_outside_is_never_a_formula(tmp_path):
 
 def test_template_refuses_a_unit_that_does_not_report(tmp_path):
     with pytest.raises(ParamError, match="474, 476"):
-        forms.write_template("2022-10", "19903", tmp_path / "x.xlsx", registry=REGISTRY)
+        template.write_template("2022-10", "19903", tmp_path / "x.xlsx", registry=REGISTRY)
     with pytest.raises(ParamError, match="YYYY-MM"):
-        forms.write_template("2022-1", "478", tmp_path / "x.xlsx", registry=REGISTRY)
+        template.write_template("2022-1", "478", tmp_path / "x.xlsx", registry=REGISTRY)
     assert not (tmp_path / "x.xlsx").exists()
 
 
 def test_previous_platforms_come_from_last_month_in_the_warehouse(tmp_path):
-    assert forms.previous_platforms(tmp_path / "none.duckdb", "2022-10", "478") == []
+    assert template.previous_platforms(tmp_path / "none.duckdb", "2022-10", "478") == []
     warehouse = tmp_path / "w.duckdb"
     con = store.connect(warehouse)
     try:
@@ -258,20 +258,20 @@ def test_previous_platforms_come_from_last_month_in_the_warehouse(tmp_path):
         store.replace_month(con, "2022-08", None, facts[facts["month"] == "2022-08"], None)
     finally:
         con.close()
-    assert forms.previous_platforms(warehouse, "2022-10", "478") == [
+    assert template.previous_platforms(warehouse, "2022-10", "478") == [
         ("nd-vneid", "VNeID"), ("cq-lgsp", "LGSP"), ("", "Zalo OA")]
-    assert forms.previous_platforms(warehouse, "2022-09", "478") == [("nd-dvc", "DVC")]
-    assert forms.previous_platforms(warehouse, "2022-11", "478") == []
+    assert template.previous_platforms(warehouse, "2022-09", "478") == [("nd-dvc", "DVC")]
+    assert template.previous_platforms(warehouse, "2022-11", "478") == []
 
 
 def test_warehouse_catalog_is_the_last_loaded_snapshot(tmp_path):
     warehouse = tmp_path / "w.duckdb"
-    assert forms.warehouse_catalog(warehouse) is None
+    assert template.warehouse_catalog(warehouse) is None
     con = store.connect(warehouse)
     try:
         store.load_catalog(con, SNAPSHOT)
     finally:
         con.close()
-    snap = forms.warehouse_catalog(warehouse)
+    snap = template.warehouse_catalog(warehouse)
     assert sorted(snap.platforms["platform_id"]) == sorted(SNAPSHOT.platforms["platform_id"])
     assert snap.date == SNAPSHOT.date

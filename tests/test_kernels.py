@@ -11,6 +11,8 @@ import pytest
 from busy import saturated
 from dxreport import kernels
 
+pytestmark = pytest.mark.slow
+
 LAUNCH = ("import time, sys, runpy; time.sleep({delay}); sys.argv = ['ipykernel_launcher'] + sys.argv[1:]; "
           "runpy.run_module('ipykernel_launcher', run_name='__main__')")
 

@@ -21,11 +21,11 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from dxreport import charts, intake, render, site
 from dxreport.units import load_registry
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     render.shutil.which("chromium") is None and render.shutil.which("chromium-browser") is None
     and render.shutil.which("google-chrome") is None or shutil.which("pdftotext") is None,
     reason="Chromium và poppler-utils (pdftotext) cần có trên máy",
-)
+)]
 
 MM = 72 / 25.4
 AXIS_LABEL = "lượt tải ứng dụng"

@@ -252,4 +252,3 @@ def test_differs_compares_the_list_with_what_was_loaded(tmp_path):
     assert received.differs(tmp_path, {"hue.xlsx": (listed[0], "received.csv", "hand"), "syt.xlsx": first})
     (tmp_path / "received.csv").unlink()
     assert received.differs(tmp_path, {"hue.xlsx": listed, "syt.xlsx": first})           # the row is gone
-

@@ -15,6 +15,8 @@ from conftest import info, write_form
 from dxreport import runner
 from dxreport.params import ParamError
 
+pytestmark = pytest.mark.slow
+
 MONTH = "2023-01"
 PLATFORM_HEADERS = ["Mã nền tảng", "Tên nền tảng", "Tình trạng", "Tài khoản lũy kế",
                     "Người dùng hoạt động trong tháng", "Lượt sử dụng trong tháng", "Kết nối chia sẻ dữ liệu", "Đề xuất", "Ghi chú"]

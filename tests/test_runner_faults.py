@@ -22,6 +22,8 @@ import pytest
 from conftest import info, write_form
 from dxreport import procs, render, runner
 
+pytestmark = pytest.mark.slow
+
 MONTH = "2023-01"
 HEADERS = ["Mã nền tảng", "Tên nền tảng", "Tình trạng", "Tài khoản lũy kế", "Người dùng hoạt động trong tháng",
            "Lượt sử dụng trong tháng", "Kết nối chia sẻ dữ liệu", "Đề xuất", "Ghi chú"]

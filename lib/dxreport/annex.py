@@ -9,15 +9,13 @@ Numbers are stored as numbers with Excel formats: '#,##0' for counts, '#,##0.0' 
 '0.0%' for rates (stored as fractions, 12,5% = 0.125). Excel shows them with the separators of
 the reader's regional settings: a computer set to Vietnamese shows 1.234.567 and 12,5%; openpyxl
 cannot fix a locale inside the file. Every text cell that begins with = + - @ (or a tab or
-carriage return) is stored as text with Excel's quote prefix, so it is shown as written and
-never run as a formula.
+carriage return) is stored as text with Excel's quote prefix (dxreport.xlsx.safe_text), so it is
+shown as written and never run as a formula.
 """
 
 from __future__ import annotations
 
-import io
 import math
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,14 +23,14 @@ from typing import Callable
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from dxreport import kpis, narrative
-from dxreport.fileio import write_atomic
 from dxreport.forms import STATUS_CHOICES
 from dxreport.params import PROVINCE
 from dxreport.textnorm import format_month
+from dxreport.xlsx import BOLD, BORDER, HEAD_ALIGN, TITLE, WRAP, fill, safe_text, save_atomic
 
 COUNT = "#,##0"
 RATIO = "#,##0.0"
@@ -40,17 +38,10 @@ RATE = "0.0%"
 DATETIME = "dd/mm/yyyy hh:mm"
 DATE = "dd/mm/yyyy"
 TEXT = "@"
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 HEADER_ROW = 3
 
-_BOLD = Font(bold=True)
-_TITLE = Font(bold=True, size=13)
-_HEAD_FILL = PatternFill("solid", fgColor="D9D9D9")
-_OWN_FILL = PatternFill("solid", fgColor="EFEFEF")
-_THIN = Side(style="thin", color="808080")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_WRAP = Alignment(wrap_text=True, vertical="top")
-_HEAD_ALIGN = Alignment(wrap_text=True, horizontal="center", vertical="center")
+_HEAD_FILL = fill("D9D9D9")
+_OWN_FILL = fill("EFEFEF")
 
 
 @dataclass(frozen=True)
@@ -61,15 +52,6 @@ class Column:
     get: Callable[[dict], object]
     format: str | Callable[[dict], str] = ""     # an Excel number format, or one per row
     width: float | None = None
-
-
-def safe_text(cell, value: str) -> None:
-    """Put text in a cell so that Excel never reads it as a formula (quote prefix when needed)."""
-    text = unicodedata.normalize("NFC", value) if isinstance(value, str) else value   # as written, only NFC
-    cell.value = text
-    cell.data_type = "s"
-    if isinstance(text, str) and text.startswith(FORMULA_PREFIXES):
-        cell.quotePrefix = True
 
 
 def _put(cell, value: object, fmt: str = "") -> None:
@@ -105,7 +87,7 @@ def _write_sheet(wb: Workbook, title: str, caption: str, columns: list[Column], 
     """A sheet: title and note, a header row (frozen, with a filter), one row per record."""
     ws = wb.create_sheet(title)
     safe_text(ws.cell(1, 1), caption)
-    ws.cell(1, 1).font = _TITLE
+    ws.cell(1, 1).font = TITLE
     if note:
         safe_text(ws.cell(2, 1), note)
         ws.cell(2, 1).font = Font(italic=True)
@@ -113,7 +95,7 @@ def _write_sheet(wb: Workbook, title: str, caption: str, columns: list[Column], 
     for j, col in enumerate(columns, start=1):
         c = ws.cell(HEADER_ROW, j)
         safe_text(c, col.header)
-        c.font, c.fill, c.alignment, c.border = _BOLD, _HEAD_FILL, _HEAD_ALIGN, _BORDER
+        c.font, c.fill, c.alignment, c.border = BOLD, _HEAD_FILL, HEAD_ALIGN, BORDER
         widths.append(col.width or min(40.0, max(10.0, max(len(w) for w in col.header.split()) + 2,
                                                  len(col.header) / 3 + 2)))
     for i, record in enumerate(rows, start=HEADER_ROW + 1):
@@ -122,16 +104,16 @@ def _write_sheet(wb: Workbook, title: str, caption: str, columns: list[Column], 
         for j, col in enumerate(columns, start=1):
             c = ws.cell(i, j)
             _put(c, col.get(record), col.format(record) if callable(col.format) else col.format)
-            c.border = _BORDER
+            c.border = BORDER
             if isinstance(c.value, str):
-                c.alignment = _WRAP
+                c.alignment = WRAP
                 if not col.width:
                     widths[j - 1] = min(60.0, max(widths[j - 1], min(len(c.value), 60) + 2))
             if own:
                 c.fill = _OWN_FILL
                 c.font = Font(bold=True, italic=True)
             elif bold:
-                c.font = _BOLD
+                c.font = BOLD
     for j, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(j)].width = round(width, 1)
     lines = max(math.ceil(len(col.header) / max(widths[j] - 1, 1)) for j, col in enumerate(columns))
@@ -383,22 +365,19 @@ def _sources_sheet(wb: Workbook, ctx) -> None:
     ws = wb["Nguồn số liệu"]
     start = ws.max_row + 3
     safe_text(ws.cell(start - 1, 1), "Định nghĩa các chỉ tiêu")
-    ws.cell(start - 1, 1).font = _TITLE
+    ws.cell(start - 1, 1).font = TITLE
     headers = ["Mã chỉ tiêu", "Chỉ tiêu", "Đơn vị tính", "Cách tính", "Nguồn", "Mục báo cáo"]
     for j, h in enumerate(headers, start=1):
         c = ws.cell(start, j)
         safe_text(c, h)
-        c.font, c.fill, c.alignment, c.border = _BOLD, _HEAD_FILL, _HEAD_ALIGN, _BORDER
+        c.font, c.fill, c.alignment, c.border = BOLD, _HEAD_FILL, HEAD_ALIGN, BORDER
     for i, d in enumerate(kpis.definitions().to_dict("records"), start=start + 1):
         for j, key in enumerate(["name", "label", "unit", "formula", "source", "section"], start=1):
             c = ws.cell(i, j)
             safe_text(c, str(d[key]))
-            c.alignment, c.border = _WRAP, _BORDER
+            c.alignment, c.border = WRAP, BORDER
 
 
 def write(ctx, path: Path | str | None = None) -> Path:
     """Write the annex of a report to outputs/<month>/<unit>/annex.xlsx (or `path`)."""
-    path = Path(path) if path else ctx.out_dir / "annex.xlsx"
-    buffer = io.BytesIO()
-    build(ctx).save(buffer)
-    return write_atomic(path, buffer.getvalue())
+    return save_atomic(build(ctx), Path(path) if path else ctx.out_dir / "annex.xlsx")

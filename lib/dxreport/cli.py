@@ -539,7 +539,7 @@ def template(month, unit, out, outputs, force):
     """
     import duckdb
 
-    from dxreport import forms, store
+    from dxreport import store, template
     from dxreport.params import check_month_format, previous_month
     from dxreport.textnorm import format_month
     from dxreport.units import load_registry
@@ -559,12 +559,12 @@ def template(month, unit, out, outputs, force):
         _fail(f"tệp {out} đã có; dùng --force để ghi đè")
     warehouse = store.warehouse_path(outputs)
     try:
-        previous = forms.previous_platforms(warehouse, month, unit)
-        snapshot = forms.warehouse_catalog(warehouse)
+        previous = template.previous_platforms(warehouse, month, unit)
+        snapshot = template.warehouse_catalog(warehouse)
     except (duckdb.Error, store.StoreError) as exc:
         click.echo(f"Cảnh báo: không đọc được kho dữ liệu {warehouse} ({exc}); nền tảng không được điền sẵn.", err=True)
         previous, snapshot = [], None
-    path = forms.write_template(month, unit, out, snapshot=snapshot, previous_platforms=previous)
+    path = template.write_template(month, unit, out, snapshot=snapshot, previous_platforms=previous)
     click.echo(str(path))
     before = format_month(previous_month(month))
     if previous:

@@ -20,7 +20,7 @@ from typing import Iterable
 
 import yaml
 
-from dxreport.params import PARAMS_DIR, ParamError, shown_path as shown
+from dxreport.paths import PARAMS_DIR, ParamError, shown_path as shown
 
 Key = str | int
 

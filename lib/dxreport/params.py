@@ -8,15 +8,11 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from dxreport import units as units_mod
 from dxreport.months import is_month, last_day, previous, span
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-PARAMS_DIR = PROJECT_ROOT / "params"
-DATA_DIR = PROJECT_ROOT / "data"
-OUTPUTS_DIR = PROJECT_ROOT / "outputs"
-#: Where notebooks run by hand (JupyterLab, the papermill CLI) write, unless given `outputs`.
-SCRATCH_DIR = OUTPUTS_DIR / "_scratch"
-NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+from dxreport.paramcheck import check_mapping, read_yaml
+from dxreport.paths import (DATA_DIR, NOTEBOOKS_DIR, OUTPUTS_DIR, PARAMS_DIR, PROJECT_ROOT, SCRATCH_DIR,  # noqa: F401
+                            SOURCES_FILE, ParamError, shown_path)
 
 PROVINCE = "tinh"
 #: The department's time zone: "today" of a run (the report date's default and limit) is Huế's.
@@ -28,12 +24,7 @@ COMMON_PARAMETERS = RUN_PARAMETERS[:4]
 #: What a notebook may declare: the run parameters, and the staging folder the runner gives 04_report
 #: (checked by report.load to lie inside outputs/<month>/.staging/).
 NOTEBOOK_PARAMETERS = RUN_PARAMETERS + ("stage",)
-SOURCES_FILE = PARAMS_DIR / "sources.yaml"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-class ParamError(ValueError):
-    """A run parameter or a params/ file that is not valid."""
 
 
 @dataclass(frozen=True)
@@ -125,8 +116,6 @@ def load_settings(params_dir: Path = PARAMS_DIR) -> dict:
     submission.deadline_day (số nguyên 1–28)". The keys of section catalog are checked by
     catalog.thresholds.
     """
-    from dxreport.paramcheck import check_mapping, read_yaml
-
     doc = read_yaml(Path(params_dir) / "settings.yaml")
     data = check_mapping(doc, (), SETTINGS_RULES)
     for section, rules in SETTINGS_RULES.items():
@@ -312,15 +301,6 @@ def workbooks(folder: Path) -> list[Path]:
                   and not p.name.startswith((".", "~$")))
 
 
-def shown_path(path: Path | str) -> str:
-    """A path as the user reads it: relative to the project folder when inside it, else absolute."""
-    path = Path(path).resolve()
-    try:
-        return str(path.relative_to(PROJECT_ROOT))
-    except ValueError:
-        return str(path)
-
-
 def _holds_workbooks(folder: Path, month: str, named: bool) -> Path:
     if workbooks(folder):
         return folder
@@ -429,8 +409,6 @@ def validate_run(params: dict, *, params_dir: Path = PARAMS_DIR) -> RunParams:
     `tinh`; `report_date`, if given, as check_report_date. The messages list the valid values or
     say which folder to create.
     """
-    from dxreport import units as units_mod
-
     unknown = sorted(set(params) - set(RUN_PARAMETERS))
     if unknown:
         raise ParamError(f"tham số không được hỗ trợ: {', '.join(unknown)}; chỉ nhận: {', '.join(RUN_PARAMETERS)}")

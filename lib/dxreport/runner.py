@@ -22,7 +22,7 @@ Each step's record in outputs/<month>/manifest.json holds a fingerprint of what 
 (code version, package versions, parameters, input hashes); a step whose fingerprint matches
 the last successful run is skipped. The manifest is written after every step and every report,
 so a run that is stopped keeps the record of what it finished. The month-level steps depend on
-every input; a unit's report on its own part of the warehouse (see `unit_inputs`), so a file
+every input; a unit's report on its own part of the warehouse (see `report_inputs.unit_inputs`), so a file
 resent by one unit re-renders that unit and the province only. Every run writes
 outputs/<month>/logs/run-*.log, with the English original of every error.
 """
@@ -374,75 +374,6 @@ def _previous_manifest(path: Path) -> dict:
         return {}
 
 
-# ------------------------------------------------------------------ what a report reads ----
-
-_EMPTY = hashlib.sha256(b"").hexdigest()[:16]
-
-
-def _row_hashes(frame):
-    import pandas as pd
-
-    return pd.util.hash_pandas_object(frame, index=False).to_numpy()
-
-
-def _frame_digest(frame) -> str:
-    digest = hashlib.sha256(",".join(map(str, frame.columns)).encode())
-    digest.update(_row_hashes(frame).tobytes())
-    return digest.hexdigest()[:16]
-
-
-def _digests_by_unit(frame) -> dict[str, str]:
-    if frame.empty:
-        return {}
-    hashes = _row_hashes(frame)
-    return {str(unit): hashlib.sha256(hashes[idx].tobytes()).hexdigest()[:16]
-            for unit, idx in frame.groupby("unit", dropna=True, sort=False).indices.items()}
-
-
-def unit_inputs(outputs: Path, month: str, units: list[str], registry) -> dict[str, dict[str, str]]:
-    """Per unit, hashes of the warehouse rows its report reads (read-only, after 03_analyse).
-
-    A unit's report reads its own submissions, issues and facts of the month, its indicators of
-    every month up to the month (the trend), the catalog, and whether the month is sample data; a
-    district's report also compares the area indicators of every district and the province. The
-    province report reads all of it. These hashes, with the code version, the package versions and
-    the parameters, make the report's fingerprint.
-    """
-    from dxreport import kpis, store
-
-    with store.connect(store.warehouse_path(outputs), read_only=True) as con:
-        # where the archived copy lies is no input of a report (its content hash is the submission_id)
-        subs = store.submissions_frame(con, month).drop(columns=["archived_path"], errors="ignore")
-        issues = store.issues_frame(con, month)
-        facts = store.facts_frame(con, [month])
-        values = con.execute("SELECT month, unit, indicator, value, previous, change, change_pct FROM indicators "
-                             "WHERE month <= ? ORDER BY month, unit, indicator", [month]).df()
-        catalog = store.table_frame(con, "catalog")
-    sample = str(bool(subs.loc[subs["status"] == "accepted", "is_sample"].fillna(False).astype(bool).any()))
-    catalog_hash = _frame_digest(catalog)
-    own = {name: _digests_by_unit(frame) for name, frame in
-           (("submissions", subs), ("issues", issues), ("facts", facts), ("indicators", values))}
-    area = [i.name for i in kpis.INDICATORS if i.scope == "area"]
-    peers = values[(values["month"] == month) & values["indicator"].isin(area)
-                   & values["unit"].isin([u.code for u in registry.districts(month)] + [PROVINCE])]
-    peers_hash = _frame_digest(peers)
-    whole = None
-    out = {}
-    for code in units:
-        if code == PROVINCE:
-            if whole is None:
-                whole = {name: _frame_digest(frame) for name, frame in
-                         (("submissions", subs), ("issues", issues), ("facts", facts), ("indicators", values))}
-            out[code] = {"catalog": catalog_hash, "sample": sample, **whole}
-            continue
-        parts = {"catalog": catalog_hash, "sample": sample}
-        parts.update({name: digests.get(code, _EMPTY) for name, digests in own.items()})
-        if registry.get(code).type == "district":
-            parts["districts"] = peers_hash
-        out[code] = parts
-    return out
-
-
 # ---------------------------------------------------------------------------- executors ----
 
 def _require_dask() -> None:
@@ -705,7 +636,9 @@ def _run(base: RunParams, month: str, units: list[str], registry, month_dir: Pat
     _kill_point("month")
 
     t0 = time.perf_counter()
-    inputs = unit_inputs(base.outputs, month, units, registry)
+    from dxreport import report_inputs       # pandas and the warehouse: only once the month is loaded
+
+    inputs = report_inputs.unit_inputs(base.outputs, month, units, registry)
     # the report date is printed on every report, and only there: a new date re-renders the reports
     report_parameters = {**parameters, "report_date": base.as_notebook_parameters()["report_date"]}
     prints = {code: _fingerprint(version, packages, params_hashes, report_parameters, code, inputs[code])
@@ -896,4 +829,3 @@ def _manifest(run: RunParams, context: dict, steps: list[StepResult], registry, 
 
 def _write_json(path: Path, data: dict) -> None:
     write_atomic(path, json.dumps(data, ensure_ascii=False, indent=2))
-

@@ -8,6 +8,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
+from dxreport.paths import PARAMS_DIR, shown_path
 from dxreport.textnorm import fold, nfc
 
 REPORTING_TYPES = ("district", "agency")
@@ -113,8 +114,6 @@ def read_registry(path: Path) -> Registry:
     ≥ 0 for population and population_year, dates YYYY-MM-DD with valid_from ≤ valid_to, and
     a parent that is a code of the file.
     """
-    from dxreport.params import shown_path
-
     path = Path(path)
     name = shown_path(path)
     try:
@@ -183,7 +182,5 @@ def _cached(path: str, mtime: float) -> Registry:
 
 def load_registry(params_dir: Path | None = None) -> Registry:
     """The registry in params/units.csv (cached while the file is unchanged)."""
-    from dxreport.params import PARAMS_DIR
-
     path = Path(params_dir or PARAMS_DIR) / "units.csv"
     return _cached(str(path), path.stat().st_mtime)

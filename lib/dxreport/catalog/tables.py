@@ -10,18 +10,13 @@ import pandas as pd
 from dxreport.catalog.model import CATALOGS, CHANGES, OUTCOMES, vn_date
 from dxreport.catalog.scraping import ScrapeResult
 from dxreport.textnorm import format_number
-
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _neutral(value: object) -> object:
-    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA) else value
+from dxreport.xlsx import neutralise
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     """A CSV for spreadsheets (UTF-8 with BOM), text cells that look like formulas neutralised."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.map(_neutral).to_csv(path, index=False, encoding="utf-8-sig")
+    frame.map(neutralise).to_csv(path, index=False, encoding="utf-8-sig")
     return path
 
 

@@ -21,6 +21,7 @@ from dxreport.intake.records import ERROR, SEVERITY_LABELS, WARNING, _fmt, _labe
 from dxreport.params import load_settings
 from dxreport.textnorm import format_month, nfc
 from dxreport.units import Registry, load_registry
+from dxreport.xlsx import neutralise
 
 FEEDBACK_SHEET = "Cần sửa"
 FEEDBACK_DIR = "feedback"
@@ -97,7 +98,7 @@ def _copy_values(wb, out, limit: int, bold) -> tuple[dict[str, object], list[str
                 value = getattr(cell, "value", None)
                 if value is None:
                     continue
-                target = copy.cell(number, col, forms.neutralise(value))
+                target = copy.cell(number, col, neutralise(value))
                 if isinstance(target.value, str):
                     target.data_type = "s"
                 fmt = getattr(cell, "number_format", "General")
@@ -186,7 +187,7 @@ def write_feedback(source: Path | str | None, issues: pd.DataFrame, target: Path
         "Tệp không đọc được như bảng tính nên không có bản sao đánh dấu; đề nghị gửi lại tệp .xlsx theo biểu mẫu.",
     ]
     for line in head:
-        todo.append([forms.neutralise(line)])
+        todo.append([neutralise(line)])
     todo["A1"].font = Font(bold=True, size=13)
     if truncated:
         todo.append([f"Chỉ chép {_fmt(limit)} dòng đầu của trang: " + ", ".join(f"“{nfc(t)}”" for t in truncated)])
@@ -201,7 +202,7 @@ def write_feedback(source: Path | str | None, issues: pd.DataFrame, target: Path
         ref = "" if _missing(row.cell) else str(row.cell)
         values = [n, sheet or "(cả tệp)", ref, SEVERITY_LABELS.get(row.severity, row.severity), row.rule,
                   nfc(row.message)]
-        todo.append([forms.neutralise(v) for v in values])
+        todo.append([neutralise(v) for v in values])
         r = todo.max_row
         todo.cell(r, 6).alignment = Alignment(wrap_text=True, vertical="top")
         todo.cell(r, 4).fill = marks.get(row.severity, PatternFill())

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from dxreport import forms, received
+from dxreport import received
 from dxreport.intake.records import ERROR, ISSUE_COLUMNS, SEVERITY_LABELS, WARNING, _fmt, _missing
 from dxreport.intake.tracker import STATUS_LABELS
 from dxreport.params import check_month_format
 from dxreport.style import house_css
 from dxreport.textnorm import format_month
 from dxreport.units import Registry
+from dxreport.xlsx import neutralise
 
 VALIDATION_COLUMNS = ["file", "sheet", "cell", "rule", "severity", "message", "unit", "received_at", "received_source"]
 # validation.csv's one line per received file, beside the errors and warnings.
@@ -22,7 +23,6 @@ INFO, RECEIVED_RULE = "info", "file.received"
 # What became of each received file.
 FILE_STATUS_LABELS = {"accepted": "Được tính", "superseded": "Đã được thay", "rejected": "Bị từ chối"}
 
-_neutralise = forms.neutralise
 
 
 def _when(value: object) -> str:
@@ -76,7 +76,7 @@ def write_validation(issues: pd.DataFrame, csv_path: Path | str, submissions: pd
         if c not in frame.columns:
             frame[c] = None
     frame = frame[VALIDATION_COLUMNS].astype(object).where(frame[VALIDATION_COLUMNS].notna(), None)
-    frame = frame.map(_neutralise)
+    frame = frame.map(neutralise)
     frame.to_csv(csv_path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
     return csv_path
 
