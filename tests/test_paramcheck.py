@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from dxreport import params
+from dxreport import params, paths
 from dxreport.paramfiles import check_params
 from dxreport.params import PARAMS_DIR, ParamError
 
@@ -18,7 +18,7 @@ def params_dir(tmp_path, monkeypatch):
     """A copy of params/ in a temporary project folder, so that messages name params/<file>."""
     folder = tmp_path / "params"
     shutil.copytree(PARAMS_DIR, folder)
-    monkeypatch.setattr(params, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr(paths, "PROJECT_ROOT", tmp_path)       # paths are shown relative to it
     return folder
 
 

@@ -2,7 +2,7 @@ import pytest
 
 from pathlib import Path
 
-from dxreport import params
+from dxreport import params, paths
 from dxreport.params import ParamError, available_months, month_range, previous_month, resolve_month, validate_run
 
 
@@ -26,7 +26,7 @@ def test_bad_month_is_refused_with_the_format(month):
 
 def test_month_without_data_says_which_folder_to_create_and_lists_valid_months(tmp_path, monkeypatch):
     # nothing named, no data/inbox/ at all, not a sample month
-    monkeypatch.setattr(params, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr(paths, "PROJECT_ROOT", tmp_path)
     monkeypatch.setattr(params, "DATA_DIR", tmp_path / "data")
     with pytest.raises(ParamError) as err:
         validate_run({"month": "2030-01", "unit": "tinh"})
