@@ -161,6 +161,7 @@ def _has_month(warehouse: Path, month: str) -> bool:
 
 
 def _scope(ctx: Context) -> kpis.Scope:
+    """The scope keys of params/targets.yaml (kpis.load_scope), read once per context."""
     if "scope" not in ctx.extra:
         ctx.extra["scope"] = kpis.load_scope()
     return ctx.extra["scope"]

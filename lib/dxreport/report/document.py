@@ -98,6 +98,7 @@ def header(ctx: Context, today: date | None = None) -> str:
 
 
 def _title(ctx: Context, code: str) -> str:
+    """unit_title of a registry unit, else its name in ctx.names (or the code)."""
     return unit_title(ctx, code) if code in ctx.registry else ctx.names.get(code, code)
 
 
