@@ -6,6 +6,7 @@ import pytest
 
 from dxreport import narrative, report
 from dxreport.params import load_settings
+from dxreport.report.markup import _fmt_change
 from dxreport.units import Registry
 
 
@@ -144,9 +145,9 @@ def test_shortcomings_name_the_lagging_units_and_quote_their_notes_escaped():
 
 
 def test_change_is_formatted_by_kind():
-    assert report._fmt_change(pd.Series({"change": 1056.0, "kind": "count"})) == "+1.056"
-    assert report._fmt_change(pd.Series({"change": -1.04, "kind": "rate"})) == "-1,0 điểm %"
-    assert report._fmt_change(pd.Series({"change": float("nan"), "kind": "count"})) == "–"
+    assert _fmt_change(pd.Series({"change": 1056.0, "kind": "count"})) == "+1.056"
+    assert _fmt_change(pd.Series({"change": -1.04, "kind": "rate"})) == "-1,0 điểm %"
+    assert _fmt_change(pd.Series({"change": float("nan"), "kind": "count"})) == "–"
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,0 +1,58 @@
+"""The data behind the report's charts (dxreport.charts): an indicator's months, the districts of
+a month, the province's value, the units' platform statuses."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dxreport import kpis
+from dxreport.params import PROVINCE
+from dxreport.report.context import Context
+from dxreport.report.markup import _missing
+
+
+def series(ctx: Context, indicator: str, unit: str | None = None) -> pd.DataFrame:
+    """Month and value of one indicator for one unit, months up to the report's month."""
+    unit = unit or ctx.unit
+    v = ctx.values
+    part = v[(v["unit"] == unit) & (v["indicator"] == indicator) & (v["month"] <= ctx.month)]
+    return part[["month", "value"]].sort_values("month")
+
+
+def trend_frame(ctx: Context, indicators: dict[str, str], unit: str | None = None) -> pd.DataFrame:
+    """Month, series label and value of several indicators of one unit (for charts.trends)."""
+    frames = [series(ctx, name, unit).assign(series=label) for name, label in indicators.items()]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["month", "value", "series"])
+
+
+def districts_frame(ctx: Context, indicator: str) -> pd.DataFrame:
+    """Label and value of one indicator for each district this month."""
+    v = ctx.values
+    part = v[(v["month"] == ctx.month) & (v["indicator"] == indicator)]
+    codes = {u.code: u.name for u in ctx.registry.districts(ctx.month)}
+    part = part[part["unit"].isin(list(codes))]
+    return pd.DataFrame({"code": part["unit"], "label": part["unit"].map(codes), "value": part["value"]})
+
+
+def province_value(ctx: Context, indicator: str) -> float | None:
+    """The province's value of an indicator this month (a reference line in charts)."""
+    v = ctx.values
+    part = v[(v["month"] == ctx.month) & (v["unit"] == PROVINCE) & (v["indicator"] == indicator)]
+    return None if part.empty or _missing(part["value"].iloc[0]) else float(part["value"].iloc[0])
+
+
+def grid_frame(ctx: Context) -> pd.DataFrame:
+    """Unit × platform statuses of the month (for charts.status_grid): short unit names in
+    registry order and platforms in catalog order, as ordered categories."""
+    rows = ctx.platforms
+    units = [u for u in ctx.registry.reporting_units(ctx.month)]
+    short = {u.code: u.short_name for u in units}
+    cat_order = {c: i for i, c in enumerate([*kpis.CATALOG_KEYS, kpis.OUTSIDE_CATALOG])}
+    rows = rows[rows["unit"].isin(list(short))]
+    platforms = (rows.assign(_c=rows["catalog"].map(cat_order)).sort_values(["_c", "subject_name"])
+                 ["subject_name"].drop_duplicates().tolist())
+    return pd.DataFrame({
+        "unit_label": pd.Categorical(rows["unit"].map(short), categories=[short[u.code] for u in units], ordered=True),
+        "platform_label": pd.Categorical(rows["subject_name"], categories=platforms, ordered=True),
+        "status": rows["status"].to_numpy(), "group": rows["catalog"].to_numpy(),
+        "unit_group": rows["unit"].map(ctx.unit_types).to_numpy()}).reset_index(drop=True)

@@ -1,0 +1,73 @@
+"""Section V: the community digital technology teams, by district or by commune."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dxreport import narrative
+from dxreport.report.context import Context, _area
+from dxreport.report.markup import _e, _fmt, _missing, _note, _num, _p, _table
+from dxreport.report.rejected import TEAMS_SHEET, _rejected_communes, rejected_rows
+from dxreport.report.tables import district_table, indicator_table
+
+
+def teams(ctx: Context) -> str:
+    """V. Community digital technology teams."""
+    if not ctx.is_area:
+        return _note("Đơn vị là cơ quan cấp tỉnh, không báo cáo tổ công nghệ số cộng đồng theo địa bàn.")
+    ytd = narrative.year_to_date(ctx.view, "households", ctx.month, "lượt hộ")
+    parts = [_p(narrative.teams(ctx.view, _area(ctx)), f"Số hộ được hỗ trợ {ytd}." if ytd else "",
+                narrative.ranks(ctx.view, ["teams_per_commune", "households"], ctx.peers[1])),
+             _p(teams_rejected_sentence(ctx))]
+    if ctx.is_province:
+        parts.append(district_table(ctx, ["teams", "members", "communes_with_team", "communes_without_team",
+                                          "teams_per_commune", "trainings", "trained", "households"]))
+    else:
+        parts.append(indicator_table(ctx, sections=["to_cns"], notes=False))
+        parts.append(commune_table(ctx))
+    return "\n".join(p for p in parts if p)
+
+
+def teams_rejected_sentence(ctx: Context) -> str:
+    """Names the unit and the commune of every rejected row of the teams sheet: their figures are
+    missing, neither a commune without a team nor a reason to call the district lagging."""
+    rows = rejected_rows(ctx)
+    rows = rows[rows["sheet"] == TEAMS_SHEET] if not rows.empty else rows
+    if rows.empty:
+        return ""
+    items = []
+    for unit, part in rows.groupby("unit", sort=False):
+        name = narrative.people_committee(str(part["unit_name"].iloc[0]))
+        communes = part["communes"].iloc[0]
+        lines = narrative.join([f"dòng {r}" for r in part["row"] if r])
+        items.append(f"{name}: {communes or lines} ({narrative.join(list(dict.fromkeys(part['reason'])))})")
+    return ("Số liệu tổ công nghệ số của các xã, phường, thị trấn sau bị loại khi kiểm tra, được ghi là chưa có số "
+            "liệu hợp lệ, không tính là chưa có tổ và không dùng để đánh giá chậm triển khai: "
+            + "; ".join(items) + ".")
+
+
+def commune_table(ctx: Context) -> str:
+    """A district's communes: teams, members, trainings, people trained, households helped."""
+    communes = ctx.registry.communes_of(ctx.unit, ctx.month)
+    facts = ctx.facts[(ctx.facts["sheet"] == "to_cns") & (ctx.facts["unit"] == ctx.unit)]
+    wide = facts.pivot_table(index="subject", columns="metric", values="value", aggfunc="first") if not facts.empty \
+        else pd.DataFrame()
+    metrics = ["teams", "members", "trainings", "trained", "households"]
+    rejected = _rejected_communes(ctx, ctx.unit)
+    body = []
+    for c in communes:
+        if c.code not in wide.index and narrative.in_sentence(c.name) in rejected:
+            body.append(f'<tr class="dx-current"><td>{_e(c.name)}</td>'
+                        f'<td colspan="{len(metrics)}">Chưa có số liệu hợp lệ (dòng số liệu bị loại khi kiểm tra)</td>'
+                        "</tr>")
+            continue
+        cells = "".join(_num(_fmt(wide.at[c.code, m] if c.code in wide.index and m in wide else None, "count"))
+                        for m in metrics)
+        none = c.code not in wide.index or _missing(wide.at[c.code, "teams"] if "teams" in wide else None) \
+            or wide.at[c.code, "teams"] == 0
+        cls = ' class="dx-current"' if none else ""
+        body.append(f"<tr{cls}><td>{_e(c.name)}</td>{cells}</tr>")
+    head = ("<tr><th>Xã, phường, thị trấn</th><th>Số tổ lũy kế</th><th>Thành viên lũy kế</th><th>Buổi tập huấn</th>"
+            "<th>Lượt người được tập huấn</th><th>Hộ được hỗ trợ</th></tr>")
+    return _table(head, body, "dx-table dx-compact") + _note(
+        "Dòng in nghiêng: xã, phường, thị trấn chưa có tổ hoặc chưa có số liệu trong tháng (–: không báo cáo).")

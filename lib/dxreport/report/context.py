@@ -1,0 +1,172 @@
+"""The report's context: what one unit's report of one month reads from the warehouse, and where
+its files go (the runner's staging folder, the unit's folder, or the scratch folder by hand)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from dxreport import kpis, narrative, store
+from dxreport.params import PROVINCE, SCRATCH_DIR, ParamError, RunParams, load_settings, validate_run
+from dxreport.publish import STAGING
+from dxreport.units import Registry, load_registry
+
+
+@dataclass
+class Context:
+    """Everything a report for one unit and month needs, read once from the warehouse."""
+
+    run: RunParams
+    registry: Registry
+    settings: dict
+    values: pd.DataFrame          # every indicator, unit and month, with changes and the year
+    submissions: pd.DataFrame     # the month's submissions
+    issues: pd.DataFrame          # the month's validation issues
+    facts: pd.DataFrame           # the month's facts
+    catalog: pd.DataFrame
+    snapshot_date: str
+    is_sample: bool
+    targets: list = field(default_factory=list)
+    rules: list = field(default_factory=list)
+    changes: pd.DataFrame | None = None     # catalog_changes of the month; None: no such table
+    fetches: pd.DataFrame | None = None     # catalog_fetches of the month; None: no such table
+    extra: dict = field(default_factory=dict)
+    dest: Path | None = None      # where kpis.csv and the annex are written; None: the unit's folder
+
+    @property
+    def month(self) -> str:
+        return self.run.month
+
+    @property
+    def unit(self) -> str:
+        return self.run.unit
+
+    @property
+    def is_province(self) -> bool:
+        return self.unit == PROVINCE
+
+    @property
+    def unit_name(self) -> str:
+        return self.registry.get(self.unit).name
+
+    @property
+    def area(self) -> str:
+        """How the text names the unit's area: 'toàn tỉnh' or the unit's name."""
+        return "toàn tỉnh" if self.is_province else self.unit_name
+
+    @property
+    def unit_type(self) -> str:
+        return self.registry.get(self.unit).type
+
+    @property
+    def is_area(self) -> bool:
+        """The province or a district: the units with Hue-S, teams and enterprises."""
+        return self.unit_type in ("province", "district")
+
+    @cached_property
+    def peers(self) -> tuple[list[str], str]:
+        """The units this unit is ranked among, and how the text names them."""
+        return kpis.peers_of(self.registry, self.month, self.unit)
+
+    @cached_property
+    def view(self) -> pd.DataFrame:
+        """This unit's indicators this month (with rank and peer average for a unit)."""
+        return kpis.unit_view(self.values, self.month, self.unit, self.peers[0] or None)
+
+    @cached_property
+    def names(self) -> dict[str, str]:
+        """Unit code -> name, the province included."""
+        names = {u.code: u.name for u in self.registry.units}
+        names[PROVINCE] = "Toàn tỉnh"
+        return names
+
+    @cached_property
+    def unit_types(self) -> dict[str, str]:
+        """The month's reporting units -> 'district' or 'agency'."""
+        return {u.code: u.type for u in self.registry.reporting_units(self.month)}
+
+    @cached_property
+    def platforms(self) -> pd.DataFrame:
+        """The month's platform rows of every unit (kpis.platform_rows)."""
+        return kpis.platform_rows(self.facts, self.catalog)
+
+    @cached_property
+    def lagging_units(self) -> pd.DataFrame:
+        return kpis.lagging_units(self.values, self.month, self.unit_types, self.rules)
+
+    @cached_property
+    def lagging_platforms(self) -> pd.DataFrame:
+        summary = kpis.platform_summary(self.platforms, self.unit_types)
+        return kpis.lagging_platforms(summary, self.rules)
+
+    @cached_property
+    def progress(self) -> pd.DataFrame:
+        return kpis.progress(self.values, self.month, self.unit, self.targets)
+
+    @property
+    def out_dir(self) -> Path:
+        return self.dest if self.dest is not None else self.run.outputs / self.month / self.unit
+
+
+def load(month: str, unit: str, *, inbox: str = "", outputs: str = "", stage: str = "",
+         report_date: str = "") -> Context:
+    """Validate the parameters and read the month from the warehouse (read-only).
+
+    `report_date` (YYYY-MM-DD or empty) is the date printed under the motto (see signing_date).
+
+    Where the files go: `stage` (the runner's staging folder for this report, which must lie in
+    outputs/<month>/.staging/); else the unit's folder of `outputs`. Without `outputs` (a notebook
+    run by hand) nothing published is touched: the published warehouse is read when it holds the
+    month (else the scratch one), and the files go to outputs/_scratch/<month>/<unit>/.
+    """
+    run = validate_run({"month": month, "unit": unit, "inbox": inbox or None, "outputs": outputs or None,
+                        "report_date": report_date or None})
+    dest = None
+    if stage:
+        if not outputs or not Path(stage).resolve().is_relative_to((run.outputs / run.month / STAGING).resolve()):
+            raise ParamError(f"thư mục tạm {stage!r} không thuộc {run.outputs / run.month / STAGING}")
+        dest = Path(stage)
+    elif not outputs:
+        dest = SCRATCH_DIR / run.month / run.unit
+        if not _has_month(store.warehouse_path(run.outputs), run.month):
+            run = replace(run, outputs=SCRATCH_DIR)
+    registry = load_registry()
+    with store.connect(store.warehouse_path(run.outputs), read_only=True) as con:
+        values = store.indicators_frame(con)
+        submissions = store.submissions_frame(con, run.month)
+        issues = store.issues_frame(con, run.month)
+        facts = store.facts_frame(con, [run.month])
+        catalog = con.execute("SELECT * FROM catalog ORDER BY catalog, name").df()
+        changes = store.month_rows(con, "catalog_changes", run.month)
+        fetches = store.month_rows(con, "catalog_fetches", run.month)
+    accepted = submissions[submissions["status"] == "accepted"]
+    snapshot = pd.Timestamp(catalog["snapshot_date"].max()).strftime("%d/%m/%Y") if not catalog.empty else ""
+    return Context(run=run, registry=registry, settings=load_settings(), values=kpis.with_year(values),
+                   submissions=submissions, issues=issues, facts=facts, catalog=catalog,
+                   snapshot_date=snapshot, is_sample=bool(accepted["is_sample"].any()),
+                   targets=kpis.load_targets(), rules=kpis.load_rules(), changes=changes, fetches=fetches, dest=dest)
+
+
+def _has_month(warehouse: Path, month: str) -> bool:
+    if not warehouse.exists():
+        return False
+    try:
+        with store.connect(warehouse, read_only=True) as con:
+            return month in store.months_loaded(con)
+    except Exception:  # noqa: BLE001 - a warehouse that cannot be read holds no month
+        return False
+
+
+def _scope(ctx: Context) -> kpis.Scope:
+    """The scope keys of params/targets.yaml (kpis.load_scope), read once per context."""
+    if "scope" not in ctx.extra:
+        ctx.extra["scope"] = kpis.load_scope()
+    return ctx.extra["scope"]
+
+
+def _area(ctx: Context) -> str:
+    """The unit's area as written inside a sentence: 'toàn tỉnh', 'huyện Phú Vang'."""
+    return "toàn tỉnh" if ctx.is_province else narrative.in_sentence(ctx.unit_name)

@@ -1,0 +1,16 @@
+"""The report's kpis.csv: the unit's indicators of the month, written beside the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dxreport.fileio import write_atomic
+from dxreport.report.context import Context
+
+
+def save_kpis(ctx: Context) -> Path:
+    """Write this unit's indicators of the month to kpis.csv in ctx.out_dir (atomically)."""
+    view = ctx.view.drop(columns=["kind"])
+    view.insert(0, "month", ctx.month)
+    view.insert(1, "unit", ctx.unit)
+    return write_atomic(ctx.out_dir / "kpis.csv", view.to_csv(index=False).encode("utf-8-sig"))

@@ -1,0 +1,85 @@
+"""Small HTML and number helpers shared by the report's sections: escaping, paragraphs, notes,
+tables, figures in Vietnamese format."""
+
+from __future__ import annotations
+
+import html
+import math
+
+import pandas as pd
+
+from dxreport.textnorm import format_number, format_percent
+
+
+def _e(text: object) -> str:
+    """Escaped for HTML text and attributes."""
+    return html.escape(str(text), quote=True)
+
+
+def _p(*sentences: str, cls: str = "") -> str:
+    """The sentences given (empty ones left out) as one escaped paragraph; '' when none."""
+    text = " ".join(s for s in sentences if s)
+    if not text:
+        return ""
+    attr = f' class="{cls}"' if cls else ""
+    return f"<p{attr}>{_e(text)}</p>"
+
+
+def _note(text: str) -> str:
+    """A small note under a table (escaped); '' for no text."""
+    return f'<p class="dx-note">{_e(text)}</p>' if text else ""
+
+
+def _missing(value: object) -> bool:
+    """None, NaN or pd.NA: no figure."""
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def _fmt(value: object, kind: str) -> str:
+    """A figure of this kind (count, rate, …) in Vietnamese format; – when missing."""
+    if _missing(value):
+        return "–"
+    return format_percent(value) if kind == "rate" else format_number(value, 0 if kind == "count" else 1)
+
+
+def _fmt_change(row: pd.Series, column: str = "change") -> str:
+    """The signed change of an indicator's row (points of % for a rate); – when missing."""
+    change = row.get(column)
+    if _missing(change):
+        return "–"
+    sign = "+" if change > 0 else ""
+    if row["kind"] == "rate":
+        return f"{sign}{format_number(change, 1)} điểm %"
+    return sign + format_number(change, 0 if row["kind"] == "count" else 1)
+
+
+def _fmt_ytd(row: pd.Series, month: str) -> str:
+    """The year to date of an indicator's row, with (n/m th) when months are missing."""
+    ytd = row.get("ytd")
+    if _missing(ytd):
+        return "–"
+    text = _fmt(ytd, row["kind"])
+    months = row.get("ytd_months")
+    if not _missing(months) and int(months) < int(month[5:7]):
+        text += f" ({int(months)}/{int(month[5:7])} th)"
+    return text
+
+
+def _num(value: object) -> str:
+    """A right-aligned table cell."""
+    return f'<td class="num">{_e(value)}</td>'
+
+
+def _table(head: str, body: list[str], cls: str = "dx-table") -> str:
+    """A table of these header and body rows."""
+    return f'<table class="{cls}"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def _lower_first(text: str) -> str:
+    """The text with its first letter in lower case."""
+    return text[:1].lower() + text[1:]
+
+
+def _upper(text: str) -> str:
+    """The text with its first letter in upper case."""
+    return text[:1].upper() + text[1:]
