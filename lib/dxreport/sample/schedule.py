@@ -13,7 +13,7 @@ from dxreport.units import Registry, Unit, load_registry
 
 @dataclass
 class _Schedule:
-    """Who does what in a month (see the module docstring)."""
+    """Who does what in a month (see the docstring of dxreport.sample)."""
 
     index: int
     late: str | None
