@@ -1,0 +1,266 @@
+"""The base table: the submitted figures added up per unit and month following the form's
+adding-up rules (area figures of the province are sums over the districts; rates are never added),
+and the like-for-like changes over the figures present in two months."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dxreport.kpis.indicators import (_STATUS_WORDS, CATALOG_KEYS, EHEALTH_PLATFORM, OUTSIDE_CATALOG, STATUS_KEYS,
+                                       VNEID_PLATFORM, Frame)
+from dxreport.kpis.targets import Scope, load_scope
+from dxreport.kpis.values import compute
+from dxreport.months import following as month_after, previous as month_before
+from dxreport.params import PROVINCE
+from dxreport.units import Registry
+
+_SUM_SHEETS = {"hue_s": {"downloads": "downloads", "accounts": "hues_accounts", "reports_received": "reports_received",
+                         "reports_processed": "reports_processed", "reports_on_time": "reports_on_time"},
+               "to_cns": {"teams": "teams", "members": "members", "trainings": "trainings",
+                          "trained": "trained", "households": "households"},
+               "doanh_nghiep": {"sme_reached": "sme_reached", "sme_using": "sme_using",
+                                "dbi_assessed": "dbi_assessed", "sme_supported": "sme_supported"}}
+_STATUS_COLUMNS = {"dang_su_dung": "platforms_in_use", "dang_thu_nghiem": "platforms_trial",
+                   "chua_trien_khai": "platforms_not_deployed"}
+_CATALOG_COLUMNS = [f"{cat}_{_STATUS_WORDS[s][0]}" for cat in CATALOG_KEYS for s in STATUS_KEYS]
+# Counts that are zero (not missing) once a unit has reported any platform row.
+_PLATFORM_COUNTS = [*_STATUS_COLUMNS.values(), "platforms_lgsp", "platforms_unmatched", "deployments",
+                    "lgsp_deployments", "deployments_lgsp", *_CATALOG_COLUMNS]
+# Area sheets and the area part of the platform rows: the province figure is the districts' sum.
+# Figures given per 100 residents: the population behind each is that of the units that reported it.
+_PER_CAPITA = ("downloads", "hues_accounts", "ehealth_accounts", "vneid_accounts")
+_AREA_COLUMNS = ([c for m in _SUM_SHEETS.values() for c in m.values()]
+                 + ["sat_weighted", "sat_weight", "communes_with_team", "communes_reported", "ehealth_accounts",
+                    "vneid_accounts", "area_population", *(f"pop:{k}" for k in _PER_CAPITA)])
+
+
+def _sums(facts: Frame) -> Frame:
+    """Per (month, unit): sums of the area sheets' numeric metrics (empty cells stay unreported)."""
+    frames = []
+    for sheet, mapping in _SUM_SHEETS.items():
+        part = facts[(facts["sheet"] == sheet) & facts["metric"].isin(list(mapping))]
+        if part.empty:
+            continue
+        wide = part.pivot_table(index=["month", "unit"], columns="metric", values="value", aggfunc="sum", dropna=False)
+        frames.append(wide.rename(columns=mapping))
+    hue = facts[(facts["sheet"] == "hue_s") & facts["metric"].isin(["satisfaction", "reports_processed"])]
+    if not hue.empty:
+        w = hue.pivot_table(index=["month", "unit"], columns="metric", values="value", aggfunc="sum")
+        if "satisfaction" in w:
+            processed = w["reports_processed"] if "reports_processed" in w else pd.Series(np.nan, index=w.index)
+            has = w["satisfaction"].notna() & processed.notna()
+            frames.append(pd.DataFrame({"sat_weighted": (w["satisfaction"] * processed).where(has),
+                                        "sat_weight": processed.where(has)}))
+    teams = facts[(facts["sheet"] == "to_cns") & (facts["metric"] == "teams")]
+    if not teams.empty:
+        # only valid rows are facts: a commune whose row was rejected is neither with nor without a team
+        counted = teams[teams["value"].notna()].assign(has=lambda t: t["value"] > 0)
+        by_unit = counted.groupby(["month", "unit"])["has"]
+        frames.append(pd.DataFrame({"communes_with_team": by_unit.sum().astype(float),
+                                    "communes_reported": by_unit.size().astype(float)}))
+    return pd.concat(frames, axis=1) if frames else pd.DataFrame()
+
+
+def _units_by_month(registry: Registry, months: list[str]) -> Frame:
+    """One row per (month, reporting unit): type, population and its year, communes in the registry."""
+    reg = pd.DataFrame([{"unit": u.code, "type": u.type, "parent": u.parent, "population": u.population,
+                         "population_year": u.population_year,
+                         "start": u.valid_from[:7] if u.valid_from else "0000-00",
+                         "end": u.valid_to[:7] if u.valid_to else "9999-99"} for u in registry.units])
+    rows = []
+    for order, month in enumerate(months):
+        valid = reg[(reg["start"] <= month) & (reg["end"] >= month)]
+        communes = valid[valid["type"] == "commune"].groupby("parent").size()
+        reporting = valid[valid["type"].isin(["district", "agency"])].copy()
+        reporting["type_order"] = reporting["type"].map({"district": 0, "agency": 1})
+        reporting = reporting.sort_values("type_order", kind="stable")
+        reporting["month"] = month
+        reporting["communes_total"] = reporting["unit"].map(communes).fillna(0).astype(float)
+        reporting.loc[reporting["type"] != "district", ["population", "population_year", "communes_total"]] = np.nan
+        rows.append(reporting)
+    if not rows:
+        return pd.DataFrame(columns=["month", "unit", "type", "population", "population_year", "communes_total"])
+    return pd.concat(rows, ignore_index=True)[["month", "unit", "type", "population", "population_year",
+                                               "communes_total"]]
+
+
+def catalog_of(catalog: Frame | None) -> dict[str, str]:
+    """Platform id -> catalog key, from a catalog table (platform_id, catalog)."""
+    if catalog is None or catalog.empty:
+        return {}
+    return dict(zip(catalog["platform_id"].astype(str), catalog["catalog"].astype(str)))
+
+
+def _platform_counts(facts: Frame, units: Frame, catalogs: dict[str, str],
+                     lgsp_catalogs: tuple[str, ...] = ("chinh_quyen",)) -> Frame:
+    """Per (month, unit) and per (month, province): platform counts and sums of the platform rows.
+
+    `units` (month, unit, type) selects whose rows count: the reporting units of each month.
+    A platform is counted once however many units report it; a deployment is one unit's platform.
+    """
+    rows = facts[facts["sheet"] == "nen_tang"].merge(units[["month", "unit", "type"]], on=["month", "unit"])
+    if rows.empty:
+        return pd.DataFrame()
+    status = rows.loc[rows["metric"] == "status", ["month", "unit", "type", "subject", "text"]].copy()
+    status["catalog"] = [catalogs.get(s, OUTSIDE_CATALOG) for s in status["subject"]]
+    status["unmatched"] = status["subject"].astype(str).str.startswith("unmatched:")
+    lgsp = rows.loc[(rows["metric"] == "lgsp") & (rows["value"] == 1), ["month", "unit", "subject"]]
+    in_use = status[status["text"] == "dang_su_dung"]
+    # connection to LGSP is asked of the platforms of the catalogs named in params/targets.yaml only
+    lgsp_in_use = in_use[in_use["catalog"].isin(lgsp_catalogs)]
+    connected = lgsp_in_use.merge(lgsp, on=["month", "unit", "subject"])
+
+    status["column"] = status["catalog"] + "_" + status["text"].map({k: v[0] for k, v in _STATUS_WORDS.items()})
+
+    def counts(keys: list[str]) -> Frame:
+        index = status.groupby(keys).size().index
+        by_status = status.groupby([*keys, "text"])["subject"].nunique().unstack("text")
+        by_catalog = status.groupby([*keys, "column"])["subject"].nunique().unstack("column")
+        frame = pd.DataFrame(index=index)
+        for key, column in _STATUS_COLUMNS.items():
+            frame[column] = by_status[key] if key in by_status else np.nan
+        for column in _CATALOG_COLUMNS:
+            frame[column] = by_catalog[column] if column in by_catalog else np.nan
+        frame["platforms_lgsp"] = connected.groupby(keys)["subject"].nunique()
+        frame["deployments"] = in_use.groupby(keys).size()
+        frame["lgsp_deployments"] = lgsp_in_use.groupby(keys).size()
+        frame["deployments_lgsp"] = connected.groupby(keys).size()
+        frame["platforms_unmatched"] = status[status["unmatched"]].groupby(keys)["subject"].nunique()
+        # a unit that reported platforms has zero of what it did not report
+        frame[_PLATFORM_COUNTS] = frame[_PLATFORM_COUNTS].astype(float).fillna(0)
+        return frame
+
+    per_unit = counts(["month", "unit"])
+    province = counts(["month"])
+    province["unit"] = PROVINCE
+    province = province.reset_index().set_index(["month", "unit"])
+    sums = {}
+    for metric, column in (("accounts", "platform_accounts"), ("mau", "platform_mau"), ("uses", "platform_uses")):
+        part = rows[rows["metric"] == metric]
+        sums[column] = part.groupby(["month", "unit"])["value"].sum(min_count=1)
+        # the province's platform figures are the districts' area figures; agencies count apart
+        part = part[part["type"] == "district"]
+        province[column] = part.groupby("month")["value"].sum(min_count=1).reindex(
+            province.index.get_level_values("month")).to_numpy()
+    mau = rows[rows["metric"] == "mau"]
+    for kind, column in (("district", "platform_mau_districts"), ("agency", "platform_mau_agencies")):
+        province[column] = mau[mau["type"] == kind].groupby("month")["value"].sum(min_count=1).reindex(
+            province.index.get_level_values("month")).to_numpy()
+    accounts = rows[(rows["metric"] == "accounts")]
+    for pid, column in ((EHEALTH_PLATFORM, "ehealth_accounts"), (VNEID_PLATFORM, "vneid_accounts")):
+        part = accounts[(accounts["subject"] == pid) & (accounts["type"] == "district")]
+        sums[column] = part.groupby(["month", "unit"])["value"].sum(min_count=1)
+    per_unit = per_unit.join(pd.DataFrame(sums), how="left")
+    return pd.concat([per_unit, province])
+
+
+def base_table(facts: Frame, registry: Registry, submitted: Frame, catalog: Frame | None = None,
+               scope: Scope | None = None, *, like_for_like: bool = True) -> Frame:
+    """The added-up figures per (month, unit), the province `tinh` included.
+
+    `submitted` has one row per accepted submission (month, unit, and `late` when known).
+    Months are those of `submitted`; every reporting unit valid in a month gets a row, reported
+    or not. `catalog` (platform_id, catalog) sorts the platforms into the three catalogs.
+    `scope` (params/targets.yaml, read when None): the catalogs asked to connect to LGSP and the
+    population coverage below which no per-capita figure is given. With `like_for_like`, the
+    table's attrs hold the month-on-month changes over the rows present in both months.
+    """
+    scope = scope if scope is not None else load_scope()
+    months = sorted(submitted["month"].unique()) if not submitted.empty else []
+    units = _units_by_month(registry, months)
+    if units.empty:
+        return pd.DataFrame()
+    got = submitted.drop_duplicates(["month", "unit"]).assign(submitted=1.0)
+    got["late"] = got["late"].fillna(False).astype(float) if "late" in got else np.nan
+    units = units.merge(got[["month", "unit", "submitted", "late"]], on=["month", "unit"], how="left")
+    units["submitted"] = units["submitted"].fillna(0.0)
+    units.loc[units["submitted"] == 0, "late"] = np.nan
+    units["expected"] = 1.0
+    sent = set(zip(got["month"], got["unit"]))
+    units["both_months"] = [float((m, u) in sent and (month_before(m), u) in sent) for m, u in
+                            zip(units["month"], units["unit"])]
+    base = units.set_index(["month", "unit"])
+
+    sums = _sums(facts)
+    if not sums.empty:
+        base = base.join(sums.reindex(columns=[c for c in _AREA_COLUMNS if c in sums.columns]))
+    platforms = _platform_counts(facts, units, catalog_of(catalog), scope.lgsp_catalogs)
+    if not platforms.empty:
+        unit_part = platforms[platforms.index.get_level_values("unit") != PROVINCE]
+        base = base.join(unit_part.drop(columns=[c for c in unit_part.columns if c in base.columns]))
+
+    base["area_population"] = base["population"].where(base["type"] == "district")
+    for key in _PER_CAPITA:
+        if key in base:
+            base[f"pop:{key}"] = base["population"].where(base[key].notna())
+    province = registry.province()
+    is_district = base["type"] == "district"
+    prov = pd.DataFrame(index=pd.Index(months, name="month"))
+    prov["type"] = "province"
+    prov["expected"] = base.groupby(level="month")["expected"].sum()
+    prov["submitted"] = base.groupby(level="month")["submitted"].sum()
+    prov["both_months"] = base.groupby(level="month")["both_months"].sum()
+    prov["late"] = base.groupby(level="month")["late"].sum(min_count=1)
+    prov["population"] = province.population
+    prov["population_year"] = province.population_year
+    prov["communes_total"] = base[is_district].groupby(level="month")["communes_total"].sum()
+    area = [c for c in _AREA_COLUMNS if c in base.columns]
+    if area:
+        prov = prov.join(base.loc[is_district, area].groupby(level="month").sum(min_count=1))
+    if not platforms.empty:
+        prov_platforms = platforms.xs(PROVINCE, level="unit")
+        prov = prov.join(prov_platforms.drop(columns=[c for c in prov_platforms.columns if c in area]))
+    prov["unit"] = PROVINCE
+    base = pd.concat([base, prov.reset_index().set_index(["month", "unit"])]).sort_index()
+
+    if "downloads" in base:
+        # the previous month's downloads, only when it is the calendar month before
+        frame = base["downloads"].reset_index()
+        frame["month"] = [month_after(m) for m in frame["month"]]
+        prev = frame.set_index(["month", "unit"])["downloads"]
+        base["prev_downloads"] = prev.reindex(base.index).to_numpy()
+    lfl = _like_for_like(facts, registry, submitted, catalog, scope) if like_for_like else None
+    base.attrs = {"min_population_coverage": scope.min_population_coverage}
+    if lfl is not None:
+        base.attrs["like_for_like"] = lfl
+    return base
+
+
+_FACT_KEY = ["unit", "sheet", "subject", "metric"]
+
+
+def _like_for_like(facts: Frame, registry: Registry, submitted: Frame, catalog: Frame | None,
+                   scope: Scope) -> Frame:
+    """Per (month, unit, indicator): the change from the month before over the figures present
+    in both months only (the same units, communes and platforms), and the previous value over them.
+
+    A unit, commune or platform row that is missing (not sent, or rejected) in either month is
+    left out of both, so a partial month is never compared with a full one.
+    """
+    columns = ["month", "unit", "indicator", "lfl_previous", "lfl_change"]
+    months = sorted(set(submitted["month"])) if not submitted.empty else []
+    out = []
+    for month in months:
+        before = month_before(month)
+        if before not in months:
+            continue
+        now = facts[facts["month"] == month]
+        then = facts[facts["month"] == before]
+        common = now[_FACT_KEY].drop_duplicates().merge(then[_FACT_KEY].drop_duplicates(), on=_FACT_KEY)
+        pair = pd.concat([now.merge(common, on=_FACT_KEY), then.merge(common, on=_FACT_KEY)], ignore_index=True)
+        units = set(now["unit"]) & set(then["unit"])
+        subs = submitted[submitted["month"].isin([month, before]) & submitted["unit"].isin(units)]
+        if subs.empty:
+            continue
+        values = compute(base_table(pair, registry, subs, catalog, scope, like_for_like=False))
+        wide = values.pivot_table(index=["unit", "indicator"], columns="month", values="value", aggfunc="first",
+                                  dropna=False)
+        if month not in wide or before not in wide:
+            continue
+        frame = pd.DataFrame({"lfl_previous": wide[before], "lfl_change": wide[month] - wide[before]}).reset_index()
+        frame["month"] = month
+        out.append(frame)
+    if not out:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(out, ignore_index=True)[columns]
