@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import quote
 
 from dxreport.fileio import write_atomic
+from dxreport.labels import RUN_STATUSES
 from dxreport.params import PROVINCE
 from dxreport.style import FONT_FAMILY, house_css
 
@@ -51,12 +52,7 @@ WAREHOUSE_NAME = "warehouse.duckdb"
 # nothing it depends on changed since the run that made it.
 DONE_STATUSES = ("ok", "skipped")
 
-STATUS_LABELS = {
-    "ok": "Hoàn thành",
-    "failed": "Lỗi",
-    "error": "Lỗi",
-    "skipped": "Hoàn thành (không đổi)",
-}
+STATUS_LABELS = RUN_STATUSES
 
 # (manifest key, link text) for the files of a unit, in display order.
 UNIT_FILES = (("html", "HTML"), ("pdf", "PDF"), ("annex", "Phụ lục (Excel)"), ("kpis", "KPI (CSV)"))

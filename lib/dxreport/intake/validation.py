@@ -11,6 +11,7 @@ import pandas as pd
 from dxreport import received
 from dxreport.intake.records import ERROR, ISSUE_COLUMNS, SEVERITY_LABELS, WARNING, _fmt, _missing
 from dxreport.intake.tracker import STATUS_LABELS
+from dxreport.labels import FILE_STATUSES
 from dxreport.params import check_month_format
 from dxreport.style import house_css
 from dxreport.textnorm import format_month
@@ -21,7 +22,7 @@ VALIDATION_COLUMNS = ["file", "sheet", "cell", "rule", "severity", "message", "u
 # validation.csv's one line per received file, beside the errors and warnings.
 INFO, RECEIVED_RULE = "info", "file.received"
 # What became of each received file.
-FILE_STATUS_LABELS = {"accepted": "Được tính", "superseded": "Đã được thay", "rejected": "Bị từ chối"}
+FILE_STATUS_LABELS = FILE_STATUSES
 
 
 
