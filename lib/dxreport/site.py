@@ -10,8 +10,8 @@ of failed steps (``failed/*.ipynb``), and lists the units that have not
 submitted, read from the warehouse (read-only) when it has the month.
 
 Only ``YYYY-MM`` folders are listed (``_scratch`` and anything else is
-ignored); every piece of text taken from a manifest or a file name is
-HTML-escaped, and a month that cannot be read is listed as such instead of
+ignored); the page comes from templates/pages/index.html.j2 (dxreport.pages), which
+HTML-escapes every piece of text taken from a manifest or a file name, and a month that cannot be read is listed as such instead of
 breaking the page. The outputs folder must exist: it is never created here.
 """
 
@@ -28,8 +28,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from dxreport.fileio import write_atomic
 from dxreport import pages
+from dxreport.fileio import write_atomic
 from dxreport.labels import RUN_STATUSES, SUBMISSION_STATUSES
 from dxreport.params import PROVINCE
 
@@ -55,6 +55,7 @@ STATUS_LABELS = RUN_STATUSES
 
 # (manifest key, link text) for the files of a unit, in display order.
 UNIT_FILES = (("html", "HTML"), ("pdf", "PDF"), ("annex", "Phụ lục (Excel)"), ("kpis", "KPI (CSV)"))
+
 
 class OutputsFolderError(Exception):
     """The outputs folder does not exist or is not a folder."""
@@ -323,12 +324,15 @@ def _month_section(month: _Month) -> dict[str, Any]:
         return section
     declared = manifest.get("month")
     units = manifest.get("units")
+    rows: list[dict[str, Any]] = []
+    done = ""
     if isinstance(units, dict) and units:
-        shown, rows, done = "table", [_unit_row(month, number, code, unit, failed_notebooks)
-                                      for number, (code, unit) in enumerate(units.items(), start=1)], \
-            _done_summary(units)
+        shown = "table"
+        rows = [_unit_row(month, number, code, unit, failed_notebooks)
+                for number, (code, unit) in enumerate(units.items(), start=1)]
+        done = _done_summary(units)
     else:
-        shown, rows, done = "none" if units in (None, {}) else "invalid", [], ""
+        shown = "none" if units in (None, {}) else "invalid"
     section.update(
         sample=manifest.get("sample") is True,
         created=_format_created(manifest["created"]) if manifest.get("created") else None,
