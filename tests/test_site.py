@@ -171,11 +171,11 @@ def test_statuses_in_vietnamese(index_html):
 
 def test_manifest_text_is_escaped(index_html):
     assert "<script>" not in index_html
-    assert "Thành phố &lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; Huế" in index_html
+    assert "Thành phố &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Huế" in index_html
     assert "<img" not in index_html
     assert "Thiếu dữ liệu &lt;img src=x onerror=alert(1)&gt;" in index_html
     assert "<b>" not in index_html
-    assert "KeyError: &lt;b&gt;&#x27;x&#x27;&lt;/b&gt;" in index_html
+    assert "KeyError: &lt;b&gt;&#39;x&#39;&lt;/b&gt;" in index_html
 
 
 def test_sample_mark_created_time_and_validation_link(index_html):

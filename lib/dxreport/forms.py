@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dxreport.labels import PLATFORM_STATUSES
+
 FORM_VERSION = 1
 
 # Field kinds
@@ -21,8 +23,7 @@ CODE = "code"        # an identifier kept as text
 MONTH = "month"      # MM/YYYY text or a date cell
 DATE = "date"        # DD/MM/YYYY text or a date cell
 
-STATUS_CHOICES = {"dang_su_dung": "Đang sử dụng", "dang_thu_nghiem": "Đang thử nghiệm",
-                  "chua_trien_khai": "Chưa triển khai"}
+STATUS_CHOICES = PLATFORM_STATUSES
 YES_NO_CHOICES = {"co": "Có", "khong": "Không"}
 
 

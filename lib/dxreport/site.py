@@ -10,14 +10,13 @@ of failed steps (``failed/*.ipynb``), and lists the units that have not
 submitted, read from the warehouse (read-only) when it has the month.
 
 Only ``YYYY-MM`` folders are listed (``_scratch`` and anything else is
-ignored); every piece of text taken from a manifest or a file name is
-HTML-escaped, and a month that cannot be read is listed as such instead of
+ignored); the page comes from templates/pages/index.html.j2 (dxreport.pages), which
+HTML-escapes every piece of text taken from a manifest or a file name, and a month that cannot be read is listed as such instead of
 breaking the page. The outputs folder must exist: it is never created here.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 import os
@@ -29,9 +28,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
+from dxreport import pages
 from dxreport.fileio import write_atomic
+from dxreport.labels import RUN_STATUSES, SUBMISSION_STATUSES
 from dxreport.params import PROVINCE
-from dxreport.style import FONT_FAMILY, house_css
 
 __all__ = ["INDEX_TITLE", "STATUS_LABELS", "OutputsFolderError", "write_index"]
 
@@ -51,54 +51,10 @@ WAREHOUSE_NAME = "warehouse.duckdb"
 # nothing it depends on changed since the run that made it.
 DONE_STATUSES = ("ok", "skipped")
 
-STATUS_LABELS = {
-    "ok": "Hoàn thành",
-    "failed": "Lỗi",
-    "error": "Lỗi",
-    "skipped": "Hoàn thành (không đổi)",
-}
+STATUS_LABELS = RUN_STATUSES
 
 # (manifest key, link text) for the files of a unit, in display order.
 UNIT_FILES = (("html", "HTML"), ("pdf", "PDF"), ("annex", "Phụ lục (Excel)"), ("kpis", "KPI (CSV)"))
-
-_CSS = """
-* { font-family: "%(font)s" !important; box-sizing: border-box; }
-html { background: var(--dx-paper); color: var(--dx-ink); -webkit-text-size-adjust: 100%%; text-size-adjust: 100%%; }
-body { max-width: 200mm; margin: 0 auto; padding: 12mm 10mm; font-size: 13pt; line-height: 1.4; }
-h1 { font-size: 17pt; text-align: center; margin: 0 0 4pt 0; }
-p.lead { text-align: center; margin: 0 0 14pt 0; }
-section.month { margin: 0 0 16pt 0; padding-top: 6pt; border-top: 2px solid #000; }
-h2 { font-size: 15pt; margin: 4pt 0 4pt 0; }
-.sample { display: inline-block; margin-left: 8pt; padding: 0 6pt; border: 2px solid #000;
-          font-size: 11pt; font-weight: bold; letter-spacing: 0.03em; vertical-align: middle; }
-.meta { margin: 0 0 6pt 0; font-size: 12pt; overflow-wrap: anywhere; }
-.meta a { margin-right: 8pt; }
-.scroll { overflow-x: auto; max-width: 100%%; margin: 4pt 0 8pt 0; -webkit-overflow-scrolling: touch; }
-table { width: 100%%; border-collapse: collapse; margin: 0; font-size: 12pt; }
-th, td { border: 1px solid var(--dx-rule); padding: 3pt 5pt; text-align: left; vertical-align: top; }
-thead th { background: var(--dx-head); text-align: center; }
-td.num { text-align: right; white-space: nowrap; }
-td.name { min-width: 9em; }
-td.code { white-space: nowrap; }
-td.status { min-width: 28mm; }
-td.links a { margin-right: 8pt; white-space: nowrap; }
-.status-failed { font-weight: bold; text-decoration: underline; }
-.unchanged { font-style: italic; }
-.problem { border: 2px solid #000; padding: 4pt 8pt; font-weight: bold; overflow-wrap: anywhere; }
-.problem code, .meta code { font-weight: normal; }
-.note { font-size: 11pt; }
-ul.steps, ul.files { margin: 2pt 0 6pt 0; overflow-wrap: anywhere; }
-details { margin: 0 0 6pt 0; font-size: 12pt; }
-summary { cursor: pointer; }
-a { color: var(--dx-link); }
-@media (max-width: 600px) {
-  body { padding: 4mm 3mm; font-size: 12pt; }
-  h1 { font-size: 15pt; }
-  h2 { font-size: 13pt; }
-  table { font-size: 11pt; }
-  ul.steps, ul.files { padding-left: 16pt; }
-}
-""" % {"font": FONT_FAMILY}
 
 
 class OutputsFolderError(Exception):
@@ -126,10 +82,6 @@ class _Month:
 
 def _nfc(value: Any) -> str:
     return unicodedata.normalize("NFC", str(value))
-
-
-def _esc(value: Any) -> str:
-    return html.escape(_nfc(value), quote=True)
 
 
 def _month_label(month: str) -> str:
@@ -260,23 +212,11 @@ def _files_in(month: _Month, folder: str, suffix: str) -> list[str]:
     return sorted(names)
 
 
-def _link(href: str, text: str) -> str:
-    return f'<a href="{_esc(href)}">{_esc(text)}</a>'
+def _link(href: str, text: str) -> dict[str, str]:
+    return {"href": href, "text": text}
 
 
-def _status_cell(status: Any) -> str:
-    key = status if isinstance(status, str) else None
-    label = STATUS_LABELS.get(key) if key else None
-    if label is None:
-        label = f"Không rõ ({_nfc(status)})" if status not in (None, "") else "Không rõ"
-    if key == "skipped":
-        return (f'<td class="status">{_esc(STATUS_LABELS["ok"])} '
-                f'<span class="unchanged">(không đổi)</span></td>')
-    classes = "status status-failed" if key in ("failed", "error") else "status"
-    return f'<td class="{classes}">{_esc(label)}</td>'
-
-
-def _unit_links(month: _Month, code: Any, unit: dict[str, Any], failed_notebooks: list[str]) -> list[str]:
+def _unit_links(month: _Month, code: Any, unit: dict[str, Any], failed_notebooks: list[str]) -> list[dict[str, str]]:
     links = []
     for key, text in UNIT_FILES:
         rel = unit.get(key)
@@ -292,26 +232,20 @@ def _unit_links(month: _Month, code: Any, unit: dict[str, Any], failed_notebooks
     return links
 
 
-def _unit_rows(month: _Month, units: dict[str, Any], failed_notebooks: list[str]) -> list[str]:
-    rows = []
-    for number, (code, unit) in enumerate(units.items(), start=1):
-        if not isinstance(unit, dict):
-            rows.append(
-                f'<tr><td class="num">{number}</td><td>{_esc(code)}</td><td class="code">{_esc(code)}</td>'
-                f'<td>Không rõ</td><td class="links"></td>'
-                f'<td class="note">Dữ liệu đơn vị trong manifest không hợp lệ</td></tr>'
-            )
-            continue
-        name = unit.get("name") or code
-        links = _unit_links(month, code, unit, failed_notebooks)
-        error = unit.get("error")
-        note = _esc(error) if error else ""
-        rows.append(
-            f'<tr><td class="num">{number}</td><td class="name">{_esc(name)}</td><td class="code">{_esc(code)}</td>'
-            f"{_status_cell(unit.get('status'))}"
-            f'<td class="links">{" ".join(links)}</td><td class="note">{note}</td></tr>'
-        )
-    return rows
+def _unit_row(month: _Month, number: int, code: Any, unit: Any, failed_notebooks: list[str]) -> dict[str, Any]:
+    """One row of the month's table: the unit, its status, the links to its files and its error."""
+    if not isinstance(unit, dict):
+        return {"number": number, "code": _nfc(code), "invalid": True}
+    status = unit.get("status")
+    key = status if isinstance(status, str) else None
+    label = STATUS_LABELS.get(key) if key else None
+    if label is None:
+        label = f"Không rõ ({_nfc(status)})" if status not in (None, "") else "Không rõ"
+    error = unit.get("error")
+    return {"number": number, "code": _nfc(code), "invalid": False, "name": _nfc(unit.get("name") or code),
+            "status": STATUS_LABELS["ok"] if key == "skipped" else label, "unchanged": key == "skipped",
+            "failed": key in ("failed", "error"), "links": _unit_links(month, code, unit, failed_notebooks),
+            "note": _nfc(error) if error else ""}
 
 
 def _done_summary(units: dict[str, Any]) -> str:
@@ -325,58 +259,33 @@ def _done_summary(units: dict[str, Any]) -> str:
     if failed:
         details.append(f"{failed} bị lỗi")
     extra = f" ({'; '.join(details)})" if details else ""
-    return f'<p class="meta">Báo cáo đã lập: {done}/{len(units)}{extra}.</p>'
+    return f"Báo cáo đã lập: {done}/{len(units)}{extra}."
 
 
-def _steps_summary(steps: Any) -> list[str]:
+def _steps_summary(steps: Any) -> dict[str, Any] | None:
     if not isinstance(steps, list) or not steps:
-        return []
+        return None
     valid = [s for s in steps if isinstance(s, dict)]
-    done = sum(1 for s in valid if s.get("status") in DONE_STATUSES)
-    failed = [s for s in valid if s.get("status") in ("failed", "error")]
-    parts = [f'<p class="meta">Các bước xử lý: {done}/{len(steps)} hoàn thành.</p>']
-    if failed:
-        items = []
-        for step in failed:
-            label = _esc(step.get("name") or "(không tên)")
-            if step.get("unit"):
-                label += f" – đơn vị {_esc(step['unit'])}"
-            if step.get("error"):
-                label += f": {_esc(step['error'])}"
-            items.append(f"<li>{label}</li>")
-        parts.append(
-            '<p class="meta"><strong>Bước bị lỗi:</strong></p><ul class="steps">'
-            + "".join(items)
-            + "</ul>"
-        )
-    return parts
+    failed = []
+    for step in valid:
+        if step.get("status") not in ("failed", "error"):
+            continue
+        label = _nfc(step.get("name") or "(không tên)")
+        if step.get("unit"):
+            label += f" – đơn vị {_nfc(step['unit'])}"
+        if step.get("error"):
+            label += f": {_nfc(step['error'])}"
+        failed.append(label)
+    return {"done": sum(1 for s in valid if s.get("status") in DONE_STATUSES), "total": len(steps),
+            "failed": failed}
 
 
-def _file_list(month: _Month, folder: str, names: list[str], title: str, *, open_: bool) -> str:
-    items = "".join(f"<li>{_link(_href(month, PurePosixPath(folder, n)), n)}</li>" for n in names)
-    state = " open" if open_ else ""
-    return (f"<details{state}><summary>{_esc(title)} ({len(names)} tệp)</summary>"
-            f'<ul class="files">{items}</ul></details>')
+def _file_list(month: _Month, folder: str, names: list[str], title: str, *, open_: bool) -> dict[str, Any]:
+    return {"title": title, "open": open_,
+            "links": [_link(_href(month, PurePosixPath(folder, n)), n) for n in names]}
 
 
-def _names(units: list[tuple[str, str]]) -> str:
-    return ", ".join(f"{_esc(name)} ({_esc(code)})" for code, name in units)
-
-
-def _tracker_part(tracker: _Tracker | None) -> list[str]:
-    if tracker is None:
-        return []
-    parts = [f'<p class="meta">Đơn vị đã nộp báo cáo: {tracker.submitted}/{tracker.expected}.</p>']
-    if tracker.missing:
-        parts.append(f'<p class="meta"><strong>Chưa nộp ({len(tracker.missing)}):</strong> '
-                     f"{_names(tracker.missing)}.</p>")
-    if tracker.rejected:
-        parts.append(f'<p class="meta"><strong>Bị từ chối, chưa nộp lại ({len(tracker.rejected)}):</strong> '
-                     f"{_names(tracker.rejected)}.</p>")
-    return parts
-
-
-def _month_links(month: _Month, manifest: dict[str, Any]) -> list[str]:
+def _month_links(month: _Month, manifest: dict[str, Any]) -> list[dict[str, str]]:
     links = []
     validation_href = _file_href(month, manifest.get("validation", "validation.csv"))
     if validation_href:
@@ -393,103 +302,62 @@ def _month_links(month: _Month, manifest: dict[str, Any]) -> list[str]:
     return links
 
 
-def _month_files(month: _Month, failed_notebooks: list[str]) -> list[str]:
-    parts = []
+def _month_files(month: _Month, failed_notebooks: list[str]) -> list[dict[str, Any]]:
+    lists = []
     feedback = _files_in(month, FEEDBACK_DIR, ".xlsx")
     if feedback:
-        parts.append(_file_list(month, FEEDBACK_DIR, feedback, "Bản góp ý gửi lại đơn vị", open_=False))
+        lists.append(_file_list(month, FEEDBACK_DIR, feedback, "Bản góp ý gửi lại đơn vị", open_=False))
     if failed_notebooks:
-        parts.append(_file_list(month, FAILED_DIR, failed_notebooks, "Sổ tay của các bước bị lỗi", open_=True))
-    return parts
+        lists.append(_file_list(month, FAILED_DIR, failed_notebooks, "Sổ tay của các bước bị lỗi", open_=True))
+    return lists
 
 
-def _month_section(month: _Month) -> str:
-    heading = _esc(_month_label(month.month))
+def _month_section(month: _Month) -> dict[str, Any]:
+    """What index.html.j2 shows of one month."""
     manifest = month.manifest
     failed_notebooks = _files_in(month, FAILED_DIR, ".ipynb")
+    section: dict[str, Any] = {"id": month.month, "heading": _month_label(month.month), "broken": False,
+                               "problem": None, "tracker": month.tracker}
     if manifest is None:
-        manifest_rel = f"{month.month}/{MANIFEST_NAME}"
-        parts = [
-            f'<section class="month" id="thang-{_esc(month.month)}"><h2>{heading}</h2>'
-            f'<p class="problem">Không đọc được tệp <code>{_esc(manifest_rel)}</code>: '
-            f"{_esc(month.problem)}.</p>"
-        ]
-        links = _month_links(month, {})
-        if links:
-            parts.append(f'<p class="meta">{" ".join(links)}</p>')
-        parts.extend(_tracker_part(month.tracker))
-        parts.extend(_month_files(month, failed_notebooks))
-        parts.append("</section>")
-        return "".join(parts)
-
-    parts = [f'<section class="month" id="thang-{_esc(month.month)}">']
-    sample_mark = '<span class="sample">DỮ LIỆU MẪU</span>' if manifest.get("sample") is True else ""
-    parts.append(f"<h2>{heading}{sample_mark}</h2>")
-
-    meta = []
-    if manifest.get("created"):
-        meta.append(f"Tạo lúc {_esc(_format_created(manifest['created']))}.")
+        section.update(problem=_nfc(month.problem), manifest_path=f"{month.month}/{MANIFEST_NAME}",
+                       links=_month_links(month, {}), file_lists=_month_files(month, failed_notebooks))
+        return section
     declared = manifest.get("month")
-    if declared not in (None, month.month):
-        meta.append(
-            f"Lưu ý: manifest ghi tháng <code>{_esc(declared)}</code>, "
-            f"khác tên thư mục <code>{_esc(month.month)}</code>."
-        )
-    meta.extend(_month_links(month, manifest))
-    if meta:
-        parts.append(f'<p class="meta">{" ".join(meta)}</p>')
-
     units = manifest.get("units")
+    rows: list[dict[str, Any]] = []
+    done = ""
     if isinstance(units, dict) and units:
-        parts.append(_done_summary(units))
-        parts.append(
-            '<div class="scroll"><table><thead><tr><th>STT</th><th>Đơn vị</th><th>Mã</th><th>Trạng thái</th>'
-            "<th>Tệp báo cáo</th><th>Ghi chú</th></tr></thead><tbody>"
-        )
-        parts.extend(_unit_rows(month, units, failed_notebooks))
-        parts.append("</tbody></table></div>")
-    elif units in (None, {}):
-        parts.append('<p class="meta">Chưa có báo cáo đơn vị nào trong tháng này.</p>')
+        shown = "table"
+        rows = [_unit_row(month, number, code, unit, failed_notebooks)
+                for number, (code, unit) in enumerate(units.items(), start=1)]
+        done = _done_summary(units)
     else:
-        parts.append(
-            f'<p class="problem">Mục <code>units</code> trong <code>{_esc(month.month)}/{MANIFEST_NAME}'
-            "</code> không hợp lệ.</p>"
-        )
+        shown = "none" if units in (None, {}) else "invalid"
+    section.update(
+        sample=manifest.get("sample") is True,
+        created=_format_created(manifest["created"]) if manifest.get("created") else None,
+        declared=_nfc(declared) if declared not in (None, month.month) else None,
+        links=_month_links(month, manifest), units=shown, rows=rows, done=done,
+        steps=_steps_summary(manifest.get("steps")), file_lists=_month_files(month, failed_notebooks),
+    )
+    return section
 
-    parts.extend(_tracker_part(month.tracker))
-    parts.extend(_steps_summary(manifest.get("steps")))
-    parts.extend(_month_files(month, failed_notebooks))
-    parts.append("</section>")
-    return "".join(parts)
 
-
-def _safe_section(month: _Month) -> str:
+def _safe_section(month: _Month) -> dict[str, Any]:
     try:
         return _month_section(month)
     except Exception as exc:  # noqa: BLE001 - one odd month never breaks the page
         log.info("month %s not listed: %s: %s", month.month, type(exc).__name__, exc, exc_info=True)
-        return (
-            f'<section class="month" id="thang-{_esc(month.month)}"><h2>{_esc(_month_label(month.month))}</h2>'
-            f'<p class="problem">Không lập được mục của tháng này từ thư mục <code>{_esc(month.month)}</code>.</p>'
-            "</section>"
-        )
+        return {"id": month.month, "heading": _month_label(month.month), "broken": True}
 
 
 def _page(months: list[_Month]) -> str:
     if months:
-        body = "\n".join(_safe_section(m) for m in months)
         lead = f"Danh mục {len(months)} tháng báo cáo, tháng mới nhất ở trên cùng."
     else:
-        body = '<p class="meta">Chưa có báo cáo nào.</p>'
         lead = "Danh mục các tháng báo cáo."
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="vi">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1.0">\n'
-        f"<title>{_esc(INDEX_TITLE)}</title>\n<style>\n{house_css()}{_CSS}</style>\n</head>\n<body>\n"
-        f"<h1>{_esc(INDEX_TITLE)}</h1>\n<p class=\"lead\">{_esc(lead)}</p>\n"
-        f"<main>\n{body}\n</main>\n</body>\n</html>\n"
-    )
+    return pages.render("index.html.j2", title=INDEX_TITLE, lead=lead, statuses=SUBMISSION_STATUSES,
+                        months=[_safe_section(m) for m in months])
 
 
 def write_index(outputs_dir: str | os.PathLike[str]) -> Path:

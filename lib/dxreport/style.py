@@ -1,7 +1,7 @@
 """The house style shared by every HTML the project writes: the font and the CSS files.
 
-The report (dxreport.render), the index of reports (dxreport.site) and the validation page
-(dxreport.intake) read their style from lib/dxreport/templates/dxreport/static/ through here.
+The report (dxreport.render) and the standalone pages of dxreport.pages (the index of reports,
+the validation page) read their style from lib/dxreport/templates/dxreport/static/ through here.
 """
 
 from __future__ import annotations

@@ -7,18 +7,15 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-CATALOGS = {
-    "chinh_quyen": "Nền tảng số phục vụ chính quyền",
-    "doanh_nghiep": "Nền tảng số phục vụ doanh nghiệp",
-    "nguoi_dan": "Nền tảng số phục vụ người dân",
-}
+from dxreport.labels import CATALOGS as CATALOGS  # the titles of the three catalogs
+from dxreport.labels import CHANGES as CHANGES  # the kinds of catalog change
+
 ID_PREFIX = {"chinh_quyen": "cq", "doanh_nghiep": "dn", "nguoi_dan": "nd"}
 COLUMNS = ["platform_id", "catalog", "name", "provider", "field", "link", "source"]
 SNAPSHOT_COLUMNS = COLUMNS + ["snapshot_date", "first_seen", "last_seen"]
 FETCH_COLUMNS = ["month", "catalog", "url", "status", "fetched_at", "bytes", "items", "outcome", "message",
                  "snapshot_date"]
 CHANGE_COLUMNS = ["change", "platform_id", "catalog", "name", "previous_name", "snapshot_date"]
-CHANGES = {"added": "thêm mới", "removed": "không còn trong danh mục", "renamed": "đổi tên"}
 OUTCOMES = {"ok": "tải được", "failed": "lỗi, giữ bản chụp cũ", "offline": "không tải (ngoại tuyến)",
             "not_configured": "không có trong tệp nguồn"}
 FIELDS = ("name", "provider", "link", "field")

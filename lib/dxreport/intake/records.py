@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from dxreport.labels import SEVERITIES
 from dxreport.textnorm import fold, format_number, nfc
 
 try:
@@ -23,7 +24,7 @@ except Exception:  # pragma: no cover - no tz database; Viet Nam has kept UTC+7 
     LOCAL_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")
 
 ERROR, WARNING = "error", "warning"
-SEVERITY_LABELS = {ERROR: "Lỗi", WARNING: "Cảnh báo"}
+SEVERITY_LABELS = SEVERITIES
 
 # Columns of the rows intake produces, in the warehouse's order (dxreport.store.SCHEMA).
 ISSUE_COLUMNS = ["month", "unit", "file_name", "sheet", "cell", "rule", "severity", "message", "submission_id"]

@@ -6,17 +6,13 @@ import pandas as pd
 
 from dxreport import forms, received
 from dxreport.intake.records import SUBMISSION_COLUMNS
+from dxreport.labels import RESUBMITTED_LATE, SUBMISSION_STATUSES
 from dxreport.units import Registry
 
-STATUS_LABELS = {
-    "received": "Đã nộp",
-    "late": "Nộp muộn",
-    "missing": "Chưa nộp",
-    "resubmitted": "Nộp lại",
-    "rejected": "Bị từ chối",
-}
-# A unit whose accepted file replaced an earlier one and came after the deadline (status "late").
-RESUBMITTED_LATE_LABEL = "Nộp lại, nộp muộn"
+# The labels of the statuses, and of a unit whose accepted file replaced an earlier one and came
+# after the deadline (status "late").
+STATUS_LABELS = SUBMISSION_STATUSES
+RESUBMITTED_LATE_LABEL = RESUBMITTED_LATE
 
 TRACKER_COLUMNS = ["unit", "unit_name", "type", "status", "status_label", "file_name", "received_at",
                    "received_source", "received_source_label", "late", "resubmitted", "sections_not_reported",

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import html
 import urllib.parse
 from pathlib import Path
 
 import pandas as pd
 
-from dxreport import received
+from dxreport import pages, received
 from dxreport.intake.records import ERROR, ISSUE_COLUMNS, SEVERITY_LABELS, WARNING, _fmt, _missing
 from dxreport.intake.tracker import STATUS_LABELS
+from dxreport.labels import FILE_STATUSES
 from dxreport.params import check_month_format
-from dxreport.style import house_css
 from dxreport.textnorm import format_month
 from dxreport.units import Registry
 from dxreport.xlsx import neutralise
@@ -21,8 +20,7 @@ VALIDATION_COLUMNS = ["file", "sheet", "cell", "rule", "severity", "message", "u
 # validation.csv's one line per received file, beside the errors and warnings.
 INFO, RECEIVED_RULE = "info", "file.received"
 # What became of each received file.
-FILE_STATUS_LABELS = {"accepted": "Được tính", "superseded": "Đã được thay", "rejected": "Bị từ chối"}
-
+FILE_STATUS_LABELS = FILE_STATUSES
 
 
 def _when(value: object) -> str:
@@ -89,15 +87,14 @@ def _unit_order(issues: pd.DataFrame, registry: Registry) -> list[str | None]:
     return known + ([None] if unknown else [])
 
 
-def _href(link: str) -> str:
-    """A relative link to a file, percent-encoded and escaped for an attribute."""
-    return html.escape(urllib.parse.quote(link, safe="/"), quote=True)
+def _cell(value: object) -> str:
+    return "" if _missing(value) else str(value)
 
 
-def _feedback_links(sids, feedback: dict[str, str]) -> str:
-    links = [f'<a href="{_href(feedback[s])}">{html.escape(Path(feedback[s]).name)}</a>'
-             for s in dict.fromkeys(sids) if isinstance(s, str) and s in feedback]
-    return ", ".join(links)
+def _feedback_links(sids, feedback: dict[str, str]) -> list[dict[str, str]]:
+    """The feedback copies of the submissions `sids`: each a percent-encoded relative link and a file name."""
+    return [{"href": urllib.parse.quote(feedback[s], safe="/"), "name": Path(feedback[s]).name}
+            for s in dict.fromkeys(sids) if isinstance(s, str) and s in feedback]
 
 
 def _tracker_counts(track: pd.DataFrame) -> str:
@@ -114,13 +111,9 @@ def _tracker_counts(track: pd.DataFrame) -> str:
     return text
 
 
-def _tracker_html(track: pd.DataFrame, issues: pd.DataFrame, feedback: dict[str, str]) -> list[str]:
-    esc = html.escape
-    parts = ["<h2>Tình hình nộp báo cáo</h2>",
-             f"<p>{esc(_tracker_counts(track))}</p>",
-             '<table class="dx-tracker"><thead><tr><th>Mã</th><th>Đơn vị</th><th>Tình trạng</th><th>Tệp</th>'
-             "<th>Nhận lúc</th><th>Nguồn thời điểm nhận</th><th>Phần chưa báo cáo</th><th>Lỗi</th><th>Cảnh báo</th>"
-             "<th>Bản góp ý</th></tr></thead><tbody>"]
+def _tracker_part(track: pd.DataFrame, issues: pd.DataFrame, feedback: dict[str, str]) -> dict:
+    """The tracker of the validation page: the counts per status and one row per unit."""
+    rows = []
     for row in track.itertuples(index=False):
         mine = issues[issues["unit"] == row.unit] if len(issues) else issues
         sids = mine["submission_id"].tolist() if len(mine) else []
@@ -128,28 +121,22 @@ def _tracker_html(track: pd.DataFrame, issues: pd.DataFrame, feedback: dict[str,
                  getattr(row, "received_source_label", ""), row.sections_not_reported,
                  _fmt(int((mine["severity"] == ERROR).sum())) if len(mine) else "0",
                  _fmt(int((mine["severity"] == WARNING).sum())) if len(mine) else "0"]
-        text = "".join(f"<td>{esc('' if _missing(v) else str(v))}</td>" for v in cells)
-        links = _feedback_links([row.submission_id] + sids, feedback)
-        parts.append(f'<tr class="dx-{esc(str(row.status))}">{text}<td>{links}</td></tr>')
-    parts.append("</tbody></table>")
-    return parts
+        rows.append({"status": str(row.status), "cells": [_cell(v) for v in cells],
+                     "links": _feedback_links([row.submission_id] + sids, feedback)})
+    return {"counts": _tracker_counts(track), "rows": rows}
 
 
-def _files_html(submissions: pd.DataFrame) -> list[str]:
+def _files_part(submissions: pd.DataFrame) -> list[list[str]]:
     """Every received file: what became of it, when it was received and where that time comes from."""
-    esc = html.escape
-    parts = ["<h2>Các tệp đã nhận</h2>",
-             '<table class="dx-files"><thead><tr><th>Tệp</th><th>Đơn vị</th><th>Kết quả</th><th>Nhận lúc</th>'
-             "<th>Nguồn thời điểm nhận</th><th>Hạn nộp</th></tr></thead><tbody>"]
+    rows = []
     for sub in submissions.sort_values(["received_at", "file_name"], na_position="last").to_dict("records"):
         due = "" if sub.get("status") == "rejected" or _missing(sub.get("late")) else (
             "Sau hạn" if bool(sub["late"]) else "Đúng hạn")
         cells = [sub["file_name"], sub["unit"], FILE_STATUS_LABELS.get(sub.get("status"), sub.get("status")),
                  _when(sub["received_at"]),
                  received.source_label(sub.get("received_source"), sub.get("received_channel")), due]
-        parts.append("<tr>" + "".join(f"<td>{esc('' if _missing(v) else str(v))}</td>" for v in cells) + "</tr>")
-    parts.append("</tbody></table>")
-    return parts
+        rows.append([_cell(v) for v in cells])
+    return rows
 
 
 _LIST_GROUP = object()
@@ -164,65 +151,58 @@ def _group(frame: pd.DataFrame, code: object, listed: pd.Series, registry: Regis
     return frame[frame["unit"] == code], f"{registry.get(code).name} ({code})" if code in registry else code
 
 
-def validation_html(issues: pd.DataFrame, registry: Registry, tracker: pd.DataFrame | None = None,
-                    feedback: dict[str, str] | None = None, submissions: pd.DataFrame | None = None) -> str:
-    """The validation report as a Vietnamese HTML fragment, grouped by unit.
-
-    With `tracker` (see tracker()) it starts with who has reported (Đã nộp, Nộp muộn, Chưa
-    nộp, Nộp lại, Bị từ chối); `feedback` maps submission ids to the relative links of their
-    feedback copies, shown beside each unit. With the month's `submissions` it lists every
-    received file with its received time and the source of that time. Every value is escaped.
-    """
-    esc = html.escape
+def _section_context(issues: pd.DataFrame | None, registry: Registry, tracker: pd.DataFrame | None,
+                     feedback: dict[str, str] | None, submissions: pd.DataFrame | None) -> dict:
+    """What validation_section.html.j2 shows: the tracker, the received files and the issues by heading."""
     feedback = feedback or {}
     frame = issues.copy() if issues is not None else pd.DataFrame(columns=ISSUE_COLUMNS)
     if "unit" not in frame.columns:
         frame["unit"] = None
     frame["unit"] = frame["unit"].where(frame["unit"].notna() & (frame["unit"].astype(str) != ""), None)
-    parts = ['<section class="dx-validation">']
-    if tracker is not None:
-        parts += _tracker_html(tracker, frame, feedback)
-    if submissions is not None and len(submissions):
-        parts += _files_html(submissions)
-    if tracker is not None or (submissions is not None and len(submissions)):
-        parts.append("<h2>Lỗi và cảnh báo theo đơn vị</h2>")
+    context = {"tracker": _tracker_part(tracker, frame, feedback) if tracker is not None else None,
+               "files": _files_part(submissions) if submissions is not None and len(submissions) else [],
+               "groups": [], "errors": "0", "warnings": "0"}
     if frame.empty:
-        parts.append("<p>Không có lỗi hay cảnh báo nào.</p></section>")
-        return "\n".join(parts)
+        return context
     status = dict(zip(tracker["unit"], tracker["status_label"])) if tracker is not None else {}
-    errors = int((frame["severity"] == ERROR).sum())
-    warnings_count = int((frame["severity"] == WARNING).sum())
-    parts.append(f"<p>Tổng cộng {esc(_fmt(errors))} lỗi và {esc(_fmt(warnings_count))} cảnh báo.</p>")
+    context["errors"] = _fmt(int((frame["severity"] == ERROR).sum()))
+    context["warnings"] = _fmt(int((frame["severity"] == WARNING).sum()))
     listed = frame["unit"].isna() & (frame["file_name"] == received.LIST_NAME)
     for code in _unit_order(frame[~listed], registry) + ([_LIST_GROUP] if listed.any() else []):
         rows, title = _group(frame, code, listed, registry)
         n_err = int((rows["severity"] == ERROR).sum())
         n_warn = int((rows["severity"] == WARNING).sum())
-        parts.append(f"<h3>{esc(title)}</h3>")
         summary = f"{_fmt(n_err)} lỗi, {_fmt(n_warn)} cảnh báo."
         if code in status:
             summary = f"Tình trạng: {status[code]}. " + summary
-        links = _feedback_links(rows["submission_id"].tolist() if "submission_id" in rows else [], feedback)
-        parts.append(f"<p>{esc(summary)}" + (f" Bản góp ý gửi đơn vị: {links}." if links else "") + "</p>")
-        parts.append('<table class="dx-validation-table"><thead><tr><th>Tệp</th><th>Trang</th><th>Ô</th>'
-                     "<th>Quy tắc</th><th>Mức độ</th><th>Nội dung</th></tr></thead><tbody>")
-        for row in rows.itertuples(index=False):
-            cells = [row.file_name, row.sheet, row.cell, row.rule,
-                     SEVERITY_LABELS.get(row.severity, row.severity), row.message]
-            text = "".join(f"<td>{esc('' if _missing(v) else str(v))}</td>" for v in cells)
-            parts.append(f'<tr class="dx-{esc(str(row.severity))}">{text}</tr>')
-        parts.append("</tbody></table>")
-    parts.append("</section>")
-    return "\n".join(parts)
+        context["groups"].append({
+            "title": title, "summary": summary,
+            "links": _feedback_links(rows["submission_id"].tolist() if "submission_id" in rows else [], feedback),
+            "rows": [{"severity": str(row.severity),
+                      "cells": [_cell(v) for v in (row.file_name, row.sheet, row.cell, row.rule,
+                                                   SEVERITY_LABELS.get(row.severity, row.severity), row.message)]}
+                     for row in rows.itertuples(index=False)],
+        })
+    return context
+
+
+def validation_html(issues: pd.DataFrame, registry: Registry, tracker: pd.DataFrame | None = None,
+                    feedback: dict[str, str] | None = None, submissions: pd.DataFrame | None = None) -> str:
+    """The validation report as a Vietnamese HTML fragment, grouped by unit.
+
+    With `tracker` (see tracker()) it starts with who has reported (the labels of
+    dxreport.labels.SUBMISSION_STATUSES); `feedback` maps submission ids to the relative links of
+    their feedback copies, shown beside each unit. With the month's `submissions` it lists every
+    received file with its received time and the source of that time. The template
+    (templates/pages/validation_section.html.j2) escapes every value.
+    """
+    return pages.render("validation_section.html.j2",
+                        **_section_context(issues, registry, tracker, feedback, submissions))
 
 
 def validation_page(issues: pd.DataFrame, registry: Registry, month: str, tracker: pd.DataFrame | None = None,
                     feedback: dict[str, str] | None = None, submissions: pd.DataFrame | None = None) -> str:
     """The validation report of `month` as a standalone Vietnamese HTML page (see validation_html)."""
     title = f"Kết quả kiểm tra báo cáo tháng {format_month(check_month_format(month))}"
-    body = validation_html(issues, registry, tracker, feedback, submissions)
-    return ("<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\">\n"
-            '<meta name="viewport" content="width=device-width, initial-scale=1.0">\n'
-            f"<title>{html.escape(title)}</title>\n<style>\n{house_css(page=True)}</style>\n</head>\n"
-            f'<body class="dx-page">\n<h1>{html.escape(title)}</h1>\n{body}\n'
-            "</body>\n</html>\n")
+    return pages.render("validation.html.j2", title=title,
+                        **_section_context(issues, registry, tracker, feedback, submissions))
