@@ -27,6 +27,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from dxreport import kpis, narrative
+from dxreport.report.rejected import rejected_rows
 from dxreport.forms import STATUS_CHOICES
 from dxreport.params import PROVINCE
 from dxreport.textnorm import format_month
@@ -332,9 +333,7 @@ def build(ctx) -> Workbook:
 
 def _rejected_sheet(wb: Workbook, ctx, note: str) -> None:
     """`Dòng bị loại`: every row rejected at validation, with its place in the unit's file."""
-    from dxreport import report
-
-    rows = report.rejected_rows(ctx)
+    rows = rejected_rows(ctx)
     issues = ctx.issues if ctx.is_province else ctx.issues[ctx.issues["unit"] == ctx.unit]
     cells = issues.drop_duplicates(["unit", "sheet"]).set_index(["unit", "sheet"])["file_name"] \
         if not issues.empty else pd.Series(dtype=object)

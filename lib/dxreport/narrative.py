@@ -6,6 +6,7 @@ import math
 
 import pandas as pd
 
+from dxreport import kpis
 from dxreport.textnorm import format_month, format_number, format_percent
 
 NO_DATA = "chưa có số liệu"
@@ -247,8 +248,6 @@ def rank(position: float | None, among: float | None, peers: str) -> str:
 def ranks(view: pd.DataFrame, names: list[str], peers: str) -> str:
     """`So với các huyện, thị xã, thành phố: lượt tải Hue-S trên 100 dân xếp thứ 5/9, …` for the
     indicators that have a rank in a unit's view; '' for the province or when none has."""
-    from dxreport import kpis
-
     if "rank" not in view or not peers:
         return ""
     items = []
@@ -405,8 +404,6 @@ def threshold_text(value: float, kind: str, unit: str) -> str:
 def rule_text(rule, *, reference: float | None = None, deadline_day: int | None = None) -> str:
     """A lagging rule stated in Vietnamese, with its threshold (and the province's figure it is
     compared with, for a rule relative to the province)."""
-    from dxreport import kpis
-
     if rule.kind == "not_submitted":
         return "Không gửi báo cáo tháng, hoặc báo cáo bị từ chối toàn bộ"
     if rule.kind == "late":
@@ -430,8 +427,6 @@ def rule_text(rule, *, reference: float | None = None, deadline_day: int | None 
 
 def lagging_reason(row: pd.Series) -> str:
     """Why a unit lags under one rule, with its figure: `tỷ lệ phản ánh đã xử lý 93,2% (ngưỡng 95%)`."""
-    from dxreport import kpis
-
     if row["kind"] == "not_submitted":
         return "không có báo cáo được chấp nhận"
     if row["kind"] == "late":
@@ -466,8 +461,6 @@ def proposals_from_figures(lagging: pd.DataFrame, platforms: pd.DataFrame, rules
                            progress: pd.DataFrame | None = None) -> list[str]:
     """Proposals that follow from the figures: one per lagging rule that names units or platforms,
     and one per target of the year not yet met."""
-    from dxreport import kpis
-
     out, covered = [], set()
     for rule in rules:
         template = rule.proposal or DEFAULT_PROPOSALS[rule.kind]

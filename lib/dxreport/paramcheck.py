@@ -21,6 +21,7 @@ from typing import Iterable
 import yaml
 
 from dxreport.paths import PARAMS_DIR, ParamError, shown_path as shown
+from dxreport.textnorm import fold
 
 Key = str | int
 
@@ -165,8 +166,6 @@ def check_aliases(params_dir: Path = PARAMS_DIR) -> dict[str, str]:
     are one once folded (case, diacritics, spaces) must name the same platform.
     """
     import re
-
-    from dxreport.textnorm import fold
 
     doc = read_yaml(Path(params_dir) / "platform_aliases.yaml")
     aliases = check_mapping(doc, (), ("aliases",)).get("aliases")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dxreport import catalog as catalog_mod
 from dxreport import narrative
 from dxreport.report.context import Context
 from dxreport.report.markup import _e, _missing, _p, _table
@@ -14,8 +15,6 @@ NO_CHANGE_INFO = "Chưa có thông tin so sánh danh mục"
 
 def catalog_changes(ctx: Context) -> str:
     """VI. What changed in the MIC catalogs this month, and which snapshot the report used."""
-    from dxreport import catalog as catalog_mod
-
     titles = getattr(catalog_mod, "CATALOGS", CATALOG_TITLES)
     change_words = getattr(catalog_mod, "CHANGES", {"added": "thêm mới", "removed": "không còn trong danh mục",
                                                     "renamed": "đổi tên"})
