@@ -7,11 +7,13 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
+from markupsafe import Markup
 
+from dxreport.pages import render_fragment
 from dxreport.params import previous_month
 from dxreport.params import today as params_today
 from dxreport.report.context import Context
-from dxreport.report.markup import _e, _lower_first, _missing, _note
+from dxreport.report.markup import _lower_first, _missing, _note
 from dxreport.textnorm import format_month, format_number
 
 
@@ -79,22 +81,9 @@ def header(ctx: Context, today: date | None = None) -> str:
     then "BÁO CÁO" and its summary. A báo cáo has no "Kính gửi": its recipients are listed under
     "Nơi nhận" (signature)."""
     rep = ctx.settings["report"]
-    parts = [
-        '<table class="dx-header"><tr>',
-        f'<td><div class="dx-org-parent">{_e(rep["issuing_body_parent"])}</div>'
-        f'<div class="dx-org">{_e(rep["issuing_body"])}</div>'
-        f'<div class="dx-number">Số: &nbsp;&nbsp;&nbsp;&nbsp;/{_e(rep["number_suffix"])}</div></td>',
-        '<td><div class="dx-nation">CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</div>'
-        '<div class="dx-motto">Độc lập - Tự do - Hạnh phúc</div>'
-        f'<div class="dx-place-date">{_e(place_date(ctx, today))}</div></td>',
-        "</tr></table>",
-    ]
-    if ctx.is_sample:
-        parts.append('<div class="dx-sample-banner"><strong>DỮ LIỆU MẪU</strong> – báo cáo này được lập từ '
-                     "số liệu mẫu để minh họa, không phải số liệu chính thức của các đơn vị.</div>")
-    parts.append('<div class="dx-title"><div class="dx-doctype">BÁO CÁO</div></div>')
-    parts.append(f'<div class="dx-subtitle">{_e(trich_yeu(ctx))}</div>')
-    return "\n".join(parts)
+    return render_fragment("header.html.j2", parent=rep["issuing_body_parent"], body=rep["issuing_body"],
+                           number_suffix=rep["number_suffix"], place_date=place_date(ctx, today),
+                           is_sample=ctx.is_sample, summary=trich_yeu(ctx))
 
 
 def _title(ctx: Context, code: str) -> str:
@@ -117,30 +106,21 @@ def recipients_block(ctx: Context) -> str:
     """"Nơi nhận:" then one line per recipient, the last "Lưu: VT, …." (Decree 30/2020/NĐ-CP)."""
     lines = [f"- {r};" for r in recipients(ctx)]
     lines.append(f"- Lưu: {', '.join(ctx.settings['report']['archive'])}.")
-    body = "".join(f'<div style="margin:0">{_e(line)}</div>' for line in lines)
-    return ('<div class="dx-recipients" style="text-align:left;font-size:11pt;line-height:1.25">'
-            '<div style="font-size:12pt;font-weight:bold;font-style:italic;margin:0">Nơi nhận:</div>'
-            f"{body}</div>")
+    return render_fragment("recipients.html.j2", lines=lines)
 
 
 def signer_block(ctx: Context) -> str:
     """The signature (Decree 30/2020/NĐ-CP): quyền hạn (KT. GIÁM ĐỐC, omitted when the head signs)
     and chức vụ in capitals, a blank space for the signature and the seal, the signer's name."""
     signer = ctx.settings["report"]["signer"]
-    lines = [signer.get("authority"), signer["title"]]
-    caps = "".join(f'<div style="margin:0">{_e(line.upper())}</div>' for line in lines if line)
-    return ('<div class="dx-signer" style="text-align:center;font-weight:bold;font-size:13pt;line-height:1.3">'
-            f'{caps}<div class="dx-signature-space" style="height:30mm"></div>'
-            f'<div style="margin:0">{_e(signer["name"])}</div></div>')
+    caps = [line.upper() for line in (signer.get("authority"), signer["title"]) if line]
+    return render_fragment("signer.html.j2", caps=caps, name=signer["name"])
 
 
 def signature(ctx: Context) -> str:
     """The end of the report: Nơi nhận on the left, the signature on the right, kept on one page."""
-    return ('<table class="dx-closing" style="width:100%;border:0;border-collapse:collapse;table-layout:fixed;'
-            'margin:18pt 0 0 0;break-inside:avoid;page-break-inside:avoid"><tr>'
-            f'<td style="width:50%;border:0;vertical-align:top;padding:0">{recipients_block(ctx)}</td>'
-            f'<td style="width:50%;border:0;vertical-align:top;padding:0">{signer_block(ctx)}</td>'
-            "</tr></table>")
+    return render_fragment("signature.html.j2", recipients=Markup(recipients_block(ctx)),
+                           signer=Markup(signer_block(ctx)))
 
 
 def sources_note(ctx: Context) -> str:

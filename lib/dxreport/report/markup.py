@@ -1,5 +1,6 @@
-"""Small HTML and number helpers shared by the report's sections: escaping, paragraphs, notes,
-tables, figures in Vietnamese format."""
+"""Small HTML and number helpers shared by the report's sections: paragraphs, notes and tables
+rendered from the templates of lib/dxreport/templates/report/ (which escape every text), their
+cells, figures in Vietnamese format."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import math
 
 import pandas as pd
 
+from dxreport.pages import render_fragment
 from dxreport.textnorm import format_number, format_percent
 
 
@@ -18,16 +20,38 @@ def _e(text: object) -> str:
 
 def _p(*sentences: str, cls: str = "") -> str:
     """The sentences given (empty ones left out) as one escaped paragraph; '' when none."""
-    text = " ".join(s for s in sentences if s)
-    if not text:
-        return ""
-    attr = f' class="{cls}"' if cls else ""
-    return f"<p{attr}>{_e(text)}</p>"
+    return render_fragment("paragraph.html.j2", text=" ".join(s for s in sentences if s), cls=cls)
 
 
 def _note(text: str) -> str:
     """A small note under a table (escaped); '' for no text."""
-    return f'<p class="dx-note">{_e(text)}</p>' if text else ""
+    return render_fragment("note.html.j2", text=text)
+
+
+def cell(text: object, *, num: bool = False, colspan: int | None = None) -> dict[str, object]:
+    """A cell of a table row: its text (escaped by the template), right-aligned when `num`."""
+    return {"text": text, "num": num, "colspan": colspan}
+
+
+def num(text: object) -> dict[str, object]:
+    """A right-aligned cell of a figure."""
+    return cell(text, num=True)
+
+
+def th(text: object, *, rowspan: int | None = None, colspan: int | None = None) -> dict[str, object]:
+    """A header cell."""
+    return {"text": text, "rowspan": rowspan, "colspan": colspan}
+
+
+def row(cells: list[dict[str, object]], cls: str = "") -> dict[str, object]:
+    """A body row of these cells, with a class (dx-total, dx-current, dx-group) or none."""
+    return {"cells": cells, "cls": cls}
+
+
+def table(head: list[list[str | dict[str, object]]], body: list[dict[str, object]], cls: str = "dx-table") -> str:
+    """A table of these header rows (their cells: th or plain texts) and body rows (row)."""
+    head = [[th(c) if isinstance(c, str) else c for c in r] for r in head]
+    return render_fragment("table.html.j2", cls=cls, head=head, body=body)
 
 
 def _missing(value: object) -> bool:
