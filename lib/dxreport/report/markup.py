@@ -30,7 +30,7 @@ def _note(text: str) -> str:
 
 def cell(text: object, *, num: bool = False, colspan: int | None = None) -> dict[str, object]:
     """A cell of a table row: its text (escaped by the template), right-aligned when `num`."""
-    return {"text": text, "num": num, "colspan": colspan}
+    return {"text": text, "num": num, "rowspan": None, "colspan": colspan}
 
 
 def num(text: object) -> dict[str, object]:

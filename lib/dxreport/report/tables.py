@@ -8,7 +8,8 @@ import pandas as pd
 from dxreport import kpis
 from dxreport.params import PROVINCE, previous_month
 from dxreport.report.context import Context
-from dxreport.report.markup import _e, _fmt, _fmt_change, _fmt_ytd, _missing, _note, _num, _table
+from dxreport.report.markup import _fmt, _fmt_change, _fmt_ytd, _missing, _note, cell, num, row
+from dxreport.report.markup import table as html_table
 from dxreport.textnorm import format_month, format_number
 
 
@@ -41,29 +42,27 @@ def indicator_table(ctx: Context, sections: list[str] | None = None, names: list
     prev = format_month(previous_month(ctx.month))
     last_year = format_month(kpis.same_month_last_year(ctx.month))
     unit_mode = not ctx.is_province and "rank" in view
-    head = (f"<tr><th>Chỉ tiêu</th><th>Đơn vị tính</th><th>Tháng {format_month(ctx.month)}</th>"
-            + (f"<th>Tháng {prev}</th>" if not unit_mode else "")
-            + "<th>Tăng/giảm so với tháng trước</th>"
-            + f"<th>Cùng kỳ {last_year}</th><th>Lũy kế từ đầu năm</th>"
-            + (f"<th>Xếp hạng</th><th>Bình quân {_e(_peers_short(ctx))}</th>" if unit_mode else "")
-            + "</tr>")
+    head = (["Chỉ tiêu", "Đơn vị tính", f"Tháng {format_month(ctx.month)}"]
+            + ([f"Tháng {prev}"] if not unit_mode else [])
+            + ["Tăng/giảm so với tháng trước", f"Cùng kỳ {last_year}", "Lũy kế từ đầu năm"]
+            + (["Xếp hạng", f"Bình quân {_peers_short(ctx)}"] if unit_mode else []))
     body = []
     for _, r in view.iterrows():
-        cells = [f"<td>{_e(r['label'])}</td><td>{_e(r['measure'])}</td>", _num(_fmt(r["value"], r["kind"]))]
+        cells = [cell(r["label"]), cell(r["measure"]), num(_fmt(r["value"], r["kind"]))]
         if not unit_mode:
-            cells.append(_num(_fmt(r.get("previous"), r["kind"])))
-        cells.append(_num(_fmt_change(r)))
-        cells.append(_num(_fmt(r.get("last_year"), r["kind"])))
-        cells.append(_num(_fmt_ytd(r, ctx.month)))
+            cells.append(num(_fmt(r.get("previous"), r["kind"])))
+        cells.append(num(_fmt_change(r)))
+        cells.append(num(_fmt(r.get("last_year"), r["kind"])))
+        cells.append(num(_fmt_ytd(r, ctx.month)))
         if unit_mode:
             rank = r.get("rank")
-            cells.append(_num("–" if _missing(rank) else f"{format_number(rank)}/{format_number(r['ranked_among'])}"))
+            cells.append(num("–" if _missing(rank) else f"{format_number(rank)}/{format_number(r['ranked_among'])}"))
             mean = _fmt(r.get("peer_mean"), r["kind"])
             if not _missing(r.get("peer_mean")) and r.get("ranked_among") == 1:
                 mean += " (chỉ 1 đơn vị có số liệu)"
-            cells.append(_num(mean))
-        body.append(f"<tr>{''.join(cells)}</tr>")
-    table = _table(head, body, "dx-table dx-compact dx-indicators")
+            cells.append(num(mean))
+        body.append(row(cells))
+    table = html_table([head], body, "dx-table dx-compact dx-indicators")
     if not notes:
         return table
     text = []
@@ -90,18 +89,18 @@ def district_table(ctx: Context, names: list[str], *, population: bool = False) 
     month = ctx.values[ctx.values["month"] == ctx.month]
     wide = month.pivot_table(index="unit", columns="indicator", values="value", aggfunc="first")
     units = [u.code for u in ctx.registry.districts(ctx.month)] + [PROVINCE]
-    head = "<tr><th>Đơn vị</th>" + ("<th>Dân số (năm số liệu)</th>" if population else "")
-    head += "".join(f"<th>{_e(SHORT_LABELS.get(n, kpis.indicator(n).label))}</th>" for n in names) + "</tr>"
+    head = ["Đơn vị", *(["Dân số (năm số liệu)"] if population else []),
+            *(SHORT_LABELS.get(n, kpis.indicator(n).label) for n in names)]
     body = []
     for code in units:
         unit = ctx.registry.get(code)
         name = "Toàn tỉnh" if code == PROVINCE else unit.name
-        cells = ""
+        cells = [cell(name)]
         if population:
             pop = "–" if unit.population is None else f"{format_number(unit.population)} ({unit.population_year})"
-            cells += _num(pop)
-        cells += "".join(_num(_fmt(wide.at[code, n] if code in wide.index and n in wide else None,
-                                   kpis.indicator(n).kind)) for n in names)
-        cls = ' class="dx-total"' if code == PROVINCE else (' class="dx-current"' if code == ctx.unit else "")
-        body.append(f"<tr{cls}><td>{_e(name)}</td>{cells}</tr>")
-    return _table(head, body, "dx-table dx-compact")
+            cells.append(num(pop))
+        cells += [num(_fmt(wide.at[code, n] if code in wide.index and n in wide else None, kpis.indicator(n).kind))
+                  for n in names]
+        cls = "dx-total" if code == PROVINCE else ("dx-current" if code == ctx.unit else "")
+        body.append(row(cells, cls))
+    return html_table([head], body, "dx-table dx-compact")
