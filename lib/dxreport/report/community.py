@@ -6,7 +6,8 @@ import pandas as pd
 
 from dxreport import narrative
 from dxreport.report.context import Context, _area
-from dxreport.report.markup import _e, _fmt, _missing, _note, _num, _p, _table
+from dxreport.report.markup import _fmt, _missing, _note, _p, cell, num, row
+from dxreport.report.markup import table as html_table
 from dxreport.report.rejected import TEAMS_SHEET, _rejected_communes, rejected_rows
 from dxreport.report.tables import district_table, indicator_table
 
@@ -57,17 +58,15 @@ def commune_table(ctx: Context) -> str:
     body = []
     for c in communes:
         if c.code not in wide.index and narrative.in_sentence(c.name) in rejected:
-            body.append(f'<tr class="dx-current"><td>{_e(c.name)}</td>'
-                        f'<td colspan="{len(metrics)}">Chưa có số liệu hợp lệ (dòng số liệu bị loại khi kiểm tra)</td>'
-                        "</tr>")
+            body.append(row([cell(c.name), cell("Chưa có số liệu hợp lệ (dòng số liệu bị loại khi kiểm tra)",
+                                                colspan=len(metrics))], "dx-current"))
             continue
-        cells = "".join(_num(_fmt(wide.at[c.code, m] if c.code in wide.index and m in wide else None, "count"))
-                        for m in metrics)
+        cells = [num(_fmt(wide.at[c.code, m] if c.code in wide.index and m in wide else None, "count"))
+                 for m in metrics]
         none = c.code not in wide.index or _missing(wide.at[c.code, "teams"] if "teams" in wide else None) \
             or wide.at[c.code, "teams"] == 0
-        cls = ' class="dx-current"' if none else ""
-        body.append(f"<tr{cls}><td>{_e(c.name)}</td>{cells}</tr>")
-    head = ("<tr><th>Xã, phường, thị trấn</th><th>Số tổ lũy kế</th><th>Thành viên lũy kế</th><th>Buổi tập huấn</th>"
-            "<th>Lượt người được tập huấn</th><th>Hộ được hỗ trợ</th></tr>")
-    return _table(head, body, "dx-table dx-compact") + _note(
+        body.append(row([cell(c.name), *cells], "dx-current" if none else ""))
+    head = ["Xã, phường, thị trấn", "Số tổ lũy kế", "Thành viên lũy kế", "Buổi tập huấn", "Lượt người được tập huấn",
+            "Hộ được hỗ trợ"]
+    return html_table([head], body, "dx-table dx-compact") + _note(
         "Dòng in nghiêng: xã, phường, thị trấn chưa có tổ hoặc chưa có số liệu trong tháng (–: không báo cáo).")

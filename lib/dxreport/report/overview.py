@@ -7,7 +7,8 @@ import pandas as pd
 
 from dxreport import kpis, narrative
 from dxreport.report.context import Context, _scope
-from dxreport.report.markup import _e, _fmt, _missing, _note, _num, _p, _table
+from dxreport.report.markup import _e, _fmt, _missing, _note, _p, cell, num, row
+from dxreport.report.markup import table as html_table
 from dxreport.report.rejected import _rejected_place, rejected_rows
 from dxreport.report.tables import indicator_table
 from dxreport.textnorm import format_month, format_number, format_percent
@@ -91,11 +92,10 @@ def targets_table(ctx: Context) -> str:
             notes.append(f"({len(notes) + 1}) {t['label']}: {'; '.join(said)}.")
             label += f" ({len(notes)})"
         source = t["source"] if t["official"] else "Chỉ tiêu của Sở"
-        body.append(f"<tr><td>{_e(label)}</td>{_num(target)}{_num(value)}{_num(progress)}<td>{met}</td>"
-                    f"<td>{_e(source)}</td></tr>")
-    head = (f"<tr><th>Chỉ tiêu năm {year}</th><th>Mục tiêu</th><th>Tháng {format_month(ctx.month)}</th>"
-            "<th>Mức đạt so với mục tiêu</th><th>Đánh giá</th><th>Nguồn chỉ tiêu</th></tr>")
-    return _table(head, body, "dx-table dx-compact dx-targets") + _note(" ".join([
+        body.append(row([cell(label), num(target), num(value), num(progress), cell(met), cell(source)]))
+    head = [f"Chỉ tiêu năm {year}", "Mục tiêu", f"Tháng {format_month(ctx.month)}", "Mức đạt so với mục tiêu",
+            "Đánh giá", "Nguồn chỉ tiêu"]
+    return html_table([head], body, "dx-table dx-compact dx-targets") + _note(" ".join([
         *notes, "“Chỉ tiêu của Sở”: mức do Sở Thông tin và Truyền thông tự đặt để theo dõi, không phải chỉ tiêu "
         "chính thức."]))
 

@@ -8,15 +8,14 @@ import pandas as pd
 from dxreport import kpis, narrative
 from dxreport.forms import STATUS_CHOICES
 from dxreport.report.context import Context, _area, _scope
-from dxreport.report.markup import _e, _fmt, _note, _num, _p, _table, _upper
+from dxreport.labels import CATALOGS, PLATFORM_STATUSES
+from dxreport.report.markup import _fmt, _note, _p, _upper, cell, num, row, th
+from dxreport.report.markup import table as html_table
 from dxreport.report.tables import district_table, indicator_table
 from dxreport.textnorm import format_number
 
 
-CATALOG_TITLES = {"chinh_quyen": "Nền tảng số phục vụ chính quyền",
-                  "doanh_nghiep": "Nền tảng số phục vụ doanh nghiệp",
-                  "nguoi_dan": "Nền tảng số phục vụ người dân",
-                  kpis.OUTSIDE_CATALOG: "Nền tảng không có trong danh mục của Bộ TT&TT"}
+CATALOG_TITLES = {**CATALOGS, kpis.OUTSIDE_CATALOG: "Nền tảng không có trong danh mục của Bộ TT&TT"}
 
 
 def platform_rows(ctx: Context) -> pd.DataFrame:
@@ -41,12 +40,12 @@ def platform_table(ctx: Context, catalog: str | None = None) -> str:
     body = []
     for _, r in rows.iterrows():
         lgsp = {1.0: "Có", 0.0: "Không"}.get(r.get("lgsp"), "–")
-        body.append(f"<tr><td>{_e(r['subject_name'])}</td><td>{_e(STATUS_CHOICES.get(r.get('status'), '–'))}</td>"
-                    f"{_num(_fmt(r.get('accounts'), 'count'))}{_num(_fmt(r.get('mau'), 'count'))}"
-                    f"{_num(_fmt(r.get('uses'), 'count'))}<td>{lgsp}</td></tr>")
-    head = ("<tr><th>Nền tảng</th><th>Tình trạng</th><th>Tài khoản lũy kế</th><th>Người dùng hoạt động trong tháng</th>"
-            "<th>Lượt sử dụng trong tháng</th><th>Kết nối LGSP</th></tr>")
-    return _table(head, body, "dx-table dx-compact dx-platforms")
+        body.append(row([cell(r["subject_name"]), cell(STATUS_CHOICES.get(r.get("status"), "–")),
+                         num(_fmt(r.get("accounts"), "count")), num(_fmt(r.get("mau"), "count")),
+                         num(_fmt(r.get("uses"), "count")), cell(lgsp)]))
+    head = ["Nền tảng", "Tình trạng", "Tài khoản lũy kế", "Người dùng hoạt động trong tháng",
+            "Lượt sử dụng trong tháng", "Kết nối LGSP"]
+    return html_table([head], body, "dx-table dx-compact dx-platforms")
 
 
 def _province_platform_table(rows: pd.DataFrame, ctx: Context) -> str:
@@ -55,18 +54,17 @@ def _province_platform_table(rows: pd.DataFrame, ctx: Context) -> str:
     for _, r in summary.iterrows():
         if r["catalog"] != current and summary["catalog"].nunique() > 1:
             current = r["catalog"]
-            body.append(f'<tr class="dx-group"><td colspan="9">{_e(CATALOG_TITLES.get(current, current))}</td></tr>')
+            body.append(row([cell(CATALOG_TITLES.get(current, current), colspan=9)], "dx-group"))
         # residents of the districts and staff of the agencies are summed apart, never together
-        body.append(f"<tr><td>{_e(r['subject_name'])}</td>{_num(int(r['in_use']))}{_num(int(r['trial']))}"
-                    f"{_num(int(r['not_deployed']))}{_num(int(r['lgsp']))}{_num(_fmt(r['accounts_districts'], 'count'))}"
-                    f"{_num(_fmt(r['mau_districts'], 'count'))}{_num(_fmt(r['uses_districts'], 'count'))}"
-                    f"{_num(_fmt(r['mau_agencies'], 'count'))}</tr>")
-    head = ('<tr><th rowspan="2">Nền tảng</th><th colspan="4">Số đơn vị</th>'
-            '<th colspan="3">Trên địa bàn các huyện, thị xã, thành phố</th><th>Các sở, ban, ngành</th></tr>'
-            "<tr><th>Đang sử dụng</th><th>Thử nghiệm</th><th>Chưa triển khai</th><th>Đã kết nối LGSP</th>"
-            "<th>Tài khoản lũy kế</th><th>Người dùng hoạt động</th><th>Lượt sử dụng</th>"
-            "<th>Người dùng hoạt động</th></tr>")
-    return _table(head, body, "dx-table dx-compact dx-platforms")
+        body.append(row([cell(r["subject_name"]), num(int(r["in_use"])), num(int(r["trial"])),
+                         num(int(r["not_deployed"])), num(int(r["lgsp"])), num(_fmt(r["accounts_districts"], "count")),
+                         num(_fmt(r["mau_districts"], "count")), num(_fmt(r["uses_districts"], "count")),
+                         num(_fmt(r["mau_agencies"], "count"))]))
+    head = [[th("Nền tảng", rowspan=2), th("Số đơn vị", colspan=4),
+             th("Trên địa bàn các huyện, thị xã, thành phố", colspan=3), "Các sở, ban, ngành"],
+            [PLATFORM_STATUSES["dang_su_dung"], "Thử nghiệm", PLATFORM_STATUSES["chua_trien_khai"], "Đã kết nối LGSP",
+             "Tài khoản lũy kế", "Người dùng hoạt động", "Lượt sử dụng", "Người dùng hoạt động"]]
+    return html_table(head, body, "dx-table dx-compact dx-platforms")
 
 
 def _not_deployed_sentence(ctx: Context, catalog: str) -> str:
