@@ -5,7 +5,8 @@ from __future__ import annotations
 from dxreport import catalog as catalog_mod
 from dxreport import narrative
 from dxreport.report.context import Context
-from dxreport.report.markup import _e, _missing, _p, _table
+from dxreport.report.markup import _list, _missing, _p, cell, row
+from dxreport.report.markup import table as html_table
 from dxreport.report.platforms import CATALOG_TITLES
 from dxreport.textnorm import format_number
 
@@ -42,7 +43,7 @@ def catalog_changes(ctx: Context) -> str:
         if len({t for _, t in lines}) == 1 and len(lines) > 1:
             parts.append(_p(f"Tải danh mục trong tháng, cả {format_number(len(lines))} danh mục: {lines[0][1]}."))
         else:
-            parts.append("<ul>" + "".join(f"<li>{_e(n)}: {_e(t)}.</li>" for n, t in lines) + "</ul>")
+            parts.append(_list([f"{n}: {t}." for n, t in lines]))
     changes = ctx.changes
     if changes.empty and not fetched:
         return "\n".join([_p(f"{NO_CHANGE_INFO}: tháng này không có bản tải mới danh mục của Bộ TT&TT để đối "
@@ -58,8 +59,7 @@ def catalog_changes(ctx: Context) -> str:
     body = []
     for _, c in changes.iterrows():
         previous = "" if _missing(c.get("previous_name")) else c["previous_name"]
-        body.append(f"<tr><td>{_e(titles.get(c['catalog'], c['catalog']))}</td>"
-                    f"<td>{_e(change_words.get(c['change'], c['change']))}</td><td>{_e(c['name'])}</td>"
-                    f"<td>{_e(previous)}</td></tr>")
-    head = "<tr><th>Danh mục</th><th>Thay đổi</th><th>Nền tảng</th><th>Tên trước đây</th></tr>"
-    return "\n".join([lead, *parts, _table(head, body, "dx-table dx-compact")])
+        body.append(row([cell(titles.get(c["catalog"], c["catalog"])), cell(change_words.get(c["change"], c["change"])),
+                         cell(c["name"]), cell(previous)]))
+    head = ["Danh mục", "Thay đổi", "Nền tảng", "Tên trước đây"]
+    return "\n".join([lead, *parts, html_table([head], body, "dx-table dx-compact")])

@@ -9,7 +9,8 @@ from dxreport import kpis, narrative
 from dxreport.params import PROVINCE
 from dxreport.report.context import Context
 from dxreport.report.document import _title, issuing_unit
-from dxreport.report.markup import _e, _lower_first, _missing, _num, _p, _table
+from dxreport.report.markup import _heading, _list, _lower_first, _missing, _p, cell, num, row
+from dxreport.report.markup import table as html_table
 from dxreport.report.platforms import platform_rows
 from dxreport.textnorm import format_number
 
@@ -108,13 +109,13 @@ def shortcomings(ctx: Context) -> str:
     wrote them in their notes, quoted (escaped)."""
     who = "các đơn vị" if ctx.is_province else "đơn vị"
     items = _lagging_items(ctx) + _platform_items(ctx) + _target_items(ctx)
-    parts = ["<h3>1. Tồn tại, hạn chế</h3>"]
+    parts = [_heading("1. Tồn tại, hạn chế")]
     if items:
-        parts.append("<ul>" + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>")
+        parts.append(_list(items))
     else:
         parts.append(_p(f"Trong tháng, {who} không thuộc diện chậm triển khai theo các tiêu chí đang theo dõi và "
                         "không có chỉ tiêu năm chưa đạt."))
-    parts.append("<h3>2. Nguyên nhân</h3>")
+    parts.append(_heading("2. Nguyên nhân"))
     notes = unit_notes(ctx)
     if notes.empty:
         parts.append(_p(f"Báo cáo tháng của {who} chưa nêu nguyên nhân của các tồn tại, hạn chế trên."))
@@ -128,7 +129,7 @@ def shortcomings(ctx: Context) -> str:
     lead = ("Theo ghi chú của các đơn vị trong báo cáo tháng (nguyên văn, kèm nền tảng và đơn vị):" if ctx.is_province
             else "Theo ghi chú của đơn vị trong báo cáo tháng (nguyên văn, kèm nền tảng):")
     parts.append(_p(lead, cls="dx-lead"))
-    parts.append("<ul>" + "".join(f"<li>{_e(text)}</li>" for _, text in quoted[:MAX_NOTES]) + "</ul>")
+    parts.append(_list([text for _, text in quoted[:MAX_NOTES]]))
     if len(quoted) > MAX_NOTES:
         parts.append(_p(f"Và {format_number(len(quoted) - MAX_NOTES)} ghi chú khác."))
     return "\n".join(parts)
@@ -166,9 +167,9 @@ def lagging(ctx: Context) -> str:
                 part = lag[lag["rule"] == rule.id] if not lag.empty else lag
                 found = "; ".join(f"{ctx.names.get(r['unit'], r['unit'])}: {narrative.lagging_reason(r)}"
                                   for _, r in part.iterrows())
-            body.append(f"<tr><td>{_e(text)}</td>{_num(len(part))}<td>{_e(found or 'Không có')}</td></tr>")
-        head = "<tr><th>Tiêu chí</th><th>Số đơn vị, nền tảng</th><th>Đơn vị, nền tảng chậm triển khai và số liệu</th></tr>"
-        return intro + _table(head, body, "dx-table dx-compact dx-lagging")
+            body.append(row([cell(text), num(len(part)), cell(found or "Không có")]))
+        head = ["Tiêu chí", "Số đơn vị, nền tảng", "Đơn vị, nền tảng chậm triển khai và số liệu"]
+        return intro + html_table([head], body, "dx-table dx-compact dx-lagging")
     own = lag[lag["unit"] == ctx.unit] if not lag.empty else lag
     for rule in ctx.rules:
         if rule.kind == "platform_not_deployed" or ctx.unit_type not in rule.applies_to:
@@ -179,9 +180,9 @@ def lagging(ctx: Context) -> str:
         else:
             result, verdict = _rule_value(ctx, rule), "Không"
         text = narrative.rule_text(rule, reference=_rule_reference(ctx, rule), deadline_day=deadline)
-        body.append(f"<tr><td>{_e(text)}</td><td>{_e(result)}</td><td>{verdict}</td></tr>")
-    head = "<tr><th>Tiêu chí</th><th>Số liệu của đơn vị</th><th>Chậm triển khai</th></tr>"
-    return intro + _table(head, body, "dx-table dx-compact dx-lagging-unit")
+        body.append(row([cell(text), cell(result), cell(verdict)]))
+    head = ["Tiêu chí", "Số liệu của đơn vị", "Chậm triển khai"]
+    return intro + html_table([head], body, "dx-table dx-compact dx-lagging-unit")
 
 
 def _whom(rule) -> str:
@@ -226,7 +227,7 @@ def proposals(ctx: Context) -> str:
     if generated:
         parts.append(_p("Từ kết quả tháng, Sở Thông tin và Truyền thông đề xuất:" if ctx.is_province
                         else "Từ kết quả tháng của đơn vị, Sở Thông tin và Truyền thông đề xuất:"))
-        parts.append("<ol>" + "".join(f"<li>{_e(g)}</li>" for g in generated) + "</ol>")
+        parts.append(_list(generated, ordered=True))
     else:
         parts.append(_p("Số liệu tháng không đặt ra đề xuất mới theo các tiêu chí và chỉ tiêu đang theo dõi."))
     props = unit_proposals(ctx)
@@ -237,14 +238,13 @@ def proposals(ctx: Context) -> str:
             parts.append(_p(f"Các đơn vị có {format_number(len(props))} đề xuất trong báo cáo tháng, theo nền tảng "
                             "(nội dung nguyên văn tại Phụ lục kèm theo):", cls="dx-lead"))
             grouped = props.groupby("subject_name", sort=True)["unit"].apply(list)
-            body = [f"<tr><td>{_e(name)}</td>{_num(len(units))}"
-                    f"<td>{_e(narrative.join([ctx.names.get(u, u) for u in units]))}</td></tr>"
+            body = [row([cell(name), num(len(units)), cell(narrative.join([ctx.names.get(u, u) for u in units]))])
                     for name, units in grouped.items()]
-            head = "<tr><th>Nền tảng</th><th>Số đơn vị đề xuất</th><th>Đơn vị đề xuất</th></tr>"
+            head = ["Nền tảng", "Số đơn vị đề xuất", "Đơn vị đề xuất"]
         else:
             parts.append(_p("Đề xuất của đơn vị trong báo cáo tháng (nguyên văn):", cls="dx-lead"))
-            body = [f"<tr><td>{_e(r['subject_name'])}</td><td>{_e(r['proposal'])}</td></tr>"
+            body = [row([cell(r["subject_name"]), cell(r["proposal"])])
                     for _, r in props.sort_values("subject_name").iterrows()]
-            head = "<tr><th>Nền tảng</th><th>Đề xuất</th></tr>"
-        parts.append(_table(head, body, "dx-table dx-compact dx-proposals"))
+            head = ["Nền tảng", "Đề xuất"]
+        parts.append(html_table([head], body, "dx-table dx-compact dx-proposals"))
     return "\n".join(parts)

@@ -4,18 +4,12 @@ cells, figures in Vietnamese format."""
 
 from __future__ import annotations
 
-import html
 import math
 
 import pandas as pd
 
 from dxreport.pages import render_fragment
 from dxreport.textnorm import format_number, format_percent
-
-
-def _e(text: object) -> str:
-    """Escaped for HTML text and attributes."""
-    return html.escape(str(text), quote=True)
 
 
 def _p(*sentences: str, cls: str = "") -> str:
@@ -26,6 +20,16 @@ def _p(*sentences: str, cls: str = "") -> str:
 def _note(text: str) -> str:
     """A small note under a table (escaped); '' for no text."""
     return render_fragment("note.html.j2", text=text)
+
+
+def _list(items: list[str], *, ordered: bool = False) -> str:
+    """The items as a list (numbered when `ordered`), each escaped."""
+    return render_fragment("list.html.j2", items=items, ordered=ordered)
+
+
+def _heading(text: str) -> str:
+    """A heading inside a section (h3), escaped."""
+    return render_fragment("heading.html.j2", text=text)
 
 
 def cell(text: object, *, num: bool = False, colspan: int | None = None) -> dict[str, object]:
@@ -87,16 +91,6 @@ def _fmt_ytd(row: pd.Series, month: str) -> str:
     if not _missing(months) and int(months) < int(month[5:7]):
         text += f" ({int(months)}/{int(month[5:7])} th)"
     return text
-
-
-def _num(value: object) -> str:
-    """A right-aligned table cell."""
-    return f'<td class="num">{_e(value)}</td>'
-
-
-def _table(head: str, body: list[str], cls: str = "dx-table") -> str:
-    """A table of these header and body rows."""
-    return f'<table class="{cls}"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
 
 
 def _lower_first(text: str) -> str:

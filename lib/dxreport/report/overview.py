@@ -6,8 +6,9 @@ from __future__ import annotations
 import pandas as pd
 
 from dxreport import kpis, narrative
+from dxreport.pages import render_fragment
 from dxreport.report.context import Context, _scope
-from dxreport.report.markup import _e, _fmt, _missing, _note, _p, cell, num, row
+from dxreport.report.markup import _fmt, _missing, _note, _p, cell, num, row
 from dxreport.report.markup import table as html_table
 from dxreport.report.rejected import _rejected_place, rejected_rows
 from dxreport.report.tables import indicator_table
@@ -50,10 +51,8 @@ def partial_notice(ctx: Context) -> str:
     rate, got, expected = (view.get(k) for k in ("coverage_rate", "submissions_received", "submissions_expected"))
     if _missing(rate) or rate >= _scope(ctx).min_unit_coverage:
         return ""
-    return ('<div class="dx-sample-banner dx-partial-notice"><strong>SỐ LIỆU CHƯA ĐẦY ĐỦ</strong> – tháng '
-            f"{_e(format_month(ctx.month))} mới có {_e(format_number(got))}/{_e(format_number(expected))} đơn vị gửi "
-            f"báo cáo ({_e(format_percent(rate))}). Các tổng số dưới đây chỉ gồm các đơn vị đã gửi, chưa phản ánh "
-            "toàn tỉnh; mức tăng, giảm chỉ so sánh các đơn vị có số liệu cả hai tháng.</div>")
+    return render_fragment("partial_notice.html.j2", month=format_month(ctx.month), got=format_number(got),
+                           expected=format_number(expected), rate=format_percent(rate))
 
 
 def submission_sentence(ctx: Context) -> str:
