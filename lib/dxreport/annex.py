@@ -29,6 +29,7 @@ from openpyxl.utils import get_column_letter
 from dxreport import kpis, narrative
 from dxreport.report.rejected import rejected_rows
 from dxreport.forms import STATUS_CHOICES
+from dxreport.labels import CATALOGS, PLATFORM_STATUSES
 from dxreport.params import PROVINCE
 from dxreport.textnorm import format_month
 from dxreport.xlsx import BOLD, BORDER, HEAD_ALIGN, TITLE, WRAP, fill, safe_text, save_atomic
@@ -185,8 +186,8 @@ _UNIT_COLUMNS = [Column("Mã đơn vị", lambda r: r["code"], TEXT, 10), Column
 
 def _catalog_columns(catalog: str) -> list[Column]:
     return [_indicator_column(f"{catalog}_{s}", h) for s, h in
-            (("in_use", "Đang sử dụng (nền tảng)"), ("trial", "Thử nghiệm (nền tảng)"),
-             ("not_deployed", "Chưa triển khai (nền tảng)"))]
+            (("in_use", f"{PLATFORM_STATUSES['dang_su_dung']} (nền tảng)"), ("trial", "Thử nghiệm (nền tảng)"),
+             ("not_deployed", f"{PLATFORM_STATUSES['chua_trien_khai']} (nền tảng)"))]
 
 
 def build(ctx) -> Workbook:
@@ -236,14 +237,14 @@ def build(ctx) -> Workbook:
     platform_totals = [_indicator_column(n) for n in ("platform_deployments", "platform_accounts", "platform_mau",
                                                       "platform_uses")]
     lgsp = [_indicator_column(n) for n in ("platforms_lgsp", "lgsp_deployments", "lgsp_rate")]
-    _write_sheet(wb, "II. Chính quyền", f"Phụ lục II. Nền tảng số phục vụ chính quyền tháng {month}", [
+    _write_sheet(wb, "II. Chính quyền", f"Phụ lục II. {CATALOGS['chinh_quyen']} tháng {month}", [
         *_UNIT_COLUMNS, *_catalog_columns("chinh_quyen"), *lgsp, *platform_totals],
         _total_named(everyone, TOTAL_LABELS["II"]),
         note=note + " Kết nối LGSP: chỉ tính nền tảng phục vụ chính quyền đang sử dụng.",
         highlight=own, total=_is_total)
 
     sme = [_indicator_column(n) for n in ("sme_reached", "sme_using", "sme_using_rate", "dbi_assessed", "sme_supported")]
-    _write_sheet(wb, "III. Doanh nghiệp", f"Phụ lục III. Nền tảng số phục vụ doanh nghiệp; SMEdx, DBI tháng {month}", [
+    _write_sheet(wb, "III. Doanh nghiệp", f"Phụ lục III. {CATALOGS['doanh_nghiep']}; SMEdx, DBI tháng {month}", [
         *_UNIT_COLUMNS, *_catalog_columns("doanh_nghiep"), *sme,
         Column("Lượt DN được hỗ trợ từ đầu năm", lambda r: r.get("ytd:sme_supported"), COUNT)],
         _total_named(everyone, TOTAL_LABELS["III"]), note=note + " Số liệu doanh nghiệp chỉ do các huyện, thị xã, thành phố báo cáo.",
@@ -252,7 +253,7 @@ def build(ctx) -> Workbook:
     hues = [_indicator_column(n) for n in ("hues_downloads", "hues_downloads_month", "hues_penetration", "hues_accounts",
                                            "hues_accounts_penetration", "reports_received", "reports_processed",
                                            "reports_on_time", "processed_rate", "on_time_rate", "satisfaction")]
-    _write_sheet(wb, "IV. Người dân, Hue-S", f"Phụ lục IV. Nền tảng số phục vụ người dân và ứng dụng Hue-S tháng {month}", [
+    _write_sheet(wb, "IV. Người dân, Hue-S", f"Phụ lục IV. {CATALOGS['nguoi_dan']} và ứng dụng Hue-S tháng {month}", [
         *_UNIT_COLUMNS, Column("Dân số (người)", lambda r: r.get("population"), COUNT),
         Column("Năm số liệu dân số", lambda r: r.get("population_year"), "0"),
         *_catalog_columns("nguoi_dan"), _indicator_column("ehealth_penetration"), _indicator_column("ehealth_coverage"),

@@ -7,6 +7,7 @@ import math
 import pandas as pd
 
 from dxreport import kpis
+from dxreport.labels import CATALOG_SHORT
 from dxreport.textnorm import format_month, format_number, format_percent
 
 NO_DATA = "chưa có số liệu"
@@ -291,8 +292,7 @@ def summary(view: pd.DataFrame, month: str, who: str, *, lagging_units: int | No
     in_use = _v(view, "platforms_in_use")
     if in_use is not None:
         by_catalog = [f"{format_number(_v(view, f'{c}_in_use'))} {label}"
-                      for c, label in (("chinh_quyen", "phục vụ chính quyền"), ("doanh_nghiep", "phục vụ doanh nghiệp"),
-                                       ("nguoi_dan", "phục vụ người dân")) if _v(view, f"{c}_in_use")]
+                      for c, label in CATALOG_SHORT.items() if _v(view, f"{c}_in_use")]
         unmatched = _v(view, "platforms_unmatched")
         outside = f"{num(unmatched, 'nền tảng')} không có trong danh mục của Bộ TT&TT" if unmatched else ""
         inside = "; ".join(p for p in (join(by_catalog), outside) if p)
@@ -331,9 +331,7 @@ def summary(view: pd.DataFrame, month: str, who: str, *, lagging_units: int | No
     return out
 
 
-CATALOG_PHRASES = {"chinh_quyen": "nền tảng số phục vụ chính quyền",
-                   "doanh_nghiep": "nền tảng số phục vụ doanh nghiệp",
-                   "nguoi_dan": "nền tảng số phục vụ người dân"}
+CATALOG_PHRASES = {code: f"nền tảng số {short}" for code, short in CATALOG_SHORT.items()}
 
 
 def _statuses(in_use: float | None, trial: float | None, not_deployed: float | None, unit: str = "nền tảng") -> str:

@@ -9,6 +9,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from dxreport.labels import CATALOG_SHORT, PLATFORM_STATUSES
+
 Frame = pd.DataFrame
 
 CATALOG_KEYS = ("chinh_quyen", "doanh_nghiep", "nguoi_dan")
@@ -84,11 +86,10 @@ PLATFORMS = "Biểu Nền tảng"
 INTAKE = "Hồ sơ nộp báo cáo (sổ theo dõi)"
 REGISTRY = "Danh mục đơn vị (params/units.csv)"
 
-CATALOG_LABELS = {"chinh_quyen": "phục vụ chính quyền", "doanh_nghiep": "phục vụ doanh nghiệp",
-                  "nguoi_dan": "phục vụ người dân"}
-_STATUS_WORDS = {"dang_su_dung": ("in_use", "đang sử dụng", "Đang sử dụng"),
-                 "dang_thu_nghiem": ("trial", "đang thử nghiệm", "Đang thử nghiệm"),
-                 "chua_trien_khai": ("not_deployed", "chưa triển khai", "Chưa triển khai")}
+CATALOG_LABELS = CATALOG_SHORT
+_STATUS_WORDS = {"dang_su_dung": ("in_use", "đang sử dụng", PLATFORM_STATUSES["dang_su_dung"]),
+                 "dang_thu_nghiem": ("trial", "đang thử nghiệm", PLATFORM_STATUSES["dang_thu_nghiem"]),
+                 "chua_trien_khai": ("not_deployed", "chưa triển khai", PLATFORM_STATUSES["chua_trien_khai"])}
 
 
 def _catalog_indicators() -> tuple[Indicator, ...]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dxreport import catalog as catalog_mod
 from dxreport import narrative
+from dxreport.labels import CATALOGS, CHANGES
 from dxreport.report.context import Context
 from dxreport.report.markup import _list, _missing, _p, cell, row
 from dxreport.report.markup import table as html_table
-from dxreport.report.platforms import CATALOG_TITLES
 from dxreport.textnorm import format_number
 
 
@@ -16,10 +16,7 @@ NO_CHANGE_INFO = "Chưa có thông tin so sánh danh mục"
 
 def catalog_changes(ctx: Context) -> str:
     """VI. What changed in the MIC catalogs this month, and which snapshot the report used."""
-    titles = getattr(catalog_mod, "CATALOGS", CATALOG_TITLES)
-    change_words = getattr(catalog_mod, "CHANGES", {"added": "thêm mới", "removed": "không còn trong danh mục",
-                                                    "renamed": "đổi tên"})
-    outcomes = getattr(catalog_mod, "OUTCOMES", {})
+    titles, change_words, outcomes = CATALOGS, CHANGES, catalog_mod.OUTCOMES
     snapshot = f"Báo cáo dùng danh mục nền tảng bản chụp ngày {ctx.snapshot_date}." if ctx.snapshot_date else \
         "Kho dữ liệu chưa có danh mục nền tảng."
     if ctx.changes is None:
