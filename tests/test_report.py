@@ -75,6 +75,14 @@ def test_unit_names_are_escaped():
     assert "<script>" not in html and "UBND &lt;script&gt;x&lt;/script&gt;" in html
 
 
+def test_quotes_in_a_units_name_are_escaped_by_the_templates():
+    c = dated("478")
+    c.registry = Registry(tuple(replace(u, name='Huyện "A" l\'B') if u.code == "478" else u
+                                for u in c.registry.units))
+    html = report.header(c) + report.signature(c)
+    assert "UBND huyện &#34;A&#34; l&#39;B" in html
+
+
 def _lines(html: str) -> list[str]:
     """The text of each <div> of a block, in order."""
     import re

@@ -12,15 +12,16 @@ The report of the province (`tinh`) and the report of a unit have the same secti
     VIII. Đề xuất, kiến nghị                    proposals(ctx)
           Nguồn số liệu, nơi nhận, chữ ký        sources_note(ctx), signature(ctx)
 
-A section function returns HTML; every text that comes from a submission, the catalog or the
-registry is escaped. Sentences come from dxreport.narrative, numbers in Vietnamese format.
+A section function returns HTML rendered from the templates of lib/dxreport/templates/report/
+(dxreport.pages.render_fragment, autoescaped): every text that comes from a submission, the
+catalog or the registry is escaped by the template. Sentences come from dxreport.narrative, numbers in Vietnamese format.
 The province's tables compare the districts (or the units); a unit's tables give its rank and
 the average of its peers (the districts, or the provincial agencies) beside each figure.
 
 The modules:
 
     context     Context, load: what the report reads from the warehouse, where its files go
-    markup      small HTML and number helpers shared by the sections
+    markup      paragraphs, notes, lists and tables from the templates; cells, figures
     document    header, trích yếu, unit titles, Nơi nhận, signer, sources note, the date
     tables      indicator_table, district_table
     overview    I. general, targets_table, validation_summary
