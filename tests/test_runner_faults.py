@@ -210,8 +210,8 @@ def test_without_chromium_the_old_report_stays_whole_and_the_failure_says_why(co
     def missing():
         raise render.RenderError("Không tìm thấy Chromium: hãy cài gói chromium (apt-get install chromium).")
 
-    monkeypatch.setattr(render, "find_chromium", missing)
-    monkeypatch.setattr(render, "_SHARED", {"printer": None, "failures": 0})
+    monkeypatch.setattr(render.chromium, "find_chromium", missing)
+    monkeypatch.setattr(render.printer, "_SHARED", {"printer": None, "failures": 0})
     with cf.ThreadPoolExecutor(1) as pool:
         manifest = runner.run_month(MONTH, "474", inbox=inbox, outputs=out, executor=pool, force=True,
                                     progress=False)
