@@ -158,7 +158,6 @@ def render_pdf(
     return pdf_path
 
 
-
 def _starts_with_pdf(path: Path) -> bool:
     with path.open("rb") as fh:
         return fh.read(5) == b"%PDF-"

@@ -14,7 +14,6 @@ PACKAGES = ("papermill", "nbconvert", "nbclient", "ipykernel", "pandas", "matplo
             "httpx")
 
 
-
 class RunError(RuntimeError):
     """A month-level step failed: the month cannot be reported."""
 

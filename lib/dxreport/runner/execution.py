@@ -33,7 +33,6 @@ def declared_parameters(path: Path) -> tuple[str, ...]:
     return ()
 
 
-
 # ------------------------------------------------------------------------------ settings ----
 
 #: The `run` section of params/settings.yaml: its keys and their defaults.
@@ -80,7 +79,6 @@ def execute(step: str, run: RunParams, output: Path, extra: dict | None = None) 
     except BaseException:
         warm.discard()              # whatever failed, the next notebook gets a new kernel
         raise
-
 
 
 def _record_failure(failed_dir: Path, unit: str, step: str, message: str, exc: BaseException | None) -> None:

@@ -61,7 +61,6 @@ def _fingerprint(*parts: object) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-
 class _Ledger:
     """The manifest of the month, written again after every step and every report.
 
@@ -98,7 +97,6 @@ class _Ledger:
         manifest = self.manifest()
         _write_json(self.path, manifest)
         return manifest
-
 
 
 def _manifest(run: RunParams, context: dict, steps: list[StepResult], registry, *, sample: bool) -> dict:

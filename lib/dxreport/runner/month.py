@@ -148,7 +148,6 @@ def _kill_point(point: str, count: int = 0) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-
 def _run(base: RunParams, month: str, units: list[str], registry, month_dir: Path, started: datetime,
          log_path: Path, *, workers, force, executor, scheduler, progress) -> dict:
     from dxreport import site
@@ -241,7 +240,6 @@ def _run(base: RunParams, month: str, units: list[str], registry, month_dir: Pat
              len(done), sum(1 for c in units if ledger.reports[c].status == "skipped"),
              len(failed), f" ({', '.join(failed)})" if failed else "")
     return manifest
-
 
 
 def _month_loaded(run: RunParams) -> bool:

@@ -74,7 +74,6 @@ def render_unit(month: str, unit: str, inbox: str, outputs: str, *, retries: int
                       attempts=attempts, retries=retried)
 
 
-
 def _render_all(base: RunParams, month: str, todo: list[str], *, workers, executor, scheduler, progress,
                 context: dict, record) -> None:
     """Render the reports of `todo` on the executor, passing each result to `record` as it comes.
@@ -155,7 +154,6 @@ def _render_all(base: RunParams, month: str, todo: list[str], *, workers, execut
         if own:
             for closer in closers:
                 closer()
-
 
 
 def _progress(total: int, enabled: bool, desc: str):
