@@ -22,8 +22,8 @@ from dxreport import charts, intake, render, site
 from dxreport.units import load_registry
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(
-    render.shutil.which("chromium") is None and render.shutil.which("chromium-browser") is None
-    and render.shutil.which("google-chrome") is None or shutil.which("pdftotext") is None,
+    render.chromium.shutil.which("chromium") is None and render.chromium.shutil.which("chromium-browser") is None
+    and render.chromium.shutil.which("google-chrome") is None or shutil.which("pdftotext") is None,
     reason="Chromium và poppler-utils (pdftotext) cần có trên máy",
 )]
 

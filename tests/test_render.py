@@ -282,7 +282,7 @@ def test_render_html_reports_unreadable_notebook(tmp_path):
 
 
 def test_find_chromium_missing_gives_install_hint(monkeypatch):
-    monkeypatch.setattr(render.shutil, "which", lambda name: None)
+    monkeypatch.setattr(render.chromium.shutil, "which", lambda name: None)
     with pytest.raises(RenderError, match="apt-get install chromium"):
         find_chromium()
 
@@ -299,7 +299,7 @@ def test_render_pdf_reports_chromium_failure(tmp_path, monkeypatch):
     fake = tmp_path / "fake-chromium"
     fake.write_text("#!/bin/sh\necho 'FAKE_CHROMIUM_CRASH' >&2\nexit 3\n", encoding="utf-8")
     fake.chmod(0o755)
-    monkeypatch.setattr(render, "find_chromium", lambda: str(fake))
+    monkeypatch.setattr(render.chromium, "find_chromium", lambda: str(fake))
     with pytest.raises(RenderError, match="FAKE_CHROMIUM_CRASH") as info:
         render_pdf(html_path, tmp_path / "r.pdf")
     assert "mã thoát 3" in str(info.value)
@@ -342,7 +342,7 @@ def test_pdf_embeds_only_the_pinned_font(pdf_file):
 
 @needs_chromium
 def test_render_pdf_cleans_up_temporary_profile(html_file, tmp_path, monkeypatch):
-    monkeypatch.setattr(render.tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(render.chromium.tempfile, "tempdir", str(tmp_path))
     out = render_pdf(html_file, tmp_path / "out" / "report.pdf")
     assert out.read_bytes().startswith(b"%PDF-")
     leftovers = [p.name for p in tmp_path.iterdir() if p.name != "out"]
@@ -407,7 +407,7 @@ def test_printer_prints_many_pages_with_one_chromium_and_the_same_pdf(html_file,
 def test_closing_the_printer_ends_chromium_and_removes_its_profile(html_file, tmp_path, monkeypatch):
     import os
 
-    monkeypatch.setattr(render.tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(render.printer.tempfile, "tempdir", str(tmp_path))
     printer = render.PdfPrinter()
     printer.print(html_file, tmp_path / "out" / "report.pdf")
     pid = printer.pid
@@ -430,7 +430,7 @@ def test_render_pdf_falls_back_to_one_process_when_the_printer_breaks(html_file,
                     'printf \'not json\\000\' >&4; exit 0;; esac\n'
                     f'exec "{real}" "$@"\n', encoding="utf-8")
     fake.chmod(0o755)
-    monkeypatch.setattr(render, "find_chromium", lambda: str(fake))
+    monkeypatch.setattr(render.chromium, "find_chromium", lambda: str(fake))
     printer = render.PdfPrinter()
     with pytest.raises(render.PdfProtocolError, match="không đúng giao thức"):
         printer.start()
@@ -440,7 +440,7 @@ def test_render_pdf_falls_back_to_one_process_when_the_printer_breaks(html_file,
 
 
 def test_shared_printer_is_replaced_after_a_failure_and_given_up_after_two(monkeypatch):
-    monkeypatch.setattr(render, "_SHARED", {"printer": None, "failures": 0})
+    monkeypatch.setattr(render.printer, "_SHARED", {"printer": None, "failures": 0})
     first = render.shared_printer()
     assert render.shared_printer() is first and not first.alive      # started by the first print only
     first.failed = True

@@ -184,7 +184,7 @@ def test_a_failing_report_is_never_published_and_the_run_says_so(month_run, tmp_
         output.write_text("{}", encoding="utf-8")                # a half-written notebook
         raise RuntimeError("kernel died")
 
-    monkeypatch.setattr(runner, "execute", broken)
+    monkeypatch.setattr(runner.execution, "execute", broken)
     with cf.ThreadPoolExecutor(1) as pool:
         manifest = runner.run_month(MONTH, "474", inbox=month_run[0].parent / "inbox", outputs=outputs,
                                     executor=pool, progress=False)
@@ -235,8 +235,8 @@ def test_a_dead_kernel_is_retried_twice_then_the_step_fails(tmp_path, monkeypatc
         raise DeadKernelError("Kernel died")
 
     pauses = []
-    monkeypatch.setattr(runner, "execute", dead)
-    monkeypatch.setattr(runner.time, "sleep", pauses.append)
+    monkeypatch.setattr(runner.execution, "execute", dead)
+    monkeypatch.setattr(runner.execution.time, "sleep", pauses.append)
     final = tmp_path / "474" / "04_report.ipynb"
     final.parent.mkdir()
     status, error, attempts, retried = runner._guarded("04_report", _params(tmp_path), final, tmp_path / "failed")
@@ -258,7 +258,7 @@ def test_a_kernel_that_starts_late_once_is_retried_and_the_step_succeeds(tmp_pat
             raise RuntimeError("Kernel didn't respond in 120 seconds")
         output.write_text('{"ok": true}', encoding="utf-8")
 
-    monkeypatch.setattr(runner, "execute", slow_start)
+    monkeypatch.setattr(runner.execution, "execute", slow_start)
     final = tmp_path / "04_report.ipynb"
     (tmp_path / "failed").mkdir()
     (tmp_path / "failed" / "474-04_report.ipynb").write_text("{}", encoding="utf-8")   # last month's failure
@@ -276,7 +276,7 @@ def test_a_data_error_in_a_cell_is_not_retried(tmp_path, monkeypatch):
         output.write_text('{"cells": []}', encoding="utf-8")
         raise _papermill_error()
 
-    monkeypatch.setattr(runner, "execute", data_error)
+    monkeypatch.setattr(runner.execution, "execute", data_error)
     status, error, attempts, retried = runner._guarded("04_report", _params(tmp_path), tmp_path / "04_report.ipynb",
                                                        tmp_path / "failed")
     assert (status, attempts, retried, len(calls)) == ("failed", 1, [], 1)
@@ -295,7 +295,7 @@ def test_a_failing_cell_reaches_failed_with_its_error(tmp_path, monkeypatch):
                 new_code_cell("never = True")]
     (tmp_path / "nb").mkdir()
     nbformat.write(nb, tmp_path / "nb" / "04_report.ipynb")
-    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", tmp_path / "nb")
+    monkeypatch.setattr(runner.execution, "NOTEBOOKS_DIR", tmp_path / "nb")
     final = tmp_path / "474" / "04_report.ipynb"
     status, error, attempts, _ = runner._guarded("04_report", _params(tmp_path), final, tmp_path / "failed")
     assert (status, attempts) == ("failed", 1)
@@ -322,7 +322,7 @@ def test_a_dead_worker_is_resubmitted_and_the_log_says_so(month_run, tmp_path, m
         return runner.StepResult(runner.REPORT_STEP, unit, "ok", 0.1, f"{unit}/04_report.ipynb",
                                  files={"html": "report.html", "pdf": "report.pdf", "kpis": "kpis.csv"})
 
-    monkeypatch.setattr(runner, "render_unit", dies_once)
+    monkeypatch.setattr(runner.reports, "render_unit", dies_once)
     with cf.ThreadPoolExecutor(1) as pool:
         manifest = runner.run_month(MONTH, "474", inbox=month_run[0].parent / "inbox", outputs=outputs,
                                     executor=pool, progress=False)
@@ -364,7 +364,7 @@ def recorded(monkeypatch):
         return runner.StepResult(runner.REPORT_STEP, unit, "ok", 0.0, f"{unit}/04_report.ipynb",
                                  files={"html": "report.html", "pdf": "report.pdf", "kpis": "kpis.csv"})
 
-    monkeypatch.setattr(runner, "render_unit", record)
+    monkeypatch.setattr(runner.reports, "render_unit", record)
     return asked
 
 

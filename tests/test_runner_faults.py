@@ -210,8 +210,8 @@ def test_without_chromium_the_old_report_stays_whole_and_the_failure_says_why(co
     def missing():
         raise render.RenderError("Không tìm thấy Chromium: hãy cài gói chromium (apt-get install chromium).")
 
-    monkeypatch.setattr(render, "find_chromium", missing)
-    monkeypatch.setattr(render, "_SHARED", {"printer": None, "failures": 0})
+    monkeypatch.setattr(render.chromium, "find_chromium", missing)
+    monkeypatch.setattr(render.printer, "_SHARED", {"printer": None, "failures": 0})
     with cf.ThreadPoolExecutor(1) as pool:
         manifest = runner.run_month(MONTH, "474", inbox=inbox, outputs=out, executor=pool, force=True,
                                     progress=False)
@@ -235,15 +235,15 @@ def test_a_failed_month_step_keeps_the_records_of_valid_reports(copied, monkeypa
             raise ValueError("chỉ tiêu không tính được")
         return real(step, run, output, extra)
 
-    monkeypatch.setattr(runner, "execute", analyse_fails)
+    monkeypatch.setattr(runner.execution, "execute", analyse_fails)
     with pytest.raises(runner.RunError, match="bước 03_analyse tháng 2023-01 bị lỗi"):
         runner.run_month(MONTH, "all", inbox=inbox, outputs=out, force=True, progress=False)
     kept = json.loads((out / MONTH / "manifest.json").read_text(encoding="utf-8"))
     assert {s["unit"]: s["fingerprint"] for s in kept["steps"] if s["name"] == "04_report"} == before
     assert "03_analyse" in kept["failed"]
-    monkeypatch.setattr(runner, "execute", real)
+    monkeypatch.setattr(runner.execution, "execute", real)
     recorded = []
-    monkeypatch.setattr(runner, "render_unit", lambda *a, **k: recorded.append(a[1]))
+    monkeypatch.setattr(runner.reports, "render_unit", lambda *a, **k: recorded.append(a[1]))
     with cf.ThreadPoolExecutor(1) as pool:
         manifest = runner.run_month(MONTH, "all", inbox=inbox, outputs=out, progress=False, executor=pool)
     assert recorded == [] and manifest["failed"] == []                        # nothing valid redone

@@ -1,0 +1,272 @@
+"""The month's run: checks, the lock and the log, the month-level steps, then the reports."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import logging
+import os
+import signal
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from dxreport import lock, preflight, procs, publish
+from dxreport.paramfiles import check_params
+from dxreport.params import PARAMS_DIR, PROVINCE, RunParams, validate_run
+from dxreport.runner.common import MONTH_STEPS, REPORT_STEP, TZ, RunError, StepResult
+from dxreport.runner.execution import _guarded
+from dxreport.runner.executors import _require_dask
+from dxreport.runner.failures import is_disk_full, user_error
+from dxreport.runner.manifest import (_file_hash, _fingerprint, _Ledger, _previous_manifest, code_version,
+                                      input_hashes, package_versions)
+from dxreport.runner.reports import _render_all
+
+log = logging.getLogger("dxreport.runner")
+
+
+def _new_log(month_dir: Path, started: datetime) -> tuple[Path, logging.Handler]:
+    logs = month_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    stem = f"run-{started.strftime('%Y%m%d-%H%M%S')}"
+    path, n = logs / f"{stem}.log", 1
+    while path.exists():
+        n += 1
+        path = logs / f"{stem}-{n}.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(message)s")
+    formatter.converter = lambda seconds: datetime.fromtimestamp(seconds, TZ).timetuple()   # Huế time
+    handler.setFormatter(formatter)
+    return path, handler
+
+
+def run_month(month: str, unit: str = "all", *, inbox: str | Path | None = None, outputs: str | Path | None = None,
+              sources: str | Path | None = None, offline: bool = False, report_date: str | None = None,
+              workers: int | None = None, force: bool = False, executor: cf.Executor | None = None,
+              scheduler: str | None = None, progress: bool = True, wait: float = 0.0) -> dict:
+    """Run the month: the month-level steps, then the reports of `unit` ('all', 'tinh' or a code).
+
+    `report_date` (YYYY-MM-DD) is the date printed on the reports; None: see report.signing_date.
+    Reports run on `executor` when given, else on a Dask cluster when `scheduler` is given
+    ('local' or a scheduler address), else on a local process pool of `workers` processes.
+    Returns the manifest (also written to outputs/<month>/manifest.json, after every step and
+    every report). Raises ParamError before anything runs if a parameter or a params/ file is
+    not valid; RunError if the outputs folder cannot be used, another run holds it (after
+    waiting `wait` seconds), the disk fills up, or a month-level step fails.
+
+    Nothing the run starts outlives it: workers, kernels and browsers carry the run's mark
+    (dxreport.procs) and whatever is left of them is ended on the way out; what a killed run
+    left (processes, staging folders, temporary files) is cleaned up at the start.
+    """
+    from dxreport.units import load_registry
+
+    if executor is not None and scheduler is not None:
+        raise ValueError("executor and scheduler cannot both be given")
+    base = validate_run({"month": month, "unit": PROVINCE if unit == "all" else unit,
+                         "inbox": str(inbox) if inbox else None, "outputs": str(outputs) if outputs else None,
+                         "sources": str(sources) if sources else None, "offline": offline,
+                         "report_date": report_date or None})
+    check_params(PARAMS_DIR, sources=base.sources)
+    source = base.source()
+    if scheduler is not None:
+        _require_dask()                  # before anything runs
+    registry = load_registry()
+    units = ([PROVINCE] + [u.code for u in registry.reporting_units(month)]) if unit == "all" else [base.unit]
+    try:
+        preflight.check_outputs(base.outputs)
+        with lock.hold(base.outputs, wait=wait) as stale, procs.mark_run():
+            _tell(source.describe())
+            return _locked_run(base, month, units, registry, stale, workers=workers, force=force,
+                               executor=executor, scheduler=scheduler, progress=progress)
+    except (preflight.PreflightError, lock.LockBusy) as exc:
+        raise RunError(str(exc)) from exc
+
+
+def _locked_run(base: RunParams, month: str, units: list[str], registry, stale: dict, **options) -> dict:
+    month_dir = base.outputs / month
+    month_dir.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(TZ)
+    log_path, handler = _new_log(month_dir, started)
+    root = logging.getLogger("dxreport")
+    root.addHandler(handler)
+    level = root.level
+    root.setLevel(logging.INFO)
+    try:
+        log.info("%s", base.source().describe())
+        _clean_start(base, month_dir, stale)
+        return _run(base, month, units, registry, month_dir, started, log_path, **options)
+    except Exception as exc:
+        message = None
+        if is_disk_full(exc):
+            message = preflight.disk_full_message(month_dir)
+        elif isinstance(exc, OSError):
+            message = preflight.explain_os_error(exc, month_dir)
+        log.error("lần chạy dừng vì lỗi: %s (%s: %s)", message or user_error(exc), type(exc).__name__, exc)
+        if message is None:
+            raise
+        raise RunError(message) from exc
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        handler.close()
+
+
+def _clean_start(base: RunParams, month_dir: Path, stale: dict) -> None:
+    """Clear what an interrupted run left, and repair a damaged warehouse, before any step."""
+    if stale:
+        log.warning("lần chạy trước (tiến trình %s, bắt đầu %s) đã bị dừng giữa chừng; dọn phần còn lại",
+                    stale.get("pid"), stale.get("started"))
+    swept = procs.sweep_orphans()
+    if swept:
+        log.warning("đã dừng %d tiến trình còn sót của lần chạy bị ngắt: %s", len(swept), ", ".join(map(str, swept)))
+    removed = publish.clean_leftovers(month_dir)
+    if removed:
+        log.info("đã xóa %d tệp/thư mục tạm còn sót: %s", len(removed), ", ".join(p.name for p in removed))
+    repaired = preflight.check_warehouse(_warehouse_file(base))
+    if repaired:
+        log.warning("%s", repaired)
+        _tell(repaired)
+
+
+def _warehouse_file(run: RunParams) -> Path:
+    """The warehouse file of a run (outputs/warehouse.duckdb)."""
+    return run.outputs / "warehouse.duckdb"
+
+
+def _tell(message: str) -> None:
+    """A line for the user on standard error (the command line shows it; notebooks do not run this)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def _kill_point(point: str, count: int = 0) -> None:
+    """Test hook: DXREPORT_KILL_AT=<point>[:<n>] kills this process with SIGKILL at that point."""
+    wanted = os.environ.get("DXREPORT_KILL_AT", "")
+    if not wanted:
+        return
+    name, _, n = wanted.partition(":")
+    if name == point and (not n or int(n) == count):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _run(base: RunParams, month: str, units: list[str], registry, month_dir: Path, started: datetime,
+         log_path: Path, *, workers, force, executor, scheduler, progress) -> dict:
+    from dxreport import site
+
+    t_run = time.perf_counter()
+    manifest_path = month_dir / "manifest.json"
+    previous = _previous_manifest(manifest_path)
+    version = code_version()
+    packages = package_versions()
+    hashes = input_hashes(base, _inbox_month_dir(base))
+    params_hashes = {k: v for k, v in hashes.items() if k.startswith("params/")}
+    # what the steps read is hashed, not where it lies: a moved inbox or outputs folder reruns nothing
+    parameters = {"month": month, "offline": base.offline, "sources": _file_hash(base.sources)}
+    month_print = _fingerprint(version, packages, hashes, parameters)
+    log.info("tháng %s, đơn vị %s, mã nguồn %s, %d tệp đầu vào, lưu tại %s%s", month,
+             ",".join(units) if len(units) < 5 else f"{len(units)} đơn vị", version, len(hashes), base.outputs,
+             " (--force)" if force else "")
+    context = {"version": version, "packages": packages, "hashes": hashes, "started": started,
+               "log": log_path, "scheduler": scheduler}
+    ledger = _Ledger(base, context, registry, previous)
+
+    prev_steps = {(s["name"], s.get("unit")): s for s in previous.get("steps", [])}
+    month_fresh = (not force and _month_loaded(base)
+                   and all(prev_steps.get((s, None), {}).get("fingerprint") == month_print
+                           and prev_steps[(s, None)].get("status") in ("ok", "skipped")
+                           and (month_dir / "notebooks" / f"{s}.ipynb").exists() for s in MONTH_STEPS))
+    for step in MONTH_STEPS:
+        t0 = time.perf_counter()
+        final = month_dir / "notebooks" / f"{step}.ipynb"
+        if month_fresh:
+            ledger.month_steps.append(StepResult(step, None, "skipped", 0.0, str(final.relative_to(month_dir)),
+                                                 fingerprint=month_print))
+            log.info("%s: bỏ qua (đầu vào không đổi)", step)
+            continue
+        final.parent.mkdir(parents=True, exist_ok=True)
+        status, error, attempts, retries = _guarded(step, base, final, month_dir / "failed")
+        ledger.month_steps.append(StepResult(step, None, status, round(time.perf_counter() - t0, 3),
+                                             str(final.relative_to(month_dir)) if status == "ok" else None, error,
+                                             fingerprint=month_print, attempts=attempts, retries=retries))
+        log.info("%s: %s trong %.2f s%s", step, status, ledger.month_steps[-1].seconds,
+                 f" sau {attempts} lần chạy" if attempts > 1 else "")
+        if status != "ok":
+            log.error("%s: %s", step, error)
+            ledger.save()
+            site.write_index(base.outputs)
+            raise RunError(f"bước {step} tháng {month} bị lỗi: {error} (xem {month_dir / 'failed'})")
+    ledger.sample = _is_sample(base)
+    ledger.save()
+    _kill_point("month")
+
+    t0 = time.perf_counter()
+    from dxreport import report_inputs       # pandas and the warehouse: only once the month is loaded
+
+    inputs = report_inputs.unit_inputs(base.outputs, month, units, registry)
+    # the report date is printed on every report, and only there: a new date re-renders the reports
+    report_parameters = {**parameters, "report_date": base.as_notebook_parameters()["report_date"]}
+    prints = {code: _fingerprint(version, packages, params_hashes, report_parameters, code, inputs[code])
+              for code in units}
+    log.info("đầu vào của %d báo cáo đọc từ kho dữ liệu trong %.2f s", len(units), time.perf_counter() - t0)
+    todo = []
+    for code in units:
+        record = prev_steps.get((REPORT_STEP, code), {})
+        done = (not force and record.get("fingerprint") == prints[code] and record.get("status") in ("ok", "skipped")
+                and all((month_dir / code / f).exists() for f in ("report.html", "report.pdf", "kpis.csv")))
+        if done:
+            ledger.reports[code] = StepResult(REPORT_STEP, code, "skipped", 0.0, record.get("notebook"),
+                                              files=record.get("files", {}), fingerprint=prints[code],
+                                              inputs=inputs[code])
+        else:
+            todo.append(code)
+    log.info("báo cáo cần lập: %d, bỏ qua (không đổi): %d%s", len(todo), len(units) - len(todo),
+             f" — {', '.join(todo)}" if 0 < len(todo) <= 40 else "")
+    ledger.save()
+
+    def record(result: StepResult) -> None:
+        result.fingerprint = prints[result.unit] if result.status == "ok" else ""
+        result.inputs = inputs[result.unit]
+        ledger.report(result)
+        _kill_point("report", sum(1 for c in todo if c in ledger.reports and ledger.reports[c].status == "ok"))
+
+    if todo:
+        _render_all(base, month, todo, workers=workers, executor=executor, scheduler=scheduler,
+                    progress=progress, context=context, record=record)
+    manifest = ledger.save()
+    site.write_index(base.outputs)
+    publish.clean_leftovers(month_dir)          # the empty staging area; nothing else is left by now
+    failed = manifest["failed"]
+    done = [c for c in units if ledger.reports[c].status == "ok"]
+    log.info("xong trong %.2f s: %d báo cáo lập, %d bỏ qua, %d lỗi%s", time.perf_counter() - t_run,
+             len(done), sum(1 for c in units if ledger.reports[c].status == "skipped"),
+             len(failed), f" ({', '.join(failed)})" if failed else "")
+    return manifest
+
+
+def _month_loaded(run: RunParams) -> bool:
+    from dxreport import store
+
+    path = store.warehouse_path(run.outputs)
+    if not path.exists():
+        return False
+    try:
+        with store.connect(path, read_only=True) as con:
+            return run.month in store.months_loaded(con)
+    except Exception:  # noqa: BLE001 - an unreadable warehouse is rebuilt by the month steps
+        return False
+
+
+def _inbox_month_dir(run: RunParams) -> Path:
+    from dxreport import steps
+
+    return steps.month_folder(run.month, run.inbox)[0]
+
+
+def _is_sample(run: RunParams) -> bool:
+    from dxreport import store
+
+    path = store.warehouse_path(run.outputs)
+    if not path.exists():
+        return False
+    with store.connect(path, read_only=True) as con:
+        subs = store.submissions_frame(con, run.month)
+    return bool(subs.loc[subs["status"] == "accepted", "is_sample"].any())
