@@ -2,7 +2,7 @@
 #   make report [MONTH=2022-12] [UNIT=all]   set up if needed, run the month, print where the reports are
 #   make test                                 lint, then the whole test suite (unit tests, notebook runs, nbval smoke test)
 #   make test-fast                            lint, then the tests not marked slow (no notebook runs, kernels or runner)
-#   make lint                                 ruff on lib, tests and benchmarks
+#   make lint                                 ruff (lint and format) and the import layers
 #   make test-busy                            the runner's tests with every core kept busy
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -39,6 +39,7 @@ report: setup
 
 lint: setup
 	$(BIN)/ruff check lib tests benchmarks
+	$(BIN)/ruff format --check lib tests benchmarks
 	$(BIN)/lint-imports
 
 test: lint

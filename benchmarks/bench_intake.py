@@ -45,8 +45,11 @@ def machine() -> dict:
     import importlib.metadata as md
 
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         cpu = platform.processor()
     versions = {}
@@ -55,9 +58,15 @@ def machine() -> dict:
             versions[name] = md.version(name)
         except md.PackageNotFoundError:
             versions[name] = None
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "system": f"{platform.system()} {platform.release()}", "load_1min": round(os.getloadavg()[0], 2),
-            "packages": versions, "date": dt.datetime.now().isoformat(timespec="seconds")}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.release()}",
+        "load_1min": round(os.getloadavg()[0], 2),
+        "packages": versions,
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+    }
 
 
 def pin_one_core() -> int | None:
@@ -92,7 +101,7 @@ def make_files(folder: Path, count: int) -> tuple[list[tuple[Path, str]], list[t
         base, month = bases[i % len(bases)]
         target = folder / "inbox" / month / f"{i:04d}_{base.name}"
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(base, target)     # keeps the arrival time the sample gave the file
+        shutil.copy2(base, target)  # keeps the arrival time the sample gave the file
         files.append((target, month))
     return files, everything
 
@@ -179,13 +188,22 @@ def pandas_cells(files, subs) -> dict:
             col = column_index_from_string("".join(ch for ch in fact["cell"] if ch.isalpha())) - 1
             row = int("".join(ch for ch in fact["cell"] if ch.isdigit())) - 1
             raw = frame.iat[row, col]
-            if isinstance(raw, float) and raw <= 1 and fact["value"] > 1:     # an Excel percent cell
+            if isinstance(raw, float) and raw <= 1 and fact["value"] > 1:  # an Excel percent cell
                 percent_cells += 1
                 percent_right += abs(raw - fact["value"]) < 1e-9
-                example = example or {"file": path.name, "cell": f"Hue-S!{fact['cell']}", "pandas_calamine": raw,
-                                      "read_submission": fact["value"]}
-    return {"date_cells": dates, "date_cells_right": int(dates_right), "percent_cells": percent_cells,
-            "percent_cells_right": int(percent_right), "example": example}
+                example = example or {
+                    "file": path.name,
+                    "cell": f"Hue-S!{fact['cell']}",
+                    "pandas_calamine": raw,
+                    "read_submission": fact["value"],
+                }
+    return {
+        "date_cells": dates,
+        "date_cells_right": int(dates_right),
+        "percent_cells": percent_cells,
+        "percent_cells_right": int(percent_right),
+        "example": example,
+    }
 
 
 def main() -> None:
@@ -206,8 +224,13 @@ def main() -> None:
     matcher = Matcher(snapshot.platforms, load_aliases())
     context = {"registry": registry, "matcher": matcher, "settings": settings}
     readers = ("openpyxl", "calamine")
-    results: dict = {"machine": machine(), "core": core, "files": args.files,
-                     "runs": {r: [] for r in readers}, "runs_cpu": {r: [] for r in readers}}
+    results: dict = {
+        "machine": machine(),
+        "core": core,
+        "files": args.files,
+        "runs": {r: [] for r in readers},
+        "runs_cpu": {r: [] for r in readers},
+    }
 
     with tempfile.TemporaryDirectory(prefix="dxreport-bench-intake-") as tmp:
         work = Path(tmp)
@@ -215,33 +238,41 @@ def main() -> None:
         files, everything = make_files(work, args.files)
         results["generate_seconds"] = round(time.perf_counter() - t0, 1)
         results["distinct_files"] = len({p.name.split("_", 1)[1] + m for p, m in files})
-        print(f"{len(files)} files ({results['distinct_files']} distinct) in {results['generate_seconds']} s; "
-              f"pinned to core {core}", file=sys.stderr)
+        print(
+            f"{len(files)} files ({results['distinct_files']} distinct) in {results['generate_seconds']} s; "
+            f"pinned to core {core}",
+            file=sys.stderr,
+        )
 
-        time_reads(files[:20], "openpyxl", context)     # warm the imports and caches of both readers
+        time_reads(files[:20], "openpyxl", context)  # warm the imports and caches of both readers
         time_reads(files[:20], "calamine", context)
         subs = {}
         for run in range(args.runs):
-            for reader in (readers if run % 2 == 0 else readers[::-1]):
+            for reader in readers if run % 2 == 0 else readers[::-1]:
                 clock, subs[reader] = time_reads(files, reader, context)
                 results["runs"][reader].append(len(files) / clock.wall)
                 results["runs_cpu"][reader].append(len(files) / clock.cpu)
-                print(f"run {run + 1} {reader}: {len(files) / clock.wall:.1f} files/s, "
-                      f"{len(files) / clock.cpu:.1f} per CPU second", file=sys.stderr)
+                print(
+                    f"run {run + 1} {reader}: {len(files) / clock.wall:.1f} files/s, "
+                    f"{len(files) / clock.cpu:.1f} per CPU second",
+                    file=sys.stderr,
+                )
         used = [s.reader for s in subs["calamine"]]
         results["calamine_read_by"] = {r: used.count(r) for r in sorted(set(used))}
         results["differences"] = compare(subs["openpyxl"], subs["calamine"])
         results["pandas_calamine_cells"] = pandas_cells(files, subs["openpyxl"])
         whole = {r: time_reads(everything, r, context)[1] for r in readers}
-        results["whole_sample"] = {"files": len(everything),
-                                   "differences": compare(whole["openpyxl"], whole["calamine"])}
+        results["whole_sample"] = {
+            "files": len(everything),
+            "differences": compare(whole["openpyxl"], whole["calamine"]),
+        }
 
         few = files[: args.pandas_files]
         results["pandas"] = {"files": len(few), "openpyxl": [], "calamine": [], "cpu": {r: [] for r in readers}}
         time_pandas(few[:5], "openpyxl")
         time_pandas(few[:5], "calamine")
         for run in range(3):
-            for engine in (readers if run % 2 == 0 else readers[::-1]):
+            for engine in readers if run % 2 == 0 else readers[::-1]:
                 clock = time_pandas(few, engine)
                 results["pandas"][engine].append(len(few) / clock.wall)
                 results["pandas"]["cpu"][engine].append(len(few) / clock.cpu)
@@ -250,7 +281,7 @@ def main() -> None:
         results["ingest_cpu"] = {r: [] for r in readers}
         ingest_context = {"registry": registry, "snapshot": snapshot, "settings": settings}
         for run in range(args.ingest_runs):
-            for reader in (readers if run % 2 == 0 else readers[::-1]):
+            for reader in readers if run % 2 == 0 else readers[::-1]:
                 clock = time_ingest(files, reader, work, ingest_context)
                 results["ingest"][reader].append(len(files) / clock.wall)
                 results["ingest_cpu"][reader].append(len(files) / clock.cpu)
@@ -262,35 +293,56 @@ def main() -> None:
     pcmed = {r: statistics.median(results["pandas"]["cpu"][r]) for r in readers}
     imed = {r: statistics.median(v) for r, v in results["ingest"].items() if v}
     icmed = {r: statistics.median(v) for r, v in results["ingest_cpu"].items() if v}
-    results["medians"] = {"read_submission": med, "read_submission_cpu": cmed, "pandas": pmed, "pandas_cpu": pcmed,
-                          "ingest_month": imed, "ingest_month_cpu": icmed}
+    results["medians"] = {
+        "read_submission": med,
+        "read_submission_cpu": cmed,
+        "pandas": pmed,
+        "pandas_cpu": pcmed,
+        "ingest_month": imed,
+        "ingest_month_cpu": icmed,
+    }
     results["machine"]["load_1min_end"] = round(os.getloadavg()[0], 2)
     m = results["machine"]
     cells = results["pandas_calamine_cells"]
-    print(f"\nMachine: {m['cpu']}, {m['cores']} cores (run pinned to one), Python {m['python']}, "
-          f"openpyxl {m['packages']['openpyxl']}, python-calamine {m['packages']['python-calamine']}, "
-          f"pandas {m['packages']['pandas']}; load {m['load_1min']} at the start, {m['load_1min_end']} at the end.")
-    print(f"{len(files)} district files ({results['distinct_files']} distinct), medians of {args.runs} runs; "
-          "files per second of wall time, and per second of this process's CPU time.\n")
+    print(
+        f"\nMachine: {m['cpu']}, {m['cores']} cores (run pinned to one), Python {m['python']}, "
+        f"openpyxl {m['packages']['openpyxl']}, python-calamine {m['packages']['python-calamine']}, "
+        f"pandas {m['packages']['pandas']}; load {m['load_1min']} at the start, {m['load_1min_end']} at the end."
+    )
+    print(
+        f"{len(files)} district files ({results['distinct_files']} distinct), medians of {args.runs} runs; "
+        "files per second of wall time, and per second of this process's CPU time.\n"
+    )
     print("| what | openpyxl (read-only) | calamine | ratio |")
     print("|---|---|---|---|")
 
     def line(what, values, cpu):
-        print(f"| {what} | {values['openpyxl']:.1f} ({cpu['openpyxl']:.1f} per CPU s) | {values['calamine']:.1f} "
-              f"({cpu['calamine']:.1f} per CPU s) | {values['calamine'] / values['openpyxl']:.2f}× "
-              f"({cpu['calamine'] / cpu['openpyxl']:.2f}×) |")
+        print(
+            f"| {what} | {values['openpyxl']:.1f} ({cpu['openpyxl']:.1f} per CPU s) | {values['calamine']:.1f} "
+            f"({cpu['calamine']:.1f} per CPU s) | {values['calamine'] / values['openpyxl']:.2f}× "
+            f"({cpu['calamine'] / cpu['openpyxl']:.2f}×) |"
+        )
 
     line("read_submission, files/s", med, cmed)
     line(f"pandas.read_excel, every sheet, files/s ({len(few)} files, 3 runs)", pmed, pcmed)
     if imed:
         line(f"ingest_month end to end, files/s ({args.ingest_runs} runs)", imed, icmed)
-    print(f"\nFiles whose facts or issues differ between the readers: {len(results['differences'])}"
-          f" of {len(files)}; read by calamine: {results['calamine_read_by']}. Whole sample (agencies too): "
-          f"{len(results['whole_sample']['differences'])} of {results['whole_sample']['files']} differ.")
-    print(f"pandas + calamine alone: date cells right {cells['date_cells_right']}/{cells['date_cells']}; "
-          f"Excel percent cells read as the percentage {cells['percent_cells_right']}/{cells['percent_cells']}"
-          + (f" (e.g. {cells['example']['cell']} of {cells['example']['file']}: {cells['example']['pandas_calamine']} "
-             f"where the form means {cells['example']['read_submission']})" if cells["example"] else "") + ".")
+    print(
+        f"\nFiles whose facts or issues differ between the readers: {len(results['differences'])}"
+        f" of {len(files)}; read by calamine: {results['calamine_read_by']}. Whole sample (agencies too): "
+        f"{len(results['whole_sample']['differences'])} of {results['whole_sample']['files']} differ."
+    )
+    print(
+        f"pandas + calamine alone: date cells right {cells['date_cells_right']}/{cells['date_cells']}; "
+        f"Excel percent cells read as the percentage {cells['percent_cells_right']}/{cells['percent_cells']}"
+        + (
+            f" (e.g. {cells['example']['cell']} of {cells['example']['file']}: {cells['example']['pandas_calamine']} "
+            f"where the form means {cells['example']['read_submission']})"
+            if cells["example"]
+            else ""
+        )
+        + "."
+    )
     if args.json:
         args.json.write_text(json.dumps(results, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
 

@@ -42,14 +42,22 @@ def machine() -> dict:
 
     cpu = ""
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         cpu = platform.processor()
     memory = ""
     try:
-        kb = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                      if line.startswith("MemTotal")))
+        kb = int(
+            next(
+                line.split()[1]
+                for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")
+            )
+        )
         memory = f"{kb / 1024 / 1024:.1f} GiB"
     except (OSError, StopIteration):
         pass
@@ -59,15 +67,35 @@ def machine() -> dict:
         out = subprocess.run([chromium, "--version"], capture_output=True, text=True).stdout.strip()
         version = out.splitlines()[-1] if out else ""
     packages = {}
-    for name in ("dxreport", "papermill", "nbconvert", "nbclient", "jupyter_client", "ipykernel", "pandas",
-                 "duckdb", "matplotlib", "openpyxl", "dask", "distributed"):
+    for name in (
+        "dxreport",
+        "papermill",
+        "nbconvert",
+        "nbclient",
+        "jupyter_client",
+        "ipykernel",
+        "pandas",
+        "duckdb",
+        "matplotlib",
+        "openpyxl",
+        "dask",
+        "distributed",
+    ):
         try:
             packages[name] = md.version(name)
         except md.PackageNotFoundError:
             pass
-    return {"date": dt.datetime.now().isoformat(timespec="seconds"), "nproc": os.cpu_count(), "memory": memory,
-            "cpu": cpu, "python": platform.python_version(), "os": platform.platform(), "chromium": version,
-            "load_average": os.getloadavg(), "packages": packages}
+    return {
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "nproc": os.cpu_count(),
+        "memory": memory,
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "os": platform.platform(),
+        "chromium": version,
+        "load_average": os.getloadavg(),
+        "packages": packages,
+    }
 
 
 def median(values: list[float]) -> float:
@@ -89,7 +117,7 @@ def units(month: str) -> list[str]:
     return ["tinh"] + [u.code for u in load_registry().reporting_units(month)]
 
 
-OFFLINE = True     # the catalogs from the last good snapshot: no network in the timings (--online)
+OFFLINE = True  # the catalogs from the last good snapshot: no network in the timings (--online)
 
 
 def ours(month: str, outputs: Path, workers: int | None, extra: tuple[str, ...] = ()) -> tuple[float, dict]:
@@ -111,8 +139,21 @@ def plain(month: str, outputs: Path, codes: list[str]) -> dict:
     nb_dir.mkdir(parents=True, exist_ok=True)
     for step in ("01_scrape", "02_clean", "03_analyse"):
         offline = ["-p", "offline", "True"] if OFFLINE and step == "01_scrape" else []
-        run([str(BIN / "papermill"), str(NOTEBOOKS / f"{step}.ipynb"), str(nb_dir / f"{step}.ipynb"),
-             "-p", "unit", "tinh", *params, *offline, "--cwd", str(NOTEBOOKS), "--no-progress-bar"])
+        run(
+            [
+                str(BIN / "papermill"),
+                str(NOTEBOOKS / f"{step}.ipynb"),
+                str(nb_dir / f"{step}.ipynb"),
+                "-p",
+                "unit",
+                "tinh",
+                *params,
+                *offline,
+                "--cwd",
+                str(NOTEBOOKS),
+                "--no-progress-bar",
+            ]
+        )
     month_steps = time.perf_counter() - t0
     profile = Path(tempfile.mkdtemp(prefix="bench-chromium-"))
     per = {"papermill": [], "nbconvert": [], "chromium": []}
@@ -121,18 +162,59 @@ def plain(month: str, outputs: Path, codes: list[str]) -> dict:
             unit_dir = outputs / month / code
             unit_dir.mkdir(parents=True, exist_ok=True)
             nb = unit_dir / "04_report.ipynb"
-            per["papermill"].append(run([str(BIN / "papermill"), str(NOTEBOOKS / "04_report.ipynb"), str(nb),
-                                         "-p", "unit", code, *params, "--cwd", str(NOTEBOOKS), "--no-progress-bar"]))
-            per["nbconvert"].append(run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(nb),
-                                         "--output-dir", str(unit_dir), "--output", "report"]))
-            per["chromium"].append(run(["chromium", "--headless", "--no-sandbox", "--disable-gpu",
-                                        "--no-pdf-header-footer", f"--user-data-dir={profile}",
-                                        f"--print-to-pdf={unit_dir / 'report.pdf'}",
-                                        (unit_dir / "report.html").as_uri()]))
+            per["papermill"].append(
+                run(
+                    [
+                        str(BIN / "papermill"),
+                        str(NOTEBOOKS / "04_report.ipynb"),
+                        str(nb),
+                        "-p",
+                        "unit",
+                        code,
+                        *params,
+                        "--cwd",
+                        str(NOTEBOOKS),
+                        "--no-progress-bar",
+                    ]
+                )
+            )
+            per["nbconvert"].append(
+                run(
+                    [
+                        str(BIN / "jupyter"),
+                        "nbconvert",
+                        "--to",
+                        "html",
+                        "--no-input",
+                        str(nb),
+                        "--output-dir",
+                        str(unit_dir),
+                        "--output",
+                        "report",
+                    ]
+                )
+            )
+            per["chromium"].append(
+                run(
+                    [
+                        "chromium",
+                        "--headless",
+                        "--no-sandbox",
+                        "--disable-gpu",
+                        "--no-pdf-header-footer",
+                        f"--user-data-dir={profile}",
+                        f"--print-to-pdf={unit_dir / 'report.pdf'}",
+                        (unit_dir / "report.html").as_uri(),
+                    ]
+                )
+            )
     finally:
         shutil.rmtree(profile, ignore_errors=True)
-    return {"seconds": time.perf_counter() - t0, "month_steps": month_steps,
-            "per_report": {k: median(v) for k, v in per.items()}}
+    return {
+        "seconds": time.perf_counter() - t0,
+        "month_steps": month_steps,
+        "per_report": {k: median(v) for k, v in per.items()},
+    }
 
 
 def resubmit(source: Path, target: Path, days: int = 1) -> None:
@@ -182,12 +264,19 @@ def main(argv: list[str] | None = None) -> int:
     global OFFLINE
     OFFLINE = not args.online
     month = args.month
-    sample_dir, _ = month_folder(month)          # generates the sample month once, outside the timings
+    sample_dir, _ = month_folder(month)  # generates the sample month once, outside the timings
     codes = units(month)
     work = Path(args.keep or tempfile.mkdtemp(prefix="bench-month-"))
     work.mkdir(parents=True, exist_ok=True)
-    out: dict = {"machine": machine(), "month": month, "reports": len(codes), "ours": [], "plain": [],
-                 "rerun": [], "steps": {}}
+    out: dict = {
+        "machine": machine(),
+        "month": month,
+        "reports": len(codes),
+        "ours": [],
+        "plain": [],
+        "rerun": [],
+        "steps": {},
+    }
     print(f"{len(codes)} reports of {month}; work folder {work}", file=sys.stderr)
     last = None
     for i in range(max(args.repeat, 0 if args.skip_plain else args.plain_repeat)):
@@ -217,9 +306,16 @@ def main(argv: list[str] | None = None) -> int:
         original = next(p for p in sorted((inbox / month).glob("*.xlsx")) if p.name.startswith(f"{args.unit}_"))
         resubmit(original, inbox / month / f"{args.unit}_{month}_gui-lai.xlsx")
         seconds, manifest = ours(month, target, args.workers, ("--inbox", str(inbox)))
-        out["resubmit"] = {"unit": args.unit, "seconds": seconds, "ran": ran(manifest),
-                           "steps": {(s["name"] + (f" {s['unit']}" if s["unit"] else "")): s["seconds"]
-                                     for s in manifest["steps"] if s["status"] == "ok"}}
+        out["resubmit"] = {
+            "unit": args.unit,
+            "seconds": seconds,
+            "ran": ran(manifest),
+            "steps": {
+                (s["name"] + (f" {s['unit']}" if s["unit"] else "")): s["seconds"]
+                for s in manifest["steps"]
+                if s["status"] == "ok"
+            },
+        }
 
     ours_m = median(out["ours"])
     plain_m = median([p["seconds"] for p in out["plain"]])
@@ -231,10 +327,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| plain way (papermill, nbconvert, chromium CLI per report) | {len(out['plain'])} | {plain_m:.1f} |")
         print(f"| **ratio plain / dxreport** | | **{plain_m / ours_m:.1f}×** |")
         print(f"| plain: month steps 01–03 | | {median([p['month_steps'] for p in out['plain']]):.1f} |")
-        print(f"| plain: per report papermill / nbconvert / chromium | | {per['papermill']:.2f} / "
-              f"{per['nbconvert']:.2f} / {per['chromium']:.2f} |")
-    print("| dxreport: month steps 01 / 02 / 03 (last run) | | "
-          + " / ".join(f"{v:.1f}" for v in out["steps"].values()) + " |")
+        print(
+            f"| plain: per report papermill / nbconvert / chromium | | {per['papermill']:.2f} / "
+            f"{per['nbconvert']:.2f} / {per['chromium']:.2f} |"
+        )
+    print(
+        "| dxreport: month steps 01 / 02 / 03 (last run) | | "
+        + " / ".join(f"{v:.1f}" for v in out["steps"].values())
+        + " |"
+    )
     print(f"| dxreport: one report task in a worker (median) | | {out['report_task_median']:.2f} |")
     print(f"| rerun, nothing changed (`dxreport run` again) | {len(out['rerun'])} | {median(out['rerun']):.2f} |")
     if "resubmit" in out:
@@ -242,8 +343,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| one unit ({r['unit']}) resends its file | 1 | {r['seconds']:.1f} |")
         print(f"\nRan after the resubmission: {', '.join(r['ran'])}")
     m = out["machine"]
-    print(f"\nMachine: {m['nproc']} cores ({m['cpu']}), {m['memory']}, Python {m['python']}, {m['chromium']}, "
-          f"load average {', '.join(f'{x:.1f}' for x in m['load_average'])}")
+    print(
+        f"\nMachine: {m['nproc']} cores ({m['cpu']}), {m['memory']}, Python {m['python']}, {m['chromium']}, "
+        f"load average {', '.join(f'{x:.1f}' for x in m['load_average'])}"
+    )
     if args.json:
         args.json.write_text(json.dumps(out, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     if not args.keep:

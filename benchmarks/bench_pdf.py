@@ -48,8 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.html:
         files = [Path(p) for p in sorted(glob.glob(args.html))]
     else:
-        subprocess.run([str(BIN / "dxreport"), "run", "--month", "2022-12", "--outputs", str(work / "out"),
-                        "--quiet"], check=True, capture_output=True)
+        subprocess.run(
+            [str(BIN / "dxreport"), "run", "--month", "2022-12", "--outputs", str(work / "out"), "--quiet"],
+            check=True,
+            capture_output=True,
+        )
         files = sorted((work / "out" / "2022-12").glob("*/report.html"))
     files = files[: args.limit]
     if not files:
@@ -81,11 +84,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| **ratio** | **{median(one) / median(persistent):.1f}×** |")
     print(f"\nSame text, fonts (Liberation Serif only) and pages both ways: {'yes' if same else 'NO'}")
     m = machine()
-    print(f"Machine: {m['nproc']} cores ({m['cpu']}), {m['chromium']}, "
-          f"load average {', '.join(f'{x:.1f}' for x in m['load_average'])}")
+    print(
+        f"Machine: {m['nproc']} cores ({m['cpu']}), {m['chromium']}, "
+        f"load average {', '.join(f'{x:.1f}' for x in m['load_average'])}"
+    )
     if args.json:
-        args.json.write_text(json.dumps({"machine": m, "one_process": one, "persistent": persistent,
-                                         "start": start, "same": same}, indent=2), encoding="utf-8")
+        args.json.write_text(
+            json.dumps(
+                {"machine": m, "one_process": one, "persistent": persistent, "start": start, "same": same}, indent=2
+            ),
+            encoding="utf-8",
+        )
     return 0 if same else 1
 
 

@@ -41,13 +41,31 @@ from bench_month import machine, median  # noqa: E402
 PROVINCES = 34
 COMMUNES = 3321
 MONTH = "2025-09"
-PLATFORM_HEADERS = ["Mã nền tảng", "Tên nền tảng", "Tình trạng", "Tài khoản lũy kế",
-                    "Người dùng hoạt động trong tháng", "Lượt sử dụng trong tháng", "Kết nối chia sẻ dữ liệu",
-                    "Đề xuất", "Ghi chú"]
-HUE_S_HEADERS = ["Lượt tải lũy kế", "Tài khoản đăng ký lũy kế", "Phản ánh tiếp nhận trong tháng",
-                 "Phản ánh đã xử lý trong tháng", "Phản ánh xử lý đúng hạn trong tháng", "Tỷ lệ hài lòng (%)"]
-SME_HEADERS = ["DN tiếp cận SMEdx lũy kế", "DN sử dụng nền tảng số lũy kế", "DN tự đánh giá DBI lũy kế",
-               "DN được hỗ trợ trong tháng"]
+PLATFORM_HEADERS = [
+    "Mã nền tảng",
+    "Tên nền tảng",
+    "Tình trạng",
+    "Tài khoản lũy kế",
+    "Người dùng hoạt động trong tháng",
+    "Lượt sử dụng trong tháng",
+    "Kết nối chia sẻ dữ liệu",
+    "Đề xuất",
+    "Ghi chú",
+]
+HUE_S_HEADERS = [
+    "Lượt tải lũy kế",
+    "Tài khoản đăng ký lũy kế",
+    "Phản ánh tiếp nhận trong tháng",
+    "Phản ánh đã xử lý trong tháng",
+    "Phản ánh xử lý đúng hạn trong tháng",
+    "Tỷ lệ hài lòng (%)",
+]
+SME_HEADERS = [
+    "DN tiếp cận SMEdx lũy kế",
+    "DN sử dụng nền tảng số lũy kế",
+    "DN tự đánh giá DBI lũy kế",
+    "DN được hỗ trợ trong tháng",
+]
 STATUS = {"dang_su_dung": "Đang sử dụng", "dang_thu_nghiem": "Đang thử nghiệm", "chua_trien_khai": "Chưa triển khai"}
 
 
@@ -72,15 +90,44 @@ def national_registry(communes: int = COMMUNES):
     sections = ("thong_tin", "nen_tang", "hue_s", "doanh_nghiep")
     units = [Unit("tinh", "Toàn quốc", "Toàn quốc", "province", "tinh", "", (), 0, 2024, "2025-07-01", "", "bench")]
     for p in range(1, PROVINCES + 1):
-        units.append(Unit(f"p{p:02d}", f"Tỉnh số {p}", f"Tỉnh {p}", "province", "tinh", "tinh", (), None, None,
-                          "2025-07-01", "", "bench"))
+        units.append(
+            Unit(
+                f"p{p:02d}",
+                f"Tỉnh số {p}",
+                f"Tỉnh {p}",
+                "province",
+                "tinh",
+                "tinh",
+                (),
+                None,
+                None,
+                "2025-07-01",
+                "",
+                "bench",
+            )
+        )
     for c in range(communes):
         province = f"p{c * PROVINCES // communes + 1:02d}"
-        units.append(Unit(f"x{c:04d}", f"Xã số {c}", f"Xã {c}", "district", "xa", province, sections,
-                          rng.randint(5_000, 60_000), 2024, "2025-07-01", "", "bench"))
+        units.append(
+            Unit(
+                f"x{c:04d}",
+                f"Xã số {c}",
+                f"Xã {c}",
+                "district",
+                "xa",
+                province,
+                sections,
+                rng.randint(5_000, 60_000),
+                2024,
+                "2025-07-01",
+                "",
+                "bench",
+            )
+        )
     total = sum(u.population or 0 for u in units)
-    units[0] = Unit("tinh", "Toàn quốc", "Toàn quốc", "province", "tinh", "", (), total, 2024, "2025-07-01", "",
-                    "bench")
+    units[0] = Unit(
+        "tinh", "Toàn quốc", "Toàn quốc", "province", "tinh", "", (), total, 2024, "2025-07-01", "", "bench"
+    )
     return Registry(tuple(units))
 
 
@@ -96,16 +143,34 @@ def unit_figures(code: str, month: str, t: int, platform_ids: list[str]) -> dict
     for pid in base.sample(platform_ids, 4):
         status = base.choice(list(STATUS))
         used = status != "chua_trien_khai"
-        platforms.append({"subject": pid, "status": status, "lgsp": base.random() < 0.5,
-                          "accounts": rng.randint(10, 5000) if used else None,
-                          "mau": rng.randint(5, 2000) if used else None, "uses": rng.randint(10, 9000) if used else None})
+        platforms.append(
+            {
+                "subject": pid,
+                "status": status,
+                "lgsp": base.random() < 0.5,
+                "accounts": rng.randint(10, 5000) if used else None,
+                "mau": rng.randint(5, 2000) if used else None,
+                "uses": rng.randint(10, 9000) if used else None,
+            }
+        )
     reached = base.randint(10, 300) + 3 * t
-    return {"hue_s": {"downloads": downloads, "accounts": int(downloads * 0.7), "reports_received": received,
-                      "reports_processed": processed, "reports_on_time": rng.randint(processed // 2, processed),
-                      "satisfaction": round(rng.uniform(60, 99), 1)},
-            "doanh_nghiep": {"sme_reached": reached, "sme_using": reached // 3, "dbi_assessed": reached // 5,
-                             "sme_supported": rng.randint(0, 10)},
-            "platforms": platforms}
+    return {
+        "hue_s": {
+            "downloads": downloads,
+            "accounts": int(downloads * 0.7),
+            "reports_received": received,
+            "reports_processed": processed,
+            "reports_on_time": rng.randint(processed // 2, processed),
+            "satisfaction": round(rng.uniform(60, 99), 1),
+        },
+        "doanh_nghiep": {
+            "sme_reached": reached,
+            "sme_using": reached // 3,
+            "dbi_assessed": reached // 5,
+            "sme_supported": rng.randint(0, 10),
+        },
+        "platforms": platforms,
+    }
 
 
 def national_frames(registry, months: list[str], platform_ids: list[str]):
@@ -116,26 +181,89 @@ def national_frames(registry, months: list[str], platform_ids: list[str]):
     for t, month in enumerate(months):
         for unit in registry.reporting_units(month):
             sid = f"{unit.code}-{month}"
-            subs.append({"submission_id": sid, "month": month, "unit": unit.code, "file_name": f"{unit.code}.xlsx",
-                         "received_at": dt.datetime(2025, 10, 3), "prepared_on": dt.date(2025, 10, 2),
-                         "preparer": "Nguyễn Văn An", "status": "accepted", "is_sample": False, "late": False,
-                         "rows_loaded": 6, "rows_rejected": 0})
+            subs.append(
+                {
+                    "submission_id": sid,
+                    "month": month,
+                    "unit": unit.code,
+                    "file_name": f"{unit.code}.xlsx",
+                    "received_at": dt.datetime(2025, 10, 3),
+                    "prepared_on": dt.date(2025, 10, 2),
+                    "preparer": "Nguyễn Văn An",
+                    "status": "accepted",
+                    "is_sample": False,
+                    "late": False,
+                    "rows_loaded": 6,
+                    "rows_rejected": 0,
+                }
+            )
             fig = unit_figures(unit.code, month, t, platform_ids)
             for sheet in ("hue_s", "doanh_nghiep"):
                 for metric, value in fig[sheet].items():
-                    facts.append((month, unit.code, sheet, "unit", unit.code, unit.name, metric, float(value), None,
-                                  sid, "A4"))
+                    facts.append(
+                        (month, unit.code, sheet, "unit", unit.code, unit.name, metric, float(value), None, sid, "A4")
+                    )
             for p in fig["platforms"]:
-                facts.append((month, unit.code, "nen_tang", "platform", p["subject"], p["subject"], "status", None,
-                              p["status"], sid, "C4"))
-                facts.append((month, unit.code, "nen_tang", "platform", p["subject"], p["subject"], "lgsp",
-                              1.0 if p["lgsp"] else 0.0, "co" if p["lgsp"] else "khong", sid, "G4"))
+                facts.append(
+                    (
+                        month,
+                        unit.code,
+                        "nen_tang",
+                        "platform",
+                        p["subject"],
+                        p["subject"],
+                        "status",
+                        None,
+                        p["status"],
+                        sid,
+                        "C4",
+                    )
+                )
+                facts.append(
+                    (
+                        month,
+                        unit.code,
+                        "nen_tang",
+                        "platform",
+                        p["subject"],
+                        p["subject"],
+                        "lgsp",
+                        1.0 if p["lgsp"] else 0.0,
+                        "co" if p["lgsp"] else "khong",
+                        sid,
+                        "G4",
+                    )
+                )
                 for metric in ("accounts", "mau", "uses"):
                     if p[metric] is not None:
-                        facts.append((month, unit.code, "nen_tang", "platform", p["subject"], p["subject"], metric,
-                                      float(p[metric]), None, sid, "D4"))
-    columns = ["month", "unit", "sheet", "subject_kind", "subject", "subject_name", "metric", "value", "text",
-               "submission_id", "cell"]
+                        facts.append(
+                            (
+                                month,
+                                unit.code,
+                                "nen_tang",
+                                "platform",
+                                p["subject"],
+                                p["subject"],
+                                metric,
+                                float(p[metric]),
+                                None,
+                                sid,
+                                "D4",
+                            )
+                        )
+    columns = [
+        "month",
+        "unit",
+        "sheet",
+        "subject_kind",
+        "subject",
+        "subject_name",
+        "metric",
+        "value",
+        "text",
+        "submission_id",
+        "cell",
+    ]
     return pd.DataFrame(subs), pd.DataFrame(facts, columns=columns)
 
 
@@ -145,14 +273,29 @@ def write_workbook(path: Path, unit, month: str, fig: dict, names: dict[str, str
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Thông tin"
-    for row in (("Mã đơn vị", unit.code), ("Kỳ báo cáo", f"{month[5:]}/{month[:4]}"), ("Người lập", "Nguyễn Văn An"),
-                ("Ngày lập", dt.date(int(month[:4]), int(month[5:]), 28))):
+    for row in (
+        ("Mã đơn vị", unit.code),
+        ("Kỳ báo cáo", f"{month[5:]}/{month[:4]}"),
+        ("Người lập", "Nguyễn Văn An"),
+        ("Ngày lập", dt.date(int(month[:4]), int(month[5:]), 28)),
+    ):
         ws.append(row)
     ws = wb.create_sheet("Nền tảng")
     ws.append(PLATFORM_HEADERS)
     for p in fig["platforms"]:
-        ws.append([p["subject"], names.get(p["subject"], p["subject"]), STATUS[p["status"]], p["accounts"], p["mau"],
-                   p["uses"], "Có" if p["lgsp"] else "Không", "", ""])
+        ws.append(
+            [
+                p["subject"],
+                names.get(p["subject"], p["subject"]),
+                STATUS[p["status"]],
+                p["accounts"],
+                p["mau"],
+                p["uses"],
+                "Có" if p["lgsp"] else "Không",
+                "",
+                "",
+            ]
+        )
     ws = wb.create_sheet("Hue-S")
     ws.append(HUE_S_HEADERS)
     ws.append(list(fig["hue_s"].values()))
@@ -164,19 +307,21 @@ def write_workbook(path: Path, unit, month: str, fig: dict, names: dict[str, str
 
 # ------------------------------------------------------------------- rendering ----
 
+
 def minimal_notebook(path: Path) -> None:
     """The report's first table for one unit: parameters, a warehouse read, an HTML table."""
     import nbformat
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-    nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                               "language": "python"}})
+    nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
     nb.cells = [
         new_code_cell('month = "2025-09"\nunit = "x0000"\nwarehouse = ""', metadata={"tags": ["parameters"]}),
-        new_code_cell("from IPython.display import HTML, display\n\nfrom dxreport import store\n\n"
-                      "with store.connect(warehouse, read_only=True) as con:\n"
-                      "    view = con.execute(\"SELECT indicator, value, previous, change FROM indicators \"\n"
-                      "                       \"WHERE month = ? AND unit = ? ORDER BY indicator\", [month, unit]).df()"),
+        new_code_cell(
+            "from IPython.display import HTML, display\n\nfrom dxreport import store\n\n"
+            "with store.connect(warehouse, read_only=True) as con:\n"
+            '    view = con.execute("SELECT indicator, value, previous, change FROM indicators "\n'
+            '                       "WHERE month = ? AND unit = ? ORDER BY indicator", [month, unit]).df()'
+        ),
         new_markdown_cell("## Chỉ tiêu của đơn vị"),
         new_code_cell("display(HTML(view.to_html(index=False, na_rep='')))"),
     ]
@@ -193,13 +338,22 @@ def render_minimal(notebook: str, month: str, unit: str, warehouse: str, out_dir
     unit_dir = Path(out_dir) / unit
     unit_dir.mkdir(parents=True, exist_ok=True)
     executed = unit_dir / "report.ipynb"
-    warm = kernels.worker_kernel(120)        # the worker's kernel, reset, as for a real report
-    kernel = (dict(engine_name=kernels.warm_engine_name(), km=warm.acquire()) if warm is not None else
-              dict(shutdown_kernel="immediate", kernel_manager_class=kernels.kernel_manager_class()))
-    papermill.execute_notebook(notebook, str(executed), parameters={"month": month, "unit": unit,
-                                                                    "warehouse": warehouse},
-                               kernel_name=kernels.KERNEL, request_save_on_cell_execute=False, progress_bar=False,
-                               start_timeout=120, **kernel)
+    warm = kernels.worker_kernel(120)  # the worker's kernel, reset, as for a real report
+    kernel = (
+        dict(engine_name=kernels.warm_engine_name(), km=warm.acquire())
+        if warm is not None
+        else dict(shutdown_kernel="immediate", kernel_manager_class=kernels.kernel_manager_class())
+    )
+    papermill.execute_notebook(
+        notebook,
+        str(executed),
+        parameters={"month": month, "unit": unit, "warehouse": warehouse},
+        kernel_name=kernels.KERNEL,
+        request_save_on_cell_execute=False,
+        progress_bar=False,
+        start_timeout=120,
+        **kernel,
+    )
     html = render.render_html(executed, unit_dir / "report.html")
     render.render_pdf(html, unit_dir / "report.pdf", printer=render.shared_printer())
     return time.perf_counter() - t0
@@ -216,7 +370,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
-
 
     from dxreport import catalog, kpis, report_inputs, runner, store
 
@@ -241,16 +394,25 @@ def main(argv: list[str] | None = None) -> int:
     inbox.mkdir(parents=True)
     sample_units = registry.reporting_units(MONTH)[: args.intake_files]
     for unit in sample_units:
-        write_workbook(inbox / f"{unit.code}.xlsx", unit, MONTH,
-                       unit_figures(unit.code, MONTH, args.months - 1, platform_ids), names)
+        write_workbook(
+            inbox / f"{unit.code}.xlsx",
+            unit,
+            MONTH,
+            unit_figures(unit.code, MONTH, args.months - 1, platform_ids),
+            names,
+        )
     t0 = time.perf_counter()
     result = monthload.ingest_month(MONTH, inbox, work / "intake.duckdb", registry=registry, snapshot=snapshot)
     seconds = time.perf_counter() - t0
     accepted = int((result.submissions["status"] == "accepted").sum())
-    out["intake"] = {"files": len(sample_units), "accepted": accepted, "seconds": seconds,
-                     "files_per_s": len(sample_units) / seconds,
-                     "national_s_extrapolated": args.communes / (len(sample_units) / seconds),
-                     "errors": int((result.issues["severity"] == "error").sum())}
+    out["intake"] = {
+        "files": len(sample_units),
+        "accepted": accepted,
+        "seconds": seconds,
+        "files_per_s": len(sample_units) / seconds,
+        "national_s_extrapolated": args.communes / (len(sample_units) / seconds),
+        "errors": int((result.issues["severity"] == "error").sum()),
+    }
     print(f"intake {len(sample_units)} files in {seconds:.1f} s ({accepted} accepted)", file=sys.stderr)
 
     # the national month loaded into a warehouse in one transaction per month
@@ -278,16 +440,28 @@ def main(argv: list[str] | None = None) -> int:
         t2 = time.perf_counter()
         changed = kpis.with_changes(computed)
         t3 = time.perf_counter()
-        row = {"units": size, "base_table_s": t1 - t0, "compute_s": t2 - t1, "with_changes_s": t3 - t2,
-               "total_s": t3 - t0, "indicator_rows": len(changed), "peak_mib": peak_mib()}
+        row = {
+            "units": size,
+            "base_table_s": t1 - t0,
+            "compute_s": t2 - t1,
+            "with_changes_s": t3 - t2,
+            "total_s": t3 - t0,
+            "indicator_rows": len(changed),
+            "peak_mib": peak_mib(),
+        }
         out["analysis"].append(row)
         print(f"analysis {size} units: {row['total_s']:.1f} s", file=sys.stderr)
-        values = changed          # the indicators of the largest size analysed go to the warehouse
+        values = changed  # the indicators of the largest size analysed go to the warehouse
     if values is None:
         reg = national_registry(100)
         keep = {u.code for u in reg.reporting_units(MONTH)}
-        values = kpis.with_changes(kpis.compute(kpis.base_table(
-            facts[facts["unit"].isin(keep)], reg, subs.loc[subs["unit"].isin(keep), ["month", "unit"]])))
+        values = kpis.with_changes(
+            kpis.compute(
+                kpis.base_table(
+                    facts[facts["unit"].isin(keep)], reg, subs.loc[subs["unit"].isin(keep), ["month", "unit"]]
+                )
+            )
+        )
     with store.connect(wh) as con:
         store.write_indicators(con, values)
 
@@ -299,12 +473,13 @@ def main(argv: list[str] | None = None) -> int:
         inputs = report_inputs.unit_inputs(wh.parent, MONTH, ["tinh"] + codes[:size], registry)
         prints = {c: runner._fingerprint("v", {}, {}, {}, c, p) for c, p in inputs.items()}
         seconds = time.perf_counter() - t0
-        out["bookkeeping"].append({"reports": size, "seconds": seconds, "per_report_ms": seconds / size * 1000,
-                                   "fingerprints": len(prints)})
+        out["bookkeeping"].append(
+            {"reports": size, "seconds": seconds, "per_report_ms": seconds / size * 1000, "fingerprints": len(prints)}
+        )
     reads = []
     for code in codes[:5]:
         t0 = time.perf_counter()
-        with store.connect(wh, read_only=True) as con:   # what report.load reads for one report
+        with store.connect(wh, read_only=True) as con:  # what report.load reads for one report
             store.indicators_frame(con)
             store.submissions_frame(con, MONTH)
             store.issues_frame(con, MONTH)
@@ -322,15 +497,24 @@ def main(argv: list[str] | None = None) -> int:
             executor, close, where = runner.open_executor(None, args.workers, size)
             t0 = time.perf_counter()
             try:
-                futures = [executor.submit(render_minimal, str(nb), MONTH, code, str(wh), str(work / f"r{size}"))
-                           for code in codes[:size]]
+                futures = [
+                    executor.submit(render_minimal, str(nb), MONTH, code, str(wh), str(work / f"r{size}"))
+                    for code in codes[:size]
+                ]
                 tasks = [f.result() for f in futures]
             finally:
                 close()
             wall = time.perf_counter() - t0
-            out["render"].append({"reports": size, "wall_s": wall, "per_report_s": wall / size,
-                                  "task_median_s": median(tasks), "executor": where,
-                                  "peak_worker_mib": peak_mib(resource.RUSAGE_CHILDREN)})
+            out["render"].append(
+                {
+                    "reports": size,
+                    "wall_s": wall,
+                    "per_report_s": wall / size,
+                    "task_median_s": median(tasks),
+                    "executor": where,
+                    "peak_worker_mib": peak_mib(resource.RUSAGE_CHILDREN),
+                }
+            )
             print(f"rendered {size} minimal reports in {wall:.1f} s", file=sys.stderr)
     out["peak_mib"] = peak_mib()
 
@@ -342,22 +526,33 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| intake: {args.communes} workbooks, extrapolated | {i['national_s_extrapolated']:.0f} s |")
     print(f"| warehouse load of {args.months} national months | {out['warehouse_load_s']:.1f} s |")
     for row in out["analysis"]:
-        print(f"| analysis, {row['units']} units: base_table / compute / with_changes | "
-              f"{row['base_table_s']:.1f} / {row['compute_s']:.1f} / {row['with_changes_s']:.1f} s "
-              f"(total {row['total_s']:.1f} s) |")
+        print(
+            f"| analysis, {row['units']} units: base_table / compute / with_changes | "
+            f"{row['base_table_s']:.1f} / {row['compute_s']:.1f} / {row['with_changes_s']:.1f} s "
+            f"(total {row['total_s']:.1f} s) |"
+        )
     for row in out["bookkeeping"]:
-        print(f"| runner per report: inputs and fingerprints, {row['reports']} reports | "
-              f"{row['per_report_ms']:.2f} ms ({row['seconds']:.2f} s) |")
-    print(f"| warehouse reads of one report (report.load's queries, national warehouse) | "
-          f"{out['report_reads_s']:.2f} s |")
+        print(
+            f"| runner per report: inputs and fingerprints, {row['reports']} reports | "
+            f"{row['per_report_ms']:.2f} ms ({row['seconds']:.2f} s) |"
+        )
+    print(
+        f"| warehouse reads of one report (report.load's queries, national warehouse) | {out['report_reads_s']:.2f} s |"
+    )
     for row in out["render"]:
-        print(f"| minimal report rendered, {row['reports']} reports on {row['executor']} | "
-              f"{row['per_report_s']:.2f} s per report (task median {row['task_median_s']:.2f} s) |")
-    print(f"| peak memory, this process / worker processes | {out['peak_mib']:.0f} MiB / "
-          f"{peak_mib(resource.RUSAGE_CHILDREN):.0f} MiB |")
+        print(
+            f"| minimal report rendered, {row['reports']} reports on {row['executor']} | "
+            f"{row['per_report_s']:.2f} s per report (task median {row['task_median_s']:.2f} s) |"
+        )
+    print(
+        f"| peak memory, this process / worker processes | {out['peak_mib']:.0f} MiB / "
+        f"{peak_mib(resource.RUSAGE_CHILDREN):.0f} MiB |"
+    )
     m = out["machine"]
-    print(f"\nMachine: {m['nproc']} cores ({m['cpu']}), {m['memory']}, Python {m['python']}, "
-          f"load average {', '.join(f'{x:.1f}' for x in m['load_average'])}")
+    print(
+        f"\nMachine: {m['nproc']} cores ({m['cpu']}), {m['memory']}, Python {m['python']}, "
+        f"load average {', '.join(f'{x:.1f}' for x in m['load_average'])}"
+    )
     if args.json:
         args.json.write_text(json.dumps(out, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     shutil.rmtree(work, ignore_errors=True)

@@ -17,8 +17,10 @@ LIMIT = 900
 def saturated(per_core: int = PER_CORE, limit: int = LIMIT):
     """Keep every core busy with `per_core` spinning processes per core while the block runs."""
     code = f"import time\nend = time.monotonic() + {limit}\nwhile time.monotonic() < end:\n    pass\n"
-    loops = [subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL)
-             for _ in range(per_core * (os.cpu_count() or 1))]
+    loops = [
+        subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL)
+        for _ in range(per_core * (os.cpu_count() or 1))
+    ]
     try:
         yield len(loops)
     finally:

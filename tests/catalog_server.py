@@ -21,9 +21,9 @@ class Reply:
     body: bytes | str = b""
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str | None = "text/html; charset=utf-8"
-    delay: float = 0.0              # seconds before answering (a hang when longer than the read timeout)
+    delay: float = 0.0  # seconds before answering (a hang when longer than the read timeout)
     truncate_to: int | None = None  # announce the whole length, send only this many bytes, close
-    length: bool = True             # send Content-Length (else the body ends when the connection closes)
+    length: bool = True  # send Content-Length (else the body ends when the connection closes)
 
     def data(self) -> bytes:
         return self.body.encode("utf-8") if isinstance(self.body, str) else self.body
@@ -47,9 +47,9 @@ class _Handler(BaseHTTPRequestHandler):
             for k, v in reply.headers.items():
                 self.send_header(k, v)
             self.end_headers()
-            self.wfile.write(data if reply.truncate_to is None else data[:reply.truncate_to])
+            self.wfile.write(data if reply.truncate_to is None else data[: reply.truncate_to])
             self.wfile.flush()
-        except OSError:   # the client gave up (timeout): nothing to do
+        except OSError:  # the client gave up (timeout): nothing to do
             pass
         self.close_connection = True
 
@@ -100,8 +100,9 @@ class CatalogServer:
 
     def _next(self, path: str, headers: dict) -> Reply:
         with self._lock:
-            self.requests.append({"path": path, "headers": {k.lower(): v for k, v in headers.items()},
-                                  "at": time.monotonic()})
+            self.requests.append(
+                {"path": path, "headers": {k.lower(): v for k, v in headers.items()}, "at": time.monotonic()}
+            )
             replies = self.routes.get(path)
             if not replies:
                 return Reply(404, "không có trang này")
@@ -118,8 +119,10 @@ def refused_url() -> str:
 
 def card(name: str = "", provider: str = "", link: str = "", field: str = "") -> str:
     """One platform in the fixture layout (the selectors of write_sources)."""
-    return (f'<div class="platform-card"><h3>{name}</h3><span class="provider">{provider}</span>'
-            f'<a href="{link}">Xem chi tiết</a><span class="category">{field}</span></div>')
+    return (
+        f'<div class="platform-card"><h3>{name}</h3><span class="provider">{provider}</span>'
+        f'<a href="{link}">Xem chi tiết</a><span class="category">{field}</span></div>'
+    )
 
 
 def page(*cards: str, next_link: str | None = None) -> str:
@@ -127,13 +130,30 @@ def page(*cards: str, next_link: str | None = None) -> str:
     return f"<!doctype html><html><head><meta charset='utf-8'><title>Danh mục</title></head><body>{''.join(cards)}{nav}</body></html>"
 
 
-FAST_HTTP = {"connect_timeout": 0.5, "read_timeout": 0.3, "retries": 1, "backoff": 0.01, "max_retry_after": 5,
-             "pause": 0, "max_bytes": 20000, "max_redirects": 3}
+FAST_HTTP = {
+    "connect_timeout": 0.5,
+    "read_timeout": 0.3,
+    "retries": 1,
+    "backoff": 0.01,
+    "max_retry_after": 5,
+    "pause": 0,
+    "max_bytes": 20000,
+    "max_redirects": 3,
+}
 
 
-def write_sources(path, snapshots, urls: dict[str, str], *, item: str = "div.platform-card",
-                  fields: dict[str, str] | None = None, next_link: str | None = "a.next@href",
-                  http: dict | None = None, guards: dict | None = None, max_pages: int | None = None):
+def write_sources(
+    path,
+    snapshots,
+    urls: dict[str, str],
+    *,
+    item: str = "div.platform-card",
+    fields: dict[str, str] | None = None,
+    next_link: str | None = "a.next@href",
+    http: dict | None = None,
+    guards: dict | None = None,
+    max_pages: int | None = None,
+):
     """A sources file (version 1) for the fixture layout, with tiny timeouts and backoff."""
     fields = fields or {"name": "h3", "provider": ".provider", "link": "a@href", "field": ".category"}
     catalogs = {}
@@ -144,7 +164,12 @@ def write_sources(path, snapshots, urls: dict[str, str], *, item: str = "div.pla
         if max_pages:
             entry["max_pages"] = max_pages
         catalogs[key] = entry
-    data = {"version": 1, "snapshots": str(snapshots), "http": {**FAST_HTTP, **(http or {})},
-            "guards": guards or {"max_pages": 10, "min_items": 1, "min_items_ratio": 0.5}, "catalogs": catalogs}
+    data = {
+        "version": 1,
+        "snapshots": str(snapshots),
+        "http": {**FAST_HTTP, **(http or {})},
+        "guards": guards or {"max_pages": 10, "min_items": 1, "min_items_ratio": 0.5},
+        "catalogs": catalogs,
+    }
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path

@@ -11,8 +11,9 @@ import pytest
 from dxreport import forms
 
 
-def write_form(path: Path, info: dict[str, object], sheets: dict[str, list[list[object]]] | None = None,
-               title_rows: int = 0) -> Path:
+def write_form(
+    path: Path, info: dict[str, object], sheets: dict[str, list[list[object]]] | None = None, title_rows: int = 0
+) -> Path:
     """Write a submission workbook: `Thông tin` from `info` (label -> value), then each table
     sheet as given (first row the headers), optionally below `title_rows` title rows."""
     wb = openpyxl.Workbook()
@@ -33,8 +34,12 @@ def write_form(path: Path, info: dict[str, object], sheets: dict[str, list[list[
 
 def info(unit: str, month: str, prepared: dt.date) -> dict[str, object]:
     """A valid `Thông tin` sheet."""
-    return {"Mã đơn vị": unit, "Kỳ báo cáo": f"{month[5:]}/{month[:4]}", "Người lập": "Nguyễn Văn An",
-            "Ngày lập": prepared}
+    return {
+        "Mã đơn vị": unit,
+        "Kỳ báo cáo": f"{month[5:]}/{month[:4]}",
+        "Người lập": "Nguyễn Văn An",
+        "Ngày lập": prepared,
+    }
 
 
 @pytest.fixture

@@ -11,9 +11,20 @@ from dxreport import annex, kpis, xlsx
 from test_kpis import month_facts
 from test_report import COMMUNES_478, HASH, make_context, rejected_context
 
-SHEETS = ["I. Gửi báo cáo", "I. Chỉ tiêu", "II. Chính quyền", "III. Doanh nghiệp", "IV. Người dân, Hue-S",
-          "V. Tổ công nghệ số", "VI. Thay đổi danh mục", "VII. Chậm triển khai", "VIII. Đề xuất", "Nền tảng chi tiết",
-          "Dòng bị loại", "Nguồn số liệu"]
+SHEETS = [
+    "I. Gửi báo cáo",
+    "I. Chỉ tiêu",
+    "II. Chính quyền",
+    "III. Doanh nghiệp",
+    "IV. Người dân, Hue-S",
+    "V. Tổ công nghệ số",
+    "VI. Thay đổi danh mục",
+    "VII. Chậm triển khai",
+    "VIII. Đề xuất",
+    "Nền tảng chi tiết",
+    "Dòng bị loại",
+    "Nguồn số liệu",
+]
 
 
 def _facts_with_formula_text():
@@ -61,8 +72,9 @@ def test_frozen_header_filter_and_widths(province):
         ws = province[1][name]
         assert ws.freeze_panes in ("B4", "C4"), name
         assert ws.auto_filter.ref.startswith(f"A{annex.HEADER_ROW}:"), name
-        assert all(ws.column_dimensions[openpyxl.utils.get_column_letter(j)].width >= 8
-                   for j in range(1, ws.max_column + 1)), name
+        assert all(
+            ws.column_dimensions[openpyxl.utils.get_column_letter(j)].width >= 8 for j in range(1, ws.max_column + 1)
+        ), name
     ws = province[1]["II. Chính quyền"]
     assert ws.freeze_panes == "C4" and ws.auto_filter.ref == "A3:L34"
 
@@ -74,7 +86,7 @@ def test_numbers_are_numbers_with_formats(province):
     downloads = ws.cell(hue, col["Lượt tải ứng dụng Hue-S (lũy kế) (lượt)"])
     assert downloads.value == 1000 and downloads.number_format == annex.COUNT
     rate = ws.cell(hue, col["Tỷ lệ phản ánh đã xử lý"])
-    assert rate.value == pytest.approx(0.90) and rate.number_format == annex.RATE          # 90 / 100, shown 90.0%
+    assert rate.value == pytest.approx(0.90) and rate.number_format == annex.RATE  # 90 / 100, shown 90.0%
     per_100 = ws.cell(hue, col["Lượt tải Hue-S trên 100 dân (lượt/100 dân)"])
     assert per_100.value == pytest.approx(1000 / 494_070 * 100) and per_100.number_format == annex.RATIO
     population = ws.cell(hue, col["Dân số (người)"])
@@ -94,7 +106,9 @@ def test_targets_keep_each_rows_unit(province):
     assert ws.cell(processed, col["Mục tiêu"]).number_format == annex.RATE
     assert ws.cell(processed, col["Đánh giá"]).value == "Chưa đạt"
     ehealth = rows["Tài khoản Sổ sức khỏe điện tử trên 100 dân"]
-    assert ws.cell(ehealth, col["Mục tiêu"]).value == 90 and ws.cell(ehealth, col["Mục tiêu"]).number_format == annex.RATIO
+    assert (
+        ws.cell(ehealth, col["Mục tiêu"]).value == 90 and ws.cell(ehealth, col["Mục tiêu"]).number_format == annex.RATIO
+    )
     assert ws.cell(ehealth, col["Loại chỉ tiêu"]).value == "Chỉ tiêu công bố"
     assert ws.cell(processed, col["Loại chỉ tiêu"]).value == "Chỉ tiêu của Sở"
 
@@ -146,7 +160,11 @@ def test_a_units_annex_marks_its_row_and_keeps_its_own_details(tmp_path):
     wb = openpyxl.load_workbook(annex.write(make_context("478", tmp=tmp_path)))
     ws = wb["IV. Người dân, Hue-S"]
     own = _row_of(ws, "478")
-    assert ws.cell(own, 2).font.bold and ws.cell(own, 2).font.italic and ws.cell(own, 2).fill.fgColor.rgb.endswith("EFEFEF")
+    assert (
+        ws.cell(own, 2).font.bold
+        and ws.cell(own, 2).font.italic
+        and ws.cell(own, 2).fill.fgColor.rgb.endswith("EFEFEF")
+    )
     assert not ws.cell(_row_of(ws, "474"), 2).font.italic
     detail = wb["Nền tảng chi tiết"]
     assert {detail.cell(i, 1).value for i in range(annex.HEADER_ROW + 1, detail.max_row + 1)} == {"478"}
@@ -158,17 +176,23 @@ def test_a_units_annex_marks_its_row_and_keeps_its_own_details(tmp_path):
 def test_platform_detail_has_a_row_per_unit_and_platform(province):
     ws = province[1]["Nền tảng chi tiết"]
     col = _columns(ws)
-    assert ws.max_row - annex.HEADER_ROW == 8          # 474: 4, 478: 1, snv: 3
-    sskdt = next(i for i in range(annex.HEADER_ROW + 1, ws.max_row + 1)
-                 if ws.cell(i, col["Mã nền tảng"]).value == "nd-sskdt")
+    assert ws.max_row - annex.HEADER_ROW == 8  # 474: 4, 478: 1, snv: 3
+    sskdt = next(
+        i for i in range(annex.HEADER_ROW + 1, ws.max_row + 1) if ws.cell(i, col["Mã nền tảng"]).value == "nd-sskdt"
+    )
     assert ws.cell(sskdt, col["Tài khoản lũy kế"]).value == 49_407
     assert ws.cell(sskdt, col["Tình trạng"]).value == "Đang sử dụng"
     assert ws.cell(sskdt, col["Kết nối LGSP"]).value == "Không"
 
 
 def test_build_does_not_need_the_changes_tables():
-    wb = annex.build(make_context(changes=pd.DataFrame(columns=["month", "change", "platform_id", "catalog", "name",
-                                                                "previous_name", "snapshot_date"])))
+    wb = annex.build(
+        make_context(
+            changes=pd.DataFrame(
+                columns=["month", "change", "platform_id", "catalog", "name", "previous_name", "snapshot_date"]
+            )
+        )
+    )
     assert wb["VI. Thay đổi danh mục"].cell(2, 1).value.startswith("Danh mục không thay đổi")
 
 
@@ -181,8 +205,11 @@ def test_every_total_row_adds_the_rows_above_or_says_what_it_adds(province):
     wb = province[1]
     teams = wb["V. Tổ công nghệ số"]
     # districts only: the total is the sum of the nine rows above it (Huế 3, Phú Vang 5 teams)
-    for header in ("Tổ công nghệ số cộng đồng (lũy kế) (tổ)", "Xã, phường, thị trấn chưa có tổ (đơn vị)",
-                   "Xã, phường, thị trấn chưa có số liệu hợp lệ về tổ (đơn vị)"):
+    for header in (
+        "Tổ công nghệ số cộng đồng (lũy kế) (tổ)",
+        "Xã, phường, thị trấn chưa có tổ (đơn vị)",
+        "Xã, phường, thị trấn chưa có số liệu hợp lệ về tổ (đơn vị)",
+    ):
         values = _column_values(teams, header)
         total = values.pop("tinh")
         assert total == sum(v for v in values.values() if v is not None), header
@@ -210,12 +237,14 @@ def test_never_more_platforms_connected_than_in_use(province):
 
 
 def test_rejected_rows_are_listed_with_their_place_in_the_annex(tmp_path):
-    wb = openpyxl.load_workbook(annex.write(rejected_context().__class__(**{
-        **rejected_context().__dict__, "dest": tmp_path})))
+    wb = openpyxl.load_workbook(
+        annex.write(rejected_context().__class__(**{**rejected_context().__dict__, "dest": tmp_path}))
+    )
     ws = wb["Dòng bị loại"]
     assert ws.max_row == annex.HEADER_ROW + 1
-    row = {ws.cell(annex.HEADER_ROW, j).value: ws.cell(annex.HEADER_ROW + 1, j).value
-           for j in range(1, ws.max_column + 1)}
+    row = {
+        ws.cell(annex.HEADER_ROW, j).value: ws.cell(annex.HEADER_ROW + 1, j).value for j in range(1, ws.max_column + 1)
+    }
     assert row["Mã đơn vị"] == "478" and row["Dòng"] == "13" and row["Tệp"] == "phuvang.xlsx"
     assert row["Xã, phường, thị trấn"].endswith(COMMUNES_478[0].name.split(" ", 1)[1])
     assert row["Lý do"] == "Số thành viên nhỏ hơn số tổ (3 so với 5)"

@@ -29,13 +29,16 @@ def test_bundled_snapshot_has_the_three_catalogs_and_sources():
     assert snap.date == "2022-12-31"
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("Sổ sức khỏe điện tử", ("nd-sskdt", "name")),
-    ("SO SUC KHOE DIEN TU", ("nd-sskdt", "name")),
-    ("Sổ SKĐT", ("nd-sskdt", "alias")),
-    ("so skdt", ("nd-sskdt", "alias")),
-    ("Ứng dụng Phú Vang số", (None, "none")),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("Sổ sức khỏe điện tử", ("nd-sskdt", "name")),
+        ("SO SUC KHOE DIEN TU", ("nd-sskdt", "name")),
+        ("Sổ SKĐT", ("nd-sskdt", "alias")),
+        ("so skdt", ("nd-sskdt", "alias")),
+        ("Ứng dụng Phú Vang số", (None, "none")),
+    ],
+)
 def test_matching_by_name_then_alias(matcher, name, expected):
     assert matcher.match(None, name) == expected
 
@@ -64,18 +67,20 @@ def test_a_near_name_is_a_fuzzy_match_with_its_score(matcher):
 
 
 def test_a_near_alias_is_a_fuzzy_match_named_by_its_platform(matcher):
-    got = matcher.match(None, "Trục liên thông LGS")        # alias "Trục liên thông LGSP", 2·19/39
+    got = matcher.match(None, "Trục liên thông LGS")  # alias "Trục liên thông LGSP", 2·19/39
     assert got == ("cq-lgsp", "fuzzy")
     assert got.candidate == "Nền tảng tích hợp, chia sẻ dữ liệu cấp tỉnh (LGSP)"
 
 
 def test_fuzzy_respects_the_threshold_and_refuses_short_names_and_ties():
-    assert Matcher(load_bundled().platforms, load_aliases(), threshold=0.99).match(None, "Phản ánh hiện trườn") \
-        == (None, "none")
+    assert Matcher(load_bundled().platforms, load_aliases(), threshold=0.99).match(None, "Phản ánh hiện trườn") == (
+        None,
+        "none",
+    )
     loose = Matcher(load_bundled().platforms, load_aliases(), threshold=0.3)
-    assert loose.match(None, "VNe") == (None, "none")           # under four characters: never fuzzy
+    assert loose.match(None, "VNe") == (None, "none")  # under four characters: never fuzzy
     twins = pd.DataFrame({"platform_id": ["x1", "x2"], "name": ["Ứng dụng ABCD", "Ứng dụng ABCE"]})
-    assert Matcher(twins, {}, threshold=0.9).match(None, "Ứng dụng ABCF") == (None, "none")   # 12/13 each: a tie
+    assert Matcher(twins, {}, threshold=0.9).match(None, "Ứng dụng ABCF") == (None, "none")  # 12/13 each: a tie
     assert Matcher(twins, {}, threshold=0.9).match(None, "Ứng dụng ABCDX") == ("x1", "fuzzy")
 
 
@@ -98,6 +103,7 @@ def test_thresholds_come_from_settings(tmp_path):
 
 # --------------------------------------------------------------------------- the sources file
 
+
 def test_the_project_sources_file_names_the_three_mic_catalogs():
     src = load_sources()
     assert {k: c.url for k, c in src.catalogs.items()} == {
@@ -109,15 +115,30 @@ def test_the_project_sources_file_names_the_three_mic_catalogs():
     assert src.catalogs["nguoi_dan"].fields["link"] == catalog.Selector("a", "href")
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda d: d.update(version=2), "version 2 không được hỗ trợ; chỉ có version 1"),
-    (lambda d: d["catalogs"].update(xa_hoi=d["catalogs"]["nguoi_dan"]), "catalogs: khóa không được hỗ trợ xa_hoi"),
-    (lambda d: d["catalogs"]["nguoi_dan"].update(item="div["), "catalogs.nguoi_dan.item: bộ chọn CSS “div[” không hợp lệ"),
-    (lambda d: d["catalogs"]["nguoi_dan"]["fields"].pop("name"), "catalogs.nguoi_dan.fields.name: thiếu bộ chọn tên"),
-    (lambda d: d["catalogs"]["nguoi_dan"].update(url="ftp://x/"), "catalogs.nguoi_dan.url phải là địa chỉ http(s) đầy đủ"),
-    (lambda d: d["http"].update(read_timeout="nhanh"), "http.read_timeout phải là số, không phải 'nhanh'"),
-    (lambda d: d["catalogs"]["nguoi_dan"].update(selector="h3"), "catalogs.nguoi_dan: khóa không được hỗ trợ selector"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda d: d.update(version=2), "version 2 không được hỗ trợ; chỉ có version 1"),
+        (lambda d: d["catalogs"].update(xa_hoi=d["catalogs"]["nguoi_dan"]), "catalogs: khóa không được hỗ trợ xa_hoi"),
+        (
+            lambda d: d["catalogs"]["nguoi_dan"].update(item="div["),
+            "catalogs.nguoi_dan.item: bộ chọn CSS “div[” không hợp lệ",
+        ),
+        (
+            lambda d: d["catalogs"]["nguoi_dan"]["fields"].pop("name"),
+            "catalogs.nguoi_dan.fields.name: thiếu bộ chọn tên",
+        ),
+        (
+            lambda d: d["catalogs"]["nguoi_dan"].update(url="ftp://x/"),
+            "catalogs.nguoi_dan.url phải là địa chỉ http(s) đầy đủ",
+        ),
+        (lambda d: d["http"].update(read_timeout="nhanh"), "http.read_timeout phải là số, không phải 'nhanh'"),
+        (
+            lambda d: d["catalogs"]["nguoi_dan"].update(selector="h3"),
+            "catalogs.nguoi_dan: khóa không được hỗ trợ selector",
+        ),
+    ],
+)
 def test_a_bad_sources_file_is_refused_naming_the_file_and_the_key(tmp_path, change, message):
     path = write_sources(tmp_path / "nguon.yaml", tmp_path / "snap", {"nguoi_dan": "http://127.0.0.1:9/"})
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -151,15 +172,25 @@ def test_the_spec_example_without_a_version_is_version_1_with_defaults(tmp_path)
     src = load_sources(path)
     cq = src.catalogs["chinh_quyen"]
     assert list(src.catalogs) == ["chinh_quyen"]
-    assert (cq.url, cq.item, cq.max_pages, cq.next) == ("https://mic.gov.vn/mra/Pages/trangchu.aspx", "div.platform-card",
-                                                        50, catalog.Selector("a.next", "href"))
-    assert cq.fields == {"name": catalog.Selector("h3"), "provider": catalog.Selector(".provider"),
-                         "link": catalog.Selector("a", "href"), "field": catalog.Selector(".category")}
+    assert (cq.url, cq.item, cq.max_pages, cq.next) == (
+        "https://mic.gov.vn/mra/Pages/trangchu.aspx",
+        "div.platform-card",
+        50,
+        catalog.Selector("a.next", "href"),
+    )
+    assert cq.fields == {
+        "name": catalog.Selector("h3"),
+        "provider": catalog.Selector(".provider"),
+        "link": catalog.Selector("a", "href"),
+        "field": catalog.Selector(".category"),
+    }
     assert src.snapshots == catalog.SNAPSHOTS_DIR
     assert src.guards == catalog.Guards() and src.http == HttpSettings()
     # only what the spec calls required: the url, the item and fields.name
-    path.write_text("catalogs:\n  nguoi_dan:\n    url: https://congdanso.mic.gov.vn\n    item: li\n"
-                    "    fields:\n      name: h3\n", encoding="utf-8")
+    path.write_text(
+        "catalogs:\n  nguoi_dan:\n    url: https://congdanso.mic.gov.vn\n    item: li\n    fields:\n      name: h3\n",
+        encoding="utf-8",
+    )
     nd = load_sources(path).catalogs["nguoi_dan"]
     assert (nd.title, nd.next, nd.max_pages, list(nd.fields)) == ("Nền tảng số phục vụ người dân", None, 50, ["name"])
 
@@ -169,13 +200,14 @@ def test_an_unknown_version_is_refused_naming_the_file_and_the_line(tmp_path):
     path.write_text("# nguồn danh mục\n\nversion: 2\n" + SPEC_EXAMPLE, encoding="utf-8")
     with pytest.raises(CatalogError) as err:
         load_sources(path)
-    assert str(err.value) == (f"{path}, dòng 3: version 2 không được hỗ trợ; chỉ có version 1 "
-                              "(spec/catalog-sources.md), hoặc bỏ khóa version")
+    assert str(err.value) == (
+        f"{path}, dòng 3: version 2 không được hỗ trợ; chỉ có version 1 (spec/catalog-sources.md), hoặc bỏ khóa version"
+    )
 
 
 def test_a_bad_key_of_the_spec_example_is_named_with_its_line(tmp_path):
     path = tmp_path / "sources.yaml"
-    path.write_text(SPEC_EXAMPLE.replace('max_pages: 50 ', 'max_pages: 0  '), encoding="utf-8")
+    path.write_text(SPEC_EXAMPLE.replace("max_pages: 50 ", "max_pages: 0  "), encoding="utf-8")
     with pytest.raises(CatalogError) as err:
         load_sources(path)
     assert str(err.value) == f"{path}, dòng 12: catalogs.chinh_quyen.max_pages phải ≥ 1, không phải 0"
@@ -183,8 +215,10 @@ def test_a_bad_key_of_the_spec_example_is_named_with_its_line(tmp_path):
     with pytest.raises(CatalogError) as err:
         load_sources(path)
     message = str(err.value)
-    assert message == (f"{path}, dòng 13, cột 1: không phải YAML hợp lệ (found unexpected end of stream; "
-                       "while scanning a quoted scalar: dòng 11, cột 11)")
+    assert message == (
+        f"{path}, dòng 13, cột 1: không phải YAML hợp lệ (found unexpected end of stream; "
+        "while scanning a quoted scalar: dòng 11, cột 11)"
+    )
 
 
 # --------------------------------------------------------------------------- scraping a served catalog
@@ -209,13 +243,17 @@ def _by_catalog(result):
 
 def test_pagination_relative_links_nfd_text_and_items_without_names(server, tmp_path):
     pages = {
-        "/nd/": page(card(NFD_SSKDT, "Bộ Y tế", "/nd/sskdt", "Y tế"),
-                     card("", "Không tên"),
-                     card("  Nền tảng   XYZ ", "", "chi-tiet/xyz", ""),
-                     next_link="?trang=2"),
-        "/nd/?trang=2": page(card("HueS", "", "https://hue-s.vn/", ""),
-                             card("Cửa hàng số", "", "javascript:alert(1)", ""),
-                             next_link="/nd/p3"),
+        "/nd/": page(
+            card(NFD_SSKDT, "Bộ Y tế", "/nd/sskdt", "Y tế"),
+            card("", "Không tên"),
+            card("  Nền tảng   XYZ ", "", "chi-tiet/xyz", ""),
+            next_link="?trang=2",
+        ),
+        "/nd/?trang=2": page(
+            card("HueS", "", "https://hue-s.vn/", ""),
+            card("Cửa hàng số", "", "javascript:alert(1)", ""),
+            next_link="/nd/p3",
+        ),
         "/nd/p3": page(card("Ứng dụng mới", "", "", "Khác")),
     }
     for path, html_text in pages.items():
@@ -228,13 +266,13 @@ def test_pagination_relative_links_nfd_text_and_items_without_names(server, tmp_
     assert (nd.items, nd.skipped, nd.snapshot_date) == (5, 1, "2023-01-05")
     scraped = nd.part.platforms().set_index("platform_id")
     assert list(scraped.index) == ["nd-sskdt", "nd-nen-tang-xyz", "nd-hues", "nd-cuahangso", "nd-ung-dung-moi"]
-    assert scraped.loc["nd-sskdt", "name"] == "Sổ sức khỏe điện tử"          # NFC, the bundled id kept
+    assert scraped.loc["nd-sskdt", "name"] == "Sổ sức khỏe điện tử"  # NFC, the bundled id kept
     assert unicodedata.is_normalized("NFC", scraped.loc["nd-sskdt", "name"])
     assert scraped.loc["nd-sskdt", "link"] == server.url("/nd/sskdt")
     assert scraped.loc["nd-nen-tang-xyz", "name"] == "Nền tảng XYZ"
     assert scraped.loc["nd-nen-tang-xyz", "link"] == server.url("/nd/chi-tiet/xyz")
-    assert scraped.loc["nd-hues", "name"] == "HueS"                          # found by its alias
-    assert scraped.loc["nd-cuahangso", "link"] == ""                          # not http(s): dropped
+    assert scraped.loc["nd-hues", "name"] == "HueS"  # found by its alias
+    assert scraped.loc["nd-cuahangso", "link"] == ""  # not http(s): dropped
     assert scraped.loc["nd-ung-dung-moi", "source"] == server.url("/nd/p3")
     assert set(scraped["first_seen"]) == {"2023-01-05"}
     # the raw bytes and the fetch records are kept, and the pointer names the part
@@ -255,8 +293,9 @@ def test_pagination_relative_links_nfd_text_and_items_without_names(server, tmp_
     assert used.loc["cq-lgsp", "snapshot_date"] == "2022-12-31"
     others = _by_catalog(result)["chinh_quyen"]
     assert others.outcome == "not_configured"
-    assert others.message == ("không có trong tệp nguồn sources.yaml; dùng bản chụp ngày 31/12/2022 "
-                              "(bản kèm theo chương trình)")
+    assert others.message == (
+        "không có trong tệp nguồn sources.yaml; dùng bản chụp ngày 31/12/2022 (bản kèm theo chương trình)"
+    )
     assert result.failed == [] and result.changes.empty
 
 
@@ -264,8 +303,9 @@ def test_a_pause_between_pages(server, tmp_path):
     server.route("/nd/", Reply(200, page(card("A1"), next_link="/nd/2")))
     server.route("/nd/2", Reply(200, page(card("A2"), next_link="/nd/3")))
     server.route("/nd/3", Reply(200, page(card("A3"))))
-    sources = write_sources(tmp_path / "s.yaml", tmp_path / "snap", {"nguoi_dan": server.url("/nd/")},
-                            http={"pause": 0.15})
+    sources = write_sources(
+        tmp_path / "s.yaml", tmp_path / "snap", {"nguoi_dan": server.url("/nd/")}, http={"pause": 0.15}
+    )
     assert _by_catalog(catalog.scrape(sources, today=D1))["nguoi_dan"].outcome == "ok"
     times = [r["at"] for r in server.requests]
     assert len(times) == 3 and all(b - a >= 0.15 for a, b in zip(times, times[1:]))
@@ -288,10 +328,12 @@ def test_pages_are_capped_and_a_next_link_to_a_seen_page_ends_the_catalog(server
 
 # --------------------------------------------------------------------------- faults keep the last good snapshot
 
-GOOD = page(card("Nền tảng địa chỉ số", "Bộ TT&TT", "/cq/diachiso"),
-            card("Nền tảng bản đồ số", "Bộ TT&TT", "/cq/bandoso"),
-            card("LGSP", "UBND tỉnh", "/cq/lgsp"),
-            card("Nền tảng giám sát an toàn thông tin", "Cục ATTT", "/cq/giamsat"))
+GOOD = page(
+    card("Nền tảng địa chỉ số", "Bộ TT&TT", "/cq/diachiso"),
+    card("Nền tảng bản đồ số", "Bộ TT&TT", "/cq/bandoso"),
+    card("LGSP", "UBND tỉnh", "/cq/lgsp"),
+    card("Nền tảng giám sát an toàn thông tin", "Cục ATTT", "/cq/giamsat"),
+)
 GOOD_IDS = ["cq-diachiso", "cq-bandoso", "cq-lgsp", "cq-nen-tang-giam-sat-an-toan-thong-tin"]
 
 
@@ -313,12 +355,16 @@ FAULTS = {
     "a truncated body": ([Reply(200, GOOD, truncate_to=60)], "nội dung tải về bị cắt ngang"),
     "an empty page": ([Reply(200, "")], "máy chủ trả về trang trống (0 byte)"),
     "garbage": ([Reply(200, bytes(range(256)) * 20)], "không tìm thấy nền tảng nào theo bộ chọn “div.platform-card”"),
-    "garbage that is not html": ([Reply(200, bytes(range(256)), content_type="application/octet-stream")],
-                                 "không phải trang HTML (Content-Type: application/octet-stream)"),
+    "garbage that is not html": (
+        [Reply(200, bytes(range(256)), content_type="application/octet-stream")],
+        "không phải trang HTML (Content-Type: application/octet-stream)",
+    ),
     "a redirect loop": ([Reply(302, "", headers={"Location": "/cq/"})], "chuyển hướng quá 3 lần"),
     "a huge body": ([Reply(200, "x" * 100_000)], "trang dài 100.000 byte, quá giới hạn max_bytes 20.000 byte"),
-    "far fewer items": ([Reply(200, page(card("Nền tảng địa chỉ số")))],
-                        "chỉ tìm thấy 1 nền tảng, ít hơn nhiều so với 4 nền tảng của bản chụp ngày 05/01/2023 (dưới 50%)"),
+    "far fewer items": (
+        [Reply(200, page(card("Nền tảng địa chỉ số")))],
+        "chỉ tìm thấy 1 nền tảng, ít hơn nhiều so với 4 nền tảng của bản chụp ngày 05/01/2023 (dưới 50%)",
+    ),
 }
 
 
@@ -336,7 +382,7 @@ def test_every_fault_keeps_the_last_good_snapshot_and_says_what_happened(server,
     assert cq.message.startswith("không tải được danh mục: ") and expected in cq.message, cq.message
     assert cq.message.endswith("; dùng bản chụp ngày 05/01/2023")
     assert cq.snapshot_date == "2023-01-05" and cq.snapshot == "2023-01-05/chinh_quyen"
-    assert _tree(root / "2023-01-05") == good_files                       # untouched
+    assert _tree(root / "2023-01-05") == good_files  # untouched
     assert (root / "last_good.json").read_bytes() == pointer
     used = result.snapshot.platforms
     assert list(used.loc[used["source"].str.startswith("http"), "platform_id"]) == GOOD_IDS
@@ -351,10 +397,13 @@ def test_every_fault_keeps_the_last_good_snapshot_and_says_what_happened(server,
         assert not failed_part.exists()
 
 
-@pytest.mark.parametrize("first, said", [
-    (Reply(500, "lỗi"), "máy chủ trả lỗi HTTP 500"),
-    (Reply(429, "chậm lại", headers={"Retry-After": "1"}), "máy chủ trả lỗi HTTP 429"),
-])
+@pytest.mark.parametrize(
+    "first, said",
+    [
+        (Reply(500, "lỗi"), "máy chủ trả lỗi HTTP 500"),
+        (Reply(429, "chậm lại", headers={"Retry-After": "1"}), "máy chủ trả lỗi HTTP 429"),
+    ],
+)
 def test_a_transient_error_then_200_gives_a_new_good_snapshot(server, seeded, first, said):
     sources, root, good_files, _ = seeded
     server.route("/cq/", first, Reply(200, GOOD))
@@ -367,23 +416,37 @@ def test_a_transient_error_then_200_gives_a_new_good_snapshot(server, seeded, fi
 
 def test_a_changed_layout_is_followed_by_a_new_sources_file_alone(server, seeded, tmp_path):
     sources, root, good_files, pointer = seeded
-    new_layout = "<ul>" + "".join(
-        f'<li class="nen-tang"><strong>{n}</strong><em>{p}</em><a class="xem" href="{h}">Xem</a></li>'
-        for n, p, h in [("Nền tảng địa chỉ số", "Bộ TT&TT", "/cq/diachiso"), ("Nền tảng bản đồ số", "Bộ TT&TT", "/cq/bandoso"),
-                        ("LGSP", "UBND tỉnh", "/cq/lgsp"), ("Nền tảng giám sát an toàn thông tin", "Cục ATTT", "/cq/giamsat")]
-    ) + "</ul>"
+    new_layout = (
+        "<ul>"
+        + "".join(
+            f'<li class="nen-tang"><strong>{n}</strong><em>{p}</em><a class="xem" href="{h}">Xem</a></li>'
+            for n, p, h in [
+                ("Nền tảng địa chỉ số", "Bộ TT&TT", "/cq/diachiso"),
+                ("Nền tảng bản đồ số", "Bộ TT&TT", "/cq/bandoso"),
+                ("LGSP", "UBND tỉnh", "/cq/lgsp"),
+                ("Nền tảng giám sát an toàn thông tin", "Cục ATTT", "/cq/giamsat"),
+            ]
+        )
+        + "</ul>"
+    )
     server.route("/cq/", Reply(200, new_layout))
     cq = _by_catalog(catalog.scrape(sources, today=D2))["chinh_quyen"]
     assert cq.outcome == "failed" and "không tìm thấy nền tảng nào theo bộ chọn “div.platform-card”" in cq.message
     assert (root / "last_good.json").read_bytes() == pointer
 
-    fixed = write_sources(tmp_path / "sources-moi.yaml", root, {"chinh_quyen": server.url("/cq/")}, item="li.nen-tang",
-                          fields={"name": "strong", "provider": "em", "link": "a.xem@href"}, next_link=None)
+    fixed = write_sources(
+        tmp_path / "sources-moi.yaml",
+        root,
+        {"chinh_quyen": server.url("/cq/")},
+        item="li.nen-tang",
+        fields={"name": "strong", "provider": "em", "link": "a.xem@href"},
+        next_link=None,
+    )
     result = catalog.scrape(fixed, today=D2)
     cq = _by_catalog(result)["chinh_quyen"]
-    assert cq.outcome == "ok" and list(cq.part.platforms()["platform_id"]) == GOOD_IDS    # the same ids
+    assert cq.outcome == "ok" and list(cq.part.platforms()["platform_id"]) == GOOD_IDS  # the same ids
     assert cq.part.platforms()["provider"].tolist() == ["Bộ TT&TT", "Bộ TT&TT", "UBND tỉnh", "Cục ATTT"]
-    assert result.changes.empty                                                           # nothing changed but the markup
+    assert result.changes.empty  # nothing changed but the markup
     assert _tree(root / "2023-01-05") == good_files
 
 
@@ -424,27 +487,40 @@ def test_a_second_scrape_the_same_day_gets_its_own_folder(server, seeded):
 
 # --------------------------------------------------------------------------- month to month
 
+
 def test_changes_since_last_month_added_removed_renamed(server, tmp_path):
-    server.route("/cq/", Reply(200, page(
-        card("Nền tảng địa chỉ số", link="/a"),
-        card("Nền tảng giám sát an toàn thông tin", link="/b"),
-        card("Nền tảng quản lý văn bản", link="/c"),
-        card("Nền tảng họp trực tuyến thế hệ mới cho cơ quan nhà nước", link="/d"))))
+    server.route(
+        "/cq/",
+        Reply(
+            200,
+            page(
+                card("Nền tảng địa chỉ số", link="/a"),
+                card("Nền tảng giám sát an toàn thông tin", link="/b"),
+                card("Nền tảng quản lý văn bản", link="/c"),
+                card("Nền tảng họp trực tuyến thế hệ mới cho cơ quan nhà nước", link="/d"),
+            ),
+        ),
+    )
     sources = write_sources(tmp_path / "s.yaml", tmp_path / "snap", {"chinh_quyen": server.url("/cq/")})
     catalog.scrape(sources, today=D1)
     february = page(
         card("Nền tảng địa chỉ số", link="/a"),
-        card("Nền tảng giám sát an toàn thông tin mạng", link="/b2"),   # 2·35/75 = 0,933 alike: renamed
-        card("Hệ thống quản lý văn bản và điều hành", link="/c"),        # same link: same id, renamed
-        card("Kho dữ liệu dùng chung", link="/e"))                       # new; họp trực tuyến is gone
+        card("Nền tảng giám sát an toàn thông tin mạng", link="/b2"),  # 2·35/75 = 0,933 alike: renamed
+        card("Hệ thống quản lý văn bản và điều hành", link="/c"),  # same link: same id, renamed
+        card("Kho dữ liệu dùng chung", link="/e"),
+    )  # new; họp trực tuyến is gone
     server.route("/cq/", Reply(200, february))
     result = catalog.scrape(sources, today=D2)
     expected = [
         ("added", "cq-kho-du-lieu-dung-chung", "Kho dữ liệu dùng chung", None),
         ("removed", "cq-hop", "Nền tảng họp trực tuyến thế hệ mới cho cơ quan nhà nước", None),
         ("renamed", "cq-nen-tang-quan-ly-van-ban", "Hệ thống quản lý văn bản và điều hành", "Nền tảng quản lý văn bản"),
-        ("renamed", "cq-nen-tang-giam-sat-an-toan-thong-tin-mang", "Nền tảng giám sát an toàn thông tin mạng",
-         "Nền tảng giám sát an toàn thông tin"),
+        (
+            "renamed",
+            "cq-nen-tang-giam-sat-an-toan-thong-tin-mang",
+            "Nền tảng giám sát an toàn thông tin mạng",
+            "Nền tảng giám sát an toàn thông tin",
+        ),
     ]
     got = result.changes
     assert [(r.change, r.platform_id, r.name, r.previous_name) for r in got.itertuples()] == expected
@@ -459,16 +535,25 @@ def test_changes_since_last_month_added_removed_renamed(server, tmp_path):
 
 
 def test_diff_pairs_the_best_rename_first():
-    before = pd.DataFrame({"platform_id": ["a", "b"], "catalog": ["nguoi_dan"] * 2, "link": ["", ""],
-                           "name": ["Ứng dụng học tập", "Ứng dụng học tiếng Anh"]})
+    before = pd.DataFrame(
+        {
+            "platform_id": ["a", "b"],
+            "catalog": ["nguoi_dan"] * 2,
+            "link": ["", ""],
+            "name": ["Ứng dụng học tập", "Ứng dụng học tiếng Anh"],
+        }
+    )
     after = pd.DataFrame({"platform_id": ["c"], "catalog": ["nguoi_dan"], "link": [""], "name": ["Ứng dụng học tập 2"]})
     got = catalog.diff(before, after, snapshot_date="2023-02-05", threshold=0.8)
     # "ung dung hoc tap 2" is 2·16/34 = 0,94 like "ung dung hoc tap" and less like "ung dung hoc tieng anh"
     assert [(r.change, r.platform_id, r.previous_name) for r in got.itertuples()] == [
-        ("removed", "b", None), ("renamed", "c", "Ứng dụng học tập")]
+        ("removed", "b", None),
+        ("renamed", "c", "Ứng dụng học tập"),
+    ]
 
 
 # --------------------------------------------------------------------------- the month's step and the warehouse
+
 
 def test_the_month_goes_on_with_the_last_good_snapshot_when_the_fetch_fails(server, seeded, tmp_path):
     sources, root, good_files, pointer = seeded
@@ -493,8 +578,10 @@ def test_the_month_goes_on_with_the_last_good_snapshot_when_the_fetch_fails(serv
     # the intake matches names against the same snapshot
     used = store.catalog_in_use(steps.warehouse(run))
     assert set(used.platforms["platform_id"]) == set(table["platform_id"])
-    assert Matcher(used.platforms, load_aliases()).match(None, "Nền tảng giám sát an toàn thông tin") == \
-        ("cq-nen-tang-giam-sat-an-toan-thong-tin", "name")
+    assert Matcher(used.platforms, load_aliases()).match(None, "Nền tảng giám sát an toàn thông tin") == (
+        "cq-nen-tang-giam-sat-an-toan-thong-tin",
+        "name",
+    )
 
 
 def test_a_sample_month_does_not_fetch(server, seeded, tmp_path):
@@ -508,10 +595,13 @@ def test_a_sample_month_does_not_fetch(server, seeded, tmp_path):
 
 
 def test_scraped_text_is_escaped_in_html_and_neutralised_in_csv(server, tmp_path):
-    server.route("/nd/", Reply(200, page(card("=HYPERLINK(&quot;http://x&quot;)"), card("&lt;img src=x onerror=alert(1)&gt;"))))
+    server.route(
+        "/nd/", Reply(200, page(card("=HYPERLINK(&quot;http://x&quot;)"), card("&lt;img src=x onerror=alert(1)&gt;")))
+    )
     server.route("/cq/", Reply(200, "<p>?</p>", content_type="application/<script>"))
-    sources = write_sources(tmp_path / "s.yaml", tmp_path / "snap",
-                            {"nguoi_dan": server.url("/nd/"), "chinh_quyen": server.url("/cq/")})
+    sources = write_sources(
+        tmp_path / "s.yaml", tmp_path / "snap", {"nguoi_dan": server.url("/nd/"), "chinh_quyen": server.url("/cq/")}
+    )
     result = catalog.scrape(sources, today=D1)
     names = set(_by_catalog(result)["nguoi_dan"].part.platforms()["name"])
     assert names == {'=HYPERLINK("http://x")', "<img src=x onerror=alert(1)>"}
@@ -521,32 +611,62 @@ def test_scraped_text_is_escaped_in_html_and_neutralised_in_csv(server, tmp_path
     assert "&lt;img src=x onerror=alert(1)&gt;" in rendered and "<img" not in rendered
     out = catalog.write_csv(result.snapshot.platforms, tmp_path / "catalog.csv")
     written = pd.read_csv(out, encoding="utf-8-sig")
-    assert "'=HYPERLINK(\"http://x\")" in set(written["name"])
+    assert '\'=HYPERLINK("http://x")' in set(written["name"])
 
 
 def test_the_month_fetch_log_and_changes_are_replaced_whole(tmp_path):
     snap = load_bundled()
 
     def fetch(month, outcome):
-        return pd.DataFrame([{"month": month, "catalog": "nguoi_dan", "url": "https://x", "status": 200,
-                              "fetched_at": "2023-02-05T08:00:00", "bytes": 10, "items": 11, "outcome": outcome,
-                              "message": "m", "snapshot_date": "2023-02-05"}])
+        return pd.DataFrame(
+            [
+                {
+                    "month": month,
+                    "catalog": "nguoi_dan",
+                    "url": "https://x",
+                    "status": 200,
+                    "fetched_at": "2023-02-05T08:00:00",
+                    "bytes": 10,
+                    "items": 11,
+                    "outcome": outcome,
+                    "message": "m",
+                    "snapshot_date": "2023-02-05",
+                }
+            ]
+        )
 
-    change = pd.DataFrame([{"month": "2023-02", "change": "added", "platform_id": "nd-x", "catalog": "nguoi_dan",
-                            "name": "X", "previous_name": None, "snapshot_date": "2023-02-05"}])
+    change = pd.DataFrame(
+        [
+            {
+                "month": "2023-02",
+                "change": "added",
+                "platform_id": "nd-x",
+                "catalog": "nguoi_dan",
+                "name": "X",
+                "previous_name": None,
+                "snapshot_date": "2023-02-05",
+            }
+        ]
+    )
     with store.connect(tmp_path / "w.duckdb") as con:
         store.load_catalog_month(con, "2023-01", snap, fetch("2023-01", "offline"), change.iloc[:0])
         store.load_catalog_month(con, "2023-02", snap, fetch("2023-02", "failed"), change)
         store.load_catalog_month(con, "2023-02", snap, fetch("2023-02", "ok"), change)
-        assert con.execute("SELECT month, outcome FROM catalog_fetches ORDER BY month").fetchall() == \
-            [("2023-01", "offline"), ("2023-02", "ok")]
+        assert con.execute("SELECT month, outcome FROM catalog_fetches ORDER BY month").fetchall() == [
+            ("2023-01", "offline"),
+            ("2023-02", "ok"),
+        ]
         assert con.execute("SELECT count(*) FROM catalog_changes").fetchone() == (1,)
         with pytest.raises(Exception):
-            store.load_catalog_month(con, "2023-02", snap, fetch("2023-02", "lạ"), change)   # not an outcome
-        assert con.execute("SELECT month, outcome FROM catalog_fetches ORDER BY month").fetchall() == \
-            [("2023-01", "offline"), ("2023-02", "ok")]
-        assert con.execute("SELECT count(*), min(snapshot_date) FROM catalog").fetchone() == \
-            (len(snap.platforms), date(2022, 12, 31))
+            store.load_catalog_month(con, "2023-02", snap, fetch("2023-02", "lạ"), change)  # not an outcome
+        assert con.execute("SELECT month, outcome FROM catalog_fetches ORDER BY month").fetchall() == [
+            ("2023-01", "offline"),
+            ("2023-02", "ok"),
+        ]
+        assert con.execute("SELECT count(*), min(snapshot_date) FROM catalog").fetchone() == (
+            len(snap.platforms),
+            date(2022, 12, 31),
+        )
 
 
 def test_the_scrape_command(server, seeded, tmp_path):

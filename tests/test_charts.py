@@ -29,21 +29,36 @@ def test_trend_labels_points_in_vietnamese_format():
 
 def test_compare_sorts_bars_and_hatches_the_highlighted_unit():
     frame = pd.DataFrame({"label": ["Huyện A Lưới", "Thành phố Huế", "Huyện Nam Đông"], "value": [40.5, 75.25, None]})
-    fig = charts.compare(frame, "Lượt tải trên 100 dân", "lượt / 100 dân", highlight="Huyện A Lưới",
-                         reference=60.0, reference_label="bình quân toàn tỉnh", decimals=1)
+    fig = charts.compare(
+        frame,
+        "Lượt tải trên 100 dân",
+        "lượt / 100 dân",
+        highlight="Huyện A Lưới",
+        reference=60.0,
+        reference_label="bình quân toàn tỉnh",
+        decimals=1,
+    )
     ax = fig.axes[0]
     bars = ax.patches
-    assert [round(b.get_width(), 2) for b in bars] == [40.5, 75.25]      # the unit without data has no bar
+    assert [round(b.get_width(), 2) for b in bars] == [40.5, 75.25]  # the unit without data has no bar
     assert bars[0].get_hatch() == "///" and not bars[1].get_hatch()
-    assert "75,3" in [t.get_text() for t in ax.texts]                      # 75,25 rounded half up
+    assert "75,3" in [t.get_text() for t in ax.texts]  # 75,25 rounded half up
 
 
 def test_status_grid_uses_shapes_not_colours():
-    frame = pd.DataFrame({"unit_label": ["Huế", "Huế", "Phú Vang"], "platform_label": ["Hue-S", "VNeID", "Hue-S"],
-                          "status": ["dang_su_dung", "chua_trien_khai", "dang_thu_nghiem"]})
+    frame = pd.DataFrame(
+        {
+            "unit_label": ["Huế", "Huế", "Phú Vang"],
+            "platform_label": ["Hue-S", "VNeID", "Hue-S"],
+            "status": ["dang_su_dung", "chua_trien_khai", "dang_thu_nghiem"],
+        }
+    )
     ax = charts.status_grid(frame, "Nền tảng theo đơn vị").axes[0]
-    marks = {(line.get_marker(), line.get_fillstyle()): list(zip(line.get_xdata(), line.get_ydata()))
-             for line in ax.get_lines() if line.get_marker() == "o"}
+    marks = {
+        (line.get_marker(), line.get_fillstyle()): list(zip(line.get_xdata(), line.get_ydata()))
+        for line in ax.get_lines()
+        if line.get_marker() == "o"
+    }
     # full circle in use, half-filled on trial, empty not deployed: all drawn in the one ink
     assert marks == {("o", "full"): [(0, 0)], ("o", "left"): [(1, 0)], ("o", "none"): [(0, 1)]}
     assert {line.get_color() for line in ax.get_lines() if line.get_marker() == "o"} == {charts.INK}
@@ -58,7 +73,7 @@ def test_chart_shows_as_svg_whose_text_is_text_with_its_title_as_alt_text():
     root = ET.fromstring(data.encode("utf-8"))
     texts = ["".join(t.itertext()) for t in root.iter(SVG + "text")]
     assert "Tiêu đề" in texts and "lượt tải" in texts and "07/2022" in texts
-    assert root.find(f".//{SVG}path") is not None                        # drawn as vectors, not a bitmap
+    assert root.find(f".//{SVG}path") is not None  # drawn as vectors, not a bitmap
     assert root.find(f".//{SVG}image") is None
 
 
@@ -68,7 +83,7 @@ def test_two_charts_never_share_an_svg_id():
     ids = [set(re.findall(r'\bid="([^"]+)"', svg)) for svg in (first, second)]
     assert ids[0] and ids[1] and not ids[0] & ids[1]
     for svg, own in zip((first, second), ids):
-        assert set(re.findall(r'url\(#([^)]+)\)', svg)) <= own           # every reference stays inside its chart
+        assert set(re.findall(r"url\(#([^)]+)\)", svg)) <= own  # every reference stays inside its chart
 
 
 def _text_sizes(svg: str) -> tuple[float, list[tuple[str, float, str]]]:
@@ -77,41 +92,64 @@ def _text_sizes(svg: str) -> tuple[float, list[tuple[str, float, str]]]:
     assert root.get("width").endswith("pt")
     width = float(root.get("width")[:-2])
     view = [float(v) for v in root.get("viewBox").split()]
-    assert view[2] == pytest.approx(width)                               # one user unit is one point
+    assert view[2] == pytest.approx(width)  # one user unit is one point
     out = []
     for node in root.iter(SVG + "text"):
         style = dict(part.split(":", 1) for part in node.get("style").split(";") if ":" in part)
         style = {k.strip(): v.strip() for k, v in style.items()}
-        out.append(("".join(node.itertext()), float(style["font-size"].removesuffix("px")),
-                    style["font-family"].strip("'\"")))
+        out.append(
+            ("".join(node.itertext()), float(style["font-size"].removesuffix("px")), style["font-family"].strip("'\""))
+        )
     return width, out
 
 
 def _report_like_charts():
     months = [f"2022-{m:02d}" for m in range(1, 13)]
     downloads = pd.DataFrame({"month": months, "value": [690000 + 10000 * i + 37 * i * i for i in range(12)]})
-    reports = pd.DataFrame({"month": months * 3, "value": [3700 + 80 * i for i in range(12)]
-                            + [3600 + 80 * i for i in range(12)] + [3300 + 80 * i for i in range(12)],
-                            "series": ["Tiếp nhận"] * 12 + ["Đã xử lý"] * 12 + ["Xử lý đúng hạn"] * 12})
-    districts = pd.DataFrame({"label": [f"Huyện Phong Điền {i}" for i in range(9)],
-                              "value": [48.5 + 5 * i for i in range(9)]})
+    reports = pd.DataFrame(
+        {
+            "month": months * 3,
+            "value": [3700 + 80 * i for i in range(12)]
+            + [3600 + 80 * i for i in range(12)]
+            + [3300 + 80 * i for i in range(12)],
+            "series": ["Tiếp nhận"] * 12 + ["Đã xử lý"] * 12 + ["Xử lý đúng hạn"] * 12,
+        }
+    )
+    districts = pd.DataFrame(
+        {"label": [f"Huyện Phong Điền {i}" for i in range(9)], "value": [48.5 + 5 * i for i in range(9)]}
+    )
     units = [f"Sở Công Thương {i}" for i in range(29)]
     platforms = [f"Nền tảng tích hợp, chia sẻ dữ liệu số {i} (LGSP)" for i in range(22)]
-    grid = pd.DataFrame([(u, p, ["dang_su_dung", "dang_thu_nghiem", "chua_trien_khai"][(i + j) % 3])
-                         for i, u in enumerate(units) for j, p in enumerate(platforms) if (i * j) % 4 != 1],
-                        columns=["unit_label", "platform_label", "status"])
-    return [charts.trend(downloads, "Lượt tải ứng dụng Hue-S (lũy kế)", "lượt tải"),
-            charts.trends(reports, "Phản ánh hiện trường qua Hue-S theo tháng", "phản ánh"),
-            charts.compare(districts, "Lượt tải Hue-S trên 100 dân", "lượt tải / 100 dân",
-                           highlight="Huyện Phong Điền 3", reference=62.0, reference_label="toàn tỉnh", decimals=1),
-            charts.status_grid(grid, "Tình trạng triển khai nền tảng số theo đơn vị")]
+    grid = pd.DataFrame(
+        [
+            (u, p, ["dang_su_dung", "dang_thu_nghiem", "chua_trien_khai"][(i + j) % 3])
+            for i, u in enumerate(units)
+            for j, p in enumerate(platforms)
+            if (i * j) % 4 != 1
+        ],
+        columns=["unit_label", "platform_label", "status"],
+    )
+    return [
+        charts.trend(downloads, "Lượt tải ứng dụng Hue-S (lũy kế)", "lượt tải"),
+        charts.trends(reports, "Phản ánh hiện trường qua Hue-S theo tháng", "phản ánh"),
+        charts.compare(
+            districts,
+            "Lượt tải Hue-S trên 100 dân",
+            "lượt tải / 100 dân",
+            highlight="Huyện Phong Điền 3",
+            reference=62.0,
+            reference_label="toàn tỉnh",
+            decimals=1,
+        ),
+        charts.status_grid(grid, "Tình trạng triển khai nền tảng số theo đơn vị"),
+    ]
 
 
 @pytest.mark.parametrize("index", range(4))
 def test_every_label_is_in_the_report_serif_and_at_least_8_pt_on_a4(index):
     chart = _report_like_charts()[index]
     width, texts = _text_sizes(chart.svg())
-    assert width <= charts.TEXT_WIDTH_IN * 72                            # printed at its own size, not shrunk
+    assert width <= charts.TEXT_WIDTH_IN * 72  # printed at its own size, not shrunk
     assert texts and {family for _, _, family in texts} == {"Liberation Serif"}
     assert not [(text, size) for text, size, _ in texts if size < 8]
 
@@ -141,8 +179,10 @@ def _clash(fig, a, b) -> bool:
         apart = abs(-(xb - xa) * math.sin(angle) + (yb - ya) * math.cos(angle))
         return apart < max(a.get_size(), b.get_size()) * fig.dpi / 72
     box_a, box_b = a.get_window_extent(renderer), b.get_window_extent(renderer)
-    return min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0) > 0.5 and \
-        min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0) > 0.5
+    return (
+        min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0) > 0.5
+        and min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0) > 0.5
+    )
 
 
 @pytest.mark.parametrize("index", range(4))
@@ -150,13 +190,16 @@ def test_labels_never_overlap_nor_leave_the_figure(index):
     fig = _report_like_charts()[index].figure
     texts = _drawn_texts(fig)
     assert len(texts) > 10
-    clashes = [(a.get_text(), b.get_text()) for i, a in enumerate(texts) for b in texts[i + 1:] if _clash(fig, a, b)]
+    clashes = [(a.get_text(), b.get_text()) for i, a in enumerate(texts) for b in texts[i + 1 :] if _clash(fig, a, b)]
     assert not clashes
     edge = fig.bbox
     renderer = fig.canvas.get_renderer()
     boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
-    assert not [text for text, box in boxes if box.x0 < edge.x0 - 0.5 or box.x1 > edge.x1 + 0.5
-                or box.y0 < edge.y0 - 0.5 or box.y1 > edge.y1 + 0.5]
+    assert not [
+        text
+        for text, box in boxes
+        if box.x0 < edge.x0 - 0.5 or box.x1 > edge.x1 + 0.5 or box.y0 < edge.y0 - 0.5 or box.y1 > edge.y1 + 0.5
+    ]
 
 
 def test_the_overlap_check_sees_labels_that_collide():
@@ -177,8 +220,13 @@ def test_counts_start_at_zero():
     months = ["2022-10", "2022-11", "2022-12"]
     ax = charts.trend(pd.DataFrame({"month": months, "value": [790000, 800000, 805000]}), "Lượt tải", "lượt").axes[0]
     assert ax.get_ylim()[0] == 0
-    frame = pd.DataFrame({"month": months * 2, "value": [3700, 3800, 3900, 3600, 3650, 3700],
-                          "series": ["Tiếp nhận"] * 3 + ["Đã xử lý"] * 3})
+    frame = pd.DataFrame(
+        {
+            "month": months * 2,
+            "value": [3700, 3800, 3900, 3600, 3650, 3700],
+            "series": ["Tiếp nhận"] * 3 + ["Đã xử lý"] * 3,
+        }
+    )
     assert charts.trends(frame, "Phản ánh", "phản ánh").axes[0].get_ylim()[0] == 0
     bars = pd.DataFrame({"label": ["A", "B"], "value": [48.5, 89.1]})
     assert charts.compare(bars, "So sánh", "lượt").axes[0].get_xlim()[0] == 0
@@ -193,23 +241,35 @@ def test_point_labels_that_would_overlap_are_left_out_the_latest_kept():
 
 
 def test_trends_tell_lines_apart_without_colour():
-    frame = pd.DataFrame({"month": ["2022-06", "2022-07"] * 3, "value": [100, 120, 90, 110, 80, 99],
-                          "series": ["Tiếp nhận"] * 2 + ["Đã xử lý"] * 2 + ["Đúng hạn"] * 2})
+    frame = pd.DataFrame(
+        {
+            "month": ["2022-06", "2022-07"] * 3,
+            "value": [100, 120, 90, 110, 80, 99],
+            "series": ["Tiếp nhận"] * 2 + ["Đã xử lý"] * 2 + ["Đúng hạn"] * 2,
+        }
+    )
     ax = charts.trends(frame, "Phản ánh hiện trường", "phản ánh").axes[0]
     lines = ax.get_lines()
     assert [l.get_label() for l in lines] == ["Tiếp nhận", "Đã xử lý", "Đúng hạn"]
     assert len({(l.get_linestyle(), l.get_marker()) for l in lines}) == 3
-    assert {l.get_color() for l in lines} == {charts.INK}                   # one ink: grey print keeps them apart
-    assert [t.get_text() for t in ax.texts] == ["120", "110", "99"]           # each line's last point
+    assert {l.get_color() for l in lines} == {charts.INK}  # one ink: grey print keeps them apart
+    assert [t.get_text() for t in ax.texts] == ["120", "110", "99"]  # each line's last point
     ax.figure.canvas.draw()
     boxes = [t.get_window_extent() for t in ax.texts]
-    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
 
 
 def test_compare_names_the_reference_line_under_the_axis():
     frame = pd.DataFrame({"label": ["Huyện A Lưới", "Thành phố Huế"], "value": [12.5, 15.0]})
-    ax = charts.compare(frame, "Tổ mỗi xã", "tổ / xã", highlight="Huyện A Lưới", reference=13.25,
-                        reference_label="toàn tỉnh", decimals=1).axes[0]
+    ax = charts.compare(
+        frame,
+        "Tổ mỗi xã",
+        "tổ / xã",
+        highlight="Huyện A Lưới",
+        reference=13.25,
+        reference_label="toàn tỉnh",
+        decimals=1,
+    ).axes[0]
     assert ax.get_xlabel().endswith("(- - -  toàn tỉnh: 13,3)")
     bold = [t.get_text() for t in ax.get_yticklabels() if t.get_fontweight() == "bold"]
     assert bold == ["Huyện A Lưới"]
@@ -217,13 +277,21 @@ def test_compare_names_the_reference_line_under_the_axis():
 
 def test_status_grid_follows_the_order_given_and_keeps_labels_apart():
     units = pd.Categorical(["Huế", "Sở Nội vụ", "Huế"], categories=["Huế", "Phú Vang", "Sở Nội vụ"], ordered=True)
-    names = ["Nền tảng tích hợp, chia sẻ dữ liệu quốc gia (NDXP)", "Nền tảng tích hợp, chia sẻ dữ liệu cấp tỉnh (LGSP)",
-             "Ứng dụng Hue-S"]
+    names = [
+        "Nền tảng tích hợp, chia sẻ dữ liệu quốc gia (NDXP)",
+        "Nền tảng tích hợp, chia sẻ dữ liệu cấp tỉnh (LGSP)",
+        "Ứng dụng Hue-S",
+    ]
     platforms = pd.Categorical([names[1], names[0], names[2]], categories=names, ordered=True)
-    frame = pd.DataFrame({"unit_label": units, "platform_label": platforms,
-                          "status": ["dang_su_dung", "dang_thu_nghiem", "chua_trien_khai"],
-                          "group": ["chinh_quyen", "chinh_quyen", "nguoi_dan"],
-                          "unit_group": ["district", "agency", "district"]})
+    frame = pd.DataFrame(
+        {
+            "unit_label": units,
+            "platform_label": platforms,
+            "status": ["dang_su_dung", "dang_thu_nghiem", "chua_trien_khai"],
+            "group": ["chinh_quyen", "chinh_quyen", "nguoi_dan"],
+            "unit_group": ["district", "agency", "district"],
+        }
+    )
     ax = charts.status_grid(frame, "Tình trạng triển khai").axes[0]
     # Phú Vang reported nothing and is left out; the order is the categories' order
     assert [t.get_text() for t in ax.get_xticklabels()] == ["Huế", "Sở Nội vụ"]
@@ -231,4 +299,4 @@ def test_status_grid_follows_the_order_given_and_keeps_labels_apart():
     assert labels[0].endswith("(NDXP)") and labels[1].endswith("(LGSP)") and len(set(labels)) == 3
     assert "chưa triển khai" in [t.get_text() for t in ax.get_legend().get_texts()]
     rules = [line for line in ax.lines if line.get_marker() in ("None", None, "")]
-    assert len(rules) == 2             # one rule between the catalogs, one between districts and agencies
+    assert len(rules) == 2  # one rule between the catalogs, one between districts and agencies

@@ -11,11 +11,36 @@ from dxreport.cli import error_message, main
 COMMANDS = ("run", "ingest", "template", "scrape", "index", "units", "sample")
 
 # Words of click's own English that must never reach the user.
-ENGLISH = ("Usage:", "Options:", "Commands:", "Show this message", "Show the version", "Missing option",
-           "Missing argument", "Error:", "Invalid value", "No such", "Try '", "Did you mean", "[OPTIONS]",
-           "COMMAND", "[default", "required]", "DIRECTORY", "INTEGER", "FILE", "is not a valid", "does not exist",
-           "is a file", "is not in the range", "requires an argument", "does not take a value", "unexpected extra",
-           "Aborted", ", version")
+ENGLISH = (
+    "Usage:",
+    "Options:",
+    "Commands:",
+    "Show this message",
+    "Show the version",
+    "Missing option",
+    "Missing argument",
+    "Error:",
+    "Invalid value",
+    "No such",
+    "Try '",
+    "Did you mean",
+    "[OPTIONS]",
+    "COMMAND",
+    "[default",
+    "required]",
+    "DIRECTORY",
+    "INTEGER",
+    "FILE",
+    "is not a valid",
+    "does not exist",
+    "is a file",
+    "is not in the range",
+    "requires an argument",
+    "does not take a value",
+    "unexpected extra",
+    "Aborted",
+    ", version",
+)
 
 
 def _invoke(args: list[str]):
@@ -102,11 +127,14 @@ def test_unknown_option_suggests_the_near_one():
     assert "Lỗi: Không có tùy chọn '--zzz'." in output
 
 
-@pytest.mark.parametrize("value, reason", [
-    ("abc", "'abc' không phải là số nguyên."),
-    ("0", "0 không nằm trong khoảng cho phép (từ 1 đến 64)."),
-    ("65", "65 không nằm trong khoảng cho phép (từ 1 đến 64)."),
-])
+@pytest.mark.parametrize(
+    "value, reason",
+    [
+        ("abc", "'abc' không phải là số nguyên."),
+        ("0", "0 không nằm trong khoảng cho phép (từ 1 đến 64)."),
+        ("65", "65 không nằm trong khoảng cho phép (từ 1 đến 64)."),
+    ],
+)
 def test_bad_workers(value, reason):
     output = _usage_error(["run", "--month", "2022-12", "--workers", value])
     assert f"Lỗi: Giá trị không hợp lệ cho '--workers': {reason}" in output
@@ -169,12 +197,22 @@ def test_an_unexpected_error_is_reported_in_vietnamese_and_logged_in_english(mon
 def test_run_summary_counts_unchanged_reports_as_done(monkeypatch, tmp_path):
     from dxreport import runner
 
-    units = {"tinh": {"name": "Tỉnh Thừa Thiên Huế", "status": "skipped", "html": "tinh/report.html",
-                      "pdf": "tinh/report.pdf"}}
-    units.update({f"u{i:02d}": {"name": f"Đơn vị {i}", "status": "skipped" if i <= 20 else "ok"}
-                  for i in range(1, 31)})
-    manifest = {"parameters": {"outputs": str(tmp_path)}, "units": units, "sample": True, "failed": [],
-                "log": "logs/run.log"}
+    units = {
+        "tinh": {
+            "name": "Tỉnh Thừa Thiên Huế",
+            "status": "skipped",
+            "html": "tinh/report.html",
+            "pdf": "tinh/report.pdf",
+        }
+    }
+    units.update({f"u{i:02d}": {"name": f"Đơn vị {i}", "status": "skipped" if i <= 20 else "ok"} for i in range(1, 31)})
+    manifest = {
+        "parameters": {"outputs": str(tmp_path)},
+        "units": units,
+        "sample": True,
+        "failed": [],
+        "log": "logs/run.log",
+    }
     monkeypatch.setattr(runner, "run_month", lambda *a, **k: manifest)
     result = _invoke(["run", "--month", "2022-12", "--outputs", str(tmp_path), "--quiet"])
     assert result.exit_code == 0, result.output
@@ -207,9 +245,18 @@ def test_index_refuses_nonexistent():
 def test_index_writes_the_page(tmp_path):
     month = tmp_path / "2022-12"
     month.mkdir()
-    (month / "manifest.json").write_text(json.dumps({"month": "2022-12", "units": {
-        "tinh": {"name": "Tỉnh Thừa Thiên Huế", "status": "skipped"},
-        "474": {"name": "Thành phố Huế", "status": "ok"}}}), encoding="utf-8")
+    (month / "manifest.json").write_text(
+        json.dumps(
+            {
+                "month": "2022-12",
+                "units": {
+                    "tinh": {"name": "Tỉnh Thừa Thiên Huế", "status": "skipped"},
+                    "474": {"name": "Thành phố Huế", "status": "ok"},
+                },
+            }
+        ),
+        encoding="utf-8",
+    )
     (tmp_path / "_scratch").mkdir()
     result = _invoke(["index", "--outputs", str(tmp_path)])
     assert result.exit_code == 0, result.output
@@ -229,8 +276,10 @@ def test_run_refuses_a_bad_month_before_anything_runs(tmp_path):
 def test_run_refuses_a_report_date_before_the_end_of_the_month_before_anything_runs(tmp_path):
     result = _invoke(["run", "--month", "2022-12", "--report-date", "2022-12-15", "--outputs", str(tmp_path)])
     assert result.exit_code == 2
-    assert result.output.strip() == ("Lỗi: Ngày báo cáo 15/12/2022 trước ngày cuối của tháng báo cáo (31/12/2022): "
-                                     "báo cáo tháng 12/2022 chỉ ký được từ ngày 31/12/2022")
+    assert result.output.strip() == (
+        "Lỗi: Ngày báo cáo 15/12/2022 trước ngày cuối của tháng báo cáo (31/12/2022): "
+        "báo cáo tháng 12/2022 chỉ ký được từ ngày 31/12/2022"
+    )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -270,7 +319,7 @@ def test_template_writes_the_form_and_never_overwrites_without_force(tmp_path):
     args = ["template", "--month", "2022-10", "--unit", "478", "-o", str(out), "--outputs", str(tmp_path / "o")]
     result = _invoke(args)
     assert result.exit_code == 0, result.output
-    assert str(out) in result.output and "trang Nền tảng để trống" in result.output   # no warehouse there
+    assert str(out) in result.output and "trang Nền tảng để trống" in result.output  # no warehouse there
     import openpyxl
 
     assert openpyxl.load_workbook(out)["Thông tin"]["B1"].value == "478"
@@ -300,7 +349,7 @@ def test_ingest_prints_the_tracker_and_the_feedback_folder(tmp_path, monkeypatch
     from dxreport import steps, template
 
     offline = steps.scrape
-    monkeypatch.setattr(steps, "scrape", lambda run, fetch=None: offline(run, fetch=False))   # no network in tests
+    monkeypatch.setattr(steps, "scrape", lambda run, fetch=None: offline(run, fetch=False))  # no network in tests
 
     inbox = tmp_path / "inbox" / "2022-10"
     inbox.mkdir(parents=True)
@@ -317,8 +366,7 @@ def test_ingest_prints_the_tracker_and_the_feedback_folder(tmp_path, monkeypatch
     for p in inbox.iterdir():
         os.utime(p, (dt.datetime(2022, 11, 2, 9).timestamp(),) * 2)
     out = tmp_path / "out"
-    result = _invoke(["ingest", "--month", "2022-10", "--inbox", str(tmp_path / "inbox"),
-                                       "--outputs", str(out)])
+    result = _invoke(["ingest", "--month", "2022-10", "--inbox", str(tmp_path / "inbox"), "--outputs", str(out)])
     assert result.exit_code == 0, result.output
     # 30 reporting units: syt received (its one row quarantined), stp's PDF has no unit, 29 missing
     assert f"Tháng 2022-10: 2 tệp từ {tmp_path / 'inbox' / '2022-10'} — 1 được nạp, 1 bị từ chối." in result.output
@@ -326,7 +374,9 @@ def test_ingest_prints_the_tracker_and_the_feedback_folder(tmp_path, monkeypatch
     _vietnamese(result.output)
     assert f"Bản góp ý gửi đơn vị (2 tệp): {out / '2022-10' / 'feedback'}" in result.output
     assert sorted(p.name for p in (out / "2022-10" / "feedback").iterdir()) == [
-        "khong_ro_don_vi_stp.pdf.xlsx", "syt_syt.xlsx"]
+        "khong_ro_don_vi_stp.pdf.xlsx",
+        "syt_syt.xlsx",
+    ]
 
 
 def test_interrupted_run_says_so_in_vietnamese(monkeypatch, tmp_path):
@@ -369,16 +419,19 @@ def test_debug_env_lets_an_unexpected_error_through(debug_env, monkeypatch, tmp_
     monkeypatch.setattr(runner, "run_month", boom)
     result = _invoke(["run", "--month", "2022-12", "--outputs", str(tmp_path)])
     assert isinstance(result.exception, RuntimeError)
-    assert "kernel died unexpectedly" in result.output   # the log record, with its traceback
+    assert "kernel died unexpectedly" in result.output  # the log record, with its traceback
 
 
-@pytest.mark.parametrize("exc, message", [
-    (click.FileError("a.txt", "Permission denied"), "Không mở được tệp 'a.txt'."),
-    (click.UsageError("Missing command."), "Thiếu tên lệnh; các lệnh có ở mục “Lệnh” trong hướng dẫn."),
-    (click.UsageError("Something new in click."), "Lệnh được gọi không đúng cách."),
-    (click.BadParameter("x", param_hint="--month"), "Giá trị không hợp lệ cho --month: x"),
-    (click.BadParameter("x", param_hint=["-o", "--out"]), "Giá trị không hợp lệ cho '-o' / '--out': x"),
-])
+@pytest.mark.parametrize(
+    "exc, message",
+    [
+        (click.FileError("a.txt", "Permission denied"), "Không mở được tệp 'a.txt'."),
+        (click.UsageError("Missing command."), "Thiếu tên lệnh; các lệnh có ở mục “Lệnh” trong hướng dẫn."),
+        (click.UsageError("Something new in click."), "Lệnh được gọi không đúng cách."),
+        (click.BadParameter("x", param_hint="--month"), "Giá trị không hợp lệ cho --month: x"),
+        (click.BadParameter("x", param_hint=["-o", "--out"]), "Giá trị không hợp lệ cho '-o' / '--out': x"),
+    ],
+)
 def test_every_kind_of_click_error_has_a_vietnamese_sentence(exc, message):
     text = error_message(exc)
     assert text[:1].upper() + text[1:] == message
@@ -396,6 +449,9 @@ def test_every_option_uses_the_vietnamese_classes():
                 assert param.is_flag, (name, param.name)
             else:
                 assert isinstance(param.type, (cli.IntRangeParam, cli.PathParam, click.types.StringParamType)), (
-                    name, param.name, param.type)
+                    name,
+                    param.name,
+                    param.type,
+                )
             assert param.help and unicodedata.is_normalized("NFC", param.help), (name, param.name)
         assert command.help and unicodedata.is_normalized("NFC", command.help), name

@@ -13,8 +13,16 @@ from catalog_server import CatalogServer, Reply, refused_url
 from dxreport import __version__
 from dxreport.catalog.fetch import Fetcher, HttpSettings, _dns_permanent, retry_after_seconds
 
-FAST = HttpSettings(connect_timeout=0.5, read_timeout=0.3, retries=2, backoff=0.01, max_retry_after=5,
-                    pause=0, max_bytes=20_000, max_redirects=3)
+FAST = HttpSettings(
+    connect_timeout=0.5,
+    read_timeout=0.3,
+    retries=2,
+    backoff=0.01,
+    max_retry_after=5,
+    pause=0,
+    max_bytes=20_000,
+    max_redirects=3,
+)
 
 
 @pytest.fixture
@@ -45,7 +53,7 @@ def test_429_waits_as_long_as_retry_after_asks(server):
     t0 = time.monotonic()
     rec = get(server.url("/p"))
     assert rec.ok
-    assert rec.attempts[0]["wait"] == 1.0           # Retry-After, not the 0.01 s backoff
+    assert rec.attempts[0]["wait"] == 1.0  # Retry-After, not the 0.01 s backoff
     first, second = server.hits("/p")
     assert second["at"] - first["at"] >= 1.0
     assert time.monotonic() - t0 >= 1.0
@@ -61,18 +69,26 @@ def test_a_retry_after_past_the_limit_fails_at_once(server):
 
 def test_the_backoff_doubles_and_never_waits_past_max_retry_after(server):
     server.route("/p", Reply(500, "lỗi"))
-    settings = HttpSettings(connect_timeout=0.5, read_timeout=0.3, retries=3, backoff=0.02, max_retry_after=0.05,
-                            pause=0, max_bytes=20_000, max_redirects=3)
+    settings = HttpSettings(
+        connect_timeout=0.5,
+        read_timeout=0.3,
+        retries=3,
+        backoff=0.02,
+        max_retry_after=0.05,
+        pause=0,
+        max_bytes=20_000,
+        max_redirects=3,
+    )
     rec = get(server.url("/p"), settings)
-    assert [a.get("wait") for a in rec.attempts] == [0.02, 0.04, 0.05, None]     # 0,02 · 2ⁿ, capped at 0,05
+    assert [a.get("wait") for a in rec.attempts] == [0.02, 0.04, 0.05, None]  # 0,02 · 2ⁿ, capped at 0,05
 
 
 def test_5xx_every_time_gives_up_after_the_retries(server):
     server.route("/p", Reply(502, "bad gateway"))
     rec = get(server.url("/p"))
     assert rec.error == "máy chủ trả lỗi HTTP 502 (sau 3 lần thử)"
-    assert len(server.hits("/p")) == 3                      # 1 + retries=2
-    assert rec.body == b"bad gateway"                        # the last answer is kept
+    assert len(server.hits("/p")) == 3  # 1 + retries=2
+    assert rec.body == b"bad gateway"  # the last answer is kept
 
 
 def test_a_404_is_not_retried(server):
@@ -87,7 +103,7 @@ def test_a_hang_past_the_read_timeout(server):
     rec = get(server.url("/p"))
     assert rec.kind == "timeout"
     assert rec.error == "máy chủ không trả lời trong 0,3 giây (sau 3 lần thử)"
-    assert time.monotonic() - t0 < 2.0                       # 3 × 0,3 s plus backoff, not 3 × 1 s
+    assert time.monotonic() - t0 < 2.0  # 3 × 0,3 s plus backoff, not 3 × 1 s
 
 
 def test_connection_refused():
@@ -125,7 +141,7 @@ def test_a_redirect_loop(server):
     rec = get(server.url("/loop"))
     assert rec.kind == "redirects"
     assert rec.error == "chuyển hướng quá 3 lần (vòng chuyển hướng?)"
-    assert len(server.hits("/loop")) == 4                    # the first request and 3 redirects
+    assert len(server.hits("/loop")) == 4  # the first request and 3 redirects
 
 
 def test_a_redirect_is_followed_and_the_final_url_kept(server):

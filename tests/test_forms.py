@@ -5,8 +5,13 @@ from dxreport.textnorm import fold
 def test_sheets_follow_the_spec():
     assert [s.name for s in forms.SHEETS] == ["Thông tin", "Nền tảng", "Hue-S", "Tổ công nghệ số", "Doanh nghiệp"]
     assert [f.header for f in forms.HUE_S.fields] == [
-        "Lượt tải lũy kế", "Tài khoản đăng ký lũy kế", "Phản ánh tiếp nhận trong tháng",
-        "Phản ánh đã xử lý trong tháng", "Phản ánh xử lý đúng hạn trong tháng", "Tỷ lệ hài lòng (%)"]
+        "Lượt tải lũy kế",
+        "Tài khoản đăng ký lũy kế",
+        "Phản ánh tiếp nhận trong tháng",
+        "Phản ánh đã xử lý trong tháng",
+        "Phản ánh xử lý đúng hạn trong tháng",
+        "Tỷ lệ hài lòng (%)",
+    ]
 
 
 def test_agencies_fill_two_sheets_districts_five():
@@ -53,18 +58,33 @@ PREVIOUS = [("nd-dvc", "Dịch vụ công trực tuyến"), ("", "Ứng dụng P
 
 @pytest.fixture
 def template_478(tmp_path):
-    return template.write_template("2022-10", "478", tmp_path / "phu-vang-2022-10.xlsx", registry=REGISTRY,
-                                snapshot=SNAPSHOT, previous_platforms=PREVIOUS, settings=SETTINGS)
+    return template.write_template(
+        "2022-10",
+        "478",
+        tmp_path / "phu-vang-2022-10.xlsx",
+        registry=REGISTRY,
+        snapshot=SNAPSHOT,
+        previous_platforms=PREVIOUS,
+        settings=SETTINGS,
+    )
 
 
 def _read(path, month="2022-10", reader=None):
-    return intake.read_submission(path, month=month, registry=REGISTRY, matcher=MATCHER, settings=SETTINGS,
-                                  reader=reader)
+    return intake.read_submission(
+        path, month=month, registry=REGISTRY, matcher=MATCHER, settings=SETTINGS, reader=reader
+    )
 
 
 def test_template_has_only_the_sheets_of_the_unit_type(template_478, tmp_path):
     assert openpyxl.load_workbook(template_478).sheetnames == [
-        "Hướng dẫn", "Thông tin", "Nền tảng", "Hue-S", "Tổ công nghệ số", "Doanh nghiệp", "Danh mục nền tảng"]
+        "Hướng dẫn",
+        "Thông tin",
+        "Nền tảng",
+        "Hue-S",
+        "Tổ công nghệ số",
+        "Doanh nghiệp",
+        "Danh mục nền tảng",
+    ]
     agency = template.write_template("2022-10", "syt", tmp_path / "syt.xlsx", registry=REGISTRY, snapshot=SNAPSHOT)
     assert openpyxl.load_workbook(agency).sheetnames == ["Hướng dẫn", "Thông tin", "Nền tảng", "Danh mục nền tảng"]
 
@@ -92,13 +112,13 @@ def test_template_offers_last_month_platforms_and_the_catalog(template_478):
     ws = wb["Nền tảng"]
     assert (ws["A4"].value, ws["B4"].value) == ("nd-dvc", "Dịch vụ công trực tuyến")
     assert (ws["A5"].value, ws["B5"].value) == (None, "Ứng dụng Phú Vang số")
-    assert ws["C4"].value is None   # status is the unit's to say
+    assert ws["C4"].value is None  # status is the unit's to say
     catalog = wb["Danh mục nền tảng"]
     assert catalog.max_row == len(SNAPSHOT.platforms) + 1
     assert [catalog.cell(r, 2).value for r in range(2, catalog.max_row + 1)] == SNAPSHOT.platforms["name"].tolist()
     names = [dv for dv in ws.data_validations.dataValidation if "B4" in str(dv.sqref)]
     assert len(names) == 1 and names[0].formula1 == f"'Danh mục nền tảng'!$B$2:$B${len(SNAPSHOT.platforms) + 1}"
-    assert names[0].showErrorMessage is False   # a platform outside the catalog may still be written
+    assert names[0].showErrorMessage is False  # a platform outside the catalog may still be written
 
 
 def test_template_choice_columns_have_drop_down_lists(template_478):
@@ -120,7 +140,7 @@ def test_template_locks_headers_and_labels_not_data_cells(template_478):
     table = wb["Hue-S"]
     assert table["A3"].value == "Lượt tải lũy kế" and table["A3"].protection.locked
     assert not table["A4"].protection.locked and not table["F4"].protection.locked
-    assert table["A5"].protection.locked        # one data row only
+    assert table["A5"].protection.locked  # one data row only
     communes = wb["Tổ công nghệ số"]
     assert not communes["C4"].protection.locked and not communes["A4"].protection.locked
 
@@ -195,9 +215,10 @@ def test_template_with_only_its_identity_is_not_reported_never_zero(template_478
     inbox.mkdir(parents=True)
     _fill(template_478, tmp_path).save(inbox / "phu-vang.xlsx")
     os.utime(inbox / "phu-vang.xlsx", (dt.datetime(2022, 11, 2, 9).timestamp(),) * 2)
-    result = monthload.ingest_month("2022-10", inbox, tmp_path / "w.duckdb", registry=REGISTRY, snapshot=SNAPSHOT,
-                                    settings=SETTINGS)
-    assert result.facts.empty                      # nothing loaded: no zero anywhere
+    result = monthload.ingest_month(
+        "2022-10", inbox, tmp_path / "w.duckdb", registry=REGISTRY, snapshot=SNAPSHOT, settings=SETTINGS
+    )
+    assert result.facts.empty  # nothing loaded: no zero anywhere
     assert sorted(result.issues["sheet"]) == ["Doanh nghiệp", "Hue-S", "Nền tảng", "Tổ công nghệ số"]
     assert set(result.issues["rule"]) == {"sheet.missing"} and set(result.issues["severity"]) == {"warning"}
     track = intake.tracker("2022-10", REGISTRY, result.submissions, result.facts).set_index("unit")
@@ -208,7 +229,7 @@ def test_template_with_only_its_identity_is_not_reported_never_zero(template_478
 def test_communes_left_blank_in_a_filled_sheet_are_listed_by_cell(template_478, tmp_path):
     wb = _fill(template_478, tmp_path)
     communes = wb["Tổ công nghệ số"]
-    communes["C4"], communes["D4"] = 8, 40          # Phú Thuận only
+    communes["C4"], communes["D4"] = 8, 40  # Phú Thuận only
     wb.save(tmp_path / "part.xlsx")
     sub = _read(tmp_path / "part.xlsx")
     blank = [i for i in sub.issues if i["rule"] == "row.not_reported"]
@@ -219,10 +240,16 @@ def test_communes_left_blank_in_a_filled_sheet_are_listed_by_cell(template_478, 
 
 
 def test_template_text_from_outside_is_never_a_formula(tmp_path):
-    path = template.write_template("2022-10", "syt", tmp_path / "syt.xlsx", registry=REGISTRY, snapshot=SNAPSHOT,
-                                previous_platforms=[("", "=HYPERLINK(\"http://x\")"), ("", "@SUM(A1)")])
+    path = template.write_template(
+        "2022-10",
+        "syt",
+        tmp_path / "syt.xlsx",
+        registry=REGISTRY,
+        snapshot=SNAPSHOT,
+        previous_platforms=[("", '=HYPERLINK("http://x")'), ("", "@SUM(A1)")],
+    )
     ws = openpyxl.load_workbook(path)["Nền tảng"]
-    assert ws["B4"].value == "'=HYPERLINK(\"http://x\")" and ws["B4"].data_type == "s"
+    assert ws["B4"].value == '\'=HYPERLINK("http://x")' and ws["B4"].data_type == "s"
     assert ws["B5"].value == "'@SUM(A1)"
 
 
@@ -239,27 +266,86 @@ def test_previous_platforms_come_from_last_month_in_the_warehouse(tmp_path):
     warehouse = tmp_path / "w.duckdb"
     con = store.connect(warehouse)
     try:
-        facts = pd.DataFrame([
-            # 478 in 09/2022: VNeID on row 4, LGSP on row 5, an unmatched platform on row 6
-            {"month": "2022-09", "unit": "478", "sheet": "nen_tang", "subject_kind": "platform", "subject": "nd-vneid",
-             "subject_name": "VNeID", "metric": "accounts", "value": 5.0, "cell": "D4"},
-            {"month": "2022-09", "unit": "478", "sheet": "nen_tang", "subject_kind": "platform", "subject": "nd-vneid",
-             "subject_name": "VNeID", "metric": "status", "text": "dang_su_dung", "cell": "C4"},
-            {"month": "2022-09", "unit": "478", "sheet": "nen_tang", "subject_kind": "platform",
-             "subject": "unmatched:zalo oa", "subject_name": "Zalo OA", "metric": "status", "text": "x", "cell": "C6"},
-            {"month": "2022-09", "unit": "478", "sheet": "nen_tang", "subject_kind": "platform", "subject": "cq-lgsp",
-             "subject_name": "LGSP", "metric": "status", "text": "x", "cell": "C5"},
-            {"month": "2022-09", "unit": "479", "sheet": "nen_tang", "subject_kind": "platform", "subject": "nd-dvc",
-             "subject_name": "DVC", "metric": "status", "text": "x", "cell": "C4"},
-            {"month": "2022-08", "unit": "478", "sheet": "nen_tang", "subject_kind": "platform", "subject": "nd-dvc",
-             "subject_name": "DVC", "metric": "status", "text": "x", "cell": "C4"},
-        ])
+        facts = pd.DataFrame(
+            [
+                # 478 in 09/2022: VNeID on row 4, LGSP on row 5, an unmatched platform on row 6
+                {
+                    "month": "2022-09",
+                    "unit": "478",
+                    "sheet": "nen_tang",
+                    "subject_kind": "platform",
+                    "subject": "nd-vneid",
+                    "subject_name": "VNeID",
+                    "metric": "accounts",
+                    "value": 5.0,
+                    "cell": "D4",
+                },
+                {
+                    "month": "2022-09",
+                    "unit": "478",
+                    "sheet": "nen_tang",
+                    "subject_kind": "platform",
+                    "subject": "nd-vneid",
+                    "subject_name": "VNeID",
+                    "metric": "status",
+                    "text": "dang_su_dung",
+                    "cell": "C4",
+                },
+                {
+                    "month": "2022-09",
+                    "unit": "478",
+                    "sheet": "nen_tang",
+                    "subject_kind": "platform",
+                    "subject": "unmatched:zalo oa",
+                    "subject_name": "Zalo OA",
+                    "metric": "status",
+                    "text": "x",
+                    "cell": "C6",
+                },
+                {
+                    "month": "2022-09",
+                    "unit": "478",
+                    "sheet": "nen_tang",
+                    "subject_kind": "platform",
+                    "subject": "cq-lgsp",
+                    "subject_name": "LGSP",
+                    "metric": "status",
+                    "text": "x",
+                    "cell": "C5",
+                },
+                {
+                    "month": "2022-09",
+                    "unit": "479",
+                    "sheet": "nen_tang",
+                    "subject_kind": "platform",
+                    "subject": "nd-dvc",
+                    "subject_name": "DVC",
+                    "metric": "status",
+                    "text": "x",
+                    "cell": "C4",
+                },
+                {
+                    "month": "2022-08",
+                    "unit": "478",
+                    "sheet": "nen_tang",
+                    "subject_kind": "platform",
+                    "subject": "nd-dvc",
+                    "subject_name": "DVC",
+                    "metric": "status",
+                    "text": "x",
+                    "cell": "C4",
+                },
+            ]
+        )
         store.replace_month(con, "2022-09", None, facts[facts["month"] == "2022-09"], None)
         store.replace_month(con, "2022-08", None, facts[facts["month"] == "2022-08"], None)
     finally:
         con.close()
     assert template.previous_platforms(warehouse, "2022-10", "478") == [
-        ("nd-vneid", "VNeID"), ("cq-lgsp", "LGSP"), ("", "Zalo OA")]
+        ("nd-vneid", "VNeID"),
+        ("cq-lgsp", "LGSP"),
+        ("", "Zalo OA"),
+    ]
     assert template.previous_platforms(warehouse, "2022-09", "478") == [("nd-dvc", "DVC")]
     assert template.previous_platforms(warehouse, "2022-11", "478") == []
 

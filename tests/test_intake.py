@@ -38,11 +38,14 @@ SETTINGS = load_settings()
 
 # --------------------------------------------------------------------------- builders
 
+
 def info_rows(unit="474", period="09/2022", preparer="Nguyễn Thị Lan", prepared_on="03/10/2022", **extra):
-    rows = [(forms.THONG_TIN.field("unit_code").header, unit),
-            (forms.THONG_TIN.field("period").header, period),
-            (forms.THONG_TIN.field("preparer").header, preparer),
-            (forms.THONG_TIN.field("prepared_on").header, prepared_on)]
+    rows = [
+        (forms.THONG_TIN.field("unit_code").header, unit),
+        (forms.THONG_TIN.field("period").header, period),
+        (forms.THONG_TIN.field("preparer").header, preparer),
+        (forms.THONG_TIN.field("prepared_on").header, prepared_on),
+    ]
     for key, value in extra.items():
         rows.append((forms.THONG_TIN.field(key).header, value))
     return rows
@@ -74,7 +77,7 @@ def build(info=None, sheets=None, *, info_name="Thông tin", keywords=None):
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = info_name
-    for label, value in (info if info is not None else info_rows()):
+    for label, value in info if info is not None else info_rows():
         ws.append([label, value])
     for key, rows in (sheets or {}).items():
         add_table(wb, key, rows)
@@ -91,8 +94,9 @@ def save(wb, folder: Path, name: str) -> Path:
 
 
 def read(path, month=MONTH, settings=SETTINGS, reader=None):
-    return intake.read_submission(path, month=month, registry=REGISTRY, matcher=MATCHER, settings=settings,
-                                  reader=reader)
+    return intake.read_submission(
+        path, month=month, registry=REGISTRY, matcher=MATCHER, settings=settings, reader=reader
+    )
 
 
 def only(issues, rule):
@@ -113,21 +117,51 @@ def value(sub, sheet, subject, metric):
     return hit.iloc[0]
 
 
-HUES = {"downloads": 800000, "accounts": 300000, "reports_received": 1000, "reports_processed": 900,
-        "reports_on_time": 850, "satisfaction": 80}
+HUES = {
+    "downloads": 800000,
+    "accounts": 300000,
+    "reports_received": 1000,
+    "reports_processed": 900,
+    "reports_on_time": 850,
+    "satisfaction": 80,
+}
 DN = {"sme_reached": 120, "sme_using": 45, "dbi_assessed": 30, "sme_supported": 6}
-PLATFORM = {"platform_name": "Ứng dụng Hue-S", "status": "Đang sử dụng", "accounts": 5000, "mau": 1200,
-            "uses": 30000, "lgsp": "Có"}
+PLATFORM = {
+    "platform_name": "Ứng dụng Hue-S",
+    "status": "Đang sử dụng",
+    "accounts": 5000,
+    "mau": 1200,
+    "uses": 30000,
+    "lgsp": "Có",
+}
 
 
 def district_workbook(**overrides):
     sheets = {
-        "nen_tang": [PLATFORM, {"platform_id": "nd-vneid", "platform_name": "VNeID", "status": "Đang thử nghiệm",
-                                "accounts": 200, "lgsp": "Không", "note": "Đang cài đặt"}],
+        "nen_tang": [
+            PLATFORM,
+            {
+                "platform_id": "nd-vneid",
+                "platform_name": "VNeID",
+                "status": "Đang thử nghiệm",
+                "accounts": 200,
+                "lgsp": "Không",
+                "note": "Đang cài đặt",
+            },
+        ],
         "hue_s": [HUES],
-        "to_cns": [{"commune_code": "19750", "commune_name": "Tây Lộc", "teams": 5, "members": 25, "trainings": 2,
-                    "trained": 40, "households": 120},
-                   {"commune_name": "Phường Thuận Lộc", "teams": 4, "members": 18}],
+        "to_cns": [
+            {
+                "commune_code": "19750",
+                "commune_name": "Tây Lộc",
+                "teams": 5,
+                "members": 25,
+                "trainings": 2,
+                "trained": 40,
+                "households": 120,
+            },
+            {"commune_name": "Phường Thuận Lộc", "teams": 4, "members": 18},
+        ],
         "doanh_nghiep": [DN],
     }
     sheets.update(overrides)
@@ -135,6 +169,7 @@ def district_workbook(**overrides):
 
 
 # --------------------------------------------------------------------------- a good file
+
 
 def test_complete_district_file_loads_every_figure(tmp_path):
     sub = read(save(district_workbook(), tmp_path, "hue.xlsx"))
@@ -183,6 +218,7 @@ def test_sample_keyword_marks_sample(tmp_path):
 
 # --------------------------------------------------------------------------- matching rules
 
+
 def test_info_sheet_name_in_capitals_without_diacritics(tmp_path):
     wb = build(info_rows(unit="syt"), {"nen_tang": [PLATFORM]}, info_name="THONG  TIN")
     sub = read(save(wb, tmp_path, "caps.xlsx"))
@@ -199,8 +235,17 @@ def test_nfd_sheet_names_labels_and_headers(tmp_path):
     ws = wb.create_sheet(nfd("Nền tảng"))
     keys, heads = headers("nen_tang")
     ws.append([nfd(h) for h in heads])
-    ws.append([{"platform_name": nfd("Sổ sức khỏe điện tử"), "status": nfd("Đang sử dụng"), "accounts": 10,
-                "lgsp": nfd("Không")}.get(k) for k in keys])
+    ws.append(
+        [
+            {
+                "platform_name": nfd("Sổ sức khỏe điện tử"),
+                "status": nfd("Đang sử dụng"),
+                "accounts": 10,
+                "lgsp": nfd("Không"),
+            }.get(k)
+            for k in keys
+        ]
+    )
     sub = read(save(wb, tmp_path, "nfd.xlsx"))
     assert not sub.rejected and sub.issues == []
     assert sub.preparer == "Trần Văn Đức"  # stored NFC
@@ -213,8 +258,7 @@ def test_nfd_sheet_names_labels_and_headers(tmp_path):
 def test_title_rows_shuffled_columns_extra_columns_blank_rows(tmp_path):
     wb = build(info_rows(unit="syt"))
     order = ["status", "accounts", "platform_name", "lgsp", "uses", "mau"]
-    ws = add_table(wb, "nen_tang", [], order=order,
-                   title_rows=[["BÁO CÁO SỬ DỤNG NỀN TẢNG SỐ"], ["Tháng 09/2022"], []])
+    ws = add_table(wb, "nen_tang", [], order=order, title_rows=[["BÁO CÁO SỬ DỤNG NỀN TẢNG SỐ"], ["Tháng 09/2022"], []])
     # header is row 4: A status, B accounts, C name, D lgsp, E uses, F mau; G an extra column
     ws["G4"] = "STT"
     ws.append(["Đang sử dụng", 300, "Dịch vụ công", "Có", 900, 250, 1])
@@ -266,12 +310,15 @@ def test_plain_number_rate_is_already_percent(tmp_path):
     assert value(sub, "hue_s", "", "satisfaction")["value"] == 87.5
 
 
-@pytest.mark.parametrize("period,prepared", [
-    ("09/2022", "03/10/2022"),
-    (dt.datetime(2022, 9, 1), dt.datetime(2022, 10, 3)),
-    ("9/2022", dt.date(2022, 10, 3)),
-    ("30/09/2022", "3/10/2022"),
-])
+@pytest.mark.parametrize(
+    "period,prepared",
+    [
+        ("09/2022", "03/10/2022"),
+        (dt.datetime(2022, 9, 1), dt.datetime(2022, 10, 3)),
+        ("9/2022", dt.date(2022, 10, 3)),
+        ("30/09/2022", "3/10/2022"),
+    ],
+)
 def test_period_and_date_as_text_or_date_cell(tmp_path, period, prepared):
     wb = build(info_rows(unit="syt", period=period, prepared_on=prepared), {"nen_tang": [PLATFORM]})
     sub = read(save(wb, tmp_path, "d.xlsx"))
@@ -288,9 +335,11 @@ def test_unit_code_as_number_and_agency_code_in_capitals(tmp_path):
 
 def test_commune_names_that_fold_alike_use_diacritics(tmp_path):
     # Hương Trà (480) has Phường Hương Vân (20008) and Phường Hương Văn (20011).
-    rows = [{"commune_name": "Hương Văn", "teams": 3, "members": 9},
-            {"commune_name": "HƯƠNG VÂN", "teams": 2, "members": 8},
-            {"commune_name": "Huong Van", "teams": 1, "members": 5}]
+    rows = [
+        {"commune_name": "Hương Văn", "teams": 3, "members": 9},
+        {"commune_name": "HƯƠNG VÂN", "teams": 2, "members": 8},
+        {"commune_name": "Huong Van", "teams": 1, "members": 5},
+    ]
     wb = build(info_rows(unit="480"), {"to_cns": rows})
     sub = read(save(wb, tmp_path, "ht.xlsx"))
     assert value(sub, "to_cns", "20011", "teams")["value"] == 3
@@ -302,14 +351,22 @@ def test_commune_names_that_fold_alike_use_diacritics(tmp_path):
 
 # --------------------------------------------------------------------------- bad rows
 
+
 def _bad(tmp_path, **overrides):
     sub = read(save(district_workbook(**overrides), tmp_path, "bad.xlsx"))
     assert not sub.rejected
     return sub
 
 
-@pytest.mark.parametrize("accounts,message", [("1.234,5", "không phải là số nguyên"), (-3, "số âm"),
-                                              ("nhiều", "không phải là số"), ("12.5", "không phải là số")])
+@pytest.mark.parametrize(
+    "accounts,message",
+    [
+        ("1.234,5", "không phải là số nguyên"),
+        (-3, "số âm"),
+        ("nhiều", "không phải là số"),
+        ("12.5", "không phải là số"),
+    ],
+)
 def test_bad_count_quarantines_row_at_exact_cell(tmp_path, accounts, message):
     rows = [PLATFORM, {"platform_name": "VNeID", "status": "Đang sử dụng", "accounts": accounts}]
     sub = _bad(tmp_path, nen_tang=rows)
@@ -342,12 +399,15 @@ def test_missing_required_cell(tmp_path):
     assert sub.rows_rejected == 1
 
 
-@pytest.mark.parametrize("sheet,row,rule,cell", [
-    ("nen_tang", dict(PLATFORM, mau=6000), "row.mau_le_accounts", "E2"),
-    ("hue_s", dict(HUES, reports_processed=1001), "row.processed_le_received", "D2"),
-    ("hue_s", dict(HUES, reports_on_time=901), "row.on_time_le_processed", "E2"),
-    ("doanh_nghiep", dict(DN, sme_using=121), "row.using_le_reached", "B2"),
-])
+@pytest.mark.parametrize(
+    "sheet,row,rule,cell",
+    [
+        ("nen_tang", dict(PLATFORM, mau=6000), "row.mau_le_accounts", "E2"),
+        ("hue_s", dict(HUES, reports_processed=1001), "row.processed_le_received", "D2"),
+        ("hue_s", dict(HUES, reports_on_time=901), "row.on_time_le_processed", "E2"),
+        ("doanh_nghiep", dict(DN, sme_using=121), "row.using_le_reached", "B2"),
+    ],
+)
 def test_row_checks_from_the_form(tmp_path, sheet, row, rule, cell):
     sub = _bad(tmp_path, **{sheet: [row]})
     issue = only(sub.issues, rule)
@@ -381,19 +441,24 @@ def test_unmatched_platform_is_kept_with_a_warning(tmp_path):
 
 def test_commune_rules(tmp_path):
     rows = [
-        {"commune_code": "19750", "commune_name": "Tây Lộc", "teams": 1, "members": 5},       # ok
-        {"commune_code": "99999", "commune_name": "Không rõ", "teams": 1, "members": 5},       # A3 unknown code
+        {"commune_code": "19750", "commune_name": "Tây Lộc", "teams": 1, "members": 5},  # ok
+        {"commune_code": "99999", "commune_name": "Không rõ", "teams": 1, "members": 5},  # A3 unknown code
         {"commune_code": "19819", "commune_name": "Phong Điền", "teams": 1, "members": 5},  # A4 other district
-        {"commune_name": "Phong Hải", "teams": 1, "members": 5},                              # B5 other district
-        {"commune_name": "Xã Mặt Trăng", "teams": 1, "members": 5},                           # B6 unknown name
-        {"commune_code": "19753", "commune_name": "Gia Hội", "teams": 1, "members": 5},       # B7 name ≠ code
-        {"commune_name": "phuong tay loc", "teams": 1, "members": 5},                         # B8 duplicate
+        {"commune_name": "Phong Hải", "teams": 1, "members": 5},  # B5 other district
+        {"commune_name": "Xã Mặt Trăng", "teams": 1, "members": 5},  # B6 unknown name
+        {"commune_code": "19753", "commune_name": "Gia Hội", "teams": 1, "members": 5},  # B7 name ≠ code
+        {"commune_name": "phuong tay loc", "teams": 1, "members": 5},  # B8 duplicate
     ]
     sub = _bad(tmp_path, to_cns=rows)
     got = sorted((i["rule"], i["cell"]) for i in sub.issues)
-    assert got == [("row.duplicate_commune", "B8"), ("row.unknown_commune", "A3"), ("row.unknown_commune", "B6"),
-                   ("row.unknown_commune", "B7"), ("row.wrong_district_commune", "A4"),
-                   ("row.wrong_district_commune", "B5")]
+    assert got == [
+        ("row.duplicate_commune", "B8"),
+        ("row.unknown_commune", "A3"),
+        ("row.unknown_commune", "B6"),
+        ("row.unknown_commune", "B7"),
+        ("row.wrong_district_commune", "A4"),
+        ("row.wrong_district_commune", "B5"),
+    ]
     assert set(facts_of(sub, "to_cns")["subject"]) == {"19750"}
     wrong = [i for i in sub.issues if i["cell"] == "A4"][0]
     assert "Thị trấn Phong Điền" in wrong["message"] and "Huyện Phong Điền" in wrong["message"]
@@ -407,6 +472,7 @@ def test_one_row_sheet_with_a_second_data_row(tmp_path):
 
 
 # --------------------------------------------------------------------------- sheets
+
 
 def test_missing_required_sheet_is_a_warning_and_the_rest_loads(tmp_path):
     wb = build(sheets={"nen_tang": [PLATFORM], "hue_s": [HUES]})
@@ -448,6 +514,7 @@ def test_header_present_but_no_data(tmp_path):
 
 
 # --------------------------------------------------------------------------- whole-file rejections
+
 
 def _rejected(sub, rule, sheet=None, cell=None):
     assert sub.rejected and sub.facts == [] and len(sub.issues) == 1
@@ -502,8 +569,14 @@ OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 def test_password_protected_workbook(tmp_path):
     path = tmp_path / "mat_khau.xlsx"
-    path.write_bytes(OLE + bytes(504) + "EncryptionInfo".encode("utf-16-le") + bytes(50)
-                     + "EncryptedPackage".encode("utf-16-le") + bytes(1000))
+    path.write_bytes(
+        OLE
+        + bytes(504)
+        + "EncryptionInfo".encode("utf-16-le")
+        + bytes(50)
+        + "EncryptedPackage".encode("utf-16-le")
+        + bytes(1000)
+    )
     issue = _rejected(read(path), "file.encrypted")
     assert "mật khẩu" in issue["message"]
 
@@ -568,16 +641,19 @@ def test_formula_with_cached_value_is_read(tmp_path):
     assert not sub.rejected and value(sub, "hue_s", "", "reports_received")["value"] == 1000
 
 
-@pytest.mark.parametrize("info,rule,cell", [
-    (info_rows(preparer=None), "info.missing", "B3"),
-    ([r for r in info_rows() if r[0] != "Kỳ báo cáo"], "info.missing", None),
-    (info_rows(unit="999"), "info.unknown_unit", "B1"),
-    (info_rows(unit="19750"), "info.unknown_unit", "B1"),
-    (info_rows(period="08/2022"), "info.wrong_month", "B2"),
-    (info_rows(period="tháng chín"), "info.bad_date", "B2"),
-    (info_rows(prepared_on="32/13/2022"), "info.bad_date", "B4"),
-    (info_rows(form_version="2"), "info.form_version", "B5"),
-])
+@pytest.mark.parametrize(
+    "info,rule,cell",
+    [
+        (info_rows(preparer=None), "info.missing", "B3"),
+        ([r for r in info_rows() if r[0] != "Kỳ báo cáo"], "info.missing", None),
+        (info_rows(unit="999"), "info.unknown_unit", "B1"),
+        (info_rows(unit="19750"), "info.unknown_unit", "B1"),
+        (info_rows(period="08/2022"), "info.wrong_month", "B2"),
+        (info_rows(period="tháng chín"), "info.bad_date", "B2"),
+        (info_rows(prepared_on="32/13/2022"), "info.bad_date", "B4"),
+        (info_rows(form_version="2"), "info.form_version", "B5"),
+    ],
+)
 def test_info_sheet_rules(tmp_path, info, rule, cell):
     wb = build(info, {"hue_s": [HUES]})
     _rejected(read(save(wb, tmp_path, "i.xlsx")), rule, sheet="Thông tin", cell=cell)
@@ -596,6 +672,7 @@ def test_wrong_month_message_names_both_months(tmp_path):
 
 
 # --------------------------------------------------------------------------- a month
+
 
 def _at(folder: Path, name: str, wb, when: dt.datetime) -> Path:
     path = save(wb, folder, name)
@@ -618,13 +695,25 @@ def test_ingest_month_resubmission_late_rejected_and_archive(tmp_path):
     inbox, warehouse = _month_dirs(tmp_path)
     on_time = dt.datetime(2022, 10, 5, 23, 30, tzinfo=ICT)
     # 474: first file prepared 03/10, correction prepared 04/10 (arrives later) → correction wins.
-    first = _at(inbox, "hue_v1.xlsx", build(info_rows(prepared_on="03/10/2022"), {"hue_s": [HUES]}),
-                dt.datetime(2022, 10, 3, 9, tzinfo=ICT))
-    _at(inbox, "hue_v2.xlsx", build(info_rows(prepared_on="04/10/2022"),
-                                    {"hue_s": [dict(HUES, downloads=810000)]}), on_time)
+    first = _at(
+        inbox,
+        "hue_v1.xlsx",
+        build(info_rows(prepared_on="03/10/2022"), {"hue_s": [HUES]}),
+        dt.datetime(2022, 10, 3, 9, tzinfo=ICT),
+    )
+    _at(
+        inbox,
+        "hue_v2.xlsx",
+        build(info_rows(prepared_on="04/10/2022"), {"hue_s": [dict(HUES, downloads=810000)]}),
+        on_time,
+    )
     # syt: late (06/10 00:10 local time).
-    _at(inbox, "syt.xlsx", build(info_rows(unit="syt"), {"nen_tang": [PLATFORM]}),
-        dt.datetime(2022, 10, 6, 0, 10, tzinfo=ICT))
+    _at(
+        inbox,
+        "syt.xlsx",
+        build(info_rows(unit="syt"), {"nen_tang": [PLATFORM]}),
+        dt.datetime(2022, 10, 6, 0, 10, tzinfo=ICT),
+    )
     # snv: the same bytes twice under two names; stp: a PDF.
     snv = _at(inbox, "snv.xlsx", build(info_rows(unit="snv"), {"nen_tang": [PLATFORM]}), on_time)
     (inbox / "snv (1).xlsx").write_bytes(snv.read_bytes())
@@ -708,8 +797,7 @@ def test_tracker_from_ingest_result_alone(tmp_path):
 
 def test_rejected_unit_shows_in_tracker(tmp_path):
     inbox, warehouse = _month_dirs(tmp_path)
-    _at(inbox, "hue.xlsx", build(info_rows(period="08/2022"), {"hue_s": [HUES]}),
-        dt.datetime(2022, 10, 2, tzinfo=ICT))
+    _at(inbox, "hue.xlsx", build(info_rows(period="08/2022"), {"hue_s": [HUES]}), dt.datetime(2022, 10, 2, tzinfo=ICT))
     result = _ingest(inbox, warehouse)
     track = intake.tracker(MONTH, REGISTRY, result.submissions, result.facts).set_index("unit")
     assert track.loc["474", "status"] == "rejected" and track.loc["474", "status_label"] == "Bị từ chối"
@@ -717,10 +805,18 @@ def test_rejected_unit_shows_in_tracker(tmp_path):
 
 def test_ties_on_prepared_date_go_to_later_arrival(tmp_path):
     inbox, warehouse = _month_dirs(tmp_path)
-    _at(inbox, "b.xlsx", build(info_rows(unit="syt"), {"nen_tang": [dict(PLATFORM, accounts=1)]}),
-        dt.datetime(2022, 10, 2, 8, tzinfo=ICT))
-    _at(inbox, "a.xlsx", build(info_rows(unit="syt"), {"nen_tang": [dict(PLATFORM, accounts=2)]}),
-        dt.datetime(2022, 10, 2, 9, tzinfo=ICT))
+    _at(
+        inbox,
+        "b.xlsx",
+        build(info_rows(unit="syt"), {"nen_tang": [dict(PLATFORM, accounts=1)]}),
+        dt.datetime(2022, 10, 2, 8, tzinfo=ICT),
+    )
+    _at(
+        inbox,
+        "a.xlsx",
+        build(info_rows(unit="syt"), {"nen_tang": [dict(PLATFORM, accounts=2)]}),
+        dt.datetime(2022, 10, 2, 9, tzinfo=ICT),
+    )
     subs = _ingest(inbox, warehouse).submissions.set_index("file_name")
     assert subs.loc["a.xlsx", "status"] == "accepted" and subs.loc["b.xlsx", "status"] == "superseded"
 
@@ -731,8 +827,10 @@ def test_checks_across_months(tmp_path):
     for month, (accounts, uses) in history.items():
         inbox = tmp_path / "inbox" / month
         mm, yyyy = month[5:], month[:4]
-        wb = build(info_rows(unit="syt", period=f"{mm}/{yyyy}"),
-                   {"nen_tang": [dict(PLATFORM, accounts=accounts, mau=10, uses=uses)]})
+        wb = build(
+            info_rows(unit="syt", period=f"{mm}/{yyyy}"),
+            {"nen_tang": [dict(PLATFORM, accounts=accounts, mau=10, uses=uses)]},
+        )
         _at(inbox, "syt.xlsx", wb, dt.datetime(int(yyyy), int(mm), 28, tzinfo=ICT))
         assert not (_ingest(inbox, warehouse, month).issues["severity"] == "error").any()
     inbox = tmp_path / "inbox" / MONTH
@@ -752,8 +850,12 @@ def test_checks_across_months(tmp_path):
 def test_ingest_twice_gives_the_same_warehouse(tmp_path):
     inbox, warehouse = _month_dirs(tmp_path)
     _at(inbox, "hue.xlsx", district_workbook(), dt.datetime(2022, 10, 3, tzinfo=ICT))
-    _at(inbox, "syt.xlsx", build(info_rows(unit="syt"), {"nen_tang": [dict(PLATFORM, mau=9999)]}),
-        dt.datetime(2022, 10, 3, tzinfo=ICT))
+    _at(
+        inbox,
+        "syt.xlsx",
+        build(info_rows(unit="syt"), {"nen_tang": [dict(PLATFORM, mau=9999)]}),
+        dt.datetime(2022, 10, 3, tzinfo=ICT),
+    )
 
     def snapshot():
         con = store.connect(warehouse, read_only=True)
@@ -807,15 +909,45 @@ def test_one_broken_reader_does_not_stop_the_month(tmp_path, monkeypatch):
 
 # --------------------------------------------------------------------------- validation outputs
 
+
 def _issues_frame():
-    return pd.DataFrame([
-        {"month": MONTH, "unit": "474", "file_name": "=cmd|' /C calc'!A0.xlsx", "sheet": "Nền tảng", "cell": "D3",
-         "rule": "cell.count", "severity": "error", "message": "Nền tảng!D3: “Tài khoản lũy kế” sai", "submission_id": "x"},
-        {"month": MONTH, "unit": None, "file_name": "<b>bad</b>.pdf", "sheet": None, "cell": None,
-         "rule": "file.not_workbook", "severity": "error", "message": "+SUM(1)", "submission_id": "y"},
-        {"month": MONTH, "unit": "syt", "file_name": "syt.xlsx", "sheet": None, "cell": None,
-         "rule": "file.late", "severity": "warning", "message": "@late & <late>", "submission_id": "z"},
-    ])
+    return pd.DataFrame(
+        [
+            {
+                "month": MONTH,
+                "unit": "474",
+                "file_name": "=cmd|' /C calc'!A0.xlsx",
+                "sheet": "Nền tảng",
+                "cell": "D3",
+                "rule": "cell.count",
+                "severity": "error",
+                "message": "Nền tảng!D3: “Tài khoản lũy kế” sai",
+                "submission_id": "x",
+            },
+            {
+                "month": MONTH,
+                "unit": None,
+                "file_name": "<b>bad</b>.pdf",
+                "sheet": None,
+                "cell": None,
+                "rule": "file.not_workbook",
+                "severity": "error",
+                "message": "+SUM(1)",
+                "submission_id": "y",
+            },
+            {
+                "month": MONTH,
+                "unit": "syt",
+                "file_name": "syt.xlsx",
+                "sheet": None,
+                "cell": None,
+                "rule": "file.late",
+                "severity": "warning",
+                "message": "@late & <late>",
+                "submission_id": "z",
+            },
+        ]
+    )
 
 
 def test_write_validation_csv(tmp_path):
@@ -824,7 +956,7 @@ def test_write_validation_csv(tmp_path):
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[0] == ["file", "sheet", "cell", "rule", "severity", "message", "unit", "received_at", "received_source"]
-    assert all(r[7:] == ["", ""] for r in rows[1:])   # without the submissions, no received times
+    assert all(r[7:] == ["", ""] for r in rows[1:])  # without the submissions, no received times
     assert rows[1][0] == "'=cmd|' /C calc'!A0.xlsx" and rows[1][1] == "Nền tảng" and rows[1][2] == "D3"
     assert rows[2][5] == "'+SUM(1)" and rows[2][6] == ""
     assert rows[3][5] == "'@late & <late>"
@@ -854,6 +986,7 @@ def test_validation_html_without_issues():
 
 # --------------------------------------------------------------------------- the number parser
 
+
 @given(st.integers(min_value=0, max_value=10**15))
 def test_count_written_with_dots_parses_back(n):
     assert parse_count(format_number(n)) == n
@@ -867,7 +1000,7 @@ def test_signed_number_parses_back(n):
 
 @given(st.integers(min_value=0, max_value=1000))
 def test_rate_with_comma_decimal_and_percent(tenths):
-    text = format_number(tenths / 10, 1) + "%"          # e.g. 125 → "12,5%"
+    text = format_number(tenths / 10, 1) + "%"  # e.g. 125 → "12,5%"
     assert parse_rate(text) == pytest.approx(tenths / 10)
     assert parse_rate(tenths / 1000, percent_cell=True) == pytest.approx(tenths / 10)
 
@@ -908,6 +1041,7 @@ def test_huge_value_in_a_cell_is_a_row_error(tmp_path):
 
 # --------------------------------------------------------------------------- hostile files
 
+
 def _with_part(path: Path, part: str, edit) -> Path:
     """Rewrite one XML part of a saved workbook with `edit(text) -> text`."""
     with zipfile.ZipFile(path) as z:
@@ -927,9 +1061,11 @@ def _sheet_part(path: Path, title: str) -> str:
         wb.close()
 
 
-LAUGHS = ('<!DOCTYPE lolz [<!ENTITY lol "lol">'
-          + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10))
-          + "]>")
+LAUGHS = (
+    '<!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10))
+    + "]>"
+)
 
 
 def test_xml_bomb_is_refused_before_parsing(tmp_path):
@@ -965,9 +1101,13 @@ def _million_rows(path: Path) -> Path:
         with z.open(part, "w") as fh:
             fh.write(head.encode())
             for start in range(2, 1_000_002, 5000):
-                fh.write("".join(f'<row r="{i}"><c r="B{i}" t="inlineStr"><is><t>Nền tảng {i}</t></is></c>'
-                                 f'<c r="C{i}" t="inlineStr"><is><t>Đang sử dụng</t></is></c></row>'
-                                 for i in range(start, start + 5000)).encode())
+                fh.write(
+                    "".join(
+                        f'<row r="{i}"><c r="B{i}" t="inlineStr"><is><t>Nền tảng {i}</t></is></c>'
+                        f'<c r="C{i}" t="inlineStr"><is><t>Đang sử dụng</t></is></c></row>'
+                        for i in range(start, start + 5000)
+                    ).encode()
+                )
             fh.write(("</sheetData>" + tail).encode())
     return path
 
@@ -982,7 +1122,7 @@ def test_a_sheet_with_a_million_rows_is_refused_and_the_rest_loads(million_rows,
     path = million_rows
     assert path.stat().st_size < SETTINGS["submission"]["max_file_bytes"]
     sub = read(path, reader=reader)
-    assert not sub.rejected and sub.reader == "openpyxl"   # calamine would hold it whole: openpyxl streams it
+    assert not sub.rejected and sub.reader == "openpyxl"  # calamine would hold it whole: openpyxl streams it
     issue = only(sub.issues, "sheet.too_many_rows")
     assert (issue["sheet"], issue["severity"], issue["cell"]) == ("Nền tảng", "error", None)
     assert "5.000" in issue["message"] and sub.facts == []
@@ -995,13 +1135,20 @@ def test_a_far_away_cell_never_reaches_calamine(tmp_path):
     import sys
 
     path = save(build(info_rows(unit="syt"), {"nen_tang": [PLATFORM]}), tmp_path, "xa.xlsx")
-    _with_part(path, _sheet_part(path, "Nền tảng"), lambda x: x.replace(
-        "</sheetData>", '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'))
-    code = ("import sys; from dxreport import intake; from dxreport.catalog import Matcher, load_aliases, load_bundled;"
-            "from dxreport.params import load_settings; from dxreport.units import load_registry;"
-            f"s = intake.read_submission({str(path)!r}, month='2022-09', registry=load_registry(),"
-            " matcher=Matcher(load_bundled().platforms, load_aliases()), settings=load_settings(), reader='calamine');"
-            "print(s.reader, s.rejected, sorted({i['rule'] for i in s.issues}))")
+    _with_part(
+        path,
+        _sheet_part(path, "Nền tảng"),
+        lambda x: x.replace(
+            "</sheetData>", '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>'
+        ),
+    )
+    code = (
+        "import sys; from dxreport import intake; from dxreport.catalog import Matcher, load_aliases, load_bundled;"
+        "from dxreport.params import load_settings; from dxreport.units import load_registry;"
+        f"s = intake.read_submission({str(path)!r}, month='2022-09', registry=load_registry(),"
+        " matcher=Matcher(load_bundled().platforms, load_aliases()), settings=load_settings(), reader='calamine');"
+        "print(s.reader, s.rejected, sorted({i['rule'] for i in s.issues}))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     # openpyxl read it: the far cell is past the rows a sheet may have
@@ -1012,8 +1159,11 @@ def test_a_far_away_cell_never_reaches_calamine(tmp_path):
 def test_an_excel_error_value_in_a_count_is_a_row_error(tmp_path, reader):
     path = save(district_workbook(), tmp_path, "loi.xlsx")
     # Hue-S!C2 holds a formula whose stored result is #DIV/0!
-    _with_part(path, _sheet_part(path, "Hue-S"), lambda x: re.sub(
-        r'<c r="C2"[^>]*>.*?</c>', '<c r="C2" t="e"><f>1/0</f><v>#DIV/0!</v></c>', x))
+    _with_part(
+        path,
+        _sheet_part(path, "Hue-S"),
+        lambda x: re.sub(r'<c r="C2"[^>]*>.*?</c>', '<c r="C2" t="e"><f>1/0</f><v>#DIV/0!</v></c>', x),
+    )
     sub = read(path, reader=reader)
     issue = only(sub.issues, "cell.count")
     assert (issue["sheet"], issue["cell"]) == ("Hue-S", "C2") and "#DIV/0!" in issue["message"]
@@ -1022,22 +1172,35 @@ def test_an_excel_error_value_in_a_count_is_a_row_error(tmp_path, reader):
 
 # --------------------------------------------------------------------------- two readers, one result
 
+
 def _variants(tmp_path):
     """Workbooks that exercise the matching rules, dates, percent cells and bad rows."""
     pct = district_workbook(hue_s=[dict(HUES, satisfaction=0.825)])
     pct["Hue-S"]["F2"].number_format = "0.0%"
     custom = district_workbook(hue_s=[dict(HUES, satisfaction=0.5)])
     custom["Hue-S"]["F2"].number_format = '0.00" "%'
-    dates = build(info_rows(unit="syt", period=dt.datetime(2022, 9, 1), prepared_on=dt.date(2022, 10, 3)),
-                  {"nen_tang": [dict(PLATFORM, accounts=dt.date(2022, 1, 1))]})
+    dates = build(
+        info_rows(unit="syt", period=dt.datetime(2022, 9, 1), prepared_on=dt.date(2022, 10, 3)),
+        {"nen_tang": [dict(PLATFORM, accounts=dt.date(2022, 1, 1))]},
+    )
     text = district_workbook(hue_s=[dict(HUES, downloads="1.234.567", accounts=" 300 000 ", satisfaction="12,5%")])
     shuffled = build(info_rows(unit="syt"))
-    add_table(shuffled, "nen_tang", [dict(PLATFORM, status="dang su dung")], order=["lgsp", "status", "platform_name",
-              "accounts", "mau"], title_rows=[["BÁO CÁO"], []], name="NEN  TANG")
-    bad = district_workbook(nen_tang=[PLATFORM, dict(PLATFORM, platform_name="Hue S")],
-                            to_cns=[{"commune_name": "Xã Mặt Trăng", "teams": 1, "members": 0}])
-    return {name: save(wb, tmp_path, f"{name}.xlsx")
-            for name, wb in dict(pct=pct, custom=custom, dates=dates, text=text, shuffled=shuffled, bad=bad).items()}
+    add_table(
+        shuffled,
+        "nen_tang",
+        [dict(PLATFORM, status="dang su dung")],
+        order=["lgsp", "status", "platform_name", "accounts", "mau"],
+        title_rows=[["BÁO CÁO"], []],
+        name="NEN  TANG",
+    )
+    bad = district_workbook(
+        nen_tang=[PLATFORM, dict(PLATFORM, platform_name="Hue S")],
+        to_cns=[{"commune_name": "Xã Mặt Trăng", "teams": 1, "members": 0}],
+    )
+    return {
+        name: save(wb, tmp_path, f"{name}.xlsx")
+        for name, wb in dict(pct=pct, custom=custom, dates=dates, text=text, shuffled=shuffled, bad=bad).items()
+    }
 
 
 def test_calamine_and_openpyxl_read_the_same(tmp_path):
@@ -1061,6 +1224,7 @@ def test_unknown_reader_is_refused(tmp_path):
 
 # --------------------------------------------------------------------------- rows that only name their subject
 
+
 def test_rows_that_only_name_a_platform_are_not_reported(tmp_path):
     rows = [PLATFORM, {"platform_id": "nd-vneid", "platform_name": "VNeID"}, {"platform_name": "Zalo OA"}]
     sub = _bad(tmp_path, nen_tang=rows)
@@ -1073,17 +1237,22 @@ def test_rows_that_only_name_a_platform_are_not_reported(tmp_path):
 
 # --------------------------------------------------------------------------- feedback copies
 
+
 def _month_with_problems(tmp_path):
     """A month: 474 with two bad cells, syt late and clean, snv superseded, a PDF, a wrong month."""
     inbox, warehouse = _month_dirs(tmp_path)
     when = dt.datetime(2022, 10, 3, 9, tzinfo=ICT)
     hue = district_workbook(nen_tang=[dict(PLATFORM, mau=6000)], hue_s=[dict(HUES, satisfaction=0.825)], to_cns=[])
     hue["Hue-S"]["F2"].number_format = "0.0%"
-    note = hue["Nền tảng"]["I2"]     # a note typed as text that a spreadsheet would run as a formula
-    note.value, note.data_type = "=HYPERLINK(\"http://x\",\"bấm\")", "s"
+    note = hue["Nền tảng"]["I2"]  # a note typed as text that a spreadsheet would run as a formula
+    note.value, note.data_type = '=HYPERLINK("http://x","bấm")', "s"
     _at(inbox, "hue.xlsx", hue, when)
-    _at(inbox, "syt.xlsx", build(info_rows(unit="syt"), {"nen_tang": [PLATFORM]}),
-        dt.datetime(2022, 10, 7, 9, tzinfo=ICT))
+    _at(
+        inbox,
+        "syt.xlsx",
+        build(info_rows(unit="syt"), {"nen_tang": [PLATFORM]}),
+        dt.datetime(2022, 10, 7, 9, tzinfo=ICT),
+    )
     _at(inbox, "snv_cu.xlsx", build(info_rows(unit="snv", prepared_on="01/10/2022"), {"nen_tang": [PLATFORM]}), when)
     _at(inbox, "snv_moi.xlsx", build(info_rows(unit="snv", prepared_on="02/10/2022"), {"nen_tang": [PLATFORM]}), when)
     (inbox / "stp.pdf").write_bytes(b"%PDF-1.4")
@@ -1097,23 +1266,28 @@ def test_feedback_copies_of_a_month(tmp_path):
     out = tmp_path / "out" / MONTH / "feedback"
     (out).mkdir(parents=True)
     (out / "old_left_over.xlsx").write_bytes(b"stale")
-    copies = intake.write_feedback_month(MONTH, result.submissions, result.issues, out, registry=REGISTRY,
-                                         settings=SETTINGS)
+    copies = intake.write_feedback_month(
+        MONTH, result.submissions, result.issues, out, registry=REGISTRY, settings=SETTINGS
+    )
     # snv_cu was superseded and snv_moi is clean: no copy for snv
     assert sorted(p.name for p in out.iterdir()) == [
-        "474_hue.xlsx", "khong_ro_don_vi_stp.pdf.xlsx", "sct_sct.xlsx", "syt_syt.xlsx"]
+        "474_hue.xlsx",
+        "khong_ro_don_vi_stp.pdf.xlsx",
+        "sct_sct.xlsx",
+        "syt_syt.xlsx",
+    ]
     assert sorted(copies["file_name"]) == ["hue.xlsx", "sct.xlsx", "stp.pdf", "syt.xlsx"]
     # the archive is untouched
     assert {p.name: p.read_bytes() for p in (tmp_path / "data" / "raw").iterdir()} == raw
 
     wb = openpyxl.load_workbook(out / "474_hue.xlsx")
     assert wb.sheetnames == ["Cần sửa", "Thông tin", "Nền tảng", "Hue-S", "Tổ công nghệ số", "Doanh nghiệp"]
-    cell = wb["Nền tảng"]["E2"]          # mau 6000 > accounts 5000
+    cell = wb["Nền tảng"]["E2"]  # mau 6000 > accounts 5000
     assert cell.value == 6000 and cell.fill.patternType == "lightUp"
     assert "row.mau_le_accounts" in cell.comment.text and "[Lỗi]" in cell.comment.text
     assert "6.000 so với 5.000" in cell.comment.text
     note = wb["Nền tảng"]["I2"]
-    assert note.value == "'=HYPERLINK(\"http://x\",\"bấm\")" and note.data_type == "s"
+    assert note.value == '\'=HYPERLINK("http://x","bấm")' and note.data_type == "s"
     assert wb["Hue-S"]["F2"].value == 0.825 and wb["Hue-S"]["F2"].number_format == "0.0%"
     assert wb["Nền tảng"]["D2"].comment is None and wb["Nền tảng"]["D2"].fill.patternType is None
     todo = wb["Cần sửa"]
@@ -1121,7 +1295,8 @@ def test_feedback_copies_of_a_month(tmp_path):
     # every issue of the file, in the order of the form's sheets, whole-sheet ones included
     assert [(r[1], r[2], r[3], r[4]) for r in rows] == [
         ("Nền tảng", "E2", "Lỗi", "row.mau_le_accounts"),
-        ("Tổ công nghệ số", None, "Cảnh báo", "sheet.missing")]
+        ("Tổ công nghệ số", None, "Cảnh báo", "sheet.missing"),
+    ]
     assert todo["C8"].hyperlink.location == "'Nền tảng'!E2"
     assert todo["A2"].value == "Đơn vị: Thành phố Huế"
 
@@ -1146,7 +1321,7 @@ def test_a_corrected_feedback_copy_reads_back_clean(tmp_path, reader):
     assert [(i["rule"], i["sheet"]) for i in sub.issues] == [("sheet.missing", "Tổ công nghệ số")]
     assert value(sub, "nen_tang", "nd-hues", "mau")["value"] == 1200
     assert value(sub, "hue_s", "", "satisfaction")["value"] == pytest.approx(82.5)
-    assert value(sub, "nen_tang", "nd-hues", "note")["text"] == "'=HYPERLINK(\"http://x\",\"bấm\")"
+    assert value(sub, "nen_tang", "nd-hues", "note")["text"] == '\'=HYPERLINK("http://x","bấm")'
 
 
 def test_feedback_name_is_safe():
@@ -1158,13 +1333,12 @@ def test_validation_page_has_the_tracker_and_links_to_feedback(tmp_path):
     result = _month_with_problems(tmp_path)
     track = intake.tracker(MONTH, REGISTRY, result.submissions, result.facts)
     sid = result.submissions.set_index("file_name").loc["hue.xlsx", "submission_id"]
-    page = intake.validation_page(result.issues, REGISTRY, MONTH, track,
-                                  {sid: "feedback/474_hue <1>.xlsx"})
+    page = intake.validation_page(result.issues, REGISTRY, MONTH, track, {sid: "feedback/474_hue <1>.xlsx"})
     assert "<h2>Tình hình nộp báo cáo</h2>" in page
     # 30 units: 474 and snv (resubmitted) and syt (late) received, sct rejected, 26 missing
     assert "Đã nộp: 1; Nộp muộn: 1; Chưa nộp: 26; Nộp lại: 1; Bị từ chối: 1." in page
     assert '<a href="feedback/474_hue%20%3C1%3E.xlsx">474_hue &lt;1&gt;.xlsx</a>' in page
-    row = page[page.index("<td>sct</td>"):]
+    row = page[page.index("<td>sct</td>") :]
     assert row.index("Bị từ chối") < row.index("</tr>")
     assert "Tình trạng: Nộp lại." in page
 
@@ -1173,8 +1347,12 @@ def test_clean_writes_validation_tracker_and_feedback(tmp_path):
     from dxreport import steps
 
     inbox = tmp_path / "inbox" / MONTH
-    _at(inbox, "syt.xlsx", build(info_rows(unit="syt"), {"nen_tang": [dict(PLATFORM, mau=9999)]}),
-        dt.datetime(2022, 10, 3, tzinfo=ICT))
+    _at(
+        inbox,
+        "syt.xlsx",
+        build(info_rows(unit="syt"), {"nen_tang": [dict(PLATFORM, mau=9999)]}),
+        dt.datetime(2022, 10, 3, tzinfo=ICT),
+    )
     run = steps.run_params(MONTH, "tinh", str(tmp_path / "inbox"), str(tmp_path / "out"))
     result = steps.clean(run)
     month_dir = tmp_path / "out" / MONTH
@@ -1186,13 +1364,14 @@ def test_clean_writes_validation_tracker_and_feedback(tmp_path):
 
 
 def test_feedback_of_a_file_that_breaks_while_copied_is_the_list_alone(tmp_path, monkeypatch):
-    monkeypatch.setattr("dxreport.intake.container.XML_PROLOG_BYTES", 8)     # let the entities reach the sheet parser
+    monkeypatch.setattr("dxreport.intake.container.XML_PROLOG_BYTES", 8)  # let the entities reach the sheet parser
     path = save(build(info_rows(unit="syt"), {"nen_tang": [PLATFORM]}), tmp_path, "bom.xlsx")
     _with_part(path, _sheet_part(path, "Nền tảng"), lambda x: x.replace("<worksheet", LAUGHS + "<worksheet", 1))
     issue = read(path).issues[0]
     frame = pd.DataFrame([{**issue, "unit": None, "submission_id": "x"}])
-    out = intake.write_feedback(path, frame, tmp_path / "fb" / "bom.xlsx", file_name="bom.xlsx", month=MONTH,
-                                settings=SETTINGS)
+    out = intake.write_feedback(
+        path, frame, tmp_path / "fb" / "bom.xlsx", file_name="bom.xlsx", month=MONTH, settings=SETTINGS
+    )
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["Cần sửa"]
     assert [c.value for c in wb["Cần sửa"][8]][1:5] == ["(cả tệp)", None, "Lỗi", "file.xml_bomb"]
@@ -1206,11 +1385,20 @@ def test_feedback_falls_back_to_the_list_when_copying_fails(tmp_path, monkeypatc
         raise RuntimeError("sheet stops half-way")
 
     monkeypatch.setattr("dxreport.intake.feedback._copy_values", broken)
-    wb = openpyxl.load_workbook(intake.write_feedback(path, issues, tmp_path / "fb.xlsx", file_name="hue.xlsx",
-                                                      unit_name="Thành phố Huế", month=MONTH, settings=SETTINGS))
+    wb = openpyxl.load_workbook(
+        intake.write_feedback(
+            path,
+            issues,
+            tmp_path / "fb.xlsx",
+            file_name="hue.xlsx",
+            unit_name="Thành phố Huế",
+            month=MONTH,
+            settings=SETTINGS,
+        )
+    )
     assert wb.sheetnames == ["Cần sửa"]
     assert [c.value for c in wb["Cần sửa"][8]][1:5] == ["Hue-S", "F2", "Lỗi", "cell.rate"]
-    assert wb["Cần sửa"]["C8"].hyperlink is None    # no copy to point into
+    assert wb["Cần sửa"]["C8"].hyperlink is None  # no copy to point into
 
 
 def test_a_fuzzy_platform_match_is_loaded_and_reported(tmp_path):
@@ -1225,7 +1413,7 @@ def test_a_fuzzy_platform_match_is_loaded_and_reported(tmp_path):
 
 # --------------------------------------------------------------------------- when each file was received
 
-OCT = "2022-10"      # due 05/11/2022 (deadline_day 5)
+OCT = "2022-10"  # due 05/11/2022 (deadline_day 5)
 
 
 def _oct_file(inbox, name="hue.xlsx", unit="474", when=dt.datetime(2022, 11, 3, 9, 0)):
@@ -1280,8 +1468,12 @@ def test_two_copies_in_one_folder_keep_the_earlier_time(tmp_path):
     assert _received(result, "a.xlsx") == (pd.Timestamp("2022-11-04 14:00"), "first_seen", None, False)
     assert result.issues.set_index("rule").loc["file.duplicate", "file_name"] == "b.xlsx"
     (inbox / "a.xlsx").unlink()
-    assert _received(_ingest(inbox, warehouse, OCT), "b.xlsx") == (pd.Timestamp("2022-11-04 14:00"), "first_seen",
-                                                                   None, False)
+    assert _received(_ingest(inbox, warehouse, OCT), "b.xlsx") == (
+        pd.Timestamp("2022-11-04 14:00"),
+        "first_seen",
+        None,
+        False,
+    )
 
 
 def test_a_broken_record_is_made_anew_with_a_warning_kept_from_the_unit(tmp_path):
@@ -1294,8 +1486,9 @@ def test_a_broken_record_is_made_anew_with_a_warning_kept_from_the_unit(tmp_path
     assert _received(result, "hue.xlsx") == (pd.Timestamp("2022-11-04 08:00"), "first_seen", None, False)
     replaced = result.issues[result.issues["rule"] == "received.record_replaced"]
     assert replaced[["file_name", "severity", "unit"]].values.tolist() == [["hue.xlsx", "warning", "474"]]
-    copies = intake.write_feedback_month(OCT, result.submissions, replaced, tmp_path / "fb", registry=REGISTRY,
-                                         settings=SETTINGS)
+    copies = intake.write_feedback_month(
+        OCT, result.submissions, replaced, tmp_path / "fb", registry=REGISTRY, settings=SETTINGS
+    )
     assert copies.empty
     # made anew, the record answers from now on
     _touch(path, dt.datetime(2022, 11, 30))
@@ -1304,19 +1497,23 @@ def test_a_broken_record_is_made_anew_with_a_warning_kept_from_the_unit(tmp_path
 
 def test_received_csv_comes_first_and_can_make_a_file_late(tmp_path):
     inbox, warehouse = _month_dirs(tmp_path, OCT)
-    _oct_file(inbox)                                                            # first seen 03/11 09:00
-    _oct_file(inbox, "syt.xlsx", unit="syt", when=dt.datetime(2022, 11, 8))     # first seen 08/11: late
-    (inbox / "received.csv").write_text("Tệp,Ngày nhận,Hình thức\n"
-                                        "hue.xlsx,07/11/2022 10:15,Thư điện tử\n"
-                                        "syt.xlsx,04/11/2022,văn bản điện tử\n", encoding="utf-8")
+    _oct_file(inbox)  # first seen 03/11 09:00
+    _oct_file(inbox, "syt.xlsx", unit="syt", when=dt.datetime(2022, 11, 8))  # first seen 08/11: late
+    (inbox / "received.csv").write_text(
+        "Tệp,Ngày nhận,Hình thức\nhue.xlsx,07/11/2022 10:15,Thư điện tử\nsyt.xlsx,04/11/2022,văn bản điện tử\n",
+        encoding="utf-8",
+    )
     result = _ingest(inbox, warehouse, OCT)
-    assert sorted(result.submissions["file_name"]) == ["hue.xlsx", "syt.xlsx"]   # the list is no submission
+    assert sorted(result.submissions["file_name"]) == ["hue.xlsx", "syt.xlsx"]  # the list is no submission
     assert _received(result, "hue.xlsx") == (pd.Timestamp("2022-11-07 10:15"), "received.csv", "email", True)
-    assert _received(result, "syt.xlsx") == (pd.Timestamp("2022-11-04 00:00"), "received.csv", "document_system",
-                                             False)
+    assert _received(result, "syt.xlsx") == (pd.Timestamp("2022-11-04 00:00"), "received.csv", "document_system", False)
     late = result.issues[result.issues["rule"] == "file.late"]
-    assert late["message"].tolist() == [("Tệp “hue.xlsx” nhận lúc 10:15 07/11/2022 (theo khai báo trong received.csv "
-                                         "(thư điện tử)), sau hạn nộp ngày 05/11/2022.")]
+    assert late["message"].tolist() == [
+        (
+            "Tệp “hue.xlsx” nhận lúc 10:15 07/11/2022 (theo khai báo trong received.csv "
+            "(thư điện tử)), sau hạn nộp ngày 05/11/2022."
+        )
+    ]
     assert not (result.issues["file_name"] == "received.csv").any()
     # without the list, the times first seen answer again
     (inbox / "received.csv").unlink()
@@ -1328,14 +1525,16 @@ def test_received_csv_comes_first_and_can_make_a_file_late(tmp_path):
 def test_bad_rows_of_received_csv_are_warnings_naming_their_cells(tmp_path):
     inbox, warehouse = _month_dirs(tmp_path, OCT)
     _oct_file(inbox)
-    (inbox / "received.csv").write_text("file,received,channel\n"
-                                        "hue.xlsx,hôm qua,email\n"
-                                        "khong_co.xlsx,07/11/2022,email\n", encoding="utf-8")
+    (inbox / "received.csv").write_text(
+        "file,received,channel\nhue.xlsx,hôm qua,email\nkhong_co.xlsx,07/11/2022,email\n", encoding="utf-8"
+    )
     result = _ingest(inbox, warehouse, OCT)
     assert _received(result, "hue.xlsx") == (pd.Timestamp("2022-11-03 09:00"), "first_seen", None, False)
     mine = result.issues[result.issues["file_name"] == "received.csv"]
     assert [(r.cell, r.rule, r.severity) for r in mine.itertuples()] == [
-        ("B2", "received.bad_date", "warning"), ("A3", "received.unknown_file", "warning")]
+        ("B2", "received.bad_date", "warning"),
+        ("A3", "received.unknown_file", "warning"),
+    ]
     assert mine["message"].iloc[0].startswith("received.csv, ô B2: dòng 2: ngày nhận “hôm qua” không đọc được")
     assert mine["unit"].isna().all() and mine["submission_id"].isna().all()
     assert not (result.issues["severity"] == "error").any()
@@ -1344,28 +1543,40 @@ def test_bad_rows_of_received_csv_are_warnings_naming_their_cells(tmp_path):
         assert store.issues_frame(con, OCT)["rule"].tolist().count("received.bad_date") == 1
     finally:
         con.close()
-    copies = intake.write_feedback_month(OCT, result.submissions, result.issues, tmp_path / "fb",
-                                         registry=REGISTRY, settings=SETTINGS)
-    assert "received.csv" not in copies["file_name"].tolist()     # nothing of the list goes back to the units
+    copies = intake.write_feedback_month(
+        OCT, result.submissions, result.issues, tmp_path / "fb", registry=REGISTRY, settings=SETTINGS
+    )
+    assert "received.csv" not in copies["file_name"].tolist()  # nothing of the list goes back to the units
     text = intake.validation_html(result.issues, REGISTRY)
-    group = text[text.index("<h3>Danh sách ngày nhận tệp (received.csv)</h3>"):]
+    group = text[text.index("<h3>Danh sách ngày nhận tệp (received.csv)</h3>") :]
     assert "received.csv, ô B2" in group and "received.csv, ô A3" in group
     assert "Chưa xác định được đơn vị" not in text
 
 
 def test_a_unit_that_resubmitted_late_shows_both(tmp_path):
     inbox, warehouse = _month_dirs(tmp_path)
-    _at(inbox, "hue_v1.xlsx", build(info_rows(prepared_on="03/10/2022"), {"hue_s": [HUES]}),
-        dt.datetime(2022, 10, 3, 9, tzinfo=ICT))
-    _at(inbox, "hue_v2.xlsx", build(info_rows(prepared_on="07/10/2022"), {"hue_s": [dict(HUES, downloads=1)]}),
-        dt.datetime(2022, 10, 7, 8, tzinfo=ICT))
-    _at(inbox, "syt.xlsx", build(info_rows(unit="syt"), {"nen_tang": [PLATFORM]}),
-        dt.datetime(2022, 10, 4, tzinfo=ICT))
+    _at(
+        inbox,
+        "hue_v1.xlsx",
+        build(info_rows(prepared_on="03/10/2022"), {"hue_s": [HUES]}),
+        dt.datetime(2022, 10, 3, 9, tzinfo=ICT),
+    )
+    _at(
+        inbox,
+        "hue_v2.xlsx",
+        build(info_rows(prepared_on="07/10/2022"), {"hue_s": [dict(HUES, downloads=1)]}),
+        dt.datetime(2022, 10, 7, 8, tzinfo=ICT),
+    )
+    _at(inbox, "syt.xlsx", build(info_rows(unit="syt"), {"nen_tang": [PLATFORM]}), dt.datetime(2022, 10, 4, tzinfo=ICT))
     result = _ingest(inbox, warehouse)
     track = intake.tracker(MONTH, REGISTRY, result.submissions, result.facts).set_index("unit")
     hue = track.loc["474"]
     assert (hue["status"], hue["status_label"], hue["late"], hue["resubmitted"]) == (
-        "late", "Nộp lại, nộp muộn", True, True)
+        "late",
+        "Nộp lại, nộp muộn",
+        True,
+        True,
+    )
     assert hue["file_name"] == "hue_v2.xlsx" and hue["received_at"] == pd.Timestamp("2022-10-07 08:00")
     assert (hue["received_source"], hue["received_source_label"]) == ("first_seen", "lần đầu nhận (thời điểm tệp)")
     syt = track.loc["syt"]
@@ -1374,8 +1585,10 @@ def test_a_unit_that_resubmitted_late_shows_both(tmp_path):
     assert missing["status_label"] == "Chưa nộp"
     assert pd.isna(missing["received_source"]) and pd.isna(missing["received_source_label"])
     page = intake.validation_page(result.issues, REGISTRY, MONTH, track.reset_index())
-    assert ("Đã nộp: 1; Nộp muộn: 1; Chưa nộp: 28; Nộp lại: 1; Bị từ chối: 0. Trong đó 1 đơn vị vừa nộp lại "
-            "vừa nộp muộn, được tính ở cả hai mục.") in page
+    assert (
+        "Đã nộp: 1; Nộp muộn: 1; Chưa nộp: 28; Nộp lại: 1; Bị từ chối: 0. Trong đó 1 đơn vị vừa nộp lại "
+        "vừa nộp muộn, được tính ở cả hai mục."
+    ) in page
     assert "Tình trạng: Nộp lại, nộp muộn." in page
 
 
@@ -1383,36 +1596,59 @@ def test_validation_outputs_give_each_file_its_received_time_and_source(tmp_path
     inbox, warehouse = _month_dirs(tmp_path, OCT)
     _oct_file(inbox)
     _oct_file(inbox, "a&b <1>.xlsx", unit="syt", when=dt.datetime(2022, 11, 2, 7, 0))
-    (inbox / "received.csv").write_text("file,received,channel\nhue.xlsx,06/11/2022 16:45,trực tiếp\n",
-                                        encoding="utf-8")
+    (inbox / "received.csv").write_text(
+        "file,received,channel\nhue.xlsx,06/11/2022 16:45,trực tiếp\n", encoding="utf-8"
+    )
     result = _ingest(inbox, warehouse, OCT)
     track = intake.tracker(OCT, REGISTRY, result.submissions, result.facts)
     page = intake.validation_page(result.issues, REGISTRY, OCT, track, submissions=result.submissions)
-    files = page[page.index("<h2>Các tệp đã nhận</h2>"):page.index("<h2>Lỗi và cảnh báo theo đơn vị</h2>")]
-    assert files.count("<tr>") == 3          # the header and two files, in order of arrival
-    assert ("<td>a&amp;b &lt;1&gt;.xlsx</td><td>syt</td><td>Được tính</td><td>07:00 02/11/2022</td>"
-            "<td>lần đầu nhận (thời điểm tệp)</td><td>Đúng hạn</td>") in files
-    assert ("<td>hue.xlsx</td><td>474</td><td>Được tính</td><td>16:45 06/11/2022</td>"
-            "<td>khai báo trong received.csv (trực tiếp)</td><td>Sau hạn</td>") in files
+    files = page[page.index("<h2>Các tệp đã nhận</h2>") : page.index("<h2>Lỗi và cảnh báo theo đơn vị</h2>")]
+    assert files.count("<tr>") == 3  # the header and two files, in order of arrival
+    assert (
+        "<td>a&amp;b &lt;1&gt;.xlsx</td><td>syt</td><td>Được tính</td><td>07:00 02/11/2022</td>"
+        "<td>lần đầu nhận (thời điểm tệp)</td><td>Đúng hạn</td>"
+    ) in files
+    assert (
+        "<td>hue.xlsx</td><td>474</td><td>Được tính</td><td>16:45 06/11/2022</td>"
+        "<td>khai báo trong received.csv (trực tiếp)</td><td>Sau hạn</td>"
+    ) in files
     assert files.index("a&amp;b") < files.index("hue.xlsx")
-    tracked = page[page.index("<td>474</td>"):]
-    assert "<td>16:45 06/11/2022</td><td>khai báo trong received.csv (trực tiếp)</td>" in tracked[:tracked.index("</tr>")]
+    tracked = page[page.index("<td>474</td>") :]
+    assert (
+        "<td>16:45 06/11/2022</td><td>khai báo trong received.csv (trực tiếp)</td>" in tracked[: tracked.index("</tr>")]
+    )
     assert "<th>Nguồn thời điểm nhận</th>" in page and "a&b <1>" not in page
 
     path = intake.write_validation(result.issues, tmp_path / "validation.csv", result.submissions)
     with open(path, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    receipts = [(r["file"], r["severity"], r["received_at"], r["received_source"], r["message"])
-                for r in rows if r["rule"] == "file.received"]
+    receipts = [
+        (r["file"], r["severity"], r["received_at"], r["received_source"], r["message"])
+        for r in rows
+        if r["rule"] == "file.received"
+    ]
     assert receipts == [
-        ("a&b <1>.xlsx", "info", "02/11/2022 07:00", "lần đầu nhận (thời điểm tệp)",
-         "Nhận lúc 07:00 02/11/2022; nguồn: lần đầu nhận (thời điểm tệp)."),
-        ("hue.xlsx", "info", "06/11/2022 16:45", "khai báo trong received.csv (trực tiếp)",
-         "Nhận lúc 16:45 06/11/2022; nguồn: khai báo trong received.csv (trực tiếp)."),
+        (
+            "a&b <1>.xlsx",
+            "info",
+            "02/11/2022 07:00",
+            "lần đầu nhận (thời điểm tệp)",
+            "Nhận lúc 07:00 02/11/2022; nguồn: lần đầu nhận (thời điểm tệp).",
+        ),
+        (
+            "hue.xlsx",
+            "info",
+            "06/11/2022 16:45",
+            "khai báo trong received.csv (trực tiếp)",
+            "Nhận lúc 16:45 06/11/2022; nguồn: khai báo trong received.csv (trực tiếp).",
+        ),
     ]
     late = next(r for r in rows if r["rule"] == "file.late")
     assert (late["file"], late["received_at"], late["received_source"]) == (
-        "hue.xlsx", "06/11/2022 16:45", "khai báo trong received.csv (trực tiếp)")
+        "hue.xlsx",
+        "06/11/2022 16:45",
+        "khai báo trong received.csv (trực tiếp)",
+    )
 
 
 def test_clean_with_received_lists_and_their_history(tmp_path):
@@ -1420,17 +1656,22 @@ def test_clean_with_received_lists_and_their_history(tmp_path):
 
     inbox = tmp_path / "inbox"
     for month, period, day in ((MONTH, "09/2022", "2022-10-04"), (OCT, "10/2022", "2022-11-04")):
-        wb = build(info_rows(unit="syt", period=period, prepared_on=f"{day[8:]}/{day[5:7]}/{day[:4]}"),
-                   {"nen_tang": [PLATFORM]})
-        _at(inbox / month, "syt.xlsx", wb, dt.datetime(2022, 12, 1, tzinfo=ICT))   # copied in late
+        wb = build(
+            info_rows(unit="syt", period=period, prepared_on=f"{day[8:]}/{day[5:7]}/{day[:4]}"),
+            {"nen_tang": [PLATFORM]},
+        )
+        _at(inbox / month, "syt.xlsx", wb, dt.datetime(2022, 12, 1, tzinfo=ICT))  # copied in late
         (inbox / month / "received.csv").write_text(f"file,received,channel\nsyt.xlsx,{day},hand\n", encoding="utf-8")
     run = steps.run_params(OCT, "tinh", str(inbox), str(tmp_path / "out"))
     result = steps.clean(run)
     assert result.history_months == [MONTH]
-    assert steps.stale_history(run) == []            # received.csv is not a submission of its month
+    assert steps.stale_history(run) == []  # received.csv is not a submission of its month
     sub = result.submissions.iloc[0]
     assert (sub["received_at"], sub["received_source"], bool(sub["late"])) == (
-        pd.Timestamp("2022-11-04"), "received.csv", False)
+        pd.Timestamp("2022-11-04"),
+        "received.csv",
+        False,
+    )
     assert result.tracker.set_index("unit").loc["syt", "status_label"] == "Đã nộp"
     month_dir = tmp_path / "out" / OCT
     page = (month_dir / "validation.html").read_text(encoding="utf-8")
@@ -1438,7 +1679,8 @@ def test_clean_with_received_lists_and_their_history(tmp_path):
     with open(month_dir / "validation.csv", encoding="utf-8-sig", newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if r["rule"] == "file.received"]
     assert [(r["file"], r["received_at"], r["received_source"]) for r in rows] == [
-        ("syt.xlsx", "04/11/2022 00:00", "khai báo trong received.csv (trực tiếp)")]
+        ("syt.xlsx", "04/11/2022 00:00", "khai báo trong received.csv (trực tiếp)")
+    ]
     # September's list corrected to 09/10 (after its deadline of 05/10): September is loaded again, late
     (inbox / MONTH / "received.csv").write_text("file,received,channel\nsyt.xlsx,09/10/2022,hand\n", encoding="utf-8")
     assert steps.stale_history(run) == [MONTH]
@@ -1461,8 +1703,21 @@ def test_intake_columns_are_the_warehouse_columns():
 
 
 def test_the_intake_package_imports_nothing_above_the_inputs_layer():
-    above = {"store", "monthload", "kpis", "report", "narrative", "charts", "annex", "site", "steps", "runner",
-             "render", "kernels", "cli"}
+    above = {
+        "store",
+        "monthload",
+        "kpis",
+        "report",
+        "narrative",
+        "charts",
+        "annex",
+        "site",
+        "steps",
+        "runner",
+        "render",
+        "kernels",
+        "cli",
+    }
     package = Path(intake.__file__).parent
     for path in package.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

@@ -13,15 +13,18 @@ from dxreport import kernels
 
 pytestmark = pytest.mark.slow
 
-LAUNCH = ("import time, sys, runpy; time.sleep({delay}); sys.argv = ['ipykernel_launcher'] + sys.argv[1:]; "
-          "runpy.run_module('ipykernel_launcher', run_name='__main__')")
+LAUNCH = (
+    "import time, sys, runpy; time.sleep({delay}); sys.argv = ['ipykernel_launcher'] + sys.argv[1:]; "
+    "runpy.run_module('ipykernel_launcher', run_name='__main__')"
+)
 
 
 def _kernelspec(root, name, argv):
     folder = root / "kernels" / name
     folder.mkdir(parents=True)
-    (folder / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": name, "language": "python"}),
-                                        encoding="utf-8")
+    (folder / "kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": name, "language": "python"}), encoding="utf-8"
+    )
 
 
 @pytest.fixture
@@ -41,7 +44,7 @@ def test_a_kernel_slower_than_the_first_heartbeat_is_not_declared_dead(specs):
         started = time.monotonic()
         km = warm.acquire()
         assert time.monotonic() - started >= 4
-        assert warm.acquire() is km and warm.uses == 2          # the same kernel, reset and reused
+        assert warm.acquire() is km and warm.uses == 2  # the same kernel, reset and reused
     finally:
         warm.discard()
 
@@ -51,7 +54,7 @@ def test_a_kernel_whose_process_exits_is_reported_in_vietnamese_with_its_exit_co
     started = time.monotonic()
     with pytest.raises(kernels.KernelStartError) as caught:
         warm.acquire()
-    assert time.monotonic() - started < 30                      # judged by the process, not the timeout
+    assert time.monotonic() - started < 30  # judged by the process, not the timeout
     message = str(caught.value)
     assert "đã dừng khi đang khởi động (mã thoát 3)" in message
     assert "--workers 1" in message and "run.kernel_start_timeout" in message

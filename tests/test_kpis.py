@@ -8,20 +8,38 @@ from dxreport.units import load_registry
 
 
 def fact(month, unit, sheet, metric, value=None, text=None, subject="", kind="unit"):
-    return {"month": month, "unit": unit, "sheet": sheet, "subject_kind": kind, "subject": subject,
-            "subject_name": subject, "metric": metric, "value": value, "text": text,
-            "submission_id": f"{unit}-{month}", "cell": "B4"}
+    return {
+        "month": month,
+        "unit": unit,
+        "sheet": sheet,
+        "subject_kind": kind,
+        "subject": subject,
+        "subject_name": subject,
+        "metric": metric,
+        "value": value,
+        "text": text,
+        "submission_id": f"{unit}-{month}",
+        "cell": "B4",
+    }
 
 
 def hue_s(month, unit, downloads, accounts, received, processed, on_time, satisfaction):
-    values = dict(downloads=downloads, accounts=accounts, reports_received=received,
-                  reports_processed=processed, reports_on_time=on_time, satisfaction=satisfaction)
+    values = dict(
+        downloads=downloads,
+        accounts=accounts,
+        reports_received=received,
+        reports_processed=processed,
+        reports_on_time=on_time,
+        satisfaction=satisfaction,
+    )
     return [fact(month, unit, "hue_s", k, v) for k, v in values.items()]
 
 
 def team(month, unit, commune, teams, members):
-    return [fact(month, unit, "to_cns", "teams", teams, subject=commune, kind="commune"),
-            fact(month, unit, "to_cns", "members", members, subject=commune, kind="commune")]
+    return [
+        fact(month, unit, "to_cns", "teams", teams, subject=commune, kind="commune"),
+        fact(month, unit, "to_cns", "members", members, subject=commune, kind="commune"),
+    ]
 
 
 def platform(month, unit, pid, status, lgsp=None, mau=None):
@@ -36,14 +54,19 @@ def platform(month, unit, pid, status, lgsp=None, mau=None):
 @pytest.fixture(scope="module")
 def values():
     m, p = "2022-07", "2022-06"
-    rows = (hue_s(m, "474", 1000, 600, 100, 90, 81, 80) + hue_s(m, "478", 500, 300, 50, 50, 45, 90)
-            + hue_s(p, "474", 900, 500, 80, 80, 80, 70)
-            + team(m, "474", "19750", 3, 12) + team(m, "474", "19753", 0, 0) + team(m, "478", "19927", 5, 20)
-            + platform(m, "474", "nd-hues", "dang_su_dung", lgsp=1, mau=100)
-            + platform(m, "474", "cq-lgsp", "dang_thu_nghiem")
-            + platform(m, "474", "unmatched:ung dung x", "dang_su_dung")
-            + platform(m, "snv", "nd-hues", "dang_su_dung", lgsp=0, mau=10)
-            + platform(m, "snv", "cq-hop", "chua_trien_khai"))
+    rows = (
+        hue_s(m, "474", 1000, 600, 100, 90, 81, 80)
+        + hue_s(m, "478", 500, 300, 50, 50, 45, 90)
+        + hue_s(p, "474", 900, 500, 80, 80, 80, 70)
+        + team(m, "474", "19750", 3, 12)
+        + team(m, "474", "19753", 0, 0)
+        + team(m, "478", "19927", 5, 20)
+        + platform(m, "474", "nd-hues", "dang_su_dung", lgsp=1, mau=100)
+        + platform(m, "474", "cq-lgsp", "dang_thu_nghiem")
+        + platform(m, "474", "unmatched:ung dung x", "dang_su_dung")
+        + platform(m, "snv", "nd-hues", "dang_su_dung", lgsp=0, mau=10)
+        + platform(m, "snv", "cq-hop", "chua_trien_khai")
+    )
     facts = pd.DataFrame(rows)
     submitted = pd.DataFrame({"month": [m, m, m, p], "unit": ["474", "478", "snv", "474"]})
     base = kpis.base_table(facts, load_registry(), submitted)
@@ -73,8 +96,8 @@ def test_province_area_figures_are_sums_over_districts(values):
 
 def test_rates_are_computed_not_added(values):
     assert value(values, "474", "processed_rate") == pytest.approx(90.0)
-    assert value(values, "tinh", "processed_rate") == pytest.approx(140 / 150 * 100)   # 93,3%
-    assert value(values, "tinh", "on_time_rate") == pytest.approx(126 / 140 * 100)     # 90%
+    assert value(values, "tinh", "processed_rate") == pytest.approx(140 / 150 * 100)  # 93,3%
+    assert value(values, "tinh", "on_time_rate") == pytest.approx(126 / 140 * 100)  # 90%
     # satisfaction weighted by processed reports: (80×90 + 90×50) / 140
     assert value(values, "tinh", "satisfaction") == pytest.approx((80 * 90 + 90 * 50) / 140)
 
@@ -115,12 +138,12 @@ def test_coverage(values):
 
 
 def test_platform_counts_distinct_across_units(values):
-    assert value(values, "tinh", "platforms_in_use") == 2          # nd-hues (twice) + the unmatched one
+    assert value(values, "tinh", "platforms_in_use") == 2  # nd-hues (twice) + the unmatched one
     assert value(values, "tinh", "platforms_trial") == 1
     assert value(values, "tinh", "platforms_not_deployed") == 1
     # without a catalog no platform belongs to the catalog asked to connect to LGSP
     assert value(values, "tinh", "platforms_lgsp") == 0
-    assert value(values, "tinh", "platform_mau") == 100           # the districts' rows; snv's 10 count apart
+    assert value(values, "tinh", "platform_mau") == 100  # the districts' rows; snv's 10 count apart
     assert value(values, "tinh", "platforms_unmatched") == 1
     assert value(values, "snv", "platforms_in_use") == 1
 
@@ -132,13 +155,13 @@ def test_area_indicators_are_not_given_to_agencies(values):
 
 def test_unreported_stays_empty_not_zero(values):
     assert math.isnan(value(values, "476", "hues_downloads"))
-    assert math.isnan(value(values, "478", "hues_downloads_month"))   # no June figure for 478
+    assert math.isnan(value(values, "478", "hues_downloads_month"))  # no June figure for 478
 
 
 def test_a_status_not_reported_counts_zero_once_platforms_are_reported(values):
     assert value(values, "474", "platforms_not_deployed") == 0
     assert value(values, "474", "platforms_unmatched") == 1
-    assert math.isnan(value(values, "476", "platforms_in_use"))     # 476 sent nothing
+    assert math.isnan(value(values, "476", "platforms_in_use"))  # 476 sent nothing
 
 
 # --------------------------------------------------------------------------------------------
@@ -153,12 +176,16 @@ def test_a_status_not_reported_counts_zero_once_platforms_are_reported(values):
 M, P, LY = "2022-07", "2022-06", "2021-07"
 # per-capita figures need districts holding half the population; LGSP is asked of government platforms
 SCOPE = kpis.Scope(lgsp_catalogs=("chinh_quyen",), min_population_coverage=50.0)
-REPORTED_POPULATION = 494_070 + 116_809      # Huế and Phú Vang sent Hue-S figures: 52,4% of the districts'
+REPORTED_POPULATION = 494_070 + 116_809  # Huế and Phú Vang sent Hue-S figures: 52,4% of the districts'
 # the nine districts' own populations (years 2019–2022) added: coverage is measured against them
-DISTRICT_POPULATION = (494_070 + 91_868 + 78_798 + 116_809 + 100_207 + 66_278 + 50_109 + 140_270 + 27_004)
-CATALOG = pd.DataFrame({"platform_id": ["nd-hues", "nd-sskdt", "cq-lgsp", "cq-hop"],
-                        "catalog": ["nguoi_dan", "nguoi_dan", "chinh_quyen", "chinh_quyen"],
-                        "name": ["Ứng dụng Hue-S", "Sổ sức khỏe điện tử", "LGSP", "Họp trực tuyến"]})
+DISTRICT_POPULATION = 494_070 + 91_868 + 78_798 + 116_809 + 100_207 + 66_278 + 50_109 + 140_270 + 27_004
+CATALOG = pd.DataFrame(
+    {
+        "platform_id": ["nd-hues", "nd-sskdt", "cq-lgsp", "cq-hop"],
+        "catalog": ["nguoi_dan", "nguoi_dan", "chinh_quyen", "chinh_quyen"],
+        "name": ["Ứng dụng Hue-S", "Sổ sức khỏe điện tử", "LGSP", "Họp trực tuyến"],
+    }
+)
 
 
 def full_platform(month, unit, pid, status, lgsp=None, accounts=None, mau=None, uses=None, proposal=None):
@@ -185,10 +212,13 @@ def smes(month, unit, reached, using, dbi, supported):
 
 def month_facts():
     return pd.DataFrame(
-        hue_s(M, "474", 1000, 600, 100, 90, 81, 80) + hue_s(M, "478", 500, 300, 50, 50, 45, 90)
-        + full_team(M, "474", "19750", 3, 12, 2, 40, 30) + full_team(M, "474", "19753", 0, 0, 0, 0, 0)
+        hue_s(M, "474", 1000, 600, 100, 90, 81, 80)
+        + hue_s(M, "478", 500, 300, 50, 50, 45, 90)
+        + full_team(M, "474", "19750", 3, 12, 2, 40, 30)
+        + full_team(M, "474", "19753", 0, 0, 0, 0, 0)
         + full_team(M, "478", "19927", 5, 20, 1, 10, 5)
-        + smes(M, "474", 40, 10, 4, 2) + smes(M, "478", 20, 5, 2, 1)
+        + smes(M, "474", 40, 10, 4, 2)
+        + smes(M, "478", 20, 5, 2, 1)
         + full_platform(M, "474", "nd-hues", "dang_su_dung", lgsp=1, accounts=500, mau=100, uses=1000)
         + full_platform(M, "474", "cq-lgsp", "dang_thu_nghiem", accounts=50, mau=5, uses=20)
         + full_platform(M, "474", "unmatched:ung dung x", "dang_su_dung")
@@ -198,70 +228,150 @@ def month_facts():
         + full_platform(M, "snv", "cq-hop", "chua_trien_khai")
         + full_platform(M, "snv", "cq-lgsp", "dang_su_dung", lgsp=1, accounts=30, mau=25, uses=300)
         # the month before: Huế only
-        + hue_s(P, "474", 900, 500, 80, 80, 80, 70) + full_team(P, "474", "19750", 3, 12, 1, 20, 10)
+        + hue_s(P, "474", 900, 500, 80, 80, 80, 70)
+        + full_team(P, "474", "19750", 3, 12, 1, 20, 10)
         + full_platform(P, "474", "nd-hues", "dang_su_dung", lgsp=1, accounts=450, mau=90, uses=800)
         # the same month a year before: Huế's Hue-S sheet only
-        + hue_s(LY, "474", 600, 300, 60, 60, 60, 75))
+        + hue_s(LY, "474", 600, 300, 60, 60, 60, 75)
+    )
 
 
 @pytest.fixture(scope="module")
 def month():
-    submitted = pd.DataFrame({"month": [M, M, M, P, LY], "unit": ["474", "478", "snv", "474", "474"],
-                              "late": [False, True, False, False, False]})
+    submitted = pd.DataFrame(
+        {
+            "month": [M, M, M, P, LY],
+            "unit": ["474", "478", "snv", "474", "474"],
+            "late": [False, True, False, False, False],
+        }
+    )
     base = kpis.base_table(month_facts(), load_registry(), submitted, CATALOG, SCOPE)
     return kpis.with_year(kpis.with_changes(kpis.compute(base)))
 
 
 NAN = float("nan")
 PROVINCE_BY_HAND = {
-    "submissions_received": 3, "submissions_expected": 30, "coverage_rate": 10.0, "submissions_late": 1,
-    "units_compared": 1,                                    # only Huế sent June and July
+    "submissions_received": 3,
+    "submissions_expected": 30,
+    "coverage_rate": 10.0,
+    "submissions_late": 1,
+    "units_compared": 1,  # only Huế sent June and July
     # distinct platforms over the units: in use nd-hues, unmatched, nd-sskdt, cq-lgsp (snv); trial cq-lgsp
     # (474); not deployed cq-hop; deployments in use 474×3 + snv×2. LGSP is asked of government platforms
     # only: the one government deployment in use (snv cq-lgsp) is connected; 474's nd-hues is not counted
-    "platforms_in_use": 4, "platforms_trial": 1, "platforms_not_deployed": 1, "platform_deployments": 5,
-    "lgsp_deployments": 1, "platforms_lgsp": 1, "lgsp_rate": 100.0,
+    "platforms_in_use": 4,
+    "platforms_trial": 1,
+    "platforms_not_deployed": 1,
+    "platform_deployments": 5,
+    "lgsp_deployments": 1,
+    "platforms_lgsp": 1,
+    "lgsp_rate": 100.0,
     # platform figures of the province: the districts' rows only; the agencies' staff are counted apart
-    "platform_accounts": 500 + 50 + 49_407, "platform_mau": 100 + 5 + 1000,
-    "platform_mau_districts": 1105, "platform_mau_agencies": 10 + 25, "platform_uses": 1000 + 20 + 2000,
+    "platform_accounts": 500 + 50 + 49_407,
+    "platform_mau": 100 + 5 + 1000,
+    "platform_mau_districts": 1105,
+    "platform_mau_agencies": 10 + 25,
+    "platform_uses": 1000 + 20 + 2000,
     "platforms_unmatched": 1,
-    "chinh_quyen_in_use": 1, "chinh_quyen_trial": 1, "chinh_quyen_not_deployed": 1,
-    "doanh_nghiep_in_use": 0, "doanh_nghiep_trial": 0, "doanh_nghiep_not_deployed": 0,
-    "nguoi_dan_in_use": 2, "nguoi_dan_trial": 0, "nguoi_dan_not_deployed": 0,
+    "chinh_quyen_in_use": 1,
+    "chinh_quyen_trial": 1,
+    "chinh_quyen_not_deployed": 1,
+    "doanh_nghiep_in_use": 0,
+    "doanh_nghiep_trial": 0,
+    "doanh_nghiep_not_deployed": 0,
+    "nguoi_dan_in_use": 2,
+    "nguoi_dan_trial": 0,
+    "nguoi_dan_not_deployed": 0,
     # e-health accounts come from Huế alone: 494.070 of 1.165.413 people, 42,4% < 50%, so no per-capita figure
-    "ehealth_penetration": NAN, "ehealth_coverage": 494_070 / DISTRICT_POPULATION * 100,
-    "vneid_penetration": NAN, "vneid_coverage": NAN,
-    "hues_downloads": 1500, "hues_downloads_month": 1500 - 900,       # 478 sent no June figure
-    "hues_penetration": 1500 / REPORTED_POPULATION * 100, "hues_accounts": 900,
-    "hues_coverage": REPORTED_POPULATION / DISTRICT_POPULATION * 100,         # Huế and Phú Vang sent downloads
+    "ehealth_penetration": NAN,
+    "ehealth_coverage": 494_070 / DISTRICT_POPULATION * 100,
+    "vneid_penetration": NAN,
+    "vneid_coverage": NAN,
+    "hues_downloads": 1500,
+    "hues_downloads_month": 1500 - 900,  # 478 sent no June figure
+    "hues_penetration": 1500 / REPORTED_POPULATION * 100,
+    "hues_accounts": 900,
+    "hues_coverage": REPORTED_POPULATION / DISTRICT_POPULATION * 100,  # Huế and Phú Vang sent downloads
     "hues_accounts_penetration": 900 / REPORTED_POPULATION * 100,
-    "reports_received": 150, "reports_processed": 140, "reports_on_time": 126,
-    "processed_rate": 140 / 150 * 100, "on_time_rate": 126 / 140 * 100, "satisfaction": (80 * 90 + 90 * 50) / 140,
-    "teams": 8, "members": 32, "trainings": 3, "trained": 50, "households": 35,
+    "reports_received": 150,
+    "reports_processed": 140,
+    "reports_on_time": 126,
+    "processed_rate": 140 / 150 * 100,
+    "on_time_rate": 126 / 140 * 100,
+    "satisfaction": (80 * 90 + 90 * 50) / 140,
+    "teams": 8,
+    "members": 32,
+    "trainings": 3,
+    "trained": 50,
+    "households": 35,
     # communes with a valid row: 19750 (3 teams), 19753 (0), 19927 (5); the 138 others are not known
-    "communes_with_team": 2, "communes_without_team": 1, "communes_no_data": 141 - 3, "teams_per_commune": 8 / 141,
-    "sme_reached": 60, "sme_using": 15, "sme_using_rate": 25.0, "dbi_assessed": 6, "sme_supported": 3,
+    "communes_with_team": 2,
+    "communes_without_team": 1,
+    "communes_no_data": 141 - 3,
+    "teams_per_commune": 8 / 141,
+    "sme_reached": 60,
+    "sme_using": 15,
+    "sme_using_rate": 25.0,
+    "dbi_assessed": 6,
+    "sme_supported": 3,
 }
 HUE_BY_HAND = {
-    "submissions_received": 1, "submissions_expected": 1, "coverage_rate": 100.0, "submissions_late": 0,
+    "submissions_received": 1,
+    "submissions_expected": 1,
+    "coverage_rate": 100.0,
+    "submissions_late": 0,
     "units_compared": 1,
     # Huế uses no government platform (cq-lgsp is on trial): no LGSP rate, rather than 1/3 over citizens' apps
-    "platforms_in_use": 3, "platforms_trial": 1, "platforms_not_deployed": 0, "platform_deployments": 3,
-    "lgsp_deployments": 0, "platforms_lgsp": 0, "lgsp_rate": NAN, "platform_accounts": 49_957, "platform_mau": 1105,
-    "platform_uses": 3020, "platforms_unmatched": 1,
-    "chinh_quyen_in_use": 0, "chinh_quyen_trial": 1, "chinh_quyen_not_deployed": 0,
-    "doanh_nghiep_in_use": 0, "doanh_nghiep_trial": 0, "doanh_nghiep_not_deployed": 0,
-    "nguoi_dan_in_use": 2, "nguoi_dan_trial": 0, "nguoi_dan_not_deployed": 0,
-    "ehealth_penetration": 10.0, "ehealth_coverage": 100.0,             # 49.407 / 494.070
-    "vneid_penetration": NAN, "vneid_coverage": NAN,
-    "hues_downloads": 1000, "hues_downloads_month": 100, "hues_penetration": 1000 / 494_070 * 100,
+    "platforms_in_use": 3,
+    "platforms_trial": 1,
+    "platforms_not_deployed": 0,
+    "platform_deployments": 3,
+    "lgsp_deployments": 0,
+    "platforms_lgsp": 0,
+    "lgsp_rate": NAN,
+    "platform_accounts": 49_957,
+    "platform_mau": 1105,
+    "platform_uses": 3020,
+    "platforms_unmatched": 1,
+    "chinh_quyen_in_use": 0,
+    "chinh_quyen_trial": 1,
+    "chinh_quyen_not_deployed": 0,
+    "doanh_nghiep_in_use": 0,
+    "doanh_nghiep_trial": 0,
+    "doanh_nghiep_not_deployed": 0,
+    "nguoi_dan_in_use": 2,
+    "nguoi_dan_trial": 0,
+    "nguoi_dan_not_deployed": 0,
+    "ehealth_penetration": 10.0,
+    "ehealth_coverage": 100.0,  # 49.407 / 494.070
+    "vneid_penetration": NAN,
+    "vneid_coverage": NAN,
+    "hues_downloads": 1000,
+    "hues_downloads_month": 100,
+    "hues_penetration": 1000 / 494_070 * 100,
     "hues_coverage": 100.0,
-    "hues_accounts": 600, "hues_accounts_penetration": 600 / 494_070 * 100,
-    "reports_received": 100, "reports_processed": 90, "reports_on_time": 81, "processed_rate": 90.0,
-    "on_time_rate": 90.0, "satisfaction": 80.0,
-    "teams": 3, "members": 12, "trainings": 2, "trained": 40, "households": 30,
-    "communes_with_team": 1, "communes_without_team": 1, "communes_no_data": 34, "teams_per_commune": 3 / 36,
-    "sme_reached": 40, "sme_using": 10, "sme_using_rate": 25.0, "dbi_assessed": 4, "sme_supported": 2,
+    "hues_accounts": 600,
+    "hues_accounts_penetration": 600 / 494_070 * 100,
+    "reports_received": 100,
+    "reports_processed": 90,
+    "reports_on_time": 81,
+    "processed_rate": 90.0,
+    "on_time_rate": 90.0,
+    "satisfaction": 80.0,
+    "teams": 3,
+    "members": 12,
+    "trainings": 2,
+    "trained": 40,
+    "households": 30,
+    "communes_with_team": 1,
+    "communes_without_team": 1,
+    "communes_no_data": 34,
+    "teams_per_commune": 3 / 36,
+    "sme_reached": 40,
+    "sme_using": 10,
+    "sme_using_rate": 25.0,
+    "dbi_assessed": 4,
+    "sme_supported": 2,
 }
 
 
@@ -316,7 +426,7 @@ def test_same_month_last_year_and_year_to_date(month):
     # the province: July 2022 (Huế, Phú Vang, Sở Nội vụ) and July 2021 (Huế alone) are unlike totals
     province = month[(month["month"] == M) & (month["unit"] == "tinh")].set_index("indicator")
     assert province.at["hues_downloads", "last_year"] == 600 and math.isnan(province.at["hues_downloads", "yoy_change"])
-    assert province.at["submissions_received", "yoy_change"] == 3 - 1          # who reported: compared as it is
+    assert province.at["submissions_received", "yoy_change"] == 3 - 1  # who reported: compared as it is
     # 478 has no July 2021: no year-on-year figure
     other = month[(month["month"] == M) & (month["unit"] == "478") & (month["indicator"] == "hues_downloads")]
     assert math.isnan(other["last_year"].iloc[0])
@@ -333,11 +443,14 @@ def test_rank_and_average_among_peers(month):
     assert math.isnan(view.at["submissions_received", "rank"]) and math.isnan(view.at["sme_using_rate", "rank"])
 
 
-RULES = [kpis.Rule("not_submitted", "not_submitted"), kpis.Rule("late", "late"),
-         kpis.Rule("processed", "below", "processed_rate", 95.0, ("district",)),
-         kpis.Rule("reach", "below_share", "hues_penetration", 100.0, ("district",)),
-         kpis.Rule("communes", "above", "communes_without_team", 0.0, ("district",)),
-         kpis.Rule("hop", "platform_not_deployed", threshold=2.0)]
+RULES = [
+    kpis.Rule("not_submitted", "not_submitted"),
+    kpis.Rule("late", "late"),
+    kpis.Rule("processed", "below", "processed_rate", 95.0, ("district",)),
+    kpis.Rule("reach", "below_share", "hues_penetration", 100.0, ("district",)),
+    kpis.Rule("communes", "above", "communes_without_team", 0.0, ("district",)),
+    kpis.Rule("hop", "platform_not_deployed", threshold=2.0),
+]
 
 
 def test_lagging_units_by_rule(month):
@@ -346,14 +459,14 @@ def test_lagging_units_by_rule(month):
     by_rule = {rule: set(part["unit"]) for rule, part in lag.groupby("rule")}
     assert len(by_rule["not_submitted"]) == 27 and not {"474", "478", "snv"} & by_rule["not_submitted"]
     assert by_rule["late"] == {"478"}
-    assert by_rule["processed"] == {"474"}                      # 90% < 95%; 478 has 100%
+    assert by_rule["processed"] == {"474"}  # 90% < 95%; 478 has 100%
     # the province's downloads per 100 people who were counted: 1.500 / 610.879 = 0,246; Huế 0,202,
     # Phú Vang 0,428
     assert by_rule["reach"] == {"474"}
     reach = lag[lag["rule"] == "reach"].iloc[0]
     assert reach["threshold"] == pytest.approx(1500 / REPORTED_POPULATION * 100)
-    assert by_rule["communes"] == {"474"}                       # 19753 reported no team; 478 none
-    assert "hop" not in by_rule                                  # a platform rule names no unit
+    assert by_rule["communes"] == {"474"}  # 19753 reported no team; 478 none
+    assert "hop" not in by_rule  # a platform rule names no unit
 
 
 def test_lagging_platforms_and_platform_summary():
@@ -373,10 +486,12 @@ def test_lagging_platforms_and_platform_summary():
 
 
 def test_progress_against_targets(month):
-    targets = [kpis.Target("processed_rate", "Tỷ lệ phản ánh đã xử lý", 2022, 95.0, ">=", "%", False, "Chỉ tiêu của Sở"),
-               kpis.Target("communes_without_team", "Xã chưa có tổ", 2022, 0.0, "<=", "đơn vị", False, "Chỉ tiêu của Sở"),
-               kpis.Target(None, "Dân số có điện thoại thông minh", 2022, 85.0, ">=", "%", True, "QĐ 27"),
-               kpis.Target("satisfaction", "Hài lòng", 2023, 80.0, ">=", "%", False, "Chỉ tiêu của Sở")]
+    targets = [
+        kpis.Target("processed_rate", "Tỷ lệ phản ánh đã xử lý", 2022, 95.0, ">=", "%", False, "Chỉ tiêu của Sở"),
+        kpis.Target("communes_without_team", "Xã chưa có tổ", 2022, 0.0, "<=", "đơn vị", False, "Chỉ tiêu của Sở"),
+        kpis.Target(None, "Dân số có điện thoại thông minh", 2022, 85.0, ">=", "%", True, "QĐ 27"),
+        kpis.Target("satisfaction", "Hài lòng", 2023, 80.0, ">=", "%", False, "Chỉ tiêu của Sở"),
+    ]
     prog = kpis.progress(month, M, "tinh", targets).set_index("label")
     assert list(prog.index) == ["Tỷ lệ phản ánh đã xử lý", "Xã chưa có tổ", "Dân số có điện thoại thông minh"]
     assert prog.at["Tỷ lệ phản ánh đã xử lý", "progress"] == pytest.approx((140 / 150 * 100) / 95 * 100)
@@ -399,14 +514,16 @@ def test_params_files_load_and_bad_ones_are_refused_naming_the_file(tmp_path):
     with pytest.raises(kpis.RulesError, match="kind"):
         kpis.load_rules(bad)
     targets = tmp_path / "targets.yaml"
-    targets.write_text("targets:\n  - indicator: coverage_rate\n    year: 2022\n    value: 100\n    source: x\n",
-                       encoding="utf-8")
+    targets.write_text(
+        "targets:\n  - indicator: coverage_rate\n    year: 2022\n    value: 100\n    source: x\n", encoding="utf-8"
+    )
     with pytest.raises(kpis.RulesError, match="targets.yaml.*official"):
         kpis.load_targets(targets)
 
 
 # --------------------------------------------------------------------------------------------
 # Figures that mislead: a rejected row, the scope of LGSP, per-capita coverage, like for like.
+
 
 def _phu_vang_teams(month, communes, teams=2, members=6):
     return [row for c in communes for row in team(month, "478", c, teams, members)]
@@ -427,13 +544,14 @@ def test_a_rejected_commune_row_is_missing_not_a_commune_without_team(rejected_r
     communes, values = rejected_row
     assert len(communes) == 14
     assert value(values, "478", "communes_with_team") == 13
-    assert value(values, "478", "communes_without_team") == 0        # not 1: the 14th is not known
+    assert value(values, "478", "communes_without_team") == 0  # not 1: the 14th is not known
     assert value(values, "478", "communes_no_data") == 1
     assert value(values, "tinh", "communes_without_team") == 0
     assert value(values, "tinh", "communes_no_data") == 141 - 13
     types = {u.code: u.type for u in load_registry().reporting_units(M)}
-    lag = kpis.lagging_units(values, M, types, [kpis.Rule("communes", "above", "communes_without_team", 0.0,
-                                                          ("district",))])
+    lag = kpis.lagging_units(
+        values, M, types, [kpis.Rule("communes", "above", "communes_without_team", 0.0, ("district",))]
+    )
     assert lag.empty
     target = kpis.Target("communes_without_team", "Xã chưa có tổ", 2022, 0.0, "<=", "đơn vị", False, "Sở")
     prog = kpis.progress(values, M, "478", [target]).iloc[0]
@@ -453,13 +571,20 @@ def test_teams_change_compares_the_communes_present_in_both_months(rejected_row)
 
 def test_lgsp_rate_covers_the_catalogs_named_in_params_only():
     # one government platform connected; an enterprise platform (e-invoices) in use, not connected
-    catalog = pd.DataFrame({"platform_id": ["cq-lgsp", "dn-hddt"], "catalog": ["chinh_quyen", "doanh_nghiep"],
-                            "name": ["LGSP", "Hóa đơn điện tử"]})
-    facts = pd.DataFrame(full_platform(M, "snv", "cq-lgsp", "dang_su_dung", lgsp=1)
-                         + full_platform(M, "snv", "dn-hddt", "dang_su_dung", lgsp=0))
+    catalog = pd.DataFrame(
+        {
+            "platform_id": ["cq-lgsp", "dn-hddt"],
+            "catalog": ["chinh_quyen", "doanh_nghiep"],
+            "name": ["LGSP", "Hóa đơn điện tử"],
+        }
+    )
+    facts = pd.DataFrame(
+        full_platform(M, "snv", "cq-lgsp", "dang_su_dung", lgsp=1)
+        + full_platform(M, "snv", "dn-hddt", "dang_su_dung", lgsp=0)
+    )
     submitted = pd.DataFrame({"month": [M], "unit": ["snv"]})
     government = kpis.compute(kpis.base_table(facts, load_registry(), submitted, catalog, SCOPE))
-    assert value(government, "snv", "lgsp_rate") == 100.0            # 1/1, not 1/2
+    assert value(government, "snv", "lgsp_rate") == 100.0  # 1/1, not 1/2
     assert value(government, "snv", "lgsp_deployments") == 1
     both = kpis.Scope(lgsp_catalogs=("chinh_quyen", "doanh_nghiep"))
     wider = kpis.compute(kpis.base_table(facts, load_registry(), submitted, catalog, both))
@@ -474,9 +599,10 @@ def test_per_capita_figure_uses_the_reporting_units_population_and_a_coverage_th
     values = kpis.compute(kpis.base_table(facts, load_registry(), submitted, catalog, SCOPE))
     assert value(values, "483", "vneid_penetration") == pytest.approx(270 / 27_004 * 100)
     assert value(values, "tinh", "vneid_coverage") == pytest.approx(27_004 / DISTRICT_POPULATION * 100)
-    assert math.isnan(value(values, "tinh", "vneid_penetration"))    # not 270 / 1.160.224
-    lenient = kpis.compute(kpis.base_table(facts, load_registry(), submitted, catalog, kpis.Scope(
-        min_population_coverage=0.0)))
+    assert math.isnan(value(values, "tinh", "vneid_penetration"))  # not 270 / 1.160.224
+    lenient = kpis.compute(
+        kpis.base_table(facts, load_registry(), submitted, catalog, kpis.Scope(min_population_coverage=0.0))
+    )
     assert value(lenient, "tinh", "vneid_penetration") == pytest.approx(270 / 27_004 * 100)
 
 

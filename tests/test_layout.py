@@ -21,11 +21,16 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from dxreport import charts, intake, render, site
 from dxreport.units import load_registry
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(
-    render.chromium.shutil.which("chromium") is None and render.chromium.shutil.which("chromium-browser") is None
-    and render.chromium.shutil.which("google-chrome") is None or shutil.which("pdftotext") is None,
-    reason="Chromium và poppler-utils (pdftotext) cần có trên máy",
-)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        render.chromium.shutil.which("chromium") is None
+        and render.chromium.shutil.which("chromium-browser") is None
+        and render.chromium.shutil.which("google-chrome") is None
+        or shutil.which("pdftotext") is None,
+        reason="Chromium và poppler-utils (pdftotext) cần có trên máy",
+    ),
+]
 
 MM = 72 / 25.4
 AXIS_LABEL = "lượt tải ứng dụng"
@@ -40,8 +45,10 @@ HEADER = (
     '<div class="dx-title"><div class="dx-doctype">Báo cáo</div>'
     '<div class="dx-summary">Kết quả mức độ sử dụng các nền tảng số tháng 12/2022</div></div>'
 )
-SENTENCE = ("Các đơn vị tiếp tục triển khai nền tảng số dùng chung, cập nhật số liệu sử dụng hằng tháng "
-            "và phối hợp với Sở Thông tin và Truyền thông trong việc hướng dẫn người dân. ")
+SENTENCE = (
+    "Các đơn vị tiếp tục triển khai nền tảng số dùng chung, cập nhật số liệu sử dụng hằng tháng "
+    "và phối hợp với Sở Thông tin và Truyền thông trong việc hướng dẫn người dân. "
+)
 
 
 def _html(data: str):
@@ -50,9 +57,14 @@ def _html(data: str):
 
 def _table(rows: int, columns: int = 4, lead: str = "") -> str:
     head = "".join(f"<th>Cột {c + 1}</th>" for c in range(columns))
-    body = "".join("<tr><td>Huyện Phú Vang " + str(r + 1) + "</td>"
-                   + "".join(f'<td class="num">{(r + 1) * (c + 7):,}</td>'.replace(",", ".") for c in range(columns - 1))
-                   + "</tr>" for r in range(rows))
+    body = "".join(
+        "<tr><td>Huyện Phú Vang "
+        + str(r + 1)
+        + "</td>"
+        + "".join(f'<td class="num">{(r + 1) * (c + 7):,}</td>'.replace(",", ".") for c in range(columns - 1))
+        + "</tr>"
+        for r in range(rows)
+    )
     lead = f'<p class="dx-lead">{lead}</p>' if lead else ""
     return f'{lead}<table class="dx-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
@@ -106,8 +118,13 @@ def _pages(pdf: Path) -> list[str]:
     count = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
     pages = []
     for number in range(1, count + 1):
-        text = subprocess.run(["pdftotext", "-layout", "-f", str(number), "-l", str(number), str(pdf), "-"],
-                              capture_output=True, text=True, timeout=120, check=True).stdout
+        text = subprocess.run(
+            ["pdftotext", "-layout", "-f", str(number), "-l", str(number), str(pdf), "-"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout
         pages.append(" ".join(text.split()))
     return pages
 
@@ -121,8 +138,9 @@ def _page_of(pages: list[str], text: str) -> int:
 def _blank_below(pdf: Path) -> list[float]:
     """For each page, the share of the text block (A4 less 20 mm top and bottom) left blank
     below the lowest word."""
-    out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, timeout=120,
-                         check=True).stdout
+    out = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, timeout=120, check=True
+    ).stdout
     shares = []
     for height, body in re.findall(r'<page width="[\d.]+" height="([\d.]+)">(.*?)</page>', out, re.S):
         top, bottom = 20 * MM, float(height) - 20 * MM
@@ -188,9 +206,10 @@ def test_charts_are_vector_with_searchable_text_in_the_pdf(report):
     html, pdf = report
     text = " ".join(_pages(pdf))
     assert AXIS_LABEL in text and "Biểu đồ của mục 3" in text and "12/2022" in text
-    images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, timeout=120,
-                            check=True).stdout.splitlines()[2:]
-    assert images == []                                                  # no bitmap anywhere: charts are vector
+    images = subprocess.run(
+        ["pdfimages", "-list", str(pdf)], capture_output=True, text=True, timeout=120, check=True
+    ).stdout.splitlines()[2:]
+    assert images == []  # no bitmap anywhere: charts are vector
 
 
 def test_charts_are_inline_svg_with_text_in_the_html(report):
@@ -206,35 +225,59 @@ def test_charts_are_inline_svg_with_text_in_the_html(report):
 def test_chart_text_is_at_least_8_pt_as_laid_out_on_the_a4_text_block(report, printer):
     html, _ = report
     # at 1366 px the page is the A4 sheet, its text block 160 mm wide as in print
-    sizes = printer.inspect(html, """[...document.querySelectorAll('svg.dx-chart')].map(svg => {
+    sizes = printer.inspect(
+        html,
+        """[...document.querySelectorAll('svg.dx-chart')].map(svg => {
         const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
         return {scale, width: svg.getBoundingClientRect().width,
                 smallest: Math.min(...[...svg.querySelectorAll('text')].map(
                     t => parseFloat(getComputedStyle(t).fontSize) * scale * 0.75))};
-    })""", width=1366)
+    })""",
+        width=1366,
+    )
     assert len(sizes) == 2
     for chart in sizes:
-        assert chart["width"] <= 160 * 96 / 25.4 + 1                     # within the text block
-        assert chart["scale"] > 0.99                                     # at its own size, not shrunk
+        assert chart["width"] <= 160 * 96 / 25.4 + 1  # within the text block
+        assert chart["scale"] > 0.99  # at its own size, not shrunk
         assert chart["smallest"] >= 8 - 0.01
 
 
 # --------------------------------------------------------------------------- screen
 
-FITS = ("({scroll: document.documentElement.scrollWidth, inner: window.innerWidth, "
-        "viewport: document.querySelector('meta[name=viewport]')?.content})")
+FITS = (
+    "({scroll: document.documentElement.scrollWidth, inner: window.innerWidth, "
+    "viewport: document.querySelector('meta[name=viewport]')?.content})"
+)
 
 
 def _validation_page(folder: Path) -> Path:
     registry = load_registry()
-    issues = pd.DataFrame([
-        {"month": "2022-12", "unit": "474", "file_name": "474_bao_cao_muc_do_su_dung_nen_tang_so_thang_12_2022.xlsx",
-         "sheet": "Nền tảng", "cell": "D3", "rule": "cell.count", "severity": "error",
-         "message": "Nền tảng!D3: “Tài khoản lũy kế” phải là số nguyên không âm; ô đang ghi “nhiều”.",
-         "submission_id": "a"},
-        {"month": "2022-12", "unit": "syt", "file_name": "syt.xlsx", "sheet": None, "cell": None,
-         "rule": "file.late", "severity": "warning", "message": "Tệp nhận sau hạn nộp báo cáo.", "submission_id": "b"},
-    ])
+    issues = pd.DataFrame(
+        [
+            {
+                "month": "2022-12",
+                "unit": "474",
+                "file_name": "474_bao_cao_muc_do_su_dung_nen_tang_so_thang_12_2022.xlsx",
+                "sheet": "Nền tảng",
+                "cell": "D3",
+                "rule": "cell.count",
+                "severity": "error",
+                "message": "Nền tảng!D3: “Tài khoản lũy kế” phải là số nguyên không âm; ô đang ghi “nhiều”.",
+                "submission_id": "a",
+            },
+            {
+                "month": "2022-12",
+                "unit": "syt",
+                "file_name": "syt.xlsx",
+                "sheet": None,
+                "cell": None,
+                "rule": "file.late",
+                "severity": "warning",
+                "message": "Tệp nhận sau hạn nộp báo cáo.",
+                "submission_id": "b",
+            },
+        ]
+    )
     track = intake.tracker("2022-12", registry, pd.DataFrame(columns=intake.SUBMISSION_COLUMNS))
     page = folder / "validation.html"
     page.write_text(intake.validation_page(issues, registry, "2022-12", track), encoding="utf-8")
@@ -243,20 +286,49 @@ def _validation_page(folder: Path) -> Path:
 
 def _index_page(folder: Path) -> Path:
     month = folder / "outputs" / "2022-12"
-    units = {code: {"name": name, "status": "ok", "html": f"{code}/report.html", "pdf": f"{code}/report.pdf",
-                    "annex": f"{code}/annex.xlsx", "kpis": f"{code}/kpis.csv"}
-             for code, name in (("tinh", "Tỉnh Thừa Thiên Huế"), ("478", "Huyện Phú Vang"),
-                                ("sldtbxh", "Sở Lao động - Thương binh và Xã hội"))}
+    units = {
+        code: {
+            "name": name,
+            "status": "ok",
+            "html": f"{code}/report.html",
+            "pdf": f"{code}/report.pdf",
+            "annex": f"{code}/annex.xlsx",
+            "kpis": f"{code}/kpis.csv",
+        }
+        for code, name in (
+            ("tinh", "Tỉnh Thừa Thiên Huế"),
+            ("478", "Huyện Phú Vang"),
+            ("sldtbxh", "Sở Lao động - Thương binh và Xã hội"),
+        )
+    }
     for code in units:
         for name in ("report.html", "report.pdf", "annex.xlsx", "kpis.csv"):
             (month / code).mkdir(parents=True, exist_ok=True)
             (month / code / name).write_text("x", encoding="utf-8")
     (month / "validation.html").write_text("x", encoding="utf-8")
-    (month / "manifest.json").write_text(json.dumps({
-        "month": "2022-12", "created": "2026-11-28T08:00:00+07:00", "sample": True, "units": units,
-        "validation": "validation.csv", "steps": [
-            {"name": "01_scrape", "unit": None, "status": "ok", "seconds": 1.2, "notebook": "notebooks/01_scrape.ipynb",
-             "error": None}]}, ensure_ascii=False), encoding="utf-8")
+    (month / "manifest.json").write_text(
+        json.dumps(
+            {
+                "month": "2022-12",
+                "created": "2026-11-28T08:00:00+07:00",
+                "sample": True,
+                "units": units,
+                "validation": "validation.csv",
+                "steps": [
+                    {
+                        "name": "01_scrape",
+                        "unit": None,
+                        "status": "ok",
+                        "seconds": 1.2,
+                        "notebook": "notebooks/01_scrape.ipynb",
+                        "error": None,
+                    }
+                ],
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     return site.write_index(folder / "outputs")
 
 
@@ -295,9 +367,13 @@ def test_the_width_check_sees_a_page_wider_than_a_phone(screen_pages, printer, t
 
 
 def test_wide_tables_scroll_inside_their_own_box_on_a_phone(screen_pages, printer):
-    boxes = printer.inspect(screen_pages["report"], """[...document.querySelectorAll('table.dx-table')].map(t => ({
+    boxes = printer.inspect(
+        screen_pages["report"],
+        """[...document.querySelectorAll('table.dx-table')].map(t => ({
         right: t.getBoundingClientRect().right, scroll: t.scrollWidth, client: t.clientWidth,
-        overflow: getComputedStyle(t).overflowX}))""", width=390)
+        overflow: getComputedStyle(t).overflowX}))""",
+        width=390,
+    )
     assert boxes and all(box["right"] <= 390 for box in boxes)
     scrolling = [box for box in boxes if box["scroll"] > box["client"]]
     assert scrolling and all(box["overflow"] == "auto" for box in scrolling)
@@ -305,9 +381,13 @@ def test_wide_tables_scroll_inside_their_own_box_on_a_phone(screen_pages, printe
 
 @pytest.mark.parametrize(("width", "stacked"), [(390, True), (1366, False)])
 def test_the_administrative_header_stacks_on_a_phone(screen_pages, printer, width, stacked):
-    left, right = printer.inspect(screen_pages["report"], """[...document.querySelectorAll(
+    left, right = printer.inspect(
+        screen_pages["report"],
+        """[...document.querySelectorAll(
         'table.dx-header td')].map(td => { const r = td.getBoundingClientRect();
-        return {top: r.top, bottom: r.bottom, left: r.left, right: r.right}; })""", width=width)
+        return {top: r.top, bottom: r.bottom, left: r.left, right: r.right}; })""",
+        width=width,
+    )
     if stacked:
         assert right["top"] >= left["bottom"] - 1 and right["right"] <= width
     else:

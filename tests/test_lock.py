@@ -12,8 +12,10 @@ import pytest
 
 from dxreport import lock
 
-HOLD = ("import sys, time\nsys.path.insert(0, sys.argv[1])\nfrom dxreport import lock\n"
-        "with lock.hold(sys.argv[2]):\n    open(sys.argv[3], 'w').write('held')\n    time.sleep(120)\n")
+HOLD = (
+    "import sys, time\nsys.path.insert(0, sys.argv[1])\nfrom dxreport import lock\n"
+    "with lock.hold(sys.argv[2]):\n    open(sys.argv[3], 'w').write('held')\n    time.sleep(120)\n"
+)
 
 
 def _holder(tmp_path):
@@ -48,7 +50,7 @@ def test_a_second_run_that_waits_gets_the_lock_when_the_first_ends(tmp_path):
     started = time.monotonic()
     with lock.hold(tmp_path, wait=60) as stale:
         assert time.monotonic() - started >= 0.5
-        assert stale["pid"] == holder.pid          # ended by a signal: its record was left behind
+        assert stale["pid"] == holder.pid  # ended by a signal: its record was left behind
     holder.wait()
 
 

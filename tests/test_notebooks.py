@@ -58,12 +58,19 @@ def test_notebooks_go_through_nbstripout_on_commit(tmp_path):
     root = Path(__file__).resolve().parents[1]
     rules = (root / ".gitattributes").read_text(encoding="utf-8").splitlines()
     assert "*.ipynb filter=nbstripout" in rules
-    nb = new_notebook(cells=[new_code_cell("1 + 1", execution_count=3, metadata={"tags": ["parameters"]},
-                                           outputs=[new_output("execute_result", {"text/plain": "2"},
-                                                               execution_count=3)])])
+    nb = new_notebook(
+        cells=[
+            new_code_cell(
+                "1 + 1",
+                execution_count=3,
+                metadata={"tags": ["parameters"]},
+                outputs=[new_output("execute_result", {"text/plain": "2"}, execution_count=3)],
+            )
+        ]
+    )
     path = tmp_path / "run.ipynb"
     nbformat.write(nb, path)
     cell_id = nb.cells[0].id
-    subprocess.run([sys.executable, "-m", "nbstripout", "--keep-id", str(path)], check=True)   # as make setup sets it
+    subprocess.run([sys.executable, "-m", "nbstripout", "--keep-id", str(path)], check=True)  # as make setup sets it
     cell = nbformat.read(path, as_version=4).cells[0]
     assert (cell.outputs, cell.execution_count, cell.metadata["tags"], cell.id) == ([], None, ["parameters"], cell_id)

@@ -20,7 +20,7 @@ def _split(requirement: str) -> tuple[str, str]:
 def _pyproject() -> dict[str, str]:
     data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     reqs = list(data["project"]["dependencies"])
-    for extra in data["project"]["optional-dependencies"].values():   # dev, dask, ...
+    for extra in data["project"]["optional-dependencies"].values():  # dev, dask, ...
         reqs += extra
     return dict(_split(r) for r in reqs)
 

@@ -31,8 +31,10 @@ def test_month_without_data_says_which_folder_to_create_and_lists_valid_months(t
     with pytest.raises(ParamError) as err:
         validate_run({"month": "2030-01", "unit": "tinh"})
     message = str(err.value)
-    assert message.startswith("không có dữ liệu cho tháng 2030-01: Tạo thư mục data/inbox/2030-01/ và đặt các tệp "
-                              "báo cáo vào đó (các tháng đang có dữ liệu: 2022-01, 2022-02,")
+    assert message.startswith(
+        "không có dữ liệu cho tháng 2030-01: Tạo thư mục data/inbox/2030-01/ và đặt các tệp "
+        "báo cáo vào đó (các tháng đang có dữ liệu: 2022-01, 2022-02,"
+    )
     assert message.endswith("2022-12)")
     (tmp_path / "data" / "inbox" / "2030-02").mkdir(parents=True)
     with pytest.raises(ParamError) as err:
@@ -49,6 +51,7 @@ def test_inbox_months_are_available(tmp_path):
 
 
 # --------------------------------------------------------------------------- --inbox: root or month folder
+
 
 @pytest.fixture
 def data_dir(tmp_path, monkeypatch):
@@ -69,8 +72,10 @@ def test_a_named_inbox_that_does_not_exist_is_refused_naming_it(tmp_path, data_d
     typo = tmp_path / "inbox1O"
     with pytest.raises(ParamError) as err:
         validate_run({"month": "2022-07", "unit": "tinh", "inbox": str(typo)})
-    assert str(err.value) == (f"không có thư mục nhận báo cáo {typo}/ (--inbox): kiểm tra lại đường dẫn; "
-                              "không dùng dữ liệu mẫu khi đã chỉ định --inbox")
+    assert str(err.value) == (
+        f"không có thư mục nhận báo cáo {typo}/ (--inbox): kiểm tra lại đường dẫn; "
+        "không dùng dữ liệu mẫu khi đã chỉ định --inbox"
+    )
 
 
 def test_a_named_root_without_the_month_is_refused_even_for_a_sample_month(tmp_path, data_dir):
@@ -78,17 +83,21 @@ def test_a_named_root_without_the_month_is_refused_even_for_a_sample_month(tmp_p
     _workbook(root / "2022-06")
     with pytest.raises(ParamError) as err:
         validate_run({"month": "2022-07", "unit": "tinh", "inbox": str(root)})
-    assert str(err.value) == (f"thư mục nhận báo cáo {root}/ (--inbox) không có dữ liệu tháng 2022-07 "
-                              f"(chỉ có các tháng: 2022-06): Tạo thư mục {root}/2022-07/ và đặt các tệp báo cáo vào đó; "
-                              "không dùng dữ liệu mẫu khi đã chỉ định --inbox")
+    assert str(err.value) == (
+        f"thư mục nhận báo cáo {root}/ (--inbox) không có dữ liệu tháng 2022-07 "
+        f"(chỉ có các tháng: 2022-06): Tạo thư mục {root}/2022-07/ và đặt các tệp báo cáo vào đó; "
+        "không dùng dữ liệu mẫu khi đã chỉ định --inbox"
+    )
 
 
 def test_a_named_empty_folder_is_refused_with_the_folder_to_create(tmp_path, data_dir):
     with pytest.raises(ParamError) as err:
         resolve_month("2023-04", tmp_path)
-    assert str(err.value) == (f"thư mục nhận báo cáo {tmp_path}/ (--inbox) không có dữ liệu tháng 2023-04: "
-                              f"Tạo thư mục {tmp_path}/2023-04/ và đặt các tệp báo cáo vào đó; "
-                              "không dùng dữ liệu mẫu khi đã chỉ định --inbox")
+    assert str(err.value) == (
+        f"thư mục nhận báo cáo {tmp_path}/ (--inbox) không có dữ liệu tháng 2023-04: "
+        f"Tạo thư mục {tmp_path}/2023-04/ và đặt các tệp báo cáo vào đó; "
+        "không dùng dữ liệu mẫu khi đã chỉ định --inbox"
+    )
 
 
 @pytest.mark.parametrize("named", ["root", "month"])
@@ -99,8 +108,10 @@ def test_a_named_month_folder_without_a_workbook_is_refused(tmp_path, data_dir, 
     (month_dir / "~$hue.xlsx").write_bytes(b"lock")
     with pytest.raises(ParamError) as err:
         resolve_month("2023-04", tmp_path / "inbox" if named == "root" else month_dir)
-    assert str(err.value) == (f"thư mục tháng 2023-04 {month_dir}/ (--inbox) không có tệp báo cáo .xlsx nào "
-                              "(chỉ có: ghi-chu.pdf, ~$hue.xlsx): đặt các tệp báo cáo tháng 2023-04 vào đó")
+    assert str(err.value) == (
+        f"thư mục tháng 2023-04 {month_dir}/ (--inbox) không có tệp báo cáo .xlsx nào "
+        "(chỉ có: ghi-chu.pdf, ~$hue.xlsx): đặt các tệp báo cáo tháng 2023-04 vào đó"
+    )
 
 
 def test_a_named_root_with_the_month(tmp_path, data_dir):
@@ -135,17 +146,24 @@ def test_a_named_folder_of_another_month_is_refused(tmp_path, data_dir):
     _workbook(folder)
     with pytest.raises(ParamError) as err:
         resolve_month("2023-04", folder)
-    assert str(err.value) == (f"thư mục {folder}/ (--inbox) là thư mục tháng 2023-03, không phải tháng 2023-04: "
-                              "chỉ định thư mục gốc chứa các thư mục YYYY-MM, hoặc thư mục 2023-04/")
+    assert str(err.value) == (
+        f"thư mục {folder}/ (--inbox) là thư mục tháng 2023-03, không phải tháng 2023-04: "
+        "chỉ định thư mục gốc chứa các thư mục YYYY-MM, hoặc thư mục 2023-04/"
+    )
 
 
 @pytest.mark.parametrize("inbox", [None, ""])
 def test_not_named_and_no_inbox_month_uses_the_sample(data_dir, inbox):
     source = resolve_month("2022-07", inbox)
-    assert (source.folder, source.is_sample, source.named, source.root) == \
-        (data_dir / "sample" / "2022-07", True, False, None)
-    assert source.describe() == ("Dữ liệu tháng 2022-07: DỮ LIỆU MẪU (không có thư mục "
-                                 f"{data_dir}/inbox/2022-07/ và không chỉ định --inbox)")
+    assert (source.folder, source.is_sample, source.named, source.root) == (
+        data_dir / "sample" / "2022-07",
+        True,
+        False,
+        None,
+    )
+    assert source.describe() == (
+        f"Dữ liệu tháng 2022-07: DỮ LIỆU MẪU (không có thư mục {data_dir}/inbox/2022-07/ và không chỉ định --inbox)"
+    )
     run = validate_run({"month": "2022-07", "unit": "tinh", "inbox": inbox})
     assert run.inbox is None and run.as_notebook_parameters()["inbox"] == ""
     # the trip through a notebook's parameters keeps "not named"
@@ -197,19 +215,26 @@ def test_report_date_is_a_date_from_the_end_of_the_month_to_today():
     run = validate_run({"month": "2022-12", "unit": "tinh", "report_date": "2023-01-06"})
     assert run.report_date == dt.date(2023, 1, 6) and run.as_notebook_parameters()["report_date"] == "2023-01-06"
     assert validate_run(run.as_notebook_parameters()).report_date == dt.date(2023, 1, 6)
-    assert validate_run({"month": "2022-12", "unit": "tinh", "report_date": "2022-12-31"}).report_date == \
-        dt.date(2022, 12, 31)
+    assert validate_run({"month": "2022-12", "unit": "tinh", "report_date": "2022-12-31"}).report_date == dt.date(
+        2022, 12, 31
+    )
     for empty in (None, "", "  "):
         run = validate_run({"month": "2022-12", "unit": "tinh", "report_date": empty})
         assert run.report_date is None and run.as_notebook_parameters()["report_date"] == ""
 
 
-@pytest.mark.parametrize("value, message", [
-    ("2022-12-30", "ngày báo cáo 30/12/2022 trước ngày cuối của tháng báo cáo (31/12/2022): báo cáo tháng 12/2022 "
-                   "chỉ ký được từ ngày 31/12/2022"),
-    ("06/01/2023", "ngày báo cáo '06/01/2023' không phải một ngày dạng YYYY-MM-DD (ví dụ 2023-01-06)"),
-    ("2023-02-30", "ngày báo cáo '2023-02-30' không phải một ngày dạng YYYY-MM-DD (ví dụ 2023-01-06)"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (
+            "2022-12-30",
+            "ngày báo cáo 30/12/2022 trước ngày cuối của tháng báo cáo (31/12/2022): báo cáo tháng 12/2022 "
+            "chỉ ký được từ ngày 31/12/2022",
+        ),
+        ("06/01/2023", "ngày báo cáo '06/01/2023' không phải một ngày dạng YYYY-MM-DD (ví dụ 2023-01-06)"),
+        ("2023-02-30", "ngày báo cáo '2023-02-30' không phải một ngày dạng YYYY-MM-DD (ví dụ 2023-01-06)"),
+    ],
+)
 def test_a_bad_report_date_is_refused_in_one_sentence(value, message):
     with pytest.raises(ParamError) as err:
         validate_run({"month": "2022-12", "unit": "tinh", "report_date": value})

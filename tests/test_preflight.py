@@ -32,13 +32,16 @@ def test_a_damaged_warehouse_is_set_aside_with_one_sentence(tmp_path, damage):
     path = _warehouse(tmp_path / "warehouse.duckdb")
     data = path.read_bytes()
     middle = len(data) // 2
-    damaged = {"garbled": data[:middle] + bytes(4096) + data[middle + 4096:], "truncated": data[: len(data) // 3],
-               "emptied": b""}[damage]
+    damaged = {
+        "garbled": data[:middle] + bytes(4096) + data[middle + 4096 :],
+        "truncated": data[: len(data) // 3],
+        "emptied": b"",
+    }[damage]
     path.write_bytes(damaged)
     message = preflight.check_warehouse(path)
     assert not path.exists()
     kept = list(tmp_path.glob("warehouse.hong-*.duckdb"))
-    assert len(kept) == 1 and kept[0].read_bytes() == damaged          # kept as it was, for inspection
+    assert len(kept) == 1 and kept[0].read_bytes() == damaged  # kept as it was, for inspection
     assert message.startswith("Kho dữ liệu warehouse.duckdb bị hỏng nên không đọc được;")
     assert kept[0].name in message and "được lập lại" in message
     assert "Error" not in message and "\n" not in message
@@ -57,8 +60,10 @@ def test_an_outputs_folder_that_cannot_be_written_is_refused_before_any_work(tmp
     monkeypatch.setattr(preflight.tempfile, "mkstemp", refuse)
     with pytest.raises(preflight.PreflightError) as caught:
         preflight.check_outputs(tmp_path / "out")
-    assert str(caught.value) == (f"Không ghi được vào thư mục {tmp_path / 'out'}: thư mục chỉ đọc hoặc không có quyền "
-                                 f"ghi. Hãy cấp quyền ghi hoặc chọn thư mục khác bằng --outputs.")
+    assert str(caught.value) == (
+        f"Không ghi được vào thư mục {tmp_path / 'out'}: thư mục chỉ đọc hoặc không có quyền "
+        f"ghi. Hãy cấp quyền ghi hoặc chọn thư mục khác bằng --outputs."
+    )
 
 
 def test_a_read_only_file_system_is_refused_in_one_sentence(read_only_dir):

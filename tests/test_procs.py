@@ -17,7 +17,7 @@ def _gone(pid: int, within: float = 15.0) -> bool:
         if procs.start_ticks(pid) is None:
             return True
         try:
-            os.waitpid(pid, os.WNOHANG)          # reap it if it is our child
+            os.waitpid(pid, os.WNOHANG)  # reap it if it is our child
         except ChildProcessError:
             pass
         if procs.start_ticks(pid) is None:
@@ -58,17 +58,21 @@ def test_orphans_of_a_killed_run_are_swept_and_those_of_a_live_run_are_not():
 
 def test_a_pid_reused_by_another_process_is_not_the_owner():
     assert procs.owner_alive(procs.run_id())
-    assert not procs.owner_alive(f"{os.getpid()}:1")               # same pid, another start time
+    assert not procs.owner_alive(f"{os.getpid()}:1")  # same pid, another start time
     assert not procs.owner_alive("not-a-mark")
 
 
 def test_a_child_tied_to_its_parent_dies_when_the_parent_is_killed(tmp_path):
     pid_file = tmp_path / "child.pid"
-    child_code = ("import os, sys, time\nsys.path.insert(0, sys.argv[1])\nfrom dxreport import procs\n"
-                  "procs.die_with_parent()\nopen(sys.argv[2], 'w').write(str(os.getpid()))\ntime.sleep(120)\n")
-    parent_code = ("import subprocess, sys, time\n"
-                   f"subprocess.Popen([sys.executable, '-c', {child_code!r}, sys.argv[1], sys.argv[2]])\n"
-                   "time.sleep(120)\n")
+    child_code = (
+        "import os, sys, time\nsys.path.insert(0, sys.argv[1])\nfrom dxreport import procs\n"
+        "procs.die_with_parent()\nopen(sys.argv[2], 'w').write(str(os.getpid()))\ntime.sleep(120)\n"
+    )
+    parent_code = (
+        "import subprocess, sys, time\n"
+        f"subprocess.Popen([sys.executable, '-c', {child_code!r}, sys.argv[1], sys.argv[2]])\n"
+        "time.sleep(120)\n"
+    )
     lib = str(procs.__file__).rsplit("/dxreport/", 1)[0]
     parent = subprocess.Popen([sys.executable, "-c", parent_code, lib, str(pid_file)])
     deadline = time.monotonic() + 60

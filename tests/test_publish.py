@@ -14,9 +14,16 @@ def test_a_staged_report_replaces_the_published_one_whole(tmp_path):
     for name in publish.REPORT_FILES:
         (stage / name).write_text("new", encoding="utf-8")
     moved = publish.publish(stage, unit_dir)
-    assert moved == {"pdf": "report.pdf", "html": "report.html", "kpis": "kpis.csv", "annex": "annex.xlsx",
-                     "notebook": "04_report.ipynb"}
-    assert {p.name: p.read_text(encoding="utf-8") for p in unit_dir.iterdir()} == {n: "new" for n in publish.REPORT_FILES}
+    assert moved == {
+        "pdf": "report.pdf",
+        "html": "report.html",
+        "kpis": "kpis.csv",
+        "annex": "annex.xlsx",
+        "notebook": "04_report.ipynb",
+    }
+    assert {p.name: p.read_text(encoding="utf-8") for p in unit_dir.iterdir()} == {
+        n: "new" for n in publish.REPORT_FILES
+    }
     assert not stage.exists()
 
 
@@ -41,8 +48,12 @@ def test_leftovers_of_an_interrupted_run_are_removed_and_nothing_else(tmp_path):
     month = tmp_path / "2022-12"
     (month / "474").mkdir(parents=True)
     publish.staging_dir(tmp_path, "2022-12", "478")
-    leftovers = [month / ".manifest.json.abc.tmp", month / "474" / ".kpis.csv.x1.tmp",
-                 month / "474" / ".report.123.tmp.pdf", month / "notebooks" / ".02_clean.running.ipynb"]
+    leftovers = [
+        month / ".manifest.json.abc.tmp",
+        month / "474" / ".kpis.csv.x1.tmp",
+        month / "474" / ".report.123.tmp.pdf",
+        month / "notebooks" / ".02_clean.running.ipynb",
+    ]
     kept = [month / "manifest.json", month / "474" / "report.html", month / "474" / "kpis.csv"]
     for path in leftovers + kept:
         path.parent.mkdir(parents=True, exist_ok=True)

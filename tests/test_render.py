@@ -72,8 +72,7 @@ def _png(width: int = 24, height: int = 12) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
 
     rows = b"".join(
-        b"\x00" + b"".join(bytes((x * 10 % 256, 90, y * 20 % 256)) for x in range(width))
-        for y in range(height)
+        b"\x00" + b"".join(bytes((x * 10 % 256, 90, y * 20 % 256)) for x in range(width)) for y in range(height)
     )
     return (
         b"\x89PNG\r\n\x1a\n"
@@ -262,9 +261,7 @@ def test_template_css_names_the_pinned_font_only():
 
 @pytest.mark.skipif(shutil.which("fc-list") is None, reason="fc-list (fontconfig) không có trên máy")
 def test_pinned_font_covers_vietnamese():
-    out = subprocess.run(
-        ["fc-list", ":lang=vi", "family"], capture_output=True, text=True, check=True
-    ).stdout
+    out = subprocess.run(["fc-list", ":lang=vi", "family"], capture_output=True, text=True, check=True).stdout
     families = {name.strip() for line in out.splitlines() for name in line.split(",")}
     assert FONT_FAMILY in families
     assert render.font_covers_vietnamese() is True
@@ -330,9 +327,7 @@ def test_pdf_is_a4_and_keeps_vietnamese_text(pdf_file):
 @needs_chromium
 @needs_pdftotext
 def test_pdf_embeds_only_the_pinned_font(pdf_file):
-    out = subprocess.run(
-        ["pdffonts", str(pdf_file)], capture_output=True, text=True, check=True
-    ).stdout
+    out = subprocess.run(["pdffonts", str(pdf_file)], capture_output=True, text=True, check=True).stdout
     names = [line.split()[0] for line in out.splitlines()[2:] if line.strip()]
     assert names, out
     pinned = FONT_FAMILY.replace(" ", "")
@@ -377,8 +372,7 @@ def test_dxpdf_entry_point_when_installed():
 
 def _pdf_facts(path: Path) -> tuple[str, list[str], str]:
     """Text, embedded font names and page lines of a PDF, as poppler reads them."""
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
     names = sorted(line.split()[0].split("+")[-1] for line in fonts.splitlines()[2:] if line.strip())
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
@@ -414,7 +408,7 @@ def test_closing_the_printer_ends_chromium_and_removes_its_profile(html_file, tm
     assert any(p.name.startswith("dxreport-chromium-") for p in tmp_path.iterdir())
     printer.close()
     with pytest.raises(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)          # already reaped: no process left behind
+        os.waitpid(pid, os.WNOHANG)  # already reaped: no process left behind
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["report.pdf"]
 
@@ -425,10 +419,13 @@ def test_render_pdf_falls_back_to_one_process_when_the_printer_breaks(html_file,
     fake = tmp_path / "chromium-no-devtools"
     # reads the first command on the DevTools pipe and answers with something that is not JSON;
     # prints normally otherwise
-    fake.write_text("#!/bin/sh\n"
-                    'case " $* " in *" --remote-debugging-pipe "*) head -c 1 <&3 >/dev/null; '
-                    'printf \'not json\\000\' >&4; exit 0;; esac\n'
-                    f'exec "{real}" "$@"\n', encoding="utf-8")
+    fake.write_text(
+        "#!/bin/sh\n"
+        'case " $* " in *" --remote-debugging-pipe "*) head -c 1 <&3 >/dev/null; '
+        "printf 'not json\\000' >&4; exit 0;; esac\n"
+        f'exec "{real}" "$@"\n',
+        encoding="utf-8",
+    )
     fake.chmod(0o755)
     monkeypatch.setattr(render.chromium, "find_chromium", lambda: str(fake))
     printer = render.PdfPrinter()
@@ -442,12 +439,12 @@ def test_render_pdf_falls_back_to_one_process_when_the_printer_breaks(html_file,
 def test_shared_printer_is_replaced_after_a_failure_and_given_up_after_two(monkeypatch):
     monkeypatch.setattr(render.printer, "_SHARED", {"printer": None, "failures": 0})
     first = render.shared_printer()
-    assert render.shared_printer() is first and not first.alive      # started by the first print only
+    assert render.shared_printer() is first and not first.alive  # started by the first print only
     first.failed = True
     second = render.shared_printer()
     assert second is not first and render.shared_printer() is second
     second.failed = True
-    assert render.shared_printer() is None                            # the one-process way from now on
+    assert render.shared_printer() is None  # the one-process way from now on
 
 
 # ------------------------------------------------------------ SVG, house style, screens ----
@@ -471,9 +468,20 @@ def test_inline_svg_drops_the_prolog_and_names_the_image():
 
 
 def test_svg_output_is_inlined_in_the_report_html(tmp_path):
-    nb = new_notebook(cells=[new_code_cell("display(chart)", outputs=[new_output(
-        "display_data", data={"image/svg+xml": SVG_DOC, "text/plain": "<Chart>"},
-        metadata={"image/svg+xml": {"alt": "Lượt tải ứng dụng Hue-S"}})])])
+    nb = new_notebook(
+        cells=[
+            new_code_cell(
+                "display(chart)",
+                outputs=[
+                    new_output(
+                        "display_data",
+                        data={"image/svg+xml": SVG_DOC, "text/plain": "<Chart>"},
+                        metadata={"image/svg+xml": {"alt": "Lượt tải ứng dụng Hue-S"}},
+                    )
+                ],
+            )
+        ]
+    )
     path = tmp_path / "nb.ipynb"
     nbformat.write(nb, path)
     page = render_html(path, tmp_path / "report.html").read_text(encoding="utf-8")
@@ -498,10 +506,15 @@ def test_report_includes_the_house_style_variables_before_its_own_style(html_tex
 @needs_chromium
 def test_printer_inspects_a_page_at_a_screen_width(html_file, tmp_path):
     with render.PdfPrinter() as printer:
-        phone = printer.inspect(html_file, "({w: window.innerWidth, m: matchMedia('(max-width: 600px)').matches})",
-                                width=390, screenshot=tmp_path / "phone.png")
-        desk = printer.inspect(html_file, "({w: window.innerWidth, m: matchMedia('(max-width: 600px)').matches})",
-                               width=1366)
+        phone = printer.inspect(
+            html_file,
+            "({w: window.innerWidth, m: matchMedia('(max-width: 600px)').matches})",
+            width=390,
+            screenshot=tmp_path / "phone.png",
+        )
+        desk = printer.inspect(
+            html_file, "({w: window.innerWidth, m: matchMedia('(max-width: 600px)').matches})", width=1366
+        )
         with pytest.raises(RenderError, match="Lỗi khi đánh giá"):
             printer.inspect(html_file, "no_such_name.value", width=390)
         assert printer.print(html_file, tmp_path / "after.pdf").read_bytes().startswith(b"%PDF-")

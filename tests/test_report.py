@@ -10,8 +10,9 @@ from dxreport.report.markup import _fmt_change
 from dxreport.units import Registry
 
 
-def dated(unit: str = "tinh", *, report_date: dt.date | None = None, is_sample: bool = False,
-          month: str = "2022-12") -> report.Context:
+def dated(
+    unit: str = "tinh", *, report_date: dt.date | None = None, is_sample: bool = False, month: str = "2022-12"
+) -> report.Context:
     """The tiny month's context, as the report of `month` with the date given (or not)."""
     c = make_context(unit, is_sample=is_sample)
     c.run = replace(c.run, month=month, report_date=report_date)
@@ -26,8 +27,10 @@ def test_header_of_a_province_report_without_a_date_leaves_it_blank_to_fill_by_h
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in html and "Độc lập - Tự do - Hạnh phúc" in html
     assert "Số: &nbsp;&nbsp;&nbsp;&nbsp;/BC-STTTT" in html and "DỮ LIỆU MẪU" in html
     assert '<div class="dx-doctype">BÁO CÁO</div>' in html
-    assert ('<div class="dx-subtitle">Kết quả mức độ sử dụng các nền tảng số tháng 12/2022 trên địa bàn tỉnh '
-            "Thừa Thiên Huế</div>") in html
+    assert (
+        '<div class="dx-subtitle">Kết quả mức độ sử dụng các nền tảng số tháng 12/2022 trên địa bàn tỉnh '
+        "Thừa Thiên Huế</div>"
+    ) in html
     assert "Kính gửi" not in html
 
 
@@ -36,20 +39,26 @@ def test_header_with_a_report_date_prints_it():
     assert '<div class="dx-place-date">Thừa Thiên Huế, ngày 06 tháng 01 năm 2023</div>' in html
 
 
-@pytest.mark.parametrize("is_sample, today, expected", [
-    (False, dt.date(2023, 1, 6), "Thừa Thiên Huế, ngày 06 tháng 01 năm 2023"),    # real data, made to be sent
-    (False, dt.date(2023, 2, 1), "Thừa Thiên Huế, ngày … tháng … năm 20…"),       # an earlier month made again
-    (True, dt.date(2023, 1, 6), "Thừa Thiên Huế, ngày … tháng … năm 20…"),        # sample data
-])
+@pytest.mark.parametrize(
+    "is_sample, today, expected",
+    [
+        (False, dt.date(2023, 1, 6), "Thừa Thiên Huế, ngày 06 tháng 01 năm 2023"),  # real data, made to be sent
+        (False, dt.date(2023, 2, 1), "Thừa Thiên Huế, ngày … tháng … năm 20…"),  # an earlier month made again
+        (True, dt.date(2023, 1, 6), "Thừa Thiên Huế, ngày … tháng … năm 20…"),  # sample data
+    ],
+)
 def test_without_a_date_the_run_date_only_for_real_data_run_the_month_after(is_sample, today, expected):
     assert report.place_date(dated(is_sample=is_sample), today) == expected
 
 
-@pytest.mark.parametrize("unit, summary", [
-    ("478", "Kết quả mức độ sử dụng các nền tảng số tháng 12/2022 của UBND huyện Phú Vang"),
-    ("474", "Kết quả mức độ sử dụng các nền tảng số tháng 12/2022 của UBND thành phố Huế"),
-    ("snv", "Kết quả mức độ sử dụng các nền tảng số tháng 12/2022 của Sở Nội vụ"),
-])
+@pytest.mark.parametrize(
+    "unit, summary",
+    [
+        ("478", "Kết quả mức độ sử dụng các nền tảng số tháng 12/2022 của UBND huyện Phú Vang"),
+        ("474", "Kết quả mức độ sử dụng các nền tảng số tháng 12/2022 của UBND thành phố Huế"),
+        ("snv", "Kết quả mức độ sử dụng các nền tảng số tháng 12/2022 của Sở Nội vụ"),
+    ],
+)
 def test_a_units_report_is_about_the_unit(unit, summary):
     html = report.header(dated(unit), today=dt.date(2023, 1, 6))
     assert f'<div class="dx-subtitle">{summary}</div>' in html
@@ -60,8 +69,11 @@ def test_units_are_named_as_in_a_sentence_and_the_issuing_department_is_known():
     c = dated()
     titles = report.unit_titles(c)
     assert (titles["478"], titles["479"], titles["474"], titles["hueioc"]) == (
-        "UBND huyện Phú Vang", "UBND thị xã Hương Thủy", "UBND thành phố Huế",
-        "Trung tâm Giám sát, điều hành đô thị thông minh tỉnh (HueIOC)")
+        "UBND huyện Phú Vang",
+        "UBND thị xã Hương Thủy",
+        "UBND thành phố Huế",
+        "Trung tâm Giám sát, điều hành đô thị thông minh tỉnh (HueIOC)",
+    )
     assert report.issuing_unit(c) == "stttt"
     c.settings = {**c.settings, "report": {**c.settings["report"], "issuing_body": "SỞ KHOA HỌC VÀ CÔNG NGHỆ"}}
     assert report.issuing_unit(c) == "skhcn"
@@ -69,16 +81,16 @@ def test_units_are_named_as_in_a_sentence_and_the_issuing_department_is_known():
 
 def test_unit_names_are_escaped():
     c = dated("478")
-    c.registry = Registry(tuple(replace(u, name="<script>x</script>") if u.code == "478" else u
-                                for u in c.registry.units))
+    c.registry = Registry(
+        tuple(replace(u, name="<script>x</script>") if u.code == "478" else u for u in c.registry.units)
+    )
     html = report.header(c) + report.signature(c)
     assert "<script>" not in html and "UBND &lt;script&gt;x&lt;/script&gt;" in html
 
 
 def test_quotes_in_a_units_name_are_escaped_by_the_templates():
     c = dated("478")
-    c.registry = Registry(tuple(replace(u, name='Huyện "A" l\'B') if u.code == "478" else u
-                                for u in c.registry.units))
+    c.registry = Registry(tuple(replace(u, name='Huyện "A" l\'B') if u.code == "478" else u for u in c.registry.units))
     html = report.header(c) + report.signature(c)
     assert "UBND huyện &#34;A&#34; l&#39;B" in html
 
@@ -92,18 +104,28 @@ def _lines(html: str) -> list[str]:
 
 def test_recipients_of_the_province_and_of_a_unit_end_with_the_archive():
     assert _lines(report.recipients_block(dated())) == [
-        "Nơi nhận:", "- Bộ Thông tin và Truyền thông;", "- UBND tỉnh Thừa Thiên Huế;", "- Lưu: VT, CNTT."]
+        "Nơi nhận:",
+        "- Bộ Thông tin và Truyền thông;",
+        "- UBND tỉnh Thừa Thiên Huế;",
+        "- Lưu: VT, CNTT.",
+    ]
     assert _lines(report.recipients_block(dated("478"))) == [
-        "Nơi nhận:", "- UBND huyện Phú Vang;", "- Lãnh đạo Sở;", "- Lưu: VT, CNTT."]
+        "Nơi nhận:",
+        "- UBND huyện Phú Vang;",
+        "- Lãnh đạo Sở;",
+        "- Lưu: VT, CNTT.",
+    ]
 
 
 def test_signer_block_follows_the_settings():
     c = dated()
     html = report.signer_block(c)
     assert _lines(html) == ["KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC", "Nguyễn Văn A"]
-    assert 'class="dx-signature-space" style="height:30mm"' in html       # room for the signature and the seal
-    c.settings = {**c.settings, "report": {**c.settings["report"],
-                                           "signer": {"title": "Giám đốc", "name": "Trần <b>B</b>"}}}
+    assert 'class="dx-signature-space" style="height:30mm"' in html  # room for the signature and the seal
+    c.settings = {
+        **c.settings,
+        "report": {**c.settings["report"], "signer": {"title": "Giám đốc", "name": "Trần <b>B</b>"}},
+    }
     assert _lines(report.signer_block(c)) == ["GIÁM ĐỐC", "Trần &lt;b&gt;B&lt;/b&gt;"]
     closing = report.signature(c)
     assert closing.index("Nơi nhận:") < closing.index("GIÁM ĐỐC")
@@ -114,31 +136,56 @@ def test_sources_note_is_plain_vietnamese_without_file_names():
     assert province == (
         '<p class="dx-note">Số liệu trong báo cáo được tổng hợp từ báo cáo tháng 07/2022 của 3/30 đơn vị; danh mục '
         "nền tảng số của Bộ Thông tin và Truyền thông cập nhật ngày 31/12/2022. Số liệu chi tiết của từng đơn vị "
-        "tại Phụ lục kèm theo.</p>")
+        "tại Phụ lục kèm theo.</p>"
+    )
     unit = report.sources_note(make_context("478", is_sample=True))
     assert unit == (
         '<p class="dx-note">Số liệu trong báo cáo lấy từ báo cáo tháng 07/2022 của UBND huyện Phú Vang nhận ngày '
         "07/08/2022; danh mục nền tảng số của Bộ Thông tin và Truyền thông cập nhật ngày 31/12/2022. Số liệu chi "
         "tiết của từng đơn vị tại Phụ lục kèm theo. Đây là số liệu mẫu để minh họa, không phải số liệu chính "
-        "thức.</p>")
+        "thức.</p>"
+    )
     for text in (province, unit):
         for word in (".xlsx", ".json", ".csv", ".yaml", "params/", "manifest", "validation", "annex", "!"):
             assert word not in text
 
 
 def test_shortcomings_name_the_lagging_units_and_quote_their_notes_escaped():
-    facts = pd.concat([month_facts(), pd.DataFrame([
-        fact(M, "478", "nen_tang", "note", text="<b>Chưa có kinh phí</b> & thiết bị", subject="cq-hop", kind="platform"),
-        # a remark beside a platform in use, of a unit that does not lag: no cause of anything
-        fact(M, "snv", "nen_tang", "note", text="Số liệu lũy kế từ khi triển khai", subject="nd-hues",
-             kind="platform")])], ignore_index=True)
+    facts = pd.concat(
+        [
+            month_facts(),
+            pd.DataFrame(
+                [
+                    fact(
+                        M,
+                        "478",
+                        "nen_tang",
+                        "note",
+                        text="<b>Chưa có kinh phí</b> & thiết bị",
+                        subject="cq-hop",
+                        kind="platform",
+                    ),
+                    # a remark beside a platform in use, of a unit that does not lag: no cause of anything
+                    fact(
+                        M,
+                        "snv",
+                        "nen_tang",
+                        "note",
+                        text="Số liệu lũy kế từ khi triển khai",
+                        subject="nd-hues",
+                        kind="platform",
+                    ),
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
     html = report.shortcomings(make_context(facts=facts))
     assert "<h3>1. Tồn tại, hạn chế</h3>" in html and "<h3>2. Nguyên nhân</h3>" in html
     assert "<li>Gửi báo cáo sau hạn (ngày 5 tháng sau): 1 đơn vị – UBND huyện Phú Vang.</li>" in html
     assert "<li>Tỷ lệ phản ánh đã xử lý thấp hơn 95%: 1 đơn vị – UBND thành phố Huế (90%).</li>" in html
     assert "<li>Nền tảng trong danh mục còn nhiều đơn vị chưa triển khai: Họp trực tuyến (2 đơn vị).</li>" in html
-    assert ("<li>“&lt;b&gt;Chưa có kinh phí&lt;/b&gt; &amp; thiết bị” (Họp trực tuyến, UBND huyện Phú Vang)</li>"
-            in html)
+    assert "<li>“&lt;b&gt;Chưa có kinh phí&lt;/b&gt; &amp; thiết bị” (Họp trực tuyến, UBND huyện Phú Vang)</li>" in html
     assert "<b>" not in html and "Số liệu lũy kế" not in html
     unit = report.shortcomings(make_context("478", facts=facts))
     assert "<li>Gửi báo cáo sau hạn (ngày 5 tháng sau).</li>" in unit
@@ -171,50 +218,110 @@ from dxreport.params import RunParams  # noqa: E402
 from dxreport.units import load_registry  # noqa: E402
 from test_kpis import CATALOG, LY, M, P, fact, month_facts, team  # noqa: E402
 
-RULES = [kpis.Rule("not_submitted", "not_submitted"), kpis.Rule("late", "late"),
-         kpis.Rule("processed", "below", "processed_rate", 95.0, ("district",)),
-         kpis.Rule("hop", "platform_not_deployed", threshold=2.0)]
+RULES = [
+    kpis.Rule("not_submitted", "not_submitted"),
+    kpis.Rule("late", "late"),
+    kpis.Rule("processed", "below", "processed_rate", 95.0, ("district",)),
+    kpis.Rule("hop", "platform_not_deployed", threshold=2.0),
+]
 HASH = "ab" * 32
 
 
 def submissions() -> pd.DataFrame:
-    rows = [("474", "hue.xlsx", "2022-08-03 09:00", False, "accepted"), ("478", "phuvang.xlsx", "2022-08-07 10:00", True,
-                                                                        "accepted"),
-            ("snv", "snv.xlsx", "2022-08-02 08:30", False, "accepted"), ("477", "=cmd|x.xlsx", "2022-08-02 08:00",
-                                                                         False, "rejected")]
-    return pd.DataFrame([{"submission_id": HASH if u == "474" else f"{u:0<64}", "month": M, "unit": u, "file_name": f,
-                          "archived_path": "", "received_at": pd.Timestamp(t), "prepared_on": pd.Timestamp("2022-08-01"),
-                          "preparer": "Nguyễn Văn An", "status": s, "superseded_by": None, "is_sample": False,
-                          "late": late, "rows_loaded": 10, "rows_rejected": 0} for u, f, t, late, s in rows])
+    rows = [
+        ("474", "hue.xlsx", "2022-08-03 09:00", False, "accepted"),
+        ("478", "phuvang.xlsx", "2022-08-07 10:00", True, "accepted"),
+        ("snv", "snv.xlsx", "2022-08-02 08:30", False, "accepted"),
+        ("477", "=cmd|x.xlsx", "2022-08-02 08:00", False, "rejected"),
+    ]
+    return pd.DataFrame(
+        [
+            {
+                "submission_id": HASH if u == "474" else f"{u:0<64}",
+                "month": M,
+                "unit": u,
+                "file_name": f,
+                "archived_path": "",
+                "received_at": pd.Timestamp(t),
+                "prepared_on": pd.Timestamp("2022-08-01"),
+                "preparer": "Nguyễn Văn An",
+                "status": s,
+                "superseded_by": None,
+                "is_sample": False,
+                "late": late,
+                "rows_loaded": 10,
+                "rows_rejected": 0,
+            }
+            for u, f, t, late, s in rows
+        ]
+    )
 
 
-def make_context(unit: str = "tinh", *, is_sample: bool = False, changes=None, fetches=None, facts=None,
-                 tmp: Path = Path("/tmp"), last_year: bool = True, submitted=None, issues=None,
-                 rules=None) -> report.Context:
+def make_context(
+    unit: str = "tinh",
+    *,
+    is_sample: bool = False,
+    changes=None,
+    fetches=None,
+    facts=None,
+    tmp: Path = Path("/tmp"),
+    last_year: bool = True,
+    submitted=None,
+    issues=None,
+    rules=None,
+) -> report.Context:
     """The tiny month as a report context; `last_year=False` leaves July 2021 out of the warehouse."""
     facts = month_facts() if facts is None else facts
     if submitted is None:
-        submitted = pd.DataFrame({"month": [M, M, M, P, LY], "unit": ["474", "478", "snv", "474", "474"],
-                                  "late": [False, True, False, False, False]})
+        submitted = pd.DataFrame(
+            {
+                "month": [M, M, M, P, LY],
+                "unit": ["474", "478", "snv", "474", "474"],
+                "late": [False, True, False, False, False],
+            }
+        )
     if not last_year:
         facts, submitted = facts[facts["month"] != LY], submitted[submitted["month"] != LY]
     registry = load_registry()
     values = kpis.with_year(kpis.with_changes(kpis.compute(kpis.base_table(facts, registry, submitted, CATALOG))))
     if issues is None:
-        issues = pd.DataFrame([{"month": M, "unit": "474", "file_name": "hue.xlsx", "sheet": "Tổ công nghệ số",
-                                "cell": "D7", "rule": "row.members_ge_teams", "severity": "error",
-                                "message": "Số thành viên nhỏ hơn số tổ", "submission_id": HASH}])
+        issues = pd.DataFrame(
+            [
+                {
+                    "month": M,
+                    "unit": "474",
+                    "file_name": "hue.xlsx",
+                    "sheet": "Tổ công nghệ số",
+                    "cell": "D7",
+                    "rule": "row.members_ge_teams",
+                    "severity": "error",
+                    "message": "Số thành viên nhỏ hơn số tổ",
+                    "submission_id": HASH,
+                }
+            ]
+        )
     run = RunParams(month=M, unit=unit, inbox=tmp, outputs=tmp)
-    return report.Context(run=run, registry=registry, settings=load_settings(), values=values, submissions=submissions(),
-                          issues=issues, facts=facts[facts["month"] == M], catalog=CATALOG.assign(snapshot_date="2022-12-31"),
-                          snapshot_date="31/12/2022", is_sample=is_sample, targets=kpis.load_targets(),
-                          rules=RULES if rules is None else rules,
-                          changes=changes, fetches=fetches)
+    return report.Context(
+        run=run,
+        registry=registry,
+        settings=load_settings(),
+        values=values,
+        submissions=submissions(),
+        issues=issues,
+        facts=facts[facts["month"] == M],
+        catalog=CATALOG.assign(snapshot_date="2022-12-31"),
+        snapshot_date="31/12/2022",
+        is_sample=is_sample,
+        targets=kpis.load_targets(),
+        rules=RULES if rules is None else rules,
+        changes=changes,
+        fetches=fetches,
+    )
 
 
 def _row(html: str, label: str) -> str:
     start = html.index(f"<tr><td>{label}</td>")
-    return html[start:html.index("</tr>", start)]
+    return html[start : html.index("</tr>", start)]
 
 
 def test_province_key_figures_with_month_before_last_year_and_year_to_date():
@@ -224,13 +331,15 @@ def test_province_key_figures_with_month_before_last_year_and_year_to_date():
     # the change compares Huế with Huế: 1.000 − 900 = +100, not the 500 of Phú Vang, absent in June
     assert _row(html, "Lượt tải ứng dụng Hue-S (lũy kế)") == (
         '<tr><td>Lượt tải ứng dụng Hue-S (lũy kế)</td><td>lượt</td><td class="num">1.500</td><td class="num">900</td>'
-        '<td class="num">+100</td><td class="num">600</td><td class="num">–</td>')
+        '<td class="num">+100</td><td class="num">600</td><td class="num">–</td>'
+    )
     # field reports: 150 in July, 80 in June, 60 a year before; June + July = 230, two of seven months;
     # the change over Huế alone: 100 − 80 = +20
     assert _row(html, "Phản ánh hiện trường tiếp nhận") == (
         '<tr><td>Phản ánh hiện trường tiếp nhận</td><td>phản ánh</td><td class="num">150</td><td class="num">80</td>'
-        '<td class="num">+20</td><td class="num">60</td><td class="num">230 (2/7 th)</td>')
-    assert '<td class="num">93,3%</td>' in _row(html, "Tỷ lệ phản ánh đã xử lý")          # 140 / 150
+        '<td class="num">+20</td><td class="num">60</td><td class="num">230 (2/7 th)</td>'
+    )
+    assert '<td class="num">93,3%</td>' in _row(html, "Tỷ lệ phản ánh đã xử lý")  # 140 / 150
     # one rejected file, one late, one row left out with its place
     assert "Đã nhận 4 tệp báo cáo: 3 tệp được sử dụng và 1 tệp bị từ chối; 1 tệp nộp sau hạn." in html
     assert "thành phố Huế, biểu Tổ công nghệ số, dòng 7: Số thành viên nhỏ hơn số tổ" in html
@@ -242,7 +351,8 @@ def test_unit_report_gives_rank_and_peer_average_and_says_history_is_missing():
     assert "Huyện Phú Vang đã gửi báo cáo tháng 07/2022 ngày 07/08/2022 (sau hạn)." in html
     assert _row(html, "Lượt tải ứng dụng Hue-S (lũy kế)") == (
         '<tr><td>Lượt tải ứng dụng Hue-S (lũy kế)</td><td>lượt</td><td class="num">500</td><td class="num">–</td>'
-        '<td class="num">–</td><td class="num">–</td><td class="num">2/2</td><td class="num">750</td>')
+        '<td class="num">–</td><td class="num">–</td><td class="num">2/2</td><td class="num">750</td>'
+    )
     assert "<th>Xếp hạng</th><th>Bình quân các huyện</th>" in html
     # July 2021 is loaded (Huế reported) but Phú Vang sent nothing then
     assert "Cùng kỳ: – là chưa có số liệu tháng 07/2021." in html
@@ -258,11 +368,14 @@ def test_sections_that_do_not_apply_to_an_agency_say_so():
 
 def test_government_section_counts_units_per_platform():
     html = report.government(make_context())
-    assert ("Về nền tảng số phục vụ chính quyền, các đơn vị trong tỉnh đang sử dụng 1 nền tảng, thử nghiệm 1 nền tảng "
-            "và chưa triển khai 1 nền tảng.") in html
+    assert (
+        "Về nền tảng số phục vụ chính quyền, các đơn vị trong tỉnh đang sử dụng 1 nền tảng, thử nghiệm 1 nền tảng "
+        "và chưa triển khai 1 nền tảng."
+    ) in html
     # Họp trực tuyến: not deployed by Phú Vang and Sở Nội vụ
     assert _row(html, "Họp trực tuyến").startswith(
-        '<tr><td>Họp trực tuyến</td><td class="num">0</td><td class="num">0</td><td class="num">2</td><td class="num">0</td>')
+        '<tr><td>Họp trực tuyến</td><td class="num">0</td><td class="num">0</td><td class="num">2</td><td class="num">0</td>'
+    )
     # LGSP is asked of government platforms: one in use (Sở Nội vụ's cq-lgsp), connected; the citizens'
     # apps in use (nd-hues, nd-sskdt) are not counted
     assert "Trong 1 lượt triển khai nền tảng phục vụ chính quyền đang sử dụng, 1 lượt (100%) đã kết nối" in html
@@ -270,11 +383,13 @@ def test_government_section_counts_units_per_platform():
 
 def test_citizens_section_shows_populations_with_their_year():
     html = report.citizens(make_context())
-    assert "<td>Huyện A Lưới</td><td class=\"num\">50.109 (2020)</td>" in html
-    assert ("ứng dụng Hue-S trên địa bàn toàn tỉnh có 1.500 lượt tải, tăng 100 lượt so với tháng trước (so sánh "
-            "trên 1 đơn vị có số liệu cả hai tháng)") in html
+    assert '<td>Huyện A Lưới</td><td class="num">50.109 (2020)</td>' in html
+    assert (
+        "ứng dụng Hue-S trên địa bàn toàn tỉnh có 1.500 lượt tải, tăng 100 lượt so với tháng trước (so sánh "
+        "trên 1 đơn vị có số liệu cả hai tháng)"
+    ) in html
     assert "Lũy kế từ đầu năm 230 phản ánh (số liệu của 2/7 tháng)." in html
-    assert "ung dung x" in html        # the platform outside the catalog is named, not dropped
+    assert "ung dung x" in html  # the platform outside the catalog is named, not dropped
 
 
 def test_targets_table_marks_official_and_the_departments_own():
@@ -282,23 +397,54 @@ def test_targets_table_marks_official_and_the_departments_own():
     assert "Quyết định số 27/QĐ-UBQGCĐS" in html and "Chỉ tiêu của Sở" in html
     processed = _row(html, "Tỷ lệ phản ánh đã xử lý")
     assert '<td class="num">≥ 95%</td><td class="num">93,3%</td>' in processed and "Chưa đạt" in processed
-    assert "chưa đo được" in html       # the smartphone target: the form does not measure it
+    assert "chưa đo được" in html  # the smartphone target: the form does not measure it
 
 
 def test_catalog_changes_when_absent_unchanged_changed_or_not_fetched():
     absent = report.catalog_changes(make_context())
     assert "Chưa có thông tin so sánh danh mục" in absent and "31/12/2022" in absent
-    fetch = pd.DataFrame([{"month": M, "catalog": c, "url": "https://x", "status": 200, "fetched_at": "2022-08-01",
-                           "bytes": 10, "items": 7, "outcome": "ok", "message": "", "snapshot_date": "2022-08-01"}
-                          for c in ("chinh_quyen", "doanh_nghiep", "nguoi_dan")])
+    fetch = pd.DataFrame(
+        [
+            {
+                "month": M,
+                "catalog": c,
+                "url": "https://x",
+                "status": 200,
+                "fetched_at": "2022-08-01",
+                "bytes": 10,
+                "items": 7,
+                "outcome": "ok",
+                "message": "",
+                "snapshot_date": "2022-08-01",
+            }
+            for c in ("chinh_quyen", "doanh_nghiep", "nguoi_dan")
+        ]
+    )
     columns = ["month", "change", "platform_id", "catalog", "name", "previous_name", "snapshot_date"]
     same = report.catalog_changes(make_context(changes=pd.DataFrame(columns=columns), fetches=fetch))
     assert "không có thay đổi" in same and "Chưa có thông tin" not in same
-    changed = pd.DataFrame([{"month": M, "change": "added", "platform_id": "nd-x", "catalog": "nguoi_dan",
-                             "name": "<script>alert(1)</script>", "previous_name": None, "snapshot_date": "2022-08-01"},
-                            {"month": M, "change": "renamed", "platform_id": "cq-hop", "catalog": "chinh_quyen",
-                             "name": "Họp trực tuyến mới", "previous_name": "Họp trực tuyến",
-                             "snapshot_date": "2022-08-01"}])
+    changed = pd.DataFrame(
+        [
+            {
+                "month": M,
+                "change": "added",
+                "platform_id": "nd-x",
+                "catalog": "nguoi_dan",
+                "name": "<script>alert(1)</script>",
+                "previous_name": None,
+                "snapshot_date": "2022-08-01",
+            },
+            {
+                "month": M,
+                "change": "renamed",
+                "platform_id": "cq-hop",
+                "catalog": "chinh_quyen",
+                "name": "Họp trực tuyến mới",
+                "previous_name": "Họp trực tuyến",
+                "snapshot_date": "2022-08-01",
+            },
+        ]
+    )
     html = report.catalog_changes(make_context(changes=changed, fetches=fetch))
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "1 nền tảng thêm mới và 1 nền tảng đổi tên" in html and "<td>Họp trực tuyến</td>" in html
@@ -324,16 +470,27 @@ def test_proposals_from_the_figures_and_from_the_units_escaped():
     facts.loc[bad, "text"] = "<img src=x onerror=alert(1)> Đề nghị hỗ trợ"
     province = report.proposals(make_context(facts=facts))
     assert "Đề nghị UBND huyện Phú Vang gửi báo cáo đúng hạn." in province
-    assert "<td>Họp trực tuyến</td><td class=\"num\">1</td><td>Huyện Phú Vang</td>" in province
+    assert '<td>Họp trực tuyến</td><td class="num">1</td><td>Huyện Phú Vang</td>' in province
     unit = report.proposals(make_context("478", facts=facts))
     assert "<img" not in unit and "&lt;img src=x onerror=alert(1)&gt; Đề nghị hỗ trợ" in unit
 
 
 def test_every_section_is_nfc_and_escapes_nothing_twice():
     ctx = make_context()
-    html = "".join(f(ctx) for f in (report.general, report.targets_table, report.government, report.business,
-                                    report.citizens, report.teams, report.catalog_changes, report.lagging,
-                                    report.proposals))
+    html = "".join(
+        f(ctx)
+        for f in (
+            report.general,
+            report.targets_table,
+            report.government,
+            report.business,
+            report.citizens,
+            report.teams,
+            report.catalog_changes,
+            report.lagging,
+            report.proposals,
+        )
+    )
     assert unicodedata.is_normalized("NFC", html) and "&amp;amp;" not in html
 
 
@@ -341,8 +498,13 @@ def test_grid_frame_orders_units_as_the_registry_and_platforms_by_catalog():
     grid = report.grid_frame(make_context())
     assert list(grid["unit_label"].cat.categories[:2]) == ["Huế", "Phong Điền"]
     # catalog platforms by catalog (government first), then the one outside it, under the name the unit wrote
-    assert list(grid["platform_label"].cat.categories) == ["Họp trực tuyến", "LGSP", "Sổ sức khỏe điện tử",
-                                                           "Ứng dụng Hue-S", "unmatched:ung dung x"]
+    assert list(grid["platform_label"].cat.categories) == [
+        "Họp trực tuyến",
+        "LGSP",
+        "Sổ sức khỏe điện tử",
+        "Ứng dụng Hue-S",
+        "unmatched:ung dung x",
+    ]
 
 
 @pytest.mark.parametrize("unit", ["tinh", "474"])
@@ -360,35 +522,52 @@ def test_kpis_csv_has_the_units_figures(tmp_path, unit):
 
 
 COMMUNES_478 = [c for c in load_registry().communes_of("478", M)]
-REJECTED_ISSUE = {"month": M, "unit": "478", "file_name": "phuvang.xlsx", "sheet": "Tổ công nghệ số", "cell": "D13",
-                  "rule": "row.members_ge_teams", "severity": "error",
-                  "message": "Tổ công nghệ số!D13: Số thành viên nhỏ hơn số tổ (3 so với 5); dòng 13 không được nạp.",
-                  "submission_id": "478".ljust(64, "0")}
-TEAM_RULES = [kpis.Rule("communes", "above", "communes_without_team", 0.0, ("district",),
-                        proposal="Đề nghị UBND {units} thành lập tổ công nghệ số cộng đồng.")]
+REJECTED_ISSUE = {
+    "month": M,
+    "unit": "478",
+    "file_name": "phuvang.xlsx",
+    "sheet": "Tổ công nghệ số",
+    "cell": "D13",
+    "rule": "row.members_ge_teams",
+    "severity": "error",
+    "message": "Tổ công nghệ số!D13: Số thành viên nhỏ hơn số tổ (3 so với 5); dòng 13 không được nạp.",
+    "submission_id": "478".ljust(64, "0"),
+}
+TEAM_RULES = [
+    kpis.Rule(
+        "communes",
+        "above",
+        "communes_without_team",
+        0.0,
+        ("district",),
+        proposal="Đề nghị UBND {units} thành lập tổ công nghệ số cộng đồng.",
+    )
+]
 
 
 def rejected_context(unit: str = "tinh") -> report.Context:
     rows = [r for c in COMMUNES_478 for r in team(P, "478", c.code, 2, 6)]
     rows += [r for c in COMMUNES_478[1:] for r in team(M, "478", c.code, 2, 6)]
     submitted = pd.DataFrame({"month": [M, P], "unit": ["478", "478"], "late": [False, False]})
-    return make_context(unit, facts=pd.DataFrame(rows), submitted=submitted, issues=pd.DataFrame([REJECTED_ISSUE]),
-                        rules=TEAM_RULES)
+    return make_context(
+        unit, facts=pd.DataFrame(rows), submitted=submitted, issues=pd.DataFrame([REJECTED_ISSUE]), rules=TEAM_RULES
+    )
 
 
 def _text(html: str) -> str:
     import html as html_mod
     import re
+
     return html_mod.unescape(re.sub(r"<[^>]+>", " ", html))
 
 
 def test_a_rejected_commune_row_is_missing_not_a_commune_without_team():
     ctx = rejected_context()
-    first = COMMUNES_478[0].name                     # the commune of the rejected row
+    first = COMMUNES_478[0].name  # the commune of the rejected row
     teams = _text(report.teams(ctx))
     # 13 communes × 2 teams; the 14th is not known, so neither 13/14 "with a team" nor one "without"
     assert "26 tổ công nghệ số cộng đồng với 78 thành viên" in teams
-    assert "không đổi so với tháng trước" in teams          # 13 communes both months: no teams lost
+    assert "không đổi so với tháng trước" in teams  # 13 communes both months: no teams lost
     assert "chưa có tổ công nghệ số." not in teams.replace("báo cáo chưa có tổ", "")
     assert f"UBND huyện Phú Vang: {narrative.in_sentence(first)} (Số thành viên nhỏ hơn số tổ (3 so với 5))" in teams
     # not lagging, no proposal to set up a team, the target is not judged on a missing row
@@ -396,7 +575,7 @@ def test_a_rejected_commune_row_is_missing_not_a_commune_without_team():
     targets = report.targets_table(ctx)
     row = _row(targets, "Xã, phường, thị trấn chưa có tổ (4)")
     assert "Chưa đạt" not in row and "<td>Chưa đánh giá được</td>" in row
-    assert "128 xã, phường, thị trấn chưa có số liệu hợp lệ." in targets          # said in the table's note (4)
+    assert "128 xã, phường, thị trấn chưa có số liệu hợp lệ." in targets  # said in the table's note (4)
     general = _text(report.general(ctx))
     assert "huyện Phú Vang, biểu Tổ công nghệ số, dòng 13" in general and "!D13" not in general
 
@@ -404,12 +583,14 @@ def test_a_rejected_commune_row_is_missing_not_a_commune_without_team():
 def test_the_districts_commune_table_shows_the_rejected_row_as_not_valid():
     html = report.teams(rejected_context("478"))
     first = COMMUNES_478[0].name
-    assert (f'<tr class="dx-current"><td>{first}</td><td colspan="5">Chưa có số liệu hợp lệ (dòng số liệu bị loại '
-            "khi kiểm tra)</td></tr>") in html
+    assert (
+        f'<tr class="dx-current"><td>{first}</td><td colspan="5">Chưa có số liệu hợp lệ (dòng số liệu bị loại '
+        "khi kiểm tra)</td></tr>"
+    ) in html
 
 
 def test_page_one_says_when_the_month_is_partial():
-    ctx = make_context()                                      # 3 of 30 units reported
+    ctx = make_context()  # 3 of 30 units reported
     assert "SỐ LIỆU CHƯA ĐẦY ĐỦ" in report.general(ctx) and "3/30 đơn vị" in report.general(ctx)
     ctx.extra["scope"] = kpis.Scope(min_unit_coverage=5.0)
     assert "SỐ LIỆU CHƯA ĐẦY ĐỦ" not in report.general(ctx)
@@ -430,23 +611,48 @@ def test_per_capita_target_over_too_few_people_says_not_enough_data():
 def test_average_of_districts_made_of_one_district_says_so():
     html = report.citizens(make_context("478"))
     # only Huế reported e-health accounts: 49.407 / 494.070 = 10,0 per 100 people
-    assert '<td class="num">10,0 (chỉ 1 đơn vị có số liệu)</td>' in _row(html, "Tài khoản Sổ sức khỏe điện tử trên 100 dân")
+    assert '<td class="num">10,0 (chỉ 1 đơn vị có số liệu)</td>' in _row(
+        html, "Tài khoản Sổ sức khỏe điện tử trên 100 dân"
+    )
 
 
 @pytest.mark.parametrize("unit", ["tinh", "478"])
 def test_no_file_names_or_system_words_in_the_sections(unit):
     ctx = make_context(unit)
-    body = "".join(f(ctx) for f in (report.general, report.targets_table, report.government, report.business,
-                                    report.citizens, report.teams, report.lagging, report.proposals))
-    for word in ("params/", ".yaml", "validation.csv", "manifest.json", "!D", "bản kèm theo chương trình",
-                 "thử nghiệm 0 ", "0 phục vụ", " 0 tệp", "0 đơn vị đang"):
+    body = "".join(
+        f(ctx)
+        for f in (
+            report.general,
+            report.targets_table,
+            report.government,
+            report.business,
+            report.citizens,
+            report.teams,
+            report.lagging,
+            report.proposals,
+        )
+    )
+    for word in (
+        "params/",
+        ".yaml",
+        "validation.csv",
+        "manifest.json",
+        "!D",
+        "bản kèm theo chương trình",
+        "thử nghiệm 0 ",
+        "0 phục vụ",
+        " 0 tệp",
+        "0 đơn vị đang",
+    ):
         assert word not in body, word
 
 
 def test_a_districts_name_inside_a_sentence_is_written_in_lower_case():
     ctx = make_context("478")
     assert "ứng dụng Hue-S trên địa bàn huyện Phú Vang có 500 lượt tải" in report.citizens(ctx)
-    assert "Về nền tảng số phục vụ chính quyền, huyện Phú Vang chưa sử dụng nền tảng nào và chưa triển khai 1 nền tảng." \
+    assert (
+        "Về nền tảng số phục vụ chính quyền, huyện Phú Vang chưa sử dụng nền tảng nào và chưa triển khai 1 nền tảng."
         in report.government(ctx)
+    )
     lagging = report.lagging(rejected_context("478"))
     assert "<td>xã, phường, thị trấn chưa có tổ: không có</td><td>Không</td>" in lagging

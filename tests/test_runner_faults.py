@@ -25,18 +25,47 @@ from dxreport import procs, render, runner
 pytestmark = pytest.mark.slow
 
 MONTH = "2023-01"
-HEADERS = ["Mã nền tảng", "Tên nền tảng", "Tình trạng", "Tài khoản lũy kế", "Người dùng hoạt động trong tháng",
-           "Lượt sử dụng trong tháng", "Kết nối chia sẻ dữ liệu", "Đề xuất", "Ghi chú"]
+HEADERS = [
+    "Mã nền tảng",
+    "Tên nền tảng",
+    "Tình trạng",
+    "Tài khoản lũy kế",
+    "Người dùng hoạt động trong tháng",
+    "Lượt sử dụng trong tháng",
+    "Kết nối chia sẻ dữ liệu",
+    "Đề xuất",
+    "Ghi chú",
+]
 DXREPORT = str(Path(sys.executable).with_name("dxreport"))
 
 
 def _inbox(root: Path) -> Path:
     month = root / "inbox" / MONTH
-    write_form(month / "hue.xlsx", info("474", MONTH, dt.date(2023, 2, 2)), {
-        "Nền tảng": [HEADERS, ["", "Ứng dụng Hue-S", "Đang sử dụng", 1000, 400, 5000, "Có", "", ""]]})
-    write_form(month / "snv.xlsx", info("snv", MONTH, dt.date(2023, 2, 3)), {
-        "Nền tảng": [HEADERS, ["cq-hop", "Nền tảng họp trực tuyến thế hệ mới cho cơ quan nhà nước", "Đang sử dụng",
-                               150, 120, 60, "Có", "", ""]]})
+    write_form(
+        month / "hue.xlsx",
+        info("474", MONTH, dt.date(2023, 2, 2)),
+        {"Nền tảng": [HEADERS, ["", "Ứng dụng Hue-S", "Đang sử dụng", 1000, 400, 5000, "Có", "", ""]]},
+    )
+    write_form(
+        month / "snv.xlsx",
+        info("snv", MONTH, dt.date(2023, 2, 3)),
+        {
+            "Nền tảng": [
+                HEADERS,
+                [
+                    "cq-hop",
+                    "Nền tảng họp trực tuyến thế hệ mới cho cơ quan nhà nước",
+                    "Đang sử dụng",
+                    150,
+                    120,
+                    60,
+                    "Có",
+                    "",
+                    "",
+                ],
+            ]
+        },
+    )
     return root / "inbox"
 
 
@@ -78,7 +107,7 @@ def reference(tmp_path_factory):
     inbox = _inbox(root)
     pid, code, out, err = _cli(inbox, root / "out", "--workers", "2")
     assert code == 0, err
-    assert not _left_by(pid)                   # nothing of it runs once the command has returned
+    assert not _left_by(pid)  # nothing of it runs once the command has returned
     return inbox, root / "out"
 
 
@@ -87,7 +116,7 @@ def test_a_run_killed_while_rendering_stops_everything_and_the_rerun_does_only_w
     out = tmp_path / "out"
     pid, code, _, _ = _cli(inbox, out, "--workers", "2", kill_at="report:4")
     assert code == -signal.SIGKILL
-    assert _left_by(pid, within=20) == []      # workers, kernels and browsers died with it
+    assert _left_by(pid, within=20) == []  # workers, kernels and browsers died with it
     done = _reports(out)
     assert sorted(done.values()) == ["ok"] * 4  # each report recorded as it finished
     units = set(_reports(ref))
@@ -98,11 +127,12 @@ def test_a_run_killed_while_rendering_stops_everything_and_the_rerun_does_only_w
     pid, code, _, err = _cli(inbox, out, "--workers", "2")
     assert code == 0, err
     statuses = _reports(out)
-    assert [u for u, s in statuses.items() if s == "skipped"] and sorted(u for u, s in statuses.items()
-                                                                        if s == "skipped") == sorted(done)
+    assert [u for u, s in statuses.items() if s == "skipped"] and sorted(
+        u for u, s in statuses.items() if s == "skipped"
+    ) == sorted(done)
     assert sum(1 for s in statuses.values() if s == "ok") == 31 - 4
     assert not (out / MONTH / ".staging").exists() and not list((out / MONTH).rglob(".*.running.ipynb"))
-    assert _kpis(out) == _kpis(ref)            # the same reports as the uninterrupted run
+    assert _kpis(out) == _kpis(ref)  # the same reports as the uninterrupted run
     assert not _left_by(pid)
 
 
@@ -114,7 +144,7 @@ def test_a_run_killed_after_the_month_steps_resumes_with_the_reports(reference, 
     _, code, _, err = _cli(inbox, out, "--unit", "474")
     assert code == 0, err
     manifest = json.loads((out / MONTH / "manifest.json").read_text(encoding="utf-8"))
-    assert [s["status"] for s in manifest["steps"][:3]] == ["skipped"] * 3   # recorded before the kill
+    assert [s["status"] for s in manifest["steps"][:3]] == ["skipped"] * 3  # recorded before the kill
     assert _reports(out)["474"] == "ok"
     assert (out / MONTH / "474" / "kpis.csv").read_bytes() == (ref / MONTH / "474" / "kpis.csv").read_bytes()
 
@@ -161,9 +191,12 @@ def test_a_full_disk_stops_the_run_in_one_sentence_and_keeps_what_was_published(
         assert "Traceback" not in err
         assert {p.name: p.read_bytes() for p in (out / MONTH / "474").iterdir()} == before
         assert json.loads((out / MONTH / "manifest.json").read_bytes())["units"]["474"]["status"] == "ok"
-        assert manifest_before                    # the manifest is whole JSON, old or new
-        assert not [p for p in (out / MONTH).rglob("*") if p.is_file() and p.stat().st_size == 0
-                    and p.suffix in (".csv", ".ipynb", ".html", ".pdf", ".xlsx")]
+        assert manifest_before  # the manifest is whole JSON, old or new
+        assert not [
+            p
+            for p in (out / MONTH).rglob("*")
+            if p.is_file() and p.stat().st_size == 0 and p.suffix in (".csv", ".ipynb", ".html", ".pdf", ".xlsx")
+        ]
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
 
@@ -189,14 +222,14 @@ def test_a_garbled_warehouse_is_detected_rebuilt_and_the_run_goes_on(copied, cap
     warehouse = out / "warehouse.duckdb"
     data = bytearray(warehouse.read_bytes())
     middle = len(data) // 2
-    data[middle:middle + 8192] = os.urandom(8192)
+    data[middle : middle + 8192] = os.urandom(8192)
     warehouse.write_bytes(bytes(data))
     manifest = runner.run_month(MONTH, "tinh", inbox=inbox, outputs=out, workers=1, progress=False)
     err = capfd.readouterr().err
     assert "Kho dữ liệu warehouse.duckdb bị hỏng nên không đọc được" in err
     assert len(list(out.glob("warehouse.hong-*.duckdb"))) == 1
-    assert [s["status"] for s in manifest["steps"][:3]] == ["ok"] * 3          # the month loaded again
-    assert manifest["units"]["tinh"]["status"] == "skipped"                    # same data: same report
+    assert [s["status"] for s in manifest["steps"][:3]] == ["ok"] * 3  # the month loaded again
+    assert manifest["units"]["tinh"]["status"] == "skipped"  # same data: same report
     assert manifest["failed"] == []
 
 
@@ -213,11 +246,10 @@ def test_without_chromium_the_old_report_stays_whole_and_the_failure_says_why(co
     monkeypatch.setattr(render.chromium, "find_chromium", missing)
     monkeypatch.setattr(render.printer, "_SHARED", {"printer": None, "failures": 0})
     with cf.ThreadPoolExecutor(1) as pool:
-        manifest = runner.run_month(MONTH, "474", inbox=inbox, outputs=out, executor=pool, force=True,
-                                    progress=False)
+        manifest = runner.run_month(MONTH, "474", inbox=inbox, outputs=out, executor=pool, force=True, progress=False)
     assert manifest["failed"] == ["474"]
     assert manifest["units"]["474"]["error"].startswith("Không tìm thấy Chromium")
-    assert {p.name: p.read_bytes() for p in unit_dir.iterdir()} == before      # no new HTML beside an old PDF
+    assert {p.name: p.read_bytes() for p in unit_dir.iterdir()} == before  # no new HTML beside an old PDF
     note = (out / MONTH / "failed" / "474-pdf.txt").read_text(encoding="utf-8")
     assert "Không tìm thấy Chromium" in note
 
@@ -226,8 +258,11 @@ def test_a_failed_month_step_keeps_the_records_of_valid_reports(copied, monkeypa
     import concurrent.futures as cf
 
     inbox, out = copied
-    before = {s["unit"]: s["fingerprint"] for s in json.loads((out / MONTH / "manifest.json").read_text(
-        encoding="utf-8"))["steps"] if s["name"] == "04_report"}
+    before = {
+        s["unit"]: s["fingerprint"]
+        for s in json.loads((out / MONTH / "manifest.json").read_text(encoding="utf-8"))["steps"]
+        if s["name"] == "04_report"
+    }
     real = runner.execute
 
     def analyse_fails(step, run, output, extra=None):
@@ -246,7 +281,7 @@ def test_a_failed_month_step_keeps_the_records_of_valid_reports(copied, monkeypa
     monkeypatch.setattr(runner.reports, "render_unit", lambda *a, **k: recorded.append(a[1]))
     with cf.ThreadPoolExecutor(1) as pool:
         manifest = runner.run_month(MONTH, "all", inbox=inbox, outputs=out, progress=False, executor=pool)
-    assert recorded == [] and manifest["failed"] == []                        # nothing valid redone
+    assert recorded == [] and manifest["failed"] == []  # nothing valid redone
 
 
 def test_a_full_disk_met_by_a_report_stops_the_run_and_records_what_finished(copied, monkeypatch):

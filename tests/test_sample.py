@@ -24,12 +24,12 @@ from dxreport.textnorm import NumberFormatError, fold, format_month, parse_count
 from dxreport.units import load_registry
 
 MONTHS = ("2022-01", "2022-06", "2022-07", "2022-12")
-VN = timezone(timedelta(hours=7))          # Asia/Ho_Chi_Minh, no daylight saving time
+VN = timezone(timedelta(hours=7))  # Asia/Ho_Chi_Minh, no daylight saving time
 
 # Public figures (DOMAIN.md)
-HUES_DOWNLOADS_26_07_2022 = 793_050        # dantri.com.vn, 26/07/2022
-HUES_DOWNLOADS_END_2022 = 800_000          # "over 800,000", ~12/2022
-PROCESSED_SHARE_2022 = 97.5                # % of field reports processed, 26/07/2022
+HUES_DOWNLOADS_26_07_2022 = 793_050  # dantri.com.vn, 26/07/2022
+HUES_DOWNLOADS_END_2022 = 800_000  # "over 800,000", ~12/2022
+PROCESSED_SHARE_2022 = 97.5  # % of field reports processed, 26/07/2022
 
 SHEET_BY_FOLD = {fold(s.name): s for s in forms.SHEETS}
 CELL_FAULTS = ("text_in_count", "members_lt_teams", "mau_gt_accounts")
@@ -46,6 +46,7 @@ def month_faults(month):
 
 
 # --- A reader written from the spec ----------------------------------------------------------
+
 
 def _is_percent_cell(cell) -> bool:
     return isinstance(cell.value, (int, float)) and "%" in (cell.number_format or "")
@@ -83,8 +84,12 @@ def read_submission(path):
             if all(c.value in (None, "") for c in cells):
                 continue
             rows.append((i + 1, {k: cells[j] for k, j in columns.items() if j < len(cells)}))
-        out["tables"][sheet.key] = {"columns": columns, "header_row": h + 1, "rows": rows,
-                                    "headers": [c.value for c in grid[h]]}
+        out["tables"][sheet.key] = {
+            "columns": columns,
+            "header_row": h + 1,
+            "rows": rows,
+            "headers": [c.value for c in grid[h]],
+        }
     wb.close()
     return out
 
@@ -143,6 +148,7 @@ def figures(sub, key):
 
 # --- Fixtures ---------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def registry():
     return load_registry()
@@ -180,6 +186,7 @@ def district_codes(registry, month):
 
 
 # --- Tests ------------------------------------------------------------------------------------
+
 
 def test_generation_time(generated):
     for month, seconds in generated["timings"].items():
@@ -229,9 +236,13 @@ def test_text_is_nfc_except_the_nfd_file(generated):
         nfd_files = {f["file"] for f in month_faults(month) if f["kind"] == "nfd_text"}
         assert len(nfd_files) == 1
         for name, sub in subs.items():
-            texts = list(sub["sheet_names"]) + [str(v) for t in sub["tables"].values()
-                                                for _, cells in t["rows"] for v in
-                                                (c.value for c in cells.values()) if isinstance(v, str)]
+            texts = list(sub["sheet_names"]) + [
+                str(v)
+                for t in sub["tables"].values()
+                for _, cells in t["rows"]
+                for v in (c.value for c in cells.values())
+                if isinstance(v, str)
+            ]
             texts += [h for t in sub["tables"].values() for h in t["headers"] if isinstance(h, str)]
             if name in nfd_files:
                 assert all(unicodedata.is_normalized("NFD", s) for s in texts)
@@ -269,9 +280,13 @@ def test_field_reports(generated, registry):
         assert 78 <= satisfaction <= 84
     # about 4,200 a month in July rising to 4,700 in December: the 58,000 to date of July 2022
     # passes 80,000 by the end of 2022
-    jul, dec = (sum(figures(eff[c], "hue_s")[0]["reports_received"] for c in district_codes(registry, m))
-                for m, eff in (("2022-07", effective(generated["subs"], registry, "2022-07")),
-                               ("2022-12", effective(generated["subs"], registry, "2022-12"))))
+    jul, dec = (
+        sum(figures(eff[c], "hue_s")[0]["reports_received"] for c in district_codes(registry, m))
+        for m, eff in (
+            ("2022-07", effective(generated["subs"], registry, "2022-07")),
+            ("2022-12", effective(generated["subs"], registry, "2022-12")),
+        )
+    )
     assert 3_900 <= jul <= 4_600
     assert 58_000 + 5 * dec > 80_000
 
@@ -292,8 +307,11 @@ def test_communes_and_teams(generated, registry):
                 assert all(6 <= t <= 20 for t in teams), (month, code)
             if month == "2022-01":
                 assert all(t == 0 for t in teams)
-            faulty_rows = {int(f["cell"].lstrip("ABCDEFGHIJ")) for f in month_faults(month)
-                           if f["kind"] in CELL_FAULTS and f["file"] == eff[code]["path"].name}
+            faulty_rows = {
+                int(f["cell"].lstrip("ABCDEFGHIJ"))
+                for f in month_faults(month)
+                if f["kind"] in CELL_FAULTS and f["file"] == eff[code]["path"].name
+            }
             for rownum, cells in table["rows"]:
                 if rownum in faulty_rows:
                     continue
@@ -317,7 +335,7 @@ def test_enterprises(generated, registry):
                 assert 0.14 <= row["sme_using"] / row["sme_reached"] <= 0.26
             reached[code] = row["sme_reached"]
             assert row["sme_reached"] >= previous.get(code, 0)
-        assert max(reached, key=reached.get) == "474"      # Huế the most
+        assert max(reached, key=reached.get) == "474"  # Huế the most
         previous = reached
 
 
@@ -353,8 +371,10 @@ def test_platforms(generated, registry):
             unit = registry.get(code)
             rows = figures(sub, "nen_tang") or []
             names = [cells["platform_name"].value for _, cells in sub["tables"]["nen_tang"]["rows"]]
-            matched = [matcher.match(cells["platform_id"].value, cells["platform_name"].value)
-                       for _, cells in sub["tables"]["nen_tang"]["rows"]]
+            matched = [
+                matcher.match(cells["platform_id"].value, cells["platform_name"].value)
+                for _, cells in sub["tables"]["nen_tang"]["rows"]
+            ]
             ids = [pid for pid, _ in matched if pid]
             assert len(ids) == len(set(ids)), (month, code)
             unmatched = [n for n, (pid, _) in zip(names, matched) if pid is None]
@@ -381,7 +401,7 @@ def test_platforms(generated, registry):
     assert "Sổ SKĐT" in syt_names and "PC-COVID" in syt_names
     assert matcher.match(None, "Sổ SKĐT") == ("nd-sskdt", "alias")
     for code, seen in lists.items():
-        assert all(s == seen[0] for s in seen), code        # the same platforms every month
+        assert all(s == seen[0] for s in seen), code  # the same platforms every month
 
 
 def test_only_planted_faults_break_the_rules(generated):
@@ -407,9 +427,12 @@ def test_fault_cells_hold_the_bad_values(generated):
                 continue
             key = SHEET_BY_FOLD[fold(f["sheet"])].key
             table = sub["tables"][key]
-            found = [(rownum, cells) for rownum, cells in table["rows"]
-                     for k, c in cells.items()
-                     if f"{get_column_letter(table['columns'][k] + 1)}{rownum}" == f["cell"]]
+            found = [
+                (rownum, cells)
+                for rownum, cells in table["rows"]
+                for k, c in cells.items()
+                if f"{get_column_letter(table['columns'][k] + 1)}{rownum}" == f["cell"]
+            ]
             assert len(found) == 1
             rownum, cells = found[0]
             if f["kind"] == "text_in_count":
@@ -422,8 +445,16 @@ def test_fault_cells_hold_the_bad_values(generated):
             else:
                 assert f["cell"].startswith(get_column_letter(table["columns"]["mau"] + 1))
                 assert parse_count(cells["mau"].value) > parse_count(cells["accounts"].value)
-    assert seen >= {"late", "superseded", "resubmission", "nfd_text", "header_variant", "wrong_period",
-                    "text_in_count", "members_lt_teams"}
+    assert seen >= {
+        "late",
+        "superseded",
+        "resubmission",
+        "nfd_text",
+        "header_variant",
+        "wrong_period",
+        "text_in_count",
+        "members_lt_teams",
+    }
 
 
 def test_arrival_times_and_late_file(generated):
@@ -462,7 +493,7 @@ def test_resubmission(generated):
         assert a["info"]["period"] == b["info"]["period"] == format_month(month)
         assert b["info"]["prepared_on"] > a["info"]["prepared_on"]
         assert os.stat(b["path"]).st_mtime > os.stat(a["path"]).st_mtime
-        assert figures(a, "hue_s") != figures(b, "hue_s")          # corrected figures
+        assert figures(a, "hue_s") != figures(b, "hue_s")  # corrected figures
         assert figures(a, "hue_s")[0]["reports_received"] < figures(b, "hue_s")[0]["reports_received"]
 
 
@@ -504,11 +535,11 @@ def test_ensure_sample(tmp_path, registry):
     assert names == sorted(sample.file_names("2022-03", registry=registry))
     stamp = {p.name: p.stat().st_ino for p in folder.iterdir()}
     assert sample.ensure_sample("2022-03", root=tmp_path) == folder
-    assert {p.name: p.stat().st_ino for p in folder.iterdir()} == stamp     # left alone
+    assert {p.name: p.stat().st_ino for p in folder.iterdir()} == stamp  # left alone
     (folder / names[0]).unlink()
     sample.ensure_sample("2022-03", root=tmp_path)
     assert sorted(p.name for p in folder.iterdir() if p.name != sample.STAMP) == names
-    assert [p.name for p in tmp_path.iterdir()] == ["2022-03"]             # no temporary folder left
+    assert [p.name for p in tmp_path.iterdir()] == ["2022-03"]  # no temporary folder left
 
 
 def test_a_sample_made_by_another_generator_version_is_made_again(tmp_path):

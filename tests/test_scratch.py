@@ -18,7 +18,11 @@ def test_a_report_told_to_write_outside_the_staging_area_is_refused(tmp_path):
     with pytest.raises(ParamError, match="không thuộc"):
         report.load("2022-12", "tinh", outputs=str(tmp_path), stage=str(tmp_path / "2022-12" / "tinh"))
     with pytest.raises(ParamError, match="không thuộc"):
-        report.load("2022-12", "tinh", outputs=str(tmp_path),
-                    stage=str(tmp_path / "2022-12" / ".staging" / ".." / ".." / "elsewhere"))
-    with pytest.raises(ParamError, match="không thuộc"):      # a stage needs the outputs it belongs to
+        report.load(
+            "2022-12",
+            "tinh",
+            outputs=str(tmp_path),
+            stage=str(tmp_path / "2022-12" / ".staging" / ".." / ".." / "elsewhere"),
+        )
+    with pytest.raises(ParamError, match="không thuộc"):  # a stage needs the outputs it belongs to
         report.load("2022-12", "tinh", stage=str(OUTPUTS_DIR / "2022-12" / ".staging" / "tinh-1"))

@@ -36,22 +36,49 @@ def outputs(tmp_path) -> Path:
             "created": "2026-11-28T08:00:00+07:00",
             "sample": True,
             "steps": [
-                {"name": "01_scrape", "unit": None, "status": "ok", "seconds": 1.2,
-                 "notebook": "notebooks/01_scrape.ipynb", "error": None},
-                {"name": "03_report", "unit": "478", "status": "failed", "seconds": 3.4,
-                 "notebook": "notebooks/03_report.ipynb", "error": "KeyError: <b>'x'</b>"},
+                {
+                    "name": "01_scrape",
+                    "unit": None,
+                    "status": "ok",
+                    "seconds": 1.2,
+                    "notebook": "notebooks/01_scrape.ipynb",
+                    "error": None,
+                },
+                {
+                    "name": "03_report",
+                    "unit": "478",
+                    "status": "failed",
+                    "seconds": 3.4,
+                    "notebook": "notebooks/03_report.ipynb",
+                    "error": "KeyError: <b>'x'</b>",
+                },
             ],
             "units": {
-                "tinh": {"name": "Tỉnh Thừa Thiên Huế", "status": "ok",
-                         "html": "tinh/report.html", "pdf": "tinh/report.pdf",
-                         "kpis": "tinh/kpis.csv"},
-                "474": {"name": "Thành phố <script>alert('x')</script> Huế", "status": "ok",
-                        "html": "474/report.html", "pdf": "474/report.pdf",
-                        "kpis": "474/kpis.csv"},
-                "478": {"name": "Huyện Phú Vang", "status": "failed",
-                        "error": "Thiếu dữ liệu <img src=x onerror=alert(1)>"},
-                "480": {"name": "Thị xã Hương Thủy", "status": "skipped",
-                        "html": "480/report.html", "pdf": "../../secret.pdf"},
+                "tinh": {
+                    "name": "Tỉnh Thừa Thiên Huế",
+                    "status": "ok",
+                    "html": "tinh/report.html",
+                    "pdf": "tinh/report.pdf",
+                    "kpis": "tinh/kpis.csv",
+                },
+                "474": {
+                    "name": "Thành phố <script>alert('x')</script> Huế",
+                    "status": "ok",
+                    "html": "474/report.html",
+                    "pdf": "474/report.pdf",
+                    "kpis": "474/kpis.csv",
+                },
+                "478": {
+                    "name": "Huyện Phú Vang",
+                    "status": "failed",
+                    "error": "Thiếu dữ liệu <img src=x onerror=alert(1)>",
+                },
+                "480": {
+                    "name": "Thị xã Hương Thủy",
+                    "status": "skipped",
+                    "html": "480/report.html",
+                    "pdf": "../../secret.pdf",
+                },
             },
             "validation": "validation.csv",
         },
@@ -77,8 +104,13 @@ def outputs(tmp_path) -> Path:
             "created": "2026-11-27T07:30:00+07:00",
             "sample": False,
             "steps": [],
-            "units": {"tinh": {"name": unicodedata.normalize("NFD", "Tỉnh Thừa Thiên Huế"),
-                               "status": "ok", "html": "tinh/report.html"}},
+            "units": {
+                "tinh": {
+                    "name": unicodedata.normalize("NFD", "Tỉnh Thừa Thiên Huế"),
+                    "status": "ok",
+                    "html": "tinh/report.html",
+                }
+            },
             "validation": "validation.csv",
         },
     )
@@ -146,8 +178,7 @@ def test_unit_links_only_for_existing_files(index_html):
     assert ">PDF</a>" not in tinh  # tinh/report.pdf does not exist
 
     city = _row(section, "Thành phố")
-    for href, text in (("474/report.html", "HTML"), ("474/report.pdf", "PDF"),
-                       ("474/kpis.csv", "KPI (CSV)")):
+    for href, text in (("474/report.html", "HTML"), ("474/report.pdf", "PDF"), ("474/kpis.csv", "KPI (CSV)")):
         assert f'<a href="2022-12/{href}">{text}</a>' in city
 
     failed = _row(section, "Huyện Phú Vang")
@@ -162,7 +193,7 @@ def test_statuses_in_vietnamese(index_html):
     section = _section(index_html, "2022-12")
     assert ">Hoàn thành</td>" in _row(section, "Tỉnh Thừa Thiên Huế")
     assert ">Lỗi</td>" in _row(section, "Huyện Phú Vang")
-    assert ">Hoàn thành <span class=\"unchanged\">(không đổi)</span></td>" in _row(section, "Thị xã Hương Thủy")
+    assert '>Hoàn thành <span class="unchanged">(không đổi)</span></td>' in _row(section, "Thị xã Hương Thủy")
     assert "không đổi" not in _row(section, "Tỉnh Thừa Thiên Huế")
     # ok, ok, failed, skipped: the skipped report is done, not missing
     assert "Báo cáo đã lập: 3/4 (1 không đổi so với lần chạy trước; 1 bị lỗi)." in section
@@ -260,10 +291,17 @@ def _thirty_units(statuses: dict[str, str]) -> dict:
 def test_a_rerun_with_nothing_changed_counts_every_report_as_done(tmp_path):
     out = tmp_path / "outputs"
     units = _thirty_units({c: "skipped" for c in ["tinh"] + [f"u{i:02d}" for i in range(1, 31)]})
-    _manifest(out / "2022-12", {"month": "2022-12", "sample": True, "units": units, "failed": [],
-                                "steps": [{"name": s, "unit": None, "status": "skipped"}
-                                          for s in ("01_scrape", "02_clean", "03_analyse")]
-                                + [{"name": "04_report", "unit": c, "status": "skipped"} for c in units]})
+    _manifest(
+        out / "2022-12",
+        {
+            "month": "2022-12",
+            "sample": True,
+            "units": units,
+            "failed": [],
+            "steps": [{"name": s, "unit": None, "status": "skipped"} for s in ("01_scrape", "02_clean", "03_analyse")]
+            + [{"name": "04_report", "unit": c, "status": "skipped"} for c in units],
+        },
+    )
     section = _section(write_index(out).read_text(encoding="utf-8"), "2022-12")
     assert "Báo cáo đã lập: 31/31 (31 không đổi so với lần chạy trước)." in section
     assert "Các bước xử lý: 34/34 hoàn thành." in section
@@ -283,7 +321,7 @@ def test_done_counts_ok_and_unchanged_but_not_failed(tmp_path):
     failed = _row(section, "Đơn vị u29")
     assert "status-failed" in failed and "ValueError: thiếu số liệu" in failed
     assert '<a href="2023-01/failed/u29-04_report.ipynb">Sổ tay lỗi</a>' in failed
-    assert "Sổ tay lỗi" not in _row(section, "Đơn vị u30")   # no notebook was kept for it
+    assert "Sổ tay lỗi" not in _row(section, "Đơn vị u30")  # no notebook was kept for it
 
 
 def test_scratch_and_other_folders_are_never_listed(tmp_path):
@@ -305,10 +343,17 @@ def test_scratch_and_other_folders_are_never_listed(tmp_path):
 
 def test_an_unreadable_month_never_breaks_the_page(tmp_path):
     out = tmp_path / "outputs"
-    (out / "2023-03" / "manifest.json").mkdir(parents=True)          # a folder where the file should be
-    _manifest(out / "2023-04", {"month": "2023-04", "units": {"tinh": {"name": ["a", "list"], "status": 3,
-                                                                     "html": 7, "annex": {"x": 1}}},
-                                "steps": "not a list", "log": ["x"], "created": 12})
+    (out / "2023-03" / "manifest.json").mkdir(parents=True)  # a folder where the file should be
+    _manifest(
+        out / "2023-04",
+        {
+            "month": "2023-04",
+            "units": {"tinh": {"name": ["a", "list"], "status": 3, "html": 7, "annex": {"x": 1}}},
+            "steps": "not a list",
+            "log": ["x"],
+            "created": 12,
+        },
+    )
     _manifest(out / "2023-05", {"month": "2023-05", "units": _thirty_units({})})
     page = write_index(out).read_text(encoding="utf-8")
     assert "không đọc được tệp" in _section(page, "2023-03")
@@ -319,14 +364,30 @@ def test_an_unreadable_month_never_breaks_the_page(tmp_path):
 def test_month_links_annex_feedback_copies_failed_notebooks_and_log(tmp_path):
     out = tmp_path / "outputs"
     month = out / "2022-10"
-    _manifest(month, {"month": "2022-10", "log": "logs/run-20261128-080000.log",
-                      "units": {"tinh": {"name": "Tỉnh Thừa Thiên Huế", "status": "ok",
-                                         "html": "tinh/report.html"},
-                                "478": {"name": "Huyện Phú Vang", "status": "skipped",
-                                        "html": "478/report.html"}}})
-    for rel in ("tinh/report.html", "tinh/annex.xlsx", "478/report.html", "478/annex.xlsx",
-                "logs/run-20261128-080000.log", "feedback/syt_syt.xlsx", "feedback/a&<b>.xlsx",
-                "feedback/~$syt_syt.xlsx", "feedback/.hidden.xlsx", "feedback/notes.txt", "failed/tinh-02_clean.ipynb"):
+    _manifest(
+        month,
+        {
+            "month": "2022-10",
+            "log": "logs/run-20261128-080000.log",
+            "units": {
+                "tinh": {"name": "Tỉnh Thừa Thiên Huế", "status": "ok", "html": "tinh/report.html"},
+                "478": {"name": "Huyện Phú Vang", "status": "skipped", "html": "478/report.html"},
+            },
+        },
+    )
+    for rel in (
+        "tinh/report.html",
+        "tinh/annex.xlsx",
+        "478/report.html",
+        "478/annex.xlsx",
+        "logs/run-20261128-080000.log",
+        "feedback/syt_syt.xlsx",
+        "feedback/a&<b>.xlsx",
+        "feedback/~$syt_syt.xlsx",
+        "feedback/.hidden.xlsx",
+        "feedback/notes.txt",
+        "failed/tinh-02_clean.ipynb",
+    ):
         _write(month / rel)
     section = _section(write_index(out).read_text(encoding="utf-8"), "2022-10")
     assert '<a href="2022-10/tinh/annex.xlsx">Phụ lục số liệu các đơn vị (Excel)</a>' in section
@@ -339,7 +400,7 @@ def test_month_links_annex_feedback_copies_failed_notebooks_and_log(tmp_path):
     assert "<b>" not in section and "notes.txt" not in section and "~$" not in section and "hidden" not in section
     assert "Sổ tay của các bước bị lỗi (1 tệp)" in section
     assert '<a href="2022-10/failed/tinh-02_clean.ipynb">tinh-02_clean.ipynb</a>' in section
-    assert "Sổ tay lỗi" not in _row(section, "Tỉnh Thừa Thiên Huế")   # its report is done
+    assert "Sổ tay lỗi" not in _row(section, "Tỉnh Thừa Thiên Huế")  # its report is done
 
 
 def test_readable_on_a_phone(index_html):
@@ -355,7 +416,7 @@ def test_index_uses_the_house_style_of_the_report(index_html):
     from dxreport.render import house_css
 
     assert house_css() in index_html
-    style = index_html[index_html.index("<style>"):index_html.index("</style>")]
+    style = index_html[index_html.index("<style>") : index_html.index("</style>")]
     assert "thead th { background: var(--dx-head)" in style and "a { color: var(--dx-link)" in style
     assert "#e6e6e6" not in style
 
@@ -368,8 +429,10 @@ def _warehouse(out: Path, month: str, statuses: dict[str, str]) -> None:
 
     with store.connect(store.warehouse_path(out)) as con:
         for n, (unit, status) in enumerate(statuses.items()):
-            con.execute("INSERT INTO submissions (submission_id, month, unit, file_name, status) "
-                        "VALUES (?, ?, ?, ?, ?)", [f"s{n}", month, unit, f"{unit}.xlsx", status])
+            con.execute(
+                "INSERT INTO submissions (submission_id, month, unit, file_name, status) VALUES (?, ?, ?, ?, ?)",
+                [f"s{n}", month, unit, f"{unit}.xlsx", status],
+            )
 
 
 def test_units_that_have_not_submitted_are_listed_from_the_warehouse(tmp_path):
@@ -390,7 +453,7 @@ def test_units_that_have_not_submitted_are_listed_from_the_warehouse(tmp_path):
     assert "Đơn vị đã nộp báo cáo: 27/30." in dec
     assert "<strong>Chưa nộp (2):</strong> Thành phố Huế (474), Huyện Phú Vang (478)." in dec
     assert "<strong>Bị từ chối, chưa nộp lại (1):</strong> Huyện Phong Điền (476)." in dec
-    assert "Đơn vị đã nộp" not in _section(page, "2022-11")   # a month the warehouse has not loaded
+    assert "Đơn vị đã nộp" not in _section(page, "2022-11")  # a month the warehouse has not loaded
 
 
 def test_an_unreadable_warehouse_leaves_the_tracker_out(tmp_path):

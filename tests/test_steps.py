@@ -7,8 +7,11 @@ from dxreport import steps
 
 
 def _month(inbox, month, prepared):
-    write_form(inbox / month / "snv.xlsx", info("snv", month, prepared), {
-        "Nền tảng": [["Tên nền tảng", "Tình trạng"], ["VNeID", "Đang sử dụng"]]})
+    write_form(
+        inbox / month / "snv.xlsx",
+        info("snv", month, prepared),
+        {"Nền tảng": [["Tên nền tảng", "Tình trạng"], ["VNeID", "Đang sử dụng"]]},
+    )
 
 
 def test_earlier_inbox_months_not_in_the_warehouse_are_loaded_first(tmp_path):
@@ -16,7 +19,7 @@ def test_earlier_inbox_months_not_in_the_warehouse_are_loaded_first(tmp_path):
     for month, day in (("2023-01", 2), ("2023-02", 3), ("2023-03", 2)):
         _month(inbox, month, dt.date(int(month[:4]), int(month[5:]) + 1, day))
     run = steps.run_params("2023-03", "tinh", str(inbox), str(outputs))
-    assert steps.stale_history(run) == ["2023-01", "2023-02"]       # never the 2022 sample months
+    assert steps.stale_history(run) == ["2023-01", "2023-02"]  # never the 2022 sample months
     result = steps.clean(run)
     assert result.history_months == ["2023-01", "2023-02"]
     assert steps.stale_history(run) == []
@@ -38,8 +41,11 @@ def test_a_named_folder_of_workbooks_has_no_history(tmp_path):
     inbox, outputs = tmp_path / "inbox", tmp_path / "outputs"
     _month(inbox, "2023-02", dt.date(2023, 3, 3))
     folder = tmp_path / "thang-3"
-    write_form(folder / "snv.xlsx", info("snv", "2023-03", dt.date(2023, 4, 2)), {
-        "Nền tảng": [["Tên nền tảng", "Tình trạng"], ["VNeID", "Đang sử dụng"]]})
+    write_form(
+        folder / "snv.xlsx",
+        info("snv", "2023-03", dt.date(2023, 4, 2)),
+        {"Nền tảng": [["Tên nền tảng", "Tình trạng"], ["VNeID", "Đang sử dụng"]]},
+    )
     run = steps.run_params("2023-03", "tinh", str(folder), str(outputs))
     assert steps.stale_history(run) == []
     result = steps.clean(run)

@@ -19,34 +19,92 @@ SEPT, OCT = "2022-09", "2022-10"
 
 
 def submissions(month, sid="a" * 64, unit="474", status="accepted", source="received.csv", channel="email"):
-    return pd.DataFrame([{
-        "submission_id": sid, "month": month, "unit": unit, "file_name": f"{unit}.xlsx",
-        "archived_path": f"/raw/{sid}.xlsx", "received_at": dt.datetime(2022, 10, 3, 9, 30),
-        "received_source": source, "received_channel": channel,
-        "prepared_on": dt.date(2022, 10, 2), "preparer": "Nguyễn Thị Lan", "status": status,
-        "superseded_by": None, "is_sample": False, "late": False, "rows_loaded": 2, "rows_rejected": 1,
-    }])
+    return pd.DataFrame(
+        [
+            {
+                "submission_id": sid,
+                "month": month,
+                "unit": unit,
+                "file_name": f"{unit}.xlsx",
+                "archived_path": f"/raw/{sid}.xlsx",
+                "received_at": dt.datetime(2022, 10, 3, 9, 30),
+                "received_source": source,
+                "received_channel": channel,
+                "prepared_on": dt.date(2022, 10, 2),
+                "preparer": "Nguyễn Thị Lan",
+                "status": status,
+                "superseded_by": None,
+                "is_sample": False,
+                "late": False,
+                "rows_loaded": 2,
+                "rows_rejected": 1,
+            }
+        ]
+    )
 
 
 def facts(month, sid="a" * 64, accounts=5000.0):
-    return pd.DataFrame([
-        {"month": month, "unit": "474", "sheet": "nen_tang", "subject_kind": "platform", "subject": "nd-hues",
-         "subject_name": "Ứng dụng Hue-S", "metric": "accounts", "value": accounts, "text": None,
-         "submission_id": sid, "cell": "D2"},
-        {"month": month, "unit": "474", "sheet": "nen_tang", "subject_kind": "platform", "subject": "nd-hues",
-         "subject_name": "Ứng dụng Hue-S", "metric": "lgsp", "value": 1.0, "text": "co",
-         "submission_id": sid, "cell": "G2"},
-        {"month": month, "unit": "474", "sheet": "hue_s", "subject_kind": "unit", "subject": "",
-         "subject_name": "", "metric": "satisfaction", "value": 12.5, "text": None,
-         "submission_id": sid, "cell": "F2"},
-    ])
+    return pd.DataFrame(
+        [
+            {
+                "month": month,
+                "unit": "474",
+                "sheet": "nen_tang",
+                "subject_kind": "platform",
+                "subject": "nd-hues",
+                "subject_name": "Ứng dụng Hue-S",
+                "metric": "accounts",
+                "value": accounts,
+                "text": None,
+                "submission_id": sid,
+                "cell": "D2",
+            },
+            {
+                "month": month,
+                "unit": "474",
+                "sheet": "nen_tang",
+                "subject_kind": "platform",
+                "subject": "nd-hues",
+                "subject_name": "Ứng dụng Hue-S",
+                "metric": "lgsp",
+                "value": 1.0,
+                "text": "co",
+                "submission_id": sid,
+                "cell": "G2",
+            },
+            {
+                "month": month,
+                "unit": "474",
+                "sheet": "hue_s",
+                "subject_kind": "unit",
+                "subject": "",
+                "subject_name": "",
+                "metric": "satisfaction",
+                "value": 12.5,
+                "text": None,
+                "submission_id": sid,
+                "cell": "F2",
+            },
+        ]
+    )
 
 
 def issues(month, sid="a" * 64):
-    return pd.DataFrame([{
-        "month": month, "unit": "474", "file_name": "474.xlsx", "sheet": "Nền tảng", "cell": "D3",
-        "rule": "cell.count", "severity": "error", "message": "Nền tảng!D3: sai", "submission_id": sid,
-    }])
+    return pd.DataFrame(
+        [
+            {
+                "month": month,
+                "unit": "474",
+                "file_name": "474.xlsx",
+                "sheet": "Nền tảng",
+                "cell": "D3",
+                "rule": "cell.count",
+                "severity": "error",
+                "message": "Nền tảng!D3: sai",
+                "submission_id": sid,
+            }
+        ]
+    )
 
 
 def load(con, month, sid="a" * 64, accounts=5000.0):
@@ -66,29 +124,91 @@ def con(tmp_path):
 
 def test_schema_has_the_agreed_tables_and_columns(con):
     got = {
-        t: [c for c, in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                                    "ORDER BY ordinal_position", [t]).fetchall()]
-        for t in ("units", "catalog", "catalog_fetches", "catalog_changes", "submissions", "facts", "issues", "runs",
-                  "indicators")
+        t: [
+            c
+            for (c,) in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position", [t]
+            ).fetchall()
+        ]
+        for t in (
+            "units",
+            "catalog",
+            "catalog_fetches",
+            "catalog_changes",
+            "submissions",
+            "facts",
+            "issues",
+            "runs",
+            "indicators",
+        )
     }
     assert got == {
         "units": ["code", "name", "short_name", "type", "parent", "population", "population_year"],
-        "catalog": ["platform_id", "catalog", "name", "provider", "field", "link", "source", "snapshot_date",
-                    "first_seen", "last_seen"],
-        "catalog_fetches": ["month", "catalog", "url", "status", "fetched_at", "bytes", "items", "outcome", "message",
-                            "snapshot_date"],
+        "catalog": [
+            "platform_id",
+            "catalog",
+            "name",
+            "provider",
+            "field",
+            "link",
+            "source",
+            "snapshot_date",
+            "first_seen",
+            "last_seen",
+        ],
+        "catalog_fetches": [
+            "month",
+            "catalog",
+            "url",
+            "status",
+            "fetched_at",
+            "bytes",
+            "items",
+            "outcome",
+            "message",
+            "snapshot_date",
+        ],
         "catalog_changes": ["month", "change", "platform_id", "catalog", "name", "previous_name", "snapshot_date"],
-        "submissions": ["submission_id", "month", "unit", "file_name", "archived_path", "received_at",
-                        "received_source", "received_channel", "prepared_on", "preparer", "status", "superseded_by", "is_sample", "late",
-                        "rows_loaded", "rows_rejected"],
-        "facts": ["month", "unit", "sheet", "subject_kind", "subject", "subject_name", "metric", "value", "text",
-                  "submission_id", "cell"],
+        "submissions": [
+            "submission_id",
+            "month",
+            "unit",
+            "file_name",
+            "archived_path",
+            "received_at",
+            "received_source",
+            "received_channel",
+            "prepared_on",
+            "preparer",
+            "status",
+            "superseded_by",
+            "is_sample",
+            "late",
+            "rows_loaded",
+            "rows_rejected",
+        ],
+        "facts": [
+            "month",
+            "unit",
+            "sheet",
+            "subject_kind",
+            "subject",
+            "subject_name",
+            "metric",
+            "value",
+            "text",
+            "submission_id",
+            "cell",
+        ],
         "issues": ["month", "unit", "file_name", "sheet", "cell", "rule", "severity", "message", "submission_id"],
         "runs": ["month", "loaded_at", "inbox", "files", "accepted", "rejected"],
         "indicators": ["month", "unit", "indicator", "value", "previous", "change", "change_pct"],
     }
-    types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
-                             "WHERE table_name = 'submissions'").fetchall())
+    types = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'submissions'"
+        ).fetchall()
+    )
     assert types["received_at"] == "TIMESTAMP" and types["prepared_on"] == "DATE"
     assert types["is_sample"] == "BOOLEAN" and types["rows_loaded"] == "INTEGER"
     store.ensure_schema(con)  # a second time is harmless
@@ -196,7 +316,7 @@ def test_constraints_refuse_unknown_received_source_or_channel(con, source, chan
     with pytest.raises(duckdb.ConstraintException):
         store.replace_month(con, SEPT, submissions(SEPT, source=source, channel=channel), None, None)
     assert store.submissions_frame(con, SEPT).empty
-    load(con, SEPT)                                      # the connection is still usable
+    load(con, SEPT)  # the connection is still usable
     assert len(store.submissions_frame(con, SEPT)) == 1
 
 
@@ -209,12 +329,34 @@ def test_received_source_and_channel_may_be_left_empty(con):
 
 
 def test_empty_month_with_a_run_is_loaded(con):
-    store.replace_month(con, OCT, None, None, None, run={
-        "loaded_at": dt.datetime(2022, 11, 6, 8), "inbox": "/inbox/2022-10", "files": 0, "accepted": 0,
-        "rejected": 0})
-    store.replace_month(con, OCT, None, None, None, run={
-        "loaded_at": dt.datetime(2022, 11, 7, 8), "inbox": "/inbox/2022-10", "files": 0, "accepted": 0,
-        "rejected": 0})
+    store.replace_month(
+        con,
+        OCT,
+        None,
+        None,
+        None,
+        run={
+            "loaded_at": dt.datetime(2022, 11, 6, 8),
+            "inbox": "/inbox/2022-10",
+            "files": 0,
+            "accepted": 0,
+            "rejected": 0,
+        },
+    )
+    store.replace_month(
+        con,
+        OCT,
+        None,
+        None,
+        None,
+        run={
+            "loaded_at": dt.datetime(2022, 11, 7, 8),
+            "inbox": "/inbox/2022-10",
+            "files": 0,
+            "accepted": 0,
+            "rejected": 0,
+        },
+    )
     assert store.months_loaded(con) == [OCT]
     assert con.execute("SELECT loaded_at FROM runs").fetchall() == [(dt.datetime(2022, 11, 7, 8),)]
 
@@ -260,11 +402,15 @@ def test_a_file_with_other_columns_is_kept_aside_and_the_warehouse_made_anew(tmp
     raw.execute("INSERT INTO facts VALUES ('2022-07', 1.0)")
     raw.close()
     with store.connect(path) as con:
-        assert [c for c, in con.execute("SELECT column_name FROM information_schema.columns "
-                                        "WHERE table_name = 'facts' ORDER BY ordinal_position").fetchall()] \
-            == store.columns("facts")
+        assert [
+            c
+            for (c,) in con.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = 'facts' ORDER BY ordinal_position"
+            ).fetchall()
+        ] == store.columns("facts")
     kept = [p for p in tmp_path.iterdir() if p.name.startswith("old.") and p.name.endswith(".cu.duckdb")]
-    assert len(kept) == 1                                         # nothing is deleted
+    assert len(kept) == 1  # nothing is deleted
     with duckdb.connect(str(kept[0]), read_only=True) as old:
         assert old.execute("SELECT value FROM facts").fetchall() == [(1.0,)]
 
@@ -288,12 +434,30 @@ def test_warehouse_path(tmp_path):
 
 
 def test_indicators_are_rewritten_whole(con):
-    values = pd.DataFrame([
-        {"month": SEPT, "unit": "tinh", "indicator": "hues_downloads", "value": 810000.0, "previous": 800000.0,
-         "change": 10000.0, "change_pct": 1.25, "extra": "bỏ qua"},
-        {"month": OCT, "unit": "474", "indicator": "hues_downloads", "value": float("nan"), "previous": None,
-         "change": None, "change_pct": None, "extra": ""},
-    ])
+    values = pd.DataFrame(
+        [
+            {
+                "month": SEPT,
+                "unit": "tinh",
+                "indicator": "hues_downloads",
+                "value": 810000.0,
+                "previous": 800000.0,
+                "change": 10000.0,
+                "change_pct": 1.25,
+                "extra": "bỏ qua",
+            },
+            {
+                "month": OCT,
+                "unit": "474",
+                "indicator": "hues_downloads",
+                "value": float("nan"),
+                "previous": None,
+                "change": None,
+                "change_pct": None,
+                "extra": "",
+            },
+        ]
+    )
     store.write_indicators(con, values)
     store.write_indicators(con, values)
     frame = store.indicators_frame(con)

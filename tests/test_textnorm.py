@@ -4,8 +4,17 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, strategies as st
 
-from dxreport.textnorm import (NumberFormatError, fold, format_month, format_number, format_percent, nfc,
-                               parse_count, parse_number, parse_rate)
+from dxreport.textnorm import (
+    NumberFormatError,
+    fold,
+    format_month,
+    format_number,
+    format_percent,
+    nfc,
+    parse_count,
+    parse_number,
+    parse_rate,
+)
 
 
 def test_fold_makes_the_spec_examples_equal():
@@ -25,10 +34,18 @@ def test_nfc_collapses_whitespace_and_normalises():
     assert nfc(None) == ""
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("1.234.567", Decimal(1234567)), ("12,5", Decimal("12.5")), ("1 234", Decimal(1234)),
-    ("0", Decimal(0)), ("1.234,75", Decimal("1234.75")), (42, Decimal(42)), (3.5, Decimal("3.5")),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("1.234.567", Decimal(1234567)),
+        ("12,5", Decimal("12.5")),
+        ("1 234", Decimal(1234)),
+        ("0", Decimal(0)),
+        ("1.234,75", Decimal("1234.75")),
+        (42, Decimal(42)),
+        (3.5, Decimal("3.5")),
+    ],
+)
 def test_parse_number_vietnamese_forms(text, expected):
     assert parse_number(text) == expected
 

@@ -10,10 +10,10 @@ def test_registry_has_the_2022_map():
     month = "2022-07"
     assert len(reg.districts(month)) == 9
     assert sum(1 for u in reg.units if u.type == "commune") == 141
-    assert len(reg.reporting_units(month)) == 30          # 9 districts + 20 agencies + HueIOC
+    assert len(reg.reporting_units(month)) == 30  # 9 districts + 20 agencies + HueIOC
     assert "475" not in reg
-    assert reg.get("481").population_year == 2020          # A Lưới
-    assert reg.get("482").population_year == 2019          # Phú Lộc
+    assert reg.get("481").population_year == 2020  # A Lưới
+    assert reg.get("482").population_year == 2019  # Phú Lộc
     assert reg.province().population == 1160224
 
 
@@ -34,7 +34,9 @@ def test_validity_dates():
 
 def test_bad_registry_names_the_line(tmp_path):
     path = tmp_path / "units.csv"
-    path.write_text(HEADER + "tinh,Tỉnh,T,province,tinh,,,,,,,x\n474,Huế,Huế,district,x,tinh,,abc,2022,,,x\n", encoding="utf-8")
+    path.write_text(
+        HEADER + "tinh,Tỉnh,T,province,tinh,,,,,,,x\n474,Huế,Huế,district,x,tinh,,abc,2022,,,x\n", encoding="utf-8"
+    )
     with pytest.raises(RegistryError, match="dòng 3, cột population"):
         read_registry(path)
 

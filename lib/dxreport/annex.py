@@ -52,7 +52,7 @@ class Column:
 
     header: str
     get: Callable[[dict], object]
-    format: str | Callable[[dict], str] = ""     # an Excel number format, or one per row
+    format: str | Callable[[dict], str] = ""  # an Excel number format, or one per row
     width: float | None = None
 
 
@@ -83,9 +83,18 @@ def _indicator_column(name: str, header: str | None = None) -> Column:
     return Column(label, lambda r, n=name: r.get(n), fmt)
 
 
-def _write_sheet(wb: Workbook, title: str, caption: str, columns: list[Column], rows: list[dict], *,
-                 note: str = "", highlight: Callable[[dict], bool] | None = None,
-                 total: Callable[[dict], bool] | None = None, freeze_columns: int = 2) -> None:
+def _write_sheet(
+    wb: Workbook,
+    title: str,
+    caption: str,
+    columns: list[Column],
+    rows: list[dict],
+    *,
+    note: str = "",
+    highlight: Callable[[dict], bool] | None = None,
+    total: Callable[[dict], bool] | None = None,
+    freeze_columns: int = 2,
+) -> None:
     """A sheet: title and note, a header row (frozen, with a filter), one row per record."""
     ws = wb.create_sheet(title)
     safe_text(ws.cell(1, 1), caption)
@@ -98,8 +107,9 @@ def _write_sheet(wb: Workbook, title: str, caption: str, columns: list[Column], 
         c = ws.cell(HEADER_ROW, j)
         safe_text(c, col.header)
         c.font, c.fill, c.alignment, c.border = BOLD, _HEAD_FILL, HEAD_ALIGN, BORDER
-        widths.append(col.width or min(40.0, max(10.0, max(len(w) for w in col.header.split()) + 2,
-                                                 len(col.header) / 3 + 2)))
+        widths.append(
+            col.width or min(40.0, max(10.0, max(len(w) for w in col.header.split()) + 2, len(col.header) / 3 + 2))
+        )
     for i, record in enumerate(rows, start=HEADER_ROW + 1):
         own = highlight(record) if highlight else False
         bold = total(record) if total else False
@@ -133,21 +143,29 @@ def _write_sheet(wb: Workbook, title: str, caption: str, columns: list[Column], 
 
 # ----------------------------------------------------------------------------- rows
 
+
 def _unit_rows(ctx, kinds: tuple[str, ...] = ("district", "agency"), province: bool = True) -> list[dict]:
     """One dict per reporting unit of these kinds (code, name, type, every indicator), the province last."""
     month = ctx.values[ctx.values["month"] == ctx.month]
     wide = month.pivot_table(index="unit", columns="indicator", values="value", aggfunc="first")
-    ytd = month.pivot_table(index="unit", columns="indicator", values="ytd", aggfunc="first") \
-        if "ytd" in month else pd.DataFrame()
+    ytd = (
+        month.pivot_table(index="unit", columns="indicator", values="ytd", aggfunc="first")
+        if "ytd" in month
+        else pd.DataFrame()
+    )
     kind_names = {"district": "Huyện, thị xã, thành phố", "agency": "Cơ quan cấp tỉnh", "province": "Toàn tỉnh"}
     units = [u for u in ctx.registry.reporting_units(ctx.month) if u.type in kinds]
     if province:
         units.append(ctx.registry.province())
     rows = []
     for u in units:
-        record = {"code": u.code, "name": "Toàn tỉnh" if u.code == PROVINCE else u.name,
-                  "type": kind_names.get(u.type, u.type), "population": u.population,
-                  "population_year": u.population_year}
+        record = {
+            "code": u.code,
+            "name": "Toàn tỉnh" if u.code == PROVINCE else u.name,
+            "type": kind_names.get(u.type, u.type),
+            "population": u.population,
+            "population_year": u.population_year,
+        }
         if u.code in wide.index:
             record.update({k: v for k, v in wide.loc[u.code].items()})
         if u.code in ytd.index:
@@ -160,10 +178,10 @@ def _unit_rows(ctx, kinds: tuple[str, ...] = ("district", "agency"), province: b
 # (the agencies' rows are shown apart, never added), platform counts are distinct platforms.
 TOTAL_LABELS = {
     "II": "Toàn tỉnh (số nền tảng khác nhau; tài khoản, người dùng, lượt sử dụng: cộng các huyện, thị xã, "
-          "thành phố, không cộng các cơ quan cấp tỉnh)",
+    "thành phố, không cộng các cơ quan cấp tỉnh)",
     "III": "Toàn tỉnh (số nền tảng khác nhau; số liệu doanh nghiệp: cộng các huyện, thị xã, thành phố)",
     "IV": "Toàn tỉnh (số nền tảng khác nhau; Hue-S, tài khoản, dân số: cộng các huyện, thị xã, thành phố; "
-          "tỷ lệ tính trên tổng)",
+    "tỷ lệ tính trên tổng)",
     "V": "Toàn tỉnh (cộng các huyện, thị xã, thành phố; tổ bình quân mỗi xã tính trên tổng)",
 }
 
@@ -185,9 +203,14 @@ _UNIT_COLUMNS = [Column("Mã đơn vị", lambda r: r["code"], TEXT, 10), Column
 
 
 def _catalog_columns(catalog: str) -> list[Column]:
-    return [_indicator_column(f"{catalog}_{s}", h) for s, h in
-            (("in_use", f"{PLATFORM_STATUSES['dang_su_dung']} (nền tảng)"), ("trial", "Thử nghiệm (nền tảng)"),
-             ("not_deployed", f"{PLATFORM_STATUSES['chua_trien_khai']} (nền tảng)"))]
+    return [
+        _indicator_column(f"{catalog}_{s}", h)
+        for s, h in (
+            ("in_use", f"{PLATFORM_STATUSES['dang_su_dung']} (nền tảng)"),
+            ("trial", "Thử nghiệm (nền tảng)"),
+            ("not_deployed", f"{PLATFORM_STATUSES['chua_trien_khai']} (nền tảng)"),
+        )
+    ]
 
 
 def build(ctx) -> Workbook:
@@ -206,122 +229,265 @@ def build(ctx) -> Workbook:
     submission_rows = []
     for r in _unit_rows(ctx, province=False):
         s = accepted.loc[r["code"]] if r["code"] in accepted.index else None
-        submission_rows.append({**r, "sent": "Đã gửi" if s is not None else "Chưa gửi",
-                                "file": None if s is None else s["file_name"],
-                                "received": None if s is None else s["received_at"],
-                                "late": None if s is None else ("Sau hạn" if bool(s["late"]) else "Đúng hạn"),
-                                "loaded": None if s is None else s["rows_loaded"],
-                                "rejected": None if s is None else s["rows_rejected"]})
-    _write_sheet(wb, "I. Gửi báo cáo", f"Phụ lục I. Tình hình gửi báo cáo tháng {month}", [
-        *_UNIT_COLUMNS, Column("Loại đơn vị", lambda r: r["type"], width=22),
-        Column("Tình trạng", lambda r: r["sent"]), Column("Tệp được sử dụng", lambda r: r["file"], width=28),
-        Column("Nhận lúc", lambda r: r["received"], DATETIME, 17), Column("Hạn nộp", lambda r: r["late"]),
-        Column("Dòng số liệu đã nạp", lambda r: r["loaded"], COUNT),
-        Column("Dòng bị loại", lambda r: r["rejected"], COUNT)], submission_rows, note=note, highlight=own)
+        submission_rows.append(
+            {
+                **r,
+                "sent": "Đã gửi" if s is not None else "Chưa gửi",
+                "file": None if s is None else s["file_name"],
+                "received": None if s is None else s["received_at"],
+                "late": None if s is None else ("Sau hạn" if bool(s["late"]) else "Đúng hạn"),
+                "loaded": None if s is None else s["rows_loaded"],
+                "rejected": None if s is None else s["rows_rejected"],
+            }
+        )
+    _write_sheet(
+        wb,
+        "I. Gửi báo cáo",
+        f"Phụ lục I. Tình hình gửi báo cáo tháng {month}",
+        [
+            *_UNIT_COLUMNS,
+            Column("Loại đơn vị", lambda r: r["type"], width=22),
+            Column("Tình trạng", lambda r: r["sent"]),
+            Column("Tệp được sử dụng", lambda r: r["file"], width=28),
+            Column("Nhận lúc", lambda r: r["received"], DATETIME, 17),
+            Column("Hạn nộp", lambda r: r["late"]),
+            Column("Dòng số liệu đã nạp", lambda r: r["loaded"], COUNT),
+            Column("Dòng bị loại", lambda r: r["rejected"], COUNT),
+        ],
+        submission_rows,
+        note=note,
+        highlight=own,
+    )
 
     prog = ctx.progress
-    target_rows = [{**t, "kind": kpis.indicator(t["indicator"]).kind if isinstance(t["indicator"], str) else "rate"}
-                   for t in prog.to_dict("records")]
-    _write_sheet(wb, "I. Chỉ tiêu", f"Phụ lục I. Tiến độ so với chỉ tiêu năm {ctx.month[:4]} ({scope})", [
-        Column("Chỉ tiêu", lambda r: r["label"], width=40), Column("Năm", lambda r: r["year"], "0", 8),
-        Column("So sánh", lambda r: "không thấp hơn" if r["comparison"] == ">=" else "không vượt quá", width=14),
-        Column("Mục tiêu", lambda r: r["target"], _kind_format),
-        Column("Đơn vị tính", lambda r: r["unit"]),
-        Column(f"Tháng {month}", lambda r: r["value"], _kind_format),
-        Column("Mức đạt so với mục tiêu", lambda r: r["progress"], RATE),
-        Column("Đánh giá", lambda r: {True: "Đạt", False: "Chưa đạt"}.get(r["met"], "Chưa đo được")),
-        Column("Loại chỉ tiêu", lambda r: "Chỉ tiêu công bố" if r["official"] else "Chỉ tiêu của Sở", width=18),
-        Column("Nguồn", lambda r: r["source"], width=50), Column("Ghi chú", lambda r: r["note"], width=40)],
-        target_rows, note=note, freeze_columns=1)
+    target_rows = [
+        {**t, "kind": kpis.indicator(t["indicator"]).kind if isinstance(t["indicator"], str) else "rate"}
+        for t in prog.to_dict("records")
+    ]
+    _write_sheet(
+        wb,
+        "I. Chỉ tiêu",
+        f"Phụ lục I. Tiến độ so với chỉ tiêu năm {ctx.month[:4]} ({scope})",
+        [
+            Column("Chỉ tiêu", lambda r: r["label"], width=40),
+            Column("Năm", lambda r: r["year"], "0", 8),
+            Column("So sánh", lambda r: "không thấp hơn" if r["comparison"] == ">=" else "không vượt quá", width=14),
+            Column("Mục tiêu", lambda r: r["target"], _kind_format),
+            Column("Đơn vị tính", lambda r: r["unit"]),
+            Column(f"Tháng {month}", lambda r: r["value"], _kind_format),
+            Column("Mức đạt so với mục tiêu", lambda r: r["progress"], RATE),
+            Column("Đánh giá", lambda r: {True: "Đạt", False: "Chưa đạt"}.get(r["met"], "Chưa đo được")),
+            Column("Loại chỉ tiêu", lambda r: "Chỉ tiêu công bố" if r["official"] else "Chỉ tiêu của Sở", width=18),
+            Column("Nguồn", lambda r: r["source"], width=50),
+            Column("Ghi chú", lambda r: r["note"], width=40),
+        ],
+        target_rows,
+        note=note,
+        freeze_columns=1,
+    )
 
-    platform_totals = [_indicator_column(n) for n in ("platform_deployments", "platform_accounts", "platform_mau",
-                                                      "platform_uses")]
+    platform_totals = [
+        _indicator_column(n) for n in ("platform_deployments", "platform_accounts", "platform_mau", "platform_uses")
+    ]
     lgsp = [_indicator_column(n) for n in ("platforms_lgsp", "lgsp_deployments", "lgsp_rate")]
-    _write_sheet(wb, "II. Chính quyền", f"Phụ lục II. {CATALOGS['chinh_quyen']} tháng {month}", [
-        *_UNIT_COLUMNS, *_catalog_columns("chinh_quyen"), *lgsp, *platform_totals],
+    _write_sheet(
+        wb,
+        "II. Chính quyền",
+        f"Phụ lục II. {CATALOGS['chinh_quyen']} tháng {month}",
+        [*_UNIT_COLUMNS, *_catalog_columns("chinh_quyen"), *lgsp, *platform_totals],
         _total_named(everyone, TOTAL_LABELS["II"]),
         note=note + " Kết nối LGSP: chỉ tính nền tảng phục vụ chính quyền đang sử dụng.",
-        highlight=own, total=_is_total)
+        highlight=own,
+        total=_is_total,
+    )
 
-    sme = [_indicator_column(n) for n in ("sme_reached", "sme_using", "sme_using_rate", "dbi_assessed", "sme_supported")]
-    _write_sheet(wb, "III. Doanh nghiệp", f"Phụ lục III. {CATALOGS['doanh_nghiep']}; SMEdx, DBI tháng {month}", [
-        *_UNIT_COLUMNS, *_catalog_columns("doanh_nghiep"), *sme,
-        Column("Lượt DN được hỗ trợ từ đầu năm", lambda r: r.get("ytd:sme_supported"), COUNT)],
-        _total_named(everyone, TOTAL_LABELS["III"]), note=note + " Số liệu doanh nghiệp chỉ do các huyện, thị xã, thành phố báo cáo.",
-        highlight=own, total=_is_total)
+    sme = [
+        _indicator_column(n) for n in ("sme_reached", "sme_using", "sme_using_rate", "dbi_assessed", "sme_supported")
+    ]
+    _write_sheet(
+        wb,
+        "III. Doanh nghiệp",
+        f"Phụ lục III. {CATALOGS['doanh_nghiep']}; SMEdx, DBI tháng {month}",
+        [
+            *_UNIT_COLUMNS,
+            *_catalog_columns("doanh_nghiep"),
+            *sme,
+            Column("Lượt DN được hỗ trợ từ đầu năm", lambda r: r.get("ytd:sme_supported"), COUNT),
+        ],
+        _total_named(everyone, TOTAL_LABELS["III"]),
+        note=note + " Số liệu doanh nghiệp chỉ do các huyện, thị xã, thành phố báo cáo.",
+        highlight=own,
+        total=_is_total,
+    )
 
-    hues = [_indicator_column(n) for n in ("hues_downloads", "hues_downloads_month", "hues_penetration", "hues_accounts",
-                                           "hues_accounts_penetration", "reports_received", "reports_processed",
-                                           "reports_on_time", "processed_rate", "on_time_rate", "satisfaction")]
-    _write_sheet(wb, "IV. Người dân, Hue-S", f"Phụ lục IV. {CATALOGS['nguoi_dan']} và ứng dụng Hue-S tháng {month}", [
-        *_UNIT_COLUMNS, Column("Dân số (người)", lambda r: r.get("population"), COUNT),
-        Column("Năm số liệu dân số", lambda r: r.get("population_year"), "0"),
-        *_catalog_columns("nguoi_dan"), _indicator_column("ehealth_penetration"), _indicator_column("ehealth_coverage"),
-        _indicator_column("vneid_penetration"), _indicator_column("vneid_coverage"), *hues,
-        Column("Phản ánh tiếp nhận từ đầu năm", lambda r: r.get("ytd:reports_received"), COUNT)],
+    hues = [
+        _indicator_column(n)
+        for n in (
+            "hues_downloads",
+            "hues_downloads_month",
+            "hues_penetration",
+            "hues_accounts",
+            "hues_accounts_penetration",
+            "reports_received",
+            "reports_processed",
+            "reports_on_time",
+            "processed_rate",
+            "on_time_rate",
+            "satisfaction",
+        )
+    ]
+    _write_sheet(
+        wb,
+        "IV. Người dân, Hue-S",
+        f"Phụ lục IV. {CATALOGS['nguoi_dan']} và ứng dụng Hue-S tháng {month}",
+        [
+            *_UNIT_COLUMNS,
+            Column("Dân số (người)", lambda r: r.get("population"), COUNT),
+            Column("Năm số liệu dân số", lambda r: r.get("population_year"), "0"),
+            *_catalog_columns("nguoi_dan"),
+            _indicator_column("ehealth_penetration"),
+            _indicator_column("ehealth_coverage"),
+            _indicator_column("vneid_penetration"),
+            _indicator_column("vneid_coverage"),
+            *hues,
+            Column("Phản ánh tiếp nhận từ đầu năm", lambda r: r.get("ytd:reports_received"), COUNT),
+        ],
         _total_named(everyone, TOTAL_LABELS["IV"]),
         note=note + " Hue-S và dân số: chỉ các huyện, thị xã, thành phố. Số trên 100 dân tính trên dân số của các "
-                    "huyện đã báo cáo; để trống khi các huyện đó có ít dân hơn ngưỡng bao phủ.",
-        highlight=own, total=_is_total)
+        "huyện đã báo cáo; để trống khi các huyện đó có ít dân hơn ngưỡng bao phủ.",
+        highlight=own,
+        total=_is_total,
+    )
 
-    teams = [_indicator_column(n) for n in ("communes_with_team", "communes_without_team", "communes_no_data", "teams",
-                                            "members", "teams_per_commune", "trainings", "trained", "households")]
-    _write_sheet(wb, "V. Tổ công nghệ số", f"Phụ lục V. Tổ công nghệ số cộng đồng tháng {month}", [
-        *_UNIT_COLUMNS, *teams, Column("Lượt hộ được hỗ trợ từ đầu năm", lambda r: r.get("ytd:households"), COUNT)],
+    teams = [
+        _indicator_column(n)
+        for n in (
+            "communes_with_team",
+            "communes_without_team",
+            "communes_no_data",
+            "teams",
+            "members",
+            "teams_per_commune",
+            "trainings",
+            "trained",
+            "households",
+        )
+    ]
+    _write_sheet(
+        wb,
+        "V. Tổ công nghệ số",
+        f"Phụ lục V. Tổ công nghệ số cộng đồng tháng {month}",
+        [*_UNIT_COLUMNS, *teams, Column("Lượt hộ được hỗ trợ từ đầu năm", lambda r: r.get("ytd:households"), COUNT)],
         _total_named(districts, TOTAL_LABELS["V"]),
-        note=note + " Xã có dòng số liệu bị loại khi kiểm tra được tính là chưa có số liệu hợp lệ, không phải chưa có tổ.",
-        highlight=own, total=_is_total)
+        note=note
+        + " Xã có dòng số liệu bị loại khi kiểm tra được tính là chưa có số liệu hợp lệ, không phải chưa có tổ.",
+        highlight=own,
+        total=_is_total,
+    )
 
     change_rows = [] if ctx.changes is None else ctx.changes.to_dict("records")
-    change_note = (f"Chưa có thông tin so sánh danh mục; danh mục dùng bản chụp ngày {ctx.snapshot_date}."
-                   if ctx.changes is None else
-                   f"Danh mục không thay đổi trong tháng; bản chụp ngày {ctx.snapshot_date}." if not change_rows else
-                   f"Bản chụp danh mục ngày {ctx.snapshot_date}.")
+    change_note = (
+        f"Chưa có thông tin so sánh danh mục; danh mục dùng bản chụp ngày {ctx.snapshot_date}."
+        if ctx.changes is None
+        else f"Danh mục không thay đổi trong tháng; bản chụp ngày {ctx.snapshot_date}."
+        if not change_rows
+        else f"Bản chụp danh mục ngày {ctx.snapshot_date}."
+    )
     words = {"added": "Thêm mới", "removed": "Không còn trong danh mục", "renamed": "Đổi tên"}
-    _write_sheet(wb, "VI. Thay đổi danh mục", f"Phụ lục VI. Thay đổi danh mục nền tảng số tháng {month}", [
-        Column("Danh mục", lambda r: narrative.CATALOG_PHRASES.get(r["catalog"], r["catalog"]), width=30),
-        Column("Thay đổi", lambda r: words.get(r["change"], r["change"]), width=22),
-        Column("Mã nền tảng", lambda r: r["platform_id"], TEXT, 16), Column("Nền tảng", lambda r: r["name"], width=45),
-        Column("Tên trước đây", lambda r: r.get("previous_name"), width=45)],
-        change_rows, note=change_note + sample, freeze_columns=1)
+    _write_sheet(
+        wb,
+        "VI. Thay đổi danh mục",
+        f"Phụ lục VI. Thay đổi danh mục nền tảng số tháng {month}",
+        [
+            Column("Danh mục", lambda r: narrative.CATALOG_PHRASES.get(r["catalog"], r["catalog"]), width=30),
+            Column("Thay đổi", lambda r: words.get(r["change"], r["change"]), width=22),
+            Column("Mã nền tảng", lambda r: r["platform_id"], TEXT, 16),
+            Column("Nền tảng", lambda r: r["name"], width=45),
+            Column("Tên trước đây", lambda r: r.get("previous_name"), width=45),
+        ],
+        change_rows,
+        note=change_note + sample,
+        freeze_columns=1,
+    )
 
     lag = ctx.lagging_units
     if not ctx.is_province and not lag.empty:
         lag = lag[lag["unit"] == ctx.unit]
     rules = {r.id: r for r in ctx.rules}
-    lag_rows = [{**r, "name": ctx.names.get(r["unit"], r["unit"]),
-                 "rule_text": narrative.rule_text(rules[r["rule"]]), "reason": narrative.lagging_reason(pd.Series(r))}
-                for r in lag.to_dict("records")]
+    lag_rows = [
+        {
+            **r,
+            "name": ctx.names.get(r["unit"], r["unit"]),
+            "rule_text": narrative.rule_text(rules[r["rule"]]),
+            "reason": narrative.lagging_reason(pd.Series(r)),
+        }
+        for r in lag.to_dict("records")
+    ]
     if ctx.is_province and not ctx.lagging_platforms.empty:
         for r in ctx.lagging_platforms.to_dict("records"):
-            lag_rows.append({"unit": r["subject"], "name": r["subject_name"], "rule_text": narrative.rule_text(rules[r["rule"]]),
-                             "reason": f"{r['not_deployed']} đơn vị chưa triển khai, {r['in_use']} đơn vị đang sử dụng",
-                             "value": r["not_deployed"], "threshold": r["threshold"], "kind": "platform_not_deployed"})
-    _write_sheet(wb, "VII. Chậm triển khai", f"Phụ lục VII. Đơn vị, nền tảng chậm triển khai tháng {month}", [
-        Column("Mã", lambda r: r["unit"], TEXT, 14), Column("Đơn vị, nền tảng", lambda r: r["name"], width=32),
-        Column("Tiêu chí", lambda r: r["rule_text"], width=50), Column("Số liệu", lambda r: r["reason"], width=50)],
-        lag_rows, note=note + " Tiêu chí trong params/lagging.yaml.")
+            lag_rows.append(
+                {
+                    "unit": r["subject"],
+                    "name": r["subject_name"],
+                    "rule_text": narrative.rule_text(rules[r["rule"]]),
+                    "reason": f"{r['not_deployed']} đơn vị chưa triển khai, {r['in_use']} đơn vị đang sử dụng",
+                    "value": r["not_deployed"],
+                    "threshold": r["threshold"],
+                    "kind": "platform_not_deployed",
+                }
+            )
+    _write_sheet(
+        wb,
+        "VII. Chậm triển khai",
+        f"Phụ lục VII. Đơn vị, nền tảng chậm triển khai tháng {month}",
+        [
+            Column("Mã", lambda r: r["unit"], TEXT, 14),
+            Column("Đơn vị, nền tảng", lambda r: r["name"], width=32),
+            Column("Tiêu chí", lambda r: r["rule_text"], width=50),
+            Column("Số liệu", lambda r: r["reason"], width=50),
+        ],
+        lag_rows,
+        note=note + " Tiêu chí trong params/lagging.yaml.",
+    )
 
     rows = ctx.platforms if ctx.is_province else ctx.platforms[ctx.platforms["unit"] == ctx.unit]
     detail = [{**r, "code": r["unit"], "name": ctx.names.get(r["unit"], r["unit"])} for r in rows.to_dict("records")]
-    _write_sheet(wb, "VIII. Đề xuất", f"Phụ lục VIII. Đề xuất của các đơn vị tháng {month} (nguyên văn)", [
-        *_UNIT_COLUMNS[:1], Column("Đơn vị", lambda r: r["name"], width=30),
-        Column("Nền tảng", lambda r: r["subject_name"], width=40),
-        Column("Tình trạng", lambda r: STATUS_CHOICES.get(r["status"], r["status"]), width=16),
-        Column("Đề xuất", lambda r: r["proposal"], width=70)],
-        [r for r in detail if isinstance(r.get("proposal"), str) and r["proposal"].strip()], note=note)
+    _write_sheet(
+        wb,
+        "VIII. Đề xuất",
+        f"Phụ lục VIII. Đề xuất của các đơn vị tháng {month} (nguyên văn)",
+        [
+            *_UNIT_COLUMNS[:1],
+            Column("Đơn vị", lambda r: r["name"], width=30),
+            Column("Nền tảng", lambda r: r["subject_name"], width=40),
+            Column("Tình trạng", lambda r: STATUS_CHOICES.get(r["status"], r["status"]), width=16),
+            Column("Đề xuất", lambda r: r["proposal"], width=70),
+        ],
+        [r for r in detail if isinstance(r.get("proposal"), str) and r["proposal"].strip()],
+        note=note,
+    )
 
-    _write_sheet(wb, "Nền tảng chi tiết", f"Nền tảng số theo từng đơn vị tháng {month}", [
-        *_UNIT_COLUMNS[:1], Column("Đơn vị", lambda r: r["name"], width=30),
-        Column("Danh mục", lambda r: narrative.CATALOG_PHRASES.get(r["catalog"], "ngoài danh mục"), width=26),
-        Column("Mã nền tảng", lambda r: r["subject"], TEXT, 16), Column("Nền tảng", lambda r: r["subject_name"], width=40),
-        Column("Tình trạng", lambda r: STATUS_CHOICES.get(r["status"], r["status"]), width=16),
-        Column("Tài khoản lũy kế", lambda r: r["accounts"], COUNT),
-        Column("Người dùng hoạt động trong tháng", lambda r: r["mau"], COUNT),
-        Column("Lượt sử dụng trong tháng", lambda r: r["uses"], COUNT),
-        Column("Kết nối LGSP", lambda r: {1.0: "Có", 0.0: "Không"}.get(r["lgsp"])),
-        Column("Ghi chú", lambda r: r["note"], width=40), Column("Ô trong tệp", lambda r: r["cell"], TEXT, 12)],
-        detail, note=note)
+    _write_sheet(
+        wb,
+        "Nền tảng chi tiết",
+        f"Nền tảng số theo từng đơn vị tháng {month}",
+        [
+            *_UNIT_COLUMNS[:1],
+            Column("Đơn vị", lambda r: r["name"], width=30),
+            Column("Danh mục", lambda r: narrative.CATALOG_PHRASES.get(r["catalog"], "ngoài danh mục"), width=26),
+            Column("Mã nền tảng", lambda r: r["subject"], TEXT, 16),
+            Column("Nền tảng", lambda r: r["subject_name"], width=40),
+            Column("Tình trạng", lambda r: STATUS_CHOICES.get(r["status"], r["status"]), width=16),
+            Column("Tài khoản lũy kế", lambda r: r["accounts"], COUNT),
+            Column("Người dùng hoạt động trong tháng", lambda r: r["mau"], COUNT),
+            Column("Lượt sử dụng trong tháng", lambda r: r["uses"], COUNT),
+            Column("Kết nối LGSP", lambda r: {1.0: "Có", 0.0: "Không"}.get(r["lgsp"])),
+            Column("Ghi chú", lambda r: r["note"], width=40),
+            Column("Ô trong tệp", lambda r: r["cell"], TEXT, 12),
+        ],
+        detail,
+        note=note,
+    )
 
     _rejected_sheet(wb, ctx, note)
     _sources_sheet(wb, ctx)
@@ -336,15 +502,28 @@ def _rejected_sheet(wb: Workbook, ctx, note: str) -> None:
     """`Dòng bị loại`: every row rejected at validation, with its place in the unit's file."""
     rows = rejected_rows(ctx)
     issues = ctx.issues if ctx.is_province else ctx.issues[ctx.issues["unit"] == ctx.unit]
-    cells = issues.drop_duplicates(["unit", "sheet"]).set_index(["unit", "sheet"])["file_name"] \
-        if not issues.empty else pd.Series(dtype=object)
+    cells = (
+        issues.drop_duplicates(["unit", "sheet"]).set_index(["unit", "sheet"])["file_name"]
+        if not issues.empty
+        else pd.Series(dtype=object)
+    )
     records = [{**r, "file": cells.get((r["unit"], r["sheet"]))} for r in rows.to_dict("records")]
-    _write_sheet(wb, "Dòng bị loại", f"Các dòng số liệu bị loại khi kiểm tra tháng {format_month(ctx.month)}", [
-        Column("Mã đơn vị", lambda r: r["unit"], TEXT, 10), Column("Đơn vị", lambda r: r["unit_name"], width=30),
-        Column("Tệp", lambda r: r["file"], width=28), Column("Trang tính", lambda r: r["sheet"], width=20),
-        Column("Dòng", lambda r: r["row"], TEXT, 8), Column("Xã, phường, thị trấn", lambda r: r["communes"], width=30),
-        Column("Lý do", lambda r: r["reason"], width=60)],
-        records, note=note + " Số liệu của các dòng này được ghi là chưa có số liệu hợp lệ, không tính là số 0.")
+    _write_sheet(
+        wb,
+        "Dòng bị loại",
+        f"Các dòng số liệu bị loại khi kiểm tra tháng {format_month(ctx.month)}",
+        [
+            Column("Mã đơn vị", lambda r: r["unit"], TEXT, 10),
+            Column("Đơn vị", lambda r: r["unit_name"], width=30),
+            Column("Tệp", lambda r: r["file"], width=28),
+            Column("Trang tính", lambda r: r["sheet"], width=20),
+            Column("Dòng", lambda r: r["row"], TEXT, 8),
+            Column("Xã, phường, thị trấn", lambda r: r["communes"], width=30),
+            Column("Lý do", lambda r: r["reason"], width=60),
+        ],
+        records,
+        note=note + " Số liệu của các dòng này được ghi là chưa có số liệu hợp lệ, không tính là số 0.",
+    )
 
 
 def _sources_sheet(wb: Workbook, ctx) -> None:
@@ -352,16 +531,28 @@ def _sources_sheet(wb: Workbook, ctx) -> None:
     subs = ctx.submissions if ctx.is_province else ctx.submissions[ctx.submissions["unit"] == ctx.unit]
     statuses = {"accepted": "Được sử dụng", "superseded": "Được thay thế bằng bản nộp lại", "rejected": "Bị từ chối"}
     rows = [{**r, "name": ctx.names.get(r["unit"], r["unit"])} for r in subs.to_dict("records")]
-    _write_sheet(wb, "Nguồn số liệu", "Nguồn số liệu", [
-        Column("Mã đơn vị", lambda r: r["unit"], TEXT, 10), Column("Đơn vị", lambda r: r["name"], width=30),
-        Column("Tệp", lambda r: r["file_name"], width=28), Column("Trạng thái", lambda r: statuses.get(r["status"], r["status"]),
-                                                                  width=20),
-        Column("Nhận lúc", lambda r: r["received_at"], DATETIME, 17), Column("Ngày lập", lambda r: r["prepared_on"], DATE, 12),
-        Column("Người lập", lambda r: r["preparer"], width=20),
-        Column("Mã băm SHA-256 của tệp (tên tệp lưu trữ trong data/raw)", lambda r: r["submission_id"], TEXT, 66)],
-        rows, note=(f"Tháng {format_month(ctx.month)}. Danh mục nền tảng: bản chụp ngày {ctx.snapshot_date or 'chưa có'}. "
-                    f"Lập lúc {datetime.now():%d/%m/%Y %H:%M}. Số hiển thị theo thiết lập vùng của máy (vùng Việt Nam: "
-                    "1.234.567; 12,5%).") + (" DỮ LIỆU MẪU." if ctx.is_sample else ""))
+    _write_sheet(
+        wb,
+        "Nguồn số liệu",
+        "Nguồn số liệu",
+        [
+            Column("Mã đơn vị", lambda r: r["unit"], TEXT, 10),
+            Column("Đơn vị", lambda r: r["name"], width=30),
+            Column("Tệp", lambda r: r["file_name"], width=28),
+            Column("Trạng thái", lambda r: statuses.get(r["status"], r["status"]), width=20),
+            Column("Nhận lúc", lambda r: r["received_at"], DATETIME, 17),
+            Column("Ngày lập", lambda r: r["prepared_on"], DATE, 12),
+            Column("Người lập", lambda r: r["preparer"], width=20),
+            Column("Mã băm SHA-256 của tệp (tên tệp lưu trữ trong data/raw)", lambda r: r["submission_id"], TEXT, 66),
+        ],
+        rows,
+        note=(
+            f"Tháng {format_month(ctx.month)}. Danh mục nền tảng: bản chụp ngày {ctx.snapshot_date or 'chưa có'}. "
+            f"Lập lúc {datetime.now():%d/%m/%Y %H:%M}. Số hiển thị theo thiết lập vùng của máy (vùng Việt Nam: "
+            "1.234.567; 12,5%)."
+        )
+        + (" DỮ LIỆU MẪU." if ctx.is_sample else ""),
+    )
     ws = wb["Nguồn số liệu"]
     start = ws.max_row + 3
     safe_text(ws.cell(start - 1, 1), "Định nghĩa các chỉ tiêu")

@@ -52,9 +52,9 @@ STYLE = {
     "ytick.color": INK,
     "figure.dpi": 110,
     "savefig.dpi": 150,
-    "savefig.bbox": "standard",          # the figure's own size: the size it is printed at
-    "svg.fonttype": "none",              # text stays text in the SVG (searchable, copyable)
-    "svg.hashsalt": "dxreport",          # the same chart gives the same SVG
+    "savefig.bbox": "standard",  # the figure's own size: the size it is printed at
+    "svg.fonttype": "none",  # text stays text in the SVG (searchable, copyable)
+    "svg.hashsalt": "dxreport",  # the same chart gives the same SVG
     "axes.unicode_minus": False,
 }
 _VI = FuncFormatter(lambda x, _pos: format_number(x, 0 if abs(x) >= 10 or x == int(x) else 1))
@@ -106,7 +106,7 @@ class Chart:
 def _figure(width: float = CHART_WIDTH_IN, height: float = 2.9):
     # A bare Figure, not pyplot's: nothing global to close, and a notebook shows it with display().
     fig = Figure(figsize=(width, height))
-    FigureCanvasAgg(fig)            # measures text, so that labels can be kept apart
+    FigureCanvasAgg(fig)  # measures text, so that labels can be kept apart
     return fig, fig.subplots()
 
 
@@ -164,10 +164,19 @@ def trend(series: pd.DataFrame, title: str, ylabel: str, *, value: str = "value"
         data = series.dropna(subset=[value]).sort_values(month)
         labels = [format_month(m) for m in data[month]]
         ax.plot(labels, data[value], color=INK, marker="o", linewidth=1.8, markersize=4)
-        notes = [ax.annotate(format_number(y), (x, y), textcoords="offset points", xytext=(0, 6),
-                             ha="center", fontsize=MIN_FONT_PT + 0.5, color=INK,
-                             bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none"})
-                 for x, y in zip(labels, data[value])]
+        notes = [
+            ax.annotate(
+                format_number(y),
+                (x, y),
+                textcoords="offset points",
+                xytext=(0, 6),
+                ha="center",
+                fontsize=MIN_FONT_PT + 0.5,
+                color=INK,
+                bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none"},
+            )
+            for x, y in zip(labels, data[value])
+        ]
         ax.set_title(title, loc="left", fontweight="bold", color=INK)
         ax.set_ylabel(ylabel)
         ax.yaxis.set_major_formatter(_VI)
@@ -183,8 +192,16 @@ def trend(series: pd.DataFrame, title: str, ylabel: str, *, value: str = "value"
 LINE_STYLES = (("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"))
 
 
-def trends(frame: pd.DataFrame, title: str, ylabel: str, *, series: str = "series", value: str = "value",
-           month: str = "month", label_last: bool = True):
+def trends(
+    frame: pd.DataFrame,
+    title: str,
+    ylabel: str,
+    *,
+    series: str = "series",
+    value: str = "value",
+    month: str = "month",
+    label_last: bool = True,
+):
     """Several lines over the months, told apart by line style and marker (grey print), with a
     legend above the plot; the y axis from zero; the last point of each line is labelled, labels
     moved apart where they would overlap."""
@@ -197,30 +214,54 @@ def trends(frame: pd.DataFrame, title: str, ylabel: str, *, series: str = "serie
         for i, (name, part) in enumerate(data.groupby(series, sort=False)):
             style, marker = LINE_STYLES[i % len(LINE_STYLES)]
             part = part.set_index(month).reindex(months)
-            ax.plot(labels, part[value], color=INK, linestyle=style, marker=marker, linewidth=1.5, markersize=3.5,
-                    label=name, markerfacecolor="white" if i % 2 else INK)
+            ax.plot(
+                labels,
+                part[value],
+                color=INK,
+                linestyle=style,
+                marker=marker,
+                linewidth=1.5,
+                markersize=3.5,
+                label=name,
+                markerfacecolor="white" if i % 2 else INK,
+            )
             last = part[value].dropna()
             if label_last and not last.empty:
-                notes.append(ax.annotate(format_number(last.iloc[-1]),
-                                         (labels[months.index(last.index[-1])], last.iloc[-1]),
-                                         textcoords="offset points", xytext=(6, 0), va="center",
-                                         fontsize=MIN_FONT_PT + 1, color=INK))
+                notes.append(
+                    ax.annotate(
+                        format_number(last.iloc[-1]),
+                        (labels[months.index(last.index[-1])], last.iloc[-1]),
+                        textcoords="offset points",
+                        xytext=(6, 0),
+                        va="center",
+                        fontsize=MIN_FONT_PT + 1,
+                        color=INK,
+                    )
+                )
         ax.set_title(title, loc="left", fontweight="bold", color=INK, pad=22)
         ax.set_ylabel(ylabel)
         ax.yaxis.set_major_formatter(_VI)
         _counts_from_zero(ax, data[value])
         ax.margins(x=0.08)
         ax.tick_params(axis="x", labelrotation=45)
-        ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=4, frameon=False, borderaxespad=0.3,
-                  handlelength=2.6)
+        ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=4, frameon=False, borderaxespad=0.3, handlelength=2.6)
         fig.tight_layout()
         _spread(fig, notes)
     return Chart(fig, alt=title)
 
 
-def compare(frame: pd.DataFrame, title: str, xlabel: str, *, label: str = "label", value: str = "value",
-            highlight: str | None = None, reference: float | None = None, reference_label: str = "",
-            decimals: int = 0):
+def compare(
+    frame: pd.DataFrame,
+    title: str,
+    xlabel: str,
+    *,
+    label: str = "label",
+    value: str = "value",
+    highlight: str | None = None,
+    reference: float | None = None,
+    reference_label: str = "",
+    decimals: int = 0,
+):
     """Horizontal bars from zero, units compared, largest on top; the highlighted unit hatched
     and dark."""
     with plt.rc_context(STYLE):
@@ -232,9 +273,16 @@ def compare(frame: pd.DataFrame, title: str, xlabel: str, *, label: str = "label
             if lab == highlight:
                 bar.set_hatch("///")
         for bar, v in zip(bars, data[value]):
-            ax.annotate(format_number(v, decimals), (bar.get_width(), bar.get_y() + bar.get_height() / 2),
-                        textcoords="offset points", xytext=(3, 0), va="center", fontsize=MIN_FONT_PT + 1, color=INK,
-                        bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none"})
+            ax.annotate(
+                format_number(v, decimals),
+                (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+                textcoords="offset points",
+                xytext=(3, 0),
+                va="center",
+                fontsize=MIN_FONT_PT + 1,
+                color=INK,
+                bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none"},
+            )
         for tick in ax.get_yticklabels():
             if tick.get_text() == highlight:
                 tick.set_fontweight("bold")
@@ -275,7 +323,7 @@ GRID_LEGEND = "● đang sử dụng   ◐ thử nghiệm   ○ chưa triển kh
 #: Marker of each status: a full, a half-filled and an empty circle (shapes, not colours).
 GRID_MARKERS = {"dang_su_dung": "full", "dang_thu_nghiem": "left", "chua_trien_khai": "none"}
 GRID_NAMES = {"dang_su_dung": "đang sử dụng", "dang_thu_nghiem": "thử nghiệm", "chua_trien_khai": "chưa triển khai"}
-_GRID_CELL_PT = (9.8, 11.5)     # narrowest and widest column of a unit (and row of a platform), in points
+_GRID_CELL_PT = (9.8, 11.5)  # narrowest and widest column of a unit (and row of a platform), in points
 
 
 def status_grid(frame: pd.DataFrame, title: str, *, wrap: int = 40):
@@ -305,9 +353,17 @@ def status_grid(frame: pd.DataFrame, title: str, *, wrap: int = 40):
         for status, fill in GRID_MARKERS.items():
             part = frame[frame["status"] == status]
             if len(part):
-                ax.plot([ux[u] for u in part["unit_label"]], [py[p] for p in part["platform_label"]],
-                        linestyle="none", marker="o", markersize=6.5, fillstyle=fill, color=INK,
-                        markerfacecoloralt="white", markeredgewidth=0.9)
+                ax.plot(
+                    [ux[u] for u in part["unit_label"]],
+                    [py[p] for p in part["platform_label"]],
+                    linestyle="none",
+                    marker="o",
+                    markersize=6.5,
+                    fillstyle=fill,
+                    color=INK,
+                    markerfacecoloralt="white",
+                    markeredgewidth=0.9,
+                )
         other = frame[~frame["status"].isin(list(GRID_MARKERS))]
         for u, p in zip(other["unit_label"], other["platform_label"]):
             ax.text(ux[u], py[p], "?", ha="center", va="center", fontsize=MIN_FONT_PT, color=INK)
@@ -330,13 +386,45 @@ def status_grid(frame: pd.DataFrame, title: str, *, wrap: int = 40):
         ax.set_axisbelow(True)
         ax.tick_params(length=0)
         ax.set_title(title, loc="left", fontweight="bold", color=INK, pad=8)
-        handles = [Line2D([], [], linestyle="none", marker="o", markersize=6.5, fillstyle=fill, color=INK,
-                          markerfacecoloralt="white", markeredgewidth=0.9, label=GRID_NAMES[status])
-                   for status, fill in GRID_MARKERS.items()]
-        handles.append(Line2D([], [], linestyle="none", marker="s", markersize=6.5, color="white",
-                              markeredgecolor=LIGHT, markeredgewidth=0.6, label="ô trống: không báo cáo"))
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(-0.02, -0.01), ncol=2, frameon=False,
-                  fontsize=MIN_FONT_PT + 0.5, handletextpad=0.3, columnspacing=1.2, borderaxespad=0.2)
+        handles = [
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker="o",
+                markersize=6.5,
+                fillstyle=fill,
+                color=INK,
+                markerfacecoloralt="white",
+                markeredgewidth=0.9,
+                label=GRID_NAMES[status],
+            )
+            for status, fill in GRID_MARKERS.items()
+        ]
+        handles.append(
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker="s",
+                markersize=6.5,
+                color="white",
+                markeredgecolor=LIGHT,
+                markeredgewidth=0.6,
+                label="ô trống: không báo cáo",
+            )
+        )
+        ax.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(-0.02, -0.01),
+            ncol=2,
+            frameon=False,
+            fontsize=MIN_FONT_PT + 0.5,
+            handletextpad=0.3,
+            columnspacing=1.2,
+            borderaxespad=0.2,
+        )
         fig.tight_layout()
         fig.set_size_inches(width, height)
     return Chart(fig, alt=f"{title}. {GRID_LEGEND}")

@@ -252,9 +252,12 @@ class Group(_Vietnamese, click.Group):
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
         name = click.utils.make_str(args[0])
-        if (not ctx.resilient_parsing and not name.startswith("-") and self.get_command(ctx, name) is None
-                and (ctx.token_normalize_func is None
-                     or self.get_command(ctx, ctx.token_normalize_func(name)) is None)):
+        if (
+            not ctx.resilient_parsing
+            and not name.startswith("-")
+            and self.get_command(ctx, name) is None
+            and (ctx.token_normalize_func is None or self.get_command(ctx, ctx.token_normalize_func(name)) is None)
+        ):
             raise UnknownCommand(name, self.list_commands(ctx), ctx)
         return super().resolve_command(ctx, args)
 
@@ -277,8 +280,10 @@ class Group(_Vietnamese, click.Group):
             log.error("lỗi ngoài dự kiến: %s: %s", type(exc).__name__, exc, exc_info=True)
             if os.environ.get(DEBUG_ENV):
                 raise
-            _echo_err(f"Lỗi: Lệnh dừng vì một lỗi ngoài dự kiến ({type(exc).__name__}). "
-                      f"Chạy lại với biến môi trường {DEBUG_ENV}=1 để xem chi tiết (bằng tiếng Anh).")
+            _echo_err(
+                f"Lỗi: Lệnh dừng vì một lỗi ngoài dự kiến ({type(exc).__name__}). "
+                f"Chạy lại với biến môi trường {DEBUG_ENV}=1 để xem chi tiết (bằng tiếng Anh)."
+            )
             sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
 
@@ -346,10 +351,12 @@ def error_message(exc: click.ClickException) -> str:
     """The Vietnamese sentence for one of click's errors (without the "Lỗi: " prefix)."""
     if isinstance(exc, click.NoSuchOption):
         return f"không có tùy chọn {_quote(exc.option_name)}{_suggest(exc.possibilities)}" + (
-            "" if exc.possibilities else ".")
+            "" if exc.possibilities else "."
+        )
     if isinstance(exc, click.MissingParameter):
         kind = {"argument": "đối số", "option": "tùy chọn"}.get(
-            exc.param.param_type_name if exc.param is not None else "", "tham số")
+            exc.param.param_type_name if exc.param is not None else "", "tham số"
+        )
         hint = _param_hint(exc)
         return f"thiếu {kind} {hint}." if hint else f"thiếu {kind}."
     if isinstance(exc, click.BadParameter):
@@ -365,7 +372,8 @@ def error_message(exc: click.ClickException) -> str:
     if isinstance(exc, UnknownCommand) or type(exc).__name__ == "NoSuchCommand":
         name = getattr(exc, "command_name", "")
         return f"không có lệnh {_quote(name)}{_suggest(getattr(exc, 'possibilities', None))}" + (
-            "" if getattr(exc, "possibilities", None) else ".")
+            "" if getattr(exc, "possibilities", None) else "."
+        )
     if isinstance(exc, ExtraArguments):
         return f"lệnh này chỉ nhận các tùy chọn, không nhận {', '.join(_quote(w) for w in exc.words)}."
     if isinstance(exc, click.UsageError):
@@ -409,46 +417,89 @@ def main() -> None:
 
 
 _month = _option("--month", required=True, metavar="YYYY-MM", help="Tháng báo cáo, ví dụ 2022-12.")
-_inbox = _option("--inbox", type=PathParam(file_okay=False, path_type=Path), default=None,
-                 help="Thư mục nhận báo cáo, mỗi tháng một thư mục con <YYYY-MM>/ (mặc định data/inbox; "
-                      "tháng không có thư mục thì dùng dữ liệu mẫu có sẵn).")
-_outputs = _option("--outputs", type=PathParam(file_okay=False, path_type=Path), default=None,
-                   help="Thư mục lưu báo cáo, kho dữ liệu và các tệp manifest (mặc định outputs/).")
+_inbox = _option(
+    "--inbox",
+    type=PathParam(file_okay=False, path_type=Path),
+    default=None,
+    help="Thư mục nhận báo cáo, mỗi tháng một thư mục con <YYYY-MM>/ (mặc định data/inbox; "
+    "tháng không có thư mục thì dùng dữ liệu mẫu có sẵn).",
+)
+_outputs = _option(
+    "--outputs",
+    type=PathParam(file_okay=False, path_type=Path),
+    default=None,
+    help="Thư mục lưu báo cáo, kho dữ liệu và các tệp manifest (mặc định outputs/).",
+)
 
 
 @main.command()
 @_month
-@_option("--unit", default="all", metavar="MÃ|tinh|all",
-         help="Mã đơn vị trong params/units.csv, 'tinh' cho báo cáo toàn tỉnh, hoặc 'all' cho mọi báo cáo "
-              "(mặc định).")
+@_option(
+    "--unit",
+    default="all",
+    metavar="MÃ|tinh|all",
+    help="Mã đơn vị trong params/units.csv, 'tinh' cho báo cáo toàn tỉnh, hoặc 'all' cho mọi báo cáo (mặc định).",
+)
 @_inbox
 @_outputs
-@_option("--sources", type=PathParam(dir_okay=False, path_type=Path), default=None,
-         help="Tệp khai báo nguồn danh mục (mặc định params/sources.yaml).")
+@_option(
+    "--sources",
+    type=PathParam(dir_okay=False, path_type=Path),
+    default=None,
+    help="Tệp khai báo nguồn danh mục (mặc định params/sources.yaml).",
+)
 @_option("--offline", is_flag=True, help="Không tải danh mục từ mạng; dùng bản chụp tốt gần nhất.")
-@_option("--report-date", default=None, metavar="YYYY-MM-DD",
-         help="Ngày ký ghi trên báo cáo (\"Thừa Thiên Huế, ngày … tháng … năm …\"), không trước ngày cuối tháng "
-              "báo cáo và không sau hôm nay. Không ghi: ngày chạy nếu là số liệu thật chạy trong tháng sau tháng "
-              "báo cáo; nếu không (dữ liệu mẫu, tháng cũ) để trống \"ngày … tháng … năm 20…\" để điền tay.")
-@_option("--workers", type=IntRangeParam(1, 64), default=None,
-         help="Số tiến trình lập báo cáo song song (mặc định: số lõi CPU).")
+@_option(
+    "--report-date",
+    default=None,
+    metavar="YYYY-MM-DD",
+    help='Ngày ký ghi trên báo cáo ("Thừa Thiên Huế, ngày … tháng … năm …"), không trước ngày cuối tháng '
+    "báo cáo và không sau hôm nay. Không ghi: ngày chạy nếu là số liệu thật chạy trong tháng sau tháng "
+    'báo cáo; nếu không (dữ liệu mẫu, tháng cũ) để trống "ngày … tháng … năm 20…" để điền tay.',
+)
+@_option(
+    "--workers",
+    type=IntRangeParam(1, 64),
+    default=None,
+    help="Số tiến trình lập báo cáo song song (mặc định: số lõi CPU).",
+)
 @_option("--force", is_flag=True, help="Chạy lại mọi bước, kể cả các bước có đầu vào không đổi.")
-@_option("--scheduler", default=None, metavar="ĐỊA_CHỈ|local",
-         help="Lập báo cáo trên một cụm Dask distributed: địa chỉ bộ điều phối (tcp://host:8786) hoặc 'local' "
-              "để dựng LocalCluster trên máy này. Cần cài thêm: pip install 'dxreport[dask]'.")
+@_option(
+    "--scheduler",
+    default=None,
+    metavar="ĐỊA_CHỈ|local",
+    help="Lập báo cáo trên một cụm Dask distributed: địa chỉ bộ điều phối (tcp://host:8786) hoặc 'local' "
+    "để dựng LocalCluster trên máy này. Cần cài thêm: pip install 'dxreport[dask]'.",
+)
 @_option("--quiet", is_flag=True, help="Không hiện thanh tiến độ.")
-@_option("--wait", type=IntRangeParam(0, 86400), default=0, metavar="GIÂY",
-         help="Khi một lần chạy khác đang dùng thư mục kết quả: đợi tối đa chừng ấy giây rồi mới chạy "
-              "(mặc định 0: báo ngay và dừng).")
+@_option(
+    "--wait",
+    type=IntRangeParam(0, 86400),
+    default=0,
+    metavar="GIÂY",
+    help="Khi một lần chạy khác đang dùng thư mục kết quả: đợi tối đa chừng ấy giây rồi mới chạy "
+    "(mặc định 0: báo ngay và dừng).",
+)
 def run(month, unit, inbox, outputs, sources, offline, report_date, workers, force, scheduler, quiet, wait):
     """Chạy một tháng: tiếp nhận số liệu, tính chỉ số và lập báo cáo (mặc định của mọi đơn vị)."""
     from dxreport import runner
 
     start = time.perf_counter()
     try:
-        manifest = runner.run_month(month, unit, inbox=inbox, outputs=outputs, sources=sources, offline=offline,
-                                    report_date=report_date, workers=workers, force=force, scheduler=scheduler,
-                                    progress=not quiet, wait=wait)
+        manifest = runner.run_month(
+            month,
+            unit,
+            inbox=inbox,
+            outputs=outputs,
+            sources=sources,
+            offline=offline,
+            report_date=report_date,
+            workers=workers,
+            force=force,
+            scheduler=scheduler,
+            progress=not quiet,
+            wait=wait,
+        )
     except ParamError as exc:
         _fail(str(exc))
     except runner.RunError as exc:
@@ -459,10 +510,13 @@ def run(month, unit, inbox, outputs, sources, offline, report_date, workers, for
     units = manifest["units"]
     ok = [c for c, u in units.items() if u["status"] in ("ok", "skipped")]
     unchanged = sum(1 for u in units.values() if u["status"] == "skipped")
-    click.echo(f"Tháng {month}: {len(ok)}/{len(units)} báo cáo xong"
-               + (f" ({unchanged} không đổi so với lần chạy trước)" if unchanged else "")
-               + f" trong {time.perf_counter() - start:.1f} giây"
-               + (" (DỮ LIỆU MẪU)" if manifest["sample"] else "") + ".")
+    click.echo(
+        f"Tháng {month}: {len(ok)}/{len(units)} báo cáo xong"
+        + (f" ({unchanged} không đổi so với lần chạy trước)" if unchanged else "")
+        + f" trong {time.perf_counter() - start:.1f} giây"
+        + (" (DỮ LIỆU MẪU)" if manifest["sample"] else "")
+        + "."
+    )
     if PROVINCE in units and units[PROVINCE].get("pdf"):
         click.echo(f"  Báo cáo toàn tỉnh: {month_dir / units[PROVINCE]['pdf']}")
         click.echo(f"                     {month_dir / units[PROVINCE]['html']}")
@@ -480,8 +534,9 @@ def run(month, unit, inbox, outputs, sources, offline, report_date, workers, for
 @_month
 @_inbox
 @_outputs
-@_option("--offline", is_flag=True,
-         help="Không tải danh mục từ mạng; đối chiếu tên nền tảng với bản chụp tốt gần nhất.")
+@_option(
+    "--offline", is_flag=True, help="Không tải danh mục từ mạng; đối chiếu tên nền tảng với bản chụp tốt gần nhất."
+)
 def ingest(month, inbox, outputs, offline):
     """Đọc, kiểm tra và nạp các tệp báo cáo của một tháng vào kho dữ liệu, không lập báo cáo."""
     from dxreport import steps
@@ -504,9 +559,15 @@ def ingest(month, inbox, outputs, offline):
         click.echo(f"Lỗi: {exc}", err=True)
         sys.exit(1)
     counts = result.submissions["status"].value_counts().to_dict()
-    click.echo(f"Tháng {month}: {len(result.submissions)} tệp từ {result.folder}"
-               + (" — " + ", ".join(f"{counts[k]} {label}" for k, label in SUBMISSION_LABELS.items() if k in counts)
-                  if counts else "") + ".")
+    click.echo(
+        f"Tháng {month}: {len(result.submissions)} tệp từ {result.folder}"
+        + (
+            " — " + ", ".join(f"{counts[k]} {label}" for k, label in SUBMISSION_LABELS.items() if k in counts)
+            if counts
+            else ""
+        )
+        + "."
+    )
     errors = int((result.issues["severity"] == "error").sum())
     warnings = int((result.issues["severity"] == "warning").sum())
     click.echo(f"  {errors} lỗi, {warnings} cảnh báo: {run_params.outputs / month / 'validation.csv'}")
@@ -514,8 +575,9 @@ def ingest(month, inbox, outputs, offline):
     from dxreport.intake import FEEDBACK_DIR, STATUS_LABELS
 
     track = result.tracker["status"].value_counts()
-    click.echo("  Nộp báo cáo: "
-               + ", ".join(f"{label} {int(track.get(key, 0))}" for key, label in STATUS_LABELS.items()))
+    click.echo(
+        "  Nộp báo cáo: " + ", ".join(f"{label} {int(track.get(key, 0))}" for key, label in STATUS_LABELS.items())
+    )
     for key in ("late", "missing", "rejected"):
         codes = result.tracker.loc[result.tracker["status"] == key, "unit"].tolist()
         if codes:
@@ -527,8 +589,7 @@ def ingest(month, inbox, outputs, offline):
 @main.command()
 @_month
 @_option("--unit", required=True, metavar="MÃ", help="Mã đơn vị báo cáo (xem `dxreport units`).")
-@_option("-o", "--out", "out", type=PathParam(dir_okay=False, path_type=Path), required=True,
-         help="Tệp .xlsx sẽ ghi.")
+@_option("-o", "--out", "out", type=PathParam(dir_okay=False, path_type=Path), required=True, help="Tệp .xlsx sẽ ghi.")
 @_outputs
 @_option("--force", is_flag=True, help="Ghi đè tệp đó nếu đã có.")
 def template(month, unit, out, outputs, force):
@@ -574,11 +635,19 @@ def template(month, unit, out, outputs, force):
 
 
 @main.command()
-@_option("--sources", type=PathParam(dir_okay=False, path_type=Path), default=None,
-         help="Tệp khai báo nguồn danh mục (mặc định params/sources.yaml), ví dụ để thử một trang đã đổi.")
+@_option(
+    "--sources",
+    type=PathParam(dir_okay=False, path_type=Path),
+    default=None,
+    help="Tệp khai báo nguồn danh mục (mặc định params/sources.yaml), ví dụ để thử một trang đã đổi.",
+)
 @_option("--offline", is_flag=True, help="Không tải từ mạng; dùng bản chụp tốt gần nhất.")
-@_option("--month", default=None, metavar="YYYY-MM",
-         help="Nạp thêm bản chụp đang dùng, nhật ký tải và các thay đổi vào kho dữ liệu của tháng này.")
+@_option(
+    "--month",
+    default=None,
+    metavar="YYYY-MM",
+    help="Nạp thêm bản chụp đang dùng, nhật ký tải và các thay đổi vào kho dữ liệu của tháng này.",
+)
 @_inbox
 @_outputs
 def scrape(sources, offline, month, inbox, outputs):
@@ -590,8 +659,9 @@ def scrape(sources, offline, month, inbox, outputs):
 
     try:
         if month:
-            run_params = steps.run_params(month, PROVINCE, str(inbox or ""), str(outputs or OUTPUTS_DIR),
-                                          str(sources or ""), offline)
+            run_params = steps.run_params(
+                month, PROVINCE, str(inbox or ""), str(outputs or OUTPUTS_DIR), str(sources or ""), offline
+            )
             result = steps.scrape(run_params, fetch=not offline)
         else:
             result = catalog.scrape(sources, offline=offline)
@@ -600,12 +670,16 @@ def scrape(sources, offline, month, inbox, outputs):
     click.echo(f"Nguồn: {result.sources}")
     for c in result.catalogs:
         count = int((result.snapshot.platforms["catalog"] == c.catalog).sum())
-        click.echo(f"{c.title} [{c.catalog}]: {catalog.OUTCOMES[c.outcome]}; "
-                   f"{count} nền tảng đang dùng, bản chụp ngày {catalog.vn_date(c.snapshot_date)}")
+        click.echo(
+            f"{c.title} [{c.catalog}]: {catalog.OUTCOMES[c.outcome]}; "
+            f"{count} nền tảng đang dùng, bản chụp ngày {catalog.vn_date(c.snapshot_date)}"
+        )
         click.echo(f"  {c.message}")
         for p in c.pages:
-            click.echo(f"  {p.status or '---'} {p.bytes:>9} B {p.seconds:6.2f} s  {len(p.attempts)} lần  {p.url}"
-                       + (f"  ({p.error})" if p.error else ""))
+            click.echo(
+                f"  {p.status or '---'} {p.bytes:>9} B {p.seconds:6.2f} s  {len(p.attempts)} lần  {p.url}"
+                + (f"  ({p.error})" if p.error else "")
+            )
         if c.folder is not None:
             click.echo(f"  Lưu tại: {c.folder}")
     if len(result.changes):
@@ -618,8 +692,9 @@ def scrape(sources, offline, month, inbox, outputs):
     if month:
         click.echo(f"Đã nạp vào kho dữ liệu: {steps.warehouse(run_params)}")
     if result.failed:
-        click.echo(f"Không tải được: {', '.join(c.catalog for c in result.failed)} (vẫn dùng bản chụp tốt gần nhất)",
-                   err=True)
+        click.echo(
+            f"Không tải được: {', '.join(c.catalog for c in result.failed)} (vẫn dùng bản chụp tốt gần nhất)", err=True
+        )
         sys.exit(1)
 
 
@@ -656,10 +731,20 @@ def units(month):
 
 
 @main.command()
-@_option("--month", "months", multiple=True, metavar="YYYY-MM",
-         help="Tháng cần tạo, có thể nêu nhiều lần (mặc định: mọi tháng mẫu).")
-@_option("-o", "--out", type=PathParam(file_okay=False, path_type=Path), required=True,
-         help="Thư mục sẽ chứa các thư mục con <YYYY-MM>/ của tệp mẫu.")
+@_option(
+    "--month",
+    "months",
+    multiple=True,
+    metavar="YYYY-MM",
+    help="Tháng cần tạo, có thể nêu nhiều lần (mặc định: mọi tháng mẫu).",
+)
+@_option(
+    "-o",
+    "--out",
+    type=PathParam(file_okay=False, path_type=Path),
+    required=True,
+    help="Thư mục sẽ chứa các thư mục con <YYYY-MM>/ của tệp mẫu.",
+)
 def sample(months, out):
     """Ghi dữ liệu mẫu có sẵn (DỮ LIỆU MẪU) thành các tệp Excel, để xem hoặc để chạy thử."""
     from dxreport import sample as sample_mod

@@ -15,13 +15,13 @@ from dxreport.labels import PLATFORM_STATUSES
 FORM_VERSION = 1
 
 # Field kinds
-COUNT = "count"      # whole number >= 0
-RATE = "rate"        # 0-100, '%' allowed, Excel percent cell 0.125 = 12.5
+COUNT = "count"  # whole number >= 0
+RATE = "rate"  # 0-100, '%' allowed, Excel percent cell 0.125 = 12.5
 TEXT = "text"
-CHOICE = "choice"    # one of Field.choices (matched after folding)
-CODE = "code"        # an identifier kept as text
-MONTH = "month"      # MM/YYYY text or a date cell
-DATE = "date"        # DD/MM/YYYY text or a date cell
+CHOICE = "choice"  # one of Field.choices (matched after folding)
+CODE = "code"  # an identifier kept as text
+MONTH = "month"  # MM/YYYY text or a date cell
+DATE = "date"  # DD/MM/YYYY text or a date cell
 
 STATUS_CHOICES = PLATFORM_STATUSES
 YES_NO_CHOICES = {"co": "Có", "khong": "Không"}
@@ -36,8 +36,8 @@ class Field:
     kind: str
     required: bool = False
     choices: dict[str, str] = field(default_factory=dict)
-    cumulative: bool = False     # a 'lũy kế' value: must not go down month to month
-    monthly: bool = False        # a value for the month alone: checked against the median
+    cumulative: bool = False  # a 'lũy kế' value: must not go down month to month
+    monthly: bool = False  # a value for the month alone: checked against the median
     help: str = ""
 
 
@@ -46,7 +46,7 @@ class Check:
     """A rule between two fields of one row: `left op right`, e.g. processed <= received."""
 
     left: str
-    op: str   # "<=" or ">="
+    op: str  # "<=" or ">="
     right: str
     rule: str
     message: str
@@ -58,10 +58,10 @@ class Sheet:
 
     key: str
     name: str
-    layout: str              # "keyvalue" (label in A, value in B), "table" (many rows), "row" (one data row)
+    layout: str  # "keyvalue" (label in A, value in B), "table" (many rows), "row" (one data row)
     fields: tuple[Field, ...]
     checks: tuple[Check, ...] = ()
-    subject: str = ""        # what a row describes: "platform", "commune" or "" (the unit itself)
+    subject: str = ""  # what a row describes: "platform", "commune" or "" (the unit itself)
     description: str = ""
 
     def field(self, key: str) -> Field:
@@ -72,66 +72,114 @@ class Sheet:
         raise KeyError(key)
 
 
-THONG_TIN = Sheet("thong_tin", "Thông tin", "keyvalue", (
-    Field("unit_code", "Mã đơn vị", CODE, required=True, help="Mã đơn vị theo danh mục (mã GSO với cấp huyện)"),
-    Field("period", "Kỳ báo cáo", MONTH, required=True, help="Tháng báo cáo, dạng MM/YYYY"),
-    Field("preparer", "Người lập", TEXT, required=True),
-    Field("prepared_on", "Ngày lập", DATE, required=True, help="Dạng DD/MM/YYYY"),
-    Field("phone", "Điện thoại", TEXT),
-    Field("email", "Email", TEXT),
-    Field("form_version", "Phiên bản biểu mẫu", CODE, help="Để trống hoặc ghi 1"),
-), description="Thông tin chung về đơn vị và kỳ báo cáo")
+THONG_TIN = Sheet(
+    "thong_tin",
+    "Thông tin",
+    "keyvalue",
+    (
+        Field("unit_code", "Mã đơn vị", CODE, required=True, help="Mã đơn vị theo danh mục (mã GSO với cấp huyện)"),
+        Field("period", "Kỳ báo cáo", MONTH, required=True, help="Tháng báo cáo, dạng MM/YYYY"),
+        Field("preparer", "Người lập", TEXT, required=True),
+        Field("prepared_on", "Ngày lập", DATE, required=True, help="Dạng DD/MM/YYYY"),
+        Field("phone", "Điện thoại", TEXT),
+        Field("email", "Email", TEXT),
+        Field("form_version", "Phiên bản biểu mẫu", CODE, help="Để trống hoặc ghi 1"),
+    ),
+    description="Thông tin chung về đơn vị và kỳ báo cáo",
+)
 
-NEN_TANG = Sheet("nen_tang", "Nền tảng", "table", (
-    Field("platform_id", "Mã nền tảng", CODE, help="Mã trong danh mục nền tảng; có thể để trống nếu tên khớp danh mục"),
-    Field("platform_name", "Tên nền tảng", TEXT, required=True),
-    Field("status", "Tình trạng", CHOICE, required=True, choices=STATUS_CHOICES),
-    Field("accounts", "Tài khoản lũy kế", COUNT, cumulative=True),
-    Field("mau", "Người dùng hoạt động trong tháng", COUNT, monthly=True),
-    Field("uses", "Lượt sử dụng trong tháng", COUNT, monthly=True),
-    Field("lgsp", "Kết nối chia sẻ dữ liệu", CHOICE, choices=YES_NO_CHOICES),
-    Field("proposal", "Đề xuất", TEXT),
-    Field("note", "Ghi chú", TEXT),
-), checks=(
-    Check("mau", "<=", "accounts", "row.mau_le_accounts",
-          "Người dùng hoạt động trong tháng lớn hơn tài khoản lũy kế"),
-), subject="platform", description="Mỗi dòng một nền tảng số đơn vị đang triển khai hoặc đề xuất")
+NEN_TANG = Sheet(
+    "nen_tang",
+    "Nền tảng",
+    "table",
+    (
+        Field(
+            "platform_id", "Mã nền tảng", CODE, help="Mã trong danh mục nền tảng; có thể để trống nếu tên khớp danh mục"
+        ),
+        Field("platform_name", "Tên nền tảng", TEXT, required=True),
+        Field("status", "Tình trạng", CHOICE, required=True, choices=STATUS_CHOICES),
+        Field("accounts", "Tài khoản lũy kế", COUNT, cumulative=True),
+        Field("mau", "Người dùng hoạt động trong tháng", COUNT, monthly=True),
+        Field("uses", "Lượt sử dụng trong tháng", COUNT, monthly=True),
+        Field("lgsp", "Kết nối chia sẻ dữ liệu", CHOICE, choices=YES_NO_CHOICES),
+        Field("proposal", "Đề xuất", TEXT),
+        Field("note", "Ghi chú", TEXT),
+    ),
+    checks=(
+        Check(
+            "mau", "<=", "accounts", "row.mau_le_accounts", "Người dùng hoạt động trong tháng lớn hơn tài khoản lũy kế"
+        ),
+    ),
+    subject="platform",
+    description="Mỗi dòng một nền tảng số đơn vị đang triển khai hoặc đề xuất",
+)
 
-HUE_S = Sheet("hue_s", "Hue-S", "row", (
-    Field("downloads", "Lượt tải lũy kế", COUNT, required=True, cumulative=True),
-    Field("accounts", "Tài khoản đăng ký lũy kế", COUNT, required=True, cumulative=True),
-    Field("reports_received", "Phản ánh tiếp nhận trong tháng", COUNT, required=True, monthly=True),
-    Field("reports_processed", "Phản ánh đã xử lý trong tháng", COUNT, required=True, monthly=True),
-    Field("reports_on_time", "Phản ánh xử lý đúng hạn trong tháng", COUNT, required=True, monthly=True),
-    Field("satisfaction", "Tỷ lệ hài lòng (%)", RATE),
-), checks=(
-    Check("reports_processed", "<=", "reports_received", "row.processed_le_received",
-          "Phản ánh đã xử lý lớn hơn phản ánh tiếp nhận"),
-    Check("reports_on_time", "<=", "reports_processed", "row.on_time_le_processed",
-          "Phản ánh xử lý đúng hạn lớn hơn phản ánh đã xử lý"),
-), description="Ứng dụng Hue-S trên địa bàn")
+HUE_S = Sheet(
+    "hue_s",
+    "Hue-S",
+    "row",
+    (
+        Field("downloads", "Lượt tải lũy kế", COUNT, required=True, cumulative=True),
+        Field("accounts", "Tài khoản đăng ký lũy kế", COUNT, required=True, cumulative=True),
+        Field("reports_received", "Phản ánh tiếp nhận trong tháng", COUNT, required=True, monthly=True),
+        Field("reports_processed", "Phản ánh đã xử lý trong tháng", COUNT, required=True, monthly=True),
+        Field("reports_on_time", "Phản ánh xử lý đúng hạn trong tháng", COUNT, required=True, monthly=True),
+        Field("satisfaction", "Tỷ lệ hài lòng (%)", RATE),
+    ),
+    checks=(
+        Check(
+            "reports_processed",
+            "<=",
+            "reports_received",
+            "row.processed_le_received",
+            "Phản ánh đã xử lý lớn hơn phản ánh tiếp nhận",
+        ),
+        Check(
+            "reports_on_time",
+            "<=",
+            "reports_processed",
+            "row.on_time_le_processed",
+            "Phản ánh xử lý đúng hạn lớn hơn phản ánh đã xử lý",
+        ),
+    ),
+    description="Ứng dụng Hue-S trên địa bàn",
+)
 
-TO_CNS = Sheet("to_cns", "Tổ công nghệ số", "table", (
-    Field("commune_code", "Mã xã", CODE, help="Mã GSO của xã/phường/thị trấn"),
-    Field("commune_name", "Xã/phường/thị trấn", TEXT, required=True),
-    Field("teams", "Số tổ lũy kế", COUNT, required=True, cumulative=True),
-    Field("members", "Số thành viên lũy kế", COUNT, required=True, cumulative=True),
-    Field("trainings", "Số buổi tập huấn trong tháng", COUNT, monthly=True),
-    Field("trained", "Lượt người được tập huấn trong tháng", COUNT, monthly=True),
-    Field("households", "Số hộ được hỗ trợ trong tháng", COUNT, monthly=True),
-), checks=(
-    Check("members", ">=", "teams", "row.members_ge_teams", "Số thành viên nhỏ hơn số tổ"),
-), subject="commune", description="Tổ công nghệ số cộng đồng, mỗi dòng một đơn vị cấp xã")
+TO_CNS = Sheet(
+    "to_cns",
+    "Tổ công nghệ số",
+    "table",
+    (
+        Field("commune_code", "Mã xã", CODE, help="Mã GSO của xã/phường/thị trấn"),
+        Field("commune_name", "Xã/phường/thị trấn", TEXT, required=True),
+        Field("teams", "Số tổ lũy kế", COUNT, required=True, cumulative=True),
+        Field("members", "Số thành viên lũy kế", COUNT, required=True, cumulative=True),
+        Field("trainings", "Số buổi tập huấn trong tháng", COUNT, monthly=True),
+        Field("trained", "Lượt người được tập huấn trong tháng", COUNT, monthly=True),
+        Field("households", "Số hộ được hỗ trợ trong tháng", COUNT, monthly=True),
+    ),
+    checks=(Check("members", ">=", "teams", "row.members_ge_teams", "Số thành viên nhỏ hơn số tổ"),),
+    subject="commune",
+    description="Tổ công nghệ số cộng đồng, mỗi dòng một đơn vị cấp xã",
+)
 
-DOANH_NGHIEP = Sheet("doanh_nghiep", "Doanh nghiệp", "row", (
-    Field("sme_reached", "DN tiếp cận SMEdx lũy kế", COUNT, required=True, cumulative=True),
-    Field("sme_using", "DN sử dụng nền tảng số lũy kế", COUNT, required=True, cumulative=True),
-    Field("dbi_assessed", "DN tự đánh giá DBI lũy kế", COUNT, required=True, cumulative=True),
-    Field("sme_supported", "DN được hỗ trợ trong tháng", COUNT, monthly=True),
-), checks=(
-    Check("sme_using", "<=", "sme_reached", "row.using_le_reached",
-          "DN sử dụng nền tảng số lớn hơn DN tiếp cận SMEdx"),
-), description="Chương trình hỗ trợ doanh nghiệp nhỏ và vừa chuyển đổi số (SMEdx) và DBI")
+DOANH_NGHIEP = Sheet(
+    "doanh_nghiep",
+    "Doanh nghiệp",
+    "row",
+    (
+        Field("sme_reached", "DN tiếp cận SMEdx lũy kế", COUNT, required=True, cumulative=True),
+        Field("sme_using", "DN sử dụng nền tảng số lũy kế", COUNT, required=True, cumulative=True),
+        Field("dbi_assessed", "DN tự đánh giá DBI lũy kế", COUNT, required=True, cumulative=True),
+        Field("sme_supported", "DN được hỗ trợ trong tháng", COUNT, monthly=True),
+    ),
+    checks=(
+        Check(
+            "sme_using", "<=", "sme_reached", "row.using_le_reached", "DN sử dụng nền tảng số lớn hơn DN tiếp cận SMEdx"
+        ),
+    ),
+    description="Chương trình hỗ trợ doanh nghiệp nhỏ và vừa chuyển đổi số (SMEdx) và DBI",
+)
 
 SHEETS: tuple[Sheet, ...] = (THONG_TIN, NEN_TANG, HUE_S, TO_CNS, DOANH_NGHIEP)
 SHEETS_BY_KEY = {s.key: s for s in SHEETS}

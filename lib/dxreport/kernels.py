@@ -24,15 +24,21 @@ KERNEL = "python3"
 #: Report notebooks a worker's kernel runs before it is replaced by a new one.
 WARM_REUSES = 25
 # Every kernel ties itself to the process that started it (dxreport.procs) as it starts.
-_KERNEL_ARGS = ["--HistoryManager.hist_file=:memory:",
-                "--IPKernelApp.exec_lines=['import dxreport.procs as _p; _p.kernel_init(); del _p']"]
+_KERNEL_ARGS = [
+    "--HistoryManager.hist_file=:memory:",
+    "--IPKernelApp.exec_lines=['import dxreport.procs as _p; _p.kernel_init(); del _p']",
+]
 # Imported once when a worker's kernel starts; the report notebook imports them again (cheaply).
-_PRELOAD = ("import IPython.display, pandas, matplotlib.pyplot\n"
-            "import dxreport.report, dxreport.charts, dxreport.narrative, dxreport.store, dxreport.kpis")
+_PRELOAD = (
+    "import IPython.display, pandas, matplotlib.pyplot\n"
+    "import dxreport.report, dxreport.charts, dxreport.narrative, dxreport.store, dxreport.kpis"
+)
 # Before each notebook: nothing left of the previous one in the user namespace, counter at 1.
 _RESET = "get_ipython().run_line_magic('reset', '-f')\nget_ipython().execution_count = 1"
-_ADVICE = ("Hãy thử: chạy lại khi máy bớt bận, giảm số tiến trình (--workers 1), hoặc tăng "
-           "run.kernel_start_timeout trong params/settings.yaml.")
+_ADVICE = (
+    "Hãy thử: chạy lại khi máy bớt bận, giảm số tiến trình (--workers 1), hoặc tăng "
+    "run.kernel_start_timeout trong params/settings.yaml."
+)
 
 
 class KernelStartError(RuntimeError):
@@ -94,8 +100,10 @@ def wait_ready(km, kc, timeout: float) -> None:
             except queue.Empty:
                 pass
         if time.monotonic() > deadline:
-            raise KernelStartError(f"Nhân Python (kernel) không trả lời trong {timeout:g} giây sau khi khởi động "
-                                   f"(máy đang quá bận?). {_ADVICE}")
+            raise KernelStartError(
+                f"Nhân Python (kernel) không trả lời trong {timeout:g} giây sau khi khởi động "
+                f"(máy đang quá bận?). {_ADVICE}"
+            )
 
 
 def warm_engine_name() -> str:
@@ -111,19 +119,35 @@ def warm_engine_name() -> str:
         def execute(self, **kwargs):
             try:
                 return super().execute(**kwargs)
-            finally:                       # nbclient keeps the client of a kernel it does not own
+            finally:  # nbclient keeps the client of a kernel it does not own
                 if self.kc is not None:
                     self.kc.stop_channels()
                     self.kc = None
 
     class WarmEngine(NBClientEngine):
         @classmethod
-        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
-                                     stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
+        def execute_managed_notebook(
+            cls,
+            nb_man,
+            kernel_name,
+            log_output=False,
+            stdout_file=None,
+            stderr_file=None,
+            start_timeout=60,
+            execution_timeout=None,
+            **kwargs,
+        ):
             kwargs.pop("input_path", None)
-            return Client(nb_man, timeout=execution_timeout, startup_timeout=start_timeout, kernel_name=kernel_name,
-                          log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
-                          **kwargs).execute()
+            return Client(
+                nb_man,
+                timeout=execution_timeout,
+                startup_timeout=start_timeout,
+                kernel_name=kernel_name,
+                log_output=log_output,
+                stdout_file=stdout_file,
+                stderr_file=stderr_file,
+                **kwargs,
+            ).execute()
 
     papermill_engines.register(name, WarmEngine)
     return name
@@ -169,12 +193,14 @@ class WarmKernel:
         try:
             if start:
                 wait_ready(self.km, kc, self.start_timeout)
-            reply = kc.execute_interactive(code, store_history=False, allow_stdin=False, timeout=self.start_timeout,
-                                           output_hook=lambda msg: None)
+            reply = kc.execute_interactive(
+                code, store_history=False, allow_stdin=False, timeout=self.start_timeout, output_hook=lambda msg: None
+            )
         except TimeoutError as exc:
             self.discard()
-            raise KernelStartError(f"Nhân Python (kernel) không chạy xong phần nạp sẵn trong {self.start_timeout:g} "
-                                   f"giây. {_ADVICE}") from exc
+            raise KernelStartError(
+                f"Nhân Python (kernel) không chạy xong phần nạp sẵn trong {self.start_timeout:g} giây. {_ADVICE}"
+            ) from exc
         except BaseException:
             self.discard()
             raise
@@ -182,8 +208,10 @@ class WarmKernel:
             kc.stop_channels()
         if reply["content"].get("status") != "ok":
             self.discard()
-            raise KernelStartError(f"Nhân Python (kernel) không nạp được các thư viện của báo cáo: "
-                                   f"{reply['content'].get('ename')}: {reply['content'].get('evalue')}. {_ADVICE}")
+            raise KernelStartError(
+                f"Nhân Python (kernel) không nạp được các thư viện của báo cáo: "
+                f"{reply['content'].get('ename')}: {reply['content'].get('evalue')}. {_ADVICE}"
+            )
 
     def discard(self) -> None:
         """Shut the kernel down (the next acquire starts a new one)."""

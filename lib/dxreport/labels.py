@@ -9,8 +9,15 @@ everywhere.
 from __future__ import annotations
 
 __all__ = [
-    "CATALOGS", "CATALOG_SHORT", "CHANGES", "FILE_STATUSES", "PLATFORM_STATUSES", "RESUBMITTED_LATE",
-    "RUN_STATUSES", "SEVERITIES", "SUBMISSION_STATUSES",
+    "CATALOGS",
+    "CATALOG_SHORT",
+    "CHANGES",
+    "FILE_STATUSES",
+    "PLATFORM_STATUSES",
+    "RESUBMITTED_LATE",
+    "RUN_STATUSES",
+    "SEVERITIES",
+    "SUBMISSION_STATUSES",
 ]
 
 #: The three catalogs of digital platforms, by code: their titles.

@@ -36,7 +36,8 @@ class LockBusy(RuntimeError):
             when = "không rõ thời điểm"
         super().__init__(
             f"Thư mục kết quả {path.parent} đang được một lần chạy khác dùng (tiến trình {holder.get('pid', '?')} "
-            f"trên máy {holder.get('host', '?')}, bắt đầu lúc {when}); hãy đợi lần chạy đó xong rồi chạy lại.")
+            f"trên máy {holder.get('host', '?')}, bắt đầu lúc {when}); hãy đợi lần chạy đó xong rồi chạy lại."
+        )
 
 
 def _read_holder(fd: int) -> dict:
@@ -70,8 +71,13 @@ def hold(outputs: Path, *, wait: float = 0.0, what: str = "run"):
                     raise LockBusy(path, _read_holder(fd)) from None
                 time.sleep(0.2)
         stale = _read_holder(fd)
-        record = {"pid": os.getpid(), "host": socket.gethostname(), "what": what,
-                  "started": datetime.now(TZ).isoformat(timespec="seconds"), "command": " ".join(sys.argv[:6])}
+        record = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "what": what,
+            "started": datetime.now(TZ).isoformat(timespec="seconds"),
+            "command": " ".join(sys.argv[:6]),
+        }
         os.ftruncate(fd, 0)
         os.lseek(fd, 0, os.SEEK_SET)
         os.write(fd, json.dumps(record, ensure_ascii=False).encode("utf-8"))

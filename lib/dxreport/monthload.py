@@ -33,10 +33,17 @@ class IngestResult:
     warehouse: Path
 
 
-def ingest_month(month: str, inbox_dir: Path | str, warehouse_path: Path | str | None = None, *,
-                 registry: Registry | None = None, snapshot: Snapshot | None = None,
-                 raw_dir: Path | str | None = None, settings: dict | None = None,
-                 reader: str | None = None) -> IngestResult:
+def ingest_month(
+    month: str,
+    inbox_dir: Path | str,
+    warehouse_path: Path | str | None = None,
+    *,
+    registry: Registry | None = None,
+    snapshot: Snapshot | None = None,
+    raw_dir: Path | str | None = None,
+    settings: dict | None = None,
+    reader: str | None = None,
+) -> IngestResult:
     """Read every file of `inbox_dir` for `month`, archive them, and replace the month in the warehouse.
 
     Every file is kept unchanged as raw_dir/<sha256>.<ext> (default: <inbox root>/../raw). The
@@ -56,17 +63,27 @@ def ingest_month(month: str, inbox_dir: Path | str, warehouse_path: Path | str |
     warehouse_path = Path(warehouse_path) if warehouse_path is not None else store.DEFAULT_PATH
     due = intake.deadline(month, settings["submission"]["deadline_day"])
 
-    files = read(month, inbox_dir, registry=registry, matcher=matcher, settings=settings, raw_dir=raw_dir,
-                 reader=reader)
+    files = read(
+        month, inbox_dir, registry=registry, matcher=matcher, settings=settings, raw_dir=raw_dir, reader=reader
+    )
     resolved = resolve(files, due)
     return load(resolved, files, warehouse_path, registry=registry, snapshot=snapshot)
 
 
-def read(month: str, inbox_dir: Path, *, registry: Registry, matcher: Matcher, settings: dict, raw_dir: Path,
-         reader: str | None = None) -> intake.MonthFiles:
+def read(
+    month: str,
+    inbox_dir: Path,
+    *,
+    registry: Registry,
+    matcher: Matcher,
+    settings: dict,
+    raw_dir: Path,
+    reader: str | None = None,
+) -> intake.MonthFiles:
     """Step 1: every file of the folder read, checked and archived (dxreport.intake.read_month)."""
-    return intake.read_month(month, inbox_dir, registry=registry, matcher=matcher, settings=settings,
-                             raw_dir=raw_dir, reader=reader)
+    return intake.read_month(
+        month, inbox_dir, registry=registry, matcher=matcher, settings=settings, raw_dir=raw_dir, reader=reader
+    )
 
 
 def resolve(files: intake.MonthFiles, due: dt.date) -> intake.MonthResolution:
@@ -74,8 +91,14 @@ def resolve(files: intake.MonthFiles, due: dt.date) -> intake.MonthResolution:
     return intake.resolve_submissions(files, due)
 
 
-def load(resolved: intake.MonthResolution, files: intake.MonthFiles, warehouse_path: Path, *,
-         registry: Registry, snapshot: Snapshot) -> IngestResult:
+def load(
+    resolved: intake.MonthResolution,
+    files: intake.MonthFiles,
+    warehouse_path: Path,
+    *,
+    registry: Registry,
+    snapshot: Snapshot,
+) -> IngestResult:
     """Step 3: check against the warehouse's earlier months, then replace the month there whole."""
     month, facts = resolved.month, resolved.facts
     issue_rows = list(resolved.issues)
@@ -83,7 +106,8 @@ def load(resolved: intake.MonthResolution, files: intake.MonthFiles, warehouse_p
     try:
         history = con.execute(
             "SELECT month, unit, sheet, subject, metric, value FROM facts WHERE month < ? AND value IS NOT NULL",
-            [month]).df()
+            [month],
+        ).df()
         issue_rows.extend(intake.history_issues(facts, history, month, resolved.names))
         for row in issue_rows:
             row["month"] = month
@@ -92,10 +116,20 @@ def load(resolved: intake.MonthResolution, files: intake.MonthFiles, warehouse_p
         submissions["received_at"] = pd.to_datetime(submissions["received_at"])
         store.load_units(con, registry)
         store.load_catalog(con, snapshot)
-        store.replace_month(con, month, submissions, facts, issues, run={
-            "loaded_at": dt.datetime.now(intake.LOCAL_TZ).replace(tzinfo=None), "inbox": str(files.inbox.resolve()),
-            "files": files.files, "accepted": resolved.accepted, "rejected": resolved.rejected,
-        })
+        store.replace_month(
+            con,
+            month,
+            submissions,
+            facts,
+            issues,
+            run={
+                "loaded_at": dt.datetime.now(intake.LOCAL_TZ).replace(tzinfo=None),
+                "inbox": str(files.inbox.resolve()),
+                "files": files.files,
+                "accepted": resolved.accepted,
+                "rejected": resolved.rejected,
+            },
+        )
     finally:
         con.close()
     return IngestResult(month=month, submissions=submissions, facts=facts, issues=issues, warehouse=warehouse_path)

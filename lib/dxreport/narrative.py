@@ -53,7 +53,7 @@ def in_sentence(name: str) -> str:
     """A unit's name inside a sentence: `huyện Phú Vang`, `thị xã Hương Thủy`; other names as they are."""
     for kind in _UNIT_KINDS:
         if name.startswith(kind):
-            return kind.lower() + name[len(kind):]
+            return kind.lower() + name[len(kind) :]
     return name
 
 
@@ -91,12 +91,15 @@ def coverage(view: pd.DataFrame, month: str) -> str:
     got, expected = _v(view, "submissions_received"), _v(view, "submissions_expected")
     if got is None or expected is None:
         return f"Tháng {format_month(month)} {NO_DATA} về tình hình gửi báo cáo."
-    return (f"Tháng {format_month(month)} có {format_number(got)}/{format_number(expected)} đơn vị gửi báo cáo "
-            f"theo biểu mẫu ({pct(_v(view, 'coverage_rate'))}).")
+    return (
+        f"Tháng {format_month(month)} có {format_number(got)}/{format_number(expected)} đơn vị gửi báo cáo "
+        f"theo biểu mẫu ({pct(_v(view, 'coverage_rate'))})."
+    )
 
 
-def hue_s(view: pd.DataFrame, month: str, population_year: int | None, area: str,
-          threshold: float | None = None) -> str:
+def hue_s(
+    view: pd.DataFrame, month: str, population_year: int | None, area: str, threshold: float | None = None
+) -> str:
     """Downloads, penetration, field reports and satisfaction of Hue-S.
 
     Below the population coverage `threshold` (%) the penetration is 'chưa đủ số liệu', with the
@@ -105,26 +108,31 @@ def hue_s(view: pd.DataFrame, month: str, population_year: int | None, area: str
     if downloads is None:
         return f"Ứng dụng Hue-S trên địa bàn {area}: {NO_DATA} trong tháng {format_month(month)}."
     grew = month_change(view, "hues_downloads", "lượt", scope=area == "toàn tỉnh")
-    parts = [f"Tính đến hết tháng {format_month(month)}, ứng dụng Hue-S trên địa bàn {area} có "
-             f"{num(downloads, 'lượt tải')}" + (f", {grew}" if grew else "")]
+    parts = [
+        f"Tính đến hết tháng {format_month(month)}, ứng dụng Hue-S trên địa bàn {area} có "
+        f"{num(downloads, 'lượt tải')}" + (f", {grew}" if grew else "")
+    ]
     penetration = _v(view, "hues_penetration")
     if penetration is not None:
         year = f" (dân số năm {population_year})" if population_year else ""
-        parts.append(f"bình quân {format_number(penetration, 1)} lượt tải trên 100 dân của các đơn vị đã báo cáo"
-                     f"{year}")
+        parts.append(f"bình quân {format_number(penetration, 1)} lượt tải trên 100 dân của các đơn vị đã báo cáo{year}")
     elif threshold is not None and _v(view, "hues_coverage") is not None:
-        parts.append(f"số lượt tải trên 100 dân {NOT_ENOUGH} (các huyện báo cáo có "
-                     f"{format_percent(_v(view, 'hues_coverage'))} dân số, dưới mức {format_percent(threshold)})")
+        parts.append(
+            f"số lượt tải trên 100 dân {NOT_ENOUGH} (các huyện báo cáo có "
+            f"{format_percent(_v(view, 'hues_coverage'))} dân số, dưới mức {format_percent(threshold)})"
+        )
     accounts = _v(view, "hues_accounts")
     if accounts is not None:
         parts.append(f"{num(accounts, 'tài khoản')} đã đăng ký")
     text = "; ".join(parts) + "."
     received = _v(view, "reports_received")
     if received is not None:
-        text += (f" Trong tháng, hệ thống tiếp nhận {num(received, 'phản ánh hiện trường')}, đã xử lý "
-                 f"{num(_v(view, 'reports_processed'), 'phản ánh')} ({pct(_v(view, 'processed_rate'))}), "
-                 f"trong đó {pct(_v(view, 'on_time_rate'))} xử lý đúng hạn; tỷ lệ người dân hài lòng "
-                 f"{pct(_v(view, 'satisfaction'))}.")
+        text += (
+            f" Trong tháng, hệ thống tiếp nhận {num(received, 'phản ánh hiện trường')}, đã xử lý "
+            f"{num(_v(view, 'reports_processed'), 'phản ánh')} ({pct(_v(view, 'processed_rate'))}), "
+            f"trong đó {pct(_v(view, 'on_time_rate'))} xử lý đúng hạn; tỷ lệ người dân hài lòng "
+            f"{pct(_v(view, 'satisfaction'))}."
+        )
     return text
 
 
@@ -137,8 +145,9 @@ def teams(view: pd.DataFrame, area: str) -> str:
     without = _v(view, "communes_without_team")
     unknown = _v(view, "communes_no_data") or 0
     total = None if with_team is None or without is None else with_team + without + unknown
-    text = (f"Trên địa bàn {area} có {num(count, 'tổ công nghệ số cộng đồng')} với "
-            f"{num(_v(view, 'members'), 'thành viên')}")
+    text = (
+        f"Trên địa bàn {area} có {num(count, 'tổ công nghệ số cộng đồng')} với {num(_v(view, 'members'), 'thành viên')}"
+    )
     if unknown:
         text += f" (số liệu của {format_number(total - unknown)}/{format_number(total)} xã, phường, thị trấn)"
     grew = month_change(view, "teams", "tổ", scope=area == "toàn tỉnh")
@@ -148,14 +157,18 @@ def teams(view: pd.DataFrame, area: str) -> str:
         text += f"; {format_number(with_team)}/{format_number(total)} xã, phường, thị trấn đã có tổ"
     text += "."
     if _v(view, "trainings") is not None:
-        text += (f" Trong tháng tổ chức {num(_v(view, 'trainings'), 'buổi tập huấn')} với "
-                 f"{num(_v(view, 'trained'), 'lượt người')} tham gia; các tổ hỗ trợ "
-                 f"{num(_v(view, 'households'), 'hộ gia đình')} sử dụng nền tảng số.")
+        text += (
+            f" Trong tháng tổ chức {num(_v(view, 'trainings'), 'buổi tập huấn')} với "
+            f"{num(_v(view, 'trained'), 'lượt người')} tham gia; các tổ hỗ trợ "
+            f"{num(_v(view, 'households'), 'hộ gia đình')} sử dụng nền tảng số."
+        )
     if without:
         text += f" Còn {num(without, 'xã, phường, thị trấn')} báo cáo chưa có tổ công nghệ số."
     if unknown:
-        text += (f" {_upper_first(num(unknown, 'xã, phường, thị trấn'))} chưa có số liệu hợp lệ (dòng số liệu bị "
-                 "loại khi kiểm tra hoặc chưa báo cáo), không tính là chưa có tổ.")
+        text += (
+            f" {_upper_first(num(unknown, 'xã, phường, thị trấn'))} chưa có số liệu hợp lệ (dòng số liệu bị "
+            "loại khi kiểm tra hoặc chưa báo cáo), không tính là chưa có tổ."
+        )
     return text
 
 
@@ -167,10 +180,14 @@ def per_capita(view: pd.DataFrame, name: str, coverage_name: str, what: str, thr
         return ""
     value = _v(view, name)
     if value is None or cover < threshold:
-        return (f"{what}: {NOT_ENOUGH} (các huyện báo cáo có {format_percent(cover)} dân số, dưới mức "
-                f"{format_percent(threshold)} cần có để tính trên 100 dân).")
-    return (f"{what}: {format_number(value, 1)} tài khoản trên 100 dân của các huyện đã báo cáo "
-            f"({format_percent(cover)} dân số).")
+        return (
+            f"{what}: {NOT_ENOUGH} (các huyện báo cáo có {format_percent(cover)} dân số, dưới mức "
+            f"{format_percent(threshold)} cần có để tính trên 100 dân)."
+        )
+    return (
+        f"{what}: {format_number(value, 1)} tài khoản trên 100 dân của các huyện đã báo cáo "
+        f"({format_percent(cover)} dân số)."
+    )
 
 
 def smes(view: pd.DataFrame, area: str) -> str:
@@ -178,11 +195,13 @@ def smes(view: pd.DataFrame, area: str) -> str:
     reached = _v(view, "sme_reached")
     if reached is None:
         return f"Chương trình SMEdx trên địa bàn {area}: {NO_DATA}."
-    return (f"Lũy kế trên địa bàn {area} có {num(reached, 'doanh nghiệp')} tiếp cận Chương trình hỗ trợ "
-            f"doanh nghiệp nhỏ và vừa chuyển đổi số (SMEdx), trong đó {num(_v(view, 'sme_using'), 'doanh nghiệp')} "
-            f"đang sử dụng nền tảng số ({pct(_v(view, 'sme_using_rate'))}); "
-            f"{num(_v(view, 'dbi_assessed'), 'doanh nghiệp')} đã tự đánh giá mức độ chuyển đổi số (DBI). "
-            f"Trong tháng có {num(_v(view, 'sme_supported'), 'lượt doanh nghiệp')} được hỗ trợ.")
+    return (
+        f"Lũy kế trên địa bàn {area} có {num(reached, 'doanh nghiệp')} tiếp cận Chương trình hỗ trợ "
+        f"doanh nghiệp nhỏ và vừa chuyển đổi số (SMEdx), trong đó {num(_v(view, 'sme_using'), 'doanh nghiệp')} "
+        f"đang sử dụng nền tảng số ({pct(_v(view, 'sme_using_rate'))}); "
+        f"{num(_v(view, 'dbi_assessed'), 'doanh nghiệp')} đã tự đánh giá mức độ chuyển đổi số (DBI). "
+        f"Trong tháng có {num(_v(view, 'sme_supported'), 'lượt doanh nghiệp')} được hỗ trợ."
+    )
 
 
 def platforms(view: pd.DataFrame, who: str) -> str:
@@ -190,21 +209,31 @@ def platforms(view: pd.DataFrame, who: str) -> str:
     in_use = _v(view, "platforms_in_use")
     if in_use is None:
         return f"{who[:1].upper() + who[1:]} {NO_DATA} về nền tảng số trong tháng."
-    text = _upper_first(who) + " " + _statuses(in_use, _v(view, "platforms_trial"), _v(view, "platforms_not_deployed"),
-                                              "nền tảng số")
+    text = (
+        _upper_first(who)
+        + " "
+        + _statuses(in_use, _v(view, "platforms_trial"), _v(view, "platforms_not_deployed"), "nền tảng số")
+    )
     connected = _v(view, "platforms_lgsp")
-    text += (f"; {num(connected, 'nền tảng phục vụ chính quyền')} đang sử dụng đã kết nối, chia sẻ dữ liệu qua LGSP."
-             if connected else ".")
+    text += (
+        f"; {num(connected, 'nền tảng phục vụ chính quyền')} đang sử dụng đã kết nối, chia sẻ dữ liệu qua LGSP."
+        if connected
+        else "."
+    )
     mau = _v(view, "platform_mau")
     agencies = _v(view, "platform_mau_agencies")
     if mau is not None and agencies is not None:
         # the province: residents of the districts and staff of the agencies are never added together
-        text += (f" Trong tháng, trên địa bàn các huyện, thị xã, thành phố có {num(mau, 'người dùng hoạt động')} và "
-                 f"{num(_v(view, 'platform_uses'), 'lượt sử dụng')} trên các nền tảng; trong các cơ quan cấp tỉnh có "
-                 f"{num(agencies, 'người dùng hoạt động')}.")
+        text += (
+            f" Trong tháng, trên địa bàn các huyện, thị xã, thành phố có {num(mau, 'người dùng hoạt động')} và "
+            f"{num(_v(view, 'platform_uses'), 'lượt sử dụng')} trên các nền tảng; trong các cơ quan cấp tỉnh có "
+            f"{num(agencies, 'người dùng hoạt động')}."
+        )
     elif mau is not None:
-        text += (f" Trong tháng có {num(mau, 'người dùng hoạt động')} và "
-                 f"{num(_v(view, 'platform_uses'), 'lượt sử dụng')} trên các nền tảng.")
+        text += (
+            f" Trong tháng có {num(mau, 'người dùng hoạt động')} và "
+            f"{num(_v(view, 'platform_uses'), 'lượt sử dụng')} trên các nền tảng."
+        )
     unmatched = _v(view, "platforms_unmatched")
     if unmatched:
         text += f" Có {num(unmatched, 'nền tảng')} không có trong danh mục của Bộ TT&TT (liệt kê ở bảng dưới)."
@@ -212,6 +241,7 @@ def platforms(view: pd.DataFrame, who: str) -> str:
 
 
 # ----------------------------------------------------------------------------- more figures
+
 
 def measure(value: float | None, kind: str, unit: str = "") -> str:
     """A value written by its kind: a rate as `12,5%`, a ratio with one decimal, a count whole."""
@@ -284,50 +314,68 @@ def year_to_date(view: pd.DataFrame, name: str, month: str, unit: str = "", kind
     return text
 
 
-def summary(view: pd.DataFrame, month: str, who: str, *, lagging_units: int | None = None,
-            targets: pd.DataFrame | None = None) -> list[str]:
+def summary(
+    view: pd.DataFrame, month: str, who: str, *, lagging_units: int | None = None, targets: pd.DataFrame | None = None
+) -> list[str]:
     """The general assessment: a few sentences on the month, from the figures. `who` names the
     subject of the platform sentence ('các đơn vị trong tỉnh', or the unit)."""
     out = [coverage(view, month)]
     in_use = _v(view, "platforms_in_use")
     if in_use is not None:
-        by_catalog = [f"{format_number(_v(view, f'{c}_in_use'))} {label}"
-                      for c, label in CATALOG_SHORT.items() if _v(view, f"{c}_in_use")]
+        by_catalog = [
+            f"{format_number(_v(view, f'{c}_in_use'))} {label}"
+            for c, label in CATALOG_SHORT.items()
+            if _v(view, f"{c}_in_use")
+        ]
         unmatched = _v(view, "platforms_unmatched")
         outside = f"{num(unmatched, 'nền tảng')} không có trong danh mục của Bộ TT&TT" if unmatched else ""
         inside = "; ".join(p for p in (join(by_catalog), outside) if p)
-        text = f"{_upper_first(who)} " + (f"đang sử dụng {num(in_use, 'nền tảng số')}" if in_use
-                                          else "chưa sử dụng nền tảng số nào")
+        text = f"{_upper_first(who)} " + (
+            f"đang sử dụng {num(in_use, 'nền tảng số')}" if in_use else "chưa sử dụng nền tảng số nào"
+        )
         text += f" ({inside})" if inside else ""
         deployments = _v(view, "platform_deployments")
         if deployments is not None and deployments != in_use:
             text += f" với {num(deployments, 'lượt triển khai')} tại các đơn vị"
         rate = _v(view, "lgsp_rate")
         if rate is not None:
-            text += f"; {pct(rate)} số lượt triển khai nền tảng phục vụ chính quyền đã kết nối, chia sẻ dữ liệu qua LGSP"
+            text += (
+                f"; {pct(rate)} số lượt triển khai nền tảng phục vụ chính quyền đã kết nối, chia sẻ dữ liệu qua LGSP"
+            )
         out.append(text + ".")
     downloads = _v(view, "hues_downloads")
     if downloads is not None:
         grew = month_change(view, "hues_downloads", "lượt", scope=who == "các đơn vị trong tỉnh")
-        out.append(f"Ứng dụng Hue-S có {num(downloads, 'lượt tải')}" + (f", {grew}" if grew else "")
-                   + f"; trong tháng tiếp nhận {num(_v(view, 'reports_received'), 'phản ánh hiện trường')}, "
-                   f"đã xử lý {pct(_v(view, 'processed_rate'))}.")
+        out.append(
+            f"Ứng dụng Hue-S có {num(downloads, 'lượt tải')}"
+            + (f", {grew}" if grew else "")
+            + f"; trong tháng tiếp nhận {num(_v(view, 'reports_received'), 'phản ánh hiện trường')}, "
+            f"đã xử lý {pct(_v(view, 'processed_rate'))}."
+        )
     teams = _v(view, "teams")
     if teams is not None:
         grew = month_change(view, "teams", "tổ", scope=who == "các đơn vị trong tỉnh")
         households = _v(view, "households")
-        out.append(f"Có {num(teams, 'tổ công nghệ số cộng đồng')}" + (f", {grew}" if grew else "")
-                   + (f"; trong tháng các tổ hỗ trợ {num(households, 'lượt hộ gia đình')}" if households else "")
-                   + ".")
+        out.append(
+            f"Có {num(teams, 'tổ công nghệ số cộng đồng')}"
+            + (f", {grew}" if grew else "")
+            + (f"; trong tháng các tổ hỗ trợ {num(households, 'lượt hộ gia đình')}" if households else "")
+            + "."
+        )
     reached = _v(view, "sme_reached")
     if reached is not None:
-        out.append(f"Lũy kế {num(reached, 'doanh nghiệp')} tiếp cận Chương trình SMEdx, "
-                   f"{num(_v(view, 'sme_using'), 'doanh nghiệp')} đang sử dụng nền tảng số.")
+        out.append(
+            f"Lũy kế {num(reached, 'doanh nghiệp')} tiếp cận Chương trình SMEdx, "
+            f"{num(_v(view, 'sme_using'), 'doanh nghiệp')} đang sử dụng nền tảng số."
+        )
     if targets is not None and not targets.empty:
         out.append(targets_summary(targets))
     if lagging_units is not None:
-        out.append(f"Có {format_number(lagging_units)} đơn vị chậm triển khai theo các tiêu chí nêu ở mục VII."
-                   if lagging_units else "Không có đơn vị nào chậm triển khai theo các tiêu chí nêu ở mục VII.")
+        out.append(
+            f"Có {format_number(lagging_units)} đơn vị chậm triển khai theo các tiêu chí nêu ở mục VII."
+            if lagging_units
+            else "Không có đơn vị nào chậm triển khai theo các tiêu chí nêu ở mục VII."
+        )
     return out
 
 
@@ -364,10 +412,13 @@ def lgsp(view: pd.DataFrame, who: str) -> str:
         return f"{_upper_first(who)} chưa có nền tảng phục vụ chính quyền nào đang sử dụng để kết nối LGSP."
     connected = _v(view, "lgsp_rate")
     count = (connected or 0) * deployments / 100
-    text = (f"Trong {num(deployments, 'lượt triển khai nền tảng phục vụ chính quyền đang sử dụng')}, ")
-    text += (f"{num(round(count), 'lượt')} ({pct(connected)}) đã kết nối, chia sẻ dữ liệu qua Nền tảng tích hợp, "
-             "chia sẻ dữ liệu cấp tỉnh (LGSP)" if count else
-             "chưa có lượt nào kết nối, chia sẻ dữ liệu qua Nền tảng tích hợp, chia sẻ dữ liệu cấp tỉnh (LGSP)")
+    text = f"Trong {num(deployments, 'lượt triển khai nền tảng phục vụ chính quyền đang sử dụng')}, "
+    text += (
+        f"{num(round(count), 'lượt')} ({pct(connected)}) đã kết nối, chia sẻ dữ liệu qua Nền tảng tích hợp, "
+        "chia sẻ dữ liệu cấp tỉnh (LGSP)"
+        if count
+        else "chưa có lượt nào kết nối, chia sẻ dữ liệu qua Nền tảng tích hợp, chia sẻ dữ liệu cấp tỉnh (LGSP)"
+    )
     distinct = _v(view, "platforms_lgsp")
     if distinct and deployments != _v(view, "chinh_quyen_in_use"):
         text += f", gồm {num(distinct, 'nền tảng khác nhau')}"
@@ -380,8 +431,11 @@ def targets_summary(progress: pd.DataFrame) -> str:
     met = int((progress["met"] == True).sum())  # noqa: E712 - None means not measured
     not_met = int((progress["met"] == False).sum())  # noqa: E712
     unknown = len(progress) - met - not_met
-    text = (f"Chỉ tiêu năm {year}: đạt {format_number(met)}/{format_number(len(progress))}" if met else
-            f"Chỉ tiêu năm {year}: chưa đạt chỉ tiêu nào trong {format_number(len(progress))} chỉ tiêu")
+    text = (
+        f"Chỉ tiêu năm {year}: đạt {format_number(met)}/{format_number(len(progress))}"
+        if met
+        else f"Chỉ tiêu năm {year}: chưa đạt chỉ tiêu nào trong {format_number(len(progress))} chỉ tiêu"
+    )
     if not_met:
         text += f", {format_number(not_met)} chỉ tiêu chưa đạt"
     if unknown:
@@ -390,6 +444,7 @@ def targets_summary(progress: pd.DataFrame) -> str:
 
 
 # ----------------------------------------------------------------------------- lagging, proposals
+
 
 def threshold_text(value: float, kind: str, unit: str) -> str:
     """A rule's threshold in the indicator's unit."""
@@ -408,14 +463,15 @@ def rule_text(rule, *, reference: float | None = None, deadline_day: int | None 
         day = f" (ngày {deadline_day} tháng sau)" if deadline_day else ""
         return f"Gửi báo cáo sau hạn{day}"
     if rule.kind == "platform_not_deployed":
-        return (f"Nền tảng trong danh mục có từ {format_number(rule.threshold)} đơn vị trở lên báo cáo "
-                "“Chưa triển khai”")
+        return f"Nền tảng trong danh mục có từ {format_number(rule.threshold)} đơn vị trở lên báo cáo “Chưa triển khai”"
     ind = kpis.indicator(rule.indicator)
     if rule.kind == "below_share":
         text = f"{ind.label} thấp hơn {format_percent(rule.threshold)} mức toàn tỉnh"
         if reference is not None and not math.isnan(reference):
-            text += (f" (toàn tỉnh {measure(reference, ind.kind, ind.unit)}, ngưỡng "
-                     f"{measure(reference * rule.threshold / 100, ind.kind, ind.unit)})")
+            text += (
+                f" (toàn tỉnh {measure(reference, ind.kind, ind.unit)}, ngưỡng "
+                f"{measure(reference * rule.threshold / 100, ind.kind, ind.unit)})"
+            )
         return text
     if rule.kind == "above" and rule.threshold == 0 and ind.kind == "count":
         return f"Có {_lower_first(ind.label)}"
@@ -433,11 +489,15 @@ def lagging_reason(row: pd.Series) -> str:
     value = measure(row["value"], ind.kind, ind.unit)
     limit = measure(row["threshold"], ind.kind, ind.unit)
     decimals = 0 if ind.kind == "count" else 1
-    if row["value"] != row["threshold"] and \
-            format_number(row["value"], decimals) == format_number(row["threshold"], decimals):
+    if row["value"] != row["threshold"] and format_number(row["value"], decimals) == format_number(
+        row["threshold"], decimals
+    ):
         # rounding would hide the difference (89,95% shown as 90%): show two decimals
-        value = (format_percent(row["value"], 2) if ind.kind == "rate" else
-                 f"{format_number(row['value'], 2)} {ind.unit}".strip())
+        value = (
+            format_percent(row["value"], 2)
+            if ind.kind == "rate"
+            else f"{format_number(row['value'], 2)} {ind.unit}".strip()
+        )
     word = "dưới" if row["kind"] in ("below", "below_share") else "trên"
     if row["kind"] == "above" and row["threshold"] == 0 and ind.kind == "count":
         return f"{_lower_first(ind.label)}: {value}"
@@ -450,13 +510,17 @@ DEFAULT_PROPOSALS = {
     "below": "Đề nghị {units} có giải pháp cải thiện chỉ tiêu “{label}”.",
     "above": "Đề nghị {units} có giải pháp cải thiện chỉ tiêu “{label}”.",
     "below_share": "Đề nghị {units} có giải pháp cải thiện chỉ tiêu “{label}”.",
-    "platform_not_deployed": "Đề nghị UBND tỉnh chỉ đạo các đơn vị chưa triển khai khẩn trương triển khai "
-                             "{platforms}.",
+    "platform_not_deployed": "Đề nghị UBND tỉnh chỉ đạo các đơn vị chưa triển khai khẩn trương triển khai {platforms}.",
 }
 
 
-def proposals_from_figures(lagging: pd.DataFrame, platforms: pd.DataFrame, rules: list, names: dict[str, str],
-                           progress: pd.DataFrame | None = None) -> list[str]:
+def proposals_from_figures(
+    lagging: pd.DataFrame,
+    platforms: pd.DataFrame,
+    rules: list,
+    names: dict[str, str],
+    progress: pd.DataFrame | None = None,
+) -> list[str]:
     """Proposals that follow from the figures: one per lagging rule that names units or platforms,
     and one per target of the year not yet met."""
     out, covered = [], set()
@@ -467,8 +531,10 @@ def proposals_from_figures(lagging: pd.DataFrame, platforms: pd.DataFrame, rules
             part = platforms[platforms["rule"] == rule.id] if not platforms.empty else platforms
             if part.empty:
                 continue
-            items = [f"{n} ({format_number(c)} đơn vị chưa triển khai)" for n, c in
-                     zip(part["subject_name"], part["not_deployed"])]
+            items = [
+                f"{n} ({format_number(c)} đơn vị chưa triển khai)"
+                for n, c in zip(part["subject_name"], part["not_deployed"])
+            ]
             out.append(template.format(platforms=join(items), units="", label=label))
             continue
         part = lagging[lagging["rule"] == rule.id] if not lagging.empty else lagging
@@ -481,7 +547,7 @@ def proposals_from_figures(lagging: pd.DataFrame, platforms: pd.DataFrame, rules
     if progress is not None and not progress.empty:
         for _, t in progress[progress["met"] == False].iterrows():  # noqa: E712
             if t["indicator"] in covered:
-                continue      # the units behind it are already named above
+                continue  # the units behind it are already named above
             done = f", đạt {format_percent(t['progress'])} chỉ tiêu" if not pd.isna(t["progress"]) else ""
             kind = kpis.indicator(t["indicator"]).kind if isinstance(t["indicator"], str) else "count"
             unit = t["unit"] if kind != "rate" else ""
@@ -489,6 +555,8 @@ def proposals_from_figures(lagging: pd.DataFrame, platforms: pd.DataFrame, rules
                 goal = "không còn"
             else:
                 goal = f"{'không quá' if t['comparison'] == '<=' else 'tối thiểu'} {threshold_text(t['target'], kind, unit)}"
-            out.append(f"Đề nghị UBND tỉnh chỉ đạo các đơn vị tiếp tục đẩy mạnh để đạt chỉ tiêu “{t['label']}” năm {t['year']} ({goal}); hiện nay "
-                       f"{measure(t['value'], kind, unit)}{done}.")
+            out.append(
+                f"Đề nghị UBND tỉnh chỉ đạo các đơn vị tiếp tục đẩy mạnh để đạt chỉ tiêu “{t['label']}” năm {t['year']} ({goal}); hiện nay "
+                f"{measure(t['value'], kind, unit)}{done}."
+            )
     return out

@@ -48,7 +48,9 @@ class YamlDoc:
         node, line = self.root, (self.root.start_mark.line + 1 if self.root is not None else 1)
         for key in keys:
             if isinstance(node, yaml.MappingNode):
-                found = [(k, v) for k, v in _mapping_items(node) if isinstance(k, yaml.ScalarNode) and k.value == str(key)]
+                found = [
+                    (k, v) for k, v in _mapping_items(node) if isinstance(k, yaml.ScalarNode) and k.value == str(key)
+                ]
                 if not found:
                     return None, line
                 k, node = found[-1]
@@ -131,12 +133,16 @@ def read_yaml(path: Path | str, error: type[Exception] = ParamError, text: str |
 
 # --------------------------------------------------------------------------- small rules shared by the loaders
 
+
 def check_mapping(doc: YamlDoc, keys: tuple[Key, ...], allowed: Iterable[str], *, label: str | None = None) -> dict:
     """The mapping at `keys` (missing: {}); refuse a non-mapping or a key not in `allowed`."""
     value = doc.data
     for key in keys:
-        value = value.get(key) if isinstance(value, dict) else (
-            value[key] if isinstance(value, list) and isinstance(key, int) and key < len(value) else None)
+        value = (
+            value.get(key)
+            if isinstance(value, dict)
+            else (value[key] if isinstance(value, list) and isinstance(key, int) and key < len(value) else None)
+        )
     name = label or ".".join(map(str, keys)) or "nội dung tệp"
     if value is None:
         return {}
@@ -180,13 +186,19 @@ def check_aliases(params_dir: Path = PARAMS_DIR) -> dict[str, str]:
         if not isinstance(alias, str) or not alias.strip():
             doc.fail(where, f"tên gọi khác {alias!r} phải là chữ, không rỗng")
         if not isinstance(pid, str) or not re.match(ALIAS_ID, pid):
-            doc.fail(where, f"mã nền tảng của “{alias}” phải có dạng cq-…, dn-… hoặc nd-… (chữ thường, số, "
-                            f"gạch nối), không phải {pid!r}")
+            doc.fail(
+                where,
+                f"mã nền tảng của “{alias}” phải có dạng cq-…, dn-… hoặc nd-… (chữ thường, số, "
+                f"gạch nối), không phải {pid!r}",
+            )
         key = fold(alias)
         if key in folded and folded[key][1] != pid:
             other, other_id = folded[key]
-            doc.fail(where, f"“{alias}” và “{other}” là một tên gọi (không kể hoa thường, dấu, khoảng trắng) "
-                            f"nhưng ứng với hai nền tảng khác nhau: {pid}, {other_id}")
+            doc.fail(
+                where,
+                f"“{alias}” và “{other}” là một tên gọi (không kể hoa thường, dấu, khoảng trắng) "
+                f"nhưng ứng với hai nền tảng khác nhau: {pid}, {other_id}",
+            )
         folded.setdefault(key, (alias, pid))
         out[alias] = pid
     return out

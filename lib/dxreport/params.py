@@ -11,8 +11,17 @@ from zoneinfo import ZoneInfo
 from dxreport import units as units_mod
 from dxreport.months import is_month, last_day, previous, span
 from dxreport.paramcheck import check_mapping, read_yaml
-from dxreport.paths import (DATA_DIR, NOTEBOOKS_DIR, OUTPUTS_DIR, PARAMS_DIR, PROJECT_ROOT, SCRATCH_DIR,  # noqa: F401
-                            SOURCES_FILE, ParamError, shown_path)
+from dxreport.paths import (  # noqa: F401 - the project's folders are also read as params.X
+    DATA_DIR,
+    NOTEBOOKS_DIR,
+    OUTPUTS_DIR,
+    PARAMS_DIR,
+    PROJECT_ROOT,
+    SCRATCH_DIR,
+    SOURCES_FILE,
+    ParamError,
+    shown_path,
+)
 
 PROVINCE = "tinh"
 #: The department's time zone: "today" of a run (the report date's default and limit) is Huế's.
@@ -33,11 +42,11 @@ class RunParams:
 
     month: str
     unit: str
-    inbox: Path | None            # the folder the user named (resolved); None: not named (data/inbox or the sample)
+    inbox: Path | None  # the folder the user named (resolved); None: not named (data/inbox or the sample)
     outputs: Path
     sources: Path = SOURCES_FILE
     offline: bool = False
-    report_date: date | None = None   # the date printed under the national motto; None: see check_report_date
+    report_date: date | None = None  # the date printed under the national motto; None: see check_report_date
 
     def source(self) -> "MonthSource":
         """Where this run's month comes from (resolve_month); `.describe()` says it in one line."""
@@ -45,10 +54,15 @@ class RunParams:
 
     def as_notebook_parameters(self) -> dict[str, object]:
         """The values papermill injects (plain strings and a bool, readable in the notebook)."""
-        return {"month": self.month, "unit": self.unit, "inbox": str(self.inbox) if self.inbox else "",
-                "outputs": str(self.outputs),
-                "sources": str(self.sources), "offline": self.offline,
-                "report_date": self.report_date.isoformat() if self.report_date else ""}
+        return {
+            "month": self.month,
+            "unit": self.unit,
+            "inbox": str(self.inbox) if self.inbox else "",
+            "outputs": str(self.outputs),
+            "sources": str(self.sources),
+            "offline": self.offline,
+            "report_date": self.report_date.isoformat() if self.report_date else "",
+        }
 
 
 def _text(value: object) -> bool:
@@ -71,8 +85,11 @@ SETTINGS_RULES: dict[str, dict[str, tuple[bool, str, object]]] = {
         "number_suffix": (True, "chữ, không rỗng", _text),
         "place": (True, "chữ, không rỗng", _text),
         "recipients": (True, "danh sách nơi nhận, ít nhất một, mỗi nơi là chữ", _texts),
-        "unit_recipients": (True, "danh sách nơi nhận báo cáo của một đơn vị, ít nhất một, mỗi nơi là chữ "
-                                  "({unit}: tên đơn vị)", _texts),
+        "unit_recipients": (
+            True,
+            "danh sách nơi nhận báo cáo của một đơn vị, ít nhất một, mỗi nơi là chữ ({unit}: tên đơn vị)",
+            _texts,
+        ),
         "archive": (True, "danh sách nơi lưu, ít nhất một, mỗi nơi là chữ (ví dụ [VT, CNTT])", _texts),
         "signer": (True, "bảng người ký (authority, title, name)", lambda v: isinstance(v, dict)),
     },
@@ -84,8 +101,8 @@ SETTINGS_RULES: dict[str, dict[str, tuple[bool, str, object]]] = {
         "reader": (False, "calamine hoặc openpyxl", lambda v: v in ("calamine", "openpyxl")),
     },
     "sample": {
-        "first_month": (True, "tháng dạng \"YYYY-MM\"", is_month),
-        "last_month": (True, "tháng dạng \"YYYY-MM\"", is_month),
+        "first_month": (True, 'tháng dạng "YYYY-MM"', is_month),
+        "last_month": (True, 'tháng dạng "YYYY-MM"', is_month),
         "seed": (True, "số nguyên ≥ 0", _int_in(0)),
     },
     "catalog": {},
@@ -99,8 +116,8 @@ SETTINGS_RULES: dict[str, dict[str, tuple[bool, str, object]]] = {
 _OPTIONAL_SECTIONS = ("catalog", "run")
 #: settings.yaml, report.signer: who signs the report (Nghị định 30/2020/NĐ-CP, Phụ lục I).
 SIGNER_RULES: dict[str, tuple[bool, str, object]] = {
-    "authority": (False, "quyền hạn ký, chữ (ví dụ \"KT. GIÁM ĐỐC\"); bỏ khóa này khi người đứng đầu ký", _text),
-    "title": (True, "chức vụ người ký, chữ (ví dụ \"PHÓ GIÁM ĐỐC\")", _text),
+    "authority": (False, 'quyền hạn ký, chữ (ví dụ "KT. GIÁM ĐỐC"); bỏ khóa này khi người đứng đầu ký', _text),
+    "title": (True, 'chức vụ người ký, chữ (ví dụ "PHÓ GIÁM ĐỐC")', _text),
     "name": (True, "họ và tên người ký, chữ", _text),
 }
 
@@ -132,12 +149,13 @@ def load_settings(params_dir: Path = PARAMS_DIR) -> dict:
             doc.fail((section,), f"mục {section} trống; cần: {', '.join(k for k, r in rules.items() if r[0])}")
         _check_keys(doc, (section,), values, rules)
         if section == "report":
-            _check_keys(doc, ("report", "signer"), check_mapping(doc, ("report", "signer"), SIGNER_RULES),
-                        SIGNER_RULES)
+            _check_keys(doc, ("report", "signer"), check_mapping(doc, ("report", "signer"), SIGNER_RULES), SIGNER_RULES)
     sample = data["sample"]
     if sample["first_month"] > sample["last_month"]:
-        doc.fail(("sample", "last_month"), f"sample.last_month {sample['last_month']} trước "
-                                           f"sample.first_month {sample['first_month']}")
+        doc.fail(
+            ("sample", "last_month"),
+            f"sample.last_month {sample['last_month']} trước sample.first_month {sample['first_month']}",
+        )
     return data
 
 
@@ -208,10 +226,19 @@ def settings(params_dir: Path = PARAMS_DIR) -> Settings:
     """params/settings.yaml as typed values (load_settings gives the same as a dict)."""
     data = load_settings(params_dir)
     rep = data["report"]
-    report = dict(rep, recipients=tuple(rep["recipients"]), unit_recipients=tuple(rep["unit_recipients"]),
-                  archive=tuple(rep["archive"]), signer=SignerSettings(**rep["signer"]))
-    return Settings(report=ReportSettings(**report), submission=SubmissionSettings(**data["submission"]),
-                    sample=SampleSettings(**data["sample"]), catalog=dict(data.get("catalog") or {}))
+    report = dict(
+        rep,
+        recipients=tuple(rep["recipients"]),
+        unit_recipients=tuple(rep["unit_recipients"]),
+        archive=tuple(rep["archive"]),
+        signer=SignerSettings(**rep["signer"]),
+    )
+    return Settings(
+        report=ReportSettings(**report),
+        submission=SubmissionSettings(**data["submission"]),
+        sample=SampleSettings(**data["sample"]),
+        catalog=dict(data.get("catalog") or {}),
+    )
 
 
 def month_range(first: str, last: str) -> list[str]:
@@ -285,8 +312,10 @@ class MonthSource:
     def describe(self) -> str:
         """One Vietnamese line saying where the month's data comes from."""
         if self.is_sample:
-            return (f"Dữ liệu tháng {self.month}: DỮ LIỆU MẪU (không có thư mục {shown_path(DATA_DIR / 'inbox' / self.month)}/"
-                    " và không chỉ định --inbox)")
+            return (
+                f"Dữ liệu tháng {self.month}: DỮ LIỆU MẪU (không có thư mục {shown_path(DATA_DIR / 'inbox' / self.month)}/"
+                " và không chỉ định --inbox)"
+            )
         count = len(workbooks(self.folder))
         who = "chỉ định bằng --inbox" if self.named else "thư mục nhận báo cáo mặc định"
         return f"Dữ liệu tháng {self.month}: {count} tệp báo cáo trong {shown_path(self.folder)}/ ({who})"
@@ -297,8 +326,11 @@ def workbooks(folder: Path) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in WORKBOOK_SUFFIXES
-                  and not p.name.startswith((".", "~$")))
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in WORKBOOK_SUFFIXES and not p.name.startswith((".", "~$"))
+    )
 
 
 def _holds_workbooks(folder: Path, month: str, named: bool) -> Path:
@@ -307,8 +339,10 @@ def _holds_workbooks(folder: Path, month: str, named: bool) -> Path:
     others = sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     found = f" (chỉ có: {', '.join(others[:5])}{', …' if len(others) > 5 else ''})" if others else ""
     flag = " (--inbox)" if named else ""
-    raise ParamError(f"thư mục tháng {month} {shown_path(folder)}/{flag} không có tệp báo cáo .xlsx nào{found}: "
-                     f"đặt các tệp báo cáo tháng {month} vào đó")
+    raise ParamError(
+        f"thư mục tháng {month} {shown_path(folder)}/{flag} không có tệp báo cáo .xlsx nào{found}: "
+        f"đặt các tệp báo cáo tháng {month} vào đó"
+    )
 
 
 def resolve_month(month: str, inbox: Path | str | None = None, *, params_dir: Path = PARAMS_DIR) -> MonthSource:
@@ -334,18 +368,24 @@ def resolve_month(month: str, inbox: Path | str | None = None, *, params_dir: Pa
         if month in sample_months(params_dir):
             return MonthSource(month, DATA_DIR / "sample" / month, True, False, None)
         known = available_months(None, params_dir)
-        raise ParamError(f"không có dữ liệu cho tháng {month}: Tạo thư mục {shown_path(folder)}/ và đặt các tệp báo cáo "
-                         f"vào đó (các tháng đang có dữ liệu: {', '.join(known) or 'không có'})")
+        raise ParamError(
+            f"không có dữ liệu cho tháng {month}: Tạo thư mục {shown_path(folder)}/ và đặt các tệp báo cáo "
+            f"vào đó (các tháng đang có dữ liệu: {', '.join(known) or 'không có'})"
+        )
     named = Path(inbox).expanduser().resolve()
     if not named.exists():
-        raise ParamError(f"không có thư mục nhận báo cáo {shown_path(named)}/ (--inbox): kiểm tra lại đường dẫn; "
-                         "không dùng dữ liệu mẫu khi đã chỉ định --inbox")
+        raise ParamError(
+            f"không có thư mục nhận báo cáo {shown_path(named)}/ (--inbox): kiểm tra lại đường dẫn; "
+            "không dùng dữ liệu mẫu khi đã chỉ định --inbox"
+        )
     if not named.is_dir():
         raise ParamError(f"{shown_path(named)} (--inbox) không phải là thư mục")
     if is_month(named.name) and not (named / month).is_dir():
         if named.name != month:
-            raise ParamError(f"thư mục {shown_path(named)}/ (--inbox) là thư mục tháng {named.name}, không phải tháng "
-                             f"{month}: chỉ định thư mục gốc chứa các thư mục YYYY-MM, hoặc thư mục {month}/")
+            raise ParamError(
+                f"thư mục {shown_path(named)}/ (--inbox) là thư mục tháng {named.name}, không phải tháng "
+                f"{month}: chỉ định thư mục gốc chứa các thư mục YYYY-MM, hoặc thư mục {month}/"
+            )
         return MonthSource(month, _holds_workbooks(named, month, True), False, True, named.parent)
     if (named / month).is_dir():
         return MonthSource(month, _holds_workbooks(named / month, month, True), False, True, named)
@@ -353,9 +393,11 @@ def resolve_month(month: str, inbox: Path | str | None = None, *, params_dir: Pa
     if not months and workbooks(named):
         return MonthSource(month, named, False, True, None)
     present = f" (chỉ có các tháng: {', '.join(months)})" if months else ""
-    raise ParamError(f"thư mục nhận báo cáo {shown_path(named)}/ (--inbox) không có dữ liệu tháng {month}{present}: "
-                     f"Tạo thư mục {shown_path(named / month)}/ và đặt các tệp báo cáo vào đó; "
-                     "không dùng dữ liệu mẫu khi đã chỉ định --inbox")
+    raise ParamError(
+        f"thư mục nhận báo cáo {shown_path(named)}/ (--inbox) không có dữ liệu tháng {month}{present}: "
+        f"Tạo thư mục {shown_path(named / month)}/ và đặt các tệp báo cáo vào đó; "
+        "không dùng dữ liệu mẫu khi đã chỉ định --inbox"
+    )
 
 
 def describe_source(month: str, inbox: Path | str | None = None) -> str:
@@ -394,8 +436,10 @@ def check_report_date(value: object, month: str, *, now: date | None = None) -> 
         raise ParamError(f"ngày báo cáo {value!r} không phải một ngày dạng YYYY-MM-DD (ví dụ 2023-01-06)")
     end, now = month_end(month), now or today()
     if value < end:
-        raise ParamError(f"ngày báo cáo {value:%d/%m/%Y} trước ngày cuối của tháng báo cáo ({end:%d/%m/%Y}): "
-                         f"báo cáo tháng {month[5:]}/{month[:4]} chỉ ký được từ ngày {end:%d/%m/%Y}")
+        raise ParamError(
+            f"ngày báo cáo {value:%d/%m/%Y} trước ngày cuối của tháng báo cáo ({end:%d/%m/%Y}): "
+            f"báo cáo tháng {month[5:]}/{month[:4]} chỉ ký được từ ngày {end:%d/%m/%Y}"
+        )
     if value > now:
         raise ParamError(f"ngày báo cáo {value:%d/%m/%Y} là ngày trong tương lai (hôm nay {now:%d/%m/%Y})")
     return value
@@ -422,7 +466,9 @@ def validate_run(params: dict, *, params_dir: Path = PARAMS_DIR) -> RunParams:
     unit = "" if unit is None else str(unit)
     valid_units = [PROVINCE] + [u.code for u in registry.reporting_units(month)]
     if unit not in valid_units:
-        raise ParamError(f"đơn vị {unit!r} không có trong danh mục đơn vị tháng {month}; các mã hợp lệ: {', '.join(valid_units)}")
+        raise ParamError(
+            f"đơn vị {unit!r} không có trong danh mục đơn vị tháng {month}; các mã hợp lệ: {', '.join(valid_units)}"
+        )
     sources = Path(params.get("sources") or SOURCES_FILE).resolve()
     offline = params.get("offline", False)
     if isinstance(offline, str) and offline.strip().lower() in ("", "false", "0", "true", "1"):
@@ -430,5 +476,6 @@ def validate_run(params: dict, *, params_dir: Path = PARAMS_DIR) -> RunParams:
     if not isinstance(offline, bool):
         raise ParamError(f"offline phải là True hoặc False, không phải {offline!r}")
     report_date = check_report_date(params.get("report_date"), month)
-    return RunParams(month=month, unit=unit, inbox=inbox, outputs=outputs, sources=sources, offline=offline,
-                     report_date=report_date)
+    return RunParams(
+        month=month, unit=unit, inbox=inbox, outputs=outputs, sources=sources, offline=offline, report_date=report_date
+    )

@@ -51,8 +51,10 @@ def free_space(path: Path) -> str:
 
 def disk_full_message(folder: Path) -> str:
     """The sentence for a write that failed because the disk is full."""
-    return (f"Hết chỗ trống trên đĩa khi ghi vào {folder} (còn trống {free_space(folder)}); các kết quả đã công bố "
-            f"trước đó được giữ nguyên. Hãy giải phóng chỗ trống rồi chạy lại.")
+    return (
+        f"Hết chỗ trống trên đĩa khi ghi vào {folder} (còn trống {free_space(folder)}); các kết quả đã công bố "
+        f"trước đó được giữ nguyên. Hãy giải phóng chỗ trống rồi chạy lại."
+    )
 
 
 def explain_os_error(exc: OSError, folder: Path) -> str | None:
@@ -60,8 +62,10 @@ def explain_os_error(exc: OSError, folder: Path) -> str | None:
     if exc.errno in DISK_FULL:
         return disk_full_message(folder)
     if exc.errno in NOT_WRITABLE:
-        return (f"Không ghi được vào thư mục {folder}: thư mục chỉ đọc hoặc không có quyền ghi. "
-                f"Hãy cấp quyền ghi hoặc chọn thư mục khác bằng --outputs.")
+        return (
+            f"Không ghi được vào thư mục {folder}: thư mục chỉ đọc hoặc không có quyền ghi. "
+            f"Hãy cấp quyền ghi hoặc chọn thư mục khác bằng --outputs."
+        )
     return None
 
 
@@ -84,11 +88,21 @@ def check_outputs(outputs: Path) -> None:
 
 def _scan(con) -> None:
     """Read every column of every table, so that every block's checksum is verified."""
-    tables = [t for t, in con.execute("SELECT table_name FROM information_schema.tables "
-                                      "WHERE table_schema = current_schema()").fetchall()]
+    tables = [
+        t
+        for (t,) in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        ).fetchall()
+    ]
     for table in tables:
-        cols = [c for c, in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                                        "AND table_schema = current_schema()", [table]).fetchall()]
+        cols = [
+            c
+            for (c,) in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                "AND table_schema = current_schema()",
+                [table],
+            ).fetchall()
+        ]
         parts = ", ".join(f'bit_xor(hash("{c}"))' for c in cols) or "0"
         con.execute(f'SELECT count(*), {parts} FROM "{table}"').fetchall()
 
@@ -121,5 +135,7 @@ def check_warehouse(path: Path) -> str | None:
     if wal.exists():
         wal.rename(kept.with_name(kept.name + ".wal"))
     log.warning("warehouse %s is damaged (%s); moved to %s and rebuilt", path, original, kept)
-    return (f"Kho dữ liệu {path.name} bị hỏng nên không đọc được; tệp hỏng được giữ lại ở {kept.name} và kho dữ liệu "
-            f"được lập lại từ các tệp báo cáo đã nhận và params/.")
+    return (
+        f"Kho dữ liệu {path.name} bị hỏng nên không đọc được; tệp hỏng được giữ lại ở {kept.name} và kho dữ liệu "
+        f"được lập lại từ các tệp báo cáo đã nhận và params/."
+    )

@@ -37,7 +37,7 @@ def start_ticks(pid: int) -> int | None:
     except OSError:
         return None
     # the command name may hold spaces and parentheses: fields start after the last ')'
-    fields = stat[stat.rindex(")") + 2:].split()
+    fields = stat[stat.rindex(")") + 2 :].split()
     return int(fields[19])
 
 
@@ -72,7 +72,7 @@ def marked_processes() -> dict[int, str]:
             continue
         for item in environ.split(b"\0"):
             if item.startswith(needle):
-                found[int(entry.name)] = item[len(needle):].decode(errors="replace")
+                found[int(entry.name)] = item[len(needle) :].decode(errors="replace")
                 break
     return found
 

@@ -41,8 +41,13 @@ def is_staging(outputs: Path, month: str, folder: Path | str) -> bool:
 def publish(stage: Path, unit_dir: Path) -> dict[str, str]:
     """Move the report files of `stage` into `unit_dir`; returns {kind: file name} of those moved."""
     unit_dir.mkdir(parents=True, exist_ok=True)
-    kinds = {"report.pdf": "pdf", "report.html": "html", "kpis.csv": "kpis", "04_report.ipynb": "notebook",
-             "annex.xlsx": "annex"}
+    kinds = {
+        "report.pdf": "pdf",
+        "report.html": "html",
+        "kpis.csv": "kpis",
+        "04_report.ipynb": "notebook",
+        "annex.xlsx": "annex",
+    }
     moved = {}
     for name in REPORT_FILES:
         source = stage / name

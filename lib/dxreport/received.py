@@ -50,8 +50,14 @@ CHANNEL_LABELS = {
 
 _CHANNEL_WORDS = {
     "email": ("email", "e mail", "mail", "thu dien tu"),
-    "document_system": ("document system", "he thong van ban", "van ban dien tu", "he thong quan ly van ban",
-                        "phan mem quan ly van ban", "qlvb"),
+    "document_system": (
+        "document system",
+        "he thong van ban",
+        "van ban dien tu",
+        "he thong quan ly van ban",
+        "phan mem quan ly van ban",
+        "qlvb",
+    ),
     "hand": ("hand", "by hand", "truc tiep", "nop truc tiep", "giao tay"),
 }
 _HEADER_WORDS = {
@@ -98,6 +104,7 @@ def is_list(path: Path) -> bool:
 
 # --------------------------------------------------------------------------- the durable record
 
+
 def record_path(archived: Path) -> Path:
     """The record kept beside an archived copy: raw/<sha256>.<ext>.received.json."""
     return archived.with_name(archived.name + RECORD_SUFFIX)
@@ -135,8 +142,9 @@ def _create_once(path: Path, text: str) -> bool:
         Path(tmp).unlink(missing_ok=True)
 
 
-def first_sight(archived: Path | None, *, file_name: str, month: str, modified: dt.datetime,
-                now: dt.datetime) -> tuple[Received, bool]:
+def first_sight(
+    archived: Path | None, *, file_name: str, month: str, modified: dt.datetime, now: dt.datetime
+) -> tuple[Received, bool]:
     """The received time kept with the archived copy, recorded now if it has none.
 
     `modified` is the file's modification time and `now` the time of this run, both local wall
@@ -150,10 +158,21 @@ def first_sight(archived: Path | None, *, file_name: str, month: str, modified: 
     kept = _read_record(path)
     if kept is not None:
         return kept, False
-    text = json.dumps({"received_at": seen.at.isoformat(timespec="seconds"), "source": FIRST_SEEN,
-                       "file_name": nfc(file_name), "month": month, "sha256": Path(archived).stem,
-                       "first_seen_at": now.isoformat(timespec="seconds")},
-                      ensure_ascii=False, indent=1) + "\n"
+    text = (
+        json.dumps(
+            {
+                "received_at": seen.at.isoformat(timespec="seconds"),
+                "source": FIRST_SEEN,
+                "file_name": nfc(file_name),
+                "month": month,
+                "sha256": Path(archived).stem,
+                "first_seen_at": now.isoformat(timespec="seconds"),
+            },
+            ensure_ascii=False,
+            indent=1,
+        )
+        + "\n"
+    )
     if not path.exists():
         if _create_once(path, text):
             return seen, False
@@ -164,6 +183,7 @@ def first_sight(archived: Path | None, *, file_name: str, month: str, modified: 
 
 
 # --------------------------------------------------------------------------- received.csv
+
 
 @dataclass
 class Problem:
@@ -291,13 +311,17 @@ def read_list(folder: Path, names: list[str]) -> Listing:
     start = next((i for i, row in enumerate(rows) if any(c.strip() for c in row)), None)
     columns = _columns(rows[start]) if start is not None else {}
     if "file" not in columns or "received" not in columns:
-        listing.problems.append(Problem(
-            "A1" if start is None else _where(0, start + 1), "received.columns",
-            "thiếu cột “Tệp” hoặc cột “Ngày nhận” ở dòng tiêu đề (cần: Tệp, Ngày nhận, Hình thức); "
-            "danh sách không được dùng."))
+        listing.problems.append(
+            Problem(
+                "A1" if start is None else _where(0, start + 1),
+                "received.columns",
+                "thiếu cột “Tệp” hoặc cột “Ngày nhận” ở dòng tiêu đề (cần: Tệp, Ngày nhận, Hình thức); "
+                "danh sách không được dùng.",
+            )
+        )
         return listing
     by_key = {fold(name): name for name in names}
-    for number, row in enumerate(rows[start + 1:], start=start + 2):
+    for number, row in enumerate(rows[start + 1 :], start=start + 2):
         if any(c.strip() for c in row):
             _read_row(row, number, columns, by_key, listing)
     return listing
@@ -308,29 +332,48 @@ def _read_row(row: list[str], number: int, columns: dict[str, int], by_key: dict
     given = _cell(row, file_col)
     name = by_key.get(fold(given))
     if name is None:
-        listing.problems.append(Problem(_where(file_col, number), "received.unknown_file",
-                                        f"dòng {number} ghi tệp “{given}”, không có tệp này trong thư mục nhận; "
-                                        "dòng này không được dùng."))
+        listing.problems.append(
+            Problem(
+                _where(file_col, number),
+                "received.unknown_file",
+                f"dòng {number} ghi tệp “{given}”, không có tệp này trong thư mục nhận; dòng này không được dùng.",
+            )
+        )
         return
     if name in listing.entries:
-        listing.problems.append(Problem(_where(file_col, number), "received.duplicate_row",
-                                        f"dòng {number}: tệp “{name}” đã có ở dòng trước; dòng này không được dùng."))
+        listing.problems.append(
+            Problem(
+                _where(file_col, number),
+                "received.duplicate_row",
+                f"dòng {number}: tệp “{name}” đã có ở dòng trước; dòng này không được dùng.",
+            )
+        )
         return
     try:
         at = parse_time(_cell(row, time_col))
     except ValueError:
-        listing.problems.append(Problem(_where(time_col, number), "received.bad_date",
-                                        f"dòng {number}: ngày nhận “{_cell(row, time_col)}” không đọc được (cần "
-                                        f"dd/mm/yyyy hoặc dd/mm/yyyy HH:MM); tệp “{name}” được tính theo thời "
-                                        "điểm nhận lần đầu."))
+        listing.problems.append(
+            Problem(
+                _where(time_col, number),
+                "received.bad_date",
+                f"dòng {number}: ngày nhận “{_cell(row, time_col)}” không đọc được (cần "
+                f"dd/mm/yyyy hoặc dd/mm/yyyy HH:MM); tệp “{name}” được tính theo thời "
+                "điểm nhận lần đầu.",
+            )
+        )
         return
     try:
         channel = parse_channel(_cell(row, channel_col))
     except ValueError:
         channel = None
-        listing.problems.append(Problem(_where(channel_col, number), "received.bad_channel",
-                                        f"dòng {number}: hình thức “{_cell(row, channel_col)}” không rõ (cần: "
-                                        "thư điện tử, hệ thống văn bản hoặc trực tiếp); ngày nhận vẫn được dùng."))
+        listing.problems.append(
+            Problem(
+                _where(channel_col, number),
+                "received.bad_channel",
+                f"dòng {number}: hình thức “{_cell(row, channel_col)}” không rõ (cần: "
+                "thư điện tử, hệ thống văn bản hoặc trực tiếp); ngày nhận vẫn được dùng.",
+            )
+        )
     listing.entries[name] = Received(at, LISTED, channel)
 
 
@@ -342,6 +385,8 @@ def differs(folder: Path, loaded: dict[str, tuple[dt.datetime, str, str | None]]
     """
     folder = Path(folder)
     names = [p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(".") and not is_list(p)]
-    listed = {name: (e.at, e.source, e.channel) for name, e in read_list(folder, names).entries.items() if name in loaded}
+    listed = {
+        name: (e.at, e.source, e.channel) for name, e in read_list(folder, names).entries.items() if name in loaded
+    }
     before = {name: row for name, row in loaded.items() if row[1] == LISTED}
     return listed != before

@@ -33,8 +33,10 @@ def _digests_by_unit(frame) -> dict[str, str]:
     if frame.empty:
         return {}
     hashes = _row_hashes(frame)
-    return {str(unit): hashlib.sha256(hashes[idx].tobytes()).hexdigest()[:16]
-            for unit, idx in frame.groupby("unit", dropna=True, sort=False).indices.items()}
+    return {
+        str(unit): hashlib.sha256(hashes[idx].tobytes()).hexdigest()[:16]
+        for unit, idx in frame.groupby("unit", dropna=True, sort=False).indices.items()
+    }
 
 
 def unit_inputs(outputs: Path, month: str, units: list[str], registry) -> dict[str, dict[str, str]]:
@@ -51,24 +53,39 @@ def unit_inputs(outputs: Path, month: str, units: list[str], registry) -> dict[s
         subs = store.submissions_frame(con, month).drop(columns=["archived_path"], errors="ignore")
         issues = store.issues_frame(con, month)
         facts = store.facts_frame(con, [month])
-        values = con.execute("SELECT month, unit, indicator, value, previous, change, change_pct FROM indicators "
-                             "WHERE month <= ? ORDER BY month, unit, indicator", [month]).df()
+        values = con.execute(
+            "SELECT month, unit, indicator, value, previous, change, change_pct FROM indicators "
+            "WHERE month <= ? ORDER BY month, unit, indicator",
+            [month],
+        ).df()
         catalog = store.table_frame(con, "catalog")
     sample = str(bool(subs.loc[subs["status"] == "accepted", "is_sample"].fillna(False).astype(bool).any()))
     catalog_hash = _frame_digest(catalog)
-    own = {name: _digests_by_unit(frame) for name, frame in
-           (("submissions", subs), ("issues", issues), ("facts", facts), ("indicators", values))}
+    own = {
+        name: _digests_by_unit(frame)
+        for name, frame in (("submissions", subs), ("issues", issues), ("facts", facts), ("indicators", values))
+    }
     area = [i.name for i in kpis.INDICATORS if i.scope == "area"]
-    peers = values[(values["month"] == month) & values["indicator"].isin(area)
-                   & values["unit"].isin([u.code for u in registry.districts(month)] + [PROVINCE])]
+    peers = values[
+        (values["month"] == month)
+        & values["indicator"].isin(area)
+        & values["unit"].isin([u.code for u in registry.districts(month)] + [PROVINCE])
+    ]
     peers_hash = _frame_digest(peers)
     whole = None
     out = {}
     for code in units:
         if code == PROVINCE:
             if whole is None:
-                whole = {name: _frame_digest(frame) for name, frame in
-                         (("submissions", subs), ("issues", issues), ("facts", facts), ("indicators", values))}
+                whole = {
+                    name: _frame_digest(frame)
+                    for name, frame in (
+                        ("submissions", subs),
+                        ("issues", issues),
+                        ("facts", facts),
+                        ("indicators", values),
+                    )
+                }
             out[code] = {"catalog": catalog_hash, "sample": sample, **whole}
             continue
         parts = {"catalog": catalog_hash, "sample": sample}

@@ -158,8 +158,9 @@ def _trackers(outputs_dir: Path, months: list[str]) -> dict[str, _Tracker]:
         marks = ", ".join("?" for _ in months)
         with store.connect(path, read_only=True) as con:
             loaded = set(store.months_loaded(con)) & set(months)
-            rows = con.execute(f"SELECT month, unit, status FROM submissions WHERE month IN ({marks})",
-                               months).fetchall()
+            rows = con.execute(
+                f"SELECT month, unit, status FROM submissions WHERE month IN ({marks})", months
+            ).fetchall()
     except Exception as exc:  # noqa: BLE001 - the index is written without the tracker
         log.info("submission tracker not read from %s: %s: %s", path, type(exc).__name__, exc)
         return {}
@@ -205,8 +206,11 @@ def _file_href(month: _Month, rel: Any) -> str | None:
 def _files_in(month: _Month, folder: str, suffix: str) -> list[str]:
     """Names of the month's files `folder/*suffix`, sorted; hidden and Office lock files left out."""
     try:
-        names = [p.name for p in (month.directory / folder).iterdir()
-                 if p.name.lower().endswith(suffix) and not p.name.startswith((".", "~$")) and p.is_file()]
+        names = [
+            p.name
+            for p in (month.directory / folder).iterdir()
+            if p.name.lower().endswith(suffix) and not p.name.startswith((".", "~$")) and p.is_file()
+        ]
     except OSError:
         return []
     return sorted(names)
@@ -242,10 +246,17 @@ def _unit_row(month: _Month, number: int, code: Any, unit: Any, failed_notebooks
     if label is None:
         label = f"Không rõ ({_nfc(status)})" if status not in (None, "") else "Không rõ"
     error = unit.get("error")
-    return {"number": number, "code": _nfc(code), "invalid": False, "name": _nfc(unit.get("name") or code),
-            "status": STATUS_LABELS["ok"] if key == "skipped" else label, "unchanged": key == "skipped",
-            "failed": key in ("failed", "error"), "links": _unit_links(month, code, unit, failed_notebooks),
-            "note": _nfc(error) if error else ""}
+    return {
+        "number": number,
+        "code": _nfc(code),
+        "invalid": False,
+        "name": _nfc(unit.get("name") or code),
+        "status": STATUS_LABELS["ok"] if key == "skipped" else label,
+        "unchanged": key == "skipped",
+        "failed": key in ("failed", "error"),
+        "links": _unit_links(month, code, unit, failed_notebooks),
+        "note": _nfc(error) if error else "",
+    }
 
 
 def _done_summary(units: dict[str, Any]) -> str:
@@ -276,13 +287,11 @@ def _steps_summary(steps: Any) -> dict[str, Any] | None:
         if step.get("error"):
             label += f": {_nfc(step['error'])}"
         failed.append(label)
-    return {"done": sum(1 for s in valid if s.get("status") in DONE_STATUSES), "total": len(steps),
-            "failed": failed}
+    return {"done": sum(1 for s in valid if s.get("status") in DONE_STATUSES), "total": len(steps), "failed": failed}
 
 
 def _file_list(month: _Month, folder: str, names: list[str], title: str, *, open_: bool) -> dict[str, Any]:
-    return {"title": title, "open": open_,
-            "links": [_link(_href(month, PurePosixPath(folder, n)), n) for n in names]}
+    return {"title": title, "open": open_, "links": [_link(_href(month, PurePosixPath(folder, n)), n) for n in names]}
 
 
 def _month_links(month: _Month, manifest: dict[str, Any]) -> list[dict[str, str]]:
@@ -316,11 +325,20 @@ def _month_section(month: _Month) -> dict[str, Any]:
     """What index.html.j2 shows of one month."""
     manifest = month.manifest
     failed_notebooks = _files_in(month, FAILED_DIR, ".ipynb")
-    section: dict[str, Any] = {"id": month.month, "heading": _month_label(month.month), "broken": False,
-                               "problem": None, "tracker": month.tracker}
+    section: dict[str, Any] = {
+        "id": month.month,
+        "heading": _month_label(month.month),
+        "broken": False,
+        "problem": None,
+        "tracker": month.tracker,
+    }
     if manifest is None:
-        section.update(problem=_nfc(month.problem), manifest_path=f"{month.month}/{MANIFEST_NAME}",
-                       links=_month_links(month, {}), file_lists=_month_files(month, failed_notebooks))
+        section.update(
+            problem=_nfc(month.problem),
+            manifest_path=f"{month.month}/{MANIFEST_NAME}",
+            links=_month_links(month, {}),
+            file_lists=_month_files(month, failed_notebooks),
+        )
         return section
     declared = manifest.get("month")
     units = manifest.get("units")
@@ -328,8 +346,10 @@ def _month_section(month: _Month) -> dict[str, Any]:
     done = ""
     if isinstance(units, dict) and units:
         shown = "table"
-        rows = [_unit_row(month, number, code, unit, failed_notebooks)
-                for number, (code, unit) in enumerate(units.items(), start=1)]
+        rows = [
+            _unit_row(month, number, code, unit, failed_notebooks)
+            for number, (code, unit) in enumerate(units.items(), start=1)
+        ]
         done = _done_summary(units)
     else:
         shown = "none" if units in (None, {}) else "invalid"
@@ -337,8 +357,12 @@ def _month_section(month: _Month) -> dict[str, Any]:
         sample=manifest.get("sample") is True,
         created=_format_created(manifest["created"]) if manifest.get("created") else None,
         declared=_nfc(declared) if declared not in (None, month.month) else None,
-        links=_month_links(month, manifest), units=shown, rows=rows, done=done,
-        steps=_steps_summary(manifest.get("steps")), file_lists=_month_files(month, failed_notebooks),
+        links=_month_links(month, manifest),
+        units=shown,
+        rows=rows,
+        done=done,
+        steps=_steps_summary(manifest.get("steps")),
+        file_lists=_month_files(month, failed_notebooks),
     )
     return section
 
@@ -356,8 +380,13 @@ def _page(months: list[_Month]) -> str:
         lead = f"Danh mục {len(months)} tháng báo cáo, tháng mới nhất ở trên cùng."
     else:
         lead = "Danh mục các tháng báo cáo."
-    return pages.render("index.html.j2", title=INDEX_TITLE, lead=lead, statuses=SUBMISSION_STATUSES,
-                        months=[_safe_section(m) for m in months])
+    return pages.render(
+        "index.html.j2",
+        title=INDEX_TITLE,
+        lead=lead,
+        statuses=SUBMISSION_STATUSES,
+        months=[_safe_section(m) for m in months],
+    )
 
 
 def write_index(outputs_dir: str | os.PathLike[str]) -> Path:
@@ -370,8 +399,9 @@ def write_index(outputs_dir: str | os.PathLike[str]) -> Path:
     if not outputs_dir.exists():
         raise OutputsFolderError(f"không có thư mục kết quả {outputs_dir}, nên không lập được danh mục báo cáo")
     if not outputs_dir.is_dir():
-        raise OutputsFolderError(f"{outputs_dir} không phải là thư mục kết quả mà là một tệp, "
-                                 "nên không lập được danh mục báo cáo")
+        raise OutputsFolderError(
+            f"{outputs_dir} không phải là thư mục kết quả mà là một tệp, nên không lập được danh mục báo cáo"
+        )
     months = _scan(outputs_dir)
     trackers = _trackers(outputs_dir, [m.month for m in months])
     for month in months:

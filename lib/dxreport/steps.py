@@ -11,8 +11,16 @@ import pandas as pd
 
 from dxreport import catalog, intake, kpis, monthload, received, sample, store
 from dxreport.fileio import write_atomic
-from dxreport.params import (DATA_DIR, SCRATCH_DIR, ParamError, RunParams, inbox_months, resolve_month,
-                             sample_months, validate_run)
+from dxreport.params import (
+    DATA_DIR,
+    SCRATCH_DIR,
+    ParamError,
+    RunParams,
+    inbox_months,
+    resolve_month,
+    sample_months,
+    validate_run,
+)
 from dxreport.units import load_registry
 
 
@@ -28,8 +36,9 @@ def month_folder(month: str, inbox: Path | str | None = None) -> tuple[Path, boo
     return sample.ensure_sample(month, DATA_DIR / "sample"), True
 
 
-def run_params(month: str, unit: str, inbox: str = "", outputs: str = "", sources: str = "",
-               offline: bool = False) -> RunParams:
+def run_params(
+    month: str, unit: str, inbox: str = "", outputs: str = "", sources: str = "", offline: bool = False
+) -> RunParams:
     """A notebook's parameters, validated (empty strings mean the project's defaults).
 
     `inbox` "" means not named: data/inbox/<month>/, else the embedded sample. A named inbox
@@ -37,8 +46,16 @@ def run_params(month: str, unit: str, inbox: str = "", outputs: str = "", source
     hand) is the scratch folder outputs/_scratch/: only a run that names the outputs folder writes
     the published warehouse and files.
     """
-    return validate_run({"month": month, "unit": unit, "inbox": inbox or None, "outputs": outputs or str(SCRATCH_DIR),
-                         "sources": sources or None, "offline": offline})
+    return validate_run(
+        {
+            "month": month,
+            "unit": unit,
+            "inbox": inbox or None,
+            "outputs": outputs or str(SCRATCH_DIR),
+            "sources": sources or None,
+            "offline": offline,
+        }
+    )
 
 
 def warehouse(run: RunParams) -> Path:
@@ -81,7 +98,7 @@ class CleanResult:
     issues: pd.DataFrame
     tracker: pd.DataFrame
     history_months: list[str]
-    feedback: pd.DataFrame | None = None     # one row per feedback copy: submission_id, unit, file_name, path
+    feedback: pd.DataFrame | None = None  # one row per feedback copy: submission_id, unit, file_name, path
 
 
 def clean(run: RunParams) -> CleanResult:
@@ -105,16 +122,20 @@ def clean(run: RunParams) -> CleanResult:
     # a month folder under an inbox root keeps its archive beside that root (<root>/../raw); a loose
     # folder of workbooks named with --inbox has no such place: the project's data/raw
     raw = None if folder.name == run.month else DATA_DIR / "raw"
-    result = monthload.ingest_month(run.month, folder, warehouse(run), registry=registry, snapshot=snapshot,
-                                    raw_dir=raw)
+    result = monthload.ingest_month(
+        run.month, folder, warehouse(run), registry=registry, snapshot=snapshot, raw_dir=raw
+    )
     out = run.outputs / run.month
     out.mkdir(parents=True, exist_ok=True)
     intake.write_validation(result.issues, out / "validation.csv", result.submissions)
     tracker = intake.tracker(run.month, registry, result.submissions, result.facts)
-    feedback = intake.write_feedback_month(run.month, result.submissions, result.issues, out / intake.FEEDBACK_DIR,
-                                           registry=registry)
-    links = {sid: f"{intake.FEEDBACK_DIR}/{Path(path).name}"
-             for sid, path in zip(feedback["submission_id"], feedback["path"])}
+    feedback = intake.write_feedback_month(
+        run.month, result.submissions, result.issues, out / intake.FEEDBACK_DIR, registry=registry
+    )
+    links = {
+        sid: f"{intake.FEEDBACK_DIR}/{Path(path).name}"
+        for sid, path in zip(feedback["submission_id"], feedback["path"])
+    }
     page = intake.validation_page(result.issues, registry, run.month, tracker, links, result.submissions)
     write_atomic(out / "validation.html", page)
     return CleanResult(folder, is_sample, result.submissions, result.issues, tracker, history, feedback)
@@ -122,8 +143,11 @@ def clean(run: RunParams) -> CleanResult:
 
 def _file_hashes(folder: Path) -> set[str]:
     """The submissions of a folder by content (its received.csv is not one)."""
-    return {hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()
-            if p.is_file() and not p.name.startswith(".") and not received.is_list(p)}
+    return {
+        hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith(".") and not received.is_list(p)
+    }
 
 
 def _history_folder(run: RunParams, month: str, is_sample: bool) -> Path:
@@ -143,8 +167,9 @@ def stale_history(run: RunParams) -> list[str]:
     """
     with store.connect(warehouse(run)) as con:
         loaded = con.execute("SELECT month, list(DISTINCT submission_id) FROM submissions GROUP BY month").fetchall()
-        times = con.execute("SELECT month, file_name, received_at, received_source, received_channel "
-                            "FROM submissions").fetchall()
+        times = con.execute(
+            "SELECT month, file_name, received_at, received_source, received_channel FROM submissions"
+        ).fetchall()
     loaded = {month: set(ids) for month, ids in loaded}
     received_times: dict[str, dict] = {}
     for month, name, *when in times:
@@ -159,7 +184,7 @@ def stale_history(run: RunParams) -> list[str]:
             try:
                 if not resolve_month(month, None).is_sample:
                     continue
-            except ParamError:          # an empty data/inbox/<month>/ of a sample month: not sample history
+            except ParamError:  # an empty data/inbox/<month>/ of a sample month: not sample history
                 continue
             folder = month_folder(month, None)[0]
         else:

@@ -34,61 +34,122 @@ SUBJECT_KINDS = ("platform", "commune", "unit")
 # and columns are a contract. Timestamps are Asia/Ho_Chi_Minh wall time, without a zone.
 SCHEMA: dict[str, tuple[tuple[str, str], ...]] = {
     "units": (
-        ("code", "VARCHAR"), ("name", "VARCHAR"), ("short_name", "VARCHAR"), ("type", "VARCHAR"),
-        ("parent", "VARCHAR"), ("population", "BIGINT"), ("population_year", "INTEGER"),
+        ("code", "VARCHAR"),
+        ("name", "VARCHAR"),
+        ("short_name", "VARCHAR"),
+        ("type", "VARCHAR"),
+        ("parent", "VARCHAR"),
+        ("population", "BIGINT"),
+        ("population_year", "INTEGER"),
     ),
     "catalog": (
-        ("platform_id", "VARCHAR"), ("catalog", "VARCHAR"), ("name", "VARCHAR"), ("provider", "VARCHAR"),
-        ("field", "VARCHAR"), ("link", "VARCHAR"), ("source", "VARCHAR"), ("snapshot_date", "DATE"),
-        ("first_seen", "DATE"), ("last_seen", "DATE"),
+        ("platform_id", "VARCHAR"),
+        ("catalog", "VARCHAR"),
+        ("name", "VARCHAR"),
+        ("provider", "VARCHAR"),
+        ("field", "VARCHAR"),
+        ("link", "VARCHAR"),
+        ("source", "VARCHAR"),
+        ("snapshot_date", "DATE"),
+        ("first_seen", "DATE"),
+        ("last_seen", "DATE"),
     ),
     # Per month: the catalog fetch of each catalog (dxreport.catalog.ScrapeResult.fetch_log) and
     # the platforms added, removed or renamed since the previous month's snapshot.
     "catalog_fetches": (
-        ("month", "VARCHAR"), ("catalog", "VARCHAR"), ("url", "VARCHAR"), ("status", "INTEGER"),
-        ("fetched_at", "TIMESTAMP"), ("bytes", "BIGINT"), ("items", "INTEGER"), ("outcome", "VARCHAR"),
-        ("message", "VARCHAR"), ("snapshot_date", "DATE"),
+        ("month", "VARCHAR"),
+        ("catalog", "VARCHAR"),
+        ("url", "VARCHAR"),
+        ("status", "INTEGER"),
+        ("fetched_at", "TIMESTAMP"),
+        ("bytes", "BIGINT"),
+        ("items", "INTEGER"),
+        ("outcome", "VARCHAR"),
+        ("message", "VARCHAR"),
+        ("snapshot_date", "DATE"),
     ),
     "catalog_changes": (
-        ("month", "VARCHAR"), ("change", "VARCHAR"), ("platform_id", "VARCHAR"), ("catalog", "VARCHAR"),
-        ("name", "VARCHAR"), ("previous_name", "VARCHAR"), ("snapshot_date", "DATE"),
+        ("month", "VARCHAR"),
+        ("change", "VARCHAR"),
+        ("platform_id", "VARCHAR"),
+        ("catalog", "VARCHAR"),
+        ("name", "VARCHAR"),
+        ("previous_name", "VARCHAR"),
+        ("snapshot_date", "DATE"),
     ),
     "submissions": (
-        ("submission_id", "VARCHAR"), ("month", "VARCHAR"), ("unit", "VARCHAR"), ("file_name", "VARCHAR"),
-        ("archived_path", "VARCHAR"), ("received_at", "TIMESTAMP"), ("received_source", "VARCHAR"),
-        ("received_channel", "VARCHAR"), ("prepared_on", "DATE"),
-        ("preparer", "VARCHAR"), ("status", "VARCHAR"), ("superseded_by", "VARCHAR"),
-        ("is_sample", "BOOLEAN"), ("late", "BOOLEAN"), ("rows_loaded", "INTEGER"),
+        ("submission_id", "VARCHAR"),
+        ("month", "VARCHAR"),
+        ("unit", "VARCHAR"),
+        ("file_name", "VARCHAR"),
+        ("archived_path", "VARCHAR"),
+        ("received_at", "TIMESTAMP"),
+        ("received_source", "VARCHAR"),
+        ("received_channel", "VARCHAR"),
+        ("prepared_on", "DATE"),
+        ("preparer", "VARCHAR"),
+        ("status", "VARCHAR"),
+        ("superseded_by", "VARCHAR"),
+        ("is_sample", "BOOLEAN"),
+        ("late", "BOOLEAN"),
+        ("rows_loaded", "INTEGER"),
         ("rows_rejected", "INTEGER"),
     ),
     "facts": (
-        ("month", "VARCHAR"), ("unit", "VARCHAR"), ("sheet", "VARCHAR"), ("subject_kind", "VARCHAR"),
-        ("subject", "VARCHAR"), ("subject_name", "VARCHAR"), ("metric", "VARCHAR"), ("value", "DOUBLE"),
-        ("text", "VARCHAR"), ("submission_id", "VARCHAR"), ("cell", "VARCHAR"),
+        ("month", "VARCHAR"),
+        ("unit", "VARCHAR"),
+        ("sheet", "VARCHAR"),
+        ("subject_kind", "VARCHAR"),
+        ("subject", "VARCHAR"),
+        ("subject_name", "VARCHAR"),
+        ("metric", "VARCHAR"),
+        ("value", "DOUBLE"),
+        ("text", "VARCHAR"),
+        ("submission_id", "VARCHAR"),
+        ("cell", "VARCHAR"),
     ),
     "issues": (
-        ("month", "VARCHAR"), ("unit", "VARCHAR"), ("file_name", "VARCHAR"), ("sheet", "VARCHAR"),
-        ("cell", "VARCHAR"), ("rule", "VARCHAR"), ("severity", "VARCHAR"), ("message", "VARCHAR"),
+        ("month", "VARCHAR"),
+        ("unit", "VARCHAR"),
+        ("file_name", "VARCHAR"),
+        ("sheet", "VARCHAR"),
+        ("cell", "VARCHAR"),
+        ("rule", "VARCHAR"),
+        ("severity", "VARCHAR"),
+        ("message", "VARCHAR"),
         ("submission_id", "VARCHAR"),
     ),
     "runs": (
-        ("month", "VARCHAR"), ("loaded_at", "TIMESTAMP"), ("inbox", "VARCHAR"), ("files", "INTEGER"),
-        ("accepted", "INTEGER"), ("rejected", "INTEGER"),
+        ("month", "VARCHAR"),
+        ("loaded_at", "TIMESTAMP"),
+        ("inbox", "VARCHAR"),
+        ("files", "INTEGER"),
+        ("accepted", "INTEGER"),
+        ("rejected", "INTEGER"),
     ),
     # Every indicator of every unit and loaded month (dxreport.kpis), rewritten whole by analyse.
     "indicators": (
-        ("month", "VARCHAR"), ("unit", "VARCHAR"), ("indicator", "VARCHAR"), ("value", "DOUBLE"),
-        ("previous", "DOUBLE"), ("change", "DOUBLE"), ("change_pct", "DOUBLE"),
+        ("month", "VARCHAR"),
+        ("unit", "VARCHAR"),
+        ("indicator", "VARCHAR"),
+        ("value", "DOUBLE"),
+        ("previous", "DOUBLE"),
+        ("change", "DOUBLE"),
+        ("change_pct", "DOUBLE"),
     ),
 }
 
 _CONSTRAINTS = {
     "units": ("CHECK (code IS NOT NULL)",),
     "catalog": ("CHECK (platform_id IS NOT NULL)",),
-    "catalog_fetches": ("CHECK (month IS NOT NULL AND catalog IS NOT NULL)",
-                        "CHECK (outcome IN ('ok', 'failed', 'offline', 'not_configured'))"),
-    "catalog_changes": ("CHECK (month IS NOT NULL AND platform_id IS NOT NULL)",
-                        "CHECK (change IN ('added', 'removed', 'renamed'))"),
+    "catalog_fetches": (
+        "CHECK (month IS NOT NULL AND catalog IS NOT NULL)",
+        "CHECK (outcome IN ('ok', 'failed', 'offline', 'not_configured'))",
+    ),
+    "catalog_changes": (
+        "CHECK (month IS NOT NULL AND platform_id IS NOT NULL)",
+        "CHECK (change IN ('added', 'removed', 'renamed'))",
+    ),
     "submissions": (
         "CHECK (submission_id IS NOT NULL AND month IS NOT NULL)",
         f"CHECK (status IN {SUBMISSION_STATUSES})",
@@ -163,10 +224,14 @@ def connect(path: Path | str | None = None, read_only: bool = False) -> duckdb.D
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the tables that do not exist; refuse a file whose tables have other columns."""
     existing = {
-        table: [c for c, in con.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_name = ? AND table_schema = current_schema() ORDER BY ordinal_position",
-            [table]).fetchall()]
+        table: [
+            c
+            for (c,) in con.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = ? AND table_schema = current_schema() ORDER BY ordinal_position",
+                [table],
+            ).fetchall()
+        ]
         for table in SCHEMA
     }
     for table, cols in SCHEMA.items():
@@ -174,7 +239,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             if existing[table] != columns(table):
                 raise SchemaMismatch(
                     f"bảng {table} trong kho dữ liệu có cột {', '.join(existing[table])}, "
-                    f"khác với cấu trúc hiện hành ({', '.join(columns(table))})")
+                    f"khác với cấu trúc hiện hành ({', '.join(columns(table))})"
+                )
             continue
         body = ", ".join([f"{name} {sql_type}" for name, sql_type in cols] + list(_CONSTRAINTS.get(table, ())))
         con.execute(f"CREATE TABLE {table} ({body})")
@@ -218,8 +284,15 @@ def _check_month(frame: pd.DataFrame | None, month: str, table: str) -> None:
             raise StoreError(f"bảng {table}: có dòng không thuộc tháng {month} ({', '.join(sorted(other)) or 'trống'})")
 
 
-def replace_month(con: duckdb.DuckDBPyConnection, month: str, submissions: pd.DataFrame | None,
-                  facts: pd.DataFrame | None, issues: pd.DataFrame | None, *, run: dict | None = None) -> None:
+def replace_month(
+    con: duckdb.DuckDBPyConnection,
+    month: str,
+    submissions: pd.DataFrame | None,
+    facts: pd.DataFrame | None,
+    issues: pd.DataFrame | None,
+    *,
+    run: dict | None = None,
+) -> None:
     """Replace everything loaded for `month` in one transaction.
 
     The month's rows of submissions, facts and issues (and its row of runs when `run` is
@@ -257,10 +330,21 @@ def _replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFra
 
 def load_units(con: duckdb.DuckDBPyConnection, registry) -> None:
     """Refresh the units table from a units Registry."""
-    frame = pd.DataFrame([{
-        "code": u.code, "name": u.name, "short_name": u.short_name, "type": u.type,
-        "parent": u.parent or None, "population": u.population, "population_year": u.population_year,
-    } for u in registry.units], columns=columns("units"))
+    frame = pd.DataFrame(
+        [
+            {
+                "code": u.code,
+                "name": u.name,
+                "short_name": u.short_name,
+                "type": u.type,
+                "parent": u.parent or None,
+                "population": u.population,
+                "population_year": u.population_year,
+            }
+            for u in registry.units
+        ],
+        columns=columns("units"),
+    )
     _replace_table(con, "units", frame)
 
 
@@ -279,8 +363,9 @@ def load_catalog(con: duckdb.DuckDBPyConnection, snapshot) -> None:
     _replace_table(con, "catalog", _catalog_frame(snapshot))
 
 
-def load_catalog_month(con: duckdb.DuckDBPyConnection, month: str, snapshot, fetches: pd.DataFrame,
-                       changes: pd.DataFrame) -> None:
+def load_catalog_month(
+    con: duckdb.DuckDBPyConnection, month: str, snapshot, fetches: pd.DataFrame, changes: pd.DataFrame
+) -> None:
     """In one transaction: refresh the catalog table, replace the month's catalog_fetches and catalog_changes."""
     _check_month(fetches, month, "catalog_fetches")
     _check_month(changes, month, "catalog_changes")
@@ -303,7 +388,7 @@ def catalog_in_use(warehouse_path: Path | str) -> Snapshot:
     if not path.exists():
         return load_bundled()
     with connect(path, read_only=True) as con:
-        tables = {t for t, in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        tables = {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         frame = table_frame(con, "catalog") if "catalog" in tables else pd.DataFrame()
     if frame.empty:
         return load_bundled()
@@ -312,8 +397,11 @@ def catalog_in_use(warehouse_path: Path | str) -> Snapshot:
             frame[c] = [None if pd.isna(v) else pd.Timestamp(v).date().isoformat() for v in frame[c]]
     for c in ("provider", "field", "link", "source"):
         frame[c] = frame[c].fillna("")
-    return Snapshot(date=min(d for d in frame["snapshot_date"] if d), origin=f"warehouse:{path.name}",
-                    platforms=frame.reset_index(drop=True))
+    return Snapshot(
+        date=min(d for d in frame["snapshot_date"] if d),
+        origin=f"warehouse:{path.name}",
+        platforms=frame.reset_index(drop=True),
+    )
 
 
 def write_indicators(con: duckdb.DuckDBPyConnection, values: pd.DataFrame) -> None:
@@ -359,9 +447,8 @@ def issues_frame(con: duckdb.DuckDBPyConnection, month: str) -> pd.DataFrame:
 
 def months_loaded(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Months that have been loaded, in order (a month loaded from an empty inbox included)."""
-    rows = con.execute(
-        "SELECT month FROM submissions UNION SELECT month FROM runs ORDER BY month").fetchall()
-    return [m for m, in rows]
+    rows = con.execute("SELECT month FROM submissions UNION SELECT month FROM runs ORDER BY month").fetchall()
+    return [m for (m,) in rows]
 
 
 def indicators_frame(con: duckdb.DuckDBPyConnection, months: Iterable[str] | str | None = None) -> pd.DataFrame:
@@ -371,8 +458,12 @@ def indicators_frame(con: duckdb.DuckDBPyConnection, months: Iterable[str] | str
 
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     """Whether the warehouse has this table (tables added by later steps may be absent)."""
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables "
-                            "WHERE table_name = ? AND table_schema = current_schema()", [table]).fetchone()[0])
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = current_schema()",
+            [table],
+        ).fetchone()[0]
+    )
 
 
 def month_rows(con: duckdb.DuckDBPyConnection, table: str, month: str) -> pd.DataFrame | None:

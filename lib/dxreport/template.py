@@ -18,8 +18,23 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from dxreport import store
 from dxreport.catalog import CATALOGS, Snapshot, load_bundled
-from dxreport.forms import (CHOICE, CODE, COUNT, DATE, FORM_VERSION, MONTH, NEN_TANG, RATE, TEXT, THONG_TIN,
-                            TO_CNS, Check, Field, Sheet, sheets_for)
+from dxreport.forms import (
+    CHOICE,
+    CODE,
+    COUNT,
+    DATE,
+    FORM_VERSION,
+    MONTH,
+    NEN_TANG,
+    RATE,
+    TEXT,
+    THONG_TIN,
+    TO_CNS,
+    Check,
+    Field,
+    Sheet,
+    sheets_for,
+)
 from dxreport.intake import deadline
 from dxreport.params import ParamError, check_month_format, load_settings, previous_month
 from dxreport.textnorm import format_month
@@ -33,7 +48,7 @@ TEMPLATE_KEYWORD = "dxreport-template"
 # `Tổ công nghệ số` below the district's communes (a commune missing from the registry).
 TEMPLATE_PLATFORM_ROWS = 30
 TEMPLATE_EXTRA_COMMUNE_ROWS = 5
-TEMPLATE_HEADER_ROW = 3      # title in row 1, description in row 2, headers in row 3
+TEMPLATE_HEADER_ROW = 3  # title in row 1, description in row 2, headers in row 3
 
 KIND_LABELS = {
     COUNT: "Số nguyên không âm",
@@ -71,7 +86,9 @@ def previous_platforms(warehouse, month: str, unit: str) -> list[tuple[str, str]
         rows = con.execute(
             "SELECT subject, any_value(subject_name), min(CAST(regexp_extract(cell, '[0-9]+$') AS INTEGER)) AS r "
             "FROM facts WHERE month = ? AND unit = ? AND sheet = 'nen_tang' AND subject <> '' "
-            "GROUP BY subject ORDER BY r, subject", [previous_month(month), str(unit)]).fetchall()
+            "GROUP BY subject ORDER BY r, subject",
+            [previous_month(month), str(unit)],
+        ).fetchall()
     finally:
         con.close()
     return [("" if subject.startswith("unmatched:") else subject, name or "") for subject, name, _ in rows]
@@ -95,8 +112,16 @@ def warehouse_catalog(warehouse) -> Snapshot | None:
     return Snapshot(date=date, origin=f"warehouse:{path.name}", platforms=platforms)
 
 
-def write_template(month: str, unit, path, *, registry=None, snapshot=None,
-                   previous_platforms: list[tuple[str, str]] | tuple = (), settings: dict | None = None) -> Path:
+def write_template(
+    month: str,
+    unit,
+    path,
+    *,
+    registry=None,
+    snapshot=None,
+    previous_platforms: list[tuple[str, str]] | tuple = (),
+    settings: dict | None = None,
+) -> Path:
     """Write the blank form of `unit` for `month` to `path` (.xlsx); returns the path.
 
     Only the sheets the unit's type fills, after an instructions sheet `Hướng dẫn`; `Thông tin`
@@ -115,8 +140,9 @@ def write_template(month: str, unit, path, *, registry=None, snapshot=None,
     code = getattr(unit, "code", unit)
     found = [u for u in reporting if u.code == str(code)]
     if not found:
-        raise ParamError(f"đơn vị {code!r} không gửi báo cáo tháng {month}; các mã hợp lệ: "
-                         f"{', '.join(u.code for u in reporting)}")
+        raise ParamError(
+            f"đơn vị {code!r} không gửi báo cáo tháng {month}; các mã hợp lệ: {', '.join(u.code for u in reporting)}"
+        )
     unit = found[0]
     period = format_month(month)
     version = str(settings["submission"].get("form_version", FORM_VERSION))
@@ -134,8 +160,10 @@ def write_template(month: str, unit, path, *, registry=None, snapshot=None,
     names = snapshot.platforms
     for spec in sheets:
         if spec.key == "nen_tang":
-            prefill = [{"platform_id": neutralise(pid) or None, "platform_name": neutralise(name)}
-                       for pid, name in previous_platforms]
+            prefill = [
+                {"platform_id": neutralise(pid) or None, "platform_name": neutralise(name)}
+                for pid, name in previous_platforms
+            ]
             _table_sheet(wb, spec, unit, period, prefill, len(prefill) + TEMPLATE_PLATFORM_ROWS, names)
         elif spec.key == "to_cns":
             prefill = [{"commune_code": c.code, "commune_name": c.name} for c in registry.communes_of(unit.code, month)]
@@ -166,35 +194,66 @@ def _instructions_sheet(wb: Workbook, unit, period: str, due, version: str, shee
         ("text", f"Hạn nộp: ngày {due.strftime('%d/%m/%Y')}. Tệp nhận sau hạn được ghi là nộp muộn."),
         ("text", ""),
         ("head", "Cách điền"),
-        ("item", f"Trang “{THONG_TIN.name}”: Mã đơn vị, Kỳ báo cáo và Phiên bản biểu mẫu đã điền sẵn, không sửa; "
-                 "điền Người lập, Ngày lập (DD/MM/YYYY), Điện thoại, Email."),
-        ("item", "Các trang cần điền: " + "; ".join(f"“{s.name}” ({s.description[:1].lower() + s.description[1:]})"
-                                                    for s in sheets if s.key != "thong_tin") + "."),
+        (
+            "item",
+            f"Trang “{THONG_TIN.name}”: Mã đơn vị, Kỳ báo cáo và Phiên bản biểu mẫu đã điền sẵn, không sửa; "
+            "điền Người lập, Ngày lập (DD/MM/YYYY), Điện thoại, Email.",
+        ),
+        (
+            "item",
+            "Các trang cần điền: "
+            + "; ".join(
+                f"“{s.name}” ({s.description[:1].lower() + s.description[1:]})" for s in sheets if s.key != "thong_tin"
+            )
+            + ".",
+        ),
         ("item", "Ô để trống nghĩa là “chưa báo cáo”, không phải số 0. Chỉ ghi 0 khi số liệu thực sự bằng 0."),
-        ("item", "Số viết theo kiểu Việt Nam: dấu chấm ngăn cách hàng nghìn, dấu phẩy trước phần thập phân "
-                 "(1.234.567; 12,5). Có thể gõ số liền (1234567). Không ghi chữ vào ô số (ví dụ “khoảng 50”)."),
-        ("item", "Cột số lượng chỉ nhận số nguyên không âm. Tỷ lệ ghi từ 0 đến 100 (85 hoặc 85,5%); "
-                 "ô định dạng phần trăm của Excel (85%) cũng được."),
-        ("item", "Số “lũy kế” là tổng từ trước đến hết tháng báo cáo và không nhỏ hơn tháng trước; "
-                 "số “trong tháng” chỉ tính riêng tháng báo cáo."),
+        (
+            "item",
+            "Số viết theo kiểu Việt Nam: dấu chấm ngăn cách hàng nghìn, dấu phẩy trước phần thập phân "
+            "(1.234.567; 12,5). Có thể gõ số liền (1234567). Không ghi chữ vào ô số (ví dụ “khoảng 50”).",
+        ),
+        (
+            "item",
+            "Cột số lượng chỉ nhận số nguyên không âm. Tỷ lệ ghi từ 0 đến 100 (85 hoặc 85,5%); "
+            "ô định dạng phần trăm của Excel (85%) cũng được.",
+        ),
+        (
+            "item",
+            "Số “lũy kế” là tổng từ trước đến hết tháng báo cáo và không nhỏ hơn tháng trước; "
+            "số “trong tháng” chỉ tính riêng tháng báo cáo.",
+        ),
         ("item", "Cột “Tình trạng” và “Kết nối chia sẻ dữ liệu”: chọn trong danh sách thả xuống."),
     ]
     if any(s.key == "nen_tang" for s in sheets):
-        lines.append(("item", f"Trang “{NEN_TANG.name}”: mỗi dòng một nền tảng; chọn tên trong danh sách (trang "
-                              f"“{CATALOG_SHEET}”) hoặc ghi tên nền tảng khác; không khai một nền tảng hai lần. "
-                              "Các dòng điền sẵn là nền tảng đơn vị đã báo cáo tháng trước; nền tảng không còn dùng "
-                              "thì xóa nội dung dòng đó."))
+        lines.append(
+            (
+                "item",
+                f"Trang “{NEN_TANG.name}”: mỗi dòng một nền tảng; chọn tên trong danh sách (trang "
+                f"“{CATALOG_SHEET}”) hoặc ghi tên nền tảng khác; không khai một nền tảng hai lần. "
+                "Các dòng điền sẵn là nền tảng đơn vị đã báo cáo tháng trước; nền tảng không còn dùng "
+                "thì xóa nội dung dòng đó.",
+            )
+        )
     if any(s.key == "to_cns" for s in sheets):
-        lines.append(("item", f"Trang “{TO_CNS.name}”: mỗi dòng một xã, phường, thị trấn của {unit.name}, "
-                              "đã ghi sẵn tên và mã; không thêm đơn vị ngoài địa bàn."))
+        lines.append(
+            (
+                "item",
+                f"Trang “{TO_CNS.name}”: mỗi dòng một xã, phường, thị trấn của {unit.name}, "
+                "đã ghi sẵn tên và mã; không thêm đơn vị ngoài địa bàn.",
+            )
+        )
     rules = [check_text(c, s) for s in sheets for c in s.checks]
     if rules:
         lines.append(("item", "Kiểm tra trước khi gửi: " + "; ".join(rules) + "."))
     lines += [
         ("item", "Không đổi tên trang, không sửa dòng tiêu đề. Có thể thêm cột riêng ở bên phải: cột đó được bỏ qua."),
         ("item", "Nếu dùng công thức, mở và lưu tệp bằng Excel trước khi gửi để ô có giá trị."),
-        ("item", "Lưu dạng .xlsx, không đặt mật khẩu mở tệp. Mỗi tháng gửi một tệp; khi gửi bản sửa, gửi lại cả tệp "
-                 "với Ngày lập mới hơn: bản sau thay bản trước."),
+        (
+            "item",
+            "Lưu dạng .xlsx, không đặt mật khẩu mở tệp. Mỗi tháng gửi một tệp; khi gửi bản sửa, gửi lại cả tệp "
+            "với Ngày lập mới hơn: bản sau thay bản trước.",
+        ),
         ("text", ""),
         ("head", "Các cột của biểu mẫu"),
     ]
@@ -248,16 +307,24 @@ def _info_sheet(wb: Workbook, unit, period: str, version: str) -> None:
         note = ws.cell(row, 3, notes.get(f.key) or f.help or ("Bắt buộc" if f.required else "Không bắt buộc"))
         note.font = _NOTE
         if f.kind == DATE:
-            dv = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True,
-                                errorStyle="warning", showErrorMessage=True, errorTitle=f.header,
-                                error="Ghi ngày dạng DD/MM/YYYY, ví dụ 03/10/2022.")
+            dv = DataValidation(
+                type="date",
+                operator="greaterThan",
+                formula1="36526",
+                allow_blank=True,
+                errorStyle="warning",
+                showErrorMessage=True,
+                errorTitle=f.header,
+                error="Ghi ngày dạng DD/MM/YYYY, ví dụ 03/10/2022.",
+            )
             dv.add(value.coordinate)
             ws.add_data_validation(dv)
     _protect(ws)
 
 
-def _table_sheet(wb: Workbook, spec: Sheet, unit, period: str, prefill: list[dict[str, object]], editable: int,
-                 names) -> None:
+def _table_sheet(
+    wb: Workbook, spec: Sheet, unit, period: str, prefill: list[dict[str, object]], editable: int, names
+) -> None:
     """A table sheet of the form: title, description, headers, `editable` data rows (`prefill` first)."""
     ws = wb.create_sheet(spec.name)
     ws.cell(1, 1, f"BIỂU MẪU BÁO CÁO THÁNG {period} – {spec.name.upper()} – {unit.name.upper()}").font = TITLE
@@ -297,17 +364,37 @@ def _table_sheet(wb: Workbook, spec: Sheet, unit, period: str, prefill: list[dic
 def _drop_down(f: Field, platforms: int) -> DataValidation | None:
     """The data validation of a column: a list for choices and platform names, a range for numbers."""
     if f.kind == CHOICE:
-        return DataValidation(type="list", formula1='"' + ",".join(f.choices.values()) + '"', allow_blank=True,
-                              showErrorMessage=True, errorTitle=f.header,
-                              error="Chọn một giá trị trong danh sách: " + ", ".join(f.choices.values()))
+        return DataValidation(
+            type="list",
+            formula1='"' + ",".join(f.choices.values()) + '"',
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle=f.header,
+            error="Chọn một giá trị trong danh sách: " + ", ".join(f.choices.values()),
+        )
     if f.kind == COUNT:
-        return DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
-                              errorStyle="warning", showErrorMessage=True, errorTitle=f.header,
-                              error="Ghi số nguyên không âm (ví dụ 1.234); để trống nếu chưa có số liệu.")
+        return DataValidation(
+            type="whole",
+            operator="greaterThanOrEqual",
+            formula1="0",
+            allow_blank=True,
+            errorStyle="warning",
+            showErrorMessage=True,
+            errorTitle=f.header,
+            error="Ghi số nguyên không âm (ví dụ 1.234); để trống nếu chưa có số liệu.",
+        )
     if f.kind == RATE:
-        return DataValidation(type="decimal", operator="between", formula1="0", formula2="100",
-                              allow_blank=True, errorStyle="warning", showErrorMessage=True,
-                              errorTitle=f.header, error="Ghi tỷ lệ từ 0 đến 100 (ví dụ 85,5).")
+        return DataValidation(
+            type="decimal",
+            operator="between",
+            formula1="0",
+            formula2="100",
+            allow_blank=True,
+            errorStyle="warning",
+            showErrorMessage=True,
+            errorTitle=f.header,
+            error="Ghi tỷ lệ từ 0 đến 100 (ví dụ 85,5).",
+        )
     if f.key == "platform_name" and platforms:
         ref = f"{quote_sheetname(CATALOG_SHEET)}!$B$2:$B${platforms + 1}"
         # Other names stay allowed: a platform outside the catalog is kept and reported as such.
@@ -323,8 +410,9 @@ def _catalog_sheet(wb: Workbook, names) -> None:
         ws.cell(1, c).font = BOLD
         ws.cell(1, c).fill = _HEAD_FILL
     for p in names.itertuples(index=False):
-        ws.append([neutralise(v) for v in (p.platform_id, p.name, CATALOGS.get(p.catalog, p.catalog),
-                                           p.provider or None)])
+        ws.append(
+            [neutralise(v) for v in (p.platform_id, p.name, CATALOGS.get(p.catalog, p.catalog), p.provider or None)]
+        )
     for letter, width in (("A", 16), ("B", 60), ("C", 36), ("D", 40)):
         ws.column_dimensions[letter].width = width
     _protect(ws)

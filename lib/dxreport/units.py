@@ -13,8 +13,20 @@ from dxreport.textnorm import fold, nfc
 
 REPORTING_TYPES = ("district", "agency")
 TYPES = ("province", "district", "commune", "agency")
-_FIELDS = ("code", "name", "short_name", "type", "kind", "parent", "sections", "population",
-           "population_year", "valid_from", "valid_to", "source")
+_FIELDS = (
+    "code",
+    "name",
+    "short_name",
+    "type",
+    "kind",
+    "parent",
+    "sections",
+    "population",
+    "population_year",
+    "valid_from",
+    "valid_to",
+    "source",
+)
 
 
 class RegistryError(ValueError):
@@ -71,8 +83,11 @@ class Registry:
 
     def communes_of(self, district: str, month: str | None = None) -> list[Unit]:
         """Commune-level units of a district."""
-        return [u for u in self.units if u.type == "commune" and u.parent == str(district)
-                and (month is None or u.valid_in(month))]
+        return [
+            u
+            for u in self.units
+            if u.type == "commune" and u.parent == str(district) and (month is None or u.valid_in(month))
+        ]
 
     def find_commune(self, district: str, name: str) -> list[Unit]:
         """Communes of `district` whose name matches `name` (folded; with or without its kind)."""
@@ -131,7 +146,9 @@ def read_registry(path: Path) -> Registry:
             raise RegistryError(f"{name}, dòng 1: thiếu cột {', '.join(missing)}")
         extra = [c for c in columns if c not in _FIELDS]
         if extra:
-            raise RegistryError(f"{name}, dòng 1: cột {', '.join(extra)} không được hỗ trợ; chỉ nhận: {', '.join(_FIELDS)}")
+            raise RegistryError(
+                f"{name}, dòng 1: cột {', '.join(extra)} không được hỗ trợ; chỉ nhận: {', '.join(_FIELDS)}"
+            )
         if len(set(columns)) != len(columns):
             raise RegistryError(f"{name}, dòng 1: có cột viết hai lần")
         units, seen = [], {}
@@ -148,8 +165,9 @@ def read_registry(path: Path) -> Registry:
                 if code in seen:
                     raise RegistryError(f"{where}, cột code: mã đơn vị {code!r} trùng với dòng {seen[code]}")
                 if row["type"] not in TYPES:
-                    raise RegistryError(f"{where}, cột type: loại đơn vị {row['type']!r} không hợp lệ; "
-                                        f"chỉ nhận: {', '.join(TYPES)}")
+                    raise RegistryError(
+                        f"{where}, cột type: loại đơn vị {row['type']!r} không hợp lệ; chỉ nhận: {', '.join(TYPES)}"
+                    )
                 if not row["name"].strip():
                     raise RegistryError(f"{where}, cột name: tên đơn vị {code} trống")
                 seen[code] = lines[code] = line
@@ -157,21 +175,31 @@ def read_registry(path: Path) -> Registry:
                 valid_to = _date_or_empty(row["valid_to"], where, "valid_to")
                 if valid_from and valid_to and valid_from > valid_to:
                     raise RegistryError(f"{where}, cột valid_to: {valid_to} trước valid_from {valid_from}")
-                units.append(Unit(
-                    code=code, name=nfc(row["name"]), short_name=nfc(row["short_name"]), type=row["type"],
-                    kind=row["kind"], parent=row["parent"].strip(),
-                    sections=tuple(s for s in row["sections"].split(";") if s),
-                    population=_int_or_none(row["population"], where, "population"),
-                    population_year=_int_or_none(row["population_year"], where, "population_year"),
-                    valid_from=valid_from, valid_to=valid_to, source=row["source"],
-                ))
+                units.append(
+                    Unit(
+                        code=code,
+                        name=nfc(row["name"]),
+                        short_name=nfc(row["short_name"]),
+                        type=row["type"],
+                        kind=row["kind"],
+                        parent=row["parent"].strip(),
+                        sections=tuple(s for s in row["sections"].split(";") if s),
+                        population=_int_or_none(row["population"], where, "population"),
+                        population_year=_int_or_none(row["population_year"], where, "population_year"),
+                        valid_from=valid_from,
+                        valid_to=valid_to,
+                        source=row["source"],
+                    )
+                )
         except (UnicodeDecodeError, csv.Error) as exc:
             raise RegistryError(f"{name}, dòng {reader.line_num + 1}: không đọc được ({exc})") from None
     codes = {u.code for u in units}
     for unit in units:
         if unit.parent and unit.parent not in codes:
-            raise RegistryError(f"{name}, dòng {lines[unit.code]}, cột parent: đơn vị {unit.code} có đơn vị cha "
-                                f"{unit.parent!r} không có trong danh mục")
+            raise RegistryError(
+                f"{name}, dòng {lines[unit.code]}, cột parent: đơn vị {unit.code} có đơn vị cha "
+                f"{unit.parent!r} không có trong danh mục"
+            )
     return Registry(tuple(units))
 
 

@@ -44,7 +44,7 @@ def neutralise(value: object) -> object:
 
 def safe_text(cell, value: str) -> None:
     """Put text in a cell so that Excel never reads it as a formula (quote prefix when needed)."""
-    text = unicodedata.normalize("NFC", value) if isinstance(value, str) else value   # as written, only NFC
+    text = unicodedata.normalize("NFC", value) if isinstance(value, str) else value  # as written, only NFC
     cell.value = text
     cell.data_type = "s"
     if isinstance(text, str) and text.startswith(FORMULA_PREFIXES):

@@ -14,8 +14,9 @@ from dxreport.catalog.model import CHANGE_COLUMNS, CHANGES
 from dxreport.textnorm import fold, nfc
 
 
-def diff(previous: pd.DataFrame, current: pd.DataFrame, *, snapshot_date: str,
-         threshold: float | None = None) -> pd.DataFrame:
+def diff(
+    previous: pd.DataFrame, current: pd.DataFrame, *, snapshot_date: str, threshold: float | None = None
+) -> pd.DataFrame:
     """Platforms added, removed and renamed from `previous` to `current` (CHANGE_COLUMNS).
 
     Renamed: the same id with another name; or a removed and an added platform of the same
@@ -28,8 +29,16 @@ def diff(previous: pd.DataFrame, current: pd.DataFrame, *, snapshot_date: str,
     rows = []
 
     def row(change, r, previous_name=None):
-        rows.append({"change": change, "platform_id": r["platform_id"], "catalog": r["catalog"], "name": r["name"],
-                     "previous_name": previous_name, "snapshot_date": snapshot_date})
+        rows.append(
+            {
+                "change": change,
+                "platform_id": r["platform_id"],
+                "catalog": r["catalog"],
+                "name": r["name"],
+                "previous_name": previous_name,
+                "snapshot_date": snapshot_date,
+            }
+        )
 
     for pid in cur.keys() & prev.keys():
         if nfc(cur[pid]["name"]) != nfc(prev[pid]["name"]):
@@ -61,8 +70,9 @@ def diff(previous: pd.DataFrame, current: pd.DataFrame, *, snapshot_date: str,
     order = {c: i for i, c in enumerate(CHANGES)}
     frame = pd.DataFrame(rows, columns=CHANGE_COLUMNS)
     if len(frame):
-        frame = frame.sort_values(["catalog", "change", "name"], key=lambda c: c.map(order) if c.name == "change"
-                                  else c.map(fold)).reset_index(drop=True)
+        frame = frame.sort_values(
+            ["catalog", "change", "name"], key=lambda c: c.map(order) if c.name == "change" else c.map(fold)
+        ).reset_index(drop=True)
     return _none_for_missing(frame)
 
 

@@ -39,13 +39,13 @@ class FetchRecord:
     final_url: str = ""
     status: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
-    fetched_at: str = ""                 # ISO, Asia/Ho_Chi_Minh wall time, when the first try started
+    fetched_at: str = ""  # ISO, Asia/Ho_Chi_Minh wall time, when the first try started
     seconds: float = 0.0
     bytes: int = 0
     sha256: str = ""
     attempts: list[dict] = field(default_factory=list)
-    error: str | None = None             # Vietnamese, when the fetch failed
-    kind: str | None = None              # dns | connect | timeout | truncated | network | http | too_large | redirects | url
+    error: str | None = None  # Vietnamese, when the fetch failed
+    kind: str | None = None  # dns | connect | timeout | truncated | network | http | too_large | redirects | url
     body: bytes = field(default=b"", repr=False)
 
     @property
@@ -60,9 +60,19 @@ class FetchRecord:
 
     def to_json(self) -> dict:
         """Everything but the body, for the snapshot folder."""
-        return {"url": self.url, "final_url": self.final_url, "status": self.status, "headers": self.headers,
-                "fetched_at": self.fetched_at, "seconds": self.seconds, "bytes": self.bytes, "sha256": self.sha256,
-                "attempts": self.attempts, "error": self.error, "kind": self.kind}
+        return {
+            "url": self.url,
+            "final_url": self.final_url,
+            "status": self.status,
+            "headers": self.headers,
+            "fetched_at": self.fetched_at,
+            "seconds": self.seconds,
+            "bytes": self.bytes,
+            "sha256": self.sha256,
+            "attempts": self.attempts,
+            "error": self.error,
+            "kind": self.kind,
+        }
 
 
 class _Failure(Exception):
@@ -110,11 +120,16 @@ class Fetcher:
         self._sleep = sleep
         s = self.settings
         self._client = httpx.Client(
-            timeout=httpx.Timeout(connect=s.connect_timeout, read=s.read_timeout, write=s.read_timeout,
-                                  pool=s.connect_timeout),
-            follow_redirects=True, max_redirects=s.max_redirects,
-            headers={"User-Agent": s.agent(), "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
-                     "Accept-Language": "vi,en;q=0.5"},
+            timeout=httpx.Timeout(
+                connect=s.connect_timeout, read=s.read_timeout, write=s.read_timeout, pool=s.connect_timeout
+            ),
+            follow_redirects=True,
+            max_redirects=s.max_redirects,
+            headers={
+                "User-Agent": s.agent(),
+                "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+                "Accept-Language": "vi,en;q=0.5",
+            },
         )
 
     def __enter__(self) -> "Fetcher":
@@ -145,18 +160,19 @@ class Fetcher:
                 record.error = record.kind = None
                 break
             except _Failure as failure:
-                entry = {"status": record.status, "error": failure.message,
-                         "seconds": round(time.monotonic() - t0, 3)}
+                entry = {"status": record.status, "error": failure.message, "seconds": round(time.monotonic() - t0, 3)}
                 record.error, record.kind = failure.message, failure.kind
                 last = attempt == s.retries
                 if failure.retry and not last:
                     if failure.wait is not None and failure.wait > s.max_retry_after:
                         entry["wait"] = failure.wait
                         record.attempts.append(entry)
-                        record.error = (f"{failure.message}; máy chủ yêu cầu chờ {_s(failure.wait)} giây, quá giới "
-                                        f"hạn max_retry_after {_s(s.max_retry_after)} giây")
+                        record.error = (
+                            f"{failure.message}; máy chủ yêu cầu chờ {_s(failure.wait)} giây, quá giới "
+                            f"hạn max_retry_after {_s(s.max_retry_after)} giây"
+                        )
                         break
-                    wait = min(s.backoff * 2 ** attempt, s.max_retry_after) if failure.wait is None else failure.wait
+                    wait = min(s.backoff * 2**attempt, s.max_retry_after) if failure.wait is None else failure.wait
                     entry["wait"] = round(wait, 3)
                     record.attempts.append(entry)
                     self._sleep(wait)
@@ -217,8 +233,11 @@ class Fetcher:
         cap = self.settings.max_bytes
         announced = resp.headers.get("content-length")
         if announced and announced.isdigit() and int(announced) > cap:
-            raise _Failure("too_large", f"trang dài {format_number(int(announced))} byte, quá giới hạn max_bytes "
-                           f"{format_number(cap)} byte", retry=False)
+            raise _Failure(
+                "too_large",
+                f"trang dài {format_number(int(announced))} byte, quá giới hạn max_bytes {format_number(cap)} byte",
+                retry=False,
+            )
         chunks, total = [], 0
         for chunk in resp.iter_bytes():
             total += len(chunk)

@@ -32,8 +32,9 @@ def link_key(link: object) -> str:
     return str(link or "").strip().rstrip("/").lower()
 
 
-def assign_ids(items: list[dict], catalog: str, known: dict[str, str],
-               previous: pd.DataFrame | None = None) -> tuple[pd.DataFrame, int]:
+def assign_ids(
+    items: list[dict], catalog: str, known: dict[str, str], previous: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, int]:
     """Give every parsed item a stable platform id; returns (platforms, duplicates dropped).
 
     In order: the bundled id of the same folded name or alias (`known`), the id the last good
@@ -53,13 +54,23 @@ def assign_ids(items: list[dict], catalog: str, known: dict[str, str],
             duplicates += 1
             continue
         names.add(key)
-        candidates = [known.get(key), prev_by_link.get(link_key(item.get("link"))), prev_by_name.get(key),
-                      derived_id(catalog, item["name"])]
+        candidates = [
+            known.get(key),
+            prev_by_link.get(link_key(item.get("link"))),
+            prev_by_name.get(key),
+            derived_id(catalog, item["name"]),
+        ]
         pid = next((c for c in candidates if c and c not in used), None)
         if pid is None:
             pid = f"{derived_id(catalog, item['name'])}-{hashlib.sha1((key + '|' + str(item.get('link'))).encode()).hexdigest()[:6]}"
         used.add(pid)
-        rows.append({"platform_id": pid, "catalog": catalog, **{f: item.get(f, "") for f in FIELDS},
-                     "source": item.get("source", "")})
+        rows.append(
+            {
+                "platform_id": pid,
+                "catalog": catalog,
+                **{f: item.get(f, "") for f in FIELDS},
+                "source": item.get("source", ""),
+            }
+        )
     frame = pd.DataFrame(rows, columns=COLUMNS)
     return frame, duplicates

@@ -74,9 +74,11 @@ class Match(tuple):
 
     def note(self, name: object) -> str:
         """The Vietnamese warning for a fuzzy match of `name`."""
-        return (f"nền tảng “{nfc(name)}” không khớp đúng tên nào trong danh mục; được coi là “{self.candidate}” "
-                f"(mã {self.platform_id}, giống {format_percent(self.score * 100)}). Nếu đúng, hãy thêm tên này vào "
-                "params/platform_aliases.yaml; nếu sai, hãy ghi mã nền tảng.")
+        return (
+            f"nền tảng “{nfc(name)}” không khớp đúng tên nào trong danh mục; được coi là “{self.candidate}” "
+            f"(mã {self.platform_id}, giống {format_percent(self.score * 100)}). Nếu đúng, hãy thêm tên này vào "
+            "params/platform_aliases.yaml; nếu sai, hãy ghi mã nền tảng."
+        )
 
     def __repr__(self) -> str:
         extra = f", score={self.score:.3f}, candidate={self.candidate!r}" if self.score is not None else ""
@@ -99,7 +101,7 @@ class Matcher:
         self._aliases = {a: p for a, p in aliases.items() if p in self._ids}
         self._display = dict(zip(platforms["platform_id"], platforms["name"]))
         self.threshold = thresholds()["fuzzy_threshold"] if threshold is None else float(threshold)
-        self._choices = {**self._aliases, **self._names}     # folded name or alias -> platform id
+        self._choices = {**self._aliases, **self._names}  # folded name or alias -> platform id
 
     def match(self, platform_id: str | None, name: str | None) -> Match:
         """Match(platform id or None, how): how is 'id', 'name', 'alias', 'fuzzy' or 'none'."""

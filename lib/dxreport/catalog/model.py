@@ -13,11 +13,25 @@ from dxreport.labels import CHANGES as CHANGES  # the kinds of catalog change
 ID_PREFIX = {"chinh_quyen": "cq", "doanh_nghiep": "dn", "nguoi_dan": "nd"}
 COLUMNS = ["platform_id", "catalog", "name", "provider", "field", "link", "source"]
 SNAPSHOT_COLUMNS = COLUMNS + ["snapshot_date", "first_seen", "last_seen"]
-FETCH_COLUMNS = ["month", "catalog", "url", "status", "fetched_at", "bytes", "items", "outcome", "message",
-                 "snapshot_date"]
+FETCH_COLUMNS = [
+    "month",
+    "catalog",
+    "url",
+    "status",
+    "fetched_at",
+    "bytes",
+    "items",
+    "outcome",
+    "message",
+    "snapshot_date",
+]
 CHANGE_COLUMNS = ["change", "platform_id", "catalog", "name", "previous_name", "snapshot_date"]
-OUTCOMES = {"ok": "tải được", "failed": "lỗi, giữ bản chụp cũ", "offline": "không tải (ngoại tuyến)",
-            "not_configured": "không có trong tệp nguồn"}
+OUTCOMES = {
+    "ok": "tải được",
+    "failed": "lỗi, giữ bản chụp cũ",
+    "offline": "không tải (ngoại tuyến)",
+    "not_configured": "không có trong tệp nguồn",
+}
 FIELDS = ("name", "provider", "link", "field")
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 

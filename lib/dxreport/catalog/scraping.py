@@ -39,17 +39,17 @@ class CatalogResult:
     catalog: str
     title: str
     url: str
-    outcome: str                       # ok | failed | offline | not_configured
+    outcome: str  # ok | failed | offline | not_configured
     message: str
-    snapshot_date: str                 # the date of the part in use
-    snapshot: str                      # folder of the part in use, or 'bundled'
-    items: int | None = None           # platforms found by this fetch
-    skipped: int = 0                   # items without a name
+    snapshot_date: str  # the date of the part in use
+    snapshot: str  # folder of the part in use, or 'bundled'
+    items: int | None = None  # platforms found by this fetch
+    skipped: int = 0  # items without a name
     duplicates: int = 0
-    pages: list = field(default_factory=list)    # FetchRecord of every page fetched
-    folder: Path | None = None         # where this attempt's pages were kept
-    platforms: pd.DataFrame | None = None        # the part in use
-    part: Part | None = None                     # None when the bundled snapshot is in use
+    pages: list = field(default_factory=list)  # FetchRecord of every page fetched
+    folder: Path | None = None  # where this attempt's pages were kept
+    platforms: pd.DataFrame | None = None  # the part in use
+    part: Part | None = None  # None when the bundled snapshot is in use
 
     @property
     def status(self) -> int | None:
@@ -83,15 +83,38 @@ class ScrapeResult:
 
     def fetch_log(self, month: str | None = None) -> pd.DataFrame:
         """One row per catalog, the columns of the warehouse table catalog_fetches."""
-        rows = [{"month": month, "catalog": c.catalog, "url": c.url, "status": c.status, "fetched_at": c.fetched_at,
-                 "bytes": c.bytes, "items": c.items, "outcome": c.outcome, "message": c.message,
-                 "snapshot_date": c.snapshot_date} for c in self.catalogs]
+        rows = [
+            {
+                "month": month,
+                "catalog": c.catalog,
+                "url": c.url,
+                "status": c.status,
+                "fetched_at": c.fetched_at,
+                "bytes": c.bytes,
+                "items": c.items,
+                "outcome": c.outcome,
+                "message": c.message,
+                "snapshot_date": c.snapshot_date,
+            }
+            for c in self.catalogs
+        ]
         return pd.DataFrame(rows, columns=FETCH_COLUMNS)
 
     def pages_log(self) -> pd.DataFrame:
         """One row per page fetched: catalog, url, status, bytes, seconds, tries, error."""
-        rows = [{"catalog": c.catalog, "url": p.url, "status": p.status, "bytes": p.bytes, "seconds": p.seconds,
-                 "tries": len(p.attempts), "error": p.error or ""} for c in self.catalogs for p in c.pages]
+        rows = [
+            {
+                "catalog": c.catalog,
+                "url": p.url,
+                "status": p.status,
+                "bytes": p.bytes,
+                "seconds": p.seconds,
+                "tries": len(p.attempts),
+                "error": p.error or "",
+            }
+            for c in self.catalogs
+            for p in c.pages
+        ]
         return pd.DataFrame(rows, columns=["catalog", "url", "status", "bytes", "seconds", "tries", "error"])
 
 
@@ -133,8 +156,15 @@ def _previous_pages(previous: Part | None) -> dict[str, tuple[dict, Path]]:
     return out
 
 
-def _fetch_pages(source: CatalogSource, sources: Sources, fetcher, attempt: Attempt, store: SnapshotStore,
-                 previous: Part | None, result: CatalogResult) -> _Pages:
+def _fetch_pages(
+    source: CatalogSource,
+    sources: Sources,
+    fetcher,
+    attempt: Attempt,
+    store: SnapshotStore,
+    previous: Part | None,
+    result: CatalogResult,
+) -> _Pages:
     """Follow the catalog's pages: fetch (conditionally), keep every response, parse; stop at the first problem."""
     out, visited, url = _Pages(), set(), source.url
     known_pages = _previous_pages(previous)
@@ -179,23 +209,28 @@ def _fetch_pages(source: CatalogSource, sources: Sources, fetcher, attempt: Atte
         if not page.next_url or page.next_url in visited:
             return out
         url = page.next_url
-    out.problem = (f"vẫn còn trang sau {source.max_pages} trang (giới hạn max_pages); "
-                   "nếu danh mục thật sự dài hơn, hãy tăng max_pages trong tệp nguồn")
+    out.problem = (
+        f"vẫn còn trang sau {source.max_pages} trang (giới hạn max_pages); "
+        "nếu danh mục thật sự dài hơn, hãy tăng max_pages trong tệp nguồn"
+    )
     return out
 
 
 def _believable(found: int, skipped: int, source: CatalogSource, guards: Guards, previous: Part | None) -> str | None:
     """Why `found` platforms are not believed, or None."""
     if found == 0:
-        return (f"{source.url}: không tìm thấy nền tảng nào theo bộ chọn “{source.item}”"
-                + (f" ({skipped} mục không có tên)" if skipped else ""))
+        return f"{source.url}: không tìm thấy nền tảng nào theo bộ chọn “{source.item}”" + (
+            f" ({skipped} mục không có tên)" if skipped else ""
+        )
     if found < guards.min_items:
         return f"{source.url}: chỉ tìm thấy {found} nền tảng, dưới mức tối thiểu {guards.min_items}"
     before = len(previous.platforms()) if previous is not None else 0
     if previous is not None and found < guards.min_items_ratio * before:
-        return (f"{source.url}: chỉ tìm thấy {found} nền tảng, ít hơn nhiều so với {before} nền tảng của bản chụp "
-                f"ngày {vn_date(previous.date)} (dưới {format_number(guards.min_items_ratio * 100)}%); "
-                "có thể trang đã đổi bố cục")
+        return (
+            f"{source.url}: chỉ tìm thấy {found} nền tảng, ít hơn nhiều so với {before} nền tảng của bản chụp "
+            f"ngày {vn_date(previous.date)} (dưới {format_number(guards.min_items_ratio * 100)}%); "
+            "có thể trang đã đổi bố cục"
+        )
     return None
 
 
@@ -214,23 +249,48 @@ def _ok_message(result: CatalogResult, found: int) -> str:
     return "; ".join(notes)
 
 
-def _fetch_catalog(source: CatalogSource, sources: Sources, fetcher, attempt: Attempt, store: SnapshotStore,
-                   previous: Part | None, known: dict[str, str], bundled: Snapshot, today: str) -> CatalogResult:
+def _fetch_catalog(
+    source: CatalogSource,
+    sources: Sources,
+    fetcher,
+    attempt: Attempt,
+    store: SnapshotStore,
+    previous: Part | None,
+    known: dict[str, str],
+    bundled: Snapshot,
+    today: str,
+) -> CatalogResult:
     """Fetch, parse and check one catalog; keep its part; a good part moves the pointer."""
-    result = CatalogResult(catalog=source.key, title=source.title, url=source.url, outcome="failed", message="",
-                           snapshot_date="", snapshot="")
+    result = CatalogResult(
+        catalog=source.key,
+        title=source.title,
+        url=source.url,
+        outcome="failed",
+        message="",
+        snapshot_date="",
+        snapshot="",
+    )
     pages = _fetch_pages(source, sources, fetcher, attempt, store, previous, result)
     result.skipped = pages.skipped
     problem, platforms = pages.problem, None
     if problem is None:
-        platforms, result.duplicates = assign_ids(pages.items, source.key, known,
-                                                  previous.platforms() if previous is not None else None)
+        platforms, result.duplicates = assign_ids(
+            pages.items, source.key, known, previous.platforms() if previous is not None else None
+        )
         result.items = len(platforms)
         problem = _believable(len(platforms), pages.skipped, source, sources.guards, previous)
-    meta = {"catalog": source.key, "date": today, "url": source.url, "sources": str(sources.path),
-            "sources_sha256": sources.sha256, "pages": pages.records, "skipped": pages.skipped,
-            "duplicates": result.duplicates, "items": result.items,
-            "created_at": datetime.now(TZ).replace(tzinfo=None).isoformat(timespec="seconds")}
+    meta = {
+        "catalog": source.key,
+        "date": today,
+        "url": source.url,
+        "sources": str(sources.path),
+        "sources_sha256": sources.sha256,
+        "pages": pages.records,
+        "skipped": pages.skipped,
+        "duplicates": result.duplicates,
+        "items": result.items,
+        "created_at": datetime.now(TZ).replace(tzinfo=None).isoformat(timespec="seconds"),
+    }
     if problem is not None:
         result.message = f"không tải được danh mục: {problem}; {_kept_message(previous, bundled)}"
         if result.folder is not None:
@@ -243,16 +303,24 @@ def _fetch_catalog(source: CatalogSource, sources: Sources, fetcher, attempt: At
     result.outcome, result.message = "ok", _ok_message(result, len(platforms))
     (result.folder / "platforms.json").write_text(
         json.dumps(platforms[COLUMNS + ["first_seen", "last_seen"]].to_dict("records"), ensure_ascii=False, indent=1),
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     meta.update(status="good", message=result.message)
     write_atomic(result.folder / "part.json", json.dumps(meta, ensure_ascii=False, indent=2))
     store.mark_good(Part(source.key, today, result.folder, meta))
     return result
 
 
-def scrape(sources: Path | str | Sources | None = None, *, offline: bool = False, reason: str | None = None,
-           today: date | None = None, bundled: Snapshot | None = None, aliases: dict[str, str] | None = None,
-           rename_threshold: float | None = None) -> ScrapeResult:
+def scrape(
+    sources: Path | str | Sources | None = None,
+    *,
+    offline: bool = False,
+    reason: str | None = None,
+    today: date | None = None,
+    bundled: Snapshot | None = None,
+    aliases: dict[str, str] | None = None,
+    rename_threshold: float | None = None,
+) -> ScrapeResult:
     """Fetch every catalog of the sources file (unless `offline`); return the outcome and the snapshot in use.
 
     `reason` words why nothing is fetched when offline (default: chạy ngoại tuyến). `today`
@@ -262,8 +330,10 @@ def scrape(sources: Path | str | Sources | None = None, *, offline: bool = False
     store = SnapshotStore(src.snapshots)
     bundled = bundled or load_bundled()
     aliases = load_aliases() if aliases is None else aliases
-    known = {**{a: p for a, p in aliases.items() if p in set(bundled.platforms["platform_id"])},
-             **{fold(n): p for n, p in zip(bundled.platforms["name"], bundled.platforms["platform_id"])}}
+    known = {
+        **{a: p for a, p in aliases.items() if p in set(bundled.platforms["platform_id"])},
+        **{fold(n): p for n, p in zip(bundled.platforms["name"], bundled.platforms["platform_id"])},
+    }
     day = today or datetime.now(TZ).date()
     attempt = Attempt(store, day)
     results = []
@@ -287,10 +357,15 @@ def scrape(sources: Path | str | Sources | None = None, *, offline: bool = False
                     outcome, why = "offline", reason or "không tải danh mục (chạy ngoại tuyến)"
                 else:
                     outcome, why = "not_configured", f"không có trong tệp nguồn {src.path.name}"
-                result = CatalogResult(catalog=key, title=source.title if source else title,
-                                       url=source.url if source else "", outcome=outcome,
-                                       message=f"{why}; {_kept_message(previous, bundled)}", snapshot_date="",
-                                       snapshot="")
+                result = CatalogResult(
+                    catalog=key,
+                    title=source.title if source else title,
+                    url=source.url if source else "",
+                    outcome=outcome,
+                    message=f"{why}; {_kept_message(previous, bundled)}",
+                    snapshot_date="",
+                    snapshot="",
+                )
             frame, used_date, label = _in_use(key, previous, bundled)
             result.platforms, result.snapshot_date, result.snapshot = frame, str(used_date), label
             result.part = previous
@@ -300,8 +375,14 @@ def scrape(sources: Path | str | Sources | None = None, *, offline: bool = False
     for result in results:
         before = store.previous_month(result.part) if result.part is not None else None
         if before is not None:
-            changes.append(diff(before.platforms(), result.part.platforms(), snapshot_date=str(result.part.date),
-                                threshold=rename_threshold))
+            changes.append(
+                diff(
+                    before.platforms(),
+                    result.part.platforms(),
+                    snapshot_date=str(result.part.date),
+                    threshold=rename_threshold,
+                )
+            )
     changes = combine(changes)
     return ScrapeResult(sources=src.path, catalogs=results, snapshot=snapshot, changes=changes)
 
@@ -310,7 +391,7 @@ def _merge(results: list[CatalogResult], bundled: Snapshot) -> Snapshot:
     """The snapshot in use: every catalog's part, plus bundled platforms no scrape found."""
     frames = [r.platforms for r in results]
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=SNAPSHOT_COLUMNS)
-    frame = frame.drop_duplicates("platform_id")      # a platform listed in two catalogs stays in the first
+    frame = frame.drop_duplicates("platform_id")  # a platform listed in two catalogs stays in the first
     dates = {r.catalog: r.snapshot_date for r in results}
     extra = bundled.platforms[~bundled.platforms["platform_id"].isin(set(frame["platform_id"]))].copy()
     if len(extra):

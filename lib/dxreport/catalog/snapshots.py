@@ -42,11 +42,17 @@ def load_bundled(path: Path = BUNDLED_SNAPSHOT) -> Snapshot:
     for i, item in enumerate(data.get("platforms", []), start=1):
         if not item.get("id") or not item.get("name") or item.get("catalog") not in CATALOGS:
             raise CatalogError(f"{path}: nền tảng thứ {i} thiếu mã, tên hoặc danh mục hợp lệ")
-        rows.append({
-            "platform_id": item["id"], "catalog": item["catalog"], "name": nfc(item["name"]),
-            "provider": nfc(item.get("provider", "")), "field": nfc(item.get("field", "")),
-            "link": item.get("link", ""), "source": nfc(item.get("source", "")),
-        })
+        rows.append(
+            {
+                "platform_id": item["id"],
+                "catalog": item["catalog"],
+                "name": nfc(item["name"]),
+                "provider": nfc(item.get("provider", "")),
+                "field": nfc(item.get("field", "")),
+                "link": item.get("link", ""),
+                "source": nfc(item.get("source", "")),
+            }
+        )
     frame = pd.DataFrame(rows, columns=COLUMNS)
     if frame["platform_id"].duplicated().any():
         raise CatalogError(f"{path}: mã nền tảng bị trùng")
@@ -102,8 +108,10 @@ class SnapshotStore:
         out = []
         if not self.root.is_dir():
             return out
-        for folder in sorted((p for p in self.root.iterdir() if p.is_dir() and self._NAME.match(p.name)),
-                             key=lambda p: _folder_key(p.name)):
+        for folder in sorted(
+            (p for p in self.root.iterdir() if p.is_dir() and self._NAME.match(p.name)),
+            key=lambda p: _folder_key(p.name),
+        ):
             part = self._read(folder / catalog)
             if part is not None and (part.good or not good_only):
                 out.append(part)
@@ -114,8 +122,9 @@ class SnapshotStore:
             meta = json.loads((folder / "part.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        return Part(catalog=folder.name, date=str(meta.get("date") or folder.parent.name[:10]), folder=folder,
-                    meta=meta)
+        return Part(
+            catalog=folder.name, date=str(meta.get("date") or folder.parent.name[:10]), folder=folder, meta=meta
+        )
 
     def last_good(self, catalog: str) -> Part | None:
         """The part the pointer names; the newest good part when the pointer is missing or stale."""

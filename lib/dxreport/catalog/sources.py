@@ -29,11 +29,11 @@ class HttpSettings:
     user_agent: str = "dxreport/{version} (monthly digital platform report; So TT&TT Thua Thien Hue)"
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
-    retries: int = 3                 # tries after the first one
-    backoff: float = 1.0             # wait before retry n (0-based): backoff * 2**n
-    max_retry_after: float = 120.0   # a longer Retry-After fails the fetch; the longest backoff wait
-    pause: float = 1.0               # between two pages of one catalog
-    max_bytes: int = 5_000_000       # a larger body is refused
+    retries: int = 3  # tries after the first one
+    backoff: float = 1.0  # wait before retry n (0-based): backoff * 2**n
+    max_retry_after: float = 120.0  # a longer Retry-After fails the fetch; the longest backoff wait
+    pause: float = 1.0  # between two pages of one catalog
+    max_bytes: int = 5_000_000  # a larger body is refused
     max_redirects: int = 5
 
     def agent(self) -> str:
@@ -62,9 +62,9 @@ class Selector:
 class Guards:
     """When a fetch that worked is still not believed (params/sources.yaml, section `guards`)."""
 
-    max_pages: int = 50             # default for a catalog without its own max_pages
+    max_pages: int = 50  # default for a catalog without its own max_pages
     min_items: int = 1
-    min_items_ratio: float = 0.5    # fewer than this share of the last good part's platforms: failure
+    min_items_ratio: float = 0.5  # fewer than this share of the last good part's platforms: failure
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,11 @@ class Sources:
 
 def _number(doc, keys: tuple, value: object, kind: type, minimum: float) -> float | int:
     where = ".".join(map(str, keys))
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not float(value).is_integer()):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or (kind is int and not float(value).is_integer())
+    ):
         doc.fail(keys, f"{where} phải là số{' nguyên' if kind is int else ''}, không phải {value!r}")
     if value < minimum:
         doc.fail(keys, f"{where} phải ≥ {minimum:g}, không phải {value!r}")
@@ -149,8 +153,11 @@ def load_sources(path: Path | str = SOURCES_FILE) -> Sources:
     data = _check_keys(doc, (), {"version", "snapshots", "http", "guards", "catalogs"})
     version = data.get("version", SOURCES_VERSION)
     if isinstance(version, bool) or version != SOURCES_VERSION:
-        doc.fail(("version",), f"version {version!r} không được hỗ trợ; chỉ có version {SOURCES_VERSION} "
-                               "(spec/catalog-sources.md), hoặc bỏ khóa version")
+        doc.fail(
+            ("version",),
+            f"version {version!r} không được hỗ trợ; chỉ có version {SOURCES_VERSION} "
+            "(spec/catalog-sources.md), hoặc bỏ khóa version",
+        )
     snapshots = data.get("snapshots")
     if snapshots is not None and (not isinstance(snapshots, str) or not snapshots.strip()):
         doc.fail(("snapshots",), f"snapshots phải là một đường dẫn thư mục, không phải {snapshots!r}")
@@ -167,8 +174,12 @@ def load_sources(path: Path | str = SOURCES_FILE) -> Sources:
         else:
             http_values[key] = _number(doc, ("http", key), value, type(default), 0)
     guards_data = _check_keys(doc, ("guards",), set(Guards.__dataclass_fields__))
-    guards = Guards(**{k: _number(doc, ("guards", k), v, type(getattr(Guards(), k)), 0 if k != "max_pages" else 1)
-                       for k, v in guards_data.items()})
+    guards = Guards(
+        **{
+            k: _number(doc, ("guards", k), v, type(getattr(Guards(), k)), 0 if k != "max_pages" else 1)
+            for k, v in guards_data.items()
+        }
+    )
     catalogs_data = data.get("catalogs")
     if not catalogs_data:
         doc.fail(("catalogs",), f"thiếu mục catalogs (các khóa hợp lệ: {', '.join(CATALOGS)})")
@@ -194,8 +205,9 @@ def load_sources(path: Path | str = SOURCES_FILE) -> Sources:
         parsed = {}
         for name, text in fields.items():
             if not isinstance(text, str) or not text.strip():
-                doc.fail((*keys, "fields", name), f"{where}.fields.{name} phải là một bộ chọn CSS (chữ), "
-                                                  f"không phải {text!r}")
+                doc.fail(
+                    (*keys, "fields", name), f"{where}.fields.{name} phải là một bộ chọn CSS (chữ), không phải {text!r}"
+                )
             sel = Selector.parse(text)
             _compile(doc, (*keys, "fields", name), sel.css)
             parsed[name] = sel
@@ -204,12 +216,26 @@ def load_sources(path: Path | str = SOURCES_FILE) -> Sources:
         nxt = Selector.parse(item["next"]) if item.get("next") else None
         if nxt is not None:
             _compile(doc, (*keys, "next"), nxt.css)
-        max_pages = _number(doc, (*keys, "max_pages"), item["max_pages"], int, 1) if "max_pages" in item \
-            else guards.max_pages
+        max_pages = (
+            _number(doc, (*keys, "max_pages"), item["max_pages"], int, 1) if "max_pages" in item else guards.max_pages
+        )
         title = item.get("title")
         if title is not None and not isinstance(title, str):
             doc.fail((*keys, "title"), f"{where}.title phải là chữ, không phải {title!r}")
-        catalogs[key] = CatalogSource(key=key, title=nfc(title or CATALOGS[key]), url=url, item=selector,
-                                      fields=parsed, next=nxt, max_pages=max_pages)
-    return Sources(path=path, sha256=hashlib.sha256(raw).hexdigest(), snapshots=snapshots,
-                   http=HttpSettings(**http_values), guards=guards, catalogs=catalogs)
+        catalogs[key] = CatalogSource(
+            key=key,
+            title=nfc(title or CATALOGS[key]),
+            url=url,
+            item=selector,
+            fields=parsed,
+            next=nxt,
+            max_pages=max_pages,
+        )
+    return Sources(
+        path=path,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        snapshots=snapshots,
+        http=HttpSettings(**http_values),
+        guards=guards,
+        catalogs=catalogs,
+    )

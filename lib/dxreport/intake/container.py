@@ -18,7 +18,7 @@ from dxreport.textnorm import nfc
 
 # Container limits, checked before openpyxl sees the file.
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
-MAX_COMPRESSION_RATIO = 200          # for entries larger than RATIO_CHECK_BYTES
+MAX_COMPRESSION_RATIO = 200  # for entries larger than RATIO_CHECK_BYTES
 RATIO_CHECK_BYTES = 2 * 1024 * 1024
 MAX_ZIP_ENTRIES = 5000
 
@@ -41,31 +41,45 @@ def _check_container(data: bytes, name: str) -> None:
     if data.startswith(OLE_SIGNATURE):
         encrypted = any(marker in data for marker in ENCRYPTED_MARKERS)
         if encrypted or Path(name).suffix.lower() in (".xlsx", ".xlsm"):
-            raise _Reject("file.encrypted", f"{who} được đặt mật khẩu (mã hóa) nên không đọc được; "
-                                            "đề nghị đơn vị gỡ mật khẩu, lưu lại dạng .xlsx và gửi lại.")
-        raise _Reject("file.not_workbook", f"{who} là tệp Office định dạng cũ (như Excel 97–2003 .xls), "
-                                           "không phải .xlsx; đề nghị lưu lại dạng .xlsx theo biểu mẫu và gửi lại.")
+            raise _Reject(
+                "file.encrypted",
+                f"{who} được đặt mật khẩu (mã hóa) nên không đọc được; "
+                "đề nghị đơn vị gỡ mật khẩu, lưu lại dạng .xlsx và gửi lại.",
+            )
+        raise _Reject(
+            "file.not_workbook",
+            f"{who} là tệp Office định dạng cũ (như Excel 97–2003 .xls), "
+            "không phải .xlsx; đề nghị lưu lại dạng .xlsx theo biểu mẫu và gửi lại.",
+        )
     if not data.startswith(b"PK"):
-        raise _Reject("file.not_workbook", f"{who} không phải là tệp Excel .xlsx; "
-                                           "đề nghị gửi báo cáo bằng biểu mẫu .xlsx.")
+        raise _Reject(
+            "file.not_workbook", f"{who} không phải là tệp Excel .xlsx; đề nghị gửi báo cáo bằng biểu mẫu .xlsx."
+        )
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
         raise _Reject("file.not_workbook", f"{who} bị hỏng, không mở được như tệp .xlsx ({exc}).") from exc
     if len(infos) > MAX_ZIP_ENTRIES:
-        raise _Reject("file.zip_bomb", f"{who} chứa {len(infos)} thành phần nén, quá nhiều cho một bảng tính; "
-                                       "tệp không được mở.")
+        raise _Reject(
+            "file.zip_bomb", f"{who} chứa {len(infos)} thành phần nén, quá nhiều cho một bảng tính; tệp không được mở."
+        )
     total = 0
     for info in infos:
         total += info.file_size
         if info.file_size > RATIO_CHECK_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
-            raise _Reject("file.zip_bomb", f"{who} có thành phần nén bất thường ({nfc(info.filename)}: "
-                                           f"{_fmt(info.file_size)} byte khi giải nén từ {_fmt(info.compress_size)} byte); "
-                                           "tệp không được mở.")
+            raise _Reject(
+                "file.zip_bomb",
+                f"{who} có thành phần nén bất thường ({nfc(info.filename)}: "
+                f"{_fmt(info.file_size)} byte khi giải nén từ {_fmt(info.compress_size)} byte); "
+                "tệp không được mở.",
+            )
     if total > MAX_UNCOMPRESSED_BYTES:
-        raise _Reject("file.zip_bomb", f"{who} khi giải nén lên tới {_fmt(total)} byte, vượt giới hạn "
-                                       f"{_fmt(MAX_UNCOMPRESSED_BYTES)} byte; tệp không được mở.")
+        raise _Reject(
+            "file.zip_bomb",
+            f"{who} khi giải nén lên tới {_fmt(total)} byte, vượt giới hạn "
+            f"{_fmt(MAX_UNCOMPRESSED_BYTES)} byte; tệp không được mở.",
+        )
     names = {info.filename for info in infos}
     if "[Content_Types].xml" not in names:
         raise _Reject("file.not_workbook", f"{who} là tệp nén nhưng không phải bảng tính .xlsx.")
@@ -75,8 +89,9 @@ def _check_container(data: bytes, name: str) -> None:
                 with archive.open(info) as part:
                     head = part.read(XML_PROLOG_BYTES)
             except Exception as exc:  # noqa: BLE001 - a part that does not inflate is a broken file
-                raise _Reject("file.not_workbook", f"{who} bị hỏng, không mở được như tệp .xlsx "
-                                                   f"({type(exc).__name__}).") from exc
+                raise _Reject(
+                    "file.not_workbook", f"{who} bị hỏng, không mở được như tệp .xlsx ({type(exc).__name__})."
+                ) from exc
             if _XML_DTD.search(head):
                 raise _xml_bomb(name, info.filename)
 
@@ -93,8 +108,11 @@ def _defused(exc: BaseException | None) -> bool:
 
 def _xml_bomb(name: str, part: str = "") -> _Reject:
     where = f" (thành phần {nfc(part)})" if part else ""
-    return _Reject("file.xml_bomb", f"{_file_label(name)} có khai báo DOCTYPE/ENTITY trong XML{where}, điều mà "
-                                    "Excel không bao giờ ghi (dấu hiệu tệp độc hại, “bom XML”); tệp không được mở.")
+    return _Reject(
+        "file.xml_bomb",
+        f"{_file_label(name)} có khai báo DOCTYPE/ENTITY trong XML{where}, điều mà "
+        "Excel không bao giờ ghi (dấu hiệu tệp độc hại, “bom XML”); tệp không được mở.",
+    )
 
 
 def _uncached_in(matches) -> list[str]:

@@ -36,8 +36,10 @@ def _marks():
     from openpyxl.styles import PatternFill
 
     # A hatch that still shows on a grey print, over a colour that shows on screen.
-    return {ERROR: PatternFill(patternType="lightUp", fgColor="FFC00000", bgColor="FFFFC7CE"),
-            WARNING: PatternFill(patternType="lightGray", fgColor="FF9C5700", bgColor="FFFFEB9C")}
+    return {
+        ERROR: PatternFill(patternType="lightUp", fgColor="FFC00000", bgColor="FFFFC7CE"),
+        WARNING: PatternFill(patternType="lightGray", fgColor="FF9C5700", bgColor="FFFFEB9C"),
+    }
 
 
 def feedback_name(unit: str | None, file_name: str) -> str:
@@ -86,7 +88,7 @@ def _copy_values(wb, out, limit: int, bold) -> tuple[dict[str, object], list[str
     truncated: list[str] = []
     for ws in wb.worksheets:
         if _label(ws.title) == _label(FEEDBACK_SHEET):
-            continue   # the list of an earlier feedback copy, sent back with the corrections
+            continue  # the list of an earlier feedback copy, sent back with the corrections
         copy = out.create_sheet(ws.title)
         widths: dict[int, int] = {}
         ws.reset_dimensions()
@@ -114,8 +116,16 @@ def _copy_values(wb, out, limit: int, bold) -> tuple[dict[str, object], list[str
     return copied, truncated
 
 
-def write_feedback(source: Path | str | None, issues: pd.DataFrame, target: Path | str, *, file_name: str,
-                   unit_name: str = "", month: str = "", settings: dict | None = None) -> Path:
+def write_feedback(
+    source: Path | str | None,
+    issues: pd.DataFrame,
+    target: Path | str,
+    *,
+    file_name: str,
+    unit_name: str = "",
+    month: str = "",
+    settings: dict | None = None,
+) -> Path:
     """A copy of a unit's workbook with every problem marked, to send back to the unit.
 
     The copy is rebuilt with openpyxl from the values read (never the original file, which
@@ -134,8 +144,10 @@ def write_feedback(source: Path | str | None, issues: pd.DataFrame, target: Path
     target = Path(target)
     issues = issues.copy()
     forms_order = {_label(s.name): i for i, s in enumerate(forms.SHEETS)}
-    issues["_order"] = [(0 if _missing(s) else 1, forms_order.get(_label(s), 99) if not _missing(s) else 0,
-                         _cell_order(c)) for s, c in zip(issues["sheet"], issues["cell"])]
+    issues["_order"] = [
+        (0 if _missing(s) else 1, forms_order.get(_label(s), 99) if not _missing(s) else 0, _cell_order(c))
+        for s, c in zip(issues["sheet"], issues["cell"])
+    ]
     issues = issues.sort_values("_order", kind="stable")
     marks = _marks()
     bold = Font(bold=True)
@@ -183,8 +195,9 @@ def write_feedback(source: Path | str | None, issues: pd.DataFrame, target: Path
         f"{_fmt(errors)} lỗi, {_fmt(warns)} cảnh báo. Dòng có lỗi không được tổng hợp; cảnh báo không loại số liệu "
         "nhưng đề nghị kiểm tra.",
         "Ô có lỗi được tô đỏ gạch chéo, ô có cảnh báo tô vàng chấm; rê chuột vào ô để đọc nhận xét. "
-        "Sửa xong, gửi lại cả tệp với Ngày lập mới hơn." if copied else
-        "Tệp không đọc được như bảng tính nên không có bản sao đánh dấu; đề nghị gửi lại tệp .xlsx theo biểu mẫu.",
+        "Sửa xong, gửi lại cả tệp với Ngày lập mới hơn."
+        if copied
+        else "Tệp không đọc được như bảng tính nên không có bản sao đánh dấu; đề nghị gửi lại tệp .xlsx theo biểu mẫu.",
     ]
     for line in head:
         todo.append([neutralise(line)])
@@ -200,8 +213,14 @@ def write_feedback(source: Path | str | None, issues: pd.DataFrame, target: Path
     for n, row in enumerate(issues.itertuples(index=False), start=1):
         sheet = "" if _missing(row.sheet) else nfc(row.sheet)
         ref = "" if _missing(row.cell) else str(row.cell)
-        values = [n, sheet or "(cả tệp)", ref, SEVERITY_LABELS.get(row.severity, row.severity), row.rule,
-                  nfc(row.message)]
+        values = [
+            n,
+            sheet or "(cả tệp)",
+            ref,
+            SEVERITY_LABELS.get(row.severity, row.severity),
+            row.rule,
+            nfc(row.message),
+        ]
         todo.append([neutralise(v) for v in values])
         r = todo.max_row
         todo.cell(r, 6).alignment = Alignment(wrap_text=True, vertical="top")
@@ -230,8 +249,15 @@ def write_feedback(source: Path | str | None, issues: pd.DataFrame, target: Path
     return target
 
 
-def write_feedback_month(month: str, submissions: pd.DataFrame, issues: pd.DataFrame, out_dir: Path | str, *,
-                         registry: Registry | None = None, settings: dict | None = None) -> pd.DataFrame:
+def write_feedback_month(
+    month: str,
+    submissions: pd.DataFrame,
+    issues: pd.DataFrame,
+    out_dir: Path | str,
+    *,
+    registry: Registry | None = None,
+    settings: dict | None = None,
+) -> pd.DataFrame:
     """Feedback copies of every submission of `month` with an error or a warning, in `out_dir`.
 
     Superseded files get none (a later file replaced them). The folder is rebuilt whole, so a
@@ -258,10 +284,23 @@ def write_feedback_month(month: str, submissions: pd.DataFrame, issues: pd.DataF
                 unit_name = registry.get(unit).name if unit and unit in registry else ""
                 name = feedback_name(unit, sub.file_name)
                 archived = None if _missing(sub.archived_path) else Path(sub.archived_path)
-                write_feedback(archived, found, staging / name, file_name=sub.file_name,
-                               unit_name=unit_name, month=month, settings=settings)
-                rows.append({"submission_id": sub.submission_id, "unit": unit, "file_name": sub.file_name,
-                             "path": out_dir / name})
+                write_feedback(
+                    archived,
+                    found,
+                    staging / name,
+                    file_name=sub.file_name,
+                    unit_name=unit_name,
+                    month=month,
+                    settings=settings,
+                )
+                rows.append(
+                    {
+                        "submission_id": sub.submission_id,
+                        "unit": unit,
+                        "file_name": sub.file_name,
+                        "path": out_dir / name,
+                    }
+                )
         if out_dir.exists():
             old = Path(tempfile.mkdtemp(prefix=".feedback-old-", dir=out_dir.parent))
             out_dir.rename(old / "feedback")

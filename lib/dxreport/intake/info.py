@@ -89,9 +89,13 @@ def _read_info(ws, sub: Submission, registry: Registry, settings: dict) -> Unit:
     missing = [f for f in spec.fields if f.required and _blank(values.get(f.key, (None,))[0])]
     if missing:
         cell = values[missing[0].key][1] if missing[0].key in values else None
-        raise _Reject("info.missing", f"{who}: trang “{sheet}” thiếu "
-                      f"{', '.join('“' + f.header + '”' for f in missing)} (bắt buộc); toàn bộ tệp không được nạp.",
-                      sheet=sheet, cell=cell)
+        raise _Reject(
+            "info.missing",
+            f"{who}: trang “{sheet}” thiếu "
+            f"{', '.join('“' + f.header + '”' for f in missing)} (bắt buộc); toàn bộ tệp không được nạp.",
+            sheet=sheet,
+            cell=cell,
+        )
 
     code_value, code_cell = values["unit_code"]
     code = _code_text(code_value)
@@ -99,32 +103,48 @@ def _read_info(ws, sub: Submission, registry: Registry, settings: dict) -> Unit:
     if unit is None:
         if code in registry:
             known = registry.get(code)
-            reason = (f"là {known.name}, không phải đơn vị gửi báo cáo tháng {format_month(sub.month)}")
+            reason = f"là {known.name}, không phải đơn vị gửi báo cáo tháng {format_month(sub.month)}"
         else:
             reason = "không có trong danh mục đơn vị (mã GSO với cấp huyện, mã danh mục với sở, ban, ngành)"
-        raise _Reject("info.unknown_unit", f"{who}: {sheet}!{code_cell} — Mã đơn vị “{_show(code_value)}” {reason}; "
-                      "toàn bộ tệp không được nạp.", sheet=sheet, cell=code_cell)
+        raise _Reject(
+            "info.unknown_unit",
+            f"{who}: {sheet}!{code_cell} — Mã đơn vị “{_show(code_value)}” {reason}; toàn bộ tệp không được nạp.",
+            sheet=sheet,
+            cell=code_cell,
+        )
     sub.unit = unit.code
 
     period_value, period_cell = values["period"]
     try:
         period = _parse_month(period_value)
     except ValueError:
-        raise _Reject("info.bad_date", f"{who}: {sheet}!{period_cell} — Kỳ báo cáo “{_show(period_value)}” "
-                      "không đọc được; ghi dạng MM/YYYY (ví dụ 09/2022); toàn bộ tệp không được nạp.",
-                      sheet=sheet, cell=period_cell) from None
+        raise _Reject(
+            "info.bad_date",
+            f"{who}: {sheet}!{period_cell} — Kỳ báo cáo “{_show(period_value)}” "
+            "không đọc được; ghi dạng MM/YYYY (ví dụ 09/2022); toàn bộ tệp không được nạp.",
+            sheet=sheet,
+            cell=period_cell,
+        ) from None
     if period != sub.month:
-        raise _Reject("info.wrong_month", f"{who}: {sheet}!{period_cell} — Kỳ báo cáo là {format_month(period)}, "
-                      f"không phải tháng đang nạp {format_month(sub.month)}; toàn bộ tệp không được nạp.",
-                      sheet=sheet, cell=period_cell)
+        raise _Reject(
+            "info.wrong_month",
+            f"{who}: {sheet}!{period_cell} — Kỳ báo cáo là {format_month(period)}, "
+            f"không phải tháng đang nạp {format_month(sub.month)}; toàn bộ tệp không được nạp.",
+            sheet=sheet,
+            cell=period_cell,
+        )
 
     date_value, date_cell = values["prepared_on"]
     try:
         sub.prepared_on = _parse_date(date_value)
     except ValueError:
-        raise _Reject("info.bad_date", f"{who}: {sheet}!{date_cell} — Ngày lập “{_show(date_value)}” không đọc "
-                      "được; ghi dạng DD/MM/YYYY (ví dụ 03/10/2022); toàn bộ tệp không được nạp.",
-                      sheet=sheet, cell=date_cell) from None
+        raise _Reject(
+            "info.bad_date",
+            f"{who}: {sheet}!{date_cell} — Ngày lập “{_show(date_value)}” không đọc "
+            "được; ghi dạng DD/MM/YYYY (ví dụ 03/10/2022); toàn bộ tệp không được nạp.",
+            sheet=sheet,
+            cell=date_cell,
+        ) from None
 
     sub.preparer = _text(values["preparer"][0])
 
@@ -132,8 +152,12 @@ def _read_info(ws, sub: Submission, registry: Registry, settings: dict) -> Unit:
         version_value, version_cell = values["form_version"]
         expected = str(settings["submission"].get("form_version", forms.FORM_VERSION))
         if _code_text(version_value) != expected:
-            raise _Reject("info.form_version", f"{who}: {sheet}!{version_cell} — Phiên bản biểu mẫu "
-                          f"“{_show(version_value)}” khác phiên bản đang dùng ({expected}); "
-                          "đề nghị dùng biểu mẫu hiện hành; toàn bộ tệp không được nạp.",
-                          sheet=sheet, cell=version_cell)
+            raise _Reject(
+                "info.form_version",
+                f"{who}: {sheet}!{version_cell} — Phiên bản biểu mẫu "
+                f"“{_show(version_value)}” khác phiên bản đang dùng ({expected}); "
+                "đề nghị dùng biểu mẫu hiện hành; toàn bộ tệp không được nạp.",
+                sheet=sheet,
+                cell=version_cell,
+            )
     return unit

@@ -22,8 +22,17 @@ import pandas as pd
 
 from dxreport import forms, received
 from dxreport.catalog import Matcher
-from dxreport.intake.records import (ERROR, FACT_COLUMNS, LOCAL_TZ, WARNING, Submission, _file_label, _fmt, _issue,
-                                     _sha256)
+from dxreport.intake.records import (
+    ERROR,
+    FACT_COLUMNS,
+    LOCAL_TZ,
+    WARNING,
+    Submission,
+    _file_label,
+    _fmt,
+    _issue,
+    _sha256,
+)
 from dxreport.intake.submission import read_submission
 from dxreport.params import check_month_format
 from dxreport.textnorm import format_month, nfc
@@ -36,9 +45,9 @@ class MonthFiles:
 
     month: str
     inbox: Path
-    files: int                                  # files found in the folder, duplicates included
-    submissions: list[Submission]               # in order of arrival
-    issues: list[dict] = field(default_factory=list)   # received.csv, arrival records, duplicate files
+    files: int  # files found in the folder, duplicates included
+    submissions: list[Submission]  # in order of arrival
+    issues: list[dict] = field(default_factory=list)  # received.csv, arrival records, duplicate files
 
 
 @dataclass
@@ -49,7 +58,7 @@ class MonthResolution:
     submissions: list[dict]
     facts: pd.DataFrame
     issues: list[dict]
-    names: dict[str, str]       # submission_id -> file name
+    names: dict[str, str]  # submission_id -> file name
     accepted: int
     rejected: int
 
@@ -68,28 +77,54 @@ def _modified(path: Path) -> dt.datetime:
 
 def _arrive(sub: Submission, modified: dt.datetime, now: dt.datetime, listing: received.Listing) -> list[dict]:
     """Set the file's received time and its source (see dxreport.received); issues about its record."""
-    got, repaired = received.first_sight(sub.archived_path, file_name=sub.file_name, month=sub.month,
-                                         modified=modified, now=now)
+    got, repaired = received.first_sight(
+        sub.archived_path, file_name=sub.file_name, month=sub.month, modified=modified, now=now
+    )
     got = listing.entries.get(sub.path.name, got)
     sub.received_at, sub.received_source, sub.received_channel = got.at, got.source, got.channel
     if not repaired:
         return []
-    return [{**_issue(sub.file_name, None, None, "received.record_replaced", WARNING,
-                      f"Bản ghi thời điểm nhận của tệp “{nfc(sub.file_name)}” trong kho lưu trữ bị hỏng nên "
-                      "được lập lại theo thời điểm tệp."),
-             "submission_id": sub.submission_id, "unit": sub.unit}]
+    return [
+        {
+            **_issue(
+                sub.file_name,
+                None,
+                None,
+                "received.record_replaced",
+                WARNING,
+                f"Bản ghi thời điểm nhận của tệp “{nfc(sub.file_name)}” trong kho lưu trữ bị hỏng nên "
+                "được lập lại theo thời điểm tệp.",
+            ),
+            "submission_id": sub.submission_id,
+            "unit": sub.unit,
+        }
+    ]
 
 
 def _listing_issues(listing: received.Listing) -> list[dict]:
     """Warnings about rows of received.csv that were not used; they belong to no submission."""
-    return [{**_issue(received.LIST_NAME, None, p.cell, p.rule, WARNING,
-                      f"{received.LIST_NAME}{', ô ' + p.cell if p.cell else ''}: {p.message}"),
-             "submission_id": None, "unit": None} for p in listing.problems]
+    return [
+        {
+            **_issue(
+                received.LIST_NAME,
+                None,
+                p.cell,
+                p.rule,
+                WARNING,
+                f"{received.LIST_NAME}{', ô ' + p.cell if p.cell else ''}: {p.message}",
+            ),
+            "submission_id": None,
+            "unit": None,
+        }
+        for p in listing.problems
+    ]
 
 
 def _received_text(sub: Submission) -> str:
-    return (f"{sub.received_at.strftime('%H:%M %d/%m/%Y')} "
-            f"(theo {received.source_label(sub.received_source, sub.received_channel)})")
+    return (
+        f"{sub.received_at.strftime('%H:%M %d/%m/%Y')} "
+        f"(theo {received.source_label(sub.received_source, sub.received_channel)})"
+    )
 
 
 def deadline(month: str, deadline_day: int) -> dt.date:
@@ -180,30 +215,56 @@ def history_issues(facts: pd.DataFrame, history: pd.DataFrame, month: str, names
         if f.cumulative:
             prev_month, prev = series[-1]
             if value < prev:
-                out.append({"file_name": names[row.submission_id], "sheet": spec.name, "cell": row.cell,
-                            "rule": "history.cumulative_down", "severity": WARNING,
-                            "message": f"{where}: {what} giảm từ {_fmt(prev)} (tháng {format_month(prev_month)}) "
-                                       f"xuống {_fmt(value)}; số lũy kế không thể giảm, đề nghị kiểm tra.",
-                            "submission_id": row.submission_id, "unit": row.unit})
+                out.append(
+                    {
+                        "file_name": names[row.submission_id],
+                        "sheet": spec.name,
+                        "cell": row.cell,
+                        "rule": "history.cumulative_down",
+                        "severity": WARNING,
+                        "message": f"{where}: {what} giảm từ {_fmt(prev)} (tháng {format_month(prev_month)}) "
+                        f"xuống {_fmt(value)}; số lũy kế không thể giảm, đề nghị kiểm tra.",
+                        "submission_id": row.submission_id,
+                        "unit": row.unit,
+                    }
+                )
         if f.monthly and len(series) >= 3:
             median = statistics.median(v for _, v in series)
             if median > 0 and (value > 10 * median or value < median / 10):
                 direction = "gấp hơn 10 lần" if value > median else "chưa bằng một phần mười"
-                out.append({"file_name": names[row.submission_id], "sheet": spec.name, "cell": row.cell,
-                            "rule": "history.jump", "severity": WARNING,
-                            "message": f"{where}: {what} = {_fmt(value)}, {direction} trung vị {len(series)} tháng "
-                                       f"trước ({_fmt(median)}); đề nghị kiểm tra.",
-                            "submission_id": row.submission_id, "unit": row.unit})
+                out.append(
+                    {
+                        "file_name": names[row.submission_id],
+                        "sheet": spec.name,
+                        "cell": row.cell,
+                        "rule": "history.jump",
+                        "severity": WARNING,
+                        "message": f"{where}: {what} = {_fmt(value)}, {direction} trung vị {len(series)} tháng "
+                        f"trước ({_fmt(median)}); đề nghị kiểm tra.",
+                        "submission_id": row.submission_id,
+                        "unit": row.unit,
+                    }
+                )
     return out
 
 
 def rows_frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
     """`rows` as a frame of `columns`; without rows, empty columns of dtype object."""
-    return pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+    return (
+        pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+    )
 
 
-def read_month(month: str, inbox_dir: Path, *, registry: Registry, matcher: Matcher, settings: dict,
-               raw_dir: Path, reader: str | None = None) -> MonthFiles:
+def read_month(
+    month: str,
+    inbox_dir: Path,
+    *,
+    registry: Registry,
+    matcher: Matcher,
+    settings: dict,
+    raw_dir: Path,
+    reader: str | None = None,
+) -> MonthFiles:
     """Read every file of `inbox_dir`, keep each unchanged in `raw_dir` and decide when it arrived.
 
     Hidden files and received.csv are not submissions. Of two files with the same content, the
@@ -223,16 +284,25 @@ def read_month(month: str, inbox_dir: Path, *, registry: Registry, matcher: Matc
     extra_issues: list[dict] = _listing_issues(listing)
     for path in paths:
         try:
-            sub = read_submission(path, month=month, registry=registry, matcher=matcher, settings=settings,
-                                  reader=reader)
+            sub = read_submission(
+                path, month=month, registry=registry, matcher=matcher, settings=settings, reader=reader
+            )
         except Exception as exc:  # one bad file never stops the others
             sub = Submission(file_name=path.name, path=path, month=month, rejected=True)
             try:
                 sub.submission_id = _sha256(path)
             except OSError:
                 sub.submission_id = hashlib.sha256(b"unreadable:" + path.name.encode("utf-8", "replace")).hexdigest()
-            sub.issues = [_issue(path.name, None, None, "file.not_workbook", ERROR,
-                                 f"{_file_label(path.name)} không đọc được ({type(exc).__name__}: {exc}).")]
+            sub.issues = [
+                _issue(
+                    path.name,
+                    None,
+                    None,
+                    "file.not_workbook",
+                    ERROR,
+                    f"{_file_label(path.name)} không đọc được ({type(exc).__name__}: {exc}).",
+                )
+            ]
         sub.archived_path = archive_raw(sub, raw_dir)
         sub.content = None
         extra_issues.extend(_arrive(sub, modified[path], now, listing))
@@ -244,10 +314,21 @@ def read_month(month: str, inbox_dir: Path, *, registry: Registry, matcher: Matc
     for sub in arrived:
         if sub.submission_id in by_digest:
             first = by_digest[sub.submission_id]
-            extra_issues.append({**_issue(sub.file_name, None, None, "file.duplicate", WARNING,
-                                          f"{_file_label(sub.file_name)} giống hệt tệp “{first.file_name}” (cùng nội "
-                                          "dung) nên chỉ được tính một lần."),
-                                 "submission_id": first.submission_id, "unit": first.unit})
+            extra_issues.append(
+                {
+                    **_issue(
+                        sub.file_name,
+                        None,
+                        None,
+                        "file.duplicate",
+                        WARNING,
+                        f"{_file_label(sub.file_name)} giống hệt tệp “{first.file_name}” (cùng nội "
+                        "dung) nên chỉ được tính một lần.",
+                    ),
+                    "submission_id": first.submission_id,
+                    "unit": first.unit,
+                }
+            )
             continue
         by_digest[sub.submission_id] = sub
         subs.append(sub)
@@ -267,29 +348,63 @@ def resolve_submissions(files: MonthFiles, due: dt.date) -> MonthResolution:
         if state == "superseded":
             winner = next(s for s in subs if s.submission_id == superseded_by)
             on = winner.prepared_on.strftime("%d/%m/%Y") if winner.prepared_on else "–"
-            issues = [_issue(sub.file_name, None, None, "submission.superseded", WARNING,
-                             f"{_file_label(sub.file_name)} đã được thay bằng tệp “{winner.file_name}” "
-                             f"(Ngày lập {on}); số liệu của tệp này không được tính.")]
+            issues = [
+                _issue(
+                    sub.file_name,
+                    None,
+                    None,
+                    "submission.superseded",
+                    WARNING,
+                    f"{_file_label(sub.file_name)} đã được thay bằng tệp “{winner.file_name}” "
+                    f"(Ngày lập {on}); số liệu của tệp này không được tính.",
+                )
+            ]
         elif state == "accepted":
             fact_rows.extend(sub.facts)
             if late:
-                issues = issues + [_issue(sub.file_name, None, None, "file.late", WARNING,
-                                          f"{_file_label(sub.file_name)} nhận lúc {_received_text(sub)}, "
-                                          f"sau hạn nộp ngày {due.strftime('%d/%m/%Y')}.")]
+                issues = issues + [
+                    _issue(
+                        sub.file_name,
+                        None,
+                        None,
+                        "file.late",
+                        WARNING,
+                        f"{_file_label(sub.file_name)} nhận lúc {_received_text(sub)}, "
+                        f"sau hạn nộp ngày {due.strftime('%d/%m/%Y')}.",
+                    )
+                ]
         for issue in issues:
             issue_rows.append({**issue, "submission_id": sub.submission_id, "unit": sub.unit})
-        sub_rows.append({
-            "submission_id": sub.submission_id, "month": month, "unit": sub.unit, "file_name": sub.file_name,
-            "archived_path": str(sub.archived_path) if sub.archived_path else None, "received_at": sub.received_at,
-            "received_source": sub.received_source, "received_channel": sub.received_channel,
-            "prepared_on": sub.prepared_on, "preparer": sub.preparer, "status": state,
-            "superseded_by": superseded_by, "is_sample": sub.is_sample, "late": late,
-            "rows_loaded": sub.rows_loaded if state == "accepted" else 0,
-            "rows_rejected": sub.rows_rejected if state == "accepted" else 0,
-            "sections_loaded": ";".join(dict.fromkeys(f["sheet"] for f in sub.facts)) if state == "accepted" else "",
-        })
+        sub_rows.append(
+            {
+                "submission_id": sub.submission_id,
+                "month": month,
+                "unit": sub.unit,
+                "file_name": sub.file_name,
+                "archived_path": str(sub.archived_path) if sub.archived_path else None,
+                "received_at": sub.received_at,
+                "received_source": sub.received_source,
+                "received_channel": sub.received_channel,
+                "prepared_on": sub.prepared_on,
+                "preparer": sub.preparer,
+                "status": state,
+                "superseded_by": superseded_by,
+                "is_sample": sub.is_sample,
+                "late": late,
+                "rows_loaded": sub.rows_loaded if state == "accepted" else 0,
+                "rows_rejected": sub.rows_rejected if state == "accepted" else 0,
+                "sections_loaded": ";".join(dict.fromkeys(f["sheet"] for f in sub.facts))
+                if state == "accepted"
+                else "",
+            }
+        )
     issue_rows.extend(files.issues)
-    return MonthResolution(month=month, submissions=sub_rows, facts=rows_frame(fact_rows, FACT_COLUMNS),
-                           issues=issue_rows, names=names,
-                           accepted=sum(1 for s, _ in status.values() if s == "accepted"),
-                           rejected=sum(1 for s, _ in status.values() if s == "rejected"))
+    return MonthResolution(
+        month=month,
+        submissions=sub_rows,
+        facts=rows_frame(fact_rows, FACT_COLUMNS),
+        issues=issue_rows,
+        names=names,
+        accepted=sum(1 for s, _ in status.values() if s == "accepted"),
+        rejected=sum(1 for s, _ in status.values() if s == "rejected"),
+    )

@@ -22,8 +22,16 @@ try:
 except ImportError:  # pragma: no cover - the openpyxl reader is always there
     python_calamine = None
 
-from dxreport.intake.container import (_XML_CELL, _XML_DTD, _XML_VALUE, _defused, _has_formula, _uncached_formulas,
-                                       _uncached_in, _xml_bomb)
+from dxreport.intake.container import (
+    _XML_CELL,
+    _XML_DTD,
+    _XML_VALUE,
+    _defused,
+    _has_formula,
+    _uncached_formulas,
+    _uncached_in,
+    _xml_bomb,
+)
 from dxreport.intake.records import _file_label, _Reject
 
 # Columns read on each sheet; the form has at most nine.
@@ -84,7 +92,7 @@ class _CalamineSheet:
         pass
 
     def iter_rows(self, min_row: int = 1, max_col: int = MAX_COLUMNS):
-        for row in self.rows[min_row - 1:]:
+        for row in self.rows[min_row - 1 :]:
             yield row[:max_col]
 
     def number_format(self, ref: bytes) -> str:
@@ -115,8 +123,11 @@ class _CalamineBook:
                 sheet = Stylesheet.from_tree(fromstring(self._archive.read("xl/styles.xml")))
                 for array in sheet.cell_styles:
                     fid = array.numFmtId
-                    formats.append(BUILTIN_FORMATS.get(fid, "General") if fid < BUILTIN_FORMATS_MAX_SIZE
-                                   else sheet.number_formats[fid - BUILTIN_FORMATS_MAX_SIZE])
+                    formats.append(
+                        BUILTIN_FORMATS.get(fid, "General")
+                        if fid < BUILTIN_FORMATS_MAX_SIZE
+                        else sheet.number_formats[fid - BUILTIN_FORMATS_MAX_SIZE]
+                    )
             except KeyError:
                 pass
             self._formats = formats
@@ -153,7 +164,7 @@ def _calamine_book(data: bytes, max_rows: int) -> _CalamineBook | None:
             return None
         parts = {name: archive.read(name) for name in names if name.lower().endswith((".xml", ".rels"))}
         if any(_XML_DTD.search(xml) for xml in parts.values()):
-            return None   # calamine would ignore it; openpyxl's defusedxml decides, as for every file
+            return None  # calamine would ignore it; openpyxl's defusedxml decides, as for every file
         parser = WorkbookParser(archive, "xl/workbook.xml", keep_links=False)
         parser.parse()
         keywords = ""
@@ -169,7 +180,7 @@ def _calamine_book(data: bytes, max_rows: int) -> _CalamineBook | None:
             xml = parts[rel.target]
             refs = _XML_C_REF.findall(xml)
             if len(refs) != len(_XML_C_TAG.findall(xml)):
-                return None   # a cell placed by counting: let openpyxl read it
+                return None  # a cell placed by counting: let openpyxl read it
             ws = _CalamineSheet(result, sheet.name, rel.target, xml)
             result.worksheets.append(ws)
             if not refs:
@@ -193,10 +204,14 @@ def _calamine_book(data: bytes, max_rows: int) -> _CalamineBook | None:
             height = max(len(grid), max((r for r, _ in errors), default=0))
             for i in range(height):
                 values = grid[i] if i < len(grid) else []
-                row = [_EMPTY_CELL if type(v) is str and v == "" else
-                       _Cell(v, ws, f"{get_column_letter(j + 1)}{i + 1}".encode()) if type(v) in (float, int)
-                       else _Cell(v)
-                       for j, v in enumerate(values[:MAX_COLUMNS])]
+                row = [
+                    _EMPTY_CELL
+                    if type(v) is str and v == ""
+                    else _Cell(v, ws, f"{get_column_letter(j + 1)}{i + 1}".encode())
+                    if type(v) in (float, int)
+                    else _Cell(v)
+                    for j, v in enumerate(values[:MAX_COLUMNS])
+                ]
                 for (r, c), text in errors.items():
                     if r == i + 1 and c <= MAX_COLUMNS:
                         row.extend([_EMPTY_CELL] * (c - len(row)))
@@ -212,6 +227,7 @@ def _calamine_book(data: bytes, max_rows: int) -> _CalamineBook | None:
 
 # --------------------------------------------------------------------------- the openpyxl reader
 
+
 def _openpyxl_book(data: bytes, file_name: str):
     """The workbook opened by openpyxl (read-only, values only); a file it cannot open is rejected."""
     try:
@@ -221,9 +237,12 @@ def _openpyxl_book(data: bytes, file_name: str):
     except Exception as exc:
         if _defused(exc):
             raise _xml_bomb(file_name) from exc
-        raise _Reject("file.not_workbook", f"{_file_label(file_name)} không mở được như bảng tính .xlsx "
-                                           f"({type(exc).__name__}); đề nghị mở bằng Excel, lưu lại dạng .xlsx "
-                                           "và gửi lại.") from exc
+        raise _Reject(
+            "file.not_workbook",
+            f"{_file_label(file_name)} không mở được như bảng tính .xlsx "
+            f"({type(exc).__name__}); đề nghị mở bằng Excel, lưu lại dạng .xlsx "
+            "và gửi lại.",
+        ) from exc
 
 
 def _uncached_cells(ws, data: bytes) -> list[str]:
@@ -232,6 +251,7 @@ def _uncached_cells(ws, data: bytes) -> list[str]:
 
 
 # --------------------------------------------------------------------------- rows of a sheet, either reader
+
 
 def _iter_rows(ws, max_rows: int):
     """(row number, cells) for every physical row, bounded; blank padding rows included."""

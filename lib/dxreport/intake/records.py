@@ -28,14 +28,41 @@ SEVERITY_LABELS = SEVERITIES
 
 # Columns of the rows intake produces, in the warehouse's order (dxreport.store.SCHEMA).
 ISSUE_COLUMNS = ["month", "unit", "file_name", "sheet", "cell", "rule", "severity", "message", "submission_id"]
-FACT_COLUMNS = ["month", "unit", "sheet", "subject_kind", "subject", "subject_name", "metric", "value", "text",
-                "submission_id", "cell"]
-SUBMISSION_COLUMNS = ["submission_id", "month", "unit", "file_name", "archived_path", "received_at",
-                      "received_source", "received_channel", "prepared_on", "preparer", "status", "superseded_by",
-                      "is_sample", "late", "rows_loaded", "rows_rejected"]
+FACT_COLUMNS = [
+    "month",
+    "unit",
+    "sheet",
+    "subject_kind",
+    "subject",
+    "subject_name",
+    "metric",
+    "value",
+    "text",
+    "submission_id",
+    "cell",
+]
+SUBMISSION_COLUMNS = [
+    "submission_id",
+    "month",
+    "unit",
+    "file_name",
+    "archived_path",
+    "received_at",
+    "received_source",
+    "received_channel",
+    "prepared_on",
+    "preparer",
+    "status",
+    "superseded_by",
+    "is_sample",
+    "late",
+    "rows_loaded",
+    "rows_rejected",
+]
 
 
 # --------------------------------------------------------------------------- data classes
+
 
 @dataclass
 class Submission:
@@ -57,11 +84,11 @@ class Submission:
     rows_rejected: int = 0
     size: int = 0
     received_at: dt.datetime | None = None
-    received_source: str = ""           # one of dxreport.received.SOURCES
+    received_source: str = ""  # one of dxreport.received.SOURCES
     received_channel: str | None = None  # one of dxreport.received.CHANNELS, when received.csv says
     archived_path: Path | None = None
     content: bytes | None = field(default=None, repr=False, compare=False)
-    reader: str = ""    # the reader that read the cells: "calamine" or "openpyxl" ("" if never opened)
+    reader: str = ""  # the reader that read the cells: "calamine" or "openpyxl" ("" if never opened)
 
 
 class _Reject(Exception):
@@ -73,8 +100,14 @@ class _Reject(Exception):
 
 
 def _issue(file_name: str, sheet: str | None, cell: str | None, rule: str, severity: str, message: str) -> dict:
-    return {"file_name": file_name, "sheet": sheet, "cell": cell, "rule": rule, "severity": severity,
-            "message": message}
+    return {
+        "file_name": file_name,
+        "sheet": sheet,
+        "cell": cell,
+        "rule": rule,
+        "severity": severity,
+        "message": message,
+    }
 
 
 def _blank(value: object) -> bool:

@@ -9,8 +9,7 @@ from openpyxl.utils import get_column_letter
 from dxreport import forms
 from dxreport.catalog import Matcher
 from dxreport.intake.readers import _iter_rows
-from dxreport.intake.records import (ERROR, WARNING, Submission, _blank, _code_text, _fmt, _issue, _label, _show,
-                                     _text)
+from dxreport.intake.records import ERROR, WARNING, Submission, _blank, _code_text, _fmt, _issue, _label, _show, _text
 from dxreport.textnorm import NumberFormatError, fold, nfc, parse_count, parse_rate
 from dxreport.units import Registry, Unit
 
@@ -49,8 +48,9 @@ def _index(registry: Registry) -> _Index:
 class _SheetReader:
     """Reads one table or one-row sheet of a submission into facts and issues."""
 
-    def __init__(self, spec: forms.Sheet, sub: Submission, unit: Unit, registry: Registry,
-                 matcher: Matcher, max_rows: int):
+    def __init__(
+        self, spec: forms.Sheet, sub: Submission, unit: Unit, registry: Registry, matcher: Matcher, max_rows: int
+    ):
         self.spec, self.sub, self.unit = spec, sub, unit
         self.registry, self.matcher, self.max_rows = registry, matcher, max_rows
         self.facts: list[dict] = []
@@ -105,41 +105,64 @@ class _SheetReader:
                 if self.spec.layout == "row" and data_rows > 1:
                     first = min(i for i in columns.values() if i < len(row) and not _blank(row[i].value))
                     coord = f"{get_column_letter(first + 1)}{number}"
-                    self.error(coord, "row.extra",
-                               f"{self.addr(coord)}: trang “{self.spec.name}” chỉ có một dòng số liệu; "
-                               f"dòng {number} thừa nên không được nạp.")
+                    self.error(
+                        coord,
+                        "row.extra",
+                        f"{self.addr(coord)}: trang “{self.spec.name}” chỉ có một dòng số liệu; "
+                        f"dòng {number} thừa nên không được nạp.",
+                    )
                     self.rejected += 1
                     continue
                 self.read_row(number, row, columns)
         except OverflowError:
             self.facts, self.issues, self.loaded, self.rejected = [], [], 0, 0
-            self.error(None, "sheet.too_many_rows",
-                       f"Trang “{self.spec.name}” có quá {_fmt(self.max_rows)} dòng số liệu (giới hạn của biểu mẫu); "
-                       "trang này không được nạp.")
+            self.error(
+                None,
+                "sheet.too_many_rows",
+                f"Trang “{self.spec.name}” có quá {_fmt(self.max_rows)} dòng số liệu (giới hạn của biểu mẫu); "
+                "trang này không được nạp.",
+            )
             return
         if columns is None:
             missing = ", ".join("“" + f.header + "”" for f in self.spec.fields if _label(f.header) in best[2])
             where = f" (dòng {best[1]} gần giống nhất)" if best[1] else ""
-            self.error(None, "sheet.no_header",
-                       f"Trang “{self.spec.name}”: không tìm thấy dòng tiêu đề có đủ các cột bắt buộc; "
-                       f"thiếu {missing}{where}. Trang này không được nạp.")
+            self.error(
+                None,
+                "sheet.no_header",
+                f"Trang “{self.spec.name}”: không tìm thấy dòng tiêu đề có đủ các cột bắt buộc; "
+                f"thiếu {missing}{where}. Trang này không được nạp.",
+            )
             return
         if reported == 0 and self.spec.key in self.unit.sections:
-            listed = (f" (các dòng {unfilled[0][0]}–{unfilled[-1][0]} mới có tên, chưa có số liệu)"
-                      if len(unfilled) > 1 else f" (dòng {unfilled[0][0]} mới có tên)" if unfilled else "")
-            self.warn(None, "sheet.missing",
-                      f"Trang “{self.spec.name}” có dòng tiêu đề nhưng chưa có số liệu{listed}; "
-                      "phần này được ghi là chưa báo cáo.")
+            listed = (
+                f" (các dòng {unfilled[0][0]}–{unfilled[-1][0]} mới có tên, chưa có số liệu)"
+                if len(unfilled) > 1
+                else f" (dòng {unfilled[0][0]} mới có tên)"
+                if unfilled
+                else ""
+            )
+            self.warn(
+                None,
+                "sheet.missing",
+                f"Trang “{self.spec.name}” có dòng tiêu đề nhưng chưa có số liệu{listed}; "
+                "phần này được ghi là chưa báo cáo.",
+            )
         elif reported:
             first = min(data_columns) if data_columns else 0
             for number, row in unfilled:
                 coord = f"{get_column_letter(first + 1)}{number}"
-                named = [_show(row[columns[k]].value) for k in _SUBJECT_FIELDS[self.spec.subject]
-                         if k in columns and columns[k] < len(row) and not _blank(row[columns[k]].value)]
+                named = [
+                    _show(row[columns[k]].value)
+                    for k in _SUBJECT_FIELDS[self.spec.subject]
+                    if k in columns and columns[k] < len(row) and not _blank(row[columns[k]].value)
+                ]
                 what = "nền tảng" if self.spec.subject == "platform" else "đơn vị cấp xã"
-                self.warn(coord, "row.not_reported",
-                          f"{self.addr(coord)}: {what} “{' – '.join(named)}” chưa có số liệu; "
-                          f"dòng {number} được ghi là chưa báo cáo.")
+                self.warn(
+                    coord,
+                    "row.not_reported",
+                    f"{self.addr(coord)}: {what} “{' – '.join(named)}” chưa có số liệu; "
+                    f"dòng {number} được ghi là chưa báo cáo.",
+                )
 
     def parse_cell(self, f: forms.Field, cell, coord: str, errors: list) -> object:
         raw = cell.value
@@ -201,8 +224,7 @@ class _SheetReader:
                 continue
             ok = left <= right if check.op == "<=" else left >= right
             if not ok:
-                errors.append((coords[check.left], check.rule,
-                               f"{check.message} ({_fmt(left)} so với {_fmt(right)})"))
+                errors.append((coords[check.left], check.rule, f"{check.message} ({_fmt(left)} so với {_fmt(right)})"))
         subject, subject_name, notes = self.resolve_subject(values, coords, number, errors)
         if errors:
             self.rejected += 1
@@ -225,11 +247,21 @@ class _SheetReader:
                 number_value = (1.0 if value == "co" else 0.0) if f.choices == forms.YES_NO_CHOICES else None
             else:
                 text, number_value = value, None
-            self.facts.append({
-                "month": self.sub.month, "unit": self.unit.code, "sheet": self.spec.key, "subject_kind": kind,
-                "subject": subject, "subject_name": subject_name, "metric": f.key, "value": number_value,
-                "text": text, "submission_id": self.sub.submission_id, "cell": coords[f.key],
-            })
+            self.facts.append(
+                {
+                    "month": self.sub.month,
+                    "unit": self.unit.code,
+                    "sheet": self.spec.key,
+                    "subject_kind": kind,
+                    "subject": subject,
+                    "subject_name": subject_name,
+                    "metric": f.key,
+                    "value": number_value,
+                    "text": text,
+                    "submission_id": self.sub.submission_id,
+                    "cell": coords[f.key],
+                }
+            )
 
     def resolve_subject(self, values: dict, coords: dict, number: int, errors: list):
         """(subject, subject name, warnings) of a row; problems go to `errors`."""
@@ -246,13 +278,19 @@ class _SheetReader:
             if matched is None:
                 subject = f"unmatched:{fold(name)}"
                 given = f" (mã “{platform_id}” cũng không có trong danh mục)" if platform_id else ""
-                notes.append((coords["platform_name"], "platform.unmatched",
-                              f"nền tảng “{name}”{given} không khớp danh mục nền tảng theo mã, tên hay tên gọi "
-                              "khác; vẫn được nạp và báo cáo là nền tảng ngoài danh mục."))
+                notes.append(
+                    (
+                        coords["platform_name"],
+                        "platform.unmatched",
+                        f"nền tảng “{name}”{given} không khớp danh mục nền tảng theo mã, tên hay tên gọi "
+                        "khác; vẫn được nạp và báo cáo là nền tảng ngoài danh mục.",
+                    )
+                )
             else:
                 subject = matched
-            self.check_duplicate(subject, number, coords["platform_name"], "row.duplicate_platform",
-                                 f"nền tảng “{name}”", errors)
+            self.check_duplicate(
+                subject, number, coords["platform_name"], "row.duplicate_platform", f"nền tảng “{name}”", errors
+            )
             return subject, name, notes
         if self.spec.subject == "commune":
             return self.resolve_commune(values, coords, number, errors) + (notes,)
@@ -273,20 +311,36 @@ class _SheetReader:
         if code:
             commune = index.by_code.get(code)
             if commune is None or commune.type != "commune" or not commune.valid_in(month):
-                errors.append((coords["commune_code"], "row.unknown_commune",
-                               f"Mã xã “{code}” không có trong danh mục xã, phường, thị trấn"))
+                errors.append(
+                    (
+                        coords["commune_code"],
+                        "row.unknown_commune",
+                        f"Mã xã “{code}” không có trong danh mục xã, phường, thị trấn",
+                    )
+                )
                 return "", name or ""
             if commune.parent != district.code:
                 parent = index.name_of(commune.parent) or commune.parent
-                errors.append((coords["commune_code"], "row.wrong_district_commune",
-                               f"Mã xã “{code}” là {commune.name} thuộc {parent}, không thuộc {district.name}"))
+                errors.append(
+                    (
+                        coords["commune_code"],
+                        "row.wrong_district_commune",
+                        f"Mã xã “{code}” là {commune.name} thuộc {parent}, không thuộc {district.name}",
+                    )
+                )
                 return "", name or ""
             if name is not None and fold(name) not in (fold(commune.name), fold(commune.short_name)):
-                errors.append((coords["commune_name"], "row.unknown_commune",
-                               f"Mã xã “{code}” là {commune.name}, không khớp tên đã ghi “{name}”"))
+                errors.append(
+                    (
+                        coords["commune_name"],
+                        "row.unknown_commune",
+                        f"Mã xã “{code}” là {commune.name}, không khớp tên đã ghi “{name}”",
+                    )
+                )
                 return "", name
-            self.check_duplicate(commune.code, number, coords["commune_code"], "row.duplicate_commune",
-                                 commune.name, errors)
+            self.check_duplicate(
+                commune.code, number, coords["commune_code"], "row.duplicate_commune", commune.name, errors
+            )
             return commune.code, name or commune.name
         if name is None:
             return "", ""
@@ -299,20 +353,35 @@ class _SheetReader:
             exact = [c for c in matches if written in (c.name.casefold(), c.short_name.casefold())]
             matches = exact if len(exact) == 1 else matches
         if len(matches) == 1:
-            self.check_duplicate(matches[0].code, number, coords["commune_name"], "row.duplicate_commune",
-                                 matches[0].name, errors)
+            self.check_duplicate(
+                matches[0].code, number, coords["commune_name"], "row.duplicate_commune", matches[0].name, errors
+            )
             return matches[0].code, name
         if len(matches) > 1:
-            errors.append((coords["commune_name"], "row.unknown_commune",
-                           f"tên “{name}” ứng với {len(matches)} đơn vị cấp xã của {district.name}; "
-                           "hãy ghi “Mã xã”"))
+            errors.append(
+                (
+                    coords["commune_name"],
+                    "row.unknown_commune",
+                    f"tên “{name}” ứng với {len(matches)} đơn vị cấp xã của {district.name}; hãy ghi “Mã xã”",
+                )
+            )
             return "", name
         elsewhere = [c for c in named if c.parent != district.code and c.valid_in(month)]
         if elsewhere:
             parents = ", ".join(sorted({index.name_of(c.parent) for c in elsewhere if c.parent in index.by_code}))
-            errors.append((coords["commune_name"], "row.wrong_district_commune",
-                           f"“{name}” không phải đơn vị cấp xã của {district.name} (có tên này ở {parents})"))
+            errors.append(
+                (
+                    coords["commune_name"],
+                    "row.wrong_district_commune",
+                    f"“{name}” không phải đơn vị cấp xã của {district.name} (có tên này ở {parents})",
+                )
+            )
         else:
-            errors.append((coords["commune_name"], "row.unknown_commune",
-                           f"“{name}” không có trong danh mục xã, phường, thị trấn của {district.name}"))
+            errors.append(
+                (
+                    coords["commune_name"],
+                    "row.unknown_commune",
+                    f"“{name}” không có trong danh mục xã, phường, thị trấn của {district.name}",
+                )
+            )
         return "", name

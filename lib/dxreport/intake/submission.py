@@ -10,10 +10,19 @@ from dxreport import forms
 from dxreport.catalog import Matcher
 from dxreport.intake.container import _check_container, _defused, _xml_bomb
 from dxreport.intake.info import _read_info
-from dxreport.intake.readers import (DEFAULT_READER, READERS, _calamine_book, _iter_rows, _openpyxl_book,
-                                     _uncached_cells)
-from dxreport.intake.records import (ERROR, WARNING, Submission, _blank, _file_label, _fmt, _issue, _label, _Reject,
-                                     _sha256)
+from dxreport.intake.readers import DEFAULT_READER, READERS, _calamine_book, _iter_rows, _openpyxl_book, _uncached_cells
+from dxreport.intake.records import (
+    ERROR,
+    WARNING,
+    Submission,
+    _blank,
+    _file_label,
+    _fmt,
+    _issue,
+    _label,
+    _Reject,
+    _sha256,
+)
 from dxreport.intake.sheets import _SheetReader
 from dxreport.params import check_month_format
 from dxreport.textnorm import nfc
@@ -41,17 +50,20 @@ def _match_sheets(wb, name: str) -> dict[str, object]:
         if spec is None:
             continue
         if spec.key in found:
-            raise _Reject("file.duplicate_sheet",
-                          f"{_file_label(name)} có hai trang cùng là “{spec.name}” "
-                          f"(“{nfc(found[spec.key].title)}” và “{nfc(ws.title)}”); "
-                          "không biết lấy số liệu ở trang nào nên toàn bộ tệp không được nạp.",
-                          sheet=spec.name)
+            raise _Reject(
+                "file.duplicate_sheet",
+                f"{_file_label(name)} có hai trang cùng là “{spec.name}” "
+                f"(“{nfc(found[spec.key].title)}” và “{nfc(ws.title)}”); "
+                "không biết lấy số liệu ở trang nào nên toàn bộ tệp không được nạp.",
+                sheet=spec.name,
+            )
         found[spec.key] = ws
     return found
 
 
-def read_submission(path: Path | str, *, month: str, registry: Registry, matcher: Matcher,
-                    settings: dict, reader: str | None = None) -> Submission:
+def read_submission(
+    path: Path | str, *, month: str, registry: Registry, matcher: Matcher, settings: dict, reader: str | None = None
+) -> Submission:
     """Read and check one submitted file; never raises for a bad file.
 
     `reader` is "calamine" or "openpyxl" (default: settings' submission.reader, else
@@ -88,8 +100,11 @@ def _read(sub: Submission, registry: Registry, matcher: Matcher, settings: dict,
         sub.size = sub.path.stat().st_size
         if sub.size > max_bytes:
             sub.submission_id = _sha256(sub.path)
-            raise _Reject("file.too_large", f"{who} nặng {_fmt(sub.size)} byte, vượt giới hạn {_fmt(max_bytes)} byte; "
-                                            "tệp không được mở. Đề nghị xóa các trang, hình ảnh thừa và gửi lại.")
+            raise _Reject(
+                "file.too_large",
+                f"{who} nặng {_fmt(sub.size)} byte, vượt giới hạn {_fmt(max_bytes)} byte; "
+                "tệp không được mở. Đề nghị xóa các trang, hình ảnh thừa và gửi lại.",
+            )
         with open(sub.path, "rb") as fh:
             data = fh.read(max_bytes + 1)
     except OSError as exc:
@@ -122,14 +137,18 @@ def _read(sub: Submission, registry: Registry, matcher: Matcher, settings: dict,
     except Exception as exc:
         if _defused(exc):
             raise _xml_bomb(sub.file_name) from exc
-        raise _Reject("file.not_workbook", f"{who} bị hỏng, không đọc được nội dung ({type(exc).__name__}); "
-                                           "đề nghị mở bằng Excel, lưu lại và gửi lại.") from exc
+        raise _Reject(
+            "file.not_workbook",
+            f"{who} bị hỏng, không đọc được nội dung ({type(exc).__name__}); "
+            "đề nghị mở bằng Excel, lưu lại và gửi lại.",
+        ) from exc
     finally:
         wb.close()
 
 
-def _read_workbook(wb, data: bytes, sub: Submission, registry: Registry, matcher: Matcher,
-                   max_rows: int, settings: dict) -> None:
+def _read_workbook(
+    wb, data: bytes, sub: Submission, registry: Registry, matcher: Matcher, max_rows: int, settings: dict
+) -> None:
     who = _file_label(sub.file_name)
     sheets = _match_sheets(wb, sub.file_name)
     sub.sheets = [s.key for s in forms.SHEETS if s.key in sheets]
@@ -139,8 +158,11 @@ def _read_workbook(wb, data: bytes, sub: Submission, registry: Registry, matcher
         if all(_sheet_is_blank(ws, max_rows) for ws in wb.worksheets):
             raise _Reject("file.empty", f"{who} không có số liệu nào (mọi trang đều trống).")
         titles = ", ".join("“" + nfc(ws.title) + "”" for ws in wb.worksheets) or "không có trang nào"
-        raise _Reject("file.no_info_sheet", f"{who} không có trang “{forms.THONG_TIN.name}” nên không xác định được "
-                                            f"đơn vị và kỳ báo cáo (các trang có: {titles}); toàn bộ tệp không được nạp.")
+        raise _Reject(
+            "file.no_info_sheet",
+            f"{who} không có trang “{forms.THONG_TIN.name}” nên không xác định được "
+            f"đơn vị và kỳ báo cáo (các trang có: {titles}); toàn bộ tệp không được nạp.",
+        )
     for spec in forms.SHEETS:
         ws = sheets.get(spec.key)
         if ws is None:
@@ -148,16 +170,29 @@ def _read_workbook(wb, data: bytes, sub: Submission, registry: Registry, matcher
         cells = _uncached_cells(ws, data)
         if cells:
             more = f" và {len(cells) - 1} ô khác" if len(cells) > 1 else ""
-            raise _Reject("cell.formula", f"{who}: {spec.name}!{cells[0]}{more} có công thức không có giá trị lưu sẵn "
-                                          "(tệp chưa được tính lại trong Excel); đề nghị mở tệp bằng Excel, lưu lại "
-                                          "rồi gửi; toàn bộ tệp không được nạp.", sheet=spec.name, cell=cells[0])
+            raise _Reject(
+                "cell.formula",
+                f"{who}: {spec.name}!{cells[0]}{more} có công thức không có giá trị lưu sẵn "
+                "(tệp chưa được tính lại trong Excel); đề nghị mở tệp bằng Excel, lưu lại "
+                "rồi gửi; toàn bộ tệp không được nạp.",
+                sheet=spec.name,
+                cell=cells[0],
+            )
     unit = _read_info(sheets["thong_tin"], sub, registry, settings)
     required = [s for s in forms.sheets_for(unit.sections) if s.key != "thong_tin"]
     for spec in required:
         if spec.key not in sheets:
-            sub.issues.append(_issue(sub.file_name, spec.name, None, "sheet.missing", WARNING,
-                                     f"{who} thiếu trang “{spec.name}” mà {unit.name} phải báo cáo; "
-                                     "phần này được ghi là chưa báo cáo, các trang khác vẫn được nạp."))
+            sub.issues.append(
+                _issue(
+                    sub.file_name,
+                    spec.name,
+                    None,
+                    "sheet.missing",
+                    WARNING,
+                    f"{who} thiếu trang “{spec.name}” mà {unit.name} phải báo cáo; "
+                    "phần này được ghi là chưa báo cáo, các trang khác vẫn được nạp.",
+                )
+            )
     for spec in forms.SHEETS:
         if spec.key == "thong_tin" or spec.key not in sheets:
             continue

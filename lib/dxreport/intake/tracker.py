@@ -14,13 +14,26 @@ from dxreport.units import Registry
 STATUS_LABELS = SUBMISSION_STATUSES
 RESUBMITTED_LATE_LABEL = RESUBMITTED_LATE
 
-TRACKER_COLUMNS = ["unit", "unit_name", "type", "status", "status_label", "file_name", "received_at",
-                   "received_source", "received_source_label", "late", "resubmitted", "sections_not_reported",
-                   "submission_id"]
+TRACKER_COLUMNS = [
+    "unit",
+    "unit_name",
+    "type",
+    "status",
+    "status_label",
+    "file_name",
+    "received_at",
+    "received_source",
+    "received_source_label",
+    "late",
+    "resubmitted",
+    "sections_not_reported",
+    "submission_id",
+]
 
 
-def tracker(month: str, registry: Registry, submissions: pd.DataFrame,
-            facts: pd.DataFrame | None = None) -> pd.DataFrame:
+def tracker(
+    month: str, registry: Registry, submissions: pd.DataFrame, facts: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Who has reported `month`: one row per reporting unit, with status and sections not reported.
 
     `status` is one key of STATUS_LABELS; a late file is "late" even when it replaced an earlier
@@ -41,7 +54,9 @@ def tracker(month: str, registry: Registry, submissions: pd.DataFrame,
             loaded.setdefault(unit, set()).add(sheet)
     elif "sections_loaded" in subs.columns:
         loaded = {}
-        for unit, sections in subs.loc[subs["status"] == "accepted", ["unit", "sections_loaded"]].itertuples(index=False):
+        for unit, sections in subs.loc[subs["status"] == "accepted", ["unit", "sections_loaded"]].itertuples(
+            index=False
+        ):
             loaded.setdefault(unit, set()).update(s for s in str(sections or "").split(";") if s)
     for unit in registry.reporting_units(month):
         mine = subs[subs["unit"] == unit.code] if len(subs) else subs
@@ -66,11 +81,21 @@ def tracker(month: str, registry: Registry, submissions: pd.DataFrame,
         source = None if shown is None else shown.get("received_source")
         source = source if isinstance(source, str) and source else None
         channel = None if shown is None else shown.get("received_channel")
-        rows.append({"unit": unit.code, "unit_name": unit.name, "type": unit.type, "status": status,
-                     "status_label": RESUBMITTED_LATE_LABEL if late and resubmitted else STATUS_LABELS[status],
-                     "file_name": None if shown is None else shown["file_name"],
-                     "received_at": None if shown is None else shown["received_at"],
-                     "received_source": source, "received_source_label": received.source_label(source, channel) or None,
-                     "late": late, "resubmitted": resubmitted, "sections_not_reported": not_reported,
-                     "submission_id": None if shown is None else shown["submission_id"]})
+        rows.append(
+            {
+                "unit": unit.code,
+                "unit_name": unit.name,
+                "type": unit.type,
+                "status": status,
+                "status_label": RESUBMITTED_LATE_LABEL if late and resubmitted else STATUS_LABELS[status],
+                "file_name": None if shown is None else shown["file_name"],
+                "received_at": None if shown is None else shown["received_at"],
+                "received_source": source,
+                "received_source_label": received.source_label(source, channel) or None,
+                "late": late,
+                "resubmitted": resubmitted,
+                "sections_not_reported": not_reported,
+                "submission_id": None if shown is None else shown["submission_id"],
+            }
+        )
     return pd.DataFrame(rows, columns=TRACKER_COLUMNS)

@@ -34,8 +34,10 @@ def _receipts(submissions: pd.DataFrame | None) -> dict[str, tuple[str, str]]:
     out = {}
     for sub in submissions.to_dict("records"):
         when = "" if _missing(sub.get("received_at")) else pd.Timestamp(sub["received_at"]).strftime("%d/%m/%Y %H:%M")
-        out[sub["submission_id"]] = (when, received.source_label(sub.get("received_source"),
-                                                                  sub.get("received_channel")))
+        out[sub["submission_id"]] = (
+            when,
+            received.source_label(sub.get("received_source"), sub.get("received_channel")),
+        )
     return out
 
 
@@ -44,11 +46,18 @@ def _receipt_rows(submissions: pd.DataFrame | None) -> pd.DataFrame:
     if submissions is None or not len(submissions):
         return pd.DataFrame(columns=["file", "rule", "severity", "message", "unit", "submission_id"])
     subs = submissions.sort_values(["received_at", "file_name"], na_position="last")
-    rows = [{"file": sub["file_name"], "rule": RECEIVED_RULE, "severity": INFO, "unit": sub["unit"],
-             "submission_id": sub["submission_id"],
-             "message": f"Nhận lúc {_when(sub['received_at']) or '–'}; nguồn: "
-                        f"{received.source_label(sub.get('received_source'), sub.get('received_channel')) or '–'}."}
-            for sub in subs.to_dict("records")]
+    rows = [
+        {
+            "file": sub["file_name"],
+            "rule": RECEIVED_RULE,
+            "severity": INFO,
+            "unit": sub["unit"],
+            "submission_id": sub["submission_id"],
+            "message": f"Nhận lúc {_when(sub['received_at']) or '–'}; nguồn: "
+            f"{received.source_label(sub.get('received_source'), sub.get('received_channel')) or '–'}.",
+        }
+        for sub in subs.to_dict("records")
+    ]
     return pd.DataFrame(rows)
 
 
@@ -93,8 +102,11 @@ def _cell(value: object) -> str:
 
 def _feedback_links(sids, feedback: dict[str, str]) -> list[dict[str, str]]:
     """The feedback copies of the submissions `sids`: each a percent-encoded relative link and a file name."""
-    return [{"href": urllib.parse.quote(feedback[s], safe="/"), "name": Path(feedback[s]).name}
-            for s in dict.fromkeys(sids) if isinstance(s, str) and s in feedback]
+    return [
+        {"href": urllib.parse.quote(feedback[s], safe="/"), "name": Path(feedback[s]).name}
+        for s in dict.fromkeys(sids)
+        if isinstance(s, str) and s in feedback
+    ]
 
 
 def _tracker_counts(track: pd.DataFrame) -> str:
@@ -117,12 +129,24 @@ def _tracker_part(track: pd.DataFrame, issues: pd.DataFrame, feedback: dict[str,
     for row in track.itertuples(index=False):
         mine = issues[issues["unit"] == row.unit] if len(issues) else issues
         sids = mine["submission_id"].tolist() if len(mine) else []
-        cells = [row.unit, row.unit_name, row.status_label, row.file_name, _when(row.received_at),
-                 getattr(row, "received_source_label", ""), row.sections_not_reported,
-                 _fmt(int((mine["severity"] == ERROR).sum())) if len(mine) else "0",
-                 _fmt(int((mine["severity"] == WARNING).sum())) if len(mine) else "0"]
-        rows.append({"status": str(row.status), "cells": [_cell(v) for v in cells],
-                     "links": _feedback_links([row.submission_id] + sids, feedback)})
+        cells = [
+            row.unit,
+            row.unit_name,
+            row.status_label,
+            row.file_name,
+            _when(row.received_at),
+            getattr(row, "received_source_label", ""),
+            row.sections_not_reported,
+            _fmt(int((mine["severity"] == ERROR).sum())) if len(mine) else "0",
+            _fmt(int((mine["severity"] == WARNING).sum())) if len(mine) else "0",
+        ]
+        rows.append(
+            {
+                "status": str(row.status),
+                "cells": [_cell(v) for v in cells],
+                "links": _feedback_links([row.submission_id] + sids, feedback),
+            }
+        )
     return {"counts": _tracker_counts(track), "rows": rows}
 
 
@@ -130,11 +154,19 @@ def _files_part(submissions: pd.DataFrame) -> list[list[str]]:
     """Every received file: what became of it, when it was received and where that time comes from."""
     rows = []
     for sub in submissions.sort_values(["received_at", "file_name"], na_position="last").to_dict("records"):
-        due = "" if sub.get("status") == "rejected" or _missing(sub.get("late")) else (
-            "Sau hạn" if bool(sub["late"]) else "Đúng hạn")
-        cells = [sub["file_name"], sub["unit"], FILE_STATUS_LABELS.get(sub.get("status"), sub.get("status")),
-                 _when(sub["received_at"]),
-                 received.source_label(sub.get("received_source"), sub.get("received_channel")), due]
+        due = (
+            ""
+            if sub.get("status") == "rejected" or _missing(sub.get("late"))
+            else ("Sau hạn" if bool(sub["late"]) else "Đúng hạn")
+        )
+        cells = [
+            sub["file_name"],
+            sub["unit"],
+            FILE_STATUS_LABELS.get(sub.get("status"), sub.get("status")),
+            _when(sub["received_at"]),
+            received.source_label(sub.get("received_source"), sub.get("received_channel")),
+            due,
+        ]
         rows.append([_cell(v) for v in cells])
     return rows
 
@@ -151,17 +183,26 @@ def _group(frame: pd.DataFrame, code: object, listed: pd.Series, registry: Regis
     return frame[frame["unit"] == code], f"{registry.get(code).name} ({code})" if code in registry else code
 
 
-def _section_context(issues: pd.DataFrame | None, registry: Registry, tracker: pd.DataFrame | None,
-                     feedback: dict[str, str] | None, submissions: pd.DataFrame | None) -> dict:
+def _section_context(
+    issues: pd.DataFrame | None,
+    registry: Registry,
+    tracker: pd.DataFrame | None,
+    feedback: dict[str, str] | None,
+    submissions: pd.DataFrame | None,
+) -> dict:
     """What validation_section.html.j2 shows: the tracker, the received files and the issues by heading."""
     feedback = feedback or {}
     frame = issues.copy() if issues is not None else pd.DataFrame(columns=ISSUE_COLUMNS)
     if "unit" not in frame.columns:
         frame["unit"] = None
     frame["unit"] = frame["unit"].where(frame["unit"].notna() & (frame["unit"].astype(str) != ""), None)
-    context = {"tracker": _tracker_part(tracker, frame, feedback) if tracker is not None else None,
-               "files": _files_part(submissions) if submissions is not None and len(submissions) else [],
-               "groups": [], "errors": "0", "warnings": "0"}
+    context = {
+        "tracker": _tracker_part(tracker, frame, feedback) if tracker is not None else None,
+        "files": _files_part(submissions) if submissions is not None and len(submissions) else [],
+        "groups": [],
+        "errors": "0",
+        "warnings": "0",
+    }
     if frame.empty:
         return context
     status = dict(zip(tracker["unit"], tracker["status_label"])) if tracker is not None else {}
@@ -175,19 +216,40 @@ def _section_context(issues: pd.DataFrame | None, registry: Registry, tracker: p
         summary = f"{_fmt(n_err)} lỗi, {_fmt(n_warn)} cảnh báo."
         if code in status:
             summary = f"Tình trạng: {status[code]}. " + summary
-        context["groups"].append({
-            "title": title, "summary": summary,
-            "links": _feedback_links(rows["submission_id"].tolist() if "submission_id" in rows else [], feedback),
-            "rows": [{"severity": str(row.severity),
-                      "cells": [_cell(v) for v in (row.file_name, row.sheet, row.cell, row.rule,
-                                                   SEVERITY_LABELS.get(row.severity, row.severity), row.message)]}
-                     for row in rows.itertuples(index=False)],
-        })
+        context["groups"].append(
+            {
+                "title": title,
+                "summary": summary,
+                "links": _feedback_links(rows["submission_id"].tolist() if "submission_id" in rows else [], feedback),
+                "rows": [
+                    {
+                        "severity": str(row.severity),
+                        "cells": [
+                            _cell(v)
+                            for v in (
+                                row.file_name,
+                                row.sheet,
+                                row.cell,
+                                row.rule,
+                                SEVERITY_LABELS.get(row.severity, row.severity),
+                                row.message,
+                            )
+                        ],
+                    }
+                    for row in rows.itertuples(index=False)
+                ],
+            }
+        )
     return context
 
 
-def validation_html(issues: pd.DataFrame, registry: Registry, tracker: pd.DataFrame | None = None,
-                    feedback: dict[str, str] | None = None, submissions: pd.DataFrame | None = None) -> str:
+def validation_html(
+    issues: pd.DataFrame,
+    registry: Registry,
+    tracker: pd.DataFrame | None = None,
+    feedback: dict[str, str] | None = None,
+    submissions: pd.DataFrame | None = None,
+) -> str:
     """The validation report as a Vietnamese HTML fragment, grouped by unit.
 
     With `tracker` (see tracker()) it starts with who has reported (the labels of
@@ -196,13 +258,21 @@ def validation_html(issues: pd.DataFrame, registry: Registry, tracker: pd.DataFr
     received file with its received time and the source of that time. The template
     (templates/pages/validation_section.html.j2) escapes every value.
     """
-    return pages.render("validation_section.html.j2",
-                        **_section_context(issues, registry, tracker, feedback, submissions))
+    return pages.render(
+        "validation_section.html.j2", **_section_context(issues, registry, tracker, feedback, submissions)
+    )
 
 
-def validation_page(issues: pd.DataFrame, registry: Registry, month: str, tracker: pd.DataFrame | None = None,
-                    feedback: dict[str, str] | None = None, submissions: pd.DataFrame | None = None) -> str:
+def validation_page(
+    issues: pd.DataFrame,
+    registry: Registry,
+    month: str,
+    tracker: pd.DataFrame | None = None,
+    feedback: dict[str, str] | None = None,
+    submissions: pd.DataFrame | None = None,
+) -> str:
     """The validation report of `month` as a standalone Vietnamese HTML page (see validation_html)."""
     title = f"Kết quả kiểm tra báo cáo tháng {format_month(check_month_format(month))}"
-    return pages.render("validation.html.j2", title=title,
-                        **_section_context(issues, registry, tracker, feedback, submissions))
+    return pages.render(
+        "validation.html.j2", title=title, **_section_context(issues, registry, tracker, feedback, submissions)
+    )

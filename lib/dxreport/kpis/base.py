@@ -7,32 +7,72 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dxreport.kpis.indicators import (_STATUS_WORDS, CATALOG_KEYS, EHEALTH_PLATFORM, OUTSIDE_CATALOG, STATUS_KEYS,
-                                       VNEID_PLATFORM, Frame)
+from dxreport.kpis.indicators import (
+    _STATUS_WORDS,
+    CATALOG_KEYS,
+    EHEALTH_PLATFORM,
+    OUTSIDE_CATALOG,
+    STATUS_KEYS,
+    VNEID_PLATFORM,
+    Frame,
+)
 from dxreport.kpis.targets import Scope, load_scope
 from dxreport.kpis.values import compute
 from dxreport.months import following as month_after, previous as month_before
 from dxreport.params import PROVINCE
 from dxreport.units import Registry
 
-_SUM_SHEETS = {"hue_s": {"downloads": "downloads", "accounts": "hues_accounts", "reports_received": "reports_received",
-                         "reports_processed": "reports_processed", "reports_on_time": "reports_on_time"},
-               "to_cns": {"teams": "teams", "members": "members", "trainings": "trainings",
-                          "trained": "trained", "households": "households"},
-               "doanh_nghiep": {"sme_reached": "sme_reached", "sme_using": "sme_using",
-                                "dbi_assessed": "dbi_assessed", "sme_supported": "sme_supported"}}
-_STATUS_COLUMNS = {"dang_su_dung": "platforms_in_use", "dang_thu_nghiem": "platforms_trial",
-                   "chua_trien_khai": "platforms_not_deployed"}
+_SUM_SHEETS = {
+    "hue_s": {
+        "downloads": "downloads",
+        "accounts": "hues_accounts",
+        "reports_received": "reports_received",
+        "reports_processed": "reports_processed",
+        "reports_on_time": "reports_on_time",
+    },
+    "to_cns": {
+        "teams": "teams",
+        "members": "members",
+        "trainings": "trainings",
+        "trained": "trained",
+        "households": "households",
+    },
+    "doanh_nghiep": {
+        "sme_reached": "sme_reached",
+        "sme_using": "sme_using",
+        "dbi_assessed": "dbi_assessed",
+        "sme_supported": "sme_supported",
+    },
+}
+_STATUS_COLUMNS = {
+    "dang_su_dung": "platforms_in_use",
+    "dang_thu_nghiem": "platforms_trial",
+    "chua_trien_khai": "platforms_not_deployed",
+}
 _CATALOG_COLUMNS = [f"{cat}_{_STATUS_WORDS[s][0]}" for cat in CATALOG_KEYS for s in STATUS_KEYS]
 # Counts that are zero (not missing) once a unit has reported any platform row.
-_PLATFORM_COUNTS = [*_STATUS_COLUMNS.values(), "platforms_lgsp", "platforms_unmatched", "deployments",
-                    "lgsp_deployments", "deployments_lgsp", *_CATALOG_COLUMNS]
+_PLATFORM_COUNTS = [
+    *_STATUS_COLUMNS.values(),
+    "platforms_lgsp",
+    "platforms_unmatched",
+    "deployments",
+    "lgsp_deployments",
+    "deployments_lgsp",
+    *_CATALOG_COLUMNS,
+]
 # Area sheets and the area part of the platform rows: the province figure is the districts' sum.
 # Figures given per 100 residents: the population behind each is that of the units that reported it.
 _PER_CAPITA = ("downloads", "hues_accounts", "ehealth_accounts", "vneid_accounts")
-_AREA_COLUMNS = ([c for m in _SUM_SHEETS.values() for c in m.values()]
-                 + ["sat_weighted", "sat_weight", "communes_with_team", "communes_reported", "ehealth_accounts",
-                    "vneid_accounts", "area_population", *(f"pop:{k}" for k in _PER_CAPITA)])
+_AREA_COLUMNS = [c for m in _SUM_SHEETS.values() for c in m.values()] + [
+    "sat_weighted",
+    "sat_weight",
+    "communes_with_team",
+    "communes_reported",
+    "ehealth_accounts",
+    "vneid_accounts",
+    "area_population",
+    *(f"pop:{k}" for k in _PER_CAPITA),
+]
 
 
 def _sums(facts: Frame) -> Frame:
@@ -50,24 +90,40 @@ def _sums(facts: Frame) -> Frame:
         if "satisfaction" in w:
             processed = w["reports_processed"] if "reports_processed" in w else pd.Series(np.nan, index=w.index)
             has = w["satisfaction"].notna() & processed.notna()
-            frames.append(pd.DataFrame({"sat_weighted": (w["satisfaction"] * processed).where(has),
-                                        "sat_weight": processed.where(has)}))
+            frames.append(
+                pd.DataFrame(
+                    {"sat_weighted": (w["satisfaction"] * processed).where(has), "sat_weight": processed.where(has)}
+                )
+            )
     teams = facts[(facts["sheet"] == "to_cns") & (facts["metric"] == "teams")]
     if not teams.empty:
         # only valid rows are facts: a commune whose row was rejected is neither with nor without a team
         counted = teams[teams["value"].notna()].assign(has=lambda t: t["value"] > 0)
         by_unit = counted.groupby(["month", "unit"])["has"]
-        frames.append(pd.DataFrame({"communes_with_team": by_unit.sum().astype(float),
-                                    "communes_reported": by_unit.size().astype(float)}))
+        frames.append(
+            pd.DataFrame(
+                {"communes_with_team": by_unit.sum().astype(float), "communes_reported": by_unit.size().astype(float)}
+            )
+        )
     return pd.concat(frames, axis=1) if frames else pd.DataFrame()
 
 
 def _units_by_month(registry: Registry, months: list[str]) -> Frame:
     """One row per (month, reporting unit): type, population and its year, communes in the registry."""
-    reg = pd.DataFrame([{"unit": u.code, "type": u.type, "parent": u.parent, "population": u.population,
-                         "population_year": u.population_year,
-                         "start": u.valid_from[:7] if u.valid_from else "0000-00",
-                         "end": u.valid_to[:7] if u.valid_to else "9999-99"} for u in registry.units])
+    reg = pd.DataFrame(
+        [
+            {
+                "unit": u.code,
+                "type": u.type,
+                "parent": u.parent,
+                "population": u.population,
+                "population_year": u.population_year,
+                "start": u.valid_from[:7] if u.valid_from else "0000-00",
+                "end": u.valid_to[:7] if u.valid_to else "9999-99",
+            }
+            for u in registry.units
+        ]
+    )
     rows = []
     for order, month in enumerate(months):
         valid = reg[(reg["start"] <= month) & (reg["end"] >= month)]
@@ -81,8 +137,9 @@ def _units_by_month(registry: Registry, months: list[str]) -> Frame:
         rows.append(reporting)
     if not rows:
         return pd.DataFrame(columns=["month", "unit", "type", "population", "population_year", "communes_total"])
-    return pd.concat(rows, ignore_index=True)[["month", "unit", "type", "population", "population_year",
-                                               "communes_total"]]
+    return pd.concat(rows, ignore_index=True)[
+        ["month", "unit", "type", "population", "population_year", "communes_total"]
+    ]
 
 
 def catalog_of(catalog: Frame | None) -> dict[str, str]:
@@ -92,8 +149,9 @@ def catalog_of(catalog: Frame | None) -> dict[str, str]:
     return dict(zip(catalog["platform_id"].astype(str), catalog["catalog"].astype(str)))
 
 
-def _platform_counts(facts: Frame, units: Frame, catalogs: dict[str, str],
-                     lgsp_catalogs: tuple[str, ...] = ("chinh_quyen",)) -> Frame:
+def _platform_counts(
+    facts: Frame, units: Frame, catalogs: dict[str, str], lgsp_catalogs: tuple[str, ...] = ("chinh_quyen",)
+) -> Frame:
     """Per (month, unit) and per (month, province): platform counts and sums of the platform rows.
 
     `units` (month, unit, type) selects whose rows count: the reporting units of each month.
@@ -141,12 +199,18 @@ def _platform_counts(facts: Frame, units: Frame, catalogs: dict[str, str],
         sums[column] = part.groupby(["month", "unit"])["value"].sum(min_count=1)
         # the province's platform figures are the districts' area figures; agencies count apart
         part = part[part["type"] == "district"]
-        province[column] = part.groupby("month")["value"].sum(min_count=1).reindex(
-            province.index.get_level_values("month")).to_numpy()
+        province[column] = (
+            part.groupby("month")["value"].sum(min_count=1).reindex(province.index.get_level_values("month")).to_numpy()
+        )
     mau = rows[rows["metric"] == "mau"]
     for kind, column in (("district", "platform_mau_districts"), ("agency", "platform_mau_agencies")):
-        province[column] = mau[mau["type"] == kind].groupby("month")["value"].sum(min_count=1).reindex(
-            province.index.get_level_values("month")).to_numpy()
+        province[column] = (
+            mau[mau["type"] == kind]
+            .groupby("month")["value"]
+            .sum(min_count=1)
+            .reindex(province.index.get_level_values("month"))
+            .to_numpy()
+        )
     accounts = rows[(rows["metric"] == "accounts")]
     for pid, column in ((EHEALTH_PLATFORM, "ehealth_accounts"), (VNEID_PLATFORM, "vneid_accounts")):
         part = accounts[(accounts["subject"] == pid) & (accounts["type"] == "district")]
@@ -155,8 +219,15 @@ def _platform_counts(facts: Frame, units: Frame, catalogs: dict[str, str],
     return pd.concat([per_unit, province])
 
 
-def base_table(facts: Frame, registry: Registry, submitted: Frame, catalog: Frame | None = None,
-               scope: Scope | None = None, *, like_for_like: bool = True) -> Frame:
+def base_table(
+    facts: Frame,
+    registry: Registry,
+    submitted: Frame,
+    catalog: Frame | None = None,
+    scope: Scope | None = None,
+    *,
+    like_for_like: bool = True,
+) -> Frame:
     """The added-up figures per (month, unit), the province `tinh` included.
 
     `submitted` has one row per accepted submission (month, unit, and `late` when known).
@@ -178,8 +249,9 @@ def base_table(facts: Frame, registry: Registry, submitted: Frame, catalog: Fram
     units.loc[units["submitted"] == 0, "late"] = np.nan
     units["expected"] = 1.0
     sent = set(zip(got["month"], got["unit"]))
-    units["both_months"] = [float((m, u) in sent and (month_before(m), u) in sent) for m, u in
-                            zip(units["month"], units["unit"])]
+    units["both_months"] = [
+        float((m, u) in sent and (month_before(m), u) in sent) for m, u in zip(units["month"], units["unit"])
+    ]
     base = units.set_index(["month", "unit"])
 
     sums = _sums(facts)
@@ -230,8 +302,7 @@ def base_table(facts: Frame, registry: Registry, submitted: Frame, catalog: Fram
 _FACT_KEY = ["unit", "sheet", "subject", "metric"]
 
 
-def _like_for_like(facts: Frame, registry: Registry, submitted: Frame, catalog: Frame | None,
-                   scope: Scope) -> Frame:
+def _like_for_like(facts: Frame, registry: Registry, submitted: Frame, catalog: Frame | None, scope: Scope) -> Frame:
     """Per (month, unit, indicator): the change from the month before over the figures present
     in both months only (the same units, communes and platforms), and the previous value over them.
 
@@ -254,8 +325,9 @@ def _like_for_like(facts: Frame, registry: Registry, submitted: Frame, catalog: 
         if subs.empty:
             continue
         values = compute(base_table(pair, registry, subs, catalog, scope, like_for_like=False))
-        wide = values.pivot_table(index=["unit", "indicator"], columns="month", values="value", aggfunc="first",
-                                  dropna=False)
+        wide = values.pivot_table(
+            index=["unit", "indicator"], columns="month", values="value", aggfunc="first", dropna=False
+        )
         if month not in wide or before not in wide:
             continue
         frame = pd.DataFrame({"lfl_previous": wide[before], "lfl_change": wide[month] - wide[before]}).reset_index()

@@ -18,16 +18,16 @@ class Rule:
     """A rule that names a unit (or a platform) as lagging."""
 
     id: str
-    kind: str                     # not_submitted | late | below | above | below_share | platform_not_deployed
+    kind: str  # not_submitted | late | below | above | below_share | platform_not_deployed
     indicator: str = ""
     threshold: float | None = None
     applies_to: tuple[str, ...] = ("district", "agency")
-    proposal: str = ""            # what the report proposes for the units this rule names
+    proposal: str = ""  # what the report proposes for the units this rule names
 
 
 _RULE_KINDS = ("not_submitted", "late", "below", "above", "below_share", "platform_not_deployed")
 _RULE_KEYS = ("id", "kind", "indicator", "threshold", "applies_to", "proposal")
-_INDICATOR_KINDS = ("below", "above", "below_share")        # the kinds that compare an indicator
+_INDICATOR_KINDS = ("below", "above", "below_share")  # the kinds that compare an indicator
 _THRESHOLD_KINDS = (*_INDICATOR_KINDS, "platform_not_deployed")
 _APPLIES = ("district", "agency")
 
@@ -49,44 +49,66 @@ def load_rules(path: Path | str | None = None) -> list[Rule]:
             what += f" ({item['id']})"
         kind = item.get("kind")
         if kind not in _RULE_KINDS:
-            doc.fail((*keys, "kind") if "kind" in item else keys,
-                     f"{what}: kind phải là một trong {', '.join(_RULE_KINDS)}, không phải {kind!r}")
+            doc.fail(
+                (*keys, "kind") if "kind" in item else keys,
+                f"{what}: kind phải là một trong {', '.join(_RULE_KINDS)}, không phải {kind!r}",
+            )
         name = item.get("indicator")
         if kind in _INDICATOR_KINDS:
             if name not in BY_NAME:
-                doc.fail((*keys, "indicator") if "indicator" in item else keys,
-                         f"{what}: chỉ tiêu {name!r} không có trong danh mục chỉ tiêu (dxreport.kpis)")
+                doc.fail(
+                    (*keys, "indicator") if "indicator" in item else keys,
+                    f"{what}: chỉ tiêu {name!r} không có trong danh mục chỉ tiêu (dxreport.kpis)",
+                )
         elif name is not None:
             doc.fail((*keys, "indicator"), f"{what}: quy tắc kind {kind} không dùng indicator")
         threshold = item.get("threshold")
         if kind in _THRESHOLD_KINDS:
             if not isinstance(threshold, (int, float)) or isinstance(threshold, bool):
-                doc.fail((*keys, "threshold") if "threshold" in item else keys,
-                         f"{what}: threshold phải là một số, không phải {threshold!r}")
+                doc.fail(
+                    (*keys, "threshold") if "threshold" in item else keys,
+                    f"{what}: threshold phải là một số, không phải {threshold!r}",
+                )
             if kind == "below_share" and not 0 < threshold <= 100:
-                doc.fail((*keys, "threshold"), f"{what}: threshold của below_share là phần trăm (0–100], "
-                                               f"không phải {threshold!r}")
+                doc.fail(
+                    (*keys, "threshold"),
+                    f"{what}: threshold của below_share là phần trăm (0–100], không phải {threshold!r}",
+                )
             if kind == "platform_not_deployed" and (threshold < 1 or not float(threshold).is_integer()):
-                doc.fail((*keys, "threshold"), f"{what}: threshold của platform_not_deployed là số đơn vị "
-                                               f"(số nguyên ≥ 1), không phải {threshold!r}")
+                doc.fail(
+                    (*keys, "threshold"),
+                    f"{what}: threshold của platform_not_deployed là số đơn vị "
+                    f"(số nguyên ≥ 1), không phải {threshold!r}",
+                )
         elif threshold is not None:
             doc.fail((*keys, "threshold"), f"{what}: quy tắc kind {kind} không dùng threshold")
         applies = item.get("applies_to", list(_APPLIES))
         if not isinstance(applies, list) or not applies or not set(applies) <= set(_APPLIES):
-            doc.fail((*keys, "applies_to"), f"{what}: applies_to là danh sách lấy từ district, agency, "
-                                            f"không phải {applies!r}")
+            doc.fail(
+                (*keys, "applies_to"),
+                f"{what}: applies_to là danh sách lấy từ district, agency, không phải {applies!r}",
+            )
         rule_id = item.get("id")
         if rule_id is not None and (not isinstance(rule_id, str) or not rule_id.strip()):
             doc.fail((*keys, "id"), f"{what}: id phải là chữ, không phải {rule_id!r}")
         rule_id = rule_id or f"{kind}_{name or ''}"
         if rule_id in seen:
-            doc.fail((*keys, "id") if "id" in item else keys,
-                     f"{what}: mã quy tắc (id) {rule_id} trùng với quy tắc thứ {seen[rule_id]}")
+            doc.fail(
+                (*keys, "id") if "id" in item else keys,
+                f"{what}: mã quy tắc (id) {rule_id} trùng với quy tắc thứ {seen[rule_id]}",
+            )
         seen[rule_id] = i + 1
         proposal = _text_or_empty(doc, keys, item, "proposal", what)
-        rules.append(Rule(id=rule_id, kind=kind, indicator=str(name or ""),
-                          threshold=None if threshold is None else float(threshold), applies_to=tuple(applies),
-                          proposal=proposal))
+        rules.append(
+            Rule(
+                id=rule_id,
+                kind=kind,
+                indicator=str(name or ""),
+                threshold=None if threshold is None else float(threshold),
+                applies_to=tuple(applies),
+                proposal=proposal,
+            )
+        )
     return rules
 
 
@@ -119,14 +141,24 @@ def lagging_units(values: Frame, month: str, unit_types: dict[str, str], rules: 
             value = w.get(rule.indicator, pd.Series(np.nan, index=codes))
             threshold = rule.threshold
             if rule.kind == "below_share":
-                reference = wide.at[PROVINCE, rule.indicator] if (PROVINCE in wide.index and rule.indicator in wide) \
-                    else np.nan
+                reference = (
+                    wide.at[PROVINCE, rule.indicator] if (PROVINCE in wide.index and rule.indicator in wide) else np.nan
+                )
                 threshold = reference * rule.threshold / 100
             hit = value < threshold if rule.kind in ("below", "below_share") else value > threshold
         hit = hit.fillna(False).astype(bool)
         for code in codes[hit.to_numpy()]:
-            out.append({"unit": code, "rule": rule.id, "kind": rule.kind, "indicator": rule.indicator,
-                        "value": float(value[code]), "threshold": float(threshold), "reference": float(reference)})
+            out.append(
+                {
+                    "unit": code,
+                    "rule": rule.id,
+                    "kind": rule.kind,
+                    "indicator": rule.indicator,
+                    "value": float(value[code]),
+                    "threshold": float(threshold),
+                    "reference": float(reference),
+                }
+            )
     return pd.DataFrame(out, columns=columns)
 
 
@@ -139,7 +171,15 @@ def lagging_platforms(summary: Frame, rules: list[Rule]) -> Frame:
             continue
         part = summary[(summary["catalog"] != OUTSIDE_CATALOG) & (summary["not_deployed"] >= rule.threshold)]
         for _, r in part.sort_values("not_deployed", ascending=False).iterrows():
-            out.append({"subject": r["subject"], "subject_name": r["subject_name"], "catalog": r["catalog"],
-                        "rule": rule.id, "not_deployed": int(r["not_deployed"]), "in_use": int(r["in_use"]),
-                        "threshold": rule.threshold})
+            out.append(
+                {
+                    "subject": r["subject"],
+                    "subject_name": r["subject_name"],
+                    "catalog": r["catalog"],
+                    "rule": rule.id,
+                    "not_deployed": int(r["not_deployed"]),
+                    "in_use": int(r["in_use"]),
+                    "threshold": rule.threshold,
+                }
+            )
     return pd.DataFrame(out, columns=columns)

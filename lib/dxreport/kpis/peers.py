@@ -39,8 +39,17 @@ def peer_stats(values: Frame, month: str, peers: list[str]) -> Frame:
             rank = col.rank(ascending=not ind.higher_is_better, method="min")
         else:
             rank = col * np.nan
-        out.append(pd.DataFrame({"unit": col.index, "indicator": name, "rank": rank.to_numpy(),
-                                 "ranked_among": float(col.notna().sum()), "peer_mean": col.mean()}))
+        out.append(
+            pd.DataFrame(
+                {
+                    "unit": col.index,
+                    "indicator": name,
+                    "rank": rank.to_numpy(),
+                    "ranked_among": float(col.notna().sum()),
+                    "peer_mean": col.mean(),
+                }
+            )
+        )
     return pd.concat(out, ignore_index=True)
 
 
@@ -57,8 +66,14 @@ def unit_view(values: Frame, month: str, unit: str, peers: list[str] | None = No
         if ind.name not in part.index:
             continue
         r = part.loc[ind.name]
-        row = {"indicator": ind.name, "label": ind.label, "measure": ind.unit, "kind": ind.kind,
-               "section": ind.section, "value": r["value"]}
+        row = {
+            "indicator": ind.name,
+            "label": ind.label,
+            "measure": ind.unit,
+            "kind": ind.kind,
+            "section": ind.section,
+            "value": r["value"],
+        }
         row.update({k: r.get(k) for k in optional})
         if stats is not None:
             key = (unit, ind.name)

@@ -10,8 +10,21 @@ from dxreport.kpis.base import catalog_of
 from dxreport.kpis.indicators import CATALOG_KEYS, OUTSIDE_CATALOG, Frame
 
 # `cell`: where the row's status is in the unit's file (Nền tảng!C9), to find the row again.
-PLATFORM_ROW_COLUMNS = ["month", "unit", "subject", "subject_name", "catalog", "status", "accounts", "mau", "uses",
-                        "lgsp", "proposal", "note", "cell"]
+PLATFORM_ROW_COLUMNS = [
+    "month",
+    "unit",
+    "subject",
+    "subject_name",
+    "catalog",
+    "status",
+    "accounts",
+    "mau",
+    "uses",
+    "lgsp",
+    "proposal",
+    "note",
+    "cell",
+]
 
 
 def platform_rows(facts: Frame, catalog: Frame | None = None) -> Frame:
@@ -25,9 +38,11 @@ def platform_rows(facts: Frame, catalog: Frame | None = None) -> Frame:
         return pd.DataFrame(columns=PLATFORM_ROW_COLUMNS)
     keys = ["month", "unit", "subject"]
     numeric = rows[rows["metric"].isin(["accounts", "mau", "uses", "lgsp"])].pivot_table(
-        index=keys, columns="metric", values="value", aggfunc="first")
+        index=keys, columns="metric", values="value", aggfunc="first"
+    )
     text = rows[rows["metric"].isin(["status", "proposal", "note"])].pivot_table(
-        index=keys, columns="metric", values="text", aggfunc="first")
+        index=keys, columns="metric", values="text", aggfunc="first"
+    )
     first = rows.groupby(keys)["subject_name"].first().to_frame()
     cells = rows[rows["metric"] == "status"].set_index(keys)["cell"]
     first["cell"] = cells[~cells.index.duplicated()].reindex(first.index)
@@ -48,9 +63,26 @@ def platform_summary(rows: Frame, unit_types: dict[str, str]) -> Frame:
     it, have connected it to LGSP; accounts, active users and uses summed over districts and over
     agencies separately (the two are never added)."""
     if rows.empty:
-        return pd.DataFrame(columns=["subject", "subject_name", "catalog", "in_use", "trial", "not_deployed", "lgsp",
-                                     "accounts", "mau", "uses", "accounts_districts", "accounts_agencies",
-                                     "mau_districts", "mau_agencies", "uses_districts", "uses_agencies"])
+        return pd.DataFrame(
+            columns=[
+                "subject",
+                "subject_name",
+                "catalog",
+                "in_use",
+                "trial",
+                "not_deployed",
+                "lgsp",
+                "accounts",
+                "mau",
+                "uses",
+                "accounts_districts",
+                "accounts_agencies",
+                "mau_districts",
+                "mau_agencies",
+                "uses_districts",
+                "uses_agencies",
+            ]
+        )
     r = rows.assign(type=rows["unit"].map(unit_types))
     r["in_use"] = (r["status"] == "dang_su_dung").astype(int)
     r["trial"] = (r["status"] == "dang_thu_nghiem").astype(int)
@@ -59,13 +91,25 @@ def platform_summary(rows: Frame, unit_types: dict[str, str]) -> Frame:
     for metric in ("accounts", "mau", "uses"):
         r[f"{metric}_districts"] = r[metric].where(r["type"] == "district")
         r[f"{metric}_agencies"] = r[metric].where(r["type"] == "agency")
-    out = r.groupby(["catalog", "subject"], sort=False).agg(
-        subject_name=("subject_name", "first"), in_use=("in_use", "sum"), trial=("trial", "sum"),
-        not_deployed=("not_deployed", "sum"), lgsp=("lgsp_in_use", "sum"),
-        accounts=("accounts", lambda s: s.sum(min_count=1)), mau=("mau", lambda s: s.sum(min_count=1)),
-        uses=("uses", lambda s: s.sum(min_count=1)),
-        **{f"{m}_{who}": (f"{m}_{who}", lambda s: s.sum(min_count=1))
-           for m in ("accounts", "mau", "uses") for who in ("districts", "agencies")}).reset_index()
+    out = (
+        r.groupby(["catalog", "subject"], sort=False)
+        .agg(
+            subject_name=("subject_name", "first"),
+            in_use=("in_use", "sum"),
+            trial=("trial", "sum"),
+            not_deployed=("not_deployed", "sum"),
+            lgsp=("lgsp_in_use", "sum"),
+            accounts=("accounts", lambda s: s.sum(min_count=1)),
+            mau=("mau", lambda s: s.sum(min_count=1)),
+            uses=("uses", lambda s: s.sum(min_count=1)),
+            **{
+                f"{m}_{who}": (f"{m}_{who}", lambda s: s.sum(min_count=1))
+                for m in ("accounts", "mau", "uses")
+                for who in ("districts", "agencies")
+            },
+        )
+        .reset_index()
+    )
     order = {c: i for i, c in enumerate([*CATALOG_KEYS, OUTSIDE_CATALOG])}
     out["_c"] = out["catalog"].map(order).fillna(len(order))
     out = out.sort_values(["_c", "in_use", "subject_name"], ascending=[True, False, True]).drop(columns="_c")

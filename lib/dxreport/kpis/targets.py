@@ -22,7 +22,7 @@ class Target:
     label: str
     year: int
     value: float
-    comparison: str               # ">=" or "<="
+    comparison: str  # ">=" or "<="
     unit: str
     official: bool
     source: str
@@ -30,9 +30,12 @@ class Target:
 
 
 _TARGET_KEYS = ("indicator", "label", "year", "value", "comparison", "unit", "official", "source", "note")
-_TARGET_REQUIRED = {"year": "năm, số nguyên", "value": "số, theo đơn vị của chỉ tiêu",
-                    "source": "văn bản đặt chỉ tiêu, hoặc “Chỉ tiêu của Sở”",
-                    "official": "true: chỉ tiêu công bố chính thức; false: chỉ tiêu của Sở"}
+_TARGET_REQUIRED = {
+    "year": "năm, số nguyên",
+    "value": "số, theo đơn vị của chỉ tiêu",
+    "source": "văn bản đặt chỉ tiêu, hoặc “Chỉ tiêu của Sở”",
+    "official": "true: chỉ tiêu công bố chính thức; false: chỉ tiêu của Sở",
+}
 
 
 def load_targets(path: Path | str | None = None) -> list[Target]:
@@ -53,7 +56,9 @@ def load_targets(path: Path | str | None = None) -> list[Target]:
             doc.fail(keys, f"{what}: thiếu khóa indicator (tên chỉ tiêu trong dxreport.kpis, hoặc null)")
         name = item["indicator"]
         if name is not None and name not in BY_NAME:
-            doc.fail((*keys, "indicator"), f"{what}: chỉ tiêu {name!r} không có trong danh mục chỉ tiêu (dxreport.kpis)")
+            doc.fail(
+                (*keys, "indicator"), f"{what}: chỉ tiêu {name!r} không có trong danh mục chỉ tiêu (dxreport.kpis)"
+            )
         if name is not None:
             what += f" ({name})"
         for key, expected in _TARGET_REQUIRED.items():
@@ -71,8 +76,11 @@ def load_targets(path: Path | str | None = None) -> list[Target]:
         if comparison not in (">=", "<="):
             doc.fail((*keys, "comparison"), f"{what}: comparison chỉ nhận >= hoặc <=, không phải {comparison!r}")
         if not isinstance(item["official"], bool):
-            doc.fail((*keys, "official"), f"{what}: official phải là true (chỉ tiêu công bố chính thức) hoặc false "
-                                          f"(chỉ tiêu của Sở), không phải {item['official']!r}")
+            doc.fail(
+                (*keys, "official"),
+                f"{what}: official phải là true (chỉ tiêu công bố chính thức) hoặc false "
+                f"(chỉ tiêu của Sở), không phải {item['official']!r}",
+            )
         source = item["source"]
         if not isinstance(source, str):
             doc.fail((*keys, "source"), f"{what}: source phải là chữ, không phải {source!r}")
@@ -85,8 +93,19 @@ def load_targets(path: Path | str | None = None) -> list[Target]:
         if key in seen:
             doc.fail(keys, f"{what}: trùng chỉ tiêu và năm {year} với chỉ tiêu thứ {seen[key]}")
         seen[key] = i + 1
-        out.append(Target(indicator=name, label=label, year=year, value=float(value), comparison=comparison,
-                          unit=unit, official=item["official"], source=source, note=note))
+        out.append(
+            Target(
+                indicator=name,
+                label=label,
+                year=year,
+                value=float(value),
+                comparison=comparison,
+                unit=unit,
+                official=item["official"],
+                source=source,
+                note=note,
+            )
+        )
     return out
 
 
@@ -123,21 +142,30 @@ def load_scope(path: Path | str | None = None) -> Scope:
     default = Scope()
     catalogs = data.get("lgsp_catalogs", list(default.lgsp_catalogs))
     if not isinstance(catalogs, list) or not catalogs or not set(catalogs) <= set(CATALOG_KEYS):
-        doc.fail(("lgsp_catalogs",), f"lgsp_catalogs là danh sách lấy từ {', '.join(CATALOG_KEYS)}, "
-                                     f"không phải {catalogs!r}")
+        doc.fail(
+            ("lgsp_catalogs",), f"lgsp_catalogs là danh sách lấy từ {', '.join(CATALOG_KEYS)}, không phải {catalogs!r}"
+        )
     coverage = check_mapping(doc, ("coverage",), ("min_population", "min_units"))
-    population = _share(doc, ("coverage", "min_population"), coverage.get("min_population",
-                        default.min_population_coverage), "coverage.min_population")
-    units = _share(doc, ("coverage", "min_units"), coverage.get("min_units", default.min_unit_coverage),
-                   "coverage.min_units")
+    population = _share(
+        doc,
+        ("coverage", "min_population"),
+        coverage.get("min_population", default.min_population_coverage),
+        "coverage.min_population",
+    )
+    units = _share(
+        doc, ("coverage", "min_units"), coverage.get("min_units", default.min_unit_coverage), "coverage.min_units"
+    )
     return Scope(tuple(catalogs), population, units)
 
 
 # Indicators whose value covers only part of the area, and the indicator saying how much:
 # a per-capita figure and the share of the population behind it; communes without a team and
 # the communes with no valid figure.
-COVERAGE_OF = {"ehealth_penetration": "ehealth_coverage", "vneid_penetration": "vneid_coverage",
-               "hues_penetration": "hues_coverage"}
+COVERAGE_OF = {
+    "ehealth_penetration": "ehealth_coverage",
+    "vneid_penetration": "vneid_coverage",
+    "hues_penetration": "hues_coverage",
+}
 UNKNOWN_OF = {"communes_without_team": "communes_no_data", "communes_with_team": "communes_no_data"}
 
 
@@ -157,7 +185,7 @@ def progress(values: Frame, month: str, unit: str, targets: list[Target]) -> Fra
         if t.year != year:
             continue
         if unit != PROVINCE and (t.indicator is None or BY_NAME[t.indicator].scope == "province"):
-            continue    # a target the form does not measure is shown once, in the province's report
+            continue  # a target the form does not measure is shown once, in the province's report
         if t.indicator is not None and t.indicator not in part.index:
             continue
         value = float(part[t.indicator]) if t.indicator is not None else np.nan
@@ -169,11 +197,42 @@ def progress(values: Frame, month: str, unit: str, targets: list[Target]) -> Fra
             met, pct = value <= t.value, np.nan
         unknown = float(part.get(UNKNOWN_OF.get(t.indicator, ""), np.nan))
         if met and unknown > 0:
-            met = None          # met among the communes with valid figures; the others are not known
+            met = None  # met among the communes with valid figures; the others are not known
         coverage = float(part.get(COVERAGE_OF.get(t.indicator, ""), np.nan))
-        rows.append({"indicator": t.indicator, "label": t.label, "unit": t.unit, "year": t.year, "target": t.value,
-                     "comparison": t.comparison, "value": value, "progress": pct, "met": met,
-                     "official": t.official, "source": t.source, "note": t.note, "unknown": unknown,
-                     "coverage": coverage})
-    return pd.DataFrame(rows, columns=["indicator", "label", "unit", "year", "target", "comparison", "value",
-                                       "progress", "met", "official", "source", "note", "unknown", "coverage"])
+        rows.append(
+            {
+                "indicator": t.indicator,
+                "label": t.label,
+                "unit": t.unit,
+                "year": t.year,
+                "target": t.value,
+                "comparison": t.comparison,
+                "value": value,
+                "progress": pct,
+                "met": met,
+                "official": t.official,
+                "source": t.source,
+                "note": t.note,
+                "unknown": unknown,
+                "coverage": coverage,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "indicator",
+            "label",
+            "unit",
+            "year",
+            "target",
+            "comparison",
+            "value",
+            "progress",
+            "met",
+            "official",
+            "source",
+            "note",
+            "unknown",
+            "coverage",
+        ],
+    )

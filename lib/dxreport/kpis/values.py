@@ -23,8 +23,15 @@ def compute(base: Frame) -> Frame:
     for order, ind in enumerate(INDICATORS):
         mask = area if ind.scope == "area" else province if ind.scope == "province" else slice(None)
         values = ind.compute(frame)
-        part = pd.DataFrame({"month": frame["month"], "unit": frame["unit"], "indicator": ind.name,
-                             "value": values.astype(float), "_order": order})[mask]
+        part = pd.DataFrame(
+            {
+                "month": frame["month"],
+                "unit": frame["unit"],
+                "indicator": ind.name,
+                "value": values.astype(float),
+                "_order": order,
+            }
+        )[mask]
         parts.append(part)
     out = pd.concat(parts, ignore_index=True)
     out = out.sort_values(["month", "unit", "_order"], kind="stable").drop(columns="_order")
@@ -66,8 +73,9 @@ def same_month_last_year(month: str) -> str:
 def _unlike_years(values: Frame, frame: Frame) -> pd.Series:
     """Province rows (other than who reported) whose month and same month last year were reported
     by different sets of units: a change between them would compare unlike totals."""
-    sent = values[(values["indicator"] == "submissions_received") & (values["value"] == 1)
-                  & (values["unit"] != PROVINCE)]
+    sent = values[
+        (values["indicator"] == "submissions_received") & (values["value"] == 1) & (values["unit"] != PROVINCE)
+    ]
     units = sent.groupby("month")["unit"].agg(frozenset)
     now = frame["month"].map(units)
     then = frame["month"].map(lambda m: units.get(same_month_last_year(m)))

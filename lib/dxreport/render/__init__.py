@@ -19,8 +19,14 @@ from dxreport.render.errors import PdfProtocolError, RenderError
 from dxreport.render.exporter import ChromiumPDFExporter
 from dxreport.render.htmlexport import DEFAULT_IMAGE_ALT, DEFAULT_TITLE, ReportHTMLExporter, inline_svg, render_html
 from dxreport.render.printer import PRINT_OPTIONS, PdfPrinter, shared_printer
-from dxreport.style import (FONT_FAMILY, FONT_PACKAGE, STATIC_DIR, TEMPLATE_NAME, TEMPLATES_DIR,  # noqa: F401
-                             house_css)
+from dxreport.style import (  # noqa: F401 - the style's names are also read as render.X
+    FONT_FAMILY,
+    FONT_PACKAGE,
+    STATIC_DIR,
+    TEMPLATE_NAME,
+    TEMPLATES_DIR,
+    house_css,
+)
 
 __all__ = [
     "CHROMIUM_NAMES",

@@ -141,8 +141,7 @@ def render_pdf(
             _kill_process_group(proc)
             _, stderr = proc.communicate()
             raise RenderError(
-                f"Chromium không xuất xong PDF sau {timeout:g} giây ({html_path}).\n"
-                + _tail(stderr)
+                f"Chromium không xuất xong PDF sau {timeout:g} giây ({html_path}).\n" + _tail(stderr)
             ) from None
 
         if not tmp_pdf.is_file() or tmp_pdf.stat().st_size == 0 or not _starts_with_pdf(tmp_pdf):

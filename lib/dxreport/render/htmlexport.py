@@ -122,7 +122,7 @@ def inline_svg(svg: str, alt: str = "") -> str:
     found = _SVG_START.search(svg)
     if found is None:
         return ""
-    body = svg[found.start():]
+    body = svg[found.start() :]
     alt = alt or DEFAULT_IMAGE_ALT
     label = html.escape(alt, quote=True)
     open_end = body.index(">") + 1

@@ -78,13 +78,27 @@ class PdfPrinter:
         child_out = os.dup2(replies_w, 101) if replies_w < 5 else replies_w
         devnull = os.open(os.devnull, os.O_RDWR)
         err = os.open(self._stderr, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        args = [chromium_path, *_CHROMIUM_FLAGS, "--remote-debugging-pipe",
-                f"--user-data-dir={self._profile}", "about:blank"]
+        args = [
+            chromium_path,
+            *_CHROMIUM_FLAGS,
+            "--remote-debugging-pipe",
+            f"--user-data-dir={self._profile}",
+            "about:blank",
+        ]
         try:
-            self.pid = os.posix_spawn(chromium_path, args, os.environ, file_actions=[
-                (os.POSIX_SPAWN_DUP2, child_in, 3), (os.POSIX_SPAWN_DUP2, child_out, 4),
-                (os.POSIX_SPAWN_DUP2, devnull, 0), (os.POSIX_SPAWN_DUP2, err, 1),
-                (os.POSIX_SPAWN_DUP2, err, 2)], setsid=True)
+            self.pid = os.posix_spawn(
+                chromium_path,
+                args,
+                os.environ,
+                file_actions=[
+                    (os.POSIX_SPAWN_DUP2, child_in, 3),
+                    (os.POSIX_SPAWN_DUP2, child_out, 4),
+                    (os.POSIX_SPAWN_DUP2, devnull, 0),
+                    (os.POSIX_SPAWN_DUP2, err, 1),
+                    (os.POSIX_SPAWN_DUP2, err, 2),
+                ],
+                setsid=True,
+            )
         except OSError as exc:
             shutil.rmtree(self._profile, ignore_errors=True)
             raise PdfProtocolError(f"Không khởi chạy được Chromium ({chromium_path}): {exc}") from exc
@@ -157,7 +171,7 @@ class PdfPrinter:
         data = json.dumps(message).encode("utf-8") + b"\0"
         try:
             while data:
-                data = data[os.write(self._to_chromium, data):]
+                data = data[os.write(self._to_chromium, data) :]
         except (OSError, TypeError) as exc:
             raise self._fail(f"Chromium không nhận lệnh {method}: {exc}") from exc
         return self._next_id
@@ -187,8 +201,9 @@ class PdfPrinter:
             raise self._fail("Trang của Chromium bị lỗi (crashed).")
         return message
 
-    def _call(self, method: str, params: dict[str, Any] | None = None, session: str | None = None, *,
-              deadline: float) -> dict[str, Any]:
+    def _call(
+        self, method: str, params: dict[str, Any] | None = None, session: str | None = None, *, deadline: float
+    ) -> dict[str, Any]:
         request = self._send(method, params, session)
         while True:
             message = self._receive(deadline)
@@ -216,7 +231,7 @@ class PdfPrinter:
         if not html_path.is_file():
             raise RenderError(f"Không tìm thấy tệp HTML cần xuất PDF: {html_path}")
         with self._lock:
-            if self.alive and self.owner_pid != os.getpid():   # inherited by fork: not ours
+            if self.alive and self.owner_pid != os.getpid():  # inherited by fork: not ours
                 self.pid = self._to_chromium = self._from_chromium = self._profile = None
             self.start()
             deadline = time.monotonic() + self.timeout
@@ -233,12 +248,12 @@ class PdfPrinter:
             self.pages += 1
         return pdf_path
 
-
     def _open(self, html_path: Path, deadline: float, metrics: dict[str, Any] | None = None) -> tuple[str, str]:
         """A new tab showing `html_path`, loaded (with `metrics`, the device it emulates)."""
         target = self._call("Target.createTarget", {"url": "about:blank"}, deadline=deadline)["targetId"]
-        session = self._call("Target.attachToTarget", {"targetId": target, "flatten": True},
-                             deadline=deadline)["sessionId"]
+        session = self._call("Target.attachToTarget", {"targetId": target, "flatten": True}, deadline=deadline)[
+            "sessionId"
+        ]
         self._call("Page.enable", None, session, deadline=deadline)
         if metrics:
             self._call("Emulation.setDeviceMetricsOverride", metrics, session, deadline=deadline)
@@ -249,8 +264,16 @@ class PdfPrinter:
         self._wait_event("Page.loadEventFired", session, deadline)
         return target, session
 
-    def inspect(self, html_path: str | os.PathLike[str], expression: str, *, width: int, height: int = 900,
-                mobile: bool | None = None, screenshot: str | os.PathLike[str] | None = None) -> Any:
+    def inspect(
+        self,
+        html_path: str | os.PathLike[str],
+        expression: str,
+        *,
+        width: int,
+        height: int = 900,
+        mobile: bool | None = None,
+        screenshot: str | os.PathLike[str] | None = None,
+    ) -> Any:
         """Open `html_path` on a screen `width` × `height` CSS pixels wide (a phone's when
         `mobile`, by default below 700 px: the page's viewport tag is obeyed) and return the value
         of the JavaScript `expression` evaluated once the page and its fonts have loaded.
@@ -269,14 +292,25 @@ class PdfPrinter:
             deadline = time.monotonic() + self.timeout
             target, session = self._open(html_path, deadline, metrics)
             try:
-                result = self._call("Runtime.evaluate", {
-                    "expression": f"document.fonts.ready.then(() => ({expression}))",
-                    "awaitPromise": True, "returnByValue": True}, session, deadline=deadline)
+                result = self._call(
+                    "Runtime.evaluate",
+                    {
+                        "expression": f"document.fonts.ready.then(() => ({expression}))",
+                        "awaitPromise": True,
+                        "returnByValue": True,
+                    },
+                    session,
+                    deadline=deadline,
+                )
                 if "exceptionDetails" in result:
                     raise RenderError(f"Lỗi khi đánh giá biểu thức trên {html_path}: {result['exceptionDetails']}")
                 if screenshot is not None:
-                    shot = self._call("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True},
-                                      session, deadline=deadline)
+                    shot = self._call(
+                        "Page.captureScreenshot",
+                        {"format": "png", "captureBeyondViewport": True},
+                        session,
+                        deadline=deadline,
+                    )
                     write_atomic(Path(screenshot), base64.b64decode(shot["data"]))
             finally:
                 if self.alive:

@@ -17,11 +17,15 @@ NO_CHANGE_INFO = "Chưa có thông tin so sánh danh mục"
 def catalog_changes(ctx: Context) -> str:
     """VI. What changed in the MIC catalogs this month, and which snapshot the report used."""
     titles, change_words, outcomes = CATALOGS, CHANGES, catalog_mod.OUTCOMES
-    snapshot = f"Báo cáo dùng danh mục nền tảng bản chụp ngày {ctx.snapshot_date}." if ctx.snapshot_date else \
-        "Kho dữ liệu chưa có danh mục nền tảng."
+    snapshot = (
+        f"Báo cáo dùng danh mục nền tảng bản chụp ngày {ctx.snapshot_date}."
+        if ctx.snapshot_date
+        else "Kho dữ liệu chưa có danh mục nền tảng."
+    )
     if ctx.changes is None:
-        return _p(f"{NO_CHANGE_INFO}: tháng này chưa có kết quả đối chiếu danh mục của Bộ TT&TT với bản chụp "
-                  f"trước.", snapshot)
+        return _p(
+            f"{NO_CHANGE_INFO}: tháng này chưa có kết quả đối chiếu danh mục của Bộ TT&TT với bản chụp trước.", snapshot
+        )
     parts = []
     # without a fetch log the changes table is taken as it is; with one, a month where no catalog
     # could be fetched has nothing to compare
@@ -43,20 +47,44 @@ def catalog_changes(ctx: Context) -> str:
             parts.append(_list([f"{n}: {t}." for n, t in lines]))
     changes = ctx.changes
     if changes.empty and not fetched:
-        return "\n".join([_p(f"{NO_CHANGE_INFO}: tháng này không có bản tải mới danh mục của Bộ TT&TT để đối "
-                              "chiếu với bản chụp trước.", snapshot), *parts])
+        return "\n".join(
+            [
+                _p(
+                    f"{NO_CHANGE_INFO}: tháng này không có bản tải mới danh mục của Bộ TT&TT để đối "
+                    "chiếu với bản chụp trước.",
+                    snapshot,
+                ),
+                *parts,
+            ]
+        )
     if changes.empty:
-        lead = _p("Trong tháng, danh mục nền tảng số của Bộ TT&TT không có thay đổi (không thêm, bớt hay đổi tên "
-                  "nền tảng nào) so với bản chụp trước.", snapshot)
+        lead = _p(
+            "Trong tháng, danh mục nền tảng số của Bộ TT&TT không có thay đổi (không thêm, bớt hay đổi tên "
+            "nền tảng nào) so với bản chụp trước.",
+            snapshot,
+        )
         return "\n".join([lead, *parts])
     counts = changes["change"].value_counts()
-    summary = narrative.join([f"{format_number(counts[k])} nền tảng {change_words.get(k, k)}"
-                              for k in ("added", "removed", "renamed") if k in counts])
+    summary = narrative.join(
+        [
+            f"{format_number(counts[k])} nền tảng {change_words.get(k, k)}"
+            for k in ("added", "removed", "renamed")
+            if k in counts
+        ]
+    )
     lead = _p(f"Trong tháng, danh mục nền tảng số của Bộ TT&TT có thay đổi: {summary}.", snapshot)
     body = []
     for _, c in changes.iterrows():
         previous = "" if _missing(c.get("previous_name")) else c["previous_name"]
-        body.append(row([cell(titles.get(c["catalog"], c["catalog"])), cell(change_words.get(c["change"], c["change"])),
-                         cell(c["name"]), cell(previous)]))
+        body.append(
+            row(
+                [
+                    cell(titles.get(c["catalog"], c["catalog"])),
+                    cell(change_words.get(c["change"], c["change"])),
+                    cell(c["name"]),
+                    cell(previous),
+                ]
+            )
+        )
     head = ["Danh mục", "Thay đổi", "Nền tảng", "Tên trước đây"]
     return "\n".join([lead, *parts, html_table([head], body, "dx-table dx-compact")])

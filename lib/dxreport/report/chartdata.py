@@ -49,10 +49,20 @@ def grid_frame(ctx: Context) -> pd.DataFrame:
     short = {u.code: u.short_name for u in units}
     cat_order = {c: i for i, c in enumerate([*kpis.CATALOG_KEYS, kpis.OUTSIDE_CATALOG])}
     rows = rows[rows["unit"].isin(list(short))]
-    platforms = (rows.assign(_c=rows["catalog"].map(cat_order)).sort_values(["_c", "subject_name"])
-                 ["subject_name"].drop_duplicates().tolist())
-    return pd.DataFrame({
-        "unit_label": pd.Categorical(rows["unit"].map(short), categories=[short[u.code] for u in units], ordered=True),
-        "platform_label": pd.Categorical(rows["subject_name"], categories=platforms, ordered=True),
-        "status": rows["status"].to_numpy(), "group": rows["catalog"].to_numpy(),
-        "unit_group": rows["unit"].map(ctx.unit_types).to_numpy()}).reset_index(drop=True)
+    platforms = (
+        rows.assign(_c=rows["catalog"].map(cat_order))
+        .sort_values(["_c", "subject_name"])["subject_name"]
+        .drop_duplicates()
+        .tolist()
+    )
+    return pd.DataFrame(
+        {
+            "unit_label": pd.Categorical(
+                rows["unit"].map(short), categories=[short[u.code] for u in units], ordered=True
+            ),
+            "platform_label": pd.Categorical(rows["subject_name"], categories=platforms, ordered=True),
+            "status": rows["status"].to_numpy(),
+            "group": rows["catalog"].to_numpy(),
+            "unit_group": rows["unit"].map(ctx.unit_types).to_numpy(),
+        }
+    ).reset_index(drop=True)

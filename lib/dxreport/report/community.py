@@ -17,12 +17,30 @@ def teams(ctx: Context) -> str:
     if not ctx.is_area:
         return _note("Đơn vị là cơ quan cấp tỉnh, không báo cáo tổ công nghệ số cộng đồng theo địa bàn.")
     ytd = narrative.year_to_date(ctx.view, "households", ctx.month, "lượt hộ")
-    parts = [_p(narrative.teams(ctx.view, _area(ctx)), f"Số hộ được hỗ trợ {ytd}." if ytd else "",
-                narrative.ranks(ctx.view, ["teams_per_commune", "households"], ctx.peers[1])),
-             _p(teams_rejected_sentence(ctx))]
+    parts = [
+        _p(
+            narrative.teams(ctx.view, _area(ctx)),
+            f"Số hộ được hỗ trợ {ytd}." if ytd else "",
+            narrative.ranks(ctx.view, ["teams_per_commune", "households"], ctx.peers[1]),
+        ),
+        _p(teams_rejected_sentence(ctx)),
+    ]
     if ctx.is_province:
-        parts.append(district_table(ctx, ["teams", "members", "communes_with_team", "communes_without_team",
-                                          "teams_per_commune", "trainings", "trained", "households"]))
+        parts.append(
+            district_table(
+                ctx,
+                [
+                    "teams",
+                    "members",
+                    "communes_with_team",
+                    "communes_without_team",
+                    "teams_per_commune",
+                    "trainings",
+                    "trained",
+                    "households",
+                ],
+            )
+        )
     else:
         parts.append(indicator_table(ctx, sections=["to_cns"], notes=False))
         parts.append(commune_table(ctx))
@@ -42,31 +60,53 @@ def teams_rejected_sentence(ctx: Context) -> str:
         communes = part["communes"].iloc[0]
         lines = narrative.join([f"dòng {r}" for r in part["row"] if r])
         items.append(f"{name}: {communes or lines} ({narrative.join(list(dict.fromkeys(part['reason'])))})")
-    return ("Số liệu tổ công nghệ số của các xã, phường, thị trấn sau bị loại khi kiểm tra, được ghi là chưa có số "
-            "liệu hợp lệ, không tính là chưa có tổ và không dùng để đánh giá chậm triển khai: "
-            + "; ".join(items) + ".")
+    return (
+        "Số liệu tổ công nghệ số của các xã, phường, thị trấn sau bị loại khi kiểm tra, được ghi là chưa có số "
+        "liệu hợp lệ, không tính là chưa có tổ và không dùng để đánh giá chậm triển khai: " + "; ".join(items) + "."
+    )
 
 
 def commune_table(ctx: Context) -> str:
     """A district's communes: teams, members, trainings, people trained, households helped."""
     communes = ctx.registry.communes_of(ctx.unit, ctx.month)
     facts = ctx.facts[(ctx.facts["sheet"] == "to_cns") & (ctx.facts["unit"] == ctx.unit)]
-    wide = facts.pivot_table(index="subject", columns="metric", values="value", aggfunc="first") if not facts.empty \
+    wide = (
+        facts.pivot_table(index="subject", columns="metric", values="value", aggfunc="first")
+        if not facts.empty
         else pd.DataFrame()
+    )
     metrics = ["teams", "members", "trainings", "trained", "households"]
     rejected = _rejected_communes(ctx, ctx.unit)
     body = []
     for c in communes:
         if c.code not in wide.index and narrative.in_sentence(c.name) in rejected:
-            body.append(row([cell(c.name), cell("Chưa có số liệu hợp lệ (dòng số liệu bị loại khi kiểm tra)",
-                                                colspan=len(metrics))], "dx-current"))
+            body.append(
+                row(
+                    [
+                        cell(c.name),
+                        cell("Chưa có số liệu hợp lệ (dòng số liệu bị loại khi kiểm tra)", colspan=len(metrics)),
+                    ],
+                    "dx-current",
+                )
+            )
             continue
-        cells = [num(_fmt(wide.at[c.code, m] if c.code in wide.index and m in wide else None, "count"))
-                 for m in metrics]
-        none = c.code not in wide.index or _missing(wide.at[c.code, "teams"] if "teams" in wide else None) \
+        cells = [
+            num(_fmt(wide.at[c.code, m] if c.code in wide.index and m in wide else None, "count")) for m in metrics
+        ]
+        none = (
+            c.code not in wide.index
+            or _missing(wide.at[c.code, "teams"] if "teams" in wide else None)
             or wide.at[c.code, "teams"] == 0
+        )
         body.append(row([cell(c.name), *cells], "dx-current" if none else ""))
-    head = ["Xã, phường, thị trấn", "Số tổ lũy kế", "Thành viên lũy kế", "Buổi tập huấn", "Lượt người được tập huấn",
-            "Hộ được hỗ trợ"]
+    head = [
+        "Xã, phường, thị trấn",
+        "Số tổ lũy kế",
+        "Thành viên lũy kế",
+        "Buổi tập huấn",
+        "Lượt người được tập huấn",
+        "Hộ được hỗ trợ",
+    ]
     return html_table([head], body, "dx-table dx-compact") + _note(
-        "Dòng in nghiêng: xã, phường, thị trấn chưa có tổ hoặc chưa có số liệu trong tháng (–: không báo cáo).")
+        "Dòng in nghiêng: xã, phường, thị trấn chưa có tổ hoặc chưa có số liệu trong tháng (–: không báo cáo)."
+    )

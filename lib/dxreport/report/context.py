@@ -22,19 +22,19 @@ class Context:
     run: RunParams
     registry: Registry
     settings: dict
-    values: pd.DataFrame          # every indicator, unit and month, with changes and the year
-    submissions: pd.DataFrame     # the month's submissions
-    issues: pd.DataFrame          # the month's validation issues
-    facts: pd.DataFrame           # the month's facts
+    values: pd.DataFrame  # every indicator, unit and month, with changes and the year
+    submissions: pd.DataFrame  # the month's submissions
+    issues: pd.DataFrame  # the month's validation issues
+    facts: pd.DataFrame  # the month's facts
     catalog: pd.DataFrame
     snapshot_date: str
     is_sample: bool
     targets: list = field(default_factory=list)
     rules: list = field(default_factory=list)
-    changes: pd.DataFrame | None = None     # catalog_changes of the month; None: no such table
-    fetches: pd.DataFrame | None = None     # catalog_fetches of the month; None: no such table
+    changes: pd.DataFrame | None = None  # catalog_changes of the month; None: no such table
+    fetches: pd.DataFrame | None = None  # catalog_fetches of the month; None: no such table
     extra: dict = field(default_factory=dict)
-    dest: Path | None = None      # where kpis.csv and the annex are written; None: the unit's folder
+    dest: Path | None = None  # where kpis.csv and the annex are written; None: the unit's folder
 
     @property
     def month(self) -> str:
@@ -111,8 +111,9 @@ class Context:
         return self.dest if self.dest is not None else self.run.outputs / self.month / self.unit
 
 
-def load(month: str, unit: str, *, inbox: str = "", outputs: str = "", stage: str = "",
-         report_date: str = "") -> Context:
+def load(
+    month: str, unit: str, *, inbox: str = "", outputs: str = "", stage: str = "", report_date: str = ""
+) -> Context:
     """Validate the parameters and read the month from the warehouse (read-only).
 
     `report_date` (YYYY-MM-DD or empty) is the date printed under the motto (see signing_date).
@@ -122,8 +123,15 @@ def load(month: str, unit: str, *, inbox: str = "", outputs: str = "", stage: st
     run by hand) nothing published is touched: the published warehouse is read when it holds the
     month (else the scratch one), and the files go to outputs/_scratch/<month>/<unit>/.
     """
-    run = validate_run({"month": month, "unit": unit, "inbox": inbox or None, "outputs": outputs or None,
-                        "report_date": report_date or None})
+    run = validate_run(
+        {
+            "month": month,
+            "unit": unit,
+            "inbox": inbox or None,
+            "outputs": outputs or None,
+            "report_date": report_date or None,
+        }
+    )
     dest = None
     if stage:
         if not outputs or not Path(stage).resolve().is_relative_to((run.outputs / run.month / STAGING).resolve()):
@@ -144,10 +152,23 @@ def load(month: str, unit: str, *, inbox: str = "", outputs: str = "", stage: st
         fetches = store.month_rows(con, "catalog_fetches", run.month)
     accepted = submissions[submissions["status"] == "accepted"]
     snapshot = pd.Timestamp(catalog["snapshot_date"].max()).strftime("%d/%m/%Y") if not catalog.empty else ""
-    return Context(run=run, registry=registry, settings=load_settings(), values=kpis.with_year(values),
-                   submissions=submissions, issues=issues, facts=facts, catalog=catalog,
-                   snapshot_date=snapshot, is_sample=bool(accepted["is_sample"].any()),
-                   targets=kpis.load_targets(), rules=kpis.load_rules(), changes=changes, fetches=fetches, dest=dest)
+    return Context(
+        run=run,
+        registry=registry,
+        settings=load_settings(),
+        values=kpis.with_year(values),
+        submissions=submissions,
+        issues=issues,
+        facts=facts,
+        catalog=catalog,
+        snapshot_date=snapshot,
+        is_sample=bool(accepted["is_sample"].any()),
+        targets=kpis.load_targets(),
+        rules=kpis.load_rules(),
+        changes=changes,
+        fetches=fetches,
+        dest=dest,
+    )
 
 
 def _has_month(warehouse: Path, month: str) -> bool:

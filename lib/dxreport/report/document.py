@@ -81,9 +81,15 @@ def header(ctx: Context, today: date | None = None) -> str:
     then "BÁO CÁO" and its summary. A báo cáo has no "Kính gửi": its recipients are listed under
     "Nơi nhận" (signature)."""
     rep = ctx.settings["report"]
-    return render_fragment("header.html.j2", parent=rep["issuing_body_parent"], body=rep["issuing_body"],
-                           number_suffix=rep["number_suffix"], place_date=place_date(ctx, today),
-                           is_sample=ctx.is_sample, summary=trich_yeu(ctx))
+    return render_fragment(
+        "header.html.j2",
+        parent=rep["issuing_body_parent"],
+        body=rep["issuing_body"],
+        number_suffix=rep["number_suffix"],
+        place_date=place_date(ctx, today),
+        is_sample=ctx.is_sample,
+        summary=trich_yeu(ctx),
+    )
 
 
 def _title(ctx: Context, code: str) -> str:
@@ -92,6 +98,7 @@ def _title(ctx: Context, code: str) -> str:
 
 
 # ----------------------------------------------------------------------------- closing: Nơi nhận, signature
+
 
 def recipients(ctx: Context) -> list[str]:
     """Who receives the report (params/settings.yaml): report.recipients for the province's report,
@@ -103,7 +110,7 @@ def recipients(ctx: Context) -> list[str]:
 
 
 def recipients_block(ctx: Context) -> str:
-    """"Nơi nhận:" then one line per recipient, the last "Lưu: VT, …." (Decree 30/2020/NĐ-CP)."""
+    """ "Nơi nhận:" then one line per recipient, the last "Lưu: VT, …." (Decree 30/2020/NĐ-CP)."""
     lines = [f"- {r};" for r in recipients(ctx)]
     lines.append(f"- Lưu: {', '.join(ctx.settings['report']['archive'])}.")
     return render_fragment("recipients.html.j2", lines=lines)
@@ -119,8 +126,9 @@ def signer_block(ctx: Context) -> str:
 
 def signature(ctx: Context) -> str:
     """The end of the report: Nơi nhận on the left, the signature on the right, kept on one page."""
-    return render_fragment("signature.html.j2", recipients=Markup(recipients_block(ctx)),
-                           signer=Markup(signer_block(ctx)))
+    return render_fragment(
+        "signature.html.j2", recipients=Markup(recipients_block(ctx)), signer=Markup(signer_block(ctx))
+    )
 
 
 def sources_note(ctx: Context) -> str:
@@ -131,8 +139,10 @@ def sources_note(ctx: Context) -> str:
     if ctx.is_province:
         expected = len(ctx.unit_types)
         count = subs["unit"].nunique()
-        text = (f"Số liệu trong báo cáo được tổng hợp từ báo cáo tháng {month} của {format_number(count)}/"
-                f"{format_number(expected)} đơn vị")
+        text = (
+            f"Số liệu trong báo cáo được tổng hợp từ báo cáo tháng {month} của {format_number(count)}/"
+            f"{format_number(expected)} đơn vị"
+        )
     else:
         own = subs[subs["unit"] == ctx.unit]
         if own.empty:

@@ -51,7 +51,7 @@ def _lagging_items(ctx: Context) -> list[str]:
             if r["kind"] in ("not_submitted", "late") or _missing(r.get("value")):
                 named.append(title)
             elif r["kind"] == "above" and r["threshold"] == 0:
-                named.append(f"{title} ({format_number(r['value'])})")     # the rule says what is counted
+                named.append(f"{title} ({format_number(r['value'])})")  # the rule says what is counted
             else:
                 ind = kpis.indicator(r["indicator"])
                 named.append(f"{title} ({narrative.measure(r['value'], ind.kind, ind.unit)})")
@@ -113,8 +113,12 @@ def shortcomings(ctx: Context) -> str:
     if items:
         parts.append(_list(items))
     else:
-        parts.append(_p(f"Trong tháng, {who} không thuộc diện chậm triển khai theo các tiêu chí đang theo dõi và "
-                        "không có chỉ tiêu năm chưa đạt."))
+        parts.append(
+            _p(
+                f"Trong tháng, {who} không thuộc diện chậm triển khai theo các tiêu chí đang theo dõi và "
+                "không có chỉ tiêu năm chưa đạt."
+            )
+        )
     parts.append(_heading("2. Nguyên nhân"))
     notes = unit_notes(ctx)
     if notes.empty:
@@ -122,12 +126,16 @@ def shortcomings(ctx: Context) -> str:
         return "\n".join(parts)
     quoted = []
     for note, group in notes.groupby("note", sort=False):
-        where = [f"{n}, {_title(ctx, u)}" if ctx.is_province else n
-                 for u, n in zip(group["unit"], group["subject_name"])]
+        where = [
+            f"{n}, {_title(ctx, u)}" if ctx.is_province else n for u, n in zip(group["unit"], group["subject_name"])
+        ]
         quoted.append((len(group), f"“{note}” ({'; '.join(where)})"))
     quoted.sort(key=lambda q: -q[0])
-    lead = ("Theo ghi chú của các đơn vị trong báo cáo tháng (nguyên văn, kèm nền tảng và đơn vị):" if ctx.is_province
-            else "Theo ghi chú của đơn vị trong báo cáo tháng (nguyên văn, kèm nền tảng):")
+    lead = (
+        "Theo ghi chú của các đơn vị trong báo cáo tháng (nguyên văn, kèm nền tảng và đơn vị):"
+        if ctx.is_province
+        else "Theo ghi chú của đơn vị trong báo cáo tháng (nguyên văn, kèm nền tảng):"
+    )
     parts.append(_p(lead, cls="dx-lead"))
     parts.append(_list([text for _, text in quoted[:MAX_NOTES]]))
     if len(quoted) > MAX_NOTES:
@@ -137,19 +145,26 @@ def shortcomings(ctx: Context) -> str:
 
 # ----------------------------------------------------------------------------- VII. lagging
 
+
 def _rule_reference(ctx: Context, rule) -> float | None:
     if rule.kind != "below_share":
         return None
-    part = ctx.values[(ctx.values["month"] == ctx.month) & (ctx.values["unit"] == PROVINCE)
-                      & (ctx.values["indicator"] == rule.indicator)]
+    part = ctx.values[
+        (ctx.values["month"] == ctx.month)
+        & (ctx.values["unit"] == PROVINCE)
+        & (ctx.values["indicator"] == rule.indicator)
+    ]
     return None if part.empty else float(part["value"].iloc[0])
 
 
 def lagging(ctx: Context) -> str:
     """VII. Units and platforms that lag, by the rules of params/lagging.yaml (stated first)."""
-    intro = _p("Đơn vị, nền tảng được xác định là chậm triển khai theo các tiêu chí do Sở Thông tin và Truyền thông "
-               "đặt ra dưới đây; mỗi dòng nêu một tiêu chí và kết quả của tháng. Số liệu bị loại khi kiểm tra hoặc "
-               "chưa báo cáo không được dùng để đánh giá.", cls="dx-lead")
+    intro = _p(
+        "Đơn vị, nền tảng được xác định là chậm triển khai theo các tiêu chí do Sở Thông tin và Truyền thông "
+        "đặt ra dưới đây; mỗi dòng nêu một tiêu chí và kết quả của tháng. Số liệu bị loại khi kiểm tra hoặc "
+        "chưa báo cáo không được dùng để đánh giá.",
+        cls="dx-lead",
+    )
     deadline = ctx.settings.get("submission", {}).get("deadline_day")
     lag = ctx.lagging_units
     body = []
@@ -159,14 +174,21 @@ def lagging(ctx: Context) -> str:
             text = narrative.rule_text(rule, reference=_rule_reference(ctx, rule), deadline_day=deadline)
             if rule.kind == "platform_not_deployed":
                 part = plats[plats["rule"] == rule.id] if not plats.empty else plats
-                found = "; ".join(f"{r['subject_name']}: {format_number(r['not_deployed'])} đơn vị chưa triển khai"
-                                  + (f", {format_number(r['in_use'])} đơn vị đang sử dụng" if r["in_use"] else
-                                     ", chưa đơn vị nào sử dụng") for _, r in part.iterrows())
+                found = "; ".join(
+                    f"{r['subject_name']}: {format_number(r['not_deployed'])} đơn vị chưa triển khai"
+                    + (
+                        f", {format_number(r['in_use'])} đơn vị đang sử dụng"
+                        if r["in_use"]
+                        else ", chưa đơn vị nào sử dụng"
+                    )
+                    for _, r in part.iterrows()
+                )
             else:
                 text += _whom(rule)
                 part = lag[lag["rule"] == rule.id] if not lag.empty else lag
-                found = "; ".join(f"{ctx.names.get(r['unit'], r['unit'])}: {narrative.lagging_reason(r)}"
-                                  for _, r in part.iterrows())
+                found = "; ".join(
+                    f"{ctx.names.get(r['unit'], r['unit'])}: {narrative.lagging_reason(r)}" for _, r in part.iterrows()
+                )
             body.append(row([cell(text), num(len(part)), cell(found or "Không có")]))
         head = ["Tiêu chí", "Số đơn vị, nền tảng", "Đơn vị, nền tảng chậm triển khai và số liệu"]
         return intro + html_table([head], body, "dx-table dx-compact dx-lagging")
@@ -186,8 +208,9 @@ def lagging(ctx: Context) -> str:
 
 
 def _whom(rule) -> str:
-    return {("district",): "; áp dụng cho huyện, thị xã, thành phố",
-            ("agency",): "; áp dụng cho cơ quan cấp tỉnh"}.get(tuple(rule.applies_to), "")
+    return {("district",): "; áp dụng cho huyện, thị xã, thành phố", ("agency",): "; áp dụng cho cơ quan cấp tỉnh"}.get(
+        tuple(rule.applies_to), ""
+    )
 
 
 def _rule_value(ctx: Context, rule) -> str:
@@ -205,6 +228,7 @@ def _rule_value(ctx: Context, rule) -> str:
 
 # ----------------------------------------------------------------------------- VIII. proposals
 
+
 def unit_proposals(ctx: Context) -> pd.DataFrame:
     """The proposals the units wrote in their `Nền tảng` sheets (unit, platform, text)."""
     rows = platform_rows(ctx)
@@ -221,12 +245,17 @@ def proposals(ctx: Context) -> str:
         plats = plats.iloc[0:0]
     own = issuing_unit(ctx)
     if own is not None and not lag.empty:
-        lag = lag[lag["unit"] != own]          # never a proposal addressed to the issuing department
+        lag = lag[lag["unit"] != own]  # never a proposal addressed to the issuing department
     generated = narrative.proposals_from_figures(lag, plats, ctx.rules, ctx.names, ctx.progress)
     parts = []
     if generated:
-        parts.append(_p("Từ kết quả tháng, Sở Thông tin và Truyền thông đề xuất:" if ctx.is_province
-                        else "Từ kết quả tháng của đơn vị, Sở Thông tin và Truyền thông đề xuất:"))
+        parts.append(
+            _p(
+                "Từ kết quả tháng, Sở Thông tin và Truyền thông đề xuất:"
+                if ctx.is_province
+                else "Từ kết quả tháng của đơn vị, Sở Thông tin và Truyền thông đề xuất:"
+            )
+        )
         parts.append(_list(generated, ordered=True))
     else:
         parts.append(_p("Số liệu tháng không đặt ra đề xuất mới theo các tiêu chí và chỉ tiêu đang theo dõi."))
@@ -235,16 +264,25 @@ def proposals(ctx: Context) -> str:
         parts.append(_p("Không có đề xuất nào trong báo cáo của " + ("các đơn vị." if ctx.is_province else "đơn vị.")))
     else:
         if ctx.is_province:
-            parts.append(_p(f"Các đơn vị có {format_number(len(props))} đề xuất trong báo cáo tháng, theo nền tảng "
-                            "(nội dung nguyên văn tại Phụ lục kèm theo):", cls="dx-lead"))
+            parts.append(
+                _p(
+                    f"Các đơn vị có {format_number(len(props))} đề xuất trong báo cáo tháng, theo nền tảng "
+                    "(nội dung nguyên văn tại Phụ lục kèm theo):",
+                    cls="dx-lead",
+                )
+            )
             grouped = props.groupby("subject_name", sort=True)["unit"].apply(list)
-            body = [row([cell(name), num(len(units)), cell(narrative.join([ctx.names.get(u, u) for u in units]))])
-                    for name, units in grouped.items()]
+            body = [
+                row([cell(name), num(len(units)), cell(narrative.join([ctx.names.get(u, u) for u in units]))])
+                for name, units in grouped.items()
+            ]
             head = ["Nền tảng", "Số đơn vị đề xuất", "Đơn vị đề xuất"]
         else:
             parts.append(_p("Đề xuất của đơn vị trong báo cáo tháng (nguyên văn):", cls="dx-lead"))
-            body = [row([cell(r["subject_name"]), cell(r["proposal"])])
-                    for _, r in props.sort_values("subject_name").iterrows()]
+            body = [
+                row([cell(r["subject_name"]), cell(r["proposal"])])
+                for _, r in props.sort_values("subject_name").iterrows()
+            ]
             head = ["Nền tảng", "Đề xuất"]
         parts.append(html_table([head], body, "dx-table dx-compact dx-proposals"))
     return "\n".join(parts)

@@ -13,8 +13,8 @@ from dxreport.report.context import Context
 
 # Validation rules that reject a row of a sheet; what the row is about is in its message.
 _ROW_RULES = ("cell.", "row.")
-_PLACE = r"^[^:]*![A-Z]+\d+:\s*"            # "Tổ công nghệ số!D13: " opening a row's message
-_TAIL = r";\s*dòng \d+ không được nạp\.?$"   # "; dòng 13 không được nạp." closing it
+_PLACE = r"^[^:]*![A-Z]+\d+:\s*"  # "Tổ công nghệ số!D13: " opening a row's message
+_TAIL = r";\s*dòng \d+ không được nạp\.?$"  # "; dòng 13 không được nạp." closing it
 
 
 def rejected_rows(ctx: Context) -> pd.DataFrame:
@@ -30,12 +30,20 @@ def rejected_rows(ctx: Context) -> pd.DataFrame:
         message = str(r["message"])
         line = re.search(r"(\d+)$", str(r["cell"] or ""))
         reason = re.sub(_TAIL, "", re.sub(_PLACE, "", message)).strip()
-        out.append({"unit": r["unit"], "unit_name": ctx.names.get(r["unit"], r["unit"]), "sheet": r["sheet"],
-                    "row": line.group(1) if line else "", "reason": reason[:1].upper() + reason[1:]})
+        out.append(
+            {
+                "unit": r["unit"],
+                "unit_name": ctx.names.get(r["unit"], r["unit"]),
+                "sheet": r["sheet"],
+                "row": line.group(1) if line else "",
+                "reason": reason[:1].upper() + reason[1:],
+            }
+        )
     frame = pd.DataFrame(out, columns=["unit", "unit_name", "sheet", "row", "reason"])
     frame = frame.drop_duplicates(["unit", "sheet", "row"])
-    frame["communes"] = [_rejected_communes(ctx, u) if s == TEAMS_SHEET else ""
-                         for u, s in zip(frame["unit"], frame["sheet"])]
+    frame["communes"] = [
+        _rejected_communes(ctx, u) if s == TEAMS_SHEET else "" for u, s in zip(frame["unit"], frame["sheet"])
+    ]
     return frame.reset_index(drop=True)
 
 
@@ -53,8 +61,12 @@ def _rejected_communes(ctx: Context, unit: str) -> str:
     """The commune(s) behind a district's rejected rows of the teams sheet, when they can be told:
     the communes with no valid row, if there are no more of them than rejected rows."""
     issues = ctx.issues
-    rows = issues[(issues["unit"] == unit) & (issues["sheet"] == TEAMS_SHEET) & (issues["severity"] == "error")
-                  & issues["rule"].astype(str).str.startswith(_ROW_RULES)].drop_duplicates(["cell", "rule"])
+    rows = issues[
+        (issues["unit"] == unit)
+        & (issues["sheet"] == TEAMS_SHEET)
+        & (issues["severity"] == "error")
+        & issues["rule"].astype(str).str.startswith(_ROW_RULES)
+    ].drop_duplicates(["cell", "rule"])
     missing = communes_without_valid_row(ctx, unit)
     lines = rows["cell"].astype(str).str.extract(r"(\d+)$")[0].nunique()
     if not missing or len(missing) > lines:

@@ -16,19 +16,36 @@ from dxreport.textnorm import format_month, format_number
 # Column headers of the districts' tables, shorter than the indicators' labels (the table's
 # section says what they are about).
 SHORT_LABELS = {
-    "hues_downloads": "Lượt tải lũy kế", "hues_penetration": "Lượt tải /100 dân", "hues_accounts": "Tài khoản đăng ký",
-    "reports_received": "Phản ánh tiếp nhận", "processed_rate": "Tỷ lệ đã xử lý", "on_time_rate": "Tỷ lệ đúng hạn",
-    "satisfaction": "Tỷ lệ hài lòng", "teams": "Số tổ lũy kế", "members": "Thành viên lũy kế",
-    "communes_with_team": "Xã đã có tổ", "communes_without_team": "Xã chưa có tổ", "teams_per_commune": "Tổ /xã",
-    "trainings": "Buổi tập huấn", "trained": "Lượt người tập huấn", "households": "Hộ được hỗ trợ",
-    "sme_reached": "DN tiếp cận SMEdx (lũy kế)", "sme_using": "DN sử dụng nền tảng (lũy kế)",
-    "sme_using_rate": "Tỷ lệ DN sử dụng /tiếp cận", "dbi_assessed": "DN tự đánh giá DBI (lũy kế)",
+    "hues_downloads": "Lượt tải lũy kế",
+    "hues_penetration": "Lượt tải /100 dân",
+    "hues_accounts": "Tài khoản đăng ký",
+    "reports_received": "Phản ánh tiếp nhận",
+    "processed_rate": "Tỷ lệ đã xử lý",
+    "on_time_rate": "Tỷ lệ đúng hạn",
+    "satisfaction": "Tỷ lệ hài lòng",
+    "teams": "Số tổ lũy kế",
+    "members": "Thành viên lũy kế",
+    "communes_with_team": "Xã đã có tổ",
+    "communes_without_team": "Xã chưa có tổ",
+    "teams_per_commune": "Tổ /xã",
+    "trainings": "Buổi tập huấn",
+    "trained": "Lượt người tập huấn",
+    "households": "Hộ được hỗ trợ",
+    "sme_reached": "DN tiếp cận SMEdx (lũy kế)",
+    "sme_using": "DN sử dụng nền tảng (lũy kế)",
+    "sme_using_rate": "Tỷ lệ DN sử dụng /tiếp cận",
+    "dbi_assessed": "DN tự đánh giá DBI (lũy kế)",
     "sme_supported": "DN được hỗ trợ trong tháng",
 }
 
 
-def indicator_table(ctx: Context, sections: list[str] | None = None, names: list[str] | tuple[str, ...] | None = None,
-                    *, notes: bool = True) -> str:
+def indicator_table(
+    ctx: Context,
+    sections: list[str] | None = None,
+    names: list[str] | tuple[str, ...] | None = None,
+    *,
+    notes: bool = True,
+) -> str:
     """This unit's indicators: this month, the month before and the change, the same month last
     year, the year to date; for a unit also its rank and its peers' average. `notes`: explain
     the columns under the table (once per report is enough)."""
@@ -42,10 +59,12 @@ def indicator_table(ctx: Context, sections: list[str] | None = None, names: list
     prev = format_month(previous_month(ctx.month))
     last_year = format_month(kpis.same_month_last_year(ctx.month))
     unit_mode = not ctx.is_province and "rank" in view
-    head = (["Chỉ tiêu", "Đơn vị tính", f"Tháng {format_month(ctx.month)}"]
-            + ([f"Tháng {prev}"] if not unit_mode else [])
-            + ["Tăng/giảm so với tháng trước", f"Cùng kỳ {last_year}", "Lũy kế từ đầu năm"]
-            + (["Xếp hạng", f"Bình quân {_peers_short(ctx)}"] if unit_mode else []))
+    head = (
+        ["Chỉ tiêu", "Đơn vị tính", f"Tháng {format_month(ctx.month)}"]
+        + ([f"Tháng {prev}"] if not unit_mode else [])
+        + ["Tăng/giảm so với tháng trước", f"Cùng kỳ {last_year}", "Lũy kế từ đầu năm"]
+        + (["Xếp hạng", f"Bình quân {_peers_short(ctx)}"] if unit_mode else [])
+    )
     body = []
     for _, r in view.iterrows():
         cells = [cell(r["label"]), cell(r["measure"]), num(_fmt(r["value"], r["kind"]))]
@@ -74,9 +93,11 @@ def indicator_table(ctx: Context, sections: list[str] | None = None, names: list
     text.append("Tăng/giảm so với tháng trước chỉ tính trên các đơn vị và các dòng số liệu có trong cả hai tháng.")
     text.append("Lũy kế từ đầu năm chỉ tính cho số liệu phát sinh trong tháng; (n/m th): số liệu của n trong m tháng.")
     if unit_mode:
-        text.append(f"Xếp hạng: thứ tự của đơn vị trong các {ctx.peers[1]} có số liệu, 1 là tốt nhất (– khi các đơn "
-                    "vị bằng nhau hoặc chỉ tiêu không dùng để xếp hạng); bình quân: trung bình cộng của các đơn vị "
-                    "đó. Các bảng chỉ tiêu sau có cùng cách trình bày.")
+        text.append(
+            f"Xếp hạng: thứ tự của đơn vị trong các {ctx.peers[1]} có số liệu, 1 là tốt nhất (– khi các đơn "
+            "vị bằng nhau hoặc chỉ tiêu không dùng để xếp hạng); bình quân: trung bình cộng của các đơn vị "
+            "đó. Các bảng chỉ tiêu sau có cùng cách trình bày."
+        )
     return table + _note(" ".join(text))
 
 
@@ -89,8 +110,11 @@ def district_table(ctx: Context, names: list[str], *, population: bool = False) 
     month = ctx.values[ctx.values["month"] == ctx.month]
     wide = month.pivot_table(index="unit", columns="indicator", values="value", aggfunc="first")
     units = [u.code for u in ctx.registry.districts(ctx.month)] + [PROVINCE]
-    head = ["Đơn vị", *(["Dân số (năm số liệu)"] if population else []),
-            *(SHORT_LABELS.get(n, kpis.indicator(n).label) for n in names)]
+    head = [
+        "Đơn vị",
+        *(["Dân số (năm số liệu)"] if population else []),
+        *(SHORT_LABELS.get(n, kpis.indicator(n).label) for n in names),
+    ]
     body = []
     for code in units:
         unit = ctx.registry.get(code)
@@ -99,8 +123,10 @@ def district_table(ctx: Context, names: list[str], *, population: bool = False) 
         if population:
             pop = "–" if unit.population is None else f"{format_number(unit.population)} ({unit.population_year})"
             cells.append(num(pop))
-        cells += [num(_fmt(wide.at[code, n] if code in wide.index and n in wide else None, kpis.indicator(n).kind))
-                  for n in names]
+        cells += [
+            num(_fmt(wide.at[code, n] if code in wide.index and n in wide else None, kpis.indicator(n).kind))
+            for n in names
+        ]
         cls = "dx-total" if code == PROVINCE else ("dx-current" if code == ctx.unit else "")
         body.append(row(cells, cls))
     return html_table([head], body, "dx-table dx-compact")

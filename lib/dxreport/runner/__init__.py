@@ -35,7 +35,14 @@ them on the executor) and `month` (run_month and its steps).
 from __future__ import annotations
 
 from dxreport.runner.common import INFRA_RETRIES, MONTH_STEPS, PACKAGES, REPORT_STEP, TZ, RunError, StepResult
-from dxreport.runner.execution import RUN_DEFAULTS, _guarded, _record_failure, declared_parameters, execute, run_settings
+from dxreport.runner.execution import (
+    RUN_DEFAULTS,
+    _guarded,
+    _record_failure,
+    declared_parameters,
+    execute,
+    run_settings,
+)
 from dxreport.runner.executors import open_executor
 from dxreport.runner.failures import is_disk_full, is_infrastructure_failure, user_error
 from dxreport.runner.manifest import _fingerprint, code_version, input_hashes, package_versions

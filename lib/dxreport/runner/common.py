@@ -7,11 +7,10 @@ from zoneinfo import ZoneInfo
 
 MONTH_STEPS = ("01_scrape", "02_clean", "03_analyse")
 REPORT_STEP = "04_report"
-INFRA_RETRIES = 2             # the default of run.infra_retries
+INFRA_RETRIES = 2  # the default of run.infra_retries
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 # Packages whose version can change a report; recorded in the manifest and in every fingerprint.
-PACKAGES = ("papermill", "nbconvert", "nbclient", "ipykernel", "pandas", "matplotlib", "openpyxl", "duckdb",
-            "httpx")
+PACKAGES = ("papermill", "nbconvert", "nbclient", "ipykernel", "pandas", "matplotlib", "openpyxl", "duckdb", "httpx")
 
 
 class RunError(RuntimeError):
@@ -24,14 +23,13 @@ class StepResult:
 
     name: str
     unit: str | None
-    status: str                  # ok | failed | skipped
+    status: str  # ok | failed | skipped
     seconds: float
     notebook: str | None = None
     error: str | None = None
     files: dict[str, str] = field(default_factory=dict)
     fingerprint: str = ""
     attempts: int = 1
-    retries: list[str] = field(default_factory=list)   # the infrastructure failures that were retried
+    retries: list[str] = field(default_factory=list)  # the infrastructure failures that were retried
     inputs: dict[str, str] = field(default_factory=dict)
-    fatal: bool = False          # the run cannot go on (a full disk, an outputs folder that cannot be written)
-
+    fatal: bool = False  # the run cannot go on (a full disk, an outputs folder that cannot be written)

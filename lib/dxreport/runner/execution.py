@@ -28,8 +28,13 @@ def declared_parameters(path: Path) -> tuple[str, ...]:
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         if "parameters" in cell.metadata.get("tags", []):
-            return tuple(t.id for node in ast.parse(cell.source).body if isinstance(node, ast.Assign)
-                         for t in node.targets if isinstance(t, ast.Name))
+            return tuple(
+                t.id
+                for node in ast.parse(cell.source).body
+                if isinstance(node, ast.Assign)
+                for t in node.targets
+                if isinstance(t, ast.Name)
+            )
     return ()
 
 
@@ -49,6 +54,7 @@ def run_settings() -> dict:
 
 # ---------------------------------------------------------------------------- execution ----
 
+
 def execute(step: str, run: RunParams, output: Path, extra: dict | None = None) -> None:
     """Execute notebooks/<step>.ipynb with papermill into `output`; raises on any failure.
 
@@ -65,19 +71,31 @@ def execute(step: str, run: RunParams, output: Path, extra: dict | None = None) 
     offered = {**run.as_notebook_parameters(), **(extra or {})}
     parameters = {k: v for k, v in offered.items() if k in declared}
     output.parent.mkdir(parents=True, exist_ok=True)
-    options = dict(parameters=parameters, kernel_name=kernels.KERNEL, cwd=str(NOTEBOOKS_DIR),
-                   request_save_on_cell_execute=False, progress_bar=False, log_output=False,
-                   start_timeout=settings["kernel_start_timeout"], execution_timeout=settings["cell_timeout"])
+    options = dict(
+        parameters=parameters,
+        kernel_name=kernels.KERNEL,
+        cwd=str(NOTEBOOKS_DIR),
+        request_save_on_cell_execute=False,
+        progress_bar=False,
+        log_output=False,
+        start_timeout=settings["kernel_start_timeout"],
+        execution_timeout=settings["cell_timeout"],
+    )
     warm = kernels.worker_kernel(settings["kernel_start_timeout"]) if step == REPORT_STEP else None
     if warm is None:
-        papermill.execute_notebook(str(source), str(output), shutdown_kernel="immediate",
-                                   kernel_manager_class=kernels.kernel_manager_class(), **options)
+        papermill.execute_notebook(
+            str(source),
+            str(output),
+            shutdown_kernel="immediate",
+            kernel_manager_class=kernels.kernel_manager_class(),
+            **options,
+        )
         return
     try:
         km = warm.acquire()
         papermill.execute_notebook(str(source), str(output), engine_name=kernels.warm_engine_name(), km=km, **options)
     except BaseException:
-        warm.discard()              # whatever failed, the next notebook gets a new kernel
+        warm.discard()  # whatever failed, the next notebook gets a new kernel
         raise
 
 
@@ -89,11 +107,12 @@ def _record_failure(failed_dir: Path, unit: str, step: str, message: str, exc: B
     try:
         write_atomic(failed_dir / f"{unit}-{step}.txt", text)
     except OSError:
-        pass                         # a full disk: the manifest and the log still say it
+        pass  # a full disk: the manifest and the log still say it
 
 
-def _guarded(step: str, run: RunParams, final: Path, failed_dir: Path, retries: int | None = None,
-             extra: dict | None = None) -> tuple[str, str | None, int, list[str]]:
+def _guarded(
+    step: str, run: RunParams, final: Path, failed_dir: Path, retries: int | None = None, extra: dict | None = None
+) -> tuple[str, str | None, int, list[str]]:
     """Run a step into a temporary file; move it to `final` on success, keep it in failed/ otherwise.
 
     Returns (status, error, attempts, retried failures). Infrastructure failures are retried at
@@ -126,7 +145,7 @@ def _guarded(step: str, run: RunParams, final: Path, failed_dir: Path, retries: 
                 if tmp.exists() and tmp.stat().st_size > 0:
                     shutil.move(tmp, target)
                 else:
-                    target.unlink(missing_ok=True)   # no notebook of an older failure
+                    target.unlink(missing_ok=True)  # no notebook of an older failure
                     _record_failure(failed_dir, run.unit, step, message, exc)
             except OSError:
                 pass
@@ -135,6 +154,6 @@ def _guarded(step: str, run: RunParams, final: Path, failed_dir: Path, retries: 
                 raise
             return "failed", message, attempt, retried
         os.replace(tmp, final)
-        for old in (f"{run.unit}-{step}.ipynb", f"{run.unit}-{step}.txt"):   # an older failure, now fixed
+        for old in (f"{run.unit}-{step}.ipynb", f"{run.unit}-{step}.txt"):  # an older failure, now fixed
             (failed_dir / old).unlink(missing_ok=True)
         return "ok", None, attempt, retried

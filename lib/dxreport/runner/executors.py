@@ -28,8 +28,9 @@ def open_executor(scheduler: str | None, workers: int | None, tasks: int):
     """
     if scheduler is None:
         size = workers or max(1, min(tasks, os.cpu_count() or 1))
-        pool = cf.ProcessPoolExecutor(max_workers=size, mp_context=multiprocessing.get_context("spawn"),
-                                      initializer=procs.worker_init)
+        pool = cf.ProcessPoolExecutor(
+            max_workers=size, mp_context=multiprocessing.get_context("spawn"), initializer=procs.worker_init
+        )
         return pool, pool.shutdown, f"process pool ({size} processes)"
     _require_dask()
     from distributed import Client, LocalCluster
@@ -37,8 +38,9 @@ def open_executor(scheduler: str | None, workers: int | None, tasks: int):
     cluster = None
     if scheduler == "local":
         size = workers or os.cpu_count() or 1
-        cluster = LocalCluster(n_workers=size, threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=logging.WARNING)
+        cluster = LocalCluster(
+            n_workers=size, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.WARNING
+        )
         client = Client(cluster)
         where = f"Dask LocalCluster ({size} workers)"
     else:

@@ -49,13 +49,17 @@ def user_error(exc: BaseException) -> str:
     if name == "PapermillExecutionError":
         return f"{getattr(exc, 'ename', name)}: {getattr(exc, 'evalue', '')} (ô {getattr(exc, 'exec_count', '?')})"
     if type(exc).__module__.startswith("dxreport."):
-        return str(exc)                     # dxreport's own errors are written in Vietnamese
+        return str(exc)  # dxreport's own errors are written in Vietnamese
     if name == "DeadKernelError":
-        return ("Nhân Python (kernel) dừng đột ngột khi đang chạy sổ tay (thường do thiếu bộ nhớ hoặc bị dừng từ "
-                "bên ngoài); hãy chạy lại, hoặc giảm số tiến trình bằng --workers 1.")
+        return (
+            "Nhân Python (kernel) dừng đột ngột khi đang chạy sổ tay (thường do thiếu bộ nhớ hoặc bị dừng từ "
+            "bên ngoài); hãy chạy lại, hoặc giảm số tiến trình bằng --workers 1."
+        )
     if isinstance(exc, (RuntimeError, TimeoutError)) and _KERNEL_START.search(str(exc)):
-        return ("Nhân Python (kernel) không khởi động được. Hãy thử: chạy lại khi máy bớt bận, giảm số tiến trình "
-                "(--workers 1), hoặc tăng run.kernel_start_timeout trong params/settings.yaml.")
+        return (
+            "Nhân Python (kernel) không khởi động được. Hãy thử: chạy lại khi máy bớt bận, giảm số tiến trình "
+            "(--workers 1), hoặc tăng run.kernel_start_timeout trong params/settings.yaml."
+        )
     if name in ("BrokenProcessPool", "BrokenExecutor") or isinstance(exc, cf.BrokenExecutor):
         return "Một tiến trình lập báo cáo bị dừng đột ngột (thiếu bộ nhớ hoặc bị dừng từ bên ngoài)."
     if name == "KilledWorker":

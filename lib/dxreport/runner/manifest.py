@@ -77,9 +77,15 @@ class _Ledger:
         for record in previous.get("steps", []):
             if record.get("name") == REPORT_STEP and record.get("status") in ("ok", "skipped"):
                 self.reports[record["unit"]] = StepResult(
-                    REPORT_STEP, record["unit"], record["status"], record.get("seconds", 0.0), record.get("notebook"),
-                    files=record.get("files", {}), fingerprint=record.get("fingerprint", ""),
-                    inputs=record.get("inputs", {}))
+                    REPORT_STEP,
+                    record["unit"],
+                    record["status"],
+                    record.get("seconds", 0.0),
+                    record.get("notebook"),
+                    files=record.get("files", {}),
+                    fingerprint=record.get("fingerprint", ""),
+                    inputs=record.get("inputs", {}),
+                )
         self.sample = bool(previous.get("sample", False))
 
     def report(self, result: StepResult) -> None:
@@ -104,27 +110,49 @@ def _manifest(run: RunParams, context: dict, steps: list[StepResult], registry, 
     for s in steps:
         if s.name != REPORT_STEP:
             continue
-        entry = {"name": "Tỉnh Thừa Thiên Huế" if s.unit == PROVINCE else registry.get(s.unit).name,
-                 "status": s.status}
+        entry = {"name": "Tỉnh Thừa Thiên Huế" if s.unit == PROVINCE else registry.get(s.unit).name, "status": s.status}
         entry.update({k: f"{s.unit}/{v}" for k, v in s.files.items()})
         if s.error:
             entry["error"] = s.error
         units[s.unit] = entry
     month_dir = run.outputs / run.month
     return {
-        "month": run.month, "created": datetime.now(TZ).isoformat(timespec="seconds"),
-        "started": context["started"].isoformat(timespec="seconds"), "sample": sample,
-        "parameters": {"month": run.month, "inbox": str(run.inbox) if run.inbox else "", "outputs": str(run.outputs),
-                       "sources": str(run.sources), "offline": run.offline,
-                       "report_date": run.report_date.isoformat() if run.report_date else ""},
-        "code_version": context["version"], "python": platform.python_version(), "packages": context["packages"],
-        "executor": context.get("executor"), "log": str(context["log"].relative_to(month_dir)),
+        "month": run.month,
+        "created": datetime.now(TZ).isoformat(timespec="seconds"),
+        "started": context["started"].isoformat(timespec="seconds"),
+        "sample": sample,
+        "parameters": {
+            "month": run.month,
+            "inbox": str(run.inbox) if run.inbox else "",
+            "outputs": str(run.outputs),
+            "sources": str(run.sources),
+            "offline": run.offline,
+            "report_date": run.report_date.isoformat() if run.report_date else "",
+        },
+        "code_version": context["version"],
+        "python": platform.python_version(),
+        "packages": context["packages"],
+        "executor": context.get("executor"),
+        "log": str(context["log"].relative_to(month_dir)),
         "inputs": context["hashes"],
-        "steps": [{"name": s.name, "unit": s.unit, "status": s.status, "seconds": s.seconds,
-                   "notebook": s.notebook, "error": s.error, "files": s.files, "fingerprint": s.fingerprint,
-                   "attempts": s.attempts, "retries": s.retries, "inputs": s.inputs}
-                  for s in steps],
-        "units": units, "validation": "validation.csv",
+        "steps": [
+            {
+                "name": s.name,
+                "unit": s.unit,
+                "status": s.status,
+                "seconds": s.seconds,
+                "notebook": s.notebook,
+                "error": s.error,
+                "files": s.files,
+                "fingerprint": s.fingerprint,
+                "attempts": s.attempts,
+                "retries": s.retries,
+                "inputs": s.inputs,
+            }
+            for s in steps
+        ],
+        "units": units,
+        "validation": "validation.csv",
         "failed": sorted(s.unit or s.name for s in steps if s.status == "failed"),
     }
 

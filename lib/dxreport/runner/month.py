@@ -18,8 +18,15 @@ from dxreport.runner.common import MONTH_STEPS, REPORT_STEP, TZ, RunError, StepR
 from dxreport.runner.execution import _guarded
 from dxreport.runner.executors import _require_dask
 from dxreport.runner.failures import is_disk_full, user_error
-from dxreport.runner.manifest import (_file_hash, _fingerprint, _Ledger, _previous_manifest, code_version,
-                                      input_hashes, package_versions)
+from dxreport.runner.manifest import (
+    _file_hash,
+    _fingerprint,
+    _Ledger,
+    _previous_manifest,
+    code_version,
+    input_hashes,
+    package_versions,
+)
 from dxreport.runner.reports import _render_all
 
 log = logging.getLogger("dxreport.runner")
@@ -35,15 +42,27 @@ def _new_log(month_dir: Path, started: datetime) -> tuple[Path, logging.Handler]
         path = logs / f"{stem}-{n}.log"
     handler = logging.FileHandler(path, encoding="utf-8")
     formatter = logging.Formatter("%(asctime)s %(levelname)s %(message)s")
-    formatter.converter = lambda seconds: datetime.fromtimestamp(seconds, TZ).timetuple()   # Huế time
+    formatter.converter = lambda seconds: datetime.fromtimestamp(seconds, TZ).timetuple()  # Huế time
     handler.setFormatter(formatter)
     return path, handler
 
 
-def run_month(month: str, unit: str = "all", *, inbox: str | Path | None = None, outputs: str | Path | None = None,
-              sources: str | Path | None = None, offline: bool = False, report_date: str | None = None,
-              workers: int | None = None, force: bool = False, executor: cf.Executor | None = None,
-              scheduler: str | None = None, progress: bool = True, wait: float = 0.0) -> dict:
+def run_month(
+    month: str,
+    unit: str = "all",
+    *,
+    inbox: str | Path | None = None,
+    outputs: str | Path | None = None,
+    sources: str | Path | None = None,
+    offline: bool = False,
+    report_date: str | None = None,
+    workers: int | None = None,
+    force: bool = False,
+    executor: cf.Executor | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+    wait: float = 0.0,
+) -> dict:
     """Run the month: the month-level steps, then the reports of `unit` ('all', 'tinh' or a code).
 
     `report_date` (YYYY-MM-DD) is the date printed on the reports; None: see report.signing_date.
@@ -62,22 +81,39 @@ def run_month(month: str, unit: str = "all", *, inbox: str | Path | None = None,
 
     if executor is not None and scheduler is not None:
         raise ValueError("executor and scheduler cannot both be given")
-    base = validate_run({"month": month, "unit": PROVINCE if unit == "all" else unit,
-                         "inbox": str(inbox) if inbox else None, "outputs": str(outputs) if outputs else None,
-                         "sources": str(sources) if sources else None, "offline": offline,
-                         "report_date": report_date or None})
+    base = validate_run(
+        {
+            "month": month,
+            "unit": PROVINCE if unit == "all" else unit,
+            "inbox": str(inbox) if inbox else None,
+            "outputs": str(outputs) if outputs else None,
+            "sources": str(sources) if sources else None,
+            "offline": offline,
+            "report_date": report_date or None,
+        }
+    )
     check_params(PARAMS_DIR, sources=base.sources)
     source = base.source()
     if scheduler is not None:
-        _require_dask()                  # before anything runs
+        _require_dask()  # before anything runs
     registry = load_registry()
     units = ([PROVINCE] + [u.code for u in registry.reporting_units(month)]) if unit == "all" else [base.unit]
     try:
         preflight.check_outputs(base.outputs)
         with lock.hold(base.outputs, wait=wait) as stale, procs.mark_run():
             _tell(source.describe())
-            return _locked_run(base, month, units, registry, stale, workers=workers, force=force,
-                               executor=executor, scheduler=scheduler, progress=progress)
+            return _locked_run(
+                base,
+                month,
+                units,
+                registry,
+                stale,
+                workers=workers,
+                force=force,
+                executor=executor,
+                scheduler=scheduler,
+                progress=progress,
+            )
     except (preflight.PreflightError, lock.LockBusy) as exc:
         raise RunError(str(exc)) from exc
 
@@ -114,8 +150,11 @@ def _locked_run(base: RunParams, month: str, units: list[str], registry, stale: 
 def _clean_start(base: RunParams, month_dir: Path, stale: dict) -> None:
     """Clear what an interrupted run left, and repair a damaged warehouse, before any step."""
     if stale:
-        log.warning("lần chạy trước (tiến trình %s, bắt đầu %s) đã bị dừng giữa chừng; dọn phần còn lại",
-                    stale.get("pid"), stale.get("started"))
+        log.warning(
+            "lần chạy trước (tiến trình %s, bắt đầu %s) đã bị dừng giữa chừng; dọn phần còn lại",
+            stale.get("pid"),
+            stale.get("started"),
+        )
     swept = procs.sweep_orphans()
     if swept:
         log.warning("đã dừng %d tiến trình còn sót của lần chạy bị ngắt: %s", len(swept), ", ".join(map(str, swept)))
@@ -148,8 +187,21 @@ def _kill_point(point: str, count: int = 0) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _run(base: RunParams, month: str, units: list[str], registry, month_dir: Path, started: datetime,
-         log_path: Path, *, workers, force, executor, scheduler, progress) -> dict:
+def _run(
+    base: RunParams,
+    month: str,
+    units: list[str],
+    registry,
+    month_dir: Path,
+    started: datetime,
+    log_path: Path,
+    *,
+    workers,
+    force,
+    executor,
+    scheduler,
+    progress,
+) -> dict:
     from dxreport import site
 
     t_run = time.perf_counter()
@@ -162,33 +214,67 @@ def _run(base: RunParams, month: str, units: list[str], registry, month_dir: Pat
     # what the steps read is hashed, not where it lies: a moved inbox or outputs folder reruns nothing
     parameters = {"month": month, "offline": base.offline, "sources": _file_hash(base.sources)}
     month_print = _fingerprint(version, packages, hashes, parameters)
-    log.info("tháng %s, đơn vị %s, mã nguồn %s, %d tệp đầu vào, lưu tại %s%s", month,
-             ",".join(units) if len(units) < 5 else f"{len(units)} đơn vị", version, len(hashes), base.outputs,
-             " (--force)" if force else "")
-    context = {"version": version, "packages": packages, "hashes": hashes, "started": started,
-               "log": log_path, "scheduler": scheduler}
+    log.info(
+        "tháng %s, đơn vị %s, mã nguồn %s, %d tệp đầu vào, lưu tại %s%s",
+        month,
+        ",".join(units) if len(units) < 5 else f"{len(units)} đơn vị",
+        version,
+        len(hashes),
+        base.outputs,
+        " (--force)" if force else "",
+    )
+    context = {
+        "version": version,
+        "packages": packages,
+        "hashes": hashes,
+        "started": started,
+        "log": log_path,
+        "scheduler": scheduler,
+    }
     ledger = _Ledger(base, context, registry, previous)
 
     prev_steps = {(s["name"], s.get("unit")): s for s in previous.get("steps", [])}
-    month_fresh = (not force and _month_loaded(base)
-                   and all(prev_steps.get((s, None), {}).get("fingerprint") == month_print
-                           and prev_steps[(s, None)].get("status") in ("ok", "skipped")
-                           and (month_dir / "notebooks" / f"{s}.ipynb").exists() for s in MONTH_STEPS))
+    month_fresh = (
+        not force
+        and _month_loaded(base)
+        and all(
+            prev_steps.get((s, None), {}).get("fingerprint") == month_print
+            and prev_steps[(s, None)].get("status") in ("ok", "skipped")
+            and (month_dir / "notebooks" / f"{s}.ipynb").exists()
+            for s in MONTH_STEPS
+        )
+    )
     for step in MONTH_STEPS:
         t0 = time.perf_counter()
         final = month_dir / "notebooks" / f"{step}.ipynb"
         if month_fresh:
-            ledger.month_steps.append(StepResult(step, None, "skipped", 0.0, str(final.relative_to(month_dir)),
-                                                 fingerprint=month_print))
+            ledger.month_steps.append(
+                StepResult(step, None, "skipped", 0.0, str(final.relative_to(month_dir)), fingerprint=month_print)
+            )
             log.info("%s: bỏ qua (đầu vào không đổi)", step)
             continue
         final.parent.mkdir(parents=True, exist_ok=True)
         status, error, attempts, retries = _guarded(step, base, final, month_dir / "failed")
-        ledger.month_steps.append(StepResult(step, None, status, round(time.perf_counter() - t0, 3),
-                                             str(final.relative_to(month_dir)) if status == "ok" else None, error,
-                                             fingerprint=month_print, attempts=attempts, retries=retries))
-        log.info("%s: %s trong %.2f s%s", step, status, ledger.month_steps[-1].seconds,
-                 f" sau {attempts} lần chạy" if attempts > 1 else "")
+        ledger.month_steps.append(
+            StepResult(
+                step,
+                None,
+                status,
+                round(time.perf_counter() - t0, 3),
+                str(final.relative_to(month_dir)) if status == "ok" else None,
+                error,
+                fingerprint=month_print,
+                attempts=attempts,
+                retries=retries,
+            )
+        )
+        log.info(
+            "%s: %s trong %.2f s%s",
+            step,
+            status,
+            ledger.month_steps[-1].seconds,
+            f" sau {attempts} lần chạy" if attempts > 1 else "",
+        )
         if status != "ok":
             log.error("%s: %s", step, error)
             ledger.save()
@@ -199,27 +285,43 @@ def _run(base: RunParams, month: str, units: list[str], registry, month_dir: Pat
     _kill_point("month")
 
     t0 = time.perf_counter()
-    from dxreport import report_inputs       # pandas and the warehouse: only once the month is loaded
+    from dxreport import report_inputs  # pandas and the warehouse: only once the month is loaded
 
     inputs = report_inputs.unit_inputs(base.outputs, month, units, registry)
     # the report date is printed on every report, and only there: a new date re-renders the reports
     report_parameters = {**parameters, "report_date": base.as_notebook_parameters()["report_date"]}
-    prints = {code: _fingerprint(version, packages, params_hashes, report_parameters, code, inputs[code])
-              for code in units}
+    prints = {
+        code: _fingerprint(version, packages, params_hashes, report_parameters, code, inputs[code]) for code in units
+    }
     log.info("đầu vào của %d báo cáo đọc từ kho dữ liệu trong %.2f s", len(units), time.perf_counter() - t0)
     todo = []
     for code in units:
         record = prev_steps.get((REPORT_STEP, code), {})
-        done = (not force and record.get("fingerprint") == prints[code] and record.get("status") in ("ok", "skipped")
-                and all((month_dir / code / f).exists() for f in ("report.html", "report.pdf", "kpis.csv")))
+        done = (
+            not force
+            and record.get("fingerprint") == prints[code]
+            and record.get("status") in ("ok", "skipped")
+            and all((month_dir / code / f).exists() for f in ("report.html", "report.pdf", "kpis.csv"))
+        )
         if done:
-            ledger.reports[code] = StepResult(REPORT_STEP, code, "skipped", 0.0, record.get("notebook"),
-                                              files=record.get("files", {}), fingerprint=prints[code],
-                                              inputs=inputs[code])
+            ledger.reports[code] = StepResult(
+                REPORT_STEP,
+                code,
+                "skipped",
+                0.0,
+                record.get("notebook"),
+                files=record.get("files", {}),
+                fingerprint=prints[code],
+                inputs=inputs[code],
+            )
         else:
             todo.append(code)
-    log.info("báo cáo cần lập: %d, bỏ qua (không đổi): %d%s", len(todo), len(units) - len(todo),
-             f" — {', '.join(todo)}" if 0 < len(todo) <= 40 else "")
+    log.info(
+        "báo cáo cần lập: %d, bỏ qua (không đổi): %d%s",
+        len(todo),
+        len(units) - len(todo),
+        f" — {', '.join(todo)}" if 0 < len(todo) <= 40 else "",
+    )
     ledger.save()
 
     def record(result: StepResult) -> None:
@@ -229,16 +331,30 @@ def _run(base: RunParams, month: str, units: list[str], registry, month_dir: Pat
         _kill_point("report", sum(1 for c in todo if c in ledger.reports and ledger.reports[c].status == "ok"))
 
     if todo:
-        _render_all(base, month, todo, workers=workers, executor=executor, scheduler=scheduler,
-                    progress=progress, context=context, record=record)
+        _render_all(
+            base,
+            month,
+            todo,
+            workers=workers,
+            executor=executor,
+            scheduler=scheduler,
+            progress=progress,
+            context=context,
+            record=record,
+        )
     manifest = ledger.save()
     site.write_index(base.outputs)
-    publish.clean_leftovers(month_dir)          # the empty staging area; nothing else is left by now
+    publish.clean_leftovers(month_dir)  # the empty staging area; nothing else is left by now
     failed = manifest["failed"]
     done = [c for c in units if ledger.reports[c].status == "ok"]
-    log.info("xong trong %.2f s: %d báo cáo lập, %d bỏ qua, %d lỗi%s", time.perf_counter() - t_run,
-             len(done), sum(1 for c in units if ledger.reports[c].status == "skipped"),
-             len(failed), f" ({', '.join(failed)})" if failed else "")
+    log.info(
+        "xong trong %.2f s: %d báo cáo lập, %d bỏ qua, %d lỗi%s",
+        time.perf_counter() - t_run,
+        len(done),
+        sum(1 for c in units if ledger.reports[c].status == "skipped"),
+        len(failed),
+        f" ({', '.join(failed)})" if failed else "",
+    )
     return manifest
 
 

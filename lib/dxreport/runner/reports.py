@@ -16,8 +16,9 @@ from dxreport.runner.failures import is_disk_full, is_infrastructure_failure, us
 log = logging.getLogger("dxreport.runner")
 
 
-def render_unit(month: str, unit: str, inbox: str, outputs: str, *, retries: int | None = None,
-                report_date: str = "") -> StepResult:
+def render_unit(
+    month: str, unit: str, inbox: str, outputs: str, *, retries: int | None = None, report_date: str = ""
+) -> StepResult:
     """One unit's report: execute 04_report, then HTML and PDF, then publish them together.
 
     Runs in a worker process. Everything is made in a staging folder (dxreport.publish) and
@@ -30,8 +31,9 @@ def render_unit(month: str, unit: str, inbox: str, outputs: str, *, retries: int
     from dxreport import render
 
     start = time.perf_counter()
-    run = validate_run({"month": month, "unit": unit, "inbox": inbox, "outputs": outputs,
-                        "report_date": report_date or None})
+    run = validate_run(
+        {"month": month, "unit": unit, "inbox": inbox, "outputs": outputs, "report_date": report_date or None}
+    )
     month_dir = run.outputs / month
     failed_dir = month_dir / "failed"
     files: dict[str, str] = {}
@@ -40,8 +42,9 @@ def render_unit(month: str, unit: str, inbox: str, outputs: str, *, retries: int
     try:
         stage = publish.staging_dir(run.outputs, month, unit)
         notebook = stage / f"{REPORT_STEP}.ipynb"
-        status, error, attempts, retried = _guarded(REPORT_STEP, run, notebook, failed_dir, retries,
-                                                    extra={"stage": str(stage)})
+        status, error, attempts, retried = _guarded(
+            REPORT_STEP, run, notebook, failed_dir, retries, extra={"stage": str(stage)}
+        )
         if status == "ok":
             try:
                 html = render.render_html(notebook, stage / "report.html")
@@ -59,23 +62,48 @@ def render_unit(month: str, unit: str, inbox: str, outputs: str, *, retries: int
             raise
         status, attempts, retried = "failed", 1, []
         error = preflight.explain_os_error(exc, month_dir) or user_error(exc)
-        return StepResult(REPORT_STEP, unit, status, round(time.perf_counter() - start, 3), None, error,
-                          attempts=attempts, retries=retried, fatal=True)
+        return StepResult(
+            REPORT_STEP,
+            unit,
+            status,
+            round(time.perf_counter() - start, 3),
+            None,
+            error,
+            attempts=attempts,
+            retries=retried,
+            fatal=True,
+        )
     except Exception as exc:
         if not is_disk_full(exc):
             raise
-        return StepResult(REPORT_STEP, unit, "failed", round(time.perf_counter() - start, 3), None,
-                          preflight.disk_full_message(month_dir), fatal=True)
+        return StepResult(
+            REPORT_STEP,
+            unit,
+            "failed",
+            round(time.perf_counter() - start, 3),
+            None,
+            preflight.disk_full_message(month_dir),
+            fatal=True,
+        )
     finally:
         if stage is not None:
             publish.discard(stage)
-    return StepResult(REPORT_STEP, unit, status, round(time.perf_counter() - start, 3),
-                      f"{unit}/{REPORT_STEP}.ipynb" if status == "ok" else None, error, files,
-                      attempts=attempts, retries=retried)
+    return StepResult(
+        REPORT_STEP,
+        unit,
+        status,
+        round(time.perf_counter() - start, 3),
+        f"{unit}/{REPORT_STEP}.ipynb" if status == "ok" else None,
+        error,
+        files,
+        attempts=attempts,
+        retries=retried,
+    )
 
 
-def _render_all(base: RunParams, month: str, todo: list[str], *, workers, executor, scheduler, progress,
-                context: dict, record) -> None:
+def _render_all(
+    base: RunParams, month: str, todo: list[str], *, workers, executor, scheduler, progress, context: dict, record
+) -> None:
     """Render the reports of `todo` on the executor, passing each result to `record` as it comes.
 
     A task whose worker died is resubmitted (at most run.infra_retries times, after a pause).
@@ -106,7 +134,7 @@ def _render_all(base: RunParams, month: str, todo: list[str], *, workers, execut
         except cf.BrokenExecutor:
             if not (own and scheduler is None):
                 raise
-            executor.shutdown(wait=False, cancel_futures=True)   # a worker died: a fresh pool
+            executor.shutdown(wait=False, cancel_futures=True)  # a worker died: a fresh pool
             executor, fresh_close, _ = open_executor(None, workers, len(todo))
             closers.append(fresh_close)
             future = executor.submit(*args, **kwargs)
@@ -127,7 +155,7 @@ def _render_all(base: RunParams, month: str, todo: list[str], *, workers, execut
                     log.info("%s %s: %s: %s", REPORT_STEP, code, type(exc).__name__, exc)
                     if is_infrastructure_failure(exc) and used + 1 <= max_retries:
                         log.warning("%s %s: lỗi hạ tầng, chạy lại (lần %d): %s", REPORT_STEP, code, used + 2, message)
-                        time.sleep(settings["retry_backoff"] * 2 ** used)
+                        time.sleep(settings["retry_backoff"] * 2**used)
                         try:
                             submit(code, used + 1, [*retries, message])
                             continue
@@ -139,8 +167,13 @@ def _render_all(base: RunParams, month: str, todo: list[str], *, workers, execut
                 result.attempts += used
                 result.retries = [*retries, *result.retries]
                 if result.status == "ok":
-                    log.info("%s %s: ok trong %.2f s%s", REPORT_STEP, code, result.seconds,
-                             f" sau {result.attempts} lần chạy" if result.attempts > 1 else "")
+                    log.info(
+                        "%s %s: ok trong %.2f s%s",
+                        REPORT_STEP,
+                        code,
+                        result.seconds,
+                        f" sau {result.attempts} lần chạy" if result.attempts > 1 else "",
+                    )
                 else:
                     log.error("%s %s: lỗi: %s", REPORT_STEP, code, result.error)
                 record(result)

@@ -97,12 +97,38 @@ The modules:
 
 from dxreport.sample.figures import month_index, province_downloads
 from dxreport.sample.folders import STAMP, ensure_sample, faults, generate, generate_month, generator_version
-from dxreport.sample.model import (BASE_MONTH, FIELD_REPORTS_BASE, FIELD_REPORTS_STEP, HEADER_ROW,
-                                   HUES_DOWNLOADS_2022_01, HUES_DOWNLOADS_2022_07, HUES_DOWNLOADS_2022_12,
-                                   SAMPLE_KEYWORD, SAMPLE_TZ, TITLE_ROWS)
+from dxreport.sample.model import (
+    BASE_MONTH,
+    FIELD_REPORTS_BASE,
+    FIELD_REPORTS_STEP,
+    HEADER_ROW,
+    HUES_DOWNLOADS_2022_01,
+    HUES_DOWNLOADS_2022_07,
+    HUES_DOWNLOADS_2022_12,
+    SAMPLE_KEYWORD,
+    SAMPLE_TZ,
+    TITLE_ROWS,
+)
 from dxreport.sample.schedule import file_names
 
-__all__ = ["BASE_MONTH", "FIELD_REPORTS_BASE", "FIELD_REPORTS_STEP", "HEADER_ROW", "HUES_DOWNLOADS_2022_01",
-           "HUES_DOWNLOADS_2022_07", "HUES_DOWNLOADS_2022_12", "SAMPLE_KEYWORD", "SAMPLE_TZ", "STAMP", "TITLE_ROWS",
-           "ensure_sample", "faults", "file_names", "generate", "generate_month", "generator_version",
-           "month_index", "province_downloads"]
+__all__ = [
+    "BASE_MONTH",
+    "FIELD_REPORTS_BASE",
+    "FIELD_REPORTS_STEP",
+    "HEADER_ROW",
+    "HUES_DOWNLOADS_2022_01",
+    "HUES_DOWNLOADS_2022_07",
+    "HUES_DOWNLOADS_2022_12",
+    "SAMPLE_KEYWORD",
+    "SAMPLE_TZ",
+    "STAMP",
+    "TITLE_ROWS",
+    "ensure_sample",
+    "faults",
+    "file_names",
+    "generate",
+    "generate_month",
+    "generator_version",
+    "month_index",
+    "province_downloads",
+]

@@ -7,11 +7,28 @@ import random
 from typing import Any
 
 from dxreport import forms
-from dxreport.sample.model import (BASE_MONTH, FIELD_REPORTS_BASE, FIELD_REPORTS_STEP, HUES_DOWNLOADS_2022_01,
-                                   HUES_DOWNLOADS_2022_07, HUES_DOWNLOADS_2022_12, _LOCAL_PLATFORM_UNIT)
-from dxreport.sample.profiles import (_AGENCY_DEFAULT_PROFILE, _AGENCY_PLATFORMS, _AGENCY_PROFILES, _AGENCY_STAFF,
-                                      _ALWAYS_DEPLOYED, _DISTRICT_CORE, _DISTRICT_OPTIONAL, _DISTRICT_PROFILES,
-                                      _FORCED_ALIASES, _NOT_YET_DEPLOYABLE, _PROPOSALS)
+from dxreport.sample.model import (
+    BASE_MONTH,
+    FIELD_REPORTS_BASE,
+    FIELD_REPORTS_STEP,
+    HUES_DOWNLOADS_2022_01,
+    HUES_DOWNLOADS_2022_07,
+    HUES_DOWNLOADS_2022_12,
+    _LOCAL_PLATFORM_UNIT,
+)
+from dxreport.sample.profiles import (
+    _AGENCY_DEFAULT_PROFILE,
+    _AGENCY_PLATFORMS,
+    _AGENCY_PROFILES,
+    _AGENCY_STAFF,
+    _ALWAYS_DEPLOYED,
+    _DISTRICT_CORE,
+    _DISTRICT_OPTIONAL,
+    _DISTRICT_PROFILES,
+    _FORCED_ALIASES,
+    _NOT_YET_DEPLOYABLE,
+    _PROPOSALS,
+)
 from dxreport.units import Registry, Unit
 
 
@@ -71,12 +88,15 @@ def _hue_s(seed: int, month: str, t: int, districts: list[Unit]) -> dict[str, di
     pops = {u.code: float(u.population or 0) for u in districts}
     weights = {u.code: pops[u.code] * (1.35 if u.kind == "thanh_pho" else 1.0) for u in districts}
     total_w = sum(weights.values()) or 1.0
-    province_received = (FIELD_REPORTS_BASE + FIELD_REPORTS_STEP * _clamp(t, 0, 11)) \
-        * _rng(seed, month, "tinh", "hue_s").uniform(0.975, 1.02)
+    province_received = (FIELD_REPORTS_BASE + FIELD_REPORTS_STEP * _clamp(t, 0, 11)) * _rng(
+        seed, month, "tinh", "hue_s"
+    ).uniform(0.975, 1.02)
     downloads_total = province_downloads(t)
     # adoption differs: the city and towns ahead, mountain and lagoon districts behind
-    adoption = {u.code: pops[u.code] * _ADOPTION.get(u.kind, 1.0) * _rng(seed, u.code, "adoption").uniform(0.88, 1.12)
-                for u in districts}
+    adoption = {
+        u.code: pops[u.code] * _ADOPTION.get(u.kind, 1.0) * _rng(seed, u.code, "adoption").uniform(0.88, 1.12)
+        for u in districts
+    }
     total_adoption = sum(adoption.values()) or 1.0
     out = {}
     for u in districts:
@@ -126,9 +146,17 @@ def _to_cns(seed: int, month: str, t: int, registry: Registry, district: Unit) -
             households = round(teams * rng.uniform(3.0, 10.0))
         else:
             trainings = trained = households = 0
-        rows.append({"commune_code": commune.code, "commune_name": commune.name, "teams": teams,
-                     "members": members, "trainings": trainings, "trained": trained,
-                     "households": households})
+        rows.append(
+            {
+                "commune_code": commune.code,
+                "commune_name": commune.name,
+                "teams": teams,
+                "members": members,
+                "trainings": trainings,
+                "trained": trained,
+                "households": households,
+            }
+        )
     return rows
 
 
@@ -146,23 +174,26 @@ def _doanh_nghiep(seed: int, month: str, t: int, district: Unit) -> dict[str, An
     ct = _clamp(t, 0, 11)
     rng = _rng(seed, month, district.code, "sme")
     supported = round(max(0, reached - reached_at(t - 1)) * rng.uniform(0.2, 0.5)) + rng.randint(0, 2)
-    return {"sme_reached": reached,
-            "sme_using": math.floor(reached * (using_base + 0.08 * ct / 11)),
-            "dbi_assessed": math.floor(reached * (0.04 + 0.12 * ct / 11)),
-            "sme_supported": supported}
+    return {
+        "sme_reached": reached,
+        "sme_using": math.floor(reached * (using_base + 0.08 * ct / 11)),
+        "dbi_assessed": math.floor(reached * (0.04 + 0.12 * ct / 11)),
+        "sme_supported": supported,
+    }
 
 
 def _active_share(pid: str, lo: float, hi: float, t: int, rng: random.Random) -> float:
-    if pid == "nd-pccovid":       # COVID-19 waning through 2022
+    if pid == "nd-pccovid":  # COVID-19 waning through 2022
         return _clamp(0.25 - 0.02 * t, lo, 0.30) * rng.uniform(0.85, 1.0)
     share = rng.uniform(lo, hi)
-    if pid == "nd-daytructuyen" and t % 12 + 1 in (6, 7, 8):   # summer holidays
+    if pid == "nd-daytructuyen" and t % 12 + 1 in (6, 7, 8):  # summer holidays
         share *= 0.3
     return share
 
 
-def _platform_name(seed: int, unit: Unit, pid: str, names: dict[str, str],
-                   aliases: dict[str, tuple[str, ...]]) -> tuple[str, bool]:
+def _platform_name(
+    seed: int, unit: Unit, pid: str, names: dict[str, str], aliases: dict[str, tuple[str, ...]]
+) -> tuple[str, bool]:
     """(name the unit writes, True if it is an alias)."""
     forced = _FORCED_ALIASES.get((unit.code, pid))
     if forced:
@@ -199,7 +230,7 @@ def _agency_platform_plan(seed: int, unit: Unit) -> list[tuple[str, str]]:
     plan = [("cq-lgsp", "dang_su_dung"), ("cq-hop", "dang_su_dung")]
     for n, pid in enumerate(_AGENCY_PLATFORMS.get(unit.code, ("nd-dvc",))):
         r = rng.random()
-        if n == 0:                      # the platform of the agency's own field is in use
+        if n == 0:  # the platform of the agency's own field is in use
             r = 1.0
         elif unit.code in _ALWAYS_DEPLOYED:
             r = max(r, 0.10)
@@ -208,8 +239,15 @@ def _agency_platform_plan(seed: int, unit: Unit) -> list[tuple[str, str]]:
     return plan
 
 
-def _platform_rows(seed: int, month: str, t: int, registry: Registry, unit: Unit,
-                   names: dict[str, str], aliases: dict[str, tuple[str, ...]]) -> list[dict[str, Any]]:
+def _platform_rows(
+    seed: int,
+    month: str,
+    t: int,
+    registry: Registry,
+    unit: Unit,
+    names: dict[str, str],
+    aliases: dict[str, tuple[str, ...]],
+) -> list[dict[str, Any]]:
     """True `Nền tảng` rows of a unit."""
     is_district = unit.type == "district"
     plan = _district_platform_plan(seed, unit) if is_district else _agency_platform_plan(seed, unit)
@@ -237,9 +275,17 @@ def _platform_rows(seed: int, month: str, t: int, registry: Registry, unit: Unit
             share0, per_user, lgsp = _AGENCY_PROFILES.get(pid, _AGENCY_DEFAULT_PROFILE)
             growth, active, base = stable.uniform(0.003, 0.02), (0.40, 0.90), staff
         share0 *= stable.uniform(0.8, 1.2)
-        row: dict[str, Any] = {"platform_id": pid_text, "platform_name": name,
-                               "status": forms.STATUS_CHOICES[status], "accounts": None, "mau": None,
-                               "uses": None, "lgsp": None, "proposal": None, "note": None}
+        row: dict[str, Any] = {
+            "platform_id": pid_text,
+            "platform_name": name,
+            "status": forms.STATUS_CHOICES[status],
+            "accounts": None,
+            "mau": None,
+            "uses": None,
+            "lgsp": None,
+            "proposal": None,
+            "note": None,
+        }
         if status == "chua_trien_khai":
             templates = _PROPOSALS[unit.type]
             row["proposal"] = templates[stable.randrange(len(templates))].format(name=names.get(pid, name), where=where)
@@ -253,8 +299,11 @@ def _platform_rows(seed: int, month: str, t: int, registry: Registry, unit: Unit
             connected = lgsp if stable.random() > 0.1 else not lgsp
             row["lgsp"] = forms.YES_NO_CHOICES["co" if connected or pid == "cq-lgsp" else "khong"]
             if status == "dang_thu_nghiem":
-                row["note"] = (f"Đang thử nghiệm tại {stable.randint(2, 5)} xã, phường" if is_district
-                               else "Đang chạy thử tại đơn vị")
+                row["note"] = (
+                    f"Đang thử nghiệm tại {stable.randint(2, 5)} xã, phường"
+                    if is_district
+                    else "Đang chạy thử tại đơn vị"
+                )
             elif pid == "local":
                 row["note"] = "Ứng dụng do huyện tự xây dựng, chưa có trong danh mục của Bộ TT&TT"
             elif pid == "nd-pccovid" and t >= 6:

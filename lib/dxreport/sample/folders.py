@@ -22,8 +22,9 @@ def _resolve(registry: Registry | None, seed: int | None) -> tuple[Registry, int
     return registry, int(seed), int(settings["submission"]["deadline_day"])
 
 
-def generate_month(month: str, out_dir: Path, *, registry: Registry | None = None,
-                   seed: int | None = None) -> list[Path]:
+def generate_month(
+    month: str, out_dir: Path, *, registry: Registry | None = None, seed: int | None = None
+) -> list[Path]:
     """Write the month's sample workbooks (one per reporting unit, plus a resubmission) into `out_dir`."""
     registry, seed, deadline_day = _resolve(registry, seed)
     out_dir = Path(out_dir)
@@ -106,7 +107,7 @@ def ensure_sample(month: str, root: Path = DATA_DIR / "sample") -> Path:
         try:
             tmp.rename(target)
         except OSError:
-            if not _complete(target, names, version):   # another process did not put a complete month there
+            if not _complete(target, names, version):  # another process did not put a complete month there
                 raise
     finally:
         for leftover in (tmp, old):

@@ -20,20 +20,19 @@ try:
 except Exception:  # pragma: no cover - no tz database: Vietnam has had UTC+7 all year since 1975
     SAMPLE_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 
-BASE_MONTH = "2022-01"          # month index 0 of every series
-TITLE_ROWS = 2                  # rows above the header row of a table sheet
+BASE_MONTH = "2022-01"  # month index 0 of every series
+TITLE_ROWS = 2  # rows above the header row of a table sheet
 HEADER_ROW = TITLE_ROWS + 1
 
 # --- Public anchors (DOMAIN.md) -------------------------------------------------------------
 HUES_DOWNLOADS_2022_01 = 690_000
-HUES_DOWNLOADS_2022_07 = 793_050     # dantri.com.vn, 26/07/2022
-HUES_DOWNLOADS_2022_12 = 805_000     # "over 800,000", news.baothuathienhue.vn, ~12/2022
-FIELD_REPORTS_BASE = 3_650           # province-wide, received in 01/2022
-FIELD_REPORTS_STEP = 95              # more each month through 2022
+HUES_DOWNLOADS_2022_07 = 793_050  # dantri.com.vn, 26/07/2022
+HUES_DOWNLOADS_2022_12 = 805_000  # "over 800,000", news.baothuathienhue.vn, ~12/2022
+FIELD_REPORTS_BASE = 3_650  # province-wide, received in 01/2022
+FIELD_REPORTS_STEP = 95  # more each month through 2022
 
 _THONG_TIN_ROW = {f.key: i + 1 for i, f in enumerate(forms.THONG_TIN.fields)}
-_CAPS_ORDER = ("platform_name", "platform_id", "status", "lgsp", "accounts", "uses", "mau",
-               "note", "proposal")
+_CAPS_ORDER = ("platform_name", "platform_id", "status", "lgsp", "accounts", "uses", "mau", "note", "proposal")
 _CAPS_UNIT = "stc"
 _LOCAL_PLATFORM_UNIT = "478"
 _STT = "stt"

@@ -29,8 +29,11 @@ def _preparer(seed: int, unit: Unit) -> tuple[str, str, str]:
     rng = _rng(seed, unit.code, "preparer")
     sex = rng.choice("mf")
     name = f"{rng.choice(_SURNAMES)} {rng.choice(_MIDDLE[sex])} {rng.choice(_GIVEN[sex])}"
-    phone = f"0234 {rng.randint(3500000, 3899999)}" if rng.random() < 0.7 else \
-        f"09{rng.randint(0, 9)}{rng.randint(0, 9)} {rng.randint(100, 999)} {rng.randint(100, 999)}"
+    phone = (
+        f"0234 {rng.randint(3500000, 3899999)}"
+        if rng.random() < 0.7
+        else f"09{rng.randint(0, 9)}{rng.randint(0, 9)} {rng.randint(100, 999)} {rng.randint(100, 999)}"
+    )
     slug = fold(unit.short_name or unit.name).replace(" ", "") if unit.type == "district" else unit.code
     email = f"vanphong.{slug}@thuathienhue.gov.vn" if unit.type == "district" else f"{slug}@thuathienhue.gov.vn"
     return name, phone, email
@@ -42,8 +45,9 @@ def _text_number(value: Any, kind: str) -> str:
     return format_number(value)
 
 
-def _plan(month: str, registry: Registry, seed: int, deadline_day: int,
-          params_dir: Path = PARAMS_DIR) -> tuple[list[_File], list[dict[str, Any]]]:
+def _plan(
+    month: str, registry: Registry, seed: int, deadline_day: int, params_dir: Path = PARAMS_DIR
+) -> tuple[list[_File], list[dict[str, Any]]]:
     """Every workbook of the month, with its faults."""
     sched = _schedule(month, registry)
     t = sched.index
@@ -58,9 +62,11 @@ def _plan(month: str, registry: Registry, seed: int, deadline_day: int,
         code = unit.code
         tables = [_table(forms.NEN_TANG, _platform_rows(seed, month, t, registry, unit, names, aliases))]
         if unit.type == "district":
-            tables += [_table(forms.HUE_S, [dict(hue_s[code])]),
-                       _table(forms.TO_CNS, _to_cns(seed, month, t, registry, unit)),
-                       _table(forms.DOANH_NGHIEP, [_doanh_nghiep(seed, month, t, unit)])]
+            tables += [
+                _table(forms.HUE_S, [dict(hue_s[code])]),
+                _table(forms.TO_CNS, _to_cns(seed, month, t, registry, unit)),
+                _table(forms.DOANH_NGHIEP, [_doanh_nghiep(seed, month, t, unit)]),
+            ]
         wanted = {s.key for s in forms.sheets_for(unit.sections)}
         tables = [tb for tb in tables if tb.sheet.key in wanted]
         by_key = {tb.sheet.key: tb for tb in tables}
@@ -69,7 +75,7 @@ def _plan(month: str, registry: Registry, seed: int, deadline_day: int,
         arrival = _arrival(seed, month, code, deadline_day, late=code == sched.late, early=code == sched.resubmit)
         prepared = arrival.date() - timedelta(days=rng.randint(1, 2) if code == sched.resubmit else rng.randint(0, 1))
         unit_period = period
-        protected: set[tuple[str, int, str]] = set()   # cells that must keep their value
+        protected: set[tuple[str, int, str]] = set()  # cells that must keep their value
 
         if code == sched.variant and "to_cns" in by_key:
             tb = by_key["to_cns"]
@@ -87,21 +93,34 @@ def _plan(month: str, registry: Registry, seed: int, deadline_day: int,
             tb = by_key["nen_tang"]
             tb.keys = list(_CAPS_ORDER)
             tb.headers = [fold(forms.NEN_TANG.field(k).header).upper() for k in _CAPS_ORDER]
-            faults.append({"unit": code, "file": f"{code}_{month}.xlsx", "kind": "header_variant",
-                           "sheet": forms.NEN_TANG.name,
-                           "cell": f"A{HEADER_ROW}:{get_column_letter(len(tb.keys))}{HEADER_ROW}",
-                           "value": tb.headers[0],
-                           "description": "Tiêu đề cột sheet Nền tảng viết hoa, không dấu (TEN NEN TANG…) "
-                                          "và đổi thứ tự cột"})
+            faults.append(
+                {
+                    "unit": code,
+                    "file": f"{code}_{month}.xlsx",
+                    "kind": "header_variant",
+                    "sheet": forms.NEN_TANG.name,
+                    "cell": f"A{HEADER_ROW}:{get_column_letter(len(tb.keys))}{HEADER_ROW}",
+                    "value": tb.headers[0],
+                    "description": "Tiêu đề cột sheet Nền tảng viết hoa, không dấu (TEN NEN TANG…) và đổi thứ tự cột",
+                }
+            )
 
         if code == sched.bad:
             fault = _apply_bad_cell(sched.bad_kind, by_key, _rng(seed, month, code, "fault"))
             if fault:
                 sheet_key, i, key, value, description, kind = fault
                 protected.add((sheet_key, i, key))
-                faults.append({"unit": code, "file": f"{code}_{month}.xlsx", "kind": kind,
-                               "sheet": forms.sheet(sheet_key).name, "cell": by_key[sheet_key].address(i, key),
-                               "value": value, "description": description})
+                faults.append(
+                    {
+                        "unit": code,
+                        "file": f"{code}_{month}.xlsx",
+                        "kind": kind,
+                        "sheet": forms.sheet(sheet_key).name,
+                        "cell": by_key[sheet_key].address(i, key),
+                        "value": value,
+                        "description": description,
+                    }
+                )
         if code == sched.resubmit and "hue_s" in by_key:
             # the superseded copy scales these three; as real numbers they keep their order
             protected |= {("hue_s", 0, k) for k in ("reports_received", "reports_processed", "reports_on_time")}
@@ -111,49 +130,104 @@ def _plan(month: str, registry: Registry, seed: int, deadline_day: int,
         if code == sched.wrong_period:
             y, m = map(int, month.split("-"))
             unit_period = f"{m - 1:02d}/{y}" if m > 1 else f"12/{y - 1}"
-            faults.append({"unit": code, "file": f"{code}_{month}.xlsx", "kind": "wrong_period",
-                           "sheet": forms.THONG_TIN.name, "cell": f"B{_THONG_TIN_ROW['period']}",
-                           "value": unit_period,
-                           "description": f"Kỳ báo cáo ghi {unit_period} trong tệp gửi cho tháng {period}: "
-                                          "cả tệp bị từ chối"})
+            faults.append(
+                {
+                    "unit": code,
+                    "file": f"{code}_{month}.xlsx",
+                    "kind": "wrong_period",
+                    "sheet": forms.THONG_TIN.name,
+                    "cell": f"B{_THONG_TIN_ROW['period']}",
+                    "value": unit_period,
+                    "description": f"Kỳ báo cáo ghi {unit_period} trong tệp gửi cho tháng {period}: cả tệp bị từ chối",
+                }
+            )
         if code == sched.late:
-            faults.append({"unit": code, "file": f"{code}_{month}.xlsx", "kind": "late", "sheet": None,
-                           "cell": None, "value": arrival.isoformat(),
-                           "description": f"Tệp đến lúc {arrival:%H:%M} ngày {arrival:%d/%m/%Y}, "
-                                          f"sau hạn nộp ngày {_deadline(month, deadline_day):%d/%m/%Y}"})
+            faults.append(
+                {
+                    "unit": code,
+                    "file": f"{code}_{month}.xlsx",
+                    "kind": "late",
+                    "sheet": None,
+                    "cell": None,
+                    "value": arrival.isoformat(),
+                    "description": f"Tệp đến lúc {arrival:%H:%M} ngày {arrival:%d/%m/%Y}, "
+                    f"sau hạn nộp ngày {_deadline(month, deadline_day):%d/%m/%Y}",
+                }
+            )
         if code == sched.nfd:
-            faults.append({"unit": code, "file": f"{code}_{month}.xlsx", "kind": "nfd_text", "sheet": None,
-                           "cell": None, "value": None,
-                           "description": "Mọi chữ trong tệp (tên sheet, tiêu đề, tên xã, tên nền tảng) "
-                                          "ở dạng Unicode NFD"})
+            faults.append(
+                {
+                    "unit": code,
+                    "file": f"{code}_{month}.xlsx",
+                    "kind": "nfd_text",
+                    "sheet": None,
+                    "cell": None,
+                    "value": None,
+                    "description": "Mọi chữ trong tệp (tên sheet, tiêu đề, tên xã, tên nền tảng) ở dạng Unicode NFD",
+                }
+            )
 
-        info = {"unit_code": code, "period": unit_period, "preparer": preparer, "prepared_on": prepared,
-                "phone": phone, "email": email, "form_version": forms.FORM_VERSION}
+        info = {
+            "unit_code": code,
+            "period": unit_period,
+            "preparer": preparer,
+            "prepared_on": prepared,
+            "phone": phone,
+            "email": email,
+            "form_version": forms.FORM_VERSION,
+        }
         final = _File(unit, f"{code}_{month}.xlsx", month, unit_period, info, arrival, tables, nfd=code == sched.nfd)
 
         if code == sched.resubmit:
             first = _superseded_copy(final, _rng(seed, month, code, "resubmit"))
             final.name = f"{code}_{month}_sua.xlsx"
-            final.arrival = arrival + timedelta(days=1 if arrival.day < deadline_day else 0,
-                                                hours=0 if arrival.day < deadline_day else 2)
+            final.arrival = arrival + timedelta(
+                days=1 if arrival.day < deadline_day else 0, hours=0 if arrival.day < deadline_day else 2
+            )
             final.info = dict(info, prepared_on=final.arrival.date())
             files.append(first)
-            faults.append({"unit": code, "file": first.name, "kind": "superseded", "sheet": forms.THONG_TIN.name,
-                           "cell": f"B{_THONG_TIN_ROW['prepared_on']}", "value": first.info["prepared_on"].isoformat(),
-                           "description": f"Tệp đầu, được thay bằng {final.name} (Ngày lập muộn hơn)"})
-            faults.append({"unit": code, "file": final.name, "kind": "resubmission", "sheet": forms.THONG_TIN.name,
-                           "cell": f"B{_THONG_TIN_ROW['prepared_on']}", "value": final.info["prepared_on"].isoformat(),
-                           "description": f"Tệp gửi lại thay cho {first.name}: sửa số phản ánh Hue-S "
-                                          "và bổ sung số liệu Tổ công nghệ số"})
+            faults.append(
+                {
+                    "unit": code,
+                    "file": first.name,
+                    "kind": "superseded",
+                    "sheet": forms.THONG_TIN.name,
+                    "cell": f"B{_THONG_TIN_ROW['prepared_on']}",
+                    "value": first.info["prepared_on"].isoformat(),
+                    "description": f"Tệp đầu, được thay bằng {final.name} (Ngày lập muộn hơn)",
+                }
+            )
+            faults.append(
+                {
+                    "unit": code,
+                    "file": final.name,
+                    "kind": "resubmission",
+                    "sheet": forms.THONG_TIN.name,
+                    "cell": f"B{_THONG_TIN_ROW['prepared_on']}",
+                    "value": final.info["prepared_on"].isoformat(),
+                    "description": f"Tệp gửi lại thay cho {first.name}: sửa số phản ánh Hue-S "
+                    "và bổ sung số liệu Tổ công nghệ số",
+                }
+            )
         files.append(final)
-    order = ("late", "text_in_count", "mau_gt_accounts", "members_lt_teams", "superseded", "resubmission",
-             "nfd_text", "header_variant", "wrong_period")
+    order = (
+        "late",
+        "text_in_count",
+        "mau_gt_accounts",
+        "members_lt_teams",
+        "superseded",
+        "resubmission",
+        "nfd_text",
+        "header_variant",
+        "wrong_period",
+    )
     faults.sort(key=lambda f: order.index(f["kind"]))
     return files, faults
 
 
-def _apply_bad_cell(kind: str, by_key: dict[str, _Table],
-                    rng: random.Random) -> tuple[str, int, str, Any, str, str] | None:
+def _apply_bad_cell(
+    kind: str, by_key: dict[str, _Table], rng: random.Random
+) -> tuple[str, int, str, Any, str, str] | None:
     """Put one bad value into the tables: (sheet key, row, field key, value, description, kind)."""
     to_cns = by_key.get("to_cns")
     if kind == "members_lt_teams" and to_cns and any(r["teams"] > 0 for r in to_cns.rows):
@@ -161,9 +235,14 @@ def _apply_bad_cell(kind: str, by_key: dict[str, _Table],
         row = to_cns.rows[i]
         value = max(0, row["teams"] - rng.randint(1, max(1, row["teams"] // 2)))
         row["members"] = value
-        return ("to_cns", i, "members", value,
-                f"Số thành viên lũy kế ({value}) nhỏ hơn Số tổ lũy kế ({row['teams']}) "
-                f"của {row['commune_name']}", "members_lt_teams")
+        return (
+            "to_cns",
+            i,
+            "members",
+            value,
+            f"Số thành viên lũy kế ({value}) nhỏ hơn Số tổ lũy kế ({row['teams']}) của {row['commune_name']}",
+            "members_lt_teams",
+        )
     if kind == "mau_gt_accounts" and "nen_tang" in by_key:
         tb = by_key["nen_tang"]
         candidates = [j for j, r in enumerate(tb.rows) if r["accounts"]]
@@ -172,16 +251,28 @@ def _apply_bad_cell(kind: str, by_key: dict[str, _Table],
             row = tb.rows[i]
             value = round(row["accounts"] * rng.uniform(1.1, 1.5)) + 1
             row["mau"] = value
-            return ("nen_tang", i, "mau", value,
-                    f"Người dùng hoạt động trong tháng ({value}) lớn hơn Tài khoản lũy kế "
-                    f"({row['accounts']}) của {row['platform_name']}", "mau_gt_accounts")
+            return (
+                "nen_tang",
+                i,
+                "mau",
+                value,
+                f"Người dùng hoạt động trong tháng ({value}) lớn hơn Tài khoản lũy kế "
+                f"({row['accounts']}) của {row['platform_name']}",
+                "mau_gt_accounts",
+            )
     if to_cns and to_cns.rows:
         i = rng.randrange(len(to_cns.rows))
         row = to_cns.rows[i]
         value = f"khoảng {max(10, int(round(row['trained'], -1)) or 50)}"
         row["trained"] = value
-        return ("to_cns", i, "trained", value,
-                f"Lượt người được tập huấn ghi bằng chữ “{value}” ở {row['commune_name']}", "text_in_count")
+        return (
+            "to_cns",
+            i,
+            "trained",
+            value,
+            f"Lượt người được tập huấn ghi bằng chữ “{value}” ở {row['commune_name']}",
+            "text_in_count",
+        )
     return None
 
 

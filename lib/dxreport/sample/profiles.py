@@ -50,8 +50,19 @@ _DISTRICT_PROFILES: dict[str, tuple[str, float, float, tuple[float, float], tupl
     "local": ("people", 0.030, 0.030, (0.10, 0.25), (1.5, 3.0), False),
 }
 _DISTRICT_CORE = ("nd-dvc", "cq-lgsp", "cq-hop", "nd-sskdt", "nd-pccovid")
-_DISTRICT_OPTIONAL = ("nd-vneid", "nd-vssid", "nd-datdai", "nd-cuahangso", "nd-daytructuyen",
-                      "nd-mooc", "nd-phananh", "cq-bandoso", "cq-diachiso", "cq-ptdl", "dn-hddt")
+_DISTRICT_OPTIONAL = (
+    "nd-vneid",
+    "nd-vssid",
+    "nd-datdai",
+    "nd-cuahangso",
+    "nd-daytructuyen",
+    "nd-mooc",
+    "nd-phananh",
+    "cq-bandoso",
+    "cq-diachiso",
+    "cq-ptdl",
+    "dn-hddt",
+)
 _NOT_YET_DEPLOYABLE = ("cq-bandoso", "cq-diachiso", "nd-cuahangso", "nd-datdai", "nd-mooc", "cq-ptdl")
 
 # Agencies: the platforms of their field (LGSP and online meetings come first for every agency).
@@ -93,12 +104,31 @@ _AGENCY_PROFILES: dict[str, tuple[float, tuple[float, float], bool]] = {
 _AGENCY_DEFAULT_PROFILE = (0.50, (2.0, 10.0), False)
 _FORCED_ALIASES = {("syt", "nd-sskdt"): "Sổ SKĐT"}
 
-_SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Phan", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ",
-             "Ngô", "Dương", "Trương", "Huỳnh")
-_MIDDLE = {"m": ("Văn", "Hữu", "Đức", "Minh", "Quang", "Công", "Đình"),
-           "f": ("Thị", "Ngọc", "Thu", "Bảo", "Diệu", "Thanh", "Khánh")}
-_GIVEN = {"m": ("Hùng", "Dũng", "Phúc", "Quân", "Tuấn", "Khoa", "Long", "Nam", "Hiếu", "Bình", "Thắng", "Vĩnh"),
-          "f": ("Hoa", "Lan", "Hương", "Thảo", "Trang", "Nhung", "Hạnh", "Linh", "Mai", "Vy", "Quyên", "Hằng")}
+_SURNAMES = (
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Hoàng",
+    "Phan",
+    "Võ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Hồ",
+    "Ngô",
+    "Dương",
+    "Trương",
+    "Huỳnh",
+)
+_MIDDLE = {
+    "m": ("Văn", "Hữu", "Đức", "Minh", "Quang", "Công", "Đình"),
+    "f": ("Thị", "Ngọc", "Thu", "Bảo", "Diệu", "Thanh", "Khánh"),
+}
+_GIVEN = {
+    "m": ("Hùng", "Dũng", "Phúc", "Quân", "Tuấn", "Khoa", "Long", "Nam", "Hiếu", "Bình", "Thắng", "Vĩnh"),
+    "f": ("Hoa", "Lan", "Hương", "Thảo", "Trang", "Nhung", "Hạnh", "Linh", "Mai", "Vy", "Quyên", "Hằng"),
+}
 
 _PROPOSALS = {
     "district": (

@@ -45,8 +45,19 @@ def _schedule(month: str, registry: Registry) -> _Schedule:
     caps = _CAPS_UNIT if i % 3 == 2 and any(u.code == _CAPS_UNIT for u in agencies) else None
     wrong = a(6) if month.endswith("-12") else None
     late = a(0)
-    return _Schedule(index=i, late=late, bad=d(8), bad_kind=kind, resubmit=d(4), nfd=d(2), variant=d(6),
-                     caps=caps, wrong_period=wrong, districts=districts, agencies=agencies)
+    return _Schedule(
+        index=i,
+        late=late,
+        bad=d(8),
+        bad_kind=kind,
+        resubmit=d(4),
+        nfd=d(2),
+        variant=d(6),
+        caps=caps,
+        wrong_period=wrong,
+        districts=districts,
+        agencies=agencies,
+    )
 
 
 def file_names(month: str, *, registry: Registry | None = None) -> list[str]:
@@ -61,8 +72,16 @@ def file_names(month: str, *, registry: Registry | None = None) -> list[str]:
     return names
 
 
-def _arrival(seed: int, month: str, code: str, deadline_day: int, *, late: bool = False,
-             early: bool = False, tag: str = "arrival") -> datetime:
+def _arrival(
+    seed: int,
+    month: str,
+    code: str,
+    deadline_day: int,
+    *,
+    late: bool = False,
+    early: bool = False,
+    tag: str = "arrival",
+) -> datetime:
     rng = _rng(seed, month, code, tag)
     first = months.first_day(months.following(month))
     if late:

@@ -65,7 +65,11 @@ def _write(plan: _File, path: Path) -> None:
     for tb in plan.tables:
         ws = wb.create_sheet(_text(tb.sheet.name, nfd))
         for n, (key, header) in enumerate(zip(tb.keys, tb.headers), start=1):
-            width = 34 if key in ("platform_name", "commune_name", "proposal", "note") else max(8, min(20, len(header) * 0.8))
+            width = (
+                34
+                if key in ("platform_name", "commune_name", "proposal", "note")
+                else max(8, min(20, len(header) * 0.8))
+            )
             ws.column_dimensions[get_column_letter(n)].width = width
         title = f"BIỂU MẪU BÁO CÁO THÁNG {plan.period_text} – {tb.sheet.name.upper()}"
         ws.append([_cell(ws, title, nfd, bold=True)])
