@@ -10,6 +10,19 @@ import pytest
 
 from dxreport import forms
 
+#: The headers of the `Nền tảng` sheet, as units write them.
+PLATFORM_HEADERS = [
+    "Mã nền tảng",
+    "Tên nền tảng",
+    "Tình trạng",
+    "Tài khoản lũy kế",
+    "Người dùng hoạt động trong tháng",
+    "Lượt sử dụng trong tháng",
+    "Kết nối chia sẻ dữ liệu",
+    "Đề xuất",
+    "Ghi chú",
+]
+
 
 def write_form(
     path: Path, info: dict[str, object], sheets: dict[str, list[list[object]]] | None = None, title_rows: int = 0

@@ -11,33 +11,20 @@ import unicodedata
 
 import pytest
 
-from conftest import info, write_form
+from conftest import PLATFORM_HEADERS, info, write_form
 from dxreport import runner
 from dxreport.params import ParamError
 
 pytestmark = pytest.mark.slow
 
 MONTH = "2023-01"
-PLATFORM_HEADERS = [
-    "Mã nền tảng",
-    "Tên nền tảng",
-    "Tình trạng",
-    "Tài khoản lũy kế",
-    "Người dùng hoạt động trong tháng",
-    "Lượt sử dụng trong tháng",
-    "Kết nối chia sẻ dữ liệu",
-    "Đề xuất",
-    "Ghi chú",
-]
 
 
-@pytest.fixture(scope="module")
-def month_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("e2e")
-    inbox = root / "inbox" / MONTH
+def _hue_form(path, prepared: dt.date, downloads: str, communes: list[list]) -> None:
+    """Thành phố Huế's workbook of the month: platforms, Hue-S, teams by commune, enterprises."""
     write_form(
-        inbox / "hue.xlsx",
-        info("474", MONTH, dt.date(2023, 2, 2)),
+        path,
+        info("474", MONTH, prepared),
         {
             "Nền tảng": [
                 PLATFORM_HEADERS,
@@ -53,7 +40,7 @@ def month_run(tmp_path_factory):
                     "Phản ánh xử lý đúng hạn trong tháng",
                     "Tỷ lệ hài lòng (%)",
                 ],
-                ["1.234.567", 800000, 1000, 950, 900, "80,5%"],
+                [downloads, 800000, 1000, 950, 900, "80,5%"],
             ],
             "Tổ công nghệ số": [
                 [
@@ -65,9 +52,8 @@ def month_run(tmp_path_factory):
                     "Lượt người được tập huấn trong tháng",
                     "Số hộ được hỗ trợ trong tháng",
                 ],
-                ["19750", "Tây Lộc", 4, 20, 2, 40, 30],
-                ["19753", "Thuận Lộc", 6, 5, 1, 10, 10],
-            ],  # members < teams: quarantined
+                *communes,
+            ],
             "Doanh nghiệp": [
                 [
                     "DN tiếp cận SMEdx lũy kế",
@@ -78,6 +64,21 @@ def month_run(tmp_path_factory):
                 [120, 30, 15, 4],
             ],
         },
+    )
+
+
+@pytest.fixture(scope="module")
+def month_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    inbox = root / "inbox" / MONTH
+    _hue_form(
+        inbox / "hue.xlsx",
+        dt.date(2023, 2, 2),
+        "1.234.567",
+        [
+            ["19750", "Tây Lộc", 4, 20, 2, 40, 30],
+            ["19753", "Thuận Lộc", 6, 5, 1, 10, 10],
+        ],  # members < teams: quarantined
     )
     write_form(
         inbox / "snv.xlsx",
@@ -517,48 +518,8 @@ def test_a_resubmission_re_renders_that_unit_and_the_province_only(month_run, tm
     assert asked == ["snv", "tinh"]
     # Huế resends with one more Hue-S download: its own figures, the province's and the district
     # comparison that every district report shows change; the agencies' reports do not
-    write_form(
-        inbox / MONTH / "hue-gui-lai.xlsx",
-        info("474", MONTH, dt.date(2023, 2, 5)),
-        {
-            "Nền tảng": [
-                PLATFORM_HEADERS,
-                ["", "Ứng dụng Hue-S", "Đang sử dụng", 1000, 400, 5000, "Có", "", ""],
-                ["", "Sổ SKĐT", "Đang thử nghiệm", 200, 50, 300, "Không", "", ""],
-            ],
-            "Hue-S": [
-                [
-                    "Lượt tải lũy kế",
-                    "Tài khoản đăng ký lũy kế",
-                    "Phản ánh tiếp nhận trong tháng",
-                    "Phản ánh đã xử lý trong tháng",
-                    "Phản ánh xử lý đúng hạn trong tháng",
-                    "Tỷ lệ hài lòng (%)",
-                ],
-                ["1.234.568", 800000, 1000, 950, 900, "80,5%"],
-            ],
-            "Tổ công nghệ số": [
-                [
-                    "Mã xã",
-                    "Xã/phường/thị trấn",
-                    "Số tổ lũy kế",
-                    "Số thành viên lũy kế",
-                    "Số buổi tập huấn trong tháng",
-                    "Lượt người được tập huấn trong tháng",
-                    "Số hộ được hỗ trợ trong tháng",
-                ],
-                ["19750", "Tây Lộc", 4, 20, 2, 40, 30],
-            ],
-            "Doanh nghiệp": [
-                [
-                    "DN tiếp cận SMEdx lũy kế",
-                    "DN sử dụng nền tảng số lũy kế",
-                    "DN tự đánh giá DBI lũy kế",
-                    "DN được hỗ trợ trong tháng",
-                ],
-                [120, 30, 15, 4],
-            ],
-        },
+    _hue_form(
+        inbox / MONTH / "hue-gui-lai.xlsx", dt.date(2023, 2, 5), "1.234.568", [["19750", "Tây Lộc", 4, 20, 2, 40, 30]]
     )
     manifest, asked = run_all()
     assert asked == sorted(districts + ["tinh"])

@@ -19,23 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import info, write_form
+from conftest import PLATFORM_HEADERS, info, write_form
 from dxreport import procs, render, runner
 
 pytestmark = pytest.mark.slow
 
 MONTH = "2023-01"
-HEADERS = [
-    "Mã nền tảng",
-    "Tên nền tảng",
-    "Tình trạng",
-    "Tài khoản lũy kế",
-    "Người dùng hoạt động trong tháng",
-    "Lượt sử dụng trong tháng",
-    "Kết nối chia sẻ dữ liệu",
-    "Đề xuất",
-    "Ghi chú",
-]
 DXREPORT = str(Path(sys.executable).with_name("dxreport"))
 
 
@@ -44,14 +33,14 @@ def _inbox(root: Path) -> Path:
     write_form(
         month / "hue.xlsx",
         info("474", MONTH, dt.date(2023, 2, 2)),
-        {"Nền tảng": [HEADERS, ["", "Ứng dụng Hue-S", "Đang sử dụng", 1000, 400, 5000, "Có", "", ""]]},
+        {"Nền tảng": [PLATFORM_HEADERS, ["", "Ứng dụng Hue-S", "Đang sử dụng", 1000, 400, 5000, "Có", "", ""]]},
     )
     write_form(
         month / "snv.xlsx",
         info("snv", MONTH, dt.date(2023, 2, 3)),
         {
             "Nền tảng": [
-                HEADERS,
+                PLATFORM_HEADERS,
                 [
                     "cq-hop",
                     "Nền tảng họp trực tuyến thế hệ mới cho cơ quan nhà nước",

@@ -451,6 +451,17 @@ def months_loaded(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [m for (m,) in rows]
 
 
+def holds_month(path: Path | str, month: str) -> bool:
+    """Whether the warehouse file at `path` exists, can be read and holds `month`."""
+    if not Path(path).exists():
+        return False
+    try:
+        with connect(path, read_only=True) as con:
+            return month in months_loaded(con)
+    except Exception:  # noqa: BLE001 - a warehouse that cannot be read holds no month
+        return False
+
+
 def indicators_frame(con: duckdb.DuckDBPyConnection, months: Iterable[str] | str | None = None) -> pd.DataFrame:
     """Indicators of the given months (all months when None)."""
     return _by_months(con, "indicators", months)

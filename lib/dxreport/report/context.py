@@ -139,7 +139,7 @@ def load(
         dest = Path(stage)
     elif not outputs:
         dest = SCRATCH_DIR / run.month / run.unit
-        if not _has_month(store.warehouse_path(run.outputs), run.month):
+        if not store.holds_month(store.warehouse_path(run.outputs), run.month):
             run = replace(run, outputs=SCRATCH_DIR)
     registry = load_registry()
     with store.connect(store.warehouse_path(run.outputs), read_only=True) as con:
@@ -169,16 +169,6 @@ def load(
         fetches=fetches,
         dest=dest,
     )
-
-
-def _has_month(warehouse: Path, month: str) -> bool:
-    if not warehouse.exists():
-        return False
-    try:
-        with store.connect(warehouse, read_only=True) as con:
-            return month in store.months_loaded(con)
-    except Exception:  # noqa: BLE001 - a warehouse that cannot be read holds no month
-        return False
 
 
 def _scope(ctx: Context) -> kpis.Scope:

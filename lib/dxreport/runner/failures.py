@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
-import logging
 import re
 
 from dxreport import preflight
-
-log = logging.getLogger("dxreport.runner")
 
 
 _KERNEL_START = re.compile(r"kernel didn't respond|kernel died before replying|kernel.{0,40}failed to start", re.I)
@@ -43,9 +40,8 @@ def is_disk_full(exc: BaseException) -> bool:
 
 
 def user_error(exc: BaseException) -> str:
-    """The sentence a user reads for `exc`, in Vietnamese; the English original goes to the log."""
+    """The sentence a user reads for `exc`, in Vietnamese (callers log the English original)."""
     name = type(exc).__name__
-    log.debug("original error: %s: %s", name, exc)
     if name == "PapermillExecutionError":
         return f"{getattr(exc, 'ename', name)}: {getattr(exc, 'evalue', '')} (ô {getattr(exc, 'exec_count', '?')})"
     if type(exc).__module__.startswith("dxreport."):

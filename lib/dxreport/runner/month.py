@@ -161,15 +161,12 @@ def _clean_start(base: RunParams, month_dir: Path, stale: dict) -> None:
     removed = publish.clean_leftovers(month_dir)
     if removed:
         log.info("đã xóa %d tệp/thư mục tạm còn sót: %s", len(removed), ", ".join(p.name for p in removed))
-    repaired = preflight.check_warehouse(_warehouse_file(base))
+    from dxreport import store
+
+    repaired = preflight.check_warehouse(store.warehouse_path(base.outputs))
     if repaired:
         log.warning("%s", repaired)
         _tell(repaired)
-
-
-def _warehouse_file(run: RunParams) -> Path:
-    """The warehouse file of a run (outputs/warehouse.duckdb)."""
-    return run.outputs / "warehouse.duckdb"
 
 
 def _tell(message: str) -> None:
@@ -361,14 +358,7 @@ def _run(
 def _month_loaded(run: RunParams) -> bool:
     from dxreport import store
 
-    path = store.warehouse_path(run.outputs)
-    if not path.exists():
-        return False
-    try:
-        with store.connect(path, read_only=True) as con:
-            return run.month in store.months_loaded(con)
-    except Exception:  # noqa: BLE001 - an unreadable warehouse is rebuilt by the month steps
-        return False
+    return store.holds_month(store.warehouse_path(run.outputs), run.month)
 
 
 def _inbox_month_dir(run: RunParams) -> Path:
