@@ -117,7 +117,7 @@ def test_month_on_month(values):
 
 
 def test_teams_and_communes(values):
-    huế_communes = len(load_registry().communes_of("474"))
+    huế_communes = len(load_registry().communes("474", "2022-07"))
     assert value(values, "474", "communes_with_team") == 1
     # only communes with a valid row count: Huế reported 19750 (3 teams) and 19753 (0 teams)
     assert value(values, "474", "communes_without_team") == 1
@@ -125,7 +125,7 @@ def test_teams_and_communes(values):
     assert value(values, "tinh", "communes_without_team") == 1
     assert value(values, "tinh", "communes_no_data") == 141 - 3
     # Phong Điền sent nothing: every one of its communes is unknown, none is "without a team"
-    assert value(values, "476", "communes_no_data") == len(load_registry().communes_of("476"))
+    assert value(values, "476", "communes_no_data") == len(load_registry().communes("476", "2022-07"))
     assert math.isnan(value(values, "476", "communes_without_team"))
     assert value(values, "474", "teams_per_commune") == pytest.approx(3 / huế_communes)
 
@@ -382,9 +382,9 @@ def _month_values(values, unit):
 
 def test_registry_facts_the_hand_figures_rest_on():
     registry = load_registry()
-    assert len(registry.communes_of("474", M)) == 36 and len(registry.communes_of("478", M)) == 14
-    assert registry.get("474").population == 494_070 and registry.province().population == 1_160_224
-    assert sum(u.population for u in registry.districts(M)) == DISTRICT_POPULATION == 1_165_413
+    assert len(registry.communes("474", M)) == 36 and len(registry.communes("478", M)) == 14
+    assert registry.get("474", M).population == 494_070 and registry.province(M).population == 1_160_224
+    assert sum(u.population for u in registry.area_units(M)) == DISTRICT_POPULATION == 1_165_413
 
 
 @pytest.mark.parametrize("unit, by_hand", [("tinh", PROVINCE_BY_HAND), ("474", HUE_BY_HAND)])
@@ -433,7 +433,7 @@ def test_same_month_last_year_and_year_to_date(month):
 
 
 def test_rank_and_average_among_peers(month):
-    districts = [u.code for u in load_registry().districts(M)]
+    districts = [u.code for u in load_registry().area_units(M)]
     view = kpis.unit_view(month, M, "478", districts).set_index("indicator")
     assert view.at["hues_downloads", "rank"] == 2 and view.at["hues_downloads", "ranked_among"] == 2
     assert view.at["hues_downloads", "peer_mean"] == 750
@@ -533,7 +533,7 @@ def _phu_vang_teams(month, communes, teams=2, members=6):
 def rejected_row():
     """Phú Vang (478, 14 communes) reports every commune in June, 2 teams each; in July the row of
     its first commune was rejected (members fewer than teams), so July has facts for 13 communes."""
-    communes = [c.code for c in load_registry().communes_of("478", M)]
+    communes = [c.code for c in load_registry().communes("478", M)]
     facts = pd.DataFrame(_phu_vang_teams(P, communes) + _phu_vang_teams(M, communes[1:]))
     submitted = pd.DataFrame({"month": [M, P], "unit": ["478", "478"]})
     base = kpis.base_table(facts, load_registry(), submitted, CATALOG, SCOPE)

@@ -4,6 +4,7 @@ Each test copies the project's params/ folder, breaks one thing, and expects the
 (lines counted by hand in the project's files).
 """
 
+import datetime as dt
 import shutil
 
 import pytest
@@ -46,14 +47,14 @@ def test_the_project_params_pass(params_dir):
 def test_invalid_yaml_names_the_line_and_column(params_dir):
     _break(params_dir, "settings.yaml", "  form_version: 1\n", " form_version: 1\n")
     assert _message(params_dir) == (
-        "params/settings.yaml, dòng 23, cột 2: không phải YAML hợp lệ (expected <block end>, but found "
+        "params/settings.yaml, dòng 43, cột 2: không phải YAML hợp lệ (expected <block end>, but found "
         "'<block mapping start>'; while parsing a block mapping: dòng 2, cột 1)"
     )
 
 
 def test_a_missing_settings_key_names_its_section_line_and_what_it_must_be(params_dir):
     _break(params_dir, "settings.yaml", "  deadline_day: 5\n", "")
-    assert _message(params_dir) == "params/settings.yaml, dòng 18: thiếu khóa submission.deadline_day (số nguyên 1–28)"
+    assert _message(params_dir) == "params/settings.yaml, dòng 38: thiếu khóa submission.deadline_day (số nguyên 1–28)"
 
 
 @pytest.mark.parametrize(
@@ -62,68 +63,68 @@ def test_a_missing_settings_key_names_its_section_line_and_what_it_must_be(param
         (
             "  deadline_day: 5\n",
             "  deadline_day: 31\n",
-            "dòng 22: submission.deadline_day phải là số nguyên 1–28, không phải 31",
+            "dòng 42: submission.deadline_day phải là số nguyên 1–28, không phải 31",
         ),
         (
             "  deadline_day: 5\n",
             '  deadline_day: "5"\n',
-            "dòng 22: submission.deadline_day phải là số nguyên 1–28, không phải '5'",
+            "dòng 42: submission.deadline_day phải là số nguyên 1–28, không phải '5'",
         ),
         (
             "  deadline_day: 5\n",
             "  deadline_day: 5\n  deadline_dya: 6\n",
-            "dòng 23: khóa submission.deadline_dya không được hỗ trợ; chỉ nhận: deadline_day, form_version, "
+            "dòng 43: khóa submission.deadline_dya không được hỗ trợ; chỉ nhận: deadline_day, form_version, "
             "max_file_bytes, max_rows_per_sheet, reader",
         ),
         (
             "  seed: 20220803\n",
             '  seed: 20220803\n  first_month: "2022-02"\n',
-            "dòng 31: khóa first_month viết hai lần (lần đầu ở dòng 28)",
+            "dòng 51: khóa first_month viết hai lần (lần đầu ở dòng 48)",
         ),
         (
             '  last_month: "2022-12"\n',
             '  last_month: "2021-12"\n',
-            "dòng 29: sample.last_month 2021-12 trước sample.first_month 2022-01",
+            "dòng 49: sample.last_month 2021-12 trước sample.first_month 2022-01",
         ),
         (
             "  fuzzy_threshold: 0.9\n",
             "  fuzzy_threshold: 1.5\n",
-            "dòng 35: catalog.fuzzy_threshold phải là số trong khoảng (0, 1], không phải 1.5",
+            "dòng 55: catalog.fuzzy_threshold phải là số trong khoảng (0, 1], không phải 1.5",
         ),
         (
-            '    - "Bộ Thông tin và Truyền thông"\n    - "UBND tỉnh Thừa Thiên Huế"\n',
+            '        - "Bộ Thông tin và Truyền thông"\n        - "UBND tỉnh Thừa Thiên Huế"\n',
             "",
-            "dòng 7: report.recipients phải là danh sách nơi nhận, ít nhất một, mỗi nơi là chữ, không phải None",
+            "dòng 11: report.issuers[1].recipients phải là danh sách nơi nhận, ít nhất một, mỗi nơi là chữ, "
+            "không phải None",
         ),
         (
             '  archive: ["VT", "CNTT"]',
             '  archive: "VT"',
-            "dòng 13: report.archive phải là danh sách nơi lưu, ít nhất một, mỗi nơi là chữ (ví dụ [VT, CNTT]), "
+            "dòng 33: report.archive phải là danh sách nơi lưu, ít nhất một, mỗi nơi là chữ (ví dụ [VT, CNTT]), "
             "không phải 'VT'",
         ),
         (
             '    - "{unit}"\n    - "Lãnh đạo Sở"\n',
             "",
-            "dòng 10: report.unit_recipients phải là danh sách nơi nhận báo cáo của một đơn vị, ít nhất một, mỗi nơi là "
+            "dòng 30: report.unit_recipients phải là danh sách nơi nhận báo cáo của một đơn vị, ít nhất một, mỗi nơi là "
             "chữ ({unit}: tên đơn vị), không phải None",
         ),
         # the signer: a missing name, an empty title, a misspelt key, no signer at all
-        ('    name: "Nguyễn Văn A"', "", "dòng 14: thiếu khóa report.signer.name (họ và tên người ký, chữ)"),
+        ('    name: "Nguyễn Văn A"', "", "dòng 34: thiếu khóa report.signer.name (họ và tên người ký, chữ)"),
         (
             '    title: "PHÓ GIÁM ĐỐC"',
             '    title: ""',
-            "dòng 16: report.signer.title phải là chức vụ người ký, chữ (ví dụ \"PHÓ GIÁM ĐỐC\"), không phải ''",
+            "dòng 36: report.signer.title phải là chức vụ người ký, chữ (ví dụ \"PHÓ GIÁM ĐỐC\"), không phải ''",
         ),
         (
             '    name: "Nguyễn Văn A"',
             '    nmae: "Nguyễn Văn A"',
-            "dòng 17: khóa report.signer.nmae không được hỗ trợ; chỉ nhận: authority, title, name",
+            "dòng 37: khóa report.signer.nmae không được hỗ trợ; chỉ nhận: authority, title, name",
         ),
         (
             "  signer:",
             "  signers:",
-            "dòng 14: khóa report.signers không được hỗ trợ; chỉ nhận: issuing_body_parent, issuing_body, "
-            "number_suffix, place, recipients, unit_recipients, archive, signer",
+            "dòng 34: khóa report.signers không được hỗ trợ; chỉ nhận: issuers, unit_recipients, archive, signer",
         ),
     ],
 )
@@ -269,7 +270,11 @@ def test_another_sources_file_is_checked_instead(params_dir, tmp_path):
 @pytest.mark.parametrize(
     "old, new, expected",
     [
-        ("\n476,Huyện Phong Điền,", "\n474,Huyện Phong Điền,", "dòng 4, cột code: mã đơn vị '474' trùng với dòng 3"),
+        (
+            "\n476,Huyện Phong Điền,",
+            "\n474,Huyện Phong Điền,",
+            "dòng 4, cột valid_from: mã đơn vị '474' trùng thời kỳ với dòng 3 (một mã chỉ được dùng cho một đơn vị tại mỗi thời điểm)",
+        ),
         (
             "\n476,Huyện Phong Điền,Phong Điền,district,",
             "\n476,Huyện Phong Điền,Phong Điền,huyen,",
@@ -304,7 +309,12 @@ def test_settings_are_typed(params_dir):
         deadline_day=5, max_file_bytes=20_000_000, max_rows_per_sheet=5000, form_version=1
     )
     assert typed.sample == params.SampleSettings("2022-01", "2022-12", 20220803)
-    assert typed.report.recipients == ("Bộ Thông tin và Truyền thông", "UBND tỉnh Thừa Thiên Huế")
+    assert typed.report.issuers[0].recipients == ("Bộ Thông tin và Truyền thông", "UBND tỉnh Thừa Thiên Huế")
+    # the issuer in force on a day: the province's department, the city's, then the merged one
+    assert typed.report.issuer_on(dt.date(2024, 12, 31)).place == "Thừa Thiên Huế"
+    assert typed.report.issuer_on(dt.date(2025, 1, 6)).issuing_body_parent == "UBND THÀNH PHỐ HUẾ"
+    assert typed.report.issuer_on(dt.date(2025, 1, 6)).number_suffix == "BC-STTTT"
+    assert typed.report.issuer_on(dt.date(2025, 3, 1)).number_suffix == "BC-SKHCN"
     assert typed.report.unit_recipients == ("{unit}", "Lãnh đạo Sở") and typed.report.archive == ("VT", "CNTT")
     assert typed.report.signer == params.SignerSettings(
         title="PHÓ GIÁM ĐỐC", name="Nguyễn Văn A", authority="KT. GIÁM ĐỐC"

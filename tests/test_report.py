@@ -75,7 +75,8 @@ def test_units_are_named_as_in_a_sentence_and_the_issuing_department_is_known():
         "Trung tâm Giám sát, điều hành đô thị thông minh tỉnh (HueIOC)",
     )
     assert report.issuing_unit(c) == "stttt"
-    c.settings = {**c.settings, "report": {**c.settings["report"], "issuing_body": "SỞ KHOA HỌC VÀ CÔNG NGHỆ"}}
+    first = {**c.settings["report"]["issuers"][0], "issuing_body": "SỞ KHOA HỌC VÀ CÔNG NGHỆ"}
+    c.settings = {**c.settings, "report": {**c.settings["report"], "issuers": [first]}}
     assert report.issuing_unit(c) == "skhcn"
 
 
@@ -521,7 +522,7 @@ def test_kpis_csv_has_the_units_figures(tmp_path, unit):
 # (line 13 of its file) is rejected: members fewer than teams.
 
 
-COMMUNES_478 = [c for c in load_registry().communes_of("478", M)]
+COMMUNES_478 = [c for c in load_registry().communes("478", M)]
 REJECTED_ISSUE = {
     "month": M,
     "unit": "478",

@@ -477,7 +477,7 @@ def test_a_resubmission_re_renders_that_unit_and_the_province_only(month_run, tm
     inbox = tmp_path / "inbox"
     shutil.copytree(month_run[0].parent / "inbox", inbox)
     units = [u.code for u in load_registry().reporting_units(MONTH)]
-    districts = [u.code for u in load_registry().districts(MONTH)]
+    districts = [u.code for u in load_registry().area_units(MONTH)]
 
     def run_all():
         recorded.clear()
@@ -537,7 +537,7 @@ def test_every_step_records_what_it_depends_on(month_run):
     saved = json.loads((outputs / MONTH / "manifest.json").read_text(encoding="utf-8"))
     steps = {(s["name"], s["unit"]): s for s in saved["steps"]}
     report = steps[("04_report", "474")]
-    assert set(report["inputs"]) == {"catalog", "sample", "submissions", "issues", "facts", "indicators", "districts"}
+    assert set(report["inputs"]) == {"catalog", "sample", "submissions", "issues", "facts", "indicators", "area_units"}
     assert set(steps[("04_report", "tinh")]["inputs"]) == {
         "catalog",
         "sample",

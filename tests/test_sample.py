@@ -182,7 +182,7 @@ def effective(subs, registry, month):
 
 
 def district_codes(registry, month):
-    return [u.code for u in registry.districts(month)]
+    return [u.code for u in registry.area_units(month)]
 
 
 # --- Tests ------------------------------------------------------------------------------------
@@ -218,7 +218,7 @@ def test_files_and_sheets(generated, registry):
         assert codes == {u.code for u in registry.reporting_units(month)}
         assert len(codes) == 30
         for name, sub in subs.items():
-            unit = registry.get(sub["info"]["unit_code"])
+            unit = registry.get(sub["info"]["unit_code"], month)
             expected = {fold(s.name) for s in forms.sheets_for(unit.sections)}
             assert sorted(fold(n) for n in sub["sheet_names"]) == sorted(expected), name
             assert sub["props"].keywords == sample.SAMPLE_KEYWORD
@@ -298,10 +298,10 @@ def test_communes_and_teams(generated, registry):
             table = eff[code]["tables"]["to_cns"]
             listed = [cells["commune_code"].value for _, cells in table["rows"]]
             names = [cells["commune_name"].value for _, cells in table["rows"]]
-            communes = registry.communes_of(code, month)
+            communes = registry.communes(code, month)
             assert sorted(listed) == sorted(c.code for c in communes)
             assert len(set(listed)) == len(listed)
-            assert all(registry.find_commune(code, n) for n in names)
+            assert all(registry.find_commune(code, n, month) for n in names)
             teams = [parse_count(cells["teams"].value) for _, cells in table["rows"]]
             if month >= "2022-06":
                 assert all(6 <= t <= 20 for t in teams), (month, code)
@@ -368,7 +368,7 @@ def test_platforms(generated, registry):
     for month in MONTHS:
         eff = effective(generated["subs"], registry, month)
         for code, sub in eff.items():
-            unit = registry.get(code)
+            unit = registry.get(code, month)
             rows = figures(sub, "nen_tang") or []
             names = [cells["platform_name"].value for _, cells in sub["tables"]["nen_tang"]["rows"]]
             matched = [
@@ -478,7 +478,7 @@ def test_arrival_times_and_late_file(generated):
 
 
 def registry_type(sub):
-    return load_registry().get(sub["info"]["unit_code"]).type
+    return load_registry().rows(sub["info"]["unit_code"])[0].type
 
 
 def test_resubmission(generated):

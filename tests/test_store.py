@@ -143,7 +143,17 @@ def test_schema_has_the_agreed_tables_and_columns(con):
         )
     }
     assert got == {
-        "units": ["code", "name", "short_name", "type", "parent", "population", "population_year"],
+        "units": [
+            "code",
+            "name",
+            "short_name",
+            "type",
+            "parent",
+            "population",
+            "population_year",
+            "valid_from",
+            "valid_to",
+        ],
         "catalog": [
             "platform_id",
             "catalog",
@@ -366,8 +376,9 @@ def test_units_and_catalog_are_refreshed_not_appended(con):
     for _ in range(2):
         store.load_units(con, registry)
         store.load_catalog(con, snapshot)
-    units = store.table_frame(con, "units").set_index("code")
+    units = store.table_frame(con, "units")
     assert len(units) == len(registry.units)
+    units = units[units["valid_from"] == "2021-07-01"].set_index("code")
     assert units.loc["474", "name"] == "Thành phố Huế" and units.loc["474", "population"] == 494070
     assert units.loc["474", "population_year"] == 2022 and units.loc["474", "parent"] == "tinh"
     assert pd.isna(units.loc["tinh", "parent"])

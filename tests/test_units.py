@@ -8,27 +8,28 @@ HEADER = "code,name,short_name,type,kind,parent,sections,population,population_y
 def test_registry_has_the_2022_map():
     reg = load_registry()
     month = "2022-07"
-    assert len(reg.districts(month)) == 9
-    assert sum(1 for u in reg.units if u.type == "commune") == 141
+    assert len(reg.area_units(month)) == 9
+    assert sum(len(reg.communes(d.code, month)) for d in reg.area_units(month)) == 141
     assert len(reg.reporting_units(month)) == 30  # 9 districts + 20 agencies + HueIOC
-    assert "475" not in reg
-    assert reg.get("481").population_year == 2020  # A Lưới
-    assert reg.get("482").population_year == 2019  # Phú Lộc
-    assert reg.province().population == 1160224
+    assert not reg.has("475", month)
+    assert reg.get("481", month).population_year == 2020  # A Lưới
+    assert reg.get("482", month).population_year == 2019  # Phú Lộc
+    assert reg.province(month).population == 1160224
 
 
 def test_same_commune_name_in_two_districts_is_told_apart_by_parent():
     reg = load_registry()
-    hue = reg.find_commune("474", "Hương Phong")
-    a_luoi = reg.find_commune("481", "hương phong")
+    month = "2022-07"
+    hue = reg.find_commune("474", "Hương Phong", month)
+    a_luoi = reg.find_commune("481", "hương phong", month)
     assert len(hue) == 1 and len(a_luoi) == 1 and hue[0].code != a_luoi[0].code
 
 
 def test_validity_dates():
     reg = load_registry()
-    assert reg.get("stttt").valid_in("2024-12")
-    assert not reg.get("stttt").valid_in("2025-03")
-    assert not reg.get("478").valid_in("2025-07")
+    assert reg.get("stttt", "2024-12").valid_in("2024-12")
+    assert not reg.has("stttt", "2025-03")
+    assert not reg.has("478", "2025-07")
     assert "478" not in [u.code for u in reg.reporting_units("2025-08")]
 
 

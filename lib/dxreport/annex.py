@@ -156,7 +156,7 @@ def _unit_rows(ctx, kinds: tuple[str, ...] = ("district", "agency"), province: b
     kind_names = {"district": "Huyện, thị xã, thành phố", "agency": "Cơ quan cấp tỉnh", "province": "Toàn tỉnh"}
     units = [u for u in ctx.registry.reporting_units(ctx.month) if u.type in kinds]
     if province:
-        units.append(ctx.registry.province())
+        units.append(ctx.registry.province(ctx.month))
     rows = []
     for u in units:
         record = {

@@ -80,11 +80,12 @@ def _int_in(low: int, high: int | None = None):
 # section -> key -> (required, what it must be, test); the section catalog is catalog.thresholds's
 SETTINGS_RULES: dict[str, dict[str, tuple[bool, str, object]]] = {
     "report": {
-        "issuing_body_parent": (True, "chữ, không rỗng", _text),
-        "issuing_body": (True, "chữ, không rỗng", _text),
-        "number_suffix": (True, "chữ, không rỗng", _text),
-        "place": (True, "chữ, không rỗng", _text),
-        "recipients": (True, "danh sách nơi nhận, ít nhất một, mỗi nơi là chữ", _texts),
+        "issuers": (
+            True,
+            "danh sách cơ quan ban hành theo thời kỳ, ít nhất một (from, issuing_body_parent, issuing_body, "
+            "number_suffix, place, recipients)",
+            lambda v: isinstance(v, list) and bool(v),
+        ),
         "unit_recipients": (
             True,
             "danh sách nơi nhận báo cáo của một đơn vị, ít nhất một, mỗi nơi là chữ ({unit}: tên đơn vị)",
@@ -114,12 +115,32 @@ SETTINGS_RULES: dict[str, dict[str, tuple[bool, str, object]]] = {
     },
 }
 _OPTIONAL_SECTIONS = ("catalog", "run")
+#: settings.yaml, report.issuers[i]: who issues the report from a date on (the merger of 2025-03-01
+#: made Sở Khoa học và Công nghệ the issuer; the city of 2025-01-01 changed the parent and place).
+ISSUER_RULES: dict[str, tuple[bool, str, object]] = {
+    "from": (True, 'ngày bắt đầu, dạng "YYYY-MM-DD"', lambda v: _is_day(v)),
+    "issuing_body_parent": (True, "chữ, không rỗng", _text),
+    "issuing_body": (True, "chữ, không rỗng", _text),
+    "number_suffix": (True, "chữ, không rỗng", _text),
+    "place": (True, "chữ, không rỗng", _text),
+    "recipients": (True, "danh sách nơi nhận, ít nhất một, mỗi nơi là chữ", _texts),
+}
 #: settings.yaml, report.signer: who signs the report (Nghị định 30/2020/NĐ-CP, Phụ lục I).
 SIGNER_RULES: dict[str, tuple[bool, str, object]] = {
     "authority": (False, 'quyền hạn ký, chữ (ví dụ "KT. GIÁM ĐỐC"); bỏ khóa này khi người đứng đầu ký', _text),
     "title": (True, 'chức vụ người ký, chữ (ví dụ "PHÓ GIÁM ĐỐC")', _text),
     "name": (True, "họ và tên người ký, chữ", _text),
 }
+
+
+def _is_day(value: object) -> bool:
+    if isinstance(value, date):
+        return True
+    try:
+        date.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return len(str(value)) == 10
 
 
 def _number(value: object) -> bool:
@@ -150,6 +171,20 @@ def load_settings(params_dir: Path = PARAMS_DIR) -> dict:
         _check_keys(doc, (section,), values, rules)
         if section == "report":
             _check_keys(doc, ("report", "signer"), check_mapping(doc, ("report", "signer"), SIGNER_RULES), SIGNER_RULES)
+            previous = None
+            for i, _ in enumerate(values["issuers"]):
+                keys = ("report", "issuers", i)
+                issuer = check_mapping(doc, keys, ISSUER_RULES, label=f"report.issuers[{i + 1}]")
+                if not issuer:
+                    doc.fail(keys, f"report.issuers[{i + 1}] phải là một bảng khóa: giá trị")
+                _check_keys(doc, keys, issuer, ISSUER_RULES)
+                start = str(issuer["from"])
+                issuer["from"] = start
+                if previous is not None and start <= previous:
+                    doc.fail(
+                        (*keys, "from"), f"report.issuers[{i + 1}].from {start} phải sau {previous} của dòng trước"
+                    )
+                previous = start
     sample = data["sample"]
     if sample["first_month"] > sample["last_month"]:
         doc.fail(
@@ -159,8 +194,9 @@ def load_settings(params_dir: Path = PARAMS_DIR) -> dict:
     return data
 
 
-def _check_keys(doc, keys: tuple[str, ...], values: dict, rules: dict) -> None:
-    name = ".".join(keys)
+def _check_keys(doc, keys: tuple, values: dict, rules: dict) -> None:
+    name = ".".join(str(k) for k in keys if not isinstance(k, int))
+    name += "".join(f"[{k + 1}]" for k in keys if isinstance(k, int))
     for key, (required, what, test) in rules.items():
         if key not in values:
             if required:
@@ -179,17 +215,39 @@ class SignerSettings:
 
 
 @dataclass(frozen=True)
-class ReportSettings:
-    """settings.yaml, section report: the heading and the closing of the report."""
+class IssuerSettings:
+    """settings.yaml, report.issuers[i]: who issues the report from `start` on."""
 
+    start: str
     issuing_body_parent: str
     issuing_body: str
     number_suffix: str
     place: str
     recipients: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """settings.yaml, section report: the heading and the closing of the report."""
+
+    issuers: tuple[IssuerSettings, ...]
     unit_recipients: tuple[str, ...]
     archive: tuple[str, ...]
     signer: SignerSettings
+
+    def issuer_on(self, day: date) -> IssuerSettings:
+        """The issuer of a report signed on `day` (the first issuer for an earlier day)."""
+        return issuer_on(self.issuers, day)
+
+
+def issuer_on(issuers, day: date):
+    """The entry of `issuers` (dicts with "from", or IssuerSettings) in force on `day`."""
+    chosen = issuers[0]
+    for issuer in issuers:
+        start = issuer["from"] if isinstance(issuer, dict) else issuer.start
+        if str(start) <= day.isoformat():
+            chosen = issuer
+    return chosen
 
 
 @dataclass(frozen=True)
@@ -228,7 +286,13 @@ def settings(params_dir: Path = PARAMS_DIR) -> Settings:
     rep = data["report"]
     report = dict(
         rep,
-        recipients=tuple(rep["recipients"]),
+        issuers=tuple(
+            IssuerSettings(
+                start=i["from"],
+                **{k: (tuple(v) if k == "recipients" else v) for k, v in i.items() if k != "from"},
+            )
+            for i in rep["issuers"]
+        ),
         unit_recipients=tuple(rep["unit_recipients"]),
         archive=tuple(rep["archive"]),
         signer=SignerSettings(**rep["signer"]),

@@ -69,7 +69,7 @@ def unit_inputs(outputs: Path, month: str, units: list[str], registry) -> dict[s
     peers = values[
         (values["month"] == month)
         & values["indicator"].isin(area)
-        & values["unit"].isin([u.code for u in registry.districts(month)] + [PROVINCE])
+        & values["unit"].isin([u.code for u in registry.area_units(month)] + [PROVINCE])
     ]
     peers_hash = _frame_digest(peers)
     whole = None
@@ -90,7 +90,7 @@ def unit_inputs(outputs: Path, month: str, units: list[str], registry) -> dict[s
             continue
         parts = {"catalog": catalog_hash, "sample": sample}
         parts.update({name: digests.get(code, _EMPTY) for name, digests in own.items()})
-        if registry.get(code).type == "district":
-            parts["districts"] = peers_hash
+        if registry.is_area(code, month):
+            parts["area_units"] = peers_hash
         out[code] = parts
     return out

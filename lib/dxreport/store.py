@@ -41,6 +41,8 @@ SCHEMA: dict[str, tuple[tuple[str, str], ...]] = {
         ("parent", "VARCHAR"),
         ("population", "BIGINT"),
         ("population_year", "INTEGER"),
+        ("valid_from", "VARCHAR"),
+        ("valid_to", "VARCHAR"),
     ),
     "catalog": (
         ("platform_id", "VARCHAR"),
@@ -169,7 +171,7 @@ _CONSTRAINTS = {
 MONTH_TABLES = ("submissions", "facts", "issues")
 
 _ORDER = {
-    "units": "code",
+    "units": "code, valid_from",
     "catalog": "platform_id",
     "catalog_fetches": "month, catalog",
     "catalog_changes": "month, catalog, change, name, platform_id",
@@ -340,6 +342,8 @@ def load_units(con: duckdb.DuckDBPyConnection, registry) -> None:
                 "parent": u.parent or None,
                 "population": u.population,
                 "population_year": u.population_year,
+                "valid_from": u.valid_from or None,
+                "valid_to": u.valid_to or None,
             }
             for u in registry.units
         ],

@@ -8,6 +8,7 @@ headers and labels but not data cells.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -36,7 +37,7 @@ from dxreport.forms import (
     sheets_for,
 )
 from dxreport.intake import deadline
-from dxreport.params import ParamError, check_month_format, load_settings, previous_month
+from dxreport.params import ParamError, check_month_format, issuer_on, load_settings, previous_month
 from dxreport.textnorm import format_month
 from dxreport.units import load_registry
 from dxreport.xlsx import BOLD, HEAD_ALIGN, TITLE, UNLOCKED, WRAP, fill, neutralise, save_atomic
@@ -152,7 +153,7 @@ def write_template(
     props = wb.properties
     props.title = f"Biểu mẫu báo cáo tháng {period} – {unit.name}"
     props.subject = "Báo cáo mức độ sử dụng các nền tảng số"
-    props.creator = settings["report"].get("issuing_body", "dxreport")
+    props.creator = issuer_on(settings["report"]["issuers"], date.fromisoformat(month + "-01"))["issuing_body"]
     props.keywords = f"{TEMPLATE_KEYWORD} form_version={version} unit={unit.code} month={month}"
 
     _instructions_sheet(wb, unit, period, deadline(month, settings["submission"]["deadline_day"]), version, sheets)
@@ -166,7 +167,7 @@ def write_template(
             ]
             _table_sheet(wb, spec, unit, period, prefill, len(prefill) + TEMPLATE_PLATFORM_ROWS, names)
         elif spec.key == "to_cns":
-            prefill = [{"commune_code": c.code, "commune_name": c.name} for c in registry.communes_of(unit.code, month)]
+            prefill = [{"commune_code": c.code, "commune_name": c.name} for c in registry.communes(unit.code, month)]
             _table_sheet(wb, spec, unit, period, prefill, len(prefill) + TEMPLATE_EXTRA_COMMUNE_ROWS, names)
         elif spec.key != "thong_tin":
             _table_sheet(wb, spec, unit, period, [], 1, names)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
+
+import yaml
 
 from dxreport.paths import PARAMS_DIR, shown_path
 from dxreport.textnorm import fold, nfc
 
-REPORTING_TYPES = ("district", "agency")
 TYPES = ("province", "district", "commune", "agency")
+#: Administrative levels, highest first: a unit's type is its level, agencies stand apart.
+LEVELS = ("province", "district", "commune")
 _FIELDS = (
     "code",
     "name",
@@ -27,6 +30,10 @@ _FIELDS = (
     "valid_to",
     "source",
 )
+#: Columns a file may leave out (empty in every row).
+_OPTIONAL_FIELDS = ("change", "successor")
+#: Column change: how a row follows the code's row before it.
+CHANGES = ("doi_ten", "sap_xep")
 
 
 class RegistryError(ValueError):
@@ -35,7 +42,12 @@ class RegistryError(ValueError):
 
 @dataclass(frozen=True)
 class Unit:
-    """One unit of the registry."""
+    """One unit of the registry, as it was from `valid_from` to `valid_to`.
+
+    A code may have several rows with periods that do not overlap: the same unit under a new
+    name or kind, or a code reused for another place (474 was thành phố Huế until 2024, then
+    quận Thuận Hóa). Within one month a code names one unit.
+    """
 
     code: str
     name: str
@@ -49,6 +61,8 @@ class Unit:
     valid_from: str
     valid_to: str
     source: str
+    change: str = ""
+    successor: tuple[str, ...] = ()
 
     def valid_in(self, month: str) -> bool:
         """True if the unit exists during `month` (YYYY-MM)."""
@@ -56,47 +70,221 @@ class Unit:
         end = self.valid_to[:7] if self.valid_to else "9999-99"
         return start <= month <= end
 
+    @property
+    def key(self) -> str:
+        """The row's identity: code and first day (`474@2025-01-01`)."""
+        return f"{self.code}@{self.valid_from}"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One row of params/crosswalk.csv: on `date` the commune-level unit `from_code` (valid the
+    day before) became part of `to_code` (valid from `date`)."""
+
+    date: str
+    from_code: str
+    to_code: str
+    uncertain: bool
+    note: str
+
+
+@dataclass(frozen=True)
+class Words:
+    """The words for kinds and levels (params/levels.yaml)."""
+
+    kinds: dict[str, str]
+    levels: dict[str, dict[str, str]]
+
 
 @dataclass(frozen=True)
 class Registry:
-    """All units, with look-ups by code and by parent."""
+    """All units with their periods, the crosswalk between periods and the words for levels.
+
+    Every look-up takes the month: what a code means, which units report, who belongs to whom
+    all depend on it.
+    """
 
     units: tuple[Unit, ...]
+    changes: tuple[Change, ...] = ()
+    words: Words = field(default_factory=lambda: Words({}, {}))
 
-    def get(self, code: str) -> Unit:
-        """The unit with this code; KeyError if none."""
-        for unit in self.units:
-            if unit.code == str(code):
-                return unit
+    # --- one unit -------------------------------------------------------------------------
+    def get(self, code: str, month: str | None = None) -> Unit:
+        """The unit with this code in `month`; KeyError if none. Without a month the code must
+        have one row only (LookupError when it was reused)."""
+        rows = self.rows(code)
+        if month is None:
+            if len(rows) > 1:
+                raise LookupError(f"mã {code} dùng cho {len(rows)} đơn vị ở các thời kỳ khác nhau; cần chỉ rõ tháng")
+            if rows:
+                return rows[0]
+        else:
+            for unit in rows:
+                if unit.valid_in(month):
+                    return unit
         raise KeyError(code)
+
+    def rows(self, code: str) -> list[Unit]:
+        """Every row of a code, oldest first."""
+        return sorted((u for u in self.units if u.code == str(code)), key=lambda u: u.valid_from)
+
+    def name_of(self, code: str, month: str | None = None) -> str:
+        """The unit's name in `month` (without one, or when the code names nothing then: its
+        latest name); the code itself when it is not in the registry."""
+        rows = self.rows(code)
+        now = [u for u in rows if month and u.valid_in(month)]
+        return (now or rows or [None])[-1].name if rows else str(code)
+
+    def has(self, code: str, month: str) -> bool:
+        """True if the code names a unit in `month`."""
+        return any(u.valid_in(month) for u in self.rows(code))
 
     def __contains__(self, code: object) -> bool:
         return any(u.code == str(code) for u in self.units)
 
+    # --- levels ---------------------------------------------------------------------------
+    def province(self, month: str) -> Unit:
+        """The province-level unit of `month` (tỉnh Thừa Thiên Huế, then thành phố Huế)."""
+        for unit in self.units:
+            if unit.type == "province" and unit.valid_in(month):
+                return unit
+        raise KeyError(f"province in {month}")
+
+    def children(self, code: str, month: str) -> list[Unit]:
+        """The administrative units directly under `code` in `month` (agencies excepted)."""
+        return [u for u in self.units if u.parent == str(code) and u.type in LEVELS and u.valid_in(month)]
+
+    def area_units(self, month: str) -> list[Unit]:
+        """The units that report for an area in `month`: those directly under the province
+        (districts until 2025-06, communes from 2025-07)."""
+        return self.children(self.province(month).code, month)
+
+    def agencies(self, month: str) -> list[Unit]:
+        """The agencies that report in `month`."""
+        return [u for u in self.units if u.type == "agency" and u.valid_in(month)]
+
     def reporting_units(self, month: str) -> list[Unit]:
-        """Units that send a monthly submission in `month`: districts first, then agencies."""
-        return [u for t in REPORTING_TYPES for u in self.units if u.type == t and u.valid_in(month)]
+        """Units that send a monthly submission in `month`: area units first, then agencies."""
+        return self.area_units(month) + self.agencies(month)
 
-    def districts(self, month: str) -> list[Unit]:
-        """District-level units valid in `month`."""
-        return [u for u in self.units if u.type == "district" and u.valid_in(month)]
+    def is_area(self, code: str, month: str) -> bool:
+        """True if `code` is an area unit in `month`."""
+        return any(u.code == str(code) for u in self.area_units(month))
 
-    def communes_of(self, district: str, month: str | None = None) -> list[Unit]:
-        """Commune-level units of a district."""
-        return [
-            u
-            for u in self.units
-            if u.type == "commune" and u.parent == str(district) and (month is None or u.valid_in(month))
-        ]
+    def communes(self, code: str, month: str) -> list[Unit]:
+        """The commune-level units of an area unit in `month`: its children, or the unit itself
+        when it is a commune (the rows of its `Tổ công nghệ số` sheet)."""
+        unit = self.get(code, month)
+        if unit.type == "commune":
+            return [unit]
+        return [c for c in self.children(unit.code, month) if c.type == "commune"]
 
-    def find_commune(self, district: str, name: str) -> list[Unit]:
-        """Communes of `district` whose name matches `name` (folded; with or without its kind)."""
+    def find_commune(self, code: str, name: str, month: str) -> list[Unit]:
+        """Communes of area unit `code` in `month` whose name matches `name` (folded; with or
+        without its kind)."""
         key = fold(name)
-        return [u for u in self.communes_of(district) if key in (fold(u.name), fold(u.short_name))]
+        return [u for u in self.communes(code, month) if key in (fold(u.name), fold(u.short_name))]
 
-    def province(self) -> Unit:
-        """The province row."""
-        return self.get("tinh")
+    # --- words ----------------------------------------------------------------------------
+    def kind_word(self, kind: str) -> str:
+        """The word of a kind inside a sentence: `huyện`, `thị xã`, `phường`."""
+        return self.words.kinds.get(kind, "")
+
+    def level_word(self, level: str, which: str = "short") -> str:
+        """A level's word from params/levels.yaml: `short` (`huyện`), `level` (`cấp huyện`)."""
+        return self.words.levels.get(level, {}).get(which, "")
+
+    def area_kinds(self, month: str) -> str:
+        """The kinds of the month's area units, in the order of params/levels.yaml:
+        `huyện, thị xã, thành phố` (2022), `xã, phường` (from 2025-07)."""
+        present = {u.kind for u in self.area_units(month)}
+        return ", ".join(word for kind, word in self.words.kinds.items() if kind in present and word)
+
+    def area_level(self, month: str) -> str:
+        """The level of the month's area units (`district` or `commune`)."""
+        types = {u.type for u in self.area_units(month)}
+        return types.pop() if len(types) == 1 else "district"
+
+    def in_sentence(self, unit: Unit) -> str:
+        """A unit's name inside a sentence: `huyện Phú Vang`, `tỉnh Thừa Thiên Huế`, `phường Phú
+        Xuân`; an agency as it is."""
+        word = self.kind_word(unit.kind)
+        if unit.type == "agency" or not word:
+            return unit.name
+        if fold(unit.name).startswith(fold(word) + " "):
+            return word + unit.name[len(word) :]
+        return f"{word} {unit.short_name or unit.name}"
+
+    # --- across periods -------------------------------------------------------------------
+    def forward(self, code: str, month: str, later: str) -> tuple[str | None, bool]:
+        """The commune-level unit of `later` that commune `code` of `month` lies in, and whether
+        a step on the way is uncertain. (None, …) when the crosswalk does not say."""
+        uncertain = False
+        for change in sorted({c.date for c in self.changes}):
+            if month < change[:7] <= later:
+                step = [c for c in self.changes if c.date == change and c.from_code == code]
+                if not step:
+                    return None, uncertain
+                code, uncertain = step[0].to_code, uncertain or step[0].uncertain
+        return code, uncertain
+
+    def predecessors(self, code: str, month: str, earlier: str) -> tuple[list[Unit], bool]:
+        """The commune-level units of `earlier` that lie in unit `code` of `month` (through
+        params/crosswalk.csv), and whether any of them is an uncertain row."""
+        mine = {c.code for c in self.communes(code, month)}
+        found, uncertain = [], False
+        for area in self.area_units(earlier):
+            for commune in self.communes(area.code, earlier):
+                target, unsure = self.forward(commune.code, earlier, month)
+                if target in mine:
+                    found.append(commune)
+                    uncertain = uncertain or unsure
+        return found, uncertain
+
+    def same_unit(self, code: str, month: str, other: str) -> bool:
+        """True if `code` names the same unit with the same area in `month` and `other`: the
+        same row, the province, the same agency under the same name, or an area unit whose
+        communes are exactly those it had."""
+        try:
+            a, b = self.get(code, month), self.get(code, other)
+        except KeyError:
+            return False
+        if a == b or (a.type == b.type == "province"):
+            return True
+        if a.type != b.type:
+            return False
+        if a.type == "agency":
+            # renamed rows (change doi_ten) continue the agency; a reorganised one does not
+            rows = self.rows(code)
+            first, last = sorted((rows.index(a), rows.index(b)))
+            return all(r.change == "doi_ten" for r in rows[first + 1 : last + 1])
+        early, late = sorted([(month, a), (other, b)], key=lambda p: p[0])
+        before, _ = self.predecessors(late[1].code, late[0], early[0])
+        return {c.code for c in before} == {c.code for c in self.communes(early[1].code, early[0])}
+
+    def successors(self, code: str, month: str) -> tuple[str, list[Unit]] | None:
+        """For a code that reported before and names no reporting unit in `month`: the day its
+        last period ended + 1 and the area units of `month` that now hold its communes. None
+        when the code never reported or still does."""
+        if any(u.code == str(code) for u in self.reporting_units(month)):
+            return None
+        past = [u for u in self.rows(code) if u.valid_to and u.valid_to[:7] < month and u.type != "commune"]
+        if not past:
+            past = [u for u in self.rows(code) if u.valid_to and u.valid_to[:7] < month]
+        if not past:
+            return None
+        last = past[-1]
+        end_month = last.valid_to[:7]
+        ended = (date.fromisoformat(last.valid_to) + timedelta(days=1)).isoformat()
+        if last.type == "agency":
+            return ended, [u for s in last.successor for u in self.rows(s) if u.valid_in(month)]
+        holders = []
+        for commune in self.communes(last.code, end_month) if last.type != "province" else []:
+            target, _ = self.forward(commune.code, end_month, month)
+            for area in self.area_units(month):
+                if target and target in {c.code for c in self.communes(area.code, month)} and area not in holders:
+                    holders.append(area)
+        return ended, holders
 
 
 def _int_or_none(value: str, where: str, column: str) -> int | None:
@@ -118,6 +306,15 @@ def _date_or_empty(value: str, where: str, column: str) -> str:
             date.fromisoformat(value)
         except ValueError:
             raise RegistryError(f"{where}, cột {column}: {value!r} không phải ngày dạng YYYY-MM-DD") from None
+    return value
+
+
+def _change(value: str, where: str) -> str:
+    value = (value or "").strip()
+    if value and value not in CHANGES:
+        raise RegistryError(
+            f"{where}, cột change: {value!r} không hợp lệ; chỉ nhận: {', '.join(CHANGES)} hoặc để trống"
+        )
     return value
 
 
@@ -144,10 +341,11 @@ def read_registry(path: Path) -> Registry:
         missing = [f for f in _FIELDS if f not in columns]
         if missing:
             raise RegistryError(f"{name}, dòng 1: thiếu cột {', '.join(missing)}")
-        extra = [c for c in columns if c not in _FIELDS]
+        extra = [c for c in columns if c not in _FIELDS + _OPTIONAL_FIELDS]
         if extra:
             raise RegistryError(
-                f"{name}, dòng 1: cột {', '.join(extra)} không được hỗ trợ; chỉ nhận: {', '.join(_FIELDS)}"
+                f"{name}, dòng 1: cột {', '.join(extra)} không được hỗ trợ; chỉ nhận: "
+                f"{', '.join(_FIELDS + _OPTIONAL_FIELDS)}"
             )
         if len(set(columns)) != len(columns):
             raise RegistryError(f"{name}, dòng 1: có cột viết hai lần")
@@ -158,23 +356,28 @@ def read_registry(path: Path) -> Registry:
                 line = reader.line_num
                 where = f"{name}, dòng {line}"
                 if None in row or any(v is None for v in row.values()):
-                    raise RegistryError(f"{where}: số ô khác số cột của dòng tiêu đề ({len(_FIELDS)})")
+                    raise RegistryError(f"{where}: số ô khác số cột của dòng tiêu đề ({len(columns)})")
                 code = row["code"].strip()
                 if not code:
                     raise RegistryError(f"{where}, cột code: mã đơn vị trống")
-                if code in seen:
-                    raise RegistryError(f"{where}, cột code: mã đơn vị {code!r} trùng với dòng {seen[code]}")
                 if row["type"] not in TYPES:
                     raise RegistryError(
                         f"{where}, cột type: loại đơn vị {row['type']!r} không hợp lệ; chỉ nhận: {', '.join(TYPES)}"
                     )
                 if not row["name"].strip():
                     raise RegistryError(f"{where}, cột name: tên đơn vị {code} trống")
-                seen[code] = lines[code] = line
                 valid_from = _date_or_empty(row["valid_from"], where, "valid_from")
                 valid_to = _date_or_empty(row["valid_to"], where, "valid_to")
                 if valid_from and valid_to and valid_from > valid_to:
                     raise RegistryError(f"{where}, cột valid_to: {valid_to} trước valid_from {valid_from}")
+                for other, (start, end) in seen.get(code, {}).items():
+                    if (valid_from or "0000") <= (end or "9999") and (start or "0000") <= (valid_to or "9999"):
+                        raise RegistryError(
+                            f"{where}, cột valid_from: mã đơn vị {code!r} trùng thời kỳ với dòng {other} "
+                            "(một mã chỉ được dùng cho một đơn vị tại mỗi thời điểm)"
+                        )
+                seen.setdefault(code, {})[line] = (valid_from, valid_to)
+                lines.setdefault(code, line)
                 units.append(
                     Unit(
                         code=code,
@@ -189,6 +392,8 @@ def read_registry(path: Path) -> Registry:
                         valid_from=valid_from,
                         valid_to=valid_to,
                         source=row["source"],
+                        change=_change(row.get("change", ""), where),
+                        successor=tuple(s.strip() for s in row.get("successor", "").split(";") if s.strip()),
                     )
                 )
         except (UnicodeDecodeError, csv.Error) as exc:
@@ -200,15 +405,101 @@ def read_registry(path: Path) -> Registry:
                 f"{name}, dòng {lines[unit.code]}, cột parent: đơn vị {unit.code} có đơn vị cha "
                 f"{unit.parent!r} không có trong danh mục"
             )
+        for successor in unit.successor:
+            if successor not in codes:
+                raise RegistryError(
+                    f"{name}, dòng {lines[unit.code]}, cột successor: {successor!r} không có trong danh mục"
+                )
     return Registry(tuple(units))
 
 
+_CHANGE_FIELDS = ("date", "from_code", "from_name", "to_code", "to_name", "uncertain", "note", "source")
+
+
+def read_changes(path: Path, registry: Registry) -> tuple[Change, ...]:
+    """Read and check params/crosswalk.csv against the registry.
+
+    Each row: on `date` commune `from_code` (valid the day before) became part of `to_code`
+    (valid on `date`); `uncertain` is `x` when the sources do not settle the row. Every commune
+    valid the day before a date has exactly one row. RegistryError names the file, line, column.
+    """
+    path = Path(path)
+    name = shown_path(path)
+    if not path.exists():
+        return ()
+    changes, seen = [], {}
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        columns = reader.fieldnames or ()
+        missing = [f for f in _CHANGE_FIELDS if f not in columns]
+        if missing:
+            raise RegistryError(f"{name}, dòng 1: thiếu cột {', '.join(missing)}")
+        for row in reader:
+            where = f"{name}, dòng {reader.line_num}"
+            if None in row or any(v is None for v in row.values()):
+                raise RegistryError(f"{where}: số ô khác số cột của dòng tiêu đề")
+            day = _date_or_empty(row["date"], where, "date")
+            if not day:
+                raise RegistryError(f"{where}, cột date: thiếu ngày thay đổi")
+            before = (date.fromisoformat(day) - timedelta(days=1)).isoformat()[:7]
+            for column, month in (("from_code", before), ("to_code", day[:7])):
+                if not any(u.type == "commune" and u.valid_in(month) for u in registry.rows(row[column].strip())):
+                    raise RegistryError(
+                        f"{where}, cột {column}: {row[column]!r} không phải đơn vị cấp xã có hiệu lực tháng {month}"
+                    )
+            key = (day, row["from_code"].strip())
+            if key in seen:
+                raise RegistryError(f"{where}, cột from_code: {key[1]} đã có ở dòng {seen[key]} cho ngày {day}")
+            seen[key] = reader.line_num
+            if row["uncertain"].strip() not in ("", "x"):
+                raise RegistryError(
+                    f"{where}, cột uncertain: chỉ nhận 'x' hoặc để trống, không phải {row['uncertain']!r}"
+                )
+            changes.append(
+                Change(day, key[1], row["to_code"].strip(), row["uncertain"].strip() == "x", nfc(row["note"]))
+            )
+    for day in sorted({c.date for c in changes}):
+        before = (date.fromisoformat(day) - timedelta(days=1)).isoformat()[:7]
+        listed = {c.from_code for c in changes if c.date == day}
+        left = [u.code for u in registry.units if u.type == "commune" and u.valid_in(before) and u.code not in listed]
+        if left:
+            raise RegistryError(
+                f"{name}: ngày {day} thiếu dòng cho các xã {', '.join(left[:5])}" + (" …" if len(left) > 5 else "")
+            )
+    return tuple(changes)
+
+
+def read_words(path: Path) -> Words:
+    """params/levels.yaml: the word of each kind and of each level."""
+    path = Path(path)
+    if not path.exists():
+        return Words({}, {})
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    kinds = data.get("kinds") or {}
+    levels = data.get("levels") or {}
+    if not isinstance(kinds, dict) or not all(isinstance(v, str) for v in kinds.values()):
+        raise RegistryError(f"{shown_path(path)}: kinds phải là bảng mã loại: từ (ví dụ huyen: huyện)")
+    if not isinstance(levels, dict) or not all(isinstance(v, dict) for v in levels.values()):
+        raise RegistryError(f"{shown_path(path)}: levels phải là bảng cấp: {{short: …, level: …}}")
+    return Words(
+        {str(k): nfc(v) for k, v in kinds.items()},
+        {str(k): {a: nfc(str(b)) for a, b in v.items()} for k, v in levels.items()},
+    )
+
+
 @lru_cache(maxsize=8)
-def _cached(path: str, mtime: float) -> Registry:
-    return read_registry(Path(path))
+def _cached(folder: str, stamps: tuple) -> Registry:
+    folder = Path(folder)
+    registry = read_registry(folder / "units.csv")
+    changes = read_changes(folder / "crosswalk.csv", registry)
+    return Registry(registry.units, changes, read_words(folder / "levels.yaml"))
 
 
 def load_registry(params_dir: Path | None = None) -> Registry:
-    """The registry in params/units.csv (cached while the file is unchanged)."""
-    path = Path(params_dir or PARAMS_DIR) / "units.csv"
-    return _cached(str(path), path.stat().st_mtime)
+    """The registry of params/ (units.csv, crosswalk.csv, levels.yaml), cached while the files are unchanged."""
+    folder = Path(params_dir or PARAMS_DIR)
+    stamps = tuple(
+        (p.stat().st_mtime, p.stat().st_size) if p.exists() else None
+        for p in (folder / "units.csv", folder / "crosswalk.csv", folder / "levels.yaml")
+    )
+    return _cached(str(folder), stamps)

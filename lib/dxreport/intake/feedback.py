@@ -281,7 +281,7 @@ def write_feedback_month(
                 if found.empty:
                     continue
                 unit = sub.unit if isinstance(sub.unit, str) and sub.unit else None
-                unit_name = registry.get(unit).name if unit and unit in registry else ""
+                unit_name = registry.name_of(unit, getattr(sub, "month", None)) if unit and unit in registry else ""
                 name = feedback_name(unit, sub.file_name)
                 archived = None if _missing(sub.archived_path) else Path(sub.archived_path)
                 write_feedback(

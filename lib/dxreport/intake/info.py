@@ -102,7 +102,7 @@ def _read_info(ws, sub: Submission, registry: Registry, settings: dict) -> Unit:
     unit = _find_unit(code, registry, sub.month)
     if unit is None:
         if code in registry:
-            known = registry.get(code)
+            known = registry.rows(code)[-1]
             reason = f"là {known.name}, không phải đơn vị gửi báo cáo tháng {format_month(sub.month)}"
         else:
             reason = "không có trong danh mục đơn vị (mã GSO với cấp huyện, mã danh mục với sở, ban, ngành)"

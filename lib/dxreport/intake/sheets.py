@@ -21,15 +21,21 @@ class _Index:
     """Look-ups into a units Registry by code and by folded commune name (the registry scans)."""
 
     def __init__(self, registry: Registry):
-        self.by_code = {u.code: u for u in registry.units}
+        self.by_code: dict[str, list[Unit]] = {}
+        for unit in registry.units:
+            self.by_code.setdefault(unit.code, []).append(unit)
         self.by_name: dict[str, list[Unit]] = {}
         for unit in registry.units:
             if unit.type == "commune":
                 for key in dict.fromkeys((fold(unit.name), fold(unit.short_name))):
                     self.by_name.setdefault(key, []).append(unit)
 
-    def name_of(self, code: str) -> str | None:
-        unit = self.by_code.get(code)
+    def unit_in(self, code: str, month: str) -> Unit | None:
+        """The unit a code names in `month`."""
+        return next((u for u in self.by_code.get(code, ()) if u.valid_in(month)), None)
+
+    def name_of(self, code: str, month: str) -> str | None:
+        unit = self.unit_in(code, month)
         return unit.name if unit else None
 
 
@@ -309,8 +315,8 @@ class _SheetReader:
         district = self.unit
         index = _index(self.registry)
         if code:
-            commune = index.by_code.get(code)
-            if commune is None or commune.type != "commune" or not commune.valid_in(month):
+            commune = index.unit_in(code, month)
+            if commune is None or commune.type != "commune":
                 errors.append(
                     (
                         coords["commune_code"],
@@ -320,7 +326,7 @@ class _SheetReader:
                 )
                 return "", name or ""
             if commune.parent != district.code:
-                parent = index.name_of(commune.parent) or commune.parent
+                parent = index.name_of(commune.parent, month) or commune.parent
                 errors.append(
                     (
                         coords["commune_code"],
@@ -368,7 +374,7 @@ class _SheetReader:
             return "", name
         elsewhere = [c for c in named if c.parent != district.code and c.valid_in(month)]
         if elsewhere:
-            parents = ", ".join(sorted({index.name_of(c.parent) for c in elsewhere if c.parent in index.by_code}))
+            parents = ", ".join(sorted({index.name_of(c.parent, month) or c.parent for c in elsewhere}))
             errors.append(
                 (
                     coords["commune_name"],

@@ -174,13 +174,21 @@ def _files_part(submissions: pd.DataFrame) -> list[list[str]]:
 _LIST_GROUP = object()
 
 
+def _month_of(rows: pd.DataFrame) -> str | None:
+    """The month of a group of issues, when they say it."""
+    if "month" in rows.columns and rows["month"].notna().any():
+        return str(rows["month"].dropna().iloc[0])
+    return None
+
+
 def _group(frame: pd.DataFrame, code: object, listed: pd.Series, registry: Registry) -> tuple[pd.DataFrame, str]:
     """The issues of one heading of the validation page, and its title."""
     if code is _LIST_GROUP:
         return frame[listed], f"Danh sách ngày nhận tệp ({received.LIST_NAME})"
     if code is None:
         return frame[frame["unit"].isna() & ~listed], "Chưa xác định được đơn vị"
-    return frame[frame["unit"] == code], f"{registry.get(code).name} ({code})" if code in registry else code
+    rows = frame[frame["unit"] == code]
+    return rows, f"{registry.name_of(code, _month_of(rows))} ({code})" if code in registry else code
 
 
 def _section_context(

@@ -109,37 +109,26 @@ def _sums(facts: Frame) -> Frame:
 
 
 def _units_by_month(registry: Registry, months: list[str]) -> Frame:
-    """One row per (month, reporting unit): type, population and its year, communes in the registry."""
-    reg = pd.DataFrame(
-        [
-            {
-                "unit": u.code,
-                "type": u.type,
-                "parent": u.parent,
-                "population": u.population,
-                "population_year": u.population_year,
-                "start": u.valid_from[:7] if u.valid_from else "0000-00",
-                "end": u.valid_to[:7] if u.valid_to else "9999-99",
-            }
-            for u in registry.units
-        ]
-    )
-    rows = []
-    for order, month in enumerate(months):
-        valid = reg[(reg["start"] <= month) & (reg["end"] >= month)]
-        communes = valid[valid["type"] == "commune"].groupby("parent").size()
-        reporting = valid[valid["type"].isin(["district", "agency"])].copy()
-        reporting["type_order"] = reporting["type"].map({"district": 0, "agency": 1})
-        reporting = reporting.sort_values("type_order", kind="stable")
-        reporting["month"] = month
-        reporting["communes_total"] = reporting["unit"].map(communes).fillna(0).astype(float)
-        reporting.loc[reporting["type"] != "district", ["population", "population_year", "communes_total"]] = np.nan
-        rows.append(reporting)
-    if not rows:
-        return pd.DataFrame(columns=["month", "unit", "type", "population", "population_year", "communes_total"])
-    return pd.concat(rows, ignore_index=True)[
-        ["month", "unit", "type", "population", "population_year", "communes_total"]
+    """One row per (month, reporting unit): type ('district' for an area unit, whatever its
+    level; 'agency'), population and its year, communes in the registry."""
+    columns = ["month", "unit", "type", "population", "population_year", "communes_total"]
+    rows = [
+        {
+            "month": month,
+            "unit": u.code,
+            "type": "district" if area else "agency",
+            "population": u.population if area else np.nan,
+            "population_year": u.population_year if area else np.nan,
+            "communes_total": float(len(registry.communes(u.code, month))) if area else np.nan,
+        }
+        for month in months
+        for area, group in ((True, registry.area_units(month)), (False, registry.agencies(month)))
+        for u in group
     ]
+    frame = pd.DataFrame(rows, columns=columns)
+    for column in ("population", "population_year"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    return frame
 
 
 def catalog_of(catalog: Frame | None) -> dict[str, str]:
@@ -266,7 +255,7 @@ def base_table(
     for key in _PER_CAPITA:
         if key in base:
             base[f"pop:{key}"] = base["population"].where(base[key].notna())
-    province = registry.province()
+    province = registry.province(months[-1])
     is_district = base["type"] == "district"
     prov = pd.DataFrame(index=pd.Index(months, name="month"))
     prov["type"] = "province"

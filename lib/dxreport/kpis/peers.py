@@ -14,7 +14,7 @@ def peers_of(registry: Registry, month: str, unit: str) -> tuple[list[str], str]
     """The units a unit is ranked among (the districts, or the provincial agencies) and their name."""
     if unit == PROVINCE:
         return [], ""
-    kind = registry.get(unit).type
+    kind = registry.get(unit, month).type
     codes = [u.code for u in registry.reporting_units(month) if u.type == kind]
     return codes, ("huyện, thị xã, thành phố" if kind == "district" else "cơ quan cấp tỉnh")
 

@@ -29,7 +29,7 @@ def districts_frame(ctx: Context, indicator: str) -> pd.DataFrame:
     """Label and value of one indicator for each district this month."""
     v = ctx.values
     part = v[(v["month"] == ctx.month) & (v["indicator"] == indicator)]
-    codes = {u.code: u.name for u in ctx.registry.districts(ctx.month)}
+    codes = {u.code: u.name for u in ctx.registry.area_units(ctx.month)}
     part = part[part["unit"].isin(list(codes))]
     return pd.DataFrame({"code": part["unit"], "label": part["unit"].map(codes), "value": part["value"]})
 

@@ -68,7 +68,7 @@ def teams_rejected_sentence(ctx: Context) -> str:
 
 def commune_table(ctx: Context) -> str:
     """A district's communes: teams, members, trainings, people trained, households helped."""
-    communes = ctx.registry.communes_of(ctx.unit, ctx.month)
+    communes = ctx.registry.communes(ctx.unit, ctx.month)
     facts = ctx.facts[(ctx.facts["sheet"] == "to_cns") & (ctx.facts["unit"] == ctx.unit)]
     wide = (
         facts.pivot_table(index="subject", columns="metric", values="value", aggfunc="first")

@@ -50,7 +50,7 @@ class Context:
 
     @property
     def unit_name(self) -> str:
-        return self.registry.get(self.unit).name
+        return self.registry.get(self.unit, self.month).name
 
     @property
     def area(self) -> str:
@@ -59,7 +59,7 @@ class Context:
 
     @property
     def unit_type(self) -> str:
-        return self.registry.get(self.unit).type
+        return self.registry.get(self.unit, self.month).type
 
     @property
     def is_area(self) -> bool:
@@ -79,7 +79,7 @@ class Context:
     @cached_property
     def names(self) -> dict[str, str]:
         """Unit code -> name, the province included."""
-        names = {u.code: u.name for u in self.registry.units}
+        names = {u.code: u.name for u in self.registry.units if u.valid_in(self.month)}
         names[PROVINCE] = "Toàn tỉnh"
         return names
 

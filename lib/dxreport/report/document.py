@@ -10,7 +10,8 @@ import pandas as pd
 from markupsafe import Markup
 
 from dxreport.pages import render_fragment
-from dxreport.params import previous_month
+from dxreport.months import following as following_month
+from dxreport.params import issuer_on, previous_month
 from dxreport.params import today as params_today
 from dxreport.report.context import Context
 from dxreport.report.markup import _lower_first, _missing, _note
@@ -36,11 +37,18 @@ def signing_date(ctx: Context, today: date | None = None) -> date | None:
     return today if due and not ctx.is_sample else None
 
 
+def issuer(ctx: Context, today: date | None = None) -> dict:
+    """The issuer of params/settings.yaml (report.issuers) in force on the signing date, or, with
+    no date yet, on the first day of the month after the reporting month."""
+    when = signing_date(ctx, today) or date.fromisoformat(following_month(ctx.month) + "-01")
+    return issuer_on(ctx.settings["report"]["issuers"], when)
+
+
 def place_date(ctx: Context, today: date | None = None) -> str:
     """`Thừa Thiên Huế, ngày 06 tháng 01 năm 2023`, or the blank form to fill in by hand."""
     when = signing_date(ctx, today)
     text = BLANK_DATE if when is None else f"ngày {when.day:02d} tháng {when.month:02d} năm {when.year}"
-    return f"{ctx.settings['report']['place']}, {text}"
+    return f"{issuer(ctx, today)['place']}, {text}"
 
 
 def unit_title(ctx: Context, code: str | None = None) -> str:
@@ -48,7 +56,7 @@ def unit_title(ctx: Context, code: str | None = None) -> str:
     Committee of a district (`UBND huyện Phú Vang`, `UBND thành phố Huế`), an agency by its name
     (`Sở Nội vụ`), the province by its area (`tỉnh Thừa Thiên Huế`)."""
     code = code or ctx.unit
-    unit = ctx.registry.get(code)
+    unit = ctx.registry.get(code, ctx.month)
     if unit.type == "agency":
         return unit.name
     if unit.type == "province":
@@ -64,8 +72,8 @@ def unit_titles(ctx: Context) -> dict[str, str]:
 def issuing_unit(ctx: Context) -> str | None:
     """The registry code of the reporting unit that issues the report (report.issuing_body), if
     it is one: a proposal is never addressed to it."""
-    body = ctx.settings["report"]["issuing_body"].casefold()
-    found = [code for code in ctx.unit_types if ctx.registry.get(code).name.casefold() == body]
+    body = issuer(ctx)["issuing_body"].casefold()
+    found = [code for code in ctx.unit_types if ctx.registry.get(code, ctx.month).name.casefold() == body]
     return found[0] if found else None
 
 
@@ -80,7 +88,7 @@ def header(ctx: Context, today: date | None = None) -> str:
     number, the national title and motto, place and date (signing_date), the sample-data notice,
     then "BÁO CÁO" and its summary. A báo cáo has no "Kính gửi": its recipients are listed under
     "Nơi nhận" (signature)."""
-    rep = ctx.settings["report"]
+    rep = issuer(ctx, today)
     return render_fragment(
         "header.html.j2",
         parent=rep["issuing_body_parent"],
@@ -105,7 +113,7 @@ def recipients(ctx: Context) -> list[str]:
     report.unit_recipients for a unit's, where {unit} is the unit (unit_title)."""
     rep = ctx.settings["report"]
     if ctx.is_province:
-        return list(rep["recipients"])
+        return list(issuer(ctx)["recipients"])
     return [r.replace("{unit}", unit_title(ctx)) for r in rep["unit_recipients"]]
 
 

@@ -208,7 +208,7 @@ def citizens(ctx: Context) -> str:
             _p(f"Nền tảng do đơn vị tự triển khai, không có trong danh mục của Bộ TT&TT: {narrative.join(names)}.")
         )
     if ctx.is_area:
-        population_year = ctx.registry.get(ctx.unit).population_year
+        population_year = ctx.registry.get(ctx.unit, ctx.month).population_year
         ytd = narrative.year_to_date(ctx.view, "reports_received", ctx.month, "phản ánh")
         threshold = _scope(ctx).min_population_coverage
         parts.append(

@@ -54,7 +54,7 @@ def communes_without_valid_row(ctx: Context, unit: str) -> list[str]:
     """The communes of a district with no valid row in the month's `Tổ công nghệ số` sheet."""
     facts = ctx.facts[(ctx.facts["sheet"] == "to_cns") & (ctx.facts["unit"] == unit)]
     reported = set(facts["subject"])
-    return [c.name for c in ctx.registry.communes_of(unit, ctx.month) if c.code not in reported]
+    return [c.name for c in ctx.registry.communes(unit, ctx.month) if c.code not in reported]
 
 
 def _rejected_communes(ctx: Context, unit: str) -> str:

@@ -109,7 +109,7 @@ def district_table(ctx: Context, names: list[str], *, population: bool = False) 
     """The districts side by side for these indicators, the province total last."""
     month = ctx.values[ctx.values["month"] == ctx.month]
     wide = month.pivot_table(index="unit", columns="indicator", values="value", aggfunc="first")
-    units = [u.code for u in ctx.registry.districts(ctx.month)] + [PROVINCE]
+    units = [u.code for u in ctx.registry.area_units(ctx.month)] + [PROVINCE]
     head = [
         "Đơn vị",
         *(["Dân số (năm số liệu)"] if population else []),
@@ -117,7 +117,7 @@ def district_table(ctx: Context, names: list[str], *, population: bool = False) 
     ]
     body = []
     for code in units:
-        unit = ctx.registry.get(code)
+        unit = ctx.registry.get(code, ctx.month)
         name = "Toàn tỉnh" if code == PROVINCE else unit.name
         cells = [cell(name)]
         if population:

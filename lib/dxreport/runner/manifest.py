@@ -110,7 +110,10 @@ def _manifest(run: RunParams, context: dict, steps: list[StepResult], registry, 
     for s in steps:
         if s.name != REPORT_STEP:
             continue
-        entry = {"name": "Tỉnh Thừa Thiên Huế" if s.unit == PROVINCE else registry.get(s.unit).name, "status": s.status}
+        entry = {
+            "name": registry.province(run.month).name if s.unit == PROVINCE else registry.get(s.unit, run.month).name,
+            "status": s.status,
+        }
         entry.update({k: f"{s.unit}/{v}" for k, v in s.files.items()})
         if s.error:
             entry["error"] = s.error

@@ -135,7 +135,7 @@ def _teams_at(target: int, start: int, t: int) -> int:
 def _to_cns(seed: int, month: str, t: int, registry: Registry, district: Unit) -> list[dict[str, Any]]:
     """True `Tổ công nghệ số` rows of a district, one per commune."""
     rows = []
-    for commune in registry.communes_of(district.code, month):
+    for commune in registry.communes(district.code, month):
         target, start, per_team = _commune_traits(seed, commune)
         teams = _teams_at(target, start, t)
         members = min(7 * teams, round(teams * per_team) + math.floor(teams * 0.04 * max(0, t - 5)))
@@ -255,7 +255,7 @@ def _platform_rows(
     where = unit.short_name or unit.name
     if is_district:
         people = float(unit.population or 0)
-        staff = 150.0 + 30.0 * len(registry.communes_of(unit.code, month))
+        staff = 150.0 + 30.0 * len(registry.children(unit.code, month))
     else:
         people = 0.0
         staff = float(_AGENCY_STAFF.get(unit.code) or _rng(seed, unit.code, "staff").randint(45, 160))
