@@ -43,6 +43,11 @@ def checks(params_dir: Path = PARAMS_DIR, sources: Path | str | None = None) -> 
         ("settings.yaml", lambda: params.load_settings(params_dir)),
         ("settings.yaml", lambda: _settings_catalog(params_dir)),
         ("units.csv", lambda: units.read_registry(params_dir / "units.csv")),
+        (
+            "crosswalk.csv",
+            lambda: units.read_changes(params_dir / "crosswalk.csv", units.read_registry(params_dir / "units.csv")),
+        ),
+        ("levels.yaml", lambda: units.check_words(units.read_registry(params_dir / "units.csv"), params_dir)),
         ("targets.yaml", lambda: kpis.load_targets(params_dir / "targets.yaml")),
         ("lagging.yaml", lambda: kpis.load_rules(params_dir / "lagging.yaml")),
         ("platform_aliases.yaml", lambda: check_aliases(params_dir)),
@@ -53,7 +58,7 @@ def checks(params_dir: Path = PARAMS_DIR, sources: Path | str | None = None) -> 
 def check_params(params_dir: Path = PARAMS_DIR, sources: Path | str | None = None) -> None:
     """Check every params/ file completely; ParamError of one sentence for the first problem.
 
-    The files: settings.yaml, units.csv, targets.yaml, lagging.yaml, platform_aliases.yaml and
+    The files: settings.yaml, units.csv, crosswalk.csv, levels.yaml, targets.yaml, lagging.yaml, platform_aliases.yaml and
     the sources file (`sources`, default params/sources.yaml). The message names the file, the
     line and the key (or the CSV row), in Vietnamese, e.g. "params/settings.yaml, dòng 10:
     thiếu khóa submission.deadline_day (số nguyên 1–28)".

@@ -487,12 +487,26 @@ def read_words(path: Path) -> Words:
     )
 
 
+def check_words(registry: Registry, params_dir: Path | None = None) -> Words:
+    """params/levels.yaml, checked against the registry: every kind and level of an administrative
+    unit has its word (RegistryError names the file and what is missing)."""
+    path = Path(params_dir or PARAMS_DIR) / "levels.yaml"
+    words = read_words(path)
+    kinds = sorted({u.kind for u in registry.units if u.type in LEVELS} - set(words.kinds))
+    if kinds:
+        raise RegistryError(f"{shown_path(path)}: thiếu từ cho loại đơn vị {', '.join(kinds)} (mục kinds)")
+    levels = [lv for lv in LEVELS if not words.levels.get(lv, {}).get("short")]
+    if levels:
+        raise RegistryError(f"{shown_path(path)}: thiếu levels.{levels[0]}.short")
+    return words
+
+
 @lru_cache(maxsize=8)
 def _cached(folder: str, stamps: tuple) -> Registry:
     folder = Path(folder)
     registry = read_registry(folder / "units.csv")
     changes = read_changes(folder / "crosswalk.csv", registry)
-    return Registry(registry.units, changes, read_words(folder / "levels.yaml"))
+    return Registry(registry.units, changes, check_words(registry, folder))
 
 
 def load_registry(params_dir: Path | None = None) -> Registry:
