@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import yaml
@@ -126,7 +126,25 @@ class Registry:
 
     def rows(self, code: str) -> list[Unit]:
         """Every row of a code, oldest first."""
-        return sorted((u for u in self.units if u.code == str(code)), key=lambda u: u.valid_from)
+        return list(self._by_code.get(str(code), ()))
+
+    @cached_property
+    def _by_code(self) -> dict[str, tuple[Unit, ...]]:
+        found: dict[str, list[Unit]] = {}
+        for unit in self.units:
+            found.setdefault(unit.code, []).append(unit)
+        return {code: tuple(sorted(rows, key=lambda u: u.valid_from)) for code, rows in found.items()}
+
+    @cached_property
+    def _memo(self) -> dict:
+        """Answers already worked out (the registry never changes once read)."""
+        return {}
+
+    def _remember(self, key: tuple, work):
+        memo = self._memo
+        if key not in memo:
+            memo[key] = work()
+        return memo[key]
 
     def name_of(self, code: str, month: str | None = None) -> str:
         """The unit's name in `month` (without one, or when the code names nothing then: its
@@ -157,7 +175,7 @@ class Registry:
     def area_units(self, month: str) -> list[Unit]:
         """The units that report for an area in `month`: those directly under the province
         (districts until 2025-06, communes from 2025-07)."""
-        return self.children(self.province(month).code, month)
+        return list(self._remember(("area", month), lambda: tuple(self.children(self.province(month).code, month))))
 
     def agencies(self, month: str) -> list[Unit]:
         """The agencies that report in `month`."""
@@ -220,17 +238,28 @@ class Registry:
         """The commune-level unit of `later` that commune `code` of `month` lies in, and whether
         a step on the way is uncertain. (None, …) when the crosswalk does not say."""
         uncertain = False
-        for change in sorted({c.date for c in self.changes}):
-            if month < change[:7] <= later:
-                step = [c for c in self.changes if c.date == change and c.from_code == code]
-                if not step:
+        steps = self._steps
+        for day in sorted({day for day, _ in steps}):
+            if month < day[:7] <= later:
+                step = steps.get((day, code))
+                if step is None:
                     return None, uncertain
-                code, uncertain = step[0].to_code, uncertain or step[0].uncertain
+                code, uncertain = step.to_code, uncertain or step.uncertain
         return code, uncertain
+
+    @cached_property
+    def _steps(self) -> dict[tuple[str, str], Change]:
+        return {(c.date, c.from_code): c for c in self.changes}
 
     def predecessors(self, code: str, month: str, earlier: str) -> tuple[list[Unit], bool]:
         """The commune-level units of `earlier` that lie in unit `code` of `month` (through
         params/crosswalk.csv), and whether any of them is an uncertain row."""
+        found, uncertain = self._remember(
+            ("pred", code, month, earlier), lambda: self._predecessors(code, month, earlier)
+        )
+        return list(found), uncertain
+
+    def _predecessors(self, code: str, month: str, earlier: str) -> tuple[tuple[Unit, ...], bool]:
         mine = {c.code for c in self.communes(code, month)}
         found, uncertain = [], False
         for area in self.area_units(earlier):
@@ -239,12 +268,15 @@ class Registry:
                 if target in mine:
                     found.append(commune)
                     uncertain = uncertain or unsure
-        return found, uncertain
+        return tuple(found), uncertain
 
     def same_unit(self, code: str, month: str, other: str) -> bool:
         """True if `code` names the same unit with the same area in `month` and `other`: the
         same row, the province, the same agency under the same name, or an area unit whose
         communes are exactly those it had."""
+        return self._remember(("same", str(code), month, other), lambda: self._same_unit(str(code), month, other))
+
+    def _same_unit(self, code: str, month: str, other: str) -> bool:
         try:
             a, b = self.get(code, month), self.get(code, other)
         except KeyError:
