@@ -530,6 +530,14 @@ def validate_run(params: dict, *, params_dir: Path = PARAMS_DIR) -> RunParams:
     unit = "" if unit is None else str(unit)
     valid_units = [PROVINCE] + [u.code for u in registry.reporting_units(month)]
     if unit not in valid_units:
+        ended = registry.successors(unit, month) if unit in registry else None
+        if ended:
+            day, holders = ended
+            now = ", ".join(f"{u.name} ({u.code})" for u in holders) or "không có đơn vị kế thừa trong danh mục"
+            raise ParamError(
+                f"đơn vị {unit!r} ({registry.name_of(unit)}) thôi báo cáo từ ngày {date.fromisoformat(day):%d/%m/%Y} (tháng {month}: "
+                f"đơn vị tiếp nhận: {now}). Các mã hợp lệ: {', '.join(valid_units)}"
+            )
         raise ParamError(
             f"đơn vị {unit!r} không có trong danh mục đơn vị tháng {month}; các mã hợp lệ: {', '.join(valid_units)}"
         )
