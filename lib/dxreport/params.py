@@ -535,8 +535,9 @@ def validate_run(params: dict, *, params_dir: Path = PARAMS_DIR) -> RunParams:
             day, holders = ended
             now = ", ".join(f"{u.name} ({u.code})" for u in holders) or "không có đơn vị kế thừa trong danh mục"
             raise ParamError(
-                f"đơn vị {unit!r} ({registry.name_of(unit)}) thôi báo cáo từ ngày {date.fromisoformat(day):%d/%m/%Y} (tháng {month}: "
-                f"đơn vị tiếp nhận: {now}). Các mã hợp lệ: {', '.join(valid_units)}"
+                f"đơn vị {unit!r} ({registry.name_of(unit)}) thôi báo cáo từ ngày "
+                f"{date.fromisoformat(day):%d/%m/%Y}; nay thuộc {now}. Các mã hợp lệ tháng {month}: "
+                f"{', '.join(valid_units)}"
             )
         raise ParamError(
             f"đơn vị {unit!r} không có trong danh mục đơn vị tháng {month}; các mã hợp lệ: {', '.join(valid_units)}"
