@@ -34,10 +34,6 @@ class _Index:
         """The unit a code names in `month`."""
         return next((u for u in self.by_code.get(code, ()) if u.valid_in(month)), None)
 
-    def name_of(self, code: str, month: str) -> str | None:
-        unit = self.unit_in(code, month)
-        return unit.name if unit else None
-
 
 _INDEXES: dict[int, tuple[Registry, _Index]] = {}
 
@@ -162,7 +158,11 @@ class _SheetReader:
                     for k in _SUBJECT_FIELDS[self.spec.subject]
                     if k in columns and columns[k] < len(row) and not _blank(row[columns[k]].value)
                 ]
-                what = "nền tảng" if self.spec.subject == "platform" else "đơn vị cấp xã"
+                what = (
+                    "nền tảng"
+                    if self.spec.subject == "platform"
+                    else "đơn vị " + self.registry.level_word("commune", "level")
+                )
                 self.warn(
                     coord,
                     "row.not_reported",
@@ -312,8 +312,12 @@ class _SheetReader:
         name = values.get("commune_name")
         code = values.get("commune_code")
         month = self.sub.month
-        district = self.unit
-        index = _index(self.registry)
+        area = self.unit
+        registry = self.registry
+        index = _index(registry)
+        mine = {c.code for c in registry.communes(area.code, month)} if registry.has(area.code, month) else set()
+        level = "đơn vị " + registry.level_word("commune", "level")
+        kinds = _commune_kinds(registry, month)
         if code:
             commune = index.unit_in(code, month)
             if commune is None or commune.type != "commune":
@@ -321,17 +325,16 @@ class _SheetReader:
                     (
                         coords["commune_code"],
                         "row.unknown_commune",
-                        f"Mã xã “{code}” không có trong danh mục xã, phường, thị trấn",
+                        f"Mã xã “{code}” không có trong danh mục {kinds}",
                     )
                 )
                 return "", name or ""
-            if commune.parent != district.code:
-                parent = index.name_of(commune.parent, month) or commune.parent
+            if commune.code not in mine:
                 errors.append(
                     (
                         coords["commune_code"],
                         "row.wrong_district_commune",
-                        f"Mã xã “{code}” là {commune.name} thuộc {parent}, không thuộc {district.name}",
+                        f"Mã xã “{code}” là {commune.name} {_belongs(commune, registry, month)}, không thuộc {area.name}",
                     )
                 )
                 return "", name or ""
@@ -351,8 +354,8 @@ class _SheetReader:
         if name is None:
             return "", ""
         key = fold(name)
-        named = index.by_name.get(key, [])
-        matches = [c for c in named if c.parent == district.code and c.valid_in(month)]
+        named = [c for c in index.by_name.get(key, []) if c.valid_in(month)]
+        matches = [c for c in named if c.code in mine]
         if len(matches) > 1:
             # Names that fold alike (Hương Vân, Hương Văn): the one written with its diacritics.
             written = nfc(name).casefold()
@@ -368,18 +371,17 @@ class _SheetReader:
                 (
                     coords["commune_name"],
                     "row.unknown_commune",
-                    f"tên “{name}” ứng với {len(matches)} đơn vị cấp xã của {district.name}; hãy ghi “Mã xã”",
+                    f"tên “{name}” ứng với {len(matches)} {level} của {area.name}; hãy ghi “Mã xã”",
                 )
             )
             return "", name
-        elsewhere = [c for c in named if c.parent != district.code and c.valid_in(month)]
+        elsewhere = [c for c in named if c.code not in mine]
         if elsewhere:
-            parents = ", ".join(sorted({index.name_of(c.parent, month) or c.parent for c in elsewhere}))
             errors.append(
                 (
                     coords["commune_name"],
                     "row.wrong_district_commune",
-                    f"“{name}” không phải đơn vị cấp xã của {district.name} (có tên này ở {parents})",
+                    f"“{name}” không phải {level} của {area.name} ({_named_elsewhere(elsewhere, registry, month)})",
                 )
             )
         else:
@@ -387,7 +389,46 @@ class _SheetReader:
                 (
                     coords["commune_name"],
                     "row.unknown_commune",
-                    f"“{name}” không có trong danh mục xã, phường, thị trấn của {district.name}",
+                    f"“{name}” không có trong danh mục {kinds} của {area.name}",
                 )
             )
         return "", name
+
+
+def _commune_kinds(registry: Registry, month: str) -> str:
+    """The words of the commune-level kinds of `month`: `xã, phường, thị trấn` (2022), `xã, phường` (2025-07)."""
+    present = {u.kind for u in registry.units if u.type == "commune" and u.valid_in(month)}
+    return ", ".join(dict.fromkeys(w for k, w in registry.words.kinds.items() if k in present and w))
+
+
+def _holder(commune: Unit, registry: Registry, month: str) -> Unit | None:
+    """The area unit of `month` whose `Tổ công nghệ số` sheet lists `commune` (possibly itself)."""
+    for area in registry.area_units(month):
+        if area.code == commune.code or (commune.parent == area.code):
+            return area
+    return None
+
+
+def _belongs(commune: Unit, registry: Registry, month: str) -> str:
+    """Where a commune of `month` is reported: `thuộc Huyện Phong Điền`, or, for a commune that
+    reports itself, `trực thuộc Thành phố Huế, tự gửi báo cáo`."""
+    holder = _holder(commune, registry, month)
+    if holder is not None and holder.code == commune.code:
+        return f"trực thuộc {registry.province(month).name}, tự gửi báo cáo"
+    return f"thuộc {registry.name_of(commune.parent, month) if commune.parent in registry else commune.parent}"
+
+
+def _named_elsewhere(communes: list[Unit], registry: Registry, month: str) -> str:
+    """Where the communes of another area that bear a name are: `có tên này ở Huyện Phong Điền`,
+    or `tên này là của Phường Phú Xuân, tự gửi báo cáo` for communes that report themselves."""
+    own = [c for c in communes if (_holder(c, registry, month) or c).code == c.code]
+    others = [c for c in communes if c not in own]
+    parts = []
+    if others:
+        parents = ", ".join(
+            sorted({registry.name_of(c.parent, month) if c.parent in registry else c.parent for c in others})
+        )
+        parts.append(f"có tên này ở {parents}")
+    if own:
+        parts.append(f"tên này là của {', '.join(sorted(c.name for c in own))}, tự gửi báo cáo")
+    return "; ".join(parts)
