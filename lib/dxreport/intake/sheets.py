@@ -317,7 +317,7 @@ class _SheetReader:
         index = _index(registry)
         mine = {c.code for c in registry.communes(area.code, month)} if registry.has(area.code, month) else set()
         level = "đơn vị " + registry.level_word("commune", "level")
-        kinds = _commune_kinds(registry, month)
+        kinds = forms.commune_kinds(registry, month)
         if code:
             commune = index.unit_in(code, month)
             if commune is None or commune.type != "commune":
@@ -393,12 +393,6 @@ class _SheetReader:
                 )
             )
         return "", name
-
-
-def _commune_kinds(registry: Registry, month: str) -> str:
-    """The words of the commune-level kinds of `month`: `xã, phường, thị trấn` (2022), `xã, phường` (2025-07)."""
-    present = {u.kind for u in registry.units if u.type == "commune" and u.valid_in(month)}
-    return ", ".join(dict.fromkeys(w for k, w in registry.words.kinds.items() if k in present and w))
 
 
 def _holder(commune: Unit, registry: Registry, month: str) -> Unit | None:
