@@ -70,7 +70,7 @@ def _day(iso: str) -> str:
     return dt.date.fromisoformat(iso).strftime("%d/%m/%Y")
 
 
-def _not_reporting(code: str, registry: Registry, month: str) -> tuple[str, str]:
+def not_reporting(code: str, registry: Registry, month: str) -> tuple[str, str]:
     """Why a code names no reporting unit in `month`, and what to do instead: for a unit that
     stopped reporting, the units of `month` that took over its area or its work."""
     if registry.has(code, month):
@@ -138,7 +138,7 @@ def _read_info(ws, sub: Submission, registry: Registry, settings: dict) -> Unit:
     code = _code_text(code_value)
     unit = _find_unit(code, registry, sub.month)
     if unit is None:
-        reason, advice = _not_reporting(code, registry, sub.month)
+        reason, advice = not_reporting(code, registry, sub.month)
         raise _Reject(
             "info.unknown_unit",
             f"{who}: {sheet}!{code_cell} — Mã đơn vị “{_show(code_value)}” {reason}; toàn bộ tệp không được nạp"
