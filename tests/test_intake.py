@@ -1880,3 +1880,41 @@ def test_reused_code_is_the_unit_of_the_month(tmp_path):
     sub = read(_area_form(tmp_path, "474", "2025-03", rows), month="2025-03")
     assert not sub.rejected and sub.unit == "474"
     assert value(sub, "to_cns", "19777", "teams")["value"] == 2
+
+
+@pytest.mark.parametrize(
+    "month,count,first,label,agencies",
+    [
+        ("2024-12", 9 + 21, ("474", "Thành phố Huế"), "Đơn vị cấp huyện", 21),
+        ("2025-01", 9 + 21, ("474", "Quận Thuận Hóa"), "Đơn vị cấp huyện", 21),
+        ("2025-06", 9 + 15, ("474", "Quận Thuận Hóa"), "Đơn vị cấp huyện", 15),
+        ("2025-07", 40 + 15, ("19753", "Phường Phú Xuân"), "Đơn vị cấp xã", 15),
+    ],
+)
+def test_tracker_names_and_labels_units_as_in_the_month(month, count, first, label, agencies):
+    track = intake.tracker(month, REGISTRY, pd.DataFrame(columns=intake.SUBMISSION_COLUMNS))
+    assert len(track) == count and set(track["status"]) == {"missing"}
+    assert tuple(track.iloc[0][["unit", "unit_name"]]) == first
+    assert track.iloc[0]["type_label"] == label
+    assert (track["type_label"] == "Sở, ban, ngành").sum() == agencies
+    assert set(track["type_label"]) == {label, "Sở, ban, ngành"}
+
+
+def test_validation_page_names_a_reused_code_as_in_its_month():
+    issues = _issues_frame().drop(columns=["month"])
+    assert "<h3>Thành phố Huế (474)</h3>" in intake.validation_page(issues, REGISTRY, "2022-09")
+    assert "<h3>Quận Thuận Hóa (474)</h3>" in intake.validation_page(issues, REGISTRY, "2025-03")
+    assert "<h3>Quận Thuận Hóa (474)</h3>" in intake.validation_html(issues, REGISTRY, month="2025-03")
+    # without the month argument, the month the issues carry
+    assert "<h3>Thành phố Huế (474)</h3>" in intake.validation_html(_issues_frame(), REGISTRY)
+
+
+def test_validation_groups_follow_the_reporting_units_of_the_month():
+    rows = [
+        {"month": "2025-07", "unit": code, "file_name": f"{code}.xlsx", "severity": "warning", "message": "m"}
+        for code in ("skhcn", "19774", "19753")
+    ]
+    issues = pd.DataFrame(rows, columns=intake.ISSUE_COLUMNS)
+    page = intake.validation_html(issues, REGISTRY)
+    titles = re.findall(r"<h3>(.*?)</h3>", page)
+    assert titles == ["Phường Phú Xuân (19753)", "Phường Kim Long (19774)", "Sở Khoa học và Công nghệ (skhcn)"]
