@@ -1918,3 +1918,38 @@ def test_validation_groups_follow_the_reporting_units_of_the_month():
     page = intake.validation_html(issues, REGISTRY)
     titles = re.findall(r"<h3>(.*?)</h3>", page)
     assert titles == ["Phường Phú Xuân (19753)", "Phường Kim Long (19774)", "Sở Khoa học và Công nghệ (skhcn)"]
+
+
+def _history_fact(month, unit, sheet, subject, metric, value):
+    return {
+        "month": month,
+        "unit": unit,
+        "sheet": sheet,
+        "subject_kind": "commune" if sheet == "to_cns" else "unit",
+        "subject": subject,
+        "subject_name": "",
+        "metric": metric,
+        "value": float(value),
+        "text": None,
+        "submission_id": "s",
+        "cell": "A2",
+    }
+
+
+@pytest.mark.parametrize(
+    "month,earlier,unit,sheet,subject,warned",
+    [
+        ("2024-12", "2024-11", "474", "hue_s", "", True),  # thành phố Huế both months
+        ("2025-01", "2024-12", "474", "hue_s", "", False),  # 474 is quận Thuận Hóa from 01/2025
+        ("2025-01", "2024-12", "478", "hue_s", "", True),  # Phú Vang kept its communes
+        ("2025-06", "2025-05", "474", "hue_s", "", True),
+        ("2025-07", "2025-06", "19753", "to_cns", "19753", False),  # Phú Xuân is not Thuận Lộc
+        ("2025-04", "2025-02", "skhcn", "hue_s", "", False),  # Sở KH&CN after the merger
+    ],
+)
+def test_history_compares_a_code_only_with_the_same_unit(month, earlier, unit, sheet, subject, warned):
+    metric = "teams" if sheet == "to_cns" else "accounts"
+    facts = pd.DataFrame([_history_fact(month, unit, sheet, subject, metric, 100)])
+    history = pd.DataFrame([_history_fact(earlier, unit, sheet, subject, metric, 500)])
+    got = intake.history_issues(facts, history, month, {"s": "f.xlsx"}, REGISTRY)
+    assert [i["rule"] for i in got] == (["history.cumulative_down"] if warned else [])
