@@ -184,7 +184,7 @@ DOANH_NGHIEP = Sheet(
 
 SHEETS: tuple[Sheet, ...] = (THONG_TIN, NEN_TANG, HUE_S, TO_CNS, DOANH_NGHIEP)
 SHEETS_BY_KEY = {s.key: s for s in SHEETS}
-# Sheets whose figures describe an area and add up over the districts.
+# Sheets whose figures describe an area and add up over the month's area units.
 AREA_SHEETS = ("hue_s", "to_cns", "doanh_nghiep")
 
 

@@ -48,7 +48,8 @@ INSTRUCTIONS_SHEET = "Hướng dẫn"
 CATALOG_SHEET = "Danh mục nền tảng"
 TEMPLATE_KEYWORD = "dxreport-template"
 # Editable empty rows of `Nền tảng` below the platforms pre-filled from last month, and of
-# `Tổ công nghệ số` below the district's communes (a commune missing from the registry).
+# `Tổ công nghệ số` below a district's communes (a commune missing from the registry); a commune-level
+# unit has its own row only.
 TEMPLATE_PLATFORM_ROWS = 30
 TEMPLATE_EXTRA_COMMUNE_ROWS = 5
 TEMPLATE_HEADER_ROW = 3  # title in row 1, description in row 2, headers in row 3
@@ -128,8 +129,8 @@ def write_template(
     """Write the blank form of `unit` for `month` to `path` (.xlsx); returns the path.
 
     Only the sheets the unit's type fills, after an instructions sheet `Hướng dẫn`; `Thông tin`
-    pre-filled (unit code, month, form version); `Tổ công nghệ số` lists the district's
-    communes with their codes; `Nền tảng` starts with `previous_platforms` ((id, name) pairs,
+    pre-filled (unit code, month, form version); `Tổ công nghệ số` lists the unit's
+    commune-level units with their codes (itself for a commune-level unit); `Nền tảng` starts with `previous_platforms` ((id, name) pairs,
     see previous_platforms()) and offers the catalog's platforms (sheet `Danh mục nền tảng`)
     in a drop-down. Choice columns have drop-down lists; headers and labels are locked (sheet
     protection without a password), data cells are not. Raises ParamError for a month that is
