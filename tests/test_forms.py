@@ -438,3 +438,13 @@ def test_filled_phuong_template_reads_back_with_its_own_row(template_19753, tmp_
     teams = facts[(facts["sheet"] == "to_cns") & (facts["metric"] == "teams")]
     assert teams[["subject", "value", "cell"]].values.tolist() == [["19753", 7.0, "C4"]]
     assert sub.rows_loaded == 4
+
+
+def test_template_of_an_agency_merged_away_names_its_successor(tmp_path):
+    with pytest.raises(ParamError) as caught:
+        template.write_template("2025-04", "stttt", tmp_path / "x.xlsx", registry=REGISTRY)
+    assert str(caught.value).startswith(
+        "mã đơn vị 'stttt' là Sở Thông tin và Truyền thông, đã thôi là đơn vị báo cáo từ ngày 01/03/2025; "
+        "nhiệm vụ nay do Sở Khoa học và Công nghệ (skhcn) đảm nhận; các mã hợp lệ tháng 2025-04: 474, 475,"
+    )
+    assert not (tmp_path / "x.xlsx").exists()

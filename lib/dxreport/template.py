@@ -38,7 +38,7 @@ from dxreport.forms import (
     field_help,
     sheets_for,
 )
-from dxreport.intake import deadline
+from dxreport.intake import deadline, not_reporting
 from dxreport.params import ParamError, check_month_format, issuer_on, load_settings, previous_month
 from dxreport.textnorm import format_month
 from dxreport.units import load_registry
@@ -144,8 +144,9 @@ def write_template(
     code = getattr(unit, "code", unit)
     found = [u for u in reporting if u.code == str(code)]
     if not found:
+        reason, _ = not_reporting(str(code), registry, month)
         raise ParamError(
-            f"đơn vị {code!r} không gửi báo cáo tháng {month}; các mã hợp lệ: {', '.join(u.code for u in reporting)}"
+            f"mã đơn vị {code!r} {reason}; các mã hợp lệ tháng {month}: {', '.join(u.code for u in reporting)}"
         )
     unit = found[0]
     period = format_month(month)
