@@ -61,6 +61,7 @@ class _SheetReader:
         self.seen: dict[str, int] = {}
         self.labels = {_label(f.header): f for f in spec.fields}
         self.required = {_label(f.header) for f in spec.fields if f.required}
+        self._communes: tuple[set[str], str, str] | None = None
 
     def addr(self, cell: str) -> str:
         return f"{self.spec.name}!{cell}"
@@ -158,11 +159,7 @@ class _SheetReader:
                     for k in _SUBJECT_FIELDS[self.spec.subject]
                     if k in columns and columns[k] < len(row) and not _blank(row[columns[k]].value)
                 ]
-                what = (
-                    "nền tảng"
-                    if self.spec.subject == "platform"
-                    else "đơn vị " + self.registry.level_word("commune", "level")
-                )
+                what = "nền tảng" if self.spec.subject == "platform" else self.commune_words()[1]
                 self.warn(
                     coord,
                     "row.not_reported",
@@ -308,6 +305,20 @@ class _SheetReader:
         else:
             self.seen[subject] = number
 
+    def commune_words(self) -> tuple[set[str], str, str]:
+        """The codes of the unit's commune-level units in the month, the level's words (`đơn vị
+        cấp xã`) and the commune kinds of the month (`xã, phường, thị trấn`); worked out once."""
+        if self._communes is None:
+            month, registry = self.sub.month, self.registry
+            mine = (
+                {c.code for c in registry.communes(self.unit.code, month)}
+                if registry.has(self.unit.code, month)
+                else set()
+            )
+            level = "đơn vị " + registry.level_word("commune", "level")
+            self._communes = (mine, level, forms.commune_kinds(registry, month))
+        return self._communes
+
     def resolve_commune(self, values: dict, coords: dict, number: int, errors: list) -> tuple[str, str]:
         name = values.get("commune_name")
         code = values.get("commune_code")
@@ -315,9 +326,7 @@ class _SheetReader:
         area = self.unit
         registry = self.registry
         index = _index(registry)
-        mine = {c.code for c in registry.communes(area.code, month)} if registry.has(area.code, month) else set()
-        level = "đơn vị " + registry.level_word("commune", "level")
-        kinds = forms.commune_kinds(registry, month)
+        mine, level, kinds = self.commune_words()
         if code:
             commune = index.unit_in(code, month)
             if commune is None or commune.type != "commune":
@@ -415,7 +424,7 @@ def _belongs(commune: Unit, registry: Registry, month: str) -> str:
 def _named_elsewhere(communes: list[Unit], registry: Registry, month: str) -> str:
     """Where the communes of another area that bear a name are: `có tên này ở Huyện Phong Điền`,
     or `tên này là của Phường Phú Xuân, tự gửi báo cáo` for communes that report themselves."""
-    own = [c for c in communes if (_holder(c, registry, month) or c).code == c.code]
+    own = [c for c in communes if getattr(_holder(c, registry, month), "code", None) == c.code]
     others = [c for c in communes if c not in own]
     parts = []
     if others:
