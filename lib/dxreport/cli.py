@@ -600,8 +600,9 @@ def ingest(month, inbox, outputs, offline):
 def template(month, unit, out, outputs, force):
     """Ghi biểu mẫu báo cáo (.xlsx) của một đơn vị cho một tháng, có điền sẵn.
 
-    Chỉ gồm các trang đơn vị phải điền; danh sách xã, phường kèm mã; các nền tảng đơn vị đã báo
-    cáo tháng trước (lấy từ kho dữ liệu, nếu kho có tháng đó) và các nền tảng trong danh mục.
+    Chỉ gồm các trang đơn vị phải điền; các đơn vị cấp xã của địa bàn kèm mã (đơn vị cấp xã tự
+    báo cáo thì chỉ có dòng của chính mình); các nền tảng đơn vị đã báo cáo tháng trước (lấy từ
+    kho dữ liệu, nếu kho có tháng đó) và các nền tảng trong danh mục.
     """
     import duckdb
 
