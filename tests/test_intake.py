@@ -1953,3 +1953,30 @@ def test_history_compares_a_code_only_with_the_same_unit(month, earlier, unit, s
     history = pd.DataFrame([_history_fact(earlier, unit, sheet, subject, metric, 500)])
     got = intake.history_issues(facts, history, month, {"s": "f.xlsx"}, REGISTRY)
     assert [i["rule"] for i in got] == (["history.cumulative_down"] if warned else [])
+
+
+def test_ingest_of_2025_07_a_phuong_and_a_file_with_the_old_district_code(tmp_path):
+    month = "2025-07"
+    inbox, warehouse = _month_dirs(tmp_path, month)
+    own = [{"commune_code": "19753", "commune_name": "Phú Xuân", "teams": 6, "members": 30}]
+    _area_form(inbox, "19753", month, own, name="phu-xuan.xlsx")
+    _area_form(inbox, "474", month, own, name="thuan-hoa.xlsx")
+    for name in ("phu-xuan.xlsx", "thuan-hoa.xlsx"):
+        stamp = dt.datetime(2025, 8, 2, 9, tzinfo=ICT).timestamp()
+        os.utime(inbox / name, (stamp, stamp))
+    result = _ingest(inbox, warehouse, month)
+    subs = result.submissions.set_index("file_name")
+    assert subs.loc["phu-xuan.xlsx", "status"] == "accepted" and subs.loc["thuan-hoa.xlsx", "status"] == "rejected"
+    facts = result.facts[(result.facts["sheet"] == "to_cns") & (result.facts["metric"] == "teams")]
+    assert facts[["unit", "subject", "value"]].values.tolist() == [["19753", "19753", 6.0]]
+    track = intake.tracker(month, REGISTRY, result.submissions, result.facts).set_index("unit")
+    assert len(track) == 55 and "474" not in track.index
+    assert tuple(track.loc["19753", ["status", "unit_name", "type_label", "sections_not_reported"]]) == (
+        "received",
+        "Phường Phú Xuân",
+        "Đơn vị cấp xã",
+        "",
+    )
+    rejected = result.issues[result.issues["file_name"] == "thuan-hoa.xlsx"]
+    assert rejected["rule"].tolist() == ["info.unknown_unit"]
+    assert "Quận Thuận Hóa, đã thôi là đơn vị báo cáo từ ngày 01/07/2025" in rejected["message"].iloc[0]
