@@ -455,3 +455,61 @@ def test_every_option_uses_the_vietnamese_classes():
                 )
             assert param.help and unicodedata.is_normalized("NFC", param.help), (name, param.name)
         assert command.help and unicodedata.is_normalized("NFC", command.help), name
+
+
+def test_units_of_2025_07_are_the_forty_communes_and_fifteen_agencies():
+    result = _invoke(["units", "--month", "2025-07"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0] == "tinh\tThành phố Huế (toàn thành phố)"
+    assert len(lines) == 1 + 40 + 15
+    assert lines[1] == "19753\tPhường Phú Xuân" and "20182\tXã Long Quảng" in lines
+    assert "skhcn\tSở Khoa học và Công nghệ" in lines and "stttt\tSở Thông tin và Truyền thông" not in lines
+    assert not any(line.startswith(("474\t", "482\t")) for line in lines)
+    _vietnamese(result.output)
+
+
+def test_units_of_2022_and_of_the_first_half_of_2025():
+    assert _invoke(["units", "--month", "2022-12"]).output.splitlines()[0] == "tinh\tTỉnh Thừa Thiên Huế (toàn tỉnh)"
+    lines = _invoke(["units", "--month", "2025-01"]).output.splitlines()
+    assert lines[:2] == ["tinh\tThành phố Huế (toàn thành phố)", "474\tQuận Thuận Hóa"]
+    assert "475\tQuận Phú Xuân" in lines and not any(line.startswith("483\t") for line in lines)
+
+
+def test_template_of_a_2025_phuong(tmp_path):
+    out = tmp_path / "phu-xuan.xlsx"
+    result = _invoke(["template", "--month", "2026-11", "--unit", "19753", "-o", str(out), "--outputs", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    import openpyxl
+
+    wb = openpyxl.load_workbook(out)
+    assert wb["Thông tin"]["B1"].value == "19753"
+    assert [c.value for c in wb["Tổ công nghệ số"][4]][:2] == ["19753", "Phường Phú Xuân"]
+
+
+def test_template_of_a_code_that_stopped_reporting_names_its_successor(tmp_path):
+    result = _invoke(["template", "--month", "2025-01", "--unit", "483", "-o", str(tmp_path / "x.xlsx")])
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert (
+        "Lỗi: Mã đơn vị '483' là Huyện Nam Đông, đã thôi là đơn vị báo cáo từ ngày 01/01/2025; "
+        "địa bàn nay thuộc Huyện Phú Lộc (482); các mã hợp lệ tháng 2025-01: 474, 475," in text
+    )
+
+
+def test_run_summary_names_the_whole_city_from_2025(monkeypatch, tmp_path):
+    from dxreport import runner
+
+    manifest = {
+        "parameters": {"outputs": str(tmp_path)},
+        "units": {"tinh": {"name": "Thành phố Huế", "status": "ok", "html": "tinh/r.html", "pdf": "tinh/r.pdf"}},
+        "sample": False,
+        "failed": [],
+    }
+    monkeypatch.setattr(runner, "run_month", lambda *a, **k: manifest)
+    result = _invoke(["run", "--month", "2025-07", "--outputs", str(tmp_path), "--quiet"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    head = "  Báo cáo toàn thành phố: "
+    assert lines[1] == head + str(tmp_path / "2025-07" / "tinh" / "r.pdf")
+    assert lines[2] == " " * len(head) + str(tmp_path / "2025-07" / "tinh" / "r.html")

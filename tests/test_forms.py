@@ -361,3 +361,90 @@ def test_warehouse_catalog_is_the_last_loaded_snapshot(tmp_path):
     snap = template.warehouse_catalog(warehouse)
     assert sorted(snap.platforms["platform_id"]) == sorted(SNAPSHOT.platforms["platform_id"])
     assert snap.date == SNAPSHOT.date
+
+
+# --------------------------------------------------------------------------- the form of a 2025 phường
+
+
+@pytest.fixture
+def template_19753(tmp_path):
+    return template.write_template(
+        "2026-11", "19753", tmp_path / "phu-xuan-2026-11.xlsx", registry=REGISTRY, snapshot=SNAPSHOT, settings=SETTINGS
+    )
+
+
+def test_phuong_template_has_the_five_sheets_and_its_own_row(template_19753):
+    wb = openpyxl.load_workbook(template_19753)
+    assert wb.sheetnames == [
+        "Hướng dẫn",
+        "Thông tin",
+        "Nền tảng",
+        "Hue-S",
+        "Tổ công nghệ số",
+        "Doanh nghiệp",
+        "Danh mục nền tảng",
+    ]
+    info = wb["Thông tin"]
+    assert (info["B1"].value, info["C1"].value, info["B2"].value) == ("19753", "Phường Phú Xuân", "11/2026")
+    ws = wb["Tổ công nghệ số"]
+    assert [c.value for c in ws[4]][:2] == ["19753", "Phường Phú Xuân"]
+    # one editable row only: the phường reports for itself
+    assert ws.max_row == 4
+    assert ws["C4"].protection.locked is False and ws["A5"].protection.locked is True
+    assert wb.properties.creator == "SỞ KHOA HỌC VÀ CÔNG NGHỆ"
+
+
+def test_phuong_template_instructions_speak_of_its_area(template_19753):
+    ws = openpyxl.load_workbook(template_19753)["Hướng dẫn"]
+    texts = [ws.cell(r, 2).value for r in range(1, ws.max_row + 1)]
+    assert (
+        "Số liệu các trang “Hue-S”, “Tổ công nghệ số”, “Doanh nghiệp” là số liệu trên địa bàn phường Phú Xuân." in texts
+    )
+    assert (
+        "Trang “Tổ công nghệ số”: một dòng duy nhất cho địa bàn phường Phú Xuân, đã ghi sẵn tên và mã; "
+        "không thêm dòng khác." in texts
+    )
+    helps = {(ws.cell(r, 2).value, ws.cell(r, 3).value): ws.cell(r, 6).value for r in range(1, ws.max_row + 1)}
+    assert helps[("Thông tin", "Mã đơn vị")] == "Mã đơn vị theo danh mục (mã GSO với cấp xã)"
+    assert helps[("Tổ công nghệ số", "Mã xã")] == "Mã GSO của xã/phường"
+    assert not any("huyện" in str(t) or "thị trấn" in str(t) for t in texts + list(helps.values()))
+
+
+def test_district_template_of_2022_keeps_its_words(template_478):
+    ws = openpyxl.load_workbook(template_478)["Hướng dẫn"]
+    texts = [ws.cell(r, 2).value for r in range(1, ws.max_row + 1)]
+    assert (
+        "Trang “Tổ công nghệ số”: mỗi dòng một xã, phường, thị trấn của Huyện Phú Vang, đã ghi sẵn tên và mã; "
+        "không thêm đơn vị ngoài địa bàn." in texts
+    )
+    assert not any("địa bàn huyện" in str(t) for t in texts)
+    helps = {(ws.cell(r, 2).value, ws.cell(r, 3).value): ws.cell(r, 6).value for r in range(1, ws.max_row + 1)}
+    assert helps[("Thông tin", "Mã đơn vị")] == "Mã đơn vị theo danh mục (mã GSO với cấp huyện)"
+    assert helps[("Tổ công nghệ số", "Mã xã")] == "Mã GSO của xã/phường/thị trấn"
+
+
+def test_filled_phuong_template_reads_back_with_its_own_row(template_19753, tmp_path):
+    wb = _fill(template_19753, tmp_path, prepared=dt.date(2026, 12, 2))
+    wb["Nền tảng"]["B4"], wb["Nền tảng"]["C4"], wb["Nền tảng"]["D4"] = "Ứng dụng Hue-S", "Đang sử dụng", 900
+    for col, value in zip("ABCDEF", [9000, 5200, 41, 40, 38, 90]):
+        wb["Hue-S"][f"{col}4"] = value
+    wb["Tổ công nghệ số"]["C4"], wb["Tổ công nghệ số"]["D4"] = 7, 35
+    for col, value in zip("ABCD", [15, 4, 2, 1]):
+        wb["Doanh nghiệp"][f"{col}4"] = value
+    wb.save(tmp_path / "filled.xlsx")
+    sub = _read(tmp_path / "filled.xlsx", month="2026-11")
+    assert not sub.rejected and sub.issues == []
+    facts = pd.DataFrame(sub.facts)
+    teams = facts[(facts["sheet"] == "to_cns") & (facts["metric"] == "teams")]
+    assert teams[["subject", "value", "cell"]].values.tolist() == [["19753", 7.0, "C4"]]
+    assert sub.rows_loaded == 4
+
+
+def test_template_of_an_agency_merged_away_names_its_successor(tmp_path):
+    with pytest.raises(ParamError) as caught:
+        template.write_template("2025-04", "stttt", tmp_path / "x.xlsx", registry=REGISTRY)
+    assert str(caught.value).startswith(
+        "mã đơn vị 'stttt' là Sở Thông tin và Truyền thông, đã thôi là đơn vị báo cáo từ ngày 01/03/2025; "
+        "nhiệm vụ nay do Sở Khoa học và Công nghệ (skhcn) đảm nhận; các mã hợp lệ tháng 2025-04: 474, 475,"
+    )
+    assert not (tmp_path / "x.xlsx").exists()

@@ -1730,3 +1730,253 @@ def test_the_intake_package_imports_nothing_above_the_inputs_layer():
             for name in names:
                 parts = name.split(".")
                 assert not (parts[0] == "dxreport" and len(parts) > 1 and parts[1] in above), (path.name, name)
+
+
+# --------------------------------------------------------------------------- the map of 2025
+
+
+def _area_form(folder: Path, unit: str, month: str, communes: list[dict], name: str = "f.xlsx") -> Path:
+    """A file of an area unit with every area sheet: one platform, Hue-S, its `Tổ công nghệ số`
+    rows, the enterprises; written with conftest's write_form."""
+    from conftest import PLATFORM_HEADERS, info, write_form
+
+    def table(key, rows):
+        keys, heads = headers(key)
+        return [heads] + [[row.get(k) for k in keys] for row in rows]
+
+    prepared = dt.date(int(month[:4]) + (month[5:] == "12"), int(month[5:]) % 12 + 1, 3)
+    return write_form(
+        folder / name,
+        info(unit, month, prepared),
+        {
+            "Nền tảng": [PLATFORM_HEADERS, [None, "Ứng dụng Hue-S", "Đang sử dụng", 5000, 1200, 30000, "Có"]],
+            "Hue-S": table("hue_s", [HUES]),
+            "Tổ công nghệ số": table("to_cns", communes),
+            "Doanh nghiệp": table("doanh_nghiep", [DN]),
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    "month,unit,commune,name",
+    [
+        ("2024-12", "474", "19750", "Tây Lộc"),  # thành phố Huế, the last month of the 2022 map
+        ("2025-01", "475", "19750", "Tây Lộc"),  # the same phường, now in quận Phú Xuân
+        ("2025-06", "475", "19753", "Thuận Lộc"),
+        ("2025-07", "19753", "19753", "Phú Xuân"),  # phường Phú Xuân reports for itself
+    ],
+)
+def test_area_file_on_each_side_of_each_change(tmp_path, month, unit, commune, name):
+    rows = [{"commune_code": commune, "commune_name": name, "teams": 4, "members": 18}]
+    sub = read(_area_form(tmp_path, unit, month, rows), month=month)
+    assert not sub.rejected and sub.unit == unit
+    assert [i for i in sub.issues if i["severity"] == "error"] == []
+    assert sorted(sub.sheets) == ["doanh_nghiep", "hue_s", "nen_tang", "thong_tin", "to_cns"]
+    assert value(sub, "to_cns", commune, "teams")["value"] == 4
+    assert value(sub, "hue_s", "", "downloads")["value"] == 800000
+    assert value(sub, "doanh_nghiep", "", "sme_reached")["value"] == 120
+
+
+def test_commune_of_another_area_in_2025(tmp_path):
+    # 2025-01: Phường Tây Lộc is in quận Phú Xuân (475), not in quận Thuận Hóa (474, a reused code).
+    rows = [{"commune_code": "19750", "commune_name": "Tây Lộc", "teams": 1, "members": 5}]
+    sub = read(_area_form(tmp_path, "474", "2025-01", rows), month="2025-01")
+    issue = only(sub.issues, "row.wrong_district_commune")
+    assert issue["message"] == (
+        "Tổ công nghệ số!A2: Mã xã “19750” là Phường Tây Lộc thuộc Quận Phú Xuân, không thuộc Quận Thuận Hóa; "
+        "dòng 2 không được nạp."
+    )
+
+
+def test_2025_07_commune_lists_only_itself(tmp_path):
+    rows = [
+        {"commune_code": "19753", "commune_name": "Phường Phú Xuân", "teams": 6, "members": 30},
+        {"commune_code": "19774", "commune_name": "Kim Long", "teams": 1, "members": 5},  # A3 another phường
+        {"commune_name": "Vỹ Dạ", "teams": 1, "members": 5},  # B4 another phường, by name
+        {"commune_name": "Tây Lộc", "teams": 1, "members": 5},  # B5 merged on 01/07/2025
+        {"commune_code": "19750", "commune_name": "Tây Lộc", "teams": 1, "members": 5},  # A6 idem, by code
+    ]
+    sub = read(_area_form(tmp_path, "19753", "2025-07", rows), month="2025-07")
+    assert not sub.rejected
+    assert set(facts_of(sub, "to_cns")["subject"]) == {"19753"}
+    assert value(sub, "to_cns", "19753", "members")["value"] == 30
+    messages = {i["cell"]: i["message"] for i in sub.issues if i["severity"] == "error"}
+    assert messages == {
+        "A3": "Tổ công nghệ số!A3: Mã xã “19774” là Phường Kim Long trực thuộc Thành phố Huế, tự gửi báo cáo, "
+        "không thuộc Phường Phú Xuân; dòng 3 không được nạp.",
+        "B4": "Tổ công nghệ số!B4: “Vỹ Dạ” không phải đơn vị cấp xã của Phường Phú Xuân "
+        "(tên này là của Phường Vỹ Dạ, tự gửi báo cáo); dòng 4 không được nạp.",
+        "B5": "Tổ công nghệ số!B5: “Tây Lộc” không có trong danh mục xã, phường của Phường Phú Xuân; "
+        "dòng 5 không được nạp.",
+        "A6": "Tổ công nghệ số!A6: Mã xã “19750” không có trong danh mục xã, phường; dòng 6 không được nạp.",
+    }
+
+
+def test_2022_commune_messages_name_the_2022_kinds(tmp_path):
+    rows = [
+        {"commune_code": "99999", "commune_name": "Không rõ", "teams": 1, "members": 5},
+        {"commune_name": "Xã Mặt Trăng", "teams": 1, "members": 5},
+    ]
+    sub = _bad(tmp_path, to_cns=rows)
+    assert sorted(i["message"] for i in sub.issues) == [
+        "Tổ công nghệ số!A2: Mã xã “99999” không có trong danh mục xã, phường, thị trấn; dòng 2 không được nạp.",
+        "Tổ công nghệ số!B3: “Xã Mặt Trăng” không có trong danh mục xã, phường, thị trấn của Thành phố Huế; "
+        "dòng 3 không được nạp.",
+    ]
+
+
+@pytest.mark.parametrize(
+    "code,month,message",
+    [
+        (
+            "483",
+            "2025-01",
+            "Mã đơn vị “483” là Huyện Nam Đông, đã thôi là đơn vị báo cáo từ ngày 01/01/2025; "
+            "địa bàn nay thuộc Huyện Phú Lộc (482); toàn bộ tệp không được nạp, hãy gửi lại với mã đơn vị mới.",
+        ),
+        (
+            "483",
+            "2025-07",
+            "Mã đơn vị “483” là Huyện Nam Đông, đã thôi là đơn vị báo cáo từ ngày 01/01/2025; "
+            "địa bàn nay thuộc Xã Khe Tre (20161), Xã Nam Đông (20179), Xã Long Quảng (20182); "
+            "toàn bộ tệp không được nạp, mỗi đơn vị trên gửi báo cáo riêng với mã của mình.",
+        ),
+        (
+            "stttt",
+            "2025-04",
+            "Mã đơn vị “stttt” là Sở Thông tin và Truyền thông, đã thôi là đơn vị báo cáo từ ngày 01/03/2025; "
+            "nhiệm vụ nay do Sở Khoa học và Công nghệ (skhcn) đảm nhận; toàn bộ tệp không được nạp, "
+            "hãy gửi lại với mã đơn vị mới.",
+        ),
+        (
+            "999",
+            "2025-07",
+            "Mã đơn vị “999” không có trong danh mục đơn vị (mã GSO với cấp xã, mã danh mục với sở, ban, ngành); "
+            "toàn bộ tệp không được nạp.",
+        ),
+        (
+            "999",
+            "2024-12",
+            "Mã đơn vị “999” không có trong danh mục đơn vị (mã GSO với cấp huyện, mã danh mục với sở, ban, ngành); "
+            "toàn bộ tệp không được nạp.",
+        ),
+    ],
+)
+def test_file_with_a_code_that_no_longer_reports_names_its_successors(tmp_path, code, month, message):
+    sub = read(_area_form(tmp_path, code, month, []), month=month)
+    issue = _rejected(sub, "info.unknown_unit", sheet="Thông tin", cell="B1")
+    assert issue["message"] == f"Tệp “f.xlsx”: Thông tin!B1 — {message}"
+
+
+def test_474_of_2025_07_points_to_the_eight_phuong(tmp_path):
+    sub = read(_area_form(tmp_path, "474", "2025-07", []), month="2025-07")
+    message = _rejected(sub, "info.unknown_unit", sheet="Thông tin", cell="B1")["message"]
+    assert "Quận Thuận Hóa, đã thôi là đơn vị báo cáo từ ngày 01/07/2025" in message
+    assert message.count("(19") + message.count("(20") == 8 and "Phường Phú Xuân" not in message
+
+
+def test_reused_code_is_the_unit_of_the_month(tmp_path):
+    rows = [{"commune_code": "19777", "commune_name": "Vỹ Dạ", "teams": 2, "members": 7}]
+    sub = read(_area_form(tmp_path, "474", "2025-03", rows), month="2025-03")
+    assert not sub.rejected and sub.unit == "474"
+    assert value(sub, "to_cns", "19777", "teams")["value"] == 2
+
+
+@pytest.mark.parametrize(
+    "month,count,first,label,agencies",
+    [
+        ("2024-12", 9 + 21, ("474", "Thành phố Huế"), "Đơn vị cấp huyện", 21),
+        ("2025-01", 9 + 21, ("474", "Quận Thuận Hóa"), "Đơn vị cấp huyện", 21),
+        ("2025-06", 9 + 15, ("474", "Quận Thuận Hóa"), "Đơn vị cấp huyện", 15),
+        ("2025-07", 40 + 15, ("19753", "Phường Phú Xuân"), "Đơn vị cấp xã", 15),
+    ],
+)
+def test_tracker_names_and_labels_units_as_in_the_month(month, count, first, label, agencies):
+    track = intake.tracker(month, REGISTRY, pd.DataFrame(columns=intake.SUBMISSION_COLUMNS))
+    assert len(track) == count and set(track["status"]) == {"missing"}
+    assert tuple(track.iloc[0][["unit", "unit_name"]]) == first
+    assert track.iloc[0]["type_label"] == label
+    assert (track["type_label"] == "Sở, ban, ngành").sum() == agencies
+    assert set(track["type_label"]) == {label, "Sở, ban, ngành"}
+
+
+def test_validation_page_names_a_reused_code_as_in_its_month():
+    issues = _issues_frame().drop(columns=["month"])
+    assert "<h3>Thành phố Huế (474)</h3>" in intake.validation_page(issues, REGISTRY, "2022-09")
+    assert "<h3>Quận Thuận Hóa (474)</h3>" in intake.validation_page(issues, REGISTRY, "2025-03")
+    assert "<h3>Quận Thuận Hóa (474)</h3>" in intake.validation_html(issues, REGISTRY, month="2025-03")
+    # without the month argument, the month the issues carry
+    assert "<h3>Thành phố Huế (474)</h3>" in intake.validation_html(_issues_frame(), REGISTRY)
+
+
+def test_validation_groups_follow_the_reporting_units_of_the_month():
+    rows = [
+        {"month": "2025-07", "unit": code, "file_name": f"{code}.xlsx", "severity": "warning", "message": "m"}
+        for code in ("skhcn", "19774", "19753")
+    ]
+    issues = pd.DataFrame(rows, columns=intake.ISSUE_COLUMNS)
+    page = intake.validation_html(issues, REGISTRY)
+    titles = re.findall(r"<h3>(.*?)</h3>", page)
+    assert titles == ["Phường Phú Xuân (19753)", "Phường Kim Long (19774)", "Sở Khoa học và Công nghệ (skhcn)"]
+
+
+def _history_fact(month, unit, sheet, subject, metric, value):
+    return {
+        "month": month,
+        "unit": unit,
+        "sheet": sheet,
+        "subject_kind": "commune" if sheet == "to_cns" else "unit",
+        "subject": subject,
+        "subject_name": "",
+        "metric": metric,
+        "value": float(value),
+        "text": None,
+        "submission_id": "s",
+        "cell": "A2",
+    }
+
+
+@pytest.mark.parametrize(
+    "month,earlier,unit,sheet,subject,warned",
+    [
+        ("2024-12", "2024-11", "474", "hue_s", "", True),  # thành phố Huế both months
+        ("2025-01", "2024-12", "474", "hue_s", "", False),  # 474 is quận Thuận Hóa from 01/2025
+        ("2025-01", "2024-12", "478", "hue_s", "", True),  # Phú Vang kept its communes
+        ("2025-06", "2025-05", "474", "hue_s", "", True),
+        ("2025-07", "2025-06", "19753", "to_cns", "19753", False),  # Phú Xuân is not Thuận Lộc
+        ("2025-04", "2025-02", "skhcn", "hue_s", "", False),  # Sở KH&CN after the merger
+    ],
+)
+def test_history_compares_a_code_only_with_the_same_unit(month, earlier, unit, sheet, subject, warned):
+    metric = "teams" if sheet == "to_cns" else "accounts"
+    facts = pd.DataFrame([_history_fact(month, unit, sheet, subject, metric, 100)])
+    history = pd.DataFrame([_history_fact(earlier, unit, sheet, subject, metric, 500)])
+    got = intake.history_issues(facts, history, month, {"s": "f.xlsx"}, REGISTRY)
+    assert [i["rule"] for i in got] == (["history.cumulative_down"] if warned else [])
+
+
+def test_ingest_of_2025_07_a_phuong_and_a_file_with_the_old_district_code(tmp_path):
+    month = "2025-07"
+    inbox, warehouse = _month_dirs(tmp_path, month)
+    own = [{"commune_code": "19753", "commune_name": "Phú Xuân", "teams": 6, "members": 30}]
+    _area_form(inbox, "19753", month, own, name="phu-xuan.xlsx")
+    _area_form(inbox, "474", month, own, name="thuan-hoa.xlsx")
+    for name in ("phu-xuan.xlsx", "thuan-hoa.xlsx"):
+        stamp = dt.datetime(2025, 8, 2, 9, tzinfo=ICT).timestamp()
+        os.utime(inbox / name, (stamp, stamp))
+    result = _ingest(inbox, warehouse, month)
+    subs = result.submissions.set_index("file_name")
+    assert subs.loc["phu-xuan.xlsx", "status"] == "accepted" and subs.loc["thuan-hoa.xlsx", "status"] == "rejected"
+    facts = result.facts[(result.facts["sheet"] == "to_cns") & (result.facts["metric"] == "teams")]
+    assert facts[["unit", "subject", "value"]].values.tolist() == [["19753", "19753", 6.0]]
+    track = intake.tracker(month, REGISTRY, result.submissions, result.facts).set_index("unit")
+    assert len(track) == 55 and "474" not in track.index
+    assert tuple(track.loc["19753", ["status", "unit_name", "type_label", "sections_not_reported"]]) == (
+        "received",
+        "Phường Phú Xuân",
+        "Đơn vị cấp xã",
+        "",
+    )
+    rejected = result.issues[result.issues["file_name"] == "thuan-hoa.xlsx"]
+    assert rejected["rule"].tolist() == ["info.unknown_unit"]
+    assert "Quận Thuận Hóa, đã thôi là đơn vị báo cáo từ ngày 01/07/2025" in rejected["message"].iloc[0]

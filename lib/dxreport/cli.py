@@ -409,10 +409,10 @@ def _option(*decls, **attrs):
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="dxreport", message=VERSION_MESSAGE, help=VERSION_OPTION_HELP, cls=Option)
 def main() -> None:
-    """Báo cáo tháng về mức độ sử dụng các nền tảng số (Sở TT&TT Thừa Thiên Huế).
+    """Báo cáo tháng về mức độ sử dụng các nền tảng số của Huế.
 
     Đọc các tệp báo cáo của đơn vị, kiểm tra số liệu, tính các chỉ số và lập báo cáo (HTML, PDF)
-    cho toàn tỉnh và cho từng đơn vị.
+    cho toàn địa bàn và cho từng đơn vị.
     """
 
 
@@ -438,7 +438,8 @@ _outputs = _option(
     "--unit",
     default="all",
     metavar="MÃ|tinh|all",
-    help="Mã đơn vị trong params/units.csv, 'tinh' cho báo cáo toàn tỉnh, hoặc 'all' cho mọi báo cáo (mặc định).",
+    help="Mã đơn vị trong params/units.csv (xem `dxreport units`), 'tinh' cho báo cáo toàn địa bàn (toàn tỉnh, "
+    "từ 2025 toàn thành phố), hoặc 'all' cho mọi báo cáo (mặc định).",
 )
 @_inbox
 @_outputs
@@ -453,7 +454,7 @@ _outputs = _option(
     "--report-date",
     default=None,
     metavar="YYYY-MM-DD",
-    help='Ngày ký ghi trên báo cáo ("Thừa Thiên Huế, ngày … tháng … năm …"), không trước ngày cuối tháng '
+    help='Ngày ký ghi trên báo cáo ("<nơi ban hành>, ngày … tháng … năm …"), không trước ngày cuối tháng '
     "báo cáo và không sau hôm nay. Không ghi: ngày chạy nếu là số liệu thật chạy trong tháng sau tháng "
     'báo cáo; nếu không (dữ liệu mẫu, tháng cũ) để trống "ngày … tháng … năm 20…" để điền tay.',
 )
@@ -518,8 +519,12 @@ def run(month, unit, inbox, outputs, sources, offline, report_date, workers, for
         + "."
     )
     if PROVINCE in units and units[PROVINCE].get("pdf"):
-        click.echo(f"  Báo cáo toàn tỉnh: {month_dir / units[PROVINCE]['pdf']}")
-        click.echo(f"                     {month_dir / units[PROVINCE]['html']}")
+        from dxreport.units import load_registry
+
+        registry = load_registry()
+        head = f"  Báo cáo toàn {registry.kind_word(registry.province(month).kind)}: "
+        click.echo(f"{head}{month_dir / units[PROVINCE]['pdf']}")
+        click.echo(f"{' ' * len(head)}{month_dir / units[PROVINCE]['html']}")
     click.echo(f"  Kiểm tra số liệu:  {month_dir / 'validation.csv'}")
     click.echo(f"  Danh mục báo cáo:  {out / 'index.html'}")
     if manifest.get("log"):
@@ -595,8 +600,9 @@ def ingest(month, inbox, outputs, offline):
 def template(month, unit, out, outputs, force):
     """Ghi biểu mẫu báo cáo (.xlsx) của một đơn vị cho một tháng, có điền sẵn.
 
-    Chỉ gồm các trang đơn vị phải điền; danh sách xã, phường kèm mã; các nền tảng đơn vị đã báo
-    cáo tháng trước (lấy từ kho dữ liệu, nếu kho có tháng đó) và các nền tảng trong danh mục.
+    Chỉ gồm các trang đơn vị phải điền; các đơn vị cấp xã của địa bàn kèm mã (đơn vị cấp xã tự
+    báo cáo thì chỉ có dòng của chính mình); các nền tảng đơn vị đã báo cáo tháng trước (lấy từ
+    kho dữ liệu, nếu kho có tháng đó) và các nền tảng trong danh mục.
     """
     import duckdb
 
@@ -609,11 +615,15 @@ def template(month, unit, out, outputs, force):
         check_month_format(month)
     except ParamError as exc:
         _fail(str(exc))
-    valid = [u.code for u in load_registry().reporting_units(month)]
+    registry = load_registry()
+    valid = [u.code for u in registry.reporting_units(month)]
     if not valid:
         _fail(f"không có đơn vị nào gửi báo cáo tháng {month}")
     if unit not in valid:
-        _fail(f"đơn vị {unit!r} không gửi báo cáo tháng {month}; các mã hợp lệ: {', '.join(valid)}")
+        from dxreport.intake import not_reporting
+
+        reason, _ = not_reporting(unit, registry, month)
+        _fail(f"mã đơn vị {unit!r} {reason}; các mã hợp lệ tháng {month}: {', '.join(valid)}")
     if out.suffix.lower() != ".xlsx":
         _fail(f"tệp {out} phải có đuôi .xlsx")
     if out.exists() and not force:
@@ -725,8 +735,10 @@ def units(month):
         check_month_format(month)
     except ParamError as exc:
         _fail(str(exc))
-    click.echo(f"{PROVINCE}\tTỉnh Thừa Thiên Huế (toàn tỉnh)")
-    for unit in load_registry().reporting_units(month):
+    registry = load_registry()
+    province = registry.province(month)
+    click.echo(f"{PROVINCE}\t{province.name} (toàn {registry.kind_word(province.kind)})")
+    for unit in registry.reporting_units(month):
         click.echo(f"{unit.code}\t{unit.name}")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dxreport.labels import PLATFORM_STATUSES
+from dxreport.units import Registry
 
 FORM_VERSION = 1
 
@@ -183,7 +184,7 @@ DOANH_NGHIEP = Sheet(
 
 SHEETS: tuple[Sheet, ...] = (THONG_TIN, NEN_TANG, HUE_S, TO_CNS, DOANH_NGHIEP)
 SHEETS_BY_KEY = {s.key: s for s in SHEETS}
-# Sheets whose figures describe an area and add up over the districts.
+# Sheets whose figures describe an area and add up over the month's area units.
 AREA_SHEETS = ("hue_s", "to_cns", "doanh_nghiep")
 
 
@@ -196,3 +197,20 @@ def sheets_for(sections: tuple[str, ...] | list[str]) -> list[Sheet]:
     """The sheets a unit with these registry sections fills, in form order."""
     wanted = set(sections) | {"thong_tin"}
     return [s for s in SHEETS if s.key in wanted]
+
+
+def commune_kinds(registry: Registry, month: str, sep: str = ", ") -> str:
+    """The words of the commune-level kinds of `month`, in the order of params/levels.yaml:
+    `xã, phường, thị trấn` (2022), `xã, phường` (from 2025-07)."""
+    present = {u.kind for u in registry.units if u.type == "commune" and u.valid_in(month)}
+    return sep.join(dict.fromkeys(w for k, w in registry.words.kinds.items() if k in present and w))
+
+
+def field_help(f: Field, registry: Registry, month: str) -> str:
+    """A field's help for `month`: the words of the unit code and commune code follow the map of
+    the month (`mã GSO với cấp huyện` in 2022, `cấp xã` from 2025-07)."""
+    if f.key == "unit_code":
+        return f"Mã đơn vị theo danh mục (mã GSO với {registry.level_word(registry.area_level(month), 'level')})"
+    if f.key == "commune_code":
+        return f"Mã GSO của {commune_kinds(registry, month, '/')}"
+    return f.help

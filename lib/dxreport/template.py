@@ -20,6 +20,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from dxreport import store
 from dxreport.catalog import CATALOGS, Snapshot, load_bundled
 from dxreport.forms import (
+    AREA_SHEETS,
     CHOICE,
     CODE,
     COUNT,
@@ -34,9 +35,10 @@ from dxreport.forms import (
     Check,
     Field,
     Sheet,
+    field_help,
     sheets_for,
 )
-from dxreport.intake import deadline
+from dxreport.intake import deadline, not_reporting
 from dxreport.params import ParamError, check_month_format, issuer_on, load_settings, previous_month
 from dxreport.textnorm import format_month
 from dxreport.units import load_registry
@@ -46,7 +48,8 @@ INSTRUCTIONS_SHEET = "Hướng dẫn"
 CATALOG_SHEET = "Danh mục nền tảng"
 TEMPLATE_KEYWORD = "dxreport-template"
 # Editable empty rows of `Nền tảng` below the platforms pre-filled from last month, and of
-# `Tổ công nghệ số` below the district's communes (a commune missing from the registry).
+# `Tổ công nghệ số` below a district's communes (a commune missing from the registry); a commune-level
+# unit has its own row only.
 TEMPLATE_PLATFORM_ROWS = 30
 TEMPLATE_EXTRA_COMMUNE_ROWS = 5
 TEMPLATE_HEADER_ROW = 3  # title in row 1, description in row 2, headers in row 3
@@ -126,8 +129,8 @@ def write_template(
     """Write the blank form of `unit` for `month` to `path` (.xlsx); returns the path.
 
     Only the sheets the unit's type fills, after an instructions sheet `Hướng dẫn`; `Thông tin`
-    pre-filled (unit code, month, form version); `Tổ công nghệ số` lists the district's
-    communes with their codes; `Nền tảng` starts with `previous_platforms` ((id, name) pairs,
+    pre-filled (unit code, month, form version); `Tổ công nghệ số` lists the unit's
+    commune-level units with their codes (itself for a commune-level unit); `Nền tảng` starts with `previous_platforms` ((id, name) pairs,
     see previous_platforms()) and offers the catalog's platforms (sheet `Danh mục nền tảng`)
     in a drop-down. Choice columns have drop-down lists; headers and labels are locked (sheet
     protection without a password), data cells are not. Raises ParamError for a month that is
@@ -141,8 +144,9 @@ def write_template(
     code = getattr(unit, "code", unit)
     found = [u for u in reporting if u.code == str(code)]
     if not found:
+        reason, _ = not_reporting(str(code), registry, month)
         raise ParamError(
-            f"đơn vị {code!r} không gửi báo cáo tháng {month}; các mã hợp lệ: {', '.join(u.code for u in reporting)}"
+            f"mã đơn vị {code!r} {reason}; các mã hợp lệ tháng {month}: {', '.join(u.code for u in reporting)}"
         )
     unit = found[0]
     period = format_month(month)
@@ -156,7 +160,11 @@ def write_template(
     props.creator = issuer_on(settings["report"]["issuers"], date.fromisoformat(month + "-01"))["issuing_body"]
     props.keywords = f"{TEMPLATE_KEYWORD} form_version={version} unit={unit.code} month={month}"
 
-    _instructions_sheet(wb, unit, period, deadline(month, settings["submission"]["deadline_day"]), version, sheets)
+    helps = {f.key: field_help(f, registry, month) for s in sheets for f in s.fields}
+    is_commune = unit.type == "commune"
+    due = deadline(month, settings["submission"]["deadline_day"])
+    area = registry.in_sentence(unit) if is_commune else ""
+    _instructions_sheet(wb, unit, period, due, version, sheets, helps, area)
     _info_sheet(wb, unit, period, version)
     names = snapshot.platforms
     for spec in sheets:
@@ -165,12 +173,13 @@ def write_template(
                 {"platform_id": neutralise(pid) or None, "platform_name": neutralise(name)}
                 for pid, name in previous_platforms
             ]
-            _table_sheet(wb, spec, unit, period, prefill, len(prefill) + TEMPLATE_PLATFORM_ROWS, names)
+            _table_sheet(wb, spec, unit, period, prefill, len(prefill) + TEMPLATE_PLATFORM_ROWS, names, helps)
         elif spec.key == "to_cns":
             prefill = [{"commune_code": c.code, "commune_name": c.name} for c in registry.communes(unit.code, month)]
-            _table_sheet(wb, spec, unit, period, prefill, len(prefill) + TEMPLATE_EXTRA_COMMUNE_ROWS, names)
+            extra = 0 if is_commune else TEMPLATE_EXTRA_COMMUNE_ROWS
+            _table_sheet(wb, spec, unit, period, prefill, len(prefill) + extra, names, helps)
         elif spec.key != "thong_tin":
-            _table_sheet(wb, spec, unit, period, [], 1, names)
+            _table_sheet(wb, spec, unit, period, [], 1, names, helps)
     if any(s.key == "nen_tang" for s in sheets):
         _catalog_sheet(wb, names)
 
@@ -185,8 +194,12 @@ def _protect(ws) -> None:
     ws.protection.formatRows = False
 
 
-def _instructions_sheet(wb: Workbook, unit, period: str, due, version: str, sheets: list[Sheet]) -> None:
-    """`Hướng dẫn`: how to fill the form, then every column of the unit's sheets."""
+def _instructions_sheet(
+    wb: Workbook, unit, period: str, due, version: str, sheets: list[Sheet], helps: dict[str, str], area: str = ""
+) -> None:
+    """`Hướng dẫn`: how to fill the form, then every column of the unit's sheets (with `helps`,
+    the month's help of each field). `area` names a commune-level unit in a sentence (`phường Phú
+    Xuân`): its area sheets speak of its own area and its `Tổ công nghệ số` has its one row."""
     ws = wb.active
     ws.title = INSTRUCTIONS_SHEET
     lines: list[tuple[str, object]] = [
@@ -236,7 +249,23 @@ def _instructions_sheet(wb: Workbook, unit, period: str, due, version: str, shee
                 "thì xóa nội dung dòng đó.",
             )
         )
-    if any(s.key == "to_cns" for s in sheets):
+    areas = [s for s in sheets if s.key in AREA_SHEETS]
+    if area and areas:
+        lines.append(
+            (
+                "item",
+                "Số liệu các trang " + ", ".join(f"“{s.name}”" for s in areas) + f" là số liệu trên địa bàn {area}.",
+            )
+        )
+    if area and any(s.key == "to_cns" for s in sheets):
+        lines.append(
+            (
+                "item",
+                f"Trang “{TO_CNS.name}”: một dòng duy nhất cho địa bàn {area}, đã ghi sẵn tên và mã; "
+                "không thêm dòng khác.",
+            )
+        )
+    elif any(s.key == "to_cns" for s in sheets):
         lines.append(
             (
                 "item",
@@ -284,7 +313,7 @@ def _instructions_sheet(wb: Workbook, unit, period: str, due, version: str, shee
             kind = KIND_LABELS[f.kind]
             if f.choices:
                 kind += ": " + " / ".join(f.choices.values())
-            ws.append([None, s.name, f.header, kind, "có" if f.required else "", f.help])
+            ws.append([None, s.name, f.header, kind, "có" if f.required else "", helps.get(f.key, f.help)])
             for c in range(2, 7):
                 ws.cell(ws.max_row, c).alignment = WRAP
     _protect(ws)
@@ -324,7 +353,14 @@ def _info_sheet(wb: Workbook, unit, period: str, version: str) -> None:
 
 
 def _table_sheet(
-    wb: Workbook, spec: Sheet, unit, period: str, prefill: list[dict[str, object]], editable: int, names
+    wb: Workbook,
+    spec: Sheet,
+    unit,
+    period: str,
+    prefill: list[dict[str, object]],
+    editable: int,
+    names,
+    helps: dict[str, str],
 ) -> None:
     """A table sheet of the form: title, description, headers, `editable` data rows (`prefill` first)."""
     ws = wb.create_sheet(spec.name)
@@ -338,8 +374,11 @@ def _table_sheet(
         head.font = BOLD
         head.fill = _HEAD_FILL
         head.alignment = HEAD_ALIGN
-        if f.help or f.required:
-            head.comment = Comment(("Bắt buộc. " if f.required else "") + (f.help or KIND_LABELS[f.kind]), "dxreport")
+        help_text = helps.get(f.key, f.help)
+        if help_text or f.required:
+            head.comment = Comment(
+                ("Bắt buộc. " if f.required else "") + (help_text or KIND_LABELS[f.kind]), "dxreport"
+            )
         width = 36 if f.key in ("platform_name", "commune_name", "proposal", "note") else 16
         ws.column_dimensions[letter].width = width
         for row in range(first_data, last + 1):

@@ -30,7 +30,7 @@ from dxreport.intake.feedback import (
     write_feedback,
     write_feedback_month,
 )
-from dxreport.intake.info import INFO_MAX_ROWS
+from dxreport.intake.info import INFO_MAX_ROWS, not_reporting
 from dxreport.intake.month import (
     MonthFiles,
     MonthResolution,
@@ -111,6 +111,7 @@ __all__ = [
     "deadline",
     "feedback_name",
     "history_issues",
+    "not_reporting",
     "read_month",
     "read_submission",
     "resolve_submissions",

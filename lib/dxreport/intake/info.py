@@ -65,6 +65,43 @@ def _find_unit(code: str, registry: Registry, month: str) -> Unit | None:
     return None
 
 
+def _day(iso: str) -> str:
+    """`2025-07-01` → `01/07/2025`."""
+    return dt.date.fromisoformat(iso).strftime("%d/%m/%Y")
+
+
+def not_reporting(code: str, registry: Registry, month: str) -> tuple[str, str]:
+    """Why a code names no reporting unit in `month`, and what to do instead: for a unit that
+    stopped reporting, the units of `month` that took over its area or its work."""
+    if registry.has(code, month):
+        return f"là {registry.name_of(code, month)}, không phải đơn vị gửi báo cáo tháng {format_month(month)}", ""
+    ended = registry.successors(code, month)
+    if ended is not None and ended[1]:
+        day, heirs = ended
+        before = (dt.date.fromisoformat(day) - dt.timedelta(days=1)).strftime("%Y-%m")
+        old = registry.get(code, before)
+        if old.type == "agency" or registry.is_area(code, before):
+            listed = ", ".join(f"{u.name} ({u.code})" for u in heirs)
+            now = f"nhiệm vụ nay do {listed} đảm nhận" if old.type == "agency" else f"địa bàn nay thuộc {listed}"
+            advice = (
+                "hãy gửi lại với mã đơn vị mới"
+                if len(heirs) == 1
+                else "mỗi đơn vị trên gửi báo cáo riêng với mã của mình"
+            )
+            return f"là {old.name}, đã thôi là đơn vị báo cáo từ ngày {_day(day)}; {now}", advice
+    rows = registry.rows(code)
+    if rows and all(u.valid_from and u.valid_from[:7] > month for u in rows):
+        first = rows[0]
+        return (
+            f"là mã của {first.name} từ ngày {_day(first.valid_from)}, chưa dùng trong tháng {format_month(month)}",
+            "",
+        )
+    if rows:
+        return f"là {registry.name_of(code, month)}, không phải đơn vị gửi báo cáo tháng {format_month(month)}", ""
+    level = registry.level_word(registry.area_level(month), "level")
+    return f"không có trong danh mục đơn vị (mã GSO với {level}, mã danh mục với sở, ban, ngành)", ""
+
+
 def _read_info(ws, sub: Submission, registry: Registry, settings: dict) -> Unit:
     """Identity from `Thông tin`: unit, month, preparer, date, form version."""
     spec = forms.THONG_TIN
@@ -101,14 +138,11 @@ def _read_info(ws, sub: Submission, registry: Registry, settings: dict) -> Unit:
     code = _code_text(code_value)
     unit = _find_unit(code, registry, sub.month)
     if unit is None:
-        if code in registry:
-            known = registry.rows(code)[-1]
-            reason = f"là {known.name}, không phải đơn vị gửi báo cáo tháng {format_month(sub.month)}"
-        else:
-            reason = "không có trong danh mục đơn vị (mã GSO với cấp huyện, mã danh mục với sở, ban, ngành)"
+        reason, advice = not_reporting(code, registry, sub.month)
         raise _Reject(
             "info.unknown_unit",
-            f"{who}: {sheet}!{code_cell} — Mã đơn vị “{_show(code_value)}” {reason}; toàn bộ tệp không được nạp.",
+            f"{who}: {sheet}!{code_cell} — Mã đơn vị “{_show(code_value)}” {reason}; toàn bộ tệp không được nạp"
+            + (f", {advice}." if advice else "."),
             sheet=sheet,
             cell=code_cell,
         )

@@ -36,7 +36,7 @@ from dxreport.intake.records import (
 from dxreport.intake.submission import read_submission
 from dxreport.params import check_month_format
 from dxreport.textnorm import format_month, nfc
-from dxreport.units import Registry
+from dxreport.units import Registry, load_registry
 
 
 @dataclass
@@ -189,14 +189,37 @@ def _resolve(subs: list[Submission]) -> dict[str, tuple[str, str | None]]:
     return status
 
 
-def history_issues(facts: pd.DataFrame, history: pd.DataFrame, month: str, names: dict[str, str]) -> list[dict]:
-    """Warnings from earlier months: a cumulative value going down, a monthly value jumping."""
+def history_issues(
+    facts: pd.DataFrame, history: pd.DataFrame, month: str, names: dict[str, str], registry: Registry | None = None
+) -> list[dict]:
+    """Warnings from earlier months: a cumulative value going down, a monthly value jumping.
+
+    An earlier month counts only where its unit code, and the commune code of a `Tổ công nghệ
+    số` row, named the same unit with the same area as in `month` (Registry.same_unit): codes
+    are reused (474 was thành phố Huế, then quận Thuận Hóa). Codes outside the registry are
+    compared as they are.
+    """
     out: list[dict] = []
     if facts.empty or history.empty:
         return out
+    registry = registry or load_registry()
+    same: dict[tuple[str, str], bool] = {}
+
+    def continues(code: str, earlier: str) -> bool:
+        if code not in registry:
+            return True
+        if (code, earlier) not in same:
+            same[(code, earlier)] = registry.same_unit(code, month, earlier)
+        return same[(code, earlier)]
+
     history = history[(history["month"] < month) & history["value"].notna()]
     past: dict[tuple, list[tuple[str, float]]] = {}
     for row in history.itertuples(index=False):
+        if not continues(str(row.unit), row.month):
+            continue
+        if row.sheet in forms.SHEETS_BY_KEY and forms.sheet(row.sheet).subject == "commune" and row.subject:
+            if not continues(str(row.subject), row.month):
+                continue
         past.setdefault((row.unit, row.sheet, row.subject, row.metric), []).append((row.month, float(row.value)))
     for row in facts.itertuples(index=False):
         if row.value is None or pd.isna(row.value):

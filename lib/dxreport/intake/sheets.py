@@ -34,10 +34,6 @@ class _Index:
         """The unit a code names in `month`."""
         return next((u for u in self.by_code.get(code, ()) if u.valid_in(month)), None)
 
-    def name_of(self, code: str, month: str) -> str | None:
-        unit = self.unit_in(code, month)
-        return unit.name if unit else None
-
 
 _INDEXES: dict[int, tuple[Registry, _Index]] = {}
 
@@ -65,6 +61,7 @@ class _SheetReader:
         self.seen: dict[str, int] = {}
         self.labels = {_label(f.header): f for f in spec.fields}
         self.required = {_label(f.header) for f in spec.fields if f.required}
+        self._communes: tuple[set[str], str, str] | None = None
 
     def addr(self, cell: str) -> str:
         return f"{self.spec.name}!{cell}"
@@ -162,7 +159,7 @@ class _SheetReader:
                     for k in _SUBJECT_FIELDS[self.spec.subject]
                     if k in columns and columns[k] < len(row) and not _blank(row[columns[k]].value)
                 ]
-                what = "nền tảng" if self.spec.subject == "platform" else "đơn vị cấp xã"
+                what = "nền tảng" if self.spec.subject == "platform" else self.commune_words()[1]
                 self.warn(
                     coord,
                     "row.not_reported",
@@ -308,12 +305,28 @@ class _SheetReader:
         else:
             self.seen[subject] = number
 
+    def commune_words(self) -> tuple[set[str], str, str]:
+        """The codes of the unit's commune-level units in the month, the level's words (`đơn vị
+        cấp xã`) and the commune kinds of the month (`xã, phường, thị trấn`); worked out once."""
+        if self._communes is None:
+            month, registry = self.sub.month, self.registry
+            mine = (
+                {c.code for c in registry.communes(self.unit.code, month)}
+                if registry.has(self.unit.code, month)
+                else set()
+            )
+            level = "đơn vị " + registry.level_word("commune", "level")
+            self._communes = (mine, level, forms.commune_kinds(registry, month))
+        return self._communes
+
     def resolve_commune(self, values: dict, coords: dict, number: int, errors: list) -> tuple[str, str]:
         name = values.get("commune_name")
         code = values.get("commune_code")
         month = self.sub.month
-        district = self.unit
-        index = _index(self.registry)
+        area = self.unit
+        registry = self.registry
+        index = _index(registry)
+        mine, level, kinds = self.commune_words()
         if code:
             commune = index.unit_in(code, month)
             if commune is None or commune.type != "commune":
@@ -321,17 +334,16 @@ class _SheetReader:
                     (
                         coords["commune_code"],
                         "row.unknown_commune",
-                        f"Mã xã “{code}” không có trong danh mục xã, phường, thị trấn",
+                        f"Mã xã “{code}” không có trong danh mục {kinds}",
                     )
                 )
                 return "", name or ""
-            if commune.parent != district.code:
-                parent = index.name_of(commune.parent, month) or commune.parent
+            if commune.code not in mine:
                 errors.append(
                     (
                         coords["commune_code"],
                         "row.wrong_district_commune",
-                        f"Mã xã “{code}” là {commune.name} thuộc {parent}, không thuộc {district.name}",
+                        f"Mã xã “{code}” là {commune.name} {_belongs(commune, registry, month)}, không thuộc {area.name}",
                     )
                 )
                 return "", name or ""
@@ -351,8 +363,8 @@ class _SheetReader:
         if name is None:
             return "", ""
         key = fold(name)
-        named = index.by_name.get(key, [])
-        matches = [c for c in named if c.parent == district.code and c.valid_in(month)]
+        named = [c for c in index.by_name.get(key, []) if c.valid_in(month)]
+        matches = [c for c in named if c.code in mine]
         if len(matches) > 1:
             # Names that fold alike (Hương Vân, Hương Văn): the one written with its diacritics.
             written = nfc(name).casefold()
@@ -368,18 +380,17 @@ class _SheetReader:
                 (
                     coords["commune_name"],
                     "row.unknown_commune",
-                    f"tên “{name}” ứng với {len(matches)} đơn vị cấp xã của {district.name}; hãy ghi “Mã xã”",
+                    f"tên “{name}” ứng với {len(matches)} {level} của {area.name}; hãy ghi “Mã xã”",
                 )
             )
             return "", name
-        elsewhere = [c for c in named if c.parent != district.code and c.valid_in(month)]
+        elsewhere = [c for c in named if c.code not in mine]
         if elsewhere:
-            parents = ", ".join(sorted({index.name_of(c.parent, month) or c.parent for c in elsewhere}))
             errors.append(
                 (
                     coords["commune_name"],
                     "row.wrong_district_commune",
-                    f"“{name}” không phải đơn vị cấp xã của {district.name} (có tên này ở {parents})",
+                    f"“{name}” không phải {level} của {area.name} ({_named_elsewhere(elsewhere, registry, month)})",
                 )
             )
         else:
@@ -387,7 +398,40 @@ class _SheetReader:
                 (
                     coords["commune_name"],
                     "row.unknown_commune",
-                    f"“{name}” không có trong danh mục xã, phường, thị trấn của {district.name}",
+                    f"“{name}” không có trong danh mục {kinds} của {area.name}",
                 )
             )
         return "", name
+
+
+def _holder(commune: Unit, registry: Registry, month: str) -> Unit | None:
+    """The area unit of `month` whose `Tổ công nghệ số` sheet lists `commune` (possibly itself)."""
+    for area in registry.area_units(month):
+        if area.code == commune.code or (commune.parent == area.code):
+            return area
+    return None
+
+
+def _belongs(commune: Unit, registry: Registry, month: str) -> str:
+    """Where a commune of `month` is reported: `thuộc Huyện Phong Điền`, or, for a commune that
+    reports itself, `trực thuộc Thành phố Huế, tự gửi báo cáo`."""
+    holder = _holder(commune, registry, month)
+    if holder is not None and holder.code == commune.code:
+        return f"trực thuộc {registry.province(month).name}, tự gửi báo cáo"
+    return f"thuộc {registry.name_of(commune.parent, month) if commune.parent in registry else commune.parent}"
+
+
+def _named_elsewhere(communes: list[Unit], registry: Registry, month: str) -> str:
+    """Where the communes of another area that bear a name are: `có tên này ở Huyện Phong Điền`,
+    or `tên này là của Phường Phú Xuân, tự gửi báo cáo` for communes that report themselves."""
+    own = [c for c in communes if getattr(_holder(c, registry, month), "code", None) == c.code]
+    others = [c for c in communes if c not in own]
+    parts = []
+    if others:
+        parents = ", ".join(
+            sorted({registry.name_of(c.parent, month) if c.parent in registry else c.parent for c in others})
+        )
+        parts.append(f"có tên này ở {parents}")
+    if own:
+        parts.append(f"tên này là của {', '.join(sorted(c.name for c in own))}, tự gửi báo cáo")
+    return "; ".join(parts)

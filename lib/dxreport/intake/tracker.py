@@ -7,7 +7,7 @@ import pandas as pd
 from dxreport import forms, received
 from dxreport.intake.records import SUBMISSION_COLUMNS
 from dxreport.labels import RESUBMITTED_LATE, SUBMISSION_STATUSES
-from dxreport.units import Registry
+from dxreport.units import Registry, Unit
 
 # The labels of the statuses, and of a unit whose accepted file replaced an earlier one and came
 # after the deadline (status "late").
@@ -28,7 +28,19 @@ TRACKER_COLUMNS = [
     "resubmitted",
     "sections_not_reported",
     "submission_id",
+    "type_label",
 ]
+
+#: The label of an agency in the tracker (area units take their level from the registry).
+AGENCY_LABEL = "Sở, ban, ngành"
+
+
+def type_label(unit: Unit, registry: Registry) -> str:
+    """The kind of reporting unit as a reader sees it: `Đơn vị cấp huyện` (2022), `Đơn vị cấp
+    xã` (from 2025-07), `Sở, ban, ngành`."""
+    if unit.type == "agency":
+        return AGENCY_LABEL
+    return f"Đơn vị {registry.level_word(unit.type, 'level')}".strip()
 
 
 def tracker(
@@ -40,6 +52,9 @@ def tracker(
     one, and the flags `late` and `resubmitted` say both, as does `status_label` ("Nộp lại, nộp
     muộn"). The file shown is the accepted one, else the last rejected one, with its received time
     and the source of that time (`received_source`, and its Vietnamese label).
+
+    `unit_name` is the unit's name in `month`; `type_label` says what kind of unit it is in
+    the words of the registry for that month (type_label()).
 
     Sections not reported are the sheets the unit must fill that gave no loaded figure. They are
     worked out from `facts` (the month's facts) when given, else from the `sections_loaded`
@@ -96,6 +111,7 @@ def tracker(
                 "resubmitted": resubmitted,
                 "sections_not_reported": not_reported,
                 "submission_id": None if shown is None else shown["submission_id"],
+                "type_label": type_label(unit, registry),
             }
         )
     return pd.DataFrame(rows, columns=TRACKER_COLUMNS)

@@ -88,9 +88,12 @@ def write_validation(issues: pd.DataFrame, csv_path: Path | str, submissions: pd
     return csv_path
 
 
-def _unit_order(issues: pd.DataFrame, registry: Registry) -> list[str | None]:
+def _unit_order(issues: pd.DataFrame, registry: Registry, month: str | None = None) -> list[str | None]:
+    """The units of the issues: the month's reporting units in their order, then the others."""
     codes = [c for c in dict.fromkeys(issues["unit"].tolist())]
-    order = {u.code: i for i, u in enumerate(registry.units)}
+    order: dict[str, int] = {}
+    for unit in (registry.reporting_units(month) if month else []) + list(registry.units):
+        order.setdefault(unit.code, len(order))
     known = sorted((c for c in codes if isinstance(c, str) and c), key=lambda c: (order.get(c, len(order)), c))
     unknown = [c for c in codes if not (isinstance(c, str) and c)]
     return known + ([None] if unknown else [])
@@ -181,14 +184,16 @@ def _month_of(rows: pd.DataFrame) -> str | None:
     return None
 
 
-def _group(frame: pd.DataFrame, code: object, listed: pd.Series, registry: Registry) -> tuple[pd.DataFrame, str]:
+def _group(
+    frame: pd.DataFrame, code: object, listed: pd.Series, registry: Registry, month: str | None = None
+) -> tuple[pd.DataFrame, str]:
     """The issues of one heading of the validation page, and its title."""
     if code is _LIST_GROUP:
         return frame[listed], f"Danh sách ngày nhận tệp ({received.LIST_NAME})"
     if code is None:
         return frame[frame["unit"].isna() & ~listed], "Chưa xác định được đơn vị"
     rows = frame[frame["unit"] == code]
-    return rows, f"{registry.name_of(code, _month_of(rows))} ({code})" if code in registry else code
+    return rows, f"{registry.name_of(code, month or _month_of(rows))} ({code})" if code in registry else code
 
 
 def _section_context(
@@ -197,8 +202,10 @@ def _section_context(
     tracker: pd.DataFrame | None,
     feedback: dict[str, str] | None,
     submissions: pd.DataFrame | None,
+    month: str | None = None,
 ) -> dict:
-    """What validation_section.html.j2 shows: the tracker, the received files and the issues by heading."""
+    """What validation_section.html.j2 shows: the tracker, the received files and the issues by
+    heading; units under their names of `month` (else of the month their issues carry)."""
     feedback = feedback or {}
     frame = issues.copy() if issues is not None else pd.DataFrame(columns=ISSUE_COLUMNS)
     if "unit" not in frame.columns:
@@ -217,8 +224,10 @@ def _section_context(
     context["errors"] = _fmt(int((frame["severity"] == ERROR).sum()))
     context["warnings"] = _fmt(int((frame["severity"] == WARNING).sum()))
     listed = frame["unit"].isna() & (frame["file_name"] == received.LIST_NAME)
-    for code in _unit_order(frame[~listed], registry) + ([_LIST_GROUP] if listed.any() else []):
-        rows, title = _group(frame, code, listed, registry)
+    if month is None and "month" in frame.columns and frame["month"].notna().any():
+        month = str(frame["month"].dropna().iloc[0])
+    for code in _unit_order(frame[~listed], registry, month) + ([_LIST_GROUP] if listed.any() else []):
+        rows, title = _group(frame, code, listed, registry, month)
         n_err = int((rows["severity"] == ERROR).sum())
         n_warn = int((rows["severity"] == WARNING).sum())
         summary = f"{_fmt(n_err)} lỗi, {_fmt(n_warn)} cảnh báo."
@@ -257,8 +266,9 @@ def validation_html(
     tracker: pd.DataFrame | None = None,
     feedback: dict[str, str] | None = None,
     submissions: pd.DataFrame | None = None,
+    month: str | None = None,
 ) -> str:
-    """The validation report as a Vietnamese HTML fragment, grouped by unit.
+    """The validation report as a Vietnamese HTML fragment, grouped by unit (named as in `month`).
 
     With `tracker` (see tracker()) it starts with who has reported (the labels of
     dxreport.labels.SUBMISSION_STATUSES); `feedback` maps submission ids to the relative links of
@@ -267,7 +277,7 @@ def validation_html(
     (templates/pages/validation_section.html.j2) escapes every value.
     """
     return pages.render(
-        "validation_section.html.j2", **_section_context(issues, registry, tracker, feedback, submissions)
+        "validation_section.html.j2", **_section_context(issues, registry, tracker, feedback, submissions, month)
     )
 
 
@@ -282,5 +292,7 @@ def validation_page(
     """The validation report of `month` as a standalone Vietnamese HTML page (see validation_html)."""
     title = f"Kết quả kiểm tra báo cáo tháng {format_month(check_month_format(month))}"
     return pages.render(
-        "validation.html.j2", title=title, **_section_context(issues, registry, tracker, feedback, submissions)
+        "validation.html.j2",
+        title=title,
+        **_section_context(issues, registry, tracker, feedback, submissions, month),
     )
