@@ -33,16 +33,6 @@ class IngestResult:
     warehouse: Path
 
 
-def _same_units(history: pd.DataFrame, month: str, registry: Registry) -> pd.DataFrame:
-    """The rows of earlier months whose unit is the one its code names in `month` (same area):
-    a reused code (474 before and after 2025-01-01) is never checked against another unit."""
-    if history.empty:
-        return history
-    pairs = history[["unit", "month"]].drop_duplicates()
-    keep = {(u, m) for u, m in zip(pairs["unit"], pairs["month"]) if registry.same_unit(u, month, m)}
-    return history[[(u, m) in keep for u, m in zip(history["unit"], history["month"])]]
-
-
 def ingest_month(
     month: str,
     inbox_dir: Path | str,
@@ -118,7 +108,7 @@ def load(
             "SELECT month, unit, sheet, subject, metric, value FROM facts WHERE month < ? AND value IS NOT NULL",
             [month],
         ).df()
-        issue_rows.extend(intake.history_issues(facts, _same_units(history, month, registry), month, resolved.names))
+        issue_rows.extend(intake.history_issues(facts, history, month, resolved.names, registry))
         for row in issue_rows:
             row["month"] = month
         submissions = intake.rows_frame(resolved.submissions, store.columns("submissions") + ["sections_loaded"])
