@@ -3,7 +3,16 @@ import pytest
 from pathlib import Path
 
 from dxreport import params, paths
-from dxreport.params import ParamError, available_months, month_range, previous_month, resolve_month, validate_run
+from dxreport.params import (
+    ParamError,
+    available_months,
+    month_list,
+    month_range,
+    previous_month,
+    resolve_month,
+    sample_months,
+    validate_run,
+)
 
 
 def test_month_range_crosses_the_year():
@@ -33,13 +42,24 @@ def test_month_without_data_says_which_folder_to_create_and_lists_valid_months(t
     message = str(err.value)
     assert message.startswith(
         "không có dữ liệu cho tháng 2030-01: Tạo thư mục data/inbox/2030-01/ và đặt các tệp "
-        "báo cáo vào đó (các tháng đang có dữ liệu: 2022-01, 2022-02,"
+        "báo cáo vào đó (các tháng đang có dữ liệu: 2022-01 đến 2026-11)"
     )
-    assert message.endswith("2022-12)")
     (tmp_path / "data" / "inbox" / "2030-02").mkdir(parents=True)
     with pytest.raises(ParamError) as err:
         validate_run({"month": "2030-01", "unit": "tinh"})
-    assert "(các tháng đang có dữ liệu: 2022-01, " in str(err.value) and str(err.value).endswith("2022-12, 2030-02)")
+    assert str(err.value).endswith("(các tháng đang có dữ liệu: 2022-01 đến 2026-11, 2030-02)")
+
+
+def test_month_list_shortens_runs_of_months():
+    assert month_list([]) == ""
+    assert month_list(["2022-02", "2022-01"]) == "2022-01, 2022-02"
+    assert month_list(["2022-11", "2022-12", "2023-01", "2023-05"]) == "2022-11 đến 2023-01, 2023-05"
+
+
+def test_the_sample_covers_2022_to_2026_11():
+    months = sample_months()
+    assert (months[0], months[-1], len(months)) == ("2022-01", "2026-11", 59)
+    assert "2025-07" in available_months(None)
 
 
 def test_inbox_months_are_available(tmp_path):
