@@ -25,7 +25,8 @@ Magnitudes (DOMAIN.md):
 - Hue-S downloads to date, summed over the districts: a smooth saturating curve through
   690,000 (01/2022), 793,050 (07/2022, the public figure of 26/07/2022) and 805,000 (12/2022,
   "over 800,000"), split by district population weighted by an adoption factor (the city
-  1.3, towns 1.05, rural districts 0.8, each ± 12%). Registered accounts are a separate series,
+  1.3, towns 1.05, rural districts 0.8, each ± 12%); after 2022 it keeps rising ever more slowly
+  (about 823,000 by 11/2026). Registered accounts are a separate series,
   60% of downloads in 01/2022 rising to 68% in 12/2022 (± 3 points per district).
 - Field reports received province-wide: 3,650 + 95 a month from 01/2022 (about 4,200 in
   07/2022, 4,700 in 12/2022, ± 3%), so that 58,000 to date in 07/2022 reaches over 80,000 by the

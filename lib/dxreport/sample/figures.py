@@ -55,8 +55,18 @@ def _solve_downloads_curve() -> tuple[float, float]:
 _DL_C, _DL_K = _solve_downloads_curve()
 
 
+#: After 2022 the curve slows down more gently: months over which its rate of 12/2022 decays by e.
+_DL_LATER_MONTHS = 24
+
+
 def province_downloads(t: int) -> float:
-    """Hue-S downloads to date summed over the districts at month index t (smooth, increasing)."""
+    """Hue-S downloads to date summed over the districts at month index t (smooth, increasing).
+
+    Through 2022 the curve through the three anchors; after it the same rate at first, decaying
+    over _DL_LATER_MONTHS (about 120 a month by 2026)."""
+    if t > 11:
+        rate = _DL_C * _DL_K * math.exp(-_DL_K * 11)
+        return province_downloads(11) + rate * _DL_LATER_MONTHS * (1 - math.exp(-(t - 11) / _DL_LATER_MONTHS))
     if t >= 0:
         return HUES_DOWNLOADS_2022_01 + _DL_C * (1 - math.exp(-_DL_K * t))
     slope = _DL_C * _DL_K / HUES_DOWNLOADS_2022_01

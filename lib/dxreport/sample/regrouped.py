@@ -136,7 +136,7 @@ def doanh_nghiep(seed: int, month: str, t: int, unit: Unit, lineage: Lineage) ->
     reached = round(reached_at(t))
     using = sum(w * end * _sme_curve(t) * (base + 0.08 * ct / 11) for w, end, base in parts)
     rng = _rng(seed, month, unit.code, "sme")
-    supported = round(max(0.0, reached_at(t) - reached_at(t - 1)) * rng.uniform(0.2, 0.5)) + rng.randint(0, 2)
+    supported = round(max(0.0, reached_at(t) - reached_at(t - 1)) * rng.uniform(0.2, 0.5)) + rng.randint(1, 3)
     return {
         "sme_reached": reached,
         "sme_using": min(reached, math.floor(using)),
