@@ -268,3 +268,21 @@ def test_a_report_date_in_the_future_is_refused():
     with pytest.raises(ParamError) as err:
         params.check_report_date("2023-01-07", "2022-12", now=dt.date(2023, 1, 6))
     assert str(err.value) == "ngày báo cáo 07/01/2023 là ngày trong tương lai (hôm nay 06/01/2023)"
+
+
+def test_make_report_renders_the_latest_sample_month_by_default():
+    import shutil
+    import subprocess
+
+    from dxreport.paths import PROJECT_ROOT
+
+    if not shutil.which("make"):
+        pytest.skip("make is not installed")
+
+    def planned(*args):
+        done = subprocess.run(["make", "-n", "report", *args], cwd=PROJECT_ROOT, capture_output=True, text=True)
+        return [line for line in done.stdout.splitlines() if "dxreport run" in line]
+
+    assert planned()[-1].endswith(f"run --month {sample_months()[-1]} --unit all")
+    assert sample_months()[-1] == "2026-11"
+    assert planned("MONTH=2022-12")[-1].endswith("run --month 2022-12 --unit all")
