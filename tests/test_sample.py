@@ -823,3 +823,33 @@ def test_city_series_have_no_jump_at_the_july_2025_reform(later, registry):
     reached = {m: _area_sum(later, registry, m, "doanh_nghiep", "sme_reached") for m in LATER}
     assert reached["2025-06"] <= reached["2025-07"] <= 1.03 * reached["2025-06"]
     assert reached["2025-07"] < reached["2026-11"]
+
+
+def test_a_new_unit_holds_the_old_communes_the_registry_says(registry):
+    from dxreport.sample.lineage import Lineage
+
+    lineage = Lineage(registry, "2025-07")
+    seen = []
+    for unit in registry.area_units("2025-07"):
+        mine = [c.code for c in lineage.old_communes_of(unit)]
+        assert sorted(mine) == sorted(c.code for c in registry.predecessors(unit.code, "2025-07", "2024-12")[0])
+        seen += mine
+    assert len(seen) == len(set(seen)) == 141
+    # Xã Nam Đông: three of the ten communes of the old huyện Nam Đông
+    assert [(o.unit.code, o.weight) for o in lineage.origins(registry.get("20179", "2025-07"))] == [("483", 0.3)]
+
+
+def test_a_merged_agency_lists_the_platforms_of_the_agencies_it_took_over(later, registry):
+    matcher = Matcher(load_bundled().platforms, load_aliases())
+    eff = effective(later["subs"], registry, "2025-06")
+
+    def ids(code):
+        return {
+            matcher.match(cells["platform_id"].value, cells["platform_name"].value)[0]
+            for _, cells in eff[code]["tables"]["nen_tang"]["rows"]
+        }
+
+    # Sở NN&MT: Sở NN&PTNT (bản đồ số, cửa hàng số) and Sở TN&MT (đất đai, bản đồ số, địa chỉ số)
+    assert ids("snnmt") == {"cq-lgsp", "cq-hop", "cq-bandoso", "nd-cuahangso", "nd-datdai", "cq-diachiso"}
+    # Sở Nội vụ took over Sở LĐ-TB&XH and its VssID
+    assert "nd-vssid" in ids("snv") and "nd-vssid" not in ids("stp")
