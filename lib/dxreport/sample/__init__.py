@@ -57,8 +57,9 @@ leaves a blank row before its last commune.
 Faults, fixed for every month. i is the month index (2022-01 → 0, 2022-12 → 11, 2023-01 → 12),
 D the districts and A the agencies of the registry in registry order (D: 474 476 477 478 479
 480 481 482 483; A: vpubnd snv stp skhdt stc sct snnptnt sgtvt sxd stnmt stttt sldtbxh svhtt sdl
-skhcn sgddt syt sngv ttt bdt hueioc); in 2025 D are the 9 district-level units, from
-07/2025 the 40 xã and phường, and from 03/2025 A the 15 agencies). `faults(month)` lists them with file, sheet and cell.
+skhcn sgddt syt sngv ttt bdt hueioc; in 2025 D are the 9 district-level units, from 07/2025
+the 40 xã and phường, and from 03/2025 A the 15 agencies). `faults(month)` lists them with file,
+sheet and cell.
 
 - late: agency A[i % 21] sends its file after the deadline (file mtime on day deadline + 1 to
   deadline + 3 of the following month); every other file arrives on days 1–4, 08:00–17:00
