@@ -1,5 +1,5 @@
 # dxreport: the monthly report on the use of digital platforms.
-#   make report [MONTH=2022-12] [UNIT=all]   set up if needed, run the month, print where the reports are
+#   make report [MONTH=2026-11] [UNIT=all]   set up if needed, run the month (default: the latest sample month), print where the reports are
 #   make test                                 lint, then the whole test suite (unit tests, notebook runs, nbval smoke test)
 #   make test-fast                            lint, then the tests not marked slow (no notebook runs, kernels or runner)
 #   make lint                                 ruff (lint and format) and the import layers
@@ -8,7 +8,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-MONTH ?= 2022-12
+# The latest month of the embedded sample (params/settings.yaml, sample.last_month).
+MONTH ?= $(shell sed -n 's/^ *last_month: *"\([0-9-]*\)".*/\1/p' params/settings.yaml)
 UNIT ?= all
 SYSTEM_PACKAGES := chromium poppler-utils fonts-liberation2
 

@@ -3,7 +3,16 @@ import pytest
 from pathlib import Path
 
 from dxreport import params, paths
-from dxreport.params import ParamError, available_months, month_range, previous_month, resolve_month, validate_run
+from dxreport.params import (
+    ParamError,
+    available_months,
+    month_list,
+    month_range,
+    previous_month,
+    resolve_month,
+    sample_months,
+    validate_run,
+)
 
 
 def test_month_range_crosses_the_year():
@@ -33,13 +42,24 @@ def test_month_without_data_says_which_folder_to_create_and_lists_valid_months(t
     message = str(err.value)
     assert message.startswith(
         "không có dữ liệu cho tháng 2030-01: Tạo thư mục data/inbox/2030-01/ và đặt các tệp "
-        "báo cáo vào đó (các tháng đang có dữ liệu: 2022-01, 2022-02,"
+        "báo cáo vào đó (các tháng đang có dữ liệu: 2022-01 đến 2026-11)"
     )
-    assert message.endswith("2022-12)")
     (tmp_path / "data" / "inbox" / "2030-02").mkdir(parents=True)
     with pytest.raises(ParamError) as err:
         validate_run({"month": "2030-01", "unit": "tinh"})
-    assert "(các tháng đang có dữ liệu: 2022-01, " in str(err.value) and str(err.value).endswith("2022-12, 2030-02)")
+    assert str(err.value).endswith("(các tháng đang có dữ liệu: 2022-01 đến 2026-11, 2030-02)")
+
+
+def test_month_list_shortens_runs_of_months():
+    assert month_list([]) == ""
+    assert month_list(["2022-02", "2022-01"]) == "2022-01, 2022-02"
+    assert month_list(["2022-11", "2022-12", "2023-01", "2023-05"]) == "2022-11 đến 2023-01, 2023-05"
+
+
+def test_the_sample_covers_2022_to_2026_11():
+    months = sample_months()
+    assert (months[0], months[-1], len(months)) == ("2022-01", "2026-11", 59)
+    assert "2025-07" in available_months(None)
 
 
 def test_inbox_months_are_available(tmp_path):
@@ -248,3 +268,21 @@ def test_a_report_date_in_the_future_is_refused():
     with pytest.raises(ParamError) as err:
         params.check_report_date("2023-01-07", "2022-12", now=dt.date(2023, 1, 6))
     assert str(err.value) == "ngày báo cáo 07/01/2023 là ngày trong tương lai (hôm nay 06/01/2023)"
+
+
+def test_make_report_renders_the_latest_sample_month_by_default():
+    import shutil
+    import subprocess
+
+    from dxreport.paths import PROJECT_ROOT
+
+    if not shutil.which("make"):
+        pytest.skip("make is not installed")
+
+    def planned(*args):
+        done = subprocess.run(["make", "-n", "report", *args], cwd=PROJECT_ROOT, capture_output=True, text=True)
+        return [line for line in done.stdout.splitlines() if "dxreport run" in line]
+
+    assert planned()[-1].endswith(f"run --month {sample_months()[-1]} --unit all")
+    assert sample_months()[-1] == "2026-11"
+    assert planned("MONTH=2022-12")[-1].endswith("run --month 2022-12 --unit all")

@@ -340,10 +340,20 @@ def test_enterprises(generated, registry):
 
 
 def test_cumulative_values_never_fall(generated, registry):
-    bad_cells = {(f["file"], f["sheet"], f["cell"]) for m in MONTHS for f in month_faults(m) if f["cell"]}
+    _check_cumulative(generated["subs"], MONTHS, registry)
+
+
+def test_cumulative_values_never_fall_after_the_reforms(later, registry):
+    # the same units within each period: the nine of 01–06/2025, the forty from 07/2025
+    _check_cumulative(later["subs"], ("2025-01", "2025-06"), registry)
+    _check_cumulative(later["subs"], ("2025-07", "2026-11"), registry)
+
+
+def _check_cumulative(subs, months, registry):
+    bad_cells = {(f["file"], f["sheet"], f["cell"]) for m in months for f in month_faults(m) if f["cell"]}
     last = {}
-    for month in MONTHS:
-        eff = effective(generated["subs"], registry, month)
+    for month in months:
+        eff = effective(subs, registry, month)
         for code, sub in eff.items():
             for key, table in sub["tables"].items():
                 sheet = forms.sheet(key)
@@ -576,3 +586,270 @@ def test_months_outside_2022():
         assert ("wrong_period" in kinds) == month.endswith("-12")
     assert sample.province_downloads(-12) > 0
     assert sample.province_downloads(11) < sample.province_downloads(23) < 1.02 * HUES_DOWNLOADS_END_2022
+
+
+# --- Through the reforms: 2025 and after --------------------------------------------------------
+
+LATER = ("2025-01", "2025-06", "2025-07", "2026-11")
+DISTRICTS_2025_H1 = ("474", "475", "476", "477", "478", "479", "480", "481", "482")
+AGENCIES_2025_03 = (
+    "vpubnd",
+    "snv",
+    "stp",
+    "stc",
+    "sct",
+    "sxd",
+    "snnmt",
+    "svhtt",
+    "sdl",
+    "skhcn",
+    "sgddt",
+    "syt",
+    "sngv",
+    "ttt",
+    "hueioc",
+)
+COMMUNES_2025_07 = {
+    # the 40 commune-level units of NQ 1675/NQ-UBTVQH15 (params/admin/units_2025.csv)
+    "19753": "Phường Phú Xuân",
+    "19774": "Phường Kim Long",
+    "19777": "Phường Vỹ Dạ",
+    "19789": "Phường Thuận Hóa",
+    "19804": "Phường Hương An",
+    "19813": "Phường Thủy Xuân",
+    "19815": "Phường An Cựu",
+    "19819": "Phường Phong Điền",
+    "19828": "Phường Phong Phú",
+    "19831": "Phường Phong Dinh",
+    "19858": "Phường Phong Thái",
+    "19867": "Xã Quảng Điền",
+    "19873": "Phường Phong Quảng",
+    "19885": "Xã Đan Điền",
+    "19900": "Phường Thuận An",
+    "19909": "Phường Dương Nỗ",
+    "19918": "Xã Phú Hồ",
+    "19930": "Phường Mỹ Thượng",
+    "19942": "Xã Phú Vang",
+    "19945": "Xã Phú Vinh",
+    "19960": "Phường Phú Bài",
+    "19969": "Phường Thanh Thủy",
+    "19975": "Phường Hương Thủy",
+    "19996": "Phường Hương Trà",
+    "20014": "Phường Hóa Châu",
+    "20017": "Phường Kim Trà",
+    "20035": "Xã Bình Điền",
+    "20044": "Xã A Lưới 2",
+    "20050": "Xã A Lưới 5",
+    "20056": "Xã A Lưới 1",
+    "20071": "Xã A Lưới 3",
+    "20101": "Xã A Lưới 4",
+    "20107": "Xã Phú Lộc",
+    "20122": "Xã Vinh Lộc",
+    "20131": "Xã Hưng Lộc",
+    "20137": "Xã Chân Mây - Lăng Cô",
+    "20140": "Xã Lộc An",
+    "20161": "Xã Khe Tre",
+    "20179": "Xã Nam Đông",
+    "20182": "Xã Long Quảng",
+}
+ALL_SHEETS = sorted(fold(s.name) for s in forms.SHEETS)
+# file names, arrival times and cells of the 31 workbooks of 12/2022, as generated before 2025 was added
+DIGEST_2022_12 = "794138587aa330dd109c31c3a64910a0b99f992cf66d335dcdbac51bf08dd3d4"
+
+
+@pytest.fixture(scope="module")
+def later(tmp_path_factory, registry):
+    """{month: {file name: parsed submission}} for months after the reforms, and the timings."""
+    root = tmp_path_factory.mktemp("later")
+    out, timings = {}, {}
+    for month in LATER:
+        start = time.perf_counter()
+        paths = sample.generate_month(month, root / month, registry=registry)
+        timings[month] = time.perf_counter() - start
+        out[month] = {p.name: dict(read_submission(p), path=p) for p in paths}
+    print("\ngenerate_month: " + ", ".join(f"{m} {s:.2f} s" for m, s in timings.items()))
+    return {"subs": out, "timings": timings}
+
+
+def _codes(subs):
+    return {sub["info"]["unit_code"] for sub in subs.values()}
+
+
+def test_later_months_are_generated_fast(later):
+    for month, seconds in later["timings"].items():
+        assert seconds < 2.0, month
+
+
+def test_first_half_of_2025_has_the_nine_units_of_the_city_and_its_133_communes(later, registry):
+    jan, jun = later["subs"]["2025-01"], later["subs"]["2025-06"]
+    old_agencies = {"skhdt", "snnptnt", "sgtvt", "stnmt", "stttt", "sldtbxh", "bdt"}
+    # the agencies merge on 2025-03-01 (Sở Nông nghiệp và Môi trường is new then)
+    assert _codes(jan) == set(DISTRICTS_2025_H1) | (set(AGENCIES_2025_03) - {"snnmt"}) | old_agencies
+    assert len(_codes(jan)) == 9 + 21
+    assert _codes(jun) == set(DISTRICTS_2025_H1) | set(AGENCIES_2025_03)
+    for subs, month in ((jan, "2025-01"), (jun, "2025-06")):
+        eff = effective(later["subs"], registry, month)
+        listed = {
+            code: [cells["commune_code"].value for _, cells in eff[code]["tables"]["to_cns"]["rows"]]
+            for code in DISTRICTS_2025_H1
+        }
+        assert sum(len(v) for v in listed.values()) == 133
+        assert len(listed["474"]) == 19 and len(listed["475"]) == 13
+        # Nam Đông (483) is gone: its communes report with Phú Lộc
+        assert {"20161", "20179", "20191"} <= set(listed["482"]) and len(listed["482"]) == 27
+        for code in DISTRICTS_2025_H1:
+            assert sorted(fold(n) for n in eff[code]["sheet_names"]) == ALL_SHEETS
+        for code in set(AGENCIES_2025_03) & set(eff):
+            assert sorted(fold(n) for n in eff[code]["sheet_names"]) == sorted(["thong tin", "nen tang"])
+    assert "483_2025-01.xlsx" not in jan
+
+
+def test_from_july_2025_the_forty_communes_report_each_for_itself(later, registry):
+    for month in ("2025-07", "2026-11"):
+        subs = later["subs"][month]
+        assert _codes(subs) == set(COMMUNES_2025_07) | set(AGENCIES_2025_03)
+        assert len(subs) == 40 + 15 + 1  # and one resubmission
+        assert list(subs) == sample.file_names(month, registry=registry)
+        eff = effective(later["subs"], registry, month)
+        for code, name in COMMUNES_2025_07.items():
+            sub = eff[code]
+            assert sorted(fold(n) for n in sub["sheet_names"]) == ALL_SHEETS, code
+            rows = [
+                (cells["commune_code"].value, cells["commune_name"].value)
+                for _, cells in sub["tables"]["to_cns"]["rows"]
+            ]
+            assert [(c, unicodedata.normalize("NFC", n)) for c, n in rows] == [(code, name)], code
+            assert len(sub["tables"]["hue_s"]["rows"]) == len(sub["tables"]["doanh_nghiep"]["rows"]) == 1
+        assert sum(n.startswith("Phường") for n in COMMUNES_2025_07.values()) == 21
+
+
+def test_later_months_plant_only_their_faults(later):
+    for month, subs in later["subs"].items():
+        kinds = [f["kind"] for f in month_faults(month)]
+        assert kinds.count("late") == kinds.count("superseded") == kinds.count("resubmission") == 1
+        planted = {}
+        for f in month_faults(month):
+            if f["kind"] in CELL_FAULTS:
+                planted.setdefault(f["file"], []).append((f["sheet"], f["cell"]))
+        assert len(planted) == 1
+        for name, sub in subs.items():
+            assert violations(sub) == planted.get(name, []), (month, name)
+
+
+def test_addresses_and_wording_after_the_reforms(later, generated, registry):
+    info = {m: {sub["info"]["unit_code"]: sub["info"] for sub in subs.values()} for m, subs in later["subs"].items()}
+    assert info["2025-07"]["19753"]["email"] == "vanphong.phuxuan@hue.gov.vn"
+    assert info["2026-11"]["20137"]["email"] == "vanphong.chanmaylangco@hue.gov.vn"
+    assert info["2025-01"]["474"]["email"] == "vanphong.thuanhoa@hue.gov.vn"
+    assert info["2025-06"]["snnmt"]["email"] == "snnmt@hue.gov.vn"
+    # 2022 as it was
+    old = {sub["info"]["unit_code"]: sub["info"] for sub in generated["subs"]["2022-12"].values()}
+    assert (
+        old["474"]["email"] == "vanphong.hue@thuathienhue.gov.vn" and old["syt"]["email"] == "syt@thuathienhue.gov.vn"
+    )
+    for month, subs in later["subs"].items():
+        for name, sub in subs.items():
+            code = sub["info"]["unit_code"]
+            assert sub["info"]["email"].endswith("@hue.gov.vn"), name
+            for _, cells in sub["tables"]["nen_tang"]["rows"]:
+                proposal = cells.get("proposal").value if cells.get("proposal") else None
+                note = cells.get("note").value if cells.get("note") else None
+                if proposal and registry.get(code, month).type == "commune":
+                    assert "huyện" not in fold(proposal).split(), (month, name, proposal)
+                if month >= "2025-03":
+                    for text in (proposal, note):
+                        assert not text or "tt&tt" not in fold(text), (month, name, text)
+                    if proposal:
+                        assert fold(proposal).startswith("de xuat so kh&cn huong dan trien khai")
+
+
+def test_later_months_are_deterministic(tmp_path, registry):
+    first = sample.generate_month("2025-07", tmp_path / "a", registry=registry)
+    second = sample.generate_month("2025-07", tmp_path / "b", registry=registry)
+    assert [p.name for p in first] == [p.name for p in second]
+    for a, b in zip(first, second):
+        assert _cells(a) == _cells(b), a.name
+        assert os.stat(a).st_mtime == os.stat(b).st_mtime
+
+
+def _cells(path):
+    wb = load_workbook(path)
+    return [
+        (ws.title, c.coordinate, c.value, c.number_format)
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+    ]
+
+
+def test_a_2022_month_is_generated_as_before(tmp_path, registry):
+    """The 12/2022 workbooks hold the cells and arrival times they held before the reforms were
+    added (the digest was taken then); the golden test checks the reports made from them."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sample.generate_month("2022-12", tmp_path, registry=registry):
+        digest.update(f"{path.name}:{int(os.stat(path).st_mtime)}".encode())
+        digest.update(repr(_cells(path)).encode())
+    assert digest.hexdigest() == DIGEST_2022_12
+
+
+def _area_sum(later, registry, month, sheet, key):
+    eff = effective(later["subs"], registry, month)
+    total = 0
+    for unit in registry.area_units(month):
+        for _, cells in eff[unit.code]["tables"][sheet]["rows"]:
+            total += parse_count(cells[key].value)
+    return total
+
+
+def test_city_series_have_no_jump_at_the_july_2025_reform(later, registry):
+    # Each area unit's downloads are the city's curve times the unit's share, rounded: the shares
+    # add up to 1 before and after, so the sums differ from the curve by at most half a download
+    # per unit (9 + 40 units). The curve itself grows by less than one download a month in 2025,
+    # while leaving out or double counting even the smallest commune would move the sum by
+    # thousands (Xã Nam Đông alone has about 0.5% of the downloads).
+    before = _area_sum(later, registry, "2025-06", "hue_s", "downloads")
+    after = _area_sum(later, registry, "2025-07", "hue_s", "downloads")
+    curve = sample.province_downloads(sample.month_index("2025-07")) - sample.province_downloads(
+        sample.month_index("2025-06")
+    )
+    assert abs(after - before - curve) <= (9 + 40) / 2
+    assert HUES_DOWNLOADS_END_2022 < after < 1.05 * HUES_DOWNLOADS_END_2022
+    # every commune's teams were founded by 06/2022: the 141 old communes' teams, in 133 then 40 rows
+    teams = {m: _area_sum(later, registry, m, "to_cns", "teams") for m in LATER}
+    assert teams["2025-01"] == teams["2025-06"] == teams["2025-07"] == teams["2026-11"]
+    # enterprises reached grow by a month's worth, not by a reform's
+    reached = {m: _area_sum(later, registry, m, "doanh_nghiep", "sme_reached") for m in LATER}
+    assert reached["2025-06"] <= reached["2025-07"] <= 1.03 * reached["2025-06"]
+    assert reached["2025-07"] < reached["2026-11"]
+
+
+def test_a_new_unit_holds_the_old_communes_the_registry_says(registry):
+    from dxreport.sample.lineage import Lineage
+
+    lineage = Lineage(registry, "2025-07")
+    seen = []
+    for unit in registry.area_units("2025-07"):
+        mine = [c.code for c in lineage.old_communes_of(unit)]
+        assert sorted(mine) == sorted(c.code for c in registry.predecessors(unit.code, "2025-07", "2024-12")[0])
+        seen += mine
+    assert len(seen) == len(set(seen)) == 141
+    # Xã Nam Đông: three of the ten communes of the old huyện Nam Đông
+    assert [(o.unit.code, o.weight) for o in lineage.origins(registry.get("20179", "2025-07"))] == [("483", 0.3)]
+
+
+def test_a_merged_agency_lists_the_platforms_of_the_agencies_it_took_over(later, registry):
+    matcher = Matcher(load_bundled().platforms, load_aliases())
+    eff = effective(later["subs"], registry, "2025-06")
+
+    def ids(code):
+        return {
+            matcher.match(cells["platform_id"].value, cells["platform_name"].value)[0]
+            for _, cells in eff[code]["tables"]["nen_tang"]["rows"]
+        }
+
+    # Sở NN&MT: Sở NN&PTNT (bản đồ số, cửa hàng số) and Sở TN&MT (đất đai, bản đồ số, địa chỉ số)
+    assert ids("snnmt") == {"cq-lgsp", "cq-hop", "cq-bandoso", "nd-cuahangso", "nd-datdai", "cq-diachiso"}
+    # Sở Nội vụ took over Sở LĐ-TB&XH and its VssID
+    assert "nd-vssid" in ids("snv") and "nd-vssid" not in ids("stp")

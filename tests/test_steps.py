@@ -51,3 +51,10 @@ def test_a_named_folder_of_workbooks_has_no_history(tmp_path):
     result = steps.clean(run)
     assert (result.folder, result.is_sample, result.history_months) == (folder, False, [])
     assert list(result.submissions["file_name"]) == ["snv.xlsx"]
+
+
+def test_the_history_of_a_sample_month_starts_in_january_of_the_year_before():
+    assert steps.sample_history("2022-12") == [f"2022-{m:02d}" for m in range(1, 12)]
+    assert steps.sample_history("2022-01") == []
+    later = steps.sample_history("2026-11")
+    assert (later[0], later[-1], len(later)) == ("2025-01", "2026-10", 22)

@@ -9,7 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from dxreport import units as units_mod
-from dxreport.months import is_month, last_day, previous, span
+from dxreport.months import following, is_month, last_day, previous, span
 from dxreport.paramcheck import check_mapping, read_yaml
 from dxreport.paths import (  # noqa: F401 - the project's folders are also read as params.X
     DATA_DIR,
@@ -328,6 +328,18 @@ def sample_months(params_dir: Path = PARAMS_DIR) -> list[str]:
     return month_range(sample["first_month"], sample["last_month"])
 
 
+def month_list(months: list[str]) -> str:
+    """Months for a message, runs of three or more consecutive months shortened:
+    `2022-01 đến 2026-11, 2030-02`."""
+    runs: list[list[str]] = []
+    for month in sorted(months):
+        if runs and following(runs[-1][-1]) == month:
+            runs[-1].append(month)
+        else:
+            runs.append([month])
+    return ", ".join(f"{r[0]} đến {r[-1]}" if len(r) >= 3 else ", ".join(r) for r in runs)
+
+
 def inbox_months(inbox: Path | None) -> list[str]:
     """Months that have a folder of submissions in the inbox root `inbox` (None: none)."""
     if inbox is None:
@@ -434,7 +446,7 @@ def resolve_month(month: str, inbox: Path | str | None = None, *, params_dir: Pa
         known = available_months(None, params_dir)
         raise ParamError(
             f"không có dữ liệu cho tháng {month}: Tạo thư mục {shown_path(folder)}/ và đặt các tệp báo cáo "
-            f"vào đó (các tháng đang có dữ liệu: {', '.join(known) or 'không có'})"
+            f"vào đó (các tháng đang có dữ liệu: {month_list(known) or 'không có'})"
         )
     named = Path(inbox).expanduser().resolve()
     if not named.exists():

@@ -36,6 +36,12 @@ def month_folder(month: str, inbox: Path | str | None = None) -> tuple[Path, boo
     return sample.ensure_sample(month, DATA_DIR / "sample"), True
 
 
+def sample_history(month: str) -> list[str]:
+    """The sample months a sample month loads first: those from January of the year before."""
+    first = f"{int(month[:4]) - 1}-01"
+    return [m for m in sample_months() if first <= m < month]
+
+
 def run_params(
     month: str, unit: str, inbox: str = "", outputs: str = "", sources: str = "", offline: bool = False
 ) -> RunParams:
@@ -161,9 +167,11 @@ def stale_history(run: RunParams) -> list[str]:
     """Earlier months whose submissions in the warehouse differ from the files of their folder
     or from the received times its received.csv gives.
 
-    History comes from where the month itself comes from: the sample months for a sample
-    month, else the YYYY-MM folders of the month's inbox root (none when the named folder holds
-    the month's workbooks directly); never sample months behind real data.
+    History comes from where the month itself comes from: for a sample month, the sample months
+    from January of the year before (sample_history: the month before, the same month last year
+    and both years to date), each generated when first needed; else the YYYY-MM folders of the
+    month's inbox root (none when the named folder holds the month's workbooks directly); never
+    sample months behind real data.
     """
     with store.connect(warehouse(run)) as con:
         loaded = con.execute("SELECT month, list(DISTINCT submission_id) FROM submissions GROUP BY month").fetchall()
@@ -175,7 +183,7 @@ def stale_history(run: RunParams) -> list[str]:
     for month, name, *when in times:
         received_times.setdefault(month, {})[name] = tuple(when)
     source = resolve_month(run.month, run.inbox)
-    months = sample_months() if source.is_sample else inbox_months(source.root)
+    months = sample_history(run.month) if source.is_sample else inbox_months(source.root)
     stale = []
     for month in months:
         if month >= run.month:

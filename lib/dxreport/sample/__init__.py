@@ -1,8 +1,20 @@
 """Deterministic sample submissions: the embedded default data of dxreport.
 
-For every month the sample writes one workbook per reporting unit of the registry (9 districts
-and 21 provincial agencies in 2022), exactly as spec/submission-form.md describes, into
-`data/sample/<YYYY-MM>/`. Every value follows from (seed, month, unit code): each stream is a
+For every month the sample writes one workbook per reporting unit of the registry, exactly as
+spec/submission-form.md describes, into `data/sample/<YYYY-MM>/`: the 9 districts and 21
+provincial agencies until 12/2024; the 9 district-level units of thành phố Huế (133 communes)
+in 01–06/2025; the 40 xã and phường from 07/2025, each filling all five sheets for its own area
+(its `Tổ công nghệ số` has one row: itself); the 15 agencies from 03/2025. A month is generated
+when a run first needs it (ensure_sample), never all months at once.
+
+Through the reforms every series goes on: the sample draws its traits on the old map, and a unit
+of 2025 or later holds shares of old units (lineage): an area unit the old communes that lie in
+it through params/crosswalk.csv, each an equal share of its old district; a merged agency the
+agencies it took over. Its cumulative figures start from what those shares had (the city's
+Hue-S downloads are the same curve split by the new units' shares), its monthly figures keep
+their seasonality, and it lists the platforms its old units listed. From 2025 addresses are on
+hue.gov.vn; from 03/2025 proposals and notes name Sở KH&CN and Bộ KH&CN. Months up to 12/2024
+are made exactly as before. Every value follows from (seed, month, unit code): each stream is a
 `random.Random(f"{seed}:{month}:{code}:{topic}")` (month-independent traits of a unit use
 `f"{seed}:{code}:{topic}"`), never the global generator, so regenerating a month gives the same
 cell values. Each workbook carries `properties.keywords == SAMPLE_KEYWORD` and a title that
@@ -13,7 +25,8 @@ Magnitudes (DOMAIN.md):
 - Hue-S downloads to date, summed over the districts: a smooth saturating curve through
   690,000 (01/2022), 793,050 (07/2022, the public figure of 26/07/2022) and 805,000 (12/2022,
   "over 800,000"), split by district population weighted by an adoption factor (the city
-  1.3, towns 1.05, rural districts 0.8, each ± 12%). Registered accounts are a separate series,
+  1.3, towns 1.05, rural districts 0.8, each ± 12%); after 2022 it keeps rising ever more slowly
+  (about 823,000 by 11/2026). Registered accounts are a separate series,
   60% of downloads in 01/2022 rising to 68% in 12/2022 (± 3 points per district).
 - Field reports received province-wide: 3,650 + 95 a month from 01/2022 (about 4,200 in
   07/2022, 4,700 in 12/2022, ± 3%), so that 58,000 to date in 07/2022 reaches over 80,000 by the
@@ -28,7 +41,8 @@ Magnitudes (DOMAIN.md):
 - Platforms: a district lists 6–10 catalog platforms (Dịch vụ công trực tuyến, LGSP, họp trực
   tuyến, Sổ sức khỏe điện tử, PC-COVID and 1–5 others), one or two of them `Chưa triển khai`
   with a proposal, up to two `Đang thử nghiệm`; an agency lists LGSP, họp trực tuyến and the
-  platforms of its field (3–6 rows). Lists and statuses do not change from month to month.
+  platforms of its field (3–6 rows). Lists and statuses do not change from month to month. Accounts grow
+  at a platform's monthly rate through 2022, then approach 90% of their base at that rate.
   Sở Y tế writes the alias "Sổ SKĐT"; other units use an alias of params/platform_aliases.yaml
   now and then (with no platform id); Phú Vang (478) also lists its own "Ứng dụng Phú Vang số",
   which matches no catalog entry. Hue-S has its own sheet and is not repeated in the districts'
@@ -43,7 +57,9 @@ leaves a blank row before its last commune.
 Faults, fixed for every month. i is the month index (2022-01 → 0, 2022-12 → 11, 2023-01 → 12),
 D the districts and A the agencies of the registry in registry order (D: 474 476 477 478 479
 480 481 482 483; A: vpubnd snv stp skhdt stc sct snnptnt sgtvt sxd stnmt stttt sldtbxh svhtt sdl
-skhcn sgddt syt sngv ttt bdt hueioc). `faults(month)` lists them with file, sheet and cell.
+skhcn sgddt syt sngv ttt bdt hueioc; in 2025 D are the 9 district-level units, from 07/2025
+the 40 xã and phường, and from 03/2025 A the 15 agencies). `faults(month)` lists them with file,
+sheet and cell.
 
 - late: agency A[i % 21] sends its file after the deadline (file mtime on day deadline + 1 to
   deadline + 3 of the following month); every other file arrives on days 1–4, 08:00–17:00
@@ -93,6 +109,8 @@ The modules:
     plan        the plan of the month: every workbook with its variants and faults
     workbook    writing a planned file as an .xlsx workbook
     folders     a month's folder, every month, the faults list, the generator's stamp
+    lineage     the old units behind a unit of 2025 or later, and their shares
+    regrouped   the sheets' rows of a unit of 2025 or later, added up from those shares
 """
 
 from dxreport.sample.figures import month_index, province_downloads

@@ -55,12 +55,30 @@ def _solve_downloads_curve() -> tuple[float, float]:
 _DL_C, _DL_K = _solve_downloads_curve()
 
 
+#: After 2022 the curve slows down more gently: months over which its rate of 12/2022 decays by e.
+_DL_LATER_MONTHS = 24
+
+
 def province_downloads(t: int) -> float:
-    """Hue-S downloads to date summed over the districts at month index t (smooth, increasing)."""
+    """Hue-S downloads to date summed over the districts at month index t (smooth, increasing).
+
+    Through 2022 the curve through the three anchors; after it the same rate at first, decaying
+    over _DL_LATER_MONTHS (about 120 a month by 2026)."""
+    if t > 11:
+        rate = _DL_C * _DL_K * math.exp(-_DL_K * 11)
+        return province_downloads(11) + rate * _DL_LATER_MONTHS * (1 - math.exp(-(t - 11) / _DL_LATER_MONTHS))
     if t >= 0:
         return HUES_DOWNLOADS_2022_01 + _DL_C * (1 - math.exp(-_DL_K * t))
     slope = _DL_C * _DL_K / HUES_DOWNLOADS_2022_01
     return HUES_DOWNLOADS_2022_01 * math.exp(slope * t)
+
+
+def _grown_share(share0: float, growth: float, t: int) -> float:
+    """A platform's accounts as a share of its base after 2022: from its 12/2022 share towards
+    90% (or its 12/2022 share when higher), at the platform's growth rate."""
+    start = share0 * (1 + growth) ** 11
+    ceiling = max(start, 0.9)
+    return start + (ceiling - start) * (1 - math.exp(-growth * (t - 11)))
 
 
 def _clamp(x: float, lo: float, hi: float) -> float:
@@ -132,32 +150,27 @@ def _teams_at(target: int, start: int, t: int) -> int:
     return math.ceil(target * frac)
 
 
+def _commune_figures(seed: int, month: str, t: int, commune: Unit) -> dict[str, int]:
+    """The `Tổ công nghệ số` figures of one commune of the old map."""
+    target, start, per_team = _commune_traits(seed, commune)
+    teams = _teams_at(target, start, t)
+    members = min(7 * teams, round(teams * per_team) + math.floor(teams * 0.04 * max(0, t - 5)))
+    rng = _rng(seed, month, commune.code, "to_cns")
+    if t >= start:
+        trainings = rng.randint(1, 4)
+        trained = trainings * rng.randint(12, 30)
+        households = round(teams * rng.uniform(3.0, 10.0))
+    else:
+        trainings = trained = households = 0
+    return {"teams": teams, "members": members, "trainings": trainings, "trained": trained, "households": households}
+
+
 def _to_cns(seed: int, month: str, t: int, registry: Registry, district: Unit) -> list[dict[str, Any]]:
     """True `Tổ công nghệ số` rows of a district, one per commune."""
-    rows = []
-    for commune in registry.communes(district.code, month):
-        target, start, per_team = _commune_traits(seed, commune)
-        teams = _teams_at(target, start, t)
-        members = min(7 * teams, round(teams * per_team) + math.floor(teams * 0.04 * max(0, t - 5)))
-        rng = _rng(seed, month, commune.code, "to_cns")
-        if t >= start:
-            trainings = rng.randint(1, 4)
-            trained = trainings * rng.randint(12, 30)
-            households = round(teams * rng.uniform(3.0, 10.0))
-        else:
-            trainings = trained = households = 0
-        rows.append(
-            {
-                "commune_code": commune.code,
-                "commune_name": commune.name,
-                "teams": teams,
-                "members": members,
-                "trainings": trainings,
-                "trained": trained,
-                "households": households,
-            }
-        )
-    return rows
+    return [
+        {"commune_code": commune.code, "commune_name": commune.name, **_commune_figures(seed, month, t, commune)}
+        for commune in registry.communes(district.code, month)
+    ]
 
 
 def _doanh_nghiep(seed: int, month: str, t: int, district: Unit) -> dict[str, Any]:
@@ -293,7 +306,9 @@ def _platform_rows(
         else:
             if status == "dang_thu_nghiem":
                 share0 *= 0.08
-            accounts = max(3, math.floor(base * share0 * (1 + growth) ** t))
+            accounts = max(
+                3, math.floor(base * share0 * (1 + growth) ** t if t <= 11 else base * _grown_share(share0, growth, t))
+            )
             mau = math.floor(accounts * _active_share(pid, *active, t, rng))
             row.update(accounts=accounts, mau=mau, uses=round(mau * rng.uniform(*per_user)))
             connected = lgsp if stable.random() > 0.1 else not lgsp

@@ -60,15 +60,23 @@ STAMP = ".generator"
 
 
 def generator_version() -> str:
-    """A hash of what the sample depends on: this package, the seed, the registry, the catalog and aliases."""
+    """A hash of what the sample depends on: this package, the seed, the registry (units, crosswalk,
+    words), the catalog and aliases."""
     from dxreport.catalog import BUNDLED_SNAPSHOT
 
     digest = hashlib.sha256()
     for module in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(module.read_bytes())
     digest.update(str(load_settings()["sample"]).encode())
-    for path in (PARAMS_DIR / "units.csv", PARAMS_DIR / "platform_aliases.yaml", BUNDLED_SNAPSHOT):
-        digest.update(path.read_bytes())
+    for path in (
+        PARAMS_DIR / "units.csv",
+        PARAMS_DIR / "crosswalk.csv",
+        PARAMS_DIR / "levels.yaml",
+        PARAMS_DIR / "platform_aliases.yaml",
+        BUNDLED_SNAPSHOT,
+    ):
+        if path.exists():
+            digest.update(path.read_bytes())
     return digest.hexdigest()
 
 

@@ -12,7 +12,9 @@ from openpyxl.utils import get_column_letter
 
 from dxreport import forms
 from dxreport.params import PARAMS_DIR
+from dxreport.sample import regrouped
 from dxreport.sample.figures import _doanh_nghiep, _hue_s, _platform_rows, _rng, _to_cns
+from dxreport.sample.lineage import Lineage, on_old_map
 from dxreport.sample.model import HEADER_ROW, _CAPS_ORDER, _File, _STT, _Styled, _THONG_TIN_ROW, _Table
 from dxreport.sample.profiles import _GIVEN, _MIDDLE, _SURNAMES, _aliases_by_id, _catalog_names
 from dxreport.sample.schedule import _arrival, _deadline, _schedule
@@ -24,9 +26,13 @@ def _table(sheet: forms.Sheet, rows: list[dict[str, Any]]) -> _Table:
     return _Table(sheet, [f.key for f in sheet.fields], [f.header for f in sheet.fields], rows)
 
 
-def _preparer(seed: int, unit: Unit) -> tuple[str, str, str]:
-    """(name, phone, email) of a unit's preparer, stable across months."""
-    rng = _rng(seed, unit.code, "preparer")
+def _preparer(seed: int, unit: Unit, lineage: Lineage | None = None) -> tuple[str, str, str]:
+    """(name, phone, email) of a unit's preparer, stable across months: the same person while the
+    unit goes on whole; from 2025 the addresses are on hue.gov.vn."""
+    if lineage is not None:
+        rng = _rng(seed, lineage.trait_key(unit), "preparer")
+    else:
+        rng = _rng(seed, unit.code, "preparer")
     sex = rng.choice("mf")
     name = f"{rng.choice(_SURNAMES)} {rng.choice(_MIDDLE[sex])} {rng.choice(_GIVEN[sex])}"
     phone = (
@@ -34,6 +40,9 @@ def _preparer(seed: int, unit: Unit) -> tuple[str, str, str]:
         if rng.random() < 0.7
         else f"09{rng.randint(0, 9)}{rng.randint(0, 9)} {rng.randint(100, 999)} {rng.randint(100, 999)}"
     )
+    if lineage is not None:
+        email = f"vanphong.{regrouped.slug(unit)}@hue.gov.vn" if unit.type != "agency" else f"{unit.code}@hue.gov.vn"
+        return name, phone, email
     slug = fold(unit.short_name or unit.name).replace(" ", "") if unit.type == "district" else unit.code
     email = f"vanphong.{slug}@thuathienhue.gov.vn" if unit.type == "district" else f"{slug}@thuathienhue.gov.vn"
     return name, phone, email
@@ -53,25 +62,39 @@ def _plan(
     t = sched.index
     names = _catalog_names()
     aliases = _aliases_by_id(str(params_dir))
-    hue_s = _hue_s(seed, month, t, sched.districts)
+    lineage = None if on_old_map(month) else Lineage(registry, month)
+    if lineage is None:
+        hue_s = _hue_s(seed, month, t, sched.areas)
+    else:
+        hue_s = regrouped.hue_s(seed, month, t, sched.areas, lineage)
     files: list[_File] = []
     faults: list[dict[str, Any]] = []
     period = format_month(month)
 
-    for unit in sched.districts + sched.agencies:
+    for unit in sched.areas + sched.agencies:
         code = unit.code
-        tables = [_table(forms.NEN_TANG, _platform_rows(seed, month, t, registry, unit, names, aliases))]
-        if unit.type == "district":
-            tables += [
-                _table(forms.HUE_S, [dict(hue_s[code])]),
-                _table(forms.TO_CNS, _to_cns(seed, month, t, registry, unit)),
-                _table(forms.DOANH_NGHIEP, [_doanh_nghiep(seed, month, t, unit)]),
-            ]
+        area = unit in sched.areas
+        if lineage is None:
+            tables = [_table(forms.NEN_TANG, _platform_rows(seed, month, t, registry, unit, names, aliases))]
+            if area:
+                tables += [
+                    _table(forms.HUE_S, [dict(hue_s[code])]),
+                    _table(forms.TO_CNS, _to_cns(seed, month, t, registry, unit)),
+                    _table(forms.DOANH_NGHIEP, [_doanh_nghiep(seed, month, t, unit)]),
+                ]
+        else:
+            tables = [_table(forms.NEN_TANG, regrouped.platform_rows(seed, month, t, unit, names, aliases, lineage))]
+            if area:
+                tables += [
+                    _table(forms.HUE_S, [dict(hue_s[code])]),
+                    _table(forms.TO_CNS, regrouped.to_cns(seed, month, t, unit, lineage)),
+                    _table(forms.DOANH_NGHIEP, [regrouped.doanh_nghiep(seed, month, t, unit, lineage)]),
+                ]
         wanted = {s.key for s in forms.sheets_for(unit.sections)}
         tables = [tb for tb in tables if tb.sheet.key in wanted]
         by_key = {tb.sheet.key: tb for tb in tables}
         rng = _rng(seed, month, code, "layout")
-        preparer, phone, email = _preparer(seed, unit)
+        preparer, phone, email = _preparer(seed, unit, lineage)
         arrival = _arrival(seed, month, code, deadline_day, late=code == sched.late, early=code == sched.resubmit)
         prepared = arrival.date() - timedelta(days=rng.randint(1, 2) if code == sched.resubmit else rng.randint(0, 1))
         unit_period = period

@@ -141,5 +141,23 @@ _PROPOSALS = {
         "Đề xuất Sở TT&TT hướng dẫn triển khai {name} và hỗ trợ kết nối với LGSP của tỉnh",
     ),
 }
+# From 2025: {dept} is the department (Sở TT&TT, from 03/2025 Sở KH&CN), {kind} the word of the
+# unit's kind (quận, thị xã, xã, phường).
+_PROPOSALS_LATER = {
+    "district": (
+        "Đề xuất {dept} hướng dẫn triển khai {name} trên địa bàn {where}",
+        "Đề xuất {dept} hướng dẫn triển khai {name} và tập huấn cho cán bộ đầu mối cấp xã",
+        "Đề xuất {dept} hướng dẫn triển khai {name}; {kind} đã rà soát nhu cầu sử dụng",
+    ),
+    "commune": (
+        "Đề xuất {dept} hướng dẫn triển khai {name} trên địa bàn {where}",
+        "Đề xuất {dept} hướng dẫn triển khai {name} và tập huấn cho cán bộ, công chức của {kind}",
+        "Đề xuất {dept} hướng dẫn triển khai {name}; {kind} đã rà soát nhu cầu sử dụng",
+    ),
+    "agency": (
+        "Đề xuất {dept} hướng dẫn triển khai {name} tại đơn vị",
+        "Đề xuất {dept} hướng dẫn triển khai {name} và hỗ trợ kết nối với LGSP của thành phố",
+    ),
+}
 # Agencies that run platforms for others never list one as not deployed.
 _ALWAYS_DEPLOYED = ("stttt", "hueioc")

@@ -24,19 +24,18 @@ class _Schedule:
     variant: str | None
     caps: str | None
     wrong_period: str | None
-    districts: list[Unit] = field(default_factory=list)
+    areas: list[Unit] = field(default_factory=list)  # districts until 2025-06, communes from 2025-07
     agencies: list[Unit] = field(default_factory=list)
 
 
 def _schedule(month: str, registry: Registry) -> _Schedule:
     i = month_index(month)
-    units = registry.reporting_units(month)
-    districts = [u for u in units if u.type == "district"]
-    agencies = [u for u in units if u.type == "agency"]
-    nd, na = len(districts), len(agencies)
+    areas = registry.area_units(month)
+    agencies = registry.agencies(month)
+    nd, na = len(areas), len(agencies)
 
     def d(offset: int) -> str | None:
-        return districts[(i + offset) % nd].code if nd else None
+        return areas[(i + offset) % nd].code if nd else None
 
     def a(offset: int) -> str | None:
         return agencies[(i + offset) % na].code if na else None
@@ -55,7 +54,7 @@ def _schedule(month: str, registry: Registry) -> _Schedule:
         variant=d(6),
         caps=caps,
         wrong_period=wrong,
-        districts=districts,
+        areas=areas,
         agencies=agencies,
     )
 
@@ -65,7 +64,7 @@ def file_names(month: str, *, registry: Registry | None = None) -> list[str]:
     registry = registry or load_registry()
     sched = _schedule(month, registry)
     names = []
-    for unit in sched.districts + sched.agencies:
+    for unit in sched.areas + sched.agencies:
         names.append(f"{unit.code}_{month}.xlsx")
         if unit.code == sched.resubmit:
             names.append(f"{unit.code}_{month}_sua.xlsx")
