@@ -82,7 +82,7 @@ def test_a_missing_settings_key_names_its_section_line_and_what_it_must_be(param
             "dòng 51: khóa first_month viết hai lần (lần đầu ở dòng 48)",
         ),
         (
-            '  last_month: "2022-12"\n',
+            '  last_month: "2026-11"\n',
             '  last_month: "2021-12"\n',
             "dòng 49: sample.last_month 2021-12 trước sample.first_month 2022-01",
         ),
@@ -308,7 +308,7 @@ def test_settings_are_typed(params_dir):
     assert typed.submission == params.SubmissionSettings(
         deadline_day=5, max_file_bytes=20_000_000, max_rows_per_sheet=5000, form_version=1
     )
-    assert typed.sample == params.SampleSettings("2022-01", "2022-12", 20220803)
+    assert typed.sample == params.SampleSettings("2022-01", "2026-11", 20220803)
     assert typed.report.issuers[0].recipients == ("Bộ Thông tin và Truyền thông", "UBND tỉnh Thừa Thiên Huế")
     # the issuer in force on a day: the province's department, the city's, then the merged one
     assert typed.report.issuer_on(dt.date(2024, 12, 31)).place == "Thừa Thiên Huế"

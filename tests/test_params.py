@@ -286,3 +286,20 @@ def test_make_report_renders_the_latest_sample_month_by_default():
     assert planned()[-1].endswith(f"run --month {sample_months()[-1]} --unit all")
     assert sample_months()[-1] == "2026-11"
     assert planned("MONTH=2022-12")[-1].endswith("run --month 2022-12 --unit all")
+
+
+def test_a_unit_that_stopped_reporting_is_refused_with_who_took_over():
+    # huyện Phú Vang ended on 30/06/2025; its communes are now in these five units
+    with pytest.raises(ParamError) as err:
+        validate_run({"month": "2025-08", "unit": "478"})
+    message = str(err.value)
+    assert message.startswith("đơn vị '478' (Huyện Phú Vang) thôi báo cáo từ ngày 01/07/2025; nay thuộc ")
+    for unit in ("Phường Thuận An (19900)", "Phường Mỹ Thượng (19930)", "Xã Phú Hồ (19918)", "Xã Phú Vang (19942)"):
+        assert unit in message
+    with pytest.raises(
+        ParamError,
+        match=r"'stttt' \(Sở Thông tin và Truyền thông\) thôi báo cáo từ ngày 01/03/2025; "
+        r"nay thuộc Sở Khoa học và Công nghệ \(skhcn\)",
+    ):
+        validate_run({"month": "2025-04", "unit": "stttt"})
+    assert validate_run({"month": "2025-03", "unit": "474"}).unit == "474"  # reused: quận Thuận Hóa
