@@ -77,6 +77,13 @@ def issuing_unit(ctx: Context) -> str | None:
     return found[0] if found else None
 
 
+def department(ctx: Context) -> str:
+    """The issuing department as a sentence names it: its name in the registry (`Sở Thông tin và
+    Truyền thông`, `Sở Khoa học và Công nghệ`)."""
+    code = issuing_unit(ctx)
+    return ctx.registry.name_of(code, ctx.month) if code else "Sở"
+
+
 def trich_yeu(ctx: Context) -> str:
     """The report's summary line (trích yếu): what it reports, of whom, for which month."""
     what = f"Kết quả mức độ sử dụng các nền tảng số tháng {format_month(ctx.month)}"

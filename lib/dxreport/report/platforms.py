@@ -90,7 +90,7 @@ def _province_platform_table(rows: pd.DataFrame, ctx: Context) -> str:
         [
             th("Nền tảng", rowspan=2),
             th("Số đơn vị", colspan=4),
-            th("Trên địa bàn các huyện, thị xã, thành phố", colspan=3),
+            th(f"Trên địa bàn các {ctx.area_kinds}", colspan=3),
             "Các sở, ban, ngành",
         ],
         [
@@ -127,12 +127,12 @@ def _not_deployed_sentence(ctx: Context, catalog: str) -> str:
 
 def government(ctx: Context) -> str:
     """II. Platforms serving the government: deployed, used, connected (LGSP), not deployed."""
-    who = "các đơn vị trong tỉnh" if ctx.is_province else narrative.in_sentence(ctx.unit_name)
+    who = ctx.within if ctx.is_province else narrative.in_sentence(ctx.unit_name)
     parts = [
         _p(
             narrative.catalog_platforms(ctx.view, "chinh_quyen", who),
             narrative.lgsp(ctx.view, who),
-            narrative.ranks(ctx.view, ["platform_deployments", "lgsp_rate"], ctx.peers[1]),
+            narrative.ranks(ctx.view, ["platform_deployments", "lgsp_rate"], ctx.peers[1], places=ctx.places),
         ),
         platform_table(ctx, "chinh_quyen"),
         _p(_not_deployed_sentence(ctx, "chinh_quyen")),
@@ -157,7 +157,7 @@ def government(ctx: Context) -> str:
 
 def business(ctx: Context) -> str:
     """III. Platforms serving enterprises; the SME programme (SMEdx) and DBI."""
-    who = "các đơn vị trong tỉnh" if ctx.is_province else narrative.in_sentence(ctx.unit_name)
+    who = ctx.within if ctx.is_province else narrative.in_sentence(ctx.unit_name)
     parts = [
         _p(narrative.catalog_platforms(ctx.view, "doanh_nghiep", who)),
         platform_table(ctx, "doanh_nghiep"),
@@ -169,7 +169,7 @@ def business(ctx: Context) -> str:
             _p(
                 narrative.smes(ctx.view, _area(ctx)),
                 _upper(ytd) + "." if ytd else "",
-                narrative.ranks(ctx.view, ["sme_reached", "sme_using_rate"], ctx.peers[1]),
+                narrative.ranks(ctx.view, ["sme_reached", "sme_using_rate"], ctx.peers[1], places=ctx.places),
             )
         )
         if ctx.is_province:
@@ -185,13 +185,13 @@ def business(ctx: Context) -> str:
                 )
             )
     else:
-        parts.append(_note("Đơn vị là cơ quan cấp tỉnh, không báo cáo số liệu doanh nghiệp theo địa bàn."))
+        parts.append(_note(f"Đơn vị là {ctx.agency_kind}, không báo cáo số liệu doanh nghiệp theo địa bàn."))
     return "\n".join(p for p in parts if p)
 
 
 def citizens(ctx: Context) -> str:
     """IV. Platforms serving citizens, and the Hue-S app."""
-    who = "các đơn vị trong tỉnh" if ctx.is_province else narrative.in_sentence(ctx.unit_name)
+    who = ctx.within if ctx.is_province else narrative.in_sentence(ctx.unit_name)
     parts = [
         _p(narrative.catalog_platforms(ctx.view, "nguoi_dan", who)),
         platform_table(ctx, "nguoi_dan"),
@@ -213,14 +213,24 @@ def citizens(ctx: Context) -> str:
         threshold = _scope(ctx).min_population_coverage
         parts.append(
             _p(
-                narrative.hue_s(ctx.view, ctx.month, population_year, _area(ctx), threshold),
+                narrative.hue_s(ctx.view, ctx.month, population_year, _area(ctx), threshold, ctx.places),
                 _upper(ytd) + "." if ytd else "",
                 narrative.per_capita(
-                    ctx.view, "ehealth_penetration", "ehealth_coverage", "Tài khoản Sổ sức khỏe điện tử", threshold
+                    ctx.view,
+                    "ehealth_penetration",
+                    "ehealth_coverage",
+                    "Tài khoản Sổ sức khỏe điện tử",
+                    threshold,
+                    ctx.places,
                 ),
-                narrative.per_capita(ctx.view, "vneid_penetration", "vneid_coverage", "Tài khoản VNeID", threshold),
+                narrative.per_capita(
+                    ctx.view, "vneid_penetration", "vneid_coverage", "Tài khoản VNeID", threshold, ctx.places
+                ),
                 narrative.ranks(
-                    ctx.view, ["hues_penetration", "processed_rate", "on_time_rate", "satisfaction"], ctx.peers[1]
+                    ctx.view,
+                    ["hues_penetration", "processed_rate", "on_time_rate", "satisfaction"],
+                    ctx.peers[1],
+                    places=ctx.places,
                 ),
             )
         )
@@ -260,5 +270,5 @@ def citizens(ctx: Context) -> str:
                 )
             )
     else:
-        parts.append(_note("Đơn vị là cơ quan cấp tỉnh, không báo cáo số liệu Hue-S theo địa bàn."))
+        parts.append(_note(f"Đơn vị là {ctx.agency_kind}, không báo cáo số liệu Hue-S theo địa bàn."))
     return "\n".join(p for p in parts if p)
