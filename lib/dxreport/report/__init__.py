@@ -49,6 +49,7 @@ from dxreport.report.context import Context, load
 from dxreport.report.document import (
     BLANK_DATE,
     header,
+    department,
     issuing_unit,
     place_date,
     recipients,
@@ -98,6 +99,7 @@ __all__ = [
     "grid_frame",
     "header",
     "indicator_table",
+    "department",
     "issuing_unit",
     "lagging",
     "load",

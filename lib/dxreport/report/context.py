@@ -17,6 +17,8 @@ from dxreport.units import Registry, load_registry
 #: The role kpis gives a unit that reports for an area (a district until 2025-06, a commune-level
 #: unit from 2025-07). The one place where the report names that role for kpis.
 AREA = "district"
+#: The columns kpis.with_changes and kpis.with_year give on the basis of a comparison.
+BASIS_COLUMNS = ("previous_basis", "last_year_basis", "basis_uncertain")
 #: Registry type -> role of a reporting unit.
 ROLES = {"province": "province", "district": AREA, "commune": AREA, "agency": "agency"}
 
@@ -179,8 +181,18 @@ class Context:
 
     @cached_property
     def view(self) -> pd.DataFrame:
-        """This unit's indicators this month (with rank and peer average for a unit)."""
-        return kpis.unit_view(self.values, self.month, self.unit, self.peers[0] or None)
+        """This unit's indicators this month (with rank and peer average for a unit), labelled in
+        the words of the month, with the basis of each comparison when the values have one."""
+        view = kpis.unit_view(self.values, self.month, self.unit, self.peers[0] or None)
+        if view.empty:
+            return view
+        view["label"] = [self.indicator(n).label for n in view["indicator"]]
+        here = self.values[(self.values["month"] == self.month) & (self.values["unit"] == self.unit)]
+        here = here.drop_duplicates("indicator").set_index("indicator")
+        for column in BASIS_COLUMNS:
+            if column in here and column not in view:
+                view[column] = view["indicator"].map(here[column]).to_numpy()
+        return view
 
     @cached_property
     def names(self) -> dict[str, str]:
