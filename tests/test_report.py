@@ -723,6 +723,7 @@ def test_header_and_recipients_from_march_2025_are_the_department_of_science_and
         "- Lưu: VT, CNTT.",
     ]
     assert report.issuing_unit(c) == "skhcn" and report.department(c) == "Sở Khoa học và Công nghệ"
+    assert "danh mục nền tảng số của Bộ Khoa học và Công nghệ cập nhật ngày" in report.sources_note(c)
 
 
 @pytest.mark.parametrize(
@@ -890,3 +891,18 @@ def test_month_change_and_year_on_year_say_the_basis():
     assert narrative.year_on_year(view, "trained", "2025-07", "lượt") == (
         "không so sánh được với cùng kỳ (tháng 07/2024) do thay đổi địa giới hành chính"
     )
+
+
+def test_kpis_csv_ends_with_the_basis_of_the_comparisons_when_there_is_one(tmp_path):
+    plain = pd.read_csv(report.save_kpis(make_context("474", tmp=tmp_path)), encoding="utf-8-sig")
+    assert "previous_basis" not in plain
+    ctx = _with_bases(make_context("474", tmp=tmp_path), {"hues_downloads": ("rebuilt", "not_comparable", True)})
+    frame = pd.read_csv(report.save_kpis(ctx), encoding="utf-8-sig", keep_default_na=False)
+    assert list(frame.columns) == [*plain.columns, "previous_basis", "last_year_basis", "basis_uncertain"]
+    row = frame.set_index("indicator").loc["hues_downloads"]
+    assert (row["previous_basis"], row["last_year_basis"], row["basis_uncertain"]) == (
+        "rebuilt",
+        "not_comparable",
+        True,
+    )
+    assert frame.set_index("indicator").at["teams", "previous_basis"] == ""

@@ -146,7 +146,7 @@ def _write_sheet(
 
 def _indicator(ctx, name: str):
     """The indicator with the words of the report's month (Context.indicator)."""
-    return ctx.indicator(name) if hasattr(ctx, "indicator") else kpis.indicator(name)
+    return ctx.indicator(name)
 
 
 def _role(unit) -> str:
@@ -547,7 +547,7 @@ def _rejected_sheet(wb: Workbook, ctx, note: str) -> None:
             Column("Tệp", lambda r: r["file"], width=28),
             Column("Trang tính", lambda r: r["sheet"], width=20),
             Column("Dòng", lambda r: r["row"], TEXT, 8),
-            Column("Xã, phường, thị trấn", lambda r: r["communes"], width=30),
+            Column(_upper_first(ctx.commune_kinds), lambda r: r["communes"], width=30),
             Column("Lý do", lambda r: r["reason"], width=60),
         ],
         records,
