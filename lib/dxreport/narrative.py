@@ -211,6 +211,8 @@ def teams(view: pd.DataFrame, area: str, places: Places = PLACES, *, own: bool =
     count = _v(view, "teams")
     if count is None:
         return f"Tổ công nghệ số cộng đồng trên địa bàn {area}: {NO_DATA}."
+    if own and count == 0:
+        return f"{_upper_first(area)} báo cáo chưa có tổ công nghệ số cộng đồng."
     with_team = _v(view, "communes_with_team")
     without = _v(view, "communes_without_team")
     unknown = _v(view, "communes_no_data") or 0

@@ -52,9 +52,10 @@ def place_date(ctx: Context, today: date | None = None) -> str:
 
 
 def unit_title(ctx: Context, code: str | None = None) -> str:
-    """How the department's text names a unit (Decree 30/2020/NĐ-CP, Appendix II): the People's
-    Committee of a district (`UBND huyện Phú Vang`, `UBND thành phố Huế`), an agency by its name
-    (`Sở Nội vụ`), the province by its area (`tỉnh Thừa Thiên Huế`)."""
+    """How the department's text names a unit in the month (Decree 30/2020/NĐ-CP, Appendix II):
+    the People's Committee of an area unit (`UBND huyện Phú Vang`, `UBND thành phố Huế` until
+    2024, `UBND quận Thuận Hóa` in 2025 H1, `UBND phường Phú Xuân` from 2025-07), an agency by its
+    name (`Sở Nội vụ`), the province by its area (`tỉnh Thừa Thiên Huế`, from 2025 `thành phố Huế`)."""
     code = code or ctx.unit
     unit = ctx.registry.get(code, ctx.month)
     if unit.type == "agency":
