@@ -906,3 +906,12 @@ def test_kpis_csv_ends_with_the_basis_of_the_comparisons_when_there_is_one(tmp_p
         True,
     )
     assert frame.set_index("indicator").at["teams", "previous_basis"] == ""
+
+
+def test_the_catalogs_ministry_is_that_of_the_month():
+    assert (dated().ministry, dated().ministry_short) == ("Bộ Thông tin và Truyền thông", "Bộ TT&TT")
+    assert dated(month="2025-02").ministry_short == "Bộ TT&TT"
+    c = city_context()
+    assert (c.ministry, c.ministry_short) == ("Bộ Khoa học và Công nghệ", "Bộ KH&CN")
+    assert "chưa có kết quả đối chiếu danh mục của Bộ KH&amp;CN với bản chụp trước" in report.catalog_changes(c)
+    assert "danh mục nền tảng số của Bộ Khoa học và Công nghệ cập nhật ngày 31/07/2025" in report.sources_note(c)

@@ -31,6 +31,7 @@ class Places:
     agencies: str = "cơ quan cấp tỉnh"
     committee: str = "UBND tỉnh"  # the province's People's Committee inside a sentence
     within: str = "các đơn vị trong tỉnh"
+    ministry: str = "Bộ TT&TT"  # the ministry of the platforms' catalogs, abbreviated
     indicator: Callable | None = None  # name -> the indicator with the month's words (kpis.indicator)
 
     def label(self, name: str) -> str:
@@ -314,7 +315,7 @@ def platforms(view: pd.DataFrame, who: str, places: Places = PLACES) -> str:
         )
     unmatched = _v(view, "platforms_unmatched")
     if unmatched:
-        text += f" Có {num(unmatched, 'nền tảng')} không có trong danh mục của Bộ TT&TT (liệt kê ở bảng dưới)."
+        text += f" Có {num(unmatched, 'nền tảng')} không có trong danh mục của {places.ministry} (liệt kê ở bảng dưới)."
     return text
 
 
@@ -420,7 +421,7 @@ def summary(
             if _v(view, f"{c}_in_use")
         ]
         unmatched = _v(view, "platforms_unmatched")
-        outside = f"{num(unmatched, 'nền tảng')} không có trong danh mục của Bộ TT&TT" if unmatched else ""
+        outside = f"{num(unmatched, 'nền tảng')} không có trong danh mục của {places.ministry}" if unmatched else ""
         inside = "; ".join(p for p in (join(by_catalog), outside) if p)
         text = f"{_upper_first(who)} " + (
             f"đang sử dụng {num(in_use, 'nền tảng số')}" if in_use else "chưa sử dụng nền tảng số nào"

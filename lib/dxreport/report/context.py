@@ -4,13 +4,14 @@ its files go (the runner's staging folder, the unit's folder, or the scratch fol
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
 from dxreport import kpis, narrative, store
-from dxreport.params import PROVINCE, SCRATCH_DIR, ParamError, RunParams, load_settings, validate_run
+from dxreport.params import PROVINCE, SCRATCH_DIR, ParamError, RunParams, issuer_on, load_settings, validate_run
 from dxreport.publish import STAGING
 from dxreport.units import Registry, load_registry
 
@@ -113,6 +114,21 @@ class Context:
         return f"cơ quan cấp {self.province_word}"
 
     @property
+    def ministry(self) -> str:
+        """The ministry in charge of digital platforms and of their catalogs in the month: the
+        ministry among the recipients of the issuer then (Bộ Thông tin và Truyền thông, from
+        2025-03 Bộ Khoa học và Công nghệ)."""
+        issuers = self.settings.get("report", {}).get("issuers") or [{"from": "", "recipients": []}]
+        recipients = issuer_on(issuers, date.fromisoformat(self.month + "-01"))["recipients"]
+        return next((r for r in recipients if r.startswith("Bộ ")), "Bộ Khoa học và Công nghệ")
+
+    @property
+    def ministry_short(self) -> str:
+        """The ministry abbreviated as the report writes it: `Bộ TT&TT`, `Bộ KH&CN`."""
+        parts = self.ministry.removeprefix("Bộ ").split(" và ")
+        return "Bộ " + "&".join("".join(w[:1].upper() for w in p.split()) for p in parts)
+
+    @property
     def commune_kinds(self) -> str:
         """The kinds of the month's commune-level units: `xã, phường, thị trấn`, `xã, phường`."""
         present = {u.kind for u in self.registry.units if u.type == "commune" and u.valid_in(self.month)}
@@ -136,6 +152,7 @@ class Context:
             committee=self.committee,
             within=self.within,
             indicator=self.indicator,
+            ministry=self.ministry_short,
         )
 
     @property

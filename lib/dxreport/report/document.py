@@ -85,13 +85,6 @@ def department(ctx: Context) -> str:
     return ctx.registry.name_of(code, ctx.month) if code else "Sở"
 
 
-def ministry(ctx: Context) -> str:
-    """The ministry in charge of digital platforms: the ministry among the issuer's recipients
-    (Bộ Thông tin và Truyền thông, from 2025-03 Bộ Khoa học và Công nghệ)."""
-    found = [r for r in issuer(ctx)["recipients"] if r.startswith("Bộ ")]
-    return found[0] if found else "Bộ Khoa học và Công nghệ"
-
-
 def trich_yeu(ctx: Context) -> str:
     """The report's summary line (trích yếu): what it reports, of whom, for which month."""
     what = f"Kết quả mức độ sử dụng các nền tảng số tháng {format_month(ctx.month)}"
@@ -175,7 +168,7 @@ def sources_note(ctx: Context) -> str:
             when = "" if _missing(last) else f" nhận ngày {pd.Timestamp(last):%d/%m/%Y}"
             text = f"Số liệu trong báo cáo lấy từ báo cáo tháng {month} của {unit_title(ctx)}{when}"
     if ctx.snapshot_date:
-        text += f"; danh mục nền tảng số của {ministry(ctx)} cập nhật ngày {ctx.snapshot_date}"
+        text += f"; danh mục nền tảng số của {ctx.ministry} cập nhật ngày {ctx.snapshot_date}"
     text += ". Số liệu chi tiết của từng đơn vị tại Phụ lục kèm theo."
     if ctx.is_sample:
         text += " Đây là số liệu mẫu để minh họa, không phải số liệu chính thức."

@@ -18,6 +18,13 @@ from dxreport.textnorm import format_number
 CATALOG_TITLES = {**CATALOGS, kpis.OUTSIDE_CATALOG: "Nền tảng không có trong danh mục của Bộ TT&TT"}
 
 
+def _catalog_title(ctx: Context, catalog: str) -> str:
+    """A catalog's title; platforms outside the catalogs name the month's ministry."""
+    if catalog == kpis.OUTSIDE_CATALOG:
+        return f"Nền tảng không có trong danh mục của {ctx.ministry_short}"
+    return CATALOG_TITLES.get(catalog, catalog)
+
+
 def platform_rows(ctx: Context) -> pd.DataFrame:
     """The platform rows of this unit (or of every unit for the province), one row per platform."""
     rows = ctx.platforms
@@ -69,7 +76,7 @@ def _province_platform_table(rows: pd.DataFrame, ctx: Context) -> str:
     for _, r in summary.iterrows():
         if r["catalog"] != current and summary["catalog"].nunique() > 1:
             current = r["catalog"]
-            body.append(row([cell(CATALOG_TITLES.get(current, current), colspan=9)], "dx-group"))
+            body.append(row([cell(_catalog_title(ctx, current), colspan=9)], "dx-group"))
         # residents of the districts and staff of the agencies are summed apart, never together
         body.append(
             row(
@@ -205,7 +212,9 @@ def citizens(ctx: Context) -> str:
             for n, u in zip(outside["subject_name"], outside["unit"])
         ]
         parts.append(
-            _p(f"Nền tảng do đơn vị tự triển khai, không có trong danh mục của Bộ TT&TT: {narrative.join(names)}.")
+            _p(
+                f"Nền tảng do đơn vị tự triển khai, không có trong danh mục của {ctx.ministry_short}: {narrative.join(names)}."
+            )
         )
     if ctx.is_area:
         population_year = ctx.registry.get(ctx.unit, ctx.month).population_year
