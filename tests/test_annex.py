@@ -248,3 +248,32 @@ def test_rejected_rows_are_listed_with_their_place_in_the_annex(tmp_path):
     assert row["Mã đơn vị"] == "478" and row["Dòng"] == "13" and row["Tệp"] == "phuvang.xlsx"
     assert row["Xã, phường, thị trấn"].endswith(COMMUNES_478[0].name.split(" ", 1)[1])
     assert row["Lý do"] == "Số thành viên nhỏ hơn số tổ (3 so với 5)"
+
+
+def wb_2022_headers():
+    """The teams sheet of the province's annex of the tiny 2022 month."""
+    return annex.build(make_context())["V. Tổ công nghệ số"]
+
+
+def test_the_annex_of_july_2025_names_the_city_and_its_40_communes(tmp_path):
+    from test_report import city_context
+
+    ctx = city_context()
+    ctx.dest = tmp_path
+    wb = openpyxl.load_workbook(annex.write(ctx))
+    teams = wb["V. Tổ công nghệ số"]
+    codes = [teams.cell(i, 1).value for i in range(annex.HEADER_ROW + 1, teams.max_row + 1)]
+    assert len(codes) == 40 + 1 and codes[:3] == ["19753", "19774", "19777"] and codes[-1] == "tinh"
+    assert teams.cell(_row_of(teams, "tinh"), 2).value == "Toàn thành phố (cộng các xã, phường)"
+    assert not [h for h in _columns(teams) if "bình quân mỗi xã" in str(h)]
+    assert [h for h in _columns(wb_2022_headers()) if "bình quân mỗi xã" in str(h)] == [
+        "Số tổ bình quân mỗi xã (tổ/xã)"
+    ]
+    # Phú Xuân 3 + Kim Long 2 + Vỹ Dạ 1
+    assert _column_values(teams, "Tổ công nghệ số cộng đồng (lũy kế) (tổ)")["tinh"] == 6
+    platforms = wb["II. Chính quyền"]
+    assert platforms.cell(_row_of(platforms, "tinh"), 2).value == (
+        "Toàn thành phố (số nền tảng khác nhau; tài khoản, người dùng, lượt sử dụng: cộng các xã, phường, không "
+        "cộng các cơ quan cấp thành phố)"
+    )
+    assert teams.cell(1, 1).value.startswith("Phụ lục V.") and "toàn thành phố" in teams.cell(2, 1).value

@@ -359,3 +359,82 @@ def test_summary_changes_are_not_nested_in_brackets():
     assert (
         "Có 26 tổ công nghệ số cộng đồng, không đổi so với tháng trước (so sánh trên 1 đơn vị có số liệu cả hai tháng)."
     ) in text
+
+
+# --------------------------------------------------------------------------------------------
+# The words of the month's map (narrative.Places): thành phố Huế and, from 2025-07, its 40 xã, phường.
+
+CITY = narrative.Places(
+    whole="toàn thành phố",
+    areas="các xã, phường",
+    area_kinds="xã, phường",
+    communes="xã, phường",
+    agencies="cơ quan cấp thành phố",
+    committee="UBND thành phố",
+    within="các đơn vị trong thành phố",
+)
+
+
+def test_sentences_of_july_2025_speak_of_the_city_and_its_communes():
+    v = view(
+        platforms_in_use=4,
+        platforms_trial=0,
+        platforms_not_deployed=0,
+        platform_mau=1105,
+        platform_uses=3020,
+        platform_mau_agencies=35,
+    )
+    text = narrative.platforms(v, "các đơn vị trong thành phố", CITY)
+    assert "trên địa bàn các xã, phường có 1.105 người dùng hoạt động" in text
+    assert "trong các cơ quan cấp thành phố có 35 người dùng hoạt động" in text
+    teams = narrative.teams(
+        view(teams=(120, 4), members=600, communes_with_team=38, communes_without_team=2), "toàn thành phố", CITY
+    )
+    assert teams.startswith(
+        "Trên địa bàn toàn thành phố có 120 tổ công nghệ số cộng đồng với 600 thành viên, tăng 4 tổ"
+    )
+    assert "38/40 xã, phường đã có tổ" in teams and "Còn 2 xã, phường báo cáo chưa có tổ công nghệ số." in teams
+    cover = view(ehealth_penetration=10.0, ehealth_coverage=40.0)
+    assert "(các xã, phường báo cáo có 40% dân số, dưới mức 80%" in narrative.per_capita(
+        cover, "ehealth_penetration", "ehealth_coverage", "Tài khoản Sổ sức khỏe điện tử", 80.0, CITY
+    )
+
+
+def test_a_commune_that_reports_itself_has_teams_or_not_no_share_of_communes():
+    text = narrative.teams(
+        view(teams=0, members=0, communes_with_team=0, communes_without_team=1), "phường Kim Long", CITY, own=True
+    )
+    assert text == "Phường Kim Long báo cáo chưa có tổ công nghệ số cộng đồng."
+    text = narrative.teams(
+        view(teams=2, members=9, communes_with_team=1, communes_without_team=0, trainings=1, trained=20, households=5),
+        "phường Kim Long",
+        CITY,
+        own=True,
+    )
+    assert text == (
+        "Trên địa bàn phường Kim Long có 2 tổ công nghệ số cộng đồng với 9 thành viên. Trong tháng tổ chức 1 buổi "
+        "tập huấn với 20 lượt người tham gia; các tổ hỗ trợ 5 hộ gia đình sử dụng nền tảng số."
+    )
+
+
+def test_rules_and_proposals_of_the_city():
+    from dxreport.kpis import Rule
+
+    assert narrative.rule_text(Rule("c", "below_share", "hues_penetration", 80.0), reference=50.0, places=CITY) == (
+        "Lượt tải Hue-S trên 100 dân thấp hơn 80% mức toàn thành phố (toàn thành phố 50,0 lượt/100 dân, ngưỡng "
+        "40,0 lượt/100 dân)"
+    )
+    platforms = pd.DataFrame([{"rule": "p", "subject_name": "Họp trực tuyến", "not_deployed": 3}])
+    out = narrative.proposals_from_figures(
+        pd.DataFrame(), platforms, [Rule("p", "platform_not_deployed", threshold=2.0)], {}, places=CITY
+    )
+    assert out == [
+        "Đề nghị UBND thành phố chỉ đạo các đơn vị chưa triển khai khẩn trương triển khai Họp trực tuyến "
+        "(3 đơn vị chưa triển khai)."
+    ]
+
+
+def test_a_commune_level_unit_is_addressed_by_its_peoples_committee_only_when_it_reports_itself():
+    assert narrative.people_committee("Phường Phú Xuân", commune=True) == "UBND phường Phú Xuân"
+    assert narrative.people_committee("Phường Phú Xuân") == "Phường Phú Xuân"  # a commune inside a district
+    assert narrative.people_committee("Quận Thuận Hóa") == "UBND quận Thuận Hóa"

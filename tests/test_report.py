@@ -657,3 +657,261 @@ def test_a_districts_name_inside_a_sentence_is_written_in_lower_case():
     )
     lagging = report.lagging(rejected_context("478"))
     assert "<td>xã, phường, thị trấn chưa có tổ: không có</td><td>Không</td>" in lagging
+
+
+# ----------------------------------------------------------------------------- the map of each era
+# 2022: tỉnh Thừa Thiên Huế and its districts; 2025 H1: thành phố Huế with quận and reused codes;
+# from 2025-07: 40 xã, phường report directly. A hand-made 2025-07 month: three of them sent
+# their teams sheet (Phú Xuân 3 teams, Kim Long 2, Vỹ Dạ 1; 9 members each).
+
+J = "2025-07"
+CITY = ["19753", "19774", "19777"]
+
+
+def city_context(unit: str = "tinh", *, report_date: dt.date | None = None) -> report.Context:
+    registry = load_registry()
+    facts = pd.DataFrame([r for i, code in enumerate(CITY) for r in team(J, code, code, 3 - i, 9)])
+    submitted = pd.DataFrame({"month": [J] * 3, "unit": CITY, "late": [False] * 3})
+    values = kpis.with_year(kpis.with_changes(kpis.compute(kpis.base_table(facts, registry, submitted, CATALOG))))
+    subs = pd.DataFrame(
+        [
+            {**submissions().iloc[0].to_dict(), "submission_id": f"{code:0<64}", "month": J, "unit": code}
+            for code in CITY
+        ]
+    )
+    return report.Context(
+        run=RunParams(month=J, unit=unit, inbox=Path("/tmp"), outputs=Path("/tmp"), report_date=report_date),
+        registry=registry,
+        settings=load_settings(),
+        values=values,
+        submissions=subs,
+        issues=pd.DataFrame(columns=["month", "unit", "sheet", "cell", "rule", "severity", "message", "file_name"]),
+        facts=facts,
+        catalog=CATALOG.assign(snapshot_date="2025-07-31"),
+        snapshot_date="31/07/2025",
+        is_sample=False,
+        targets=[],
+        rules=[],
+    )
+
+
+def test_header_of_december_2024_signed_in_january_2025_is_the_citys():
+    html = report.header(dated(report_date=dt.date(2025, 1, 6), month="2024-12"))
+    assert "UBND THÀNH PHỐ HUẾ" in html and "SỞ THÔNG TIN VÀ TRUYỀN THÔNG" in html and "TỈNH" not in html
+    assert '<div class="dx-place-date">Huế, ngày 06 tháng 01 năm 2025</div>' in html
+    assert "Số: &nbsp;&nbsp;&nbsp;&nbsp;/BC-STTTT" in html
+    # the month reported is still the province's
+    assert "tháng 12/2024 trên địa bàn tỉnh Thừa Thiên Huế</div>" in html
+
+
+def test_header_of_2022_is_the_provinces():
+    html = report.header(dated(report_date=dt.date(2023, 1, 6)))
+    assert "UBND TỈNH THỪA THIÊN HUẾ" in html and "Thừa Thiên Huế, ngày 06 tháng 01 năm 2023" in html
+
+
+def test_header_and_recipients_from_march_2025_are_the_department_of_science_and_technology():
+    c = dated(report_date=dt.date(2025, 4, 7), month="2025-03")
+    html = report.header(c)
+    assert "UBND THÀNH PHỐ HUẾ" in html and "SỞ KHOA HỌC VÀ CÔNG NGHỆ" in html
+    assert "Số: &nbsp;&nbsp;&nbsp;&nbsp;/BC-SKHCN" in html
+    assert '<div class="dx-place-date">Huế, ngày 07 tháng 04 năm 2025</div>' in html
+    assert "tháng 03/2025 trên địa bàn thành phố Huế</div>" in html
+    assert _lines(report.recipients_block(c)) == [
+        "Nơi nhận:",
+        "- Bộ Khoa học và Công nghệ;",
+        "- UBND thành phố Huế;",
+        "- Lưu: VT, CNTT.",
+    ]
+    assert report.issuing_unit(c) == "skhcn" and report.department(c) == "Sở Khoa học và Công nghệ"
+    assert "danh mục nền tảng số của Bộ Khoa học và Công nghệ cập nhật ngày" in report.sources_note(c)
+
+
+@pytest.mark.parametrize(
+    "month, code, title",
+    [
+        ("2022-12", "tinh", "tỉnh Thừa Thiên Huế"),
+        ("2022-12", "474", "UBND thành phố Huế"),
+        ("2025-03", "tinh", "thành phố Huế"),
+        ("2025-03", "474", "UBND quận Thuận Hóa"),
+        ("2025-03", "475", "UBND quận Phú Xuân"),
+        ("2025-03", "476", "UBND thị xã Phong Điền"),
+        ("2025-07", "tinh", "thành phố Huế"),
+        ("2025-07", "19753", "UBND phường Phú Xuân"),
+        ("2025-07", "ttt", "Thanh tra thành phố"),
+    ],
+)
+def test_unit_titles_of_each_era(month, code, title):
+    assert report.unit_title(dated(month=month), code) == title
+
+
+@pytest.mark.parametrize(
+    "month, whole, area_kinds, areas, agencies, communes",
+    [
+        ("2022-12", "toàn tỉnh", "huyện, thị xã, thành phố", "các huyện", "cơ quan cấp tỉnh", "xã, phường, thị trấn"),
+        (
+            "2025-03",
+            "toàn thành phố",
+            "huyện, thị xã, quận",
+            "các huyện",
+            "cơ quan cấp thành phố",
+            "xã, phường, thị trấn",
+        ),
+        ("2025-07", "toàn thành phố", "xã, phường", "các xã, phường", "cơ quan cấp thành phố", "xã, phường"),
+    ],
+)
+def test_the_words_of_each_era(month, whole, area_kinds, areas, agencies, communes):
+    c = dated(month=month)
+    assert (c.whole, c.area_kinds, c.areas_short, c.agency_kind, c.commune_kinds) == (
+        whole,
+        area_kinds,
+        areas,
+        agencies,
+        communes,
+    )
+    assert c.whole_title == whole[:1].upper() + whole[1:]
+
+
+def test_roles_of_the_units_of_july_2025():
+    c = city_context("19753")
+    assert c.unit_type == report.context.AREA and c.is_area and c.is_commune
+    assert c.unit_types["19774"] == report.context.AREA and c.unit_types["skhcn"] == "agency"
+    assert len(c.unit_types) == 40 + 15
+    assert c.peers[1] == "xã, phường" and len(c.peers[0]) == 40
+
+
+def test_a_communes_teams_section_speaks_of_its_own_area_and_ranks_it_among_communes():
+    html = report.teams(city_context("19774"))
+    text = _text(html)
+    assert "Trên địa bàn phường Kim Long có 2 tổ công nghệ số cộng đồng với 9 thành viên." in text
+    # Phú Xuân 3, Kim Long 2, Vỹ Dạ 1: second of the three of its level that reported
+    assert "Trong toàn thành phố, tổ công nghệ số cộng đồng (lũy kế) xếp thứ 2/3 xã, phường." in text
+    assert "bình quân mỗi xã" not in text and "Tổ /xã" not in html and "đã có tổ" not in text
+    # one row: itself
+    assert html.count('<tr class="dx-current">') + html.count("<tr><td>Phường") == 1
+    assert "<tr><td>Phường Kim Long</td>" in html and "<th>Đơn vị</th>" in html
+
+
+def test_the_citys_teams_section_of_july_2025_compares_the_40_communes():
+    c = city_context()
+    text = _text(report.teams(c))
+    assert "Trên địa bàn toàn thành phố có 6 tổ công nghệ số cộng đồng với 27 thành viên" in text
+    assert "3/40 xã, phường đã có tổ" in text
+    html = report.teams(c)
+    assert "<th>Tổ /xã</th>" not in html and "<th>Xã đã có tổ</th>" not in html
+    assert '<tr class="dx-total"><td>Toàn thành phố</td>' in html
+    chart = report.area_chart(c, "teams_per_commune")
+    assert chart["title"] == "Số tổ công nghệ số cộng đồng (lũy kế), theo xã, phường"
+    assert chart["reference_label"] == "toàn thành phố" and chart["xlabel"] == "tổ" and chart["reference"] == 6
+    assert len(chart["frame"]) == 40 and sorted(chart["frame"]["value"].dropna()) == [1, 2, 3]
+
+
+def test_chart_titles_of_2022_stay_as_they_were():
+    c = dated()
+    assert report.chart_title(c, "hues_penetration") == "Lượt tải Hue-S trên 100 dân, theo huyện, thị xã, thành phố"
+    chart = report.area_chart(c, "teams_per_commune")
+    assert chart["title"] == "Số tổ công nghệ số bình quân mỗi xã, theo huyện, thị xã, thành phố"
+    assert (chart["xlabel"], chart["reference_label"], chart["decimals"]) == ("tổ / xã", "toàn tỉnh", 1)
+
+
+def test_a_proposal_addresses_a_commune_level_unit_by_its_peoples_committee():
+    lag = pd.DataFrame([{"rule": "late", "unit": "19774"}])
+    out = narrative.proposals_from_figures(
+        lag,
+        pd.DataFrame(),
+        [kpis.Rule("late", "late")],
+        {"19774": "Phường Kim Long"},
+        places=city_context().places,
+        communes=frozenset({"19774"}),
+    )
+    assert out == ["Đề nghị UBND phường Kim Long gửi báo cáo đúng hạn."]
+
+
+def _with_bases(ctx: report.Context, bases: dict[str, tuple[str, str, bool]]) -> report.Context:
+    """The context with previous_basis, last_year_basis and basis_uncertain set by hand on the
+    unit's rows of the month."""
+    v = ctx.values.copy()
+    v["previous_basis"], v["last_year_basis"], v["basis_uncertain"] = "", "", False
+    for name, (prev, last, unsure) in bases.items():
+        at = (v["month"] == ctx.month) & (v["unit"] == ctx.unit) & (v["indicator"] == name)
+        v.loc[at, ["previous_basis", "last_year_basis", "basis_uncertain"]] = [prev, last, unsure]
+    ctx.values = v
+    return ctx
+
+
+def test_comparisons_across_a_change_of_the_map_are_shown_rebuilt_or_not_comparable():
+    ctx = _with_bases(
+        make_context(),
+        {
+            "hues_downloads": ("rebuilt", "not_comparable", False),
+            "reports_received": ("rebuilt", "rebuilt", True),
+            "processed_rate": ("same", "same", False),
+        },
+    )
+    html = report.general(ctx)
+    # the figures are those of test_province_key_figures_…: 900 and +100; 80, +20 and 60
+    assert _row(html, "Lượt tải ứng dụng Hue-S (lũy kế)") == (
+        '<tr><td>Lượt tải ứng dụng Hue-S (lũy kế)</td><td>lượt</td><td class="num">1.500</td>'
+        '<td class="num">900 (quy đổi theo địa giới mới)</td><td class="num">+100 (quy đổi theo địa giới mới)</td>'
+        '<td class="num">không so sánh được do thay đổi địa giới hành chính</td><td class="num">–</td>'
+    )
+    assert _row(html, "Phản ánh hiện trường tiếp nhận") == (
+        '<tr><td>Phản ánh hiện trường tiếp nhận</td><td>phản ánh</td><td class="num">150</td>'
+        '<td class="num">80 (quy đổi theo địa giới mới) *</td><td class="num">+20 (quy đổi theo địa giới mới) *</td>'
+        '<td class="num">60 (quy đổi theo địa giới mới) *</td><td class="num">230 (2/7 th)</td>'
+    )
+    assert '<td class="num">93,3%</td>' in _row(html, "Tỷ lệ phản ánh đã xử lý")
+    assert (
+        "*: so sánh dùng dòng đối chiếu địa giới chưa được xác nhận (có xã chưa xác định chắc chắn đơn vị mới)." in html
+    )
+
+
+def test_without_basis_columns_every_comparison_is_on_the_same_map():
+    html = report.general(make_context())
+    assert "quy đổi theo địa giới mới" not in html and "không so sánh được" not in html
+
+
+def test_month_change_and_year_on_year_say_the_basis():
+    view = pd.DataFrame(
+        [
+            {"indicator": "teams", "change": 3.0, "previous_basis": "rebuilt", "basis_uncertain": True},
+            {"indicator": "members", "change": 5.0, "previous_basis": "not_comparable", "basis_uncertain": False},
+            {"indicator": "households", "last_year": 10.0, "yoy_change": -4.0, "last_year_basis": "rebuilt"},
+            {"indicator": "trained", "last_year": 10.0, "yoy_change": 2.0, "last_year_basis": "not_comparable"},
+        ]
+    )
+    assert narrative.month_change(view, "teams", "tổ") == (
+        "tăng 3 tổ so với tháng trước (quy đổi theo địa giới mới; có xã chưa xác định chắc chắn đơn vị mới)"
+    )
+    assert narrative.month_change(view, "members", "người") == (
+        "không so sánh được với tháng trước do thay đổi địa giới hành chính"
+    )
+    assert narrative.year_on_year(view, "households", "2025-07", "hộ") == (
+        "giảm 4 hộ so với cùng kỳ (tháng 07/2024) (quy đổi theo địa giới mới)"
+    )
+    assert narrative.year_on_year(view, "trained", "2025-07", "lượt") == (
+        "không so sánh được với cùng kỳ (tháng 07/2024) do thay đổi địa giới hành chính"
+    )
+
+
+def test_kpis_csv_ends_with_the_basis_of_the_comparisons_when_there_is_one(tmp_path):
+    plain = pd.read_csv(report.save_kpis(make_context("474", tmp=tmp_path)), encoding="utf-8-sig")
+    assert "previous_basis" not in plain
+    ctx = _with_bases(make_context("474", tmp=tmp_path), {"hues_downloads": ("rebuilt", "not_comparable", True)})
+    frame = pd.read_csv(report.save_kpis(ctx), encoding="utf-8-sig", keep_default_na=False)
+    assert list(frame.columns) == [*plain.columns, "previous_basis", "last_year_basis", "basis_uncertain"]
+    row = frame.set_index("indicator").loc["hues_downloads"]
+    assert (row["previous_basis"], row["last_year_basis"], row["basis_uncertain"]) == (
+        "rebuilt",
+        "not_comparable",
+        True,
+    )
+    assert frame.set_index("indicator").at["teams", "previous_basis"] == ""
+
+
+def test_the_catalogs_ministry_is_that_of_the_month():
+    assert (dated().ministry, dated().ministry_short) == ("Bộ Thông tin và Truyền thông", "Bộ TT&TT")
+    assert dated(month="2025-02").ministry_short == "Bộ TT&TT"
+    c = city_context()
+    assert (c.ministry, c.ministry_short) == ("Bộ Khoa học và Công nghệ", "Bộ KH&CN")
+    assert "chưa có kết quả đối chiếu danh mục của Bộ KH&amp;CN với bản chụp trước" in report.catalog_changes(c)
+    assert "danh mục nền tảng số của Bộ Khoa học và Công nghệ cập nhật ngày 31/07/2025" in report.sources_note(c)

@@ -76,8 +76,8 @@ def _kind_format(record: dict) -> str:
     return {"rate": RATE, "count": COUNT}.get(record.get("kind"), RATIO)
 
 
-def _indicator_column(name: str, header: str | None = None) -> Column:
-    ind = kpis.indicator(name)
+def _indicator_column(ctx, name: str, header: str | None = None) -> Column:
+    ind = _indicator(ctx, name)
     fmt = RATE if ind.kind == "rate" else COUNT if ind.kind == "count" else RATIO
     label = header or (ind.label if ind.kind == "rate" else f"{ind.label} ({ind.unit})")
     return Column(label, lambda r, n=name: r.get(n), fmt)
@@ -144,8 +144,19 @@ def _write_sheet(
 # ----------------------------------------------------------------------------- rows
 
 
-def _unit_rows(ctx, kinds: tuple[str, ...] = ("district", "agency"), province: bool = True) -> list[dict]:
-    """One dict per reporting unit of these kinds (code, name, type, every indicator), the province last."""
+def _indicator(ctx, name: str):
+    """The indicator with the words of the report's month (Context.indicator)."""
+    return ctx.indicator(name)
+
+
+def _role(unit) -> str:
+    """`area` (a unit reporting for an area: a district, or a commune from 2025-07), `agency` or
+    `province`."""
+    return unit.type if unit.type in ("province", "agency") else "area"
+
+
+def _unit_rows(ctx, roles: tuple[str, ...] = ("area", "agency"), province: bool = True) -> list[dict]:
+    """One dict per reporting unit of these roles (code, name, type, every indicator), the province last."""
     month = ctx.values[ctx.values["month"] == ctx.month]
     wide = month.pivot_table(index="unit", columns="indicator", values="value", aggfunc="first")
     ytd = (
@@ -153,16 +164,20 @@ def _unit_rows(ctx, kinds: tuple[str, ...] = ("district", "agency"), province: b
         if "ytd" in month
         else pd.DataFrame()
     )
-    kind_names = {"district": "Huyện, thị xã, thành phố", "agency": "Cơ quan cấp tỉnh", "province": "Toàn tỉnh"}
-    units = [u for u in ctx.registry.reporting_units(ctx.month) if u.type in kinds]
+    kind_names = {
+        "area": _upper_first(ctx.area_kinds),
+        "agency": _upper_first(ctx.agency_kind),
+        "province": ctx.whole_title,
+    }
+    units = [u for u in ctx.registry.reporting_units(ctx.month) if _role(u) in roles]
     if province:
         units.append(ctx.registry.province(ctx.month))
     rows = []
     for u in units:
         record = {
             "code": u.code,
-            "name": "Toàn tỉnh" if u.code == PROVINCE else u.name,
-            "type": kind_names.get(u.type, u.type),
+            "name": ctx.whole_title if u.code == PROVINCE else u.name,
+            "type": kind_names.get(_role(u), u.type),
             "population": u.population,
             "population_year": u.population_year,
         }
@@ -177,13 +192,24 @@ def _unit_rows(ctx, kinds: tuple[str, ...] = ("district", "agency"), province: b
 # What each sheet's total row adds up, said in its label: area figures are the districts' sums
 # (the agencies' rows are shown apart, never added), platform counts are distinct platforms.
 TOTAL_LABELS = {
-    "II": "Toàn tỉnh (số nền tảng khác nhau; tài khoản, người dùng, lượt sử dụng: cộng các huyện, thị xã, "
-    "thành phố, không cộng các cơ quan cấp tỉnh)",
-    "III": "Toàn tỉnh (số nền tảng khác nhau; số liệu doanh nghiệp: cộng các huyện, thị xã, thành phố)",
-    "IV": "Toàn tỉnh (số nền tảng khác nhau; Hue-S, tài khoản, dân số: cộng các huyện, thị xã, thành phố; "
-    "tỷ lệ tính trên tổng)",
-    "V": "Toàn tỉnh (cộng các huyện, thị xã, thành phố; tổ bình quân mỗi xã tính trên tổng)",
+    "II": "{whole} (số nền tảng khác nhau; tài khoản, người dùng, lượt sử dụng: cộng các {areas}, không cộng "
+    "các {agencies})",
+    "III": "{whole} (số nền tảng khác nhau; số liệu doanh nghiệp: cộng các {areas})",
+    "IV": "{whole} (số nền tảng khác nhau; Hue-S, tài khoản, dân số: cộng các {areas}; tỷ lệ tính trên tổng)",
+    "V": "{whole} (cộng các {areas}; tổ bình quân mỗi xã tính trên tổng)",
+    "V_communes": "{whole} (cộng các {areas})",
 }
+
+
+def total_label(ctx, sheet: str) -> str:
+    """The total row's label of an annex sheet in the words of the month's map."""
+    if sheet == "V" and ctx.area_level == "commune":
+        sheet = "V_communes"
+    return TOTAL_LABELS[sheet].format(whole=ctx.whole_title, areas=ctx.area_kinds, agencies=ctx.agency_kind)
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _total_named(rows: list[dict], label: str) -> list[dict]:
@@ -202,9 +228,9 @@ def _is_total(r: dict) -> bool:
 _UNIT_COLUMNS = [Column("Mã đơn vị", lambda r: r["code"], TEXT, 10), Column("Đơn vị", lambda r: r["name"], width=30)]
 
 
-def _catalog_columns(catalog: str) -> list[Column]:
+def _catalog_columns(ctx, catalog: str) -> list[Column]:
     return [
-        _indicator_column(f"{catalog}_{s}", h)
+        _indicator_column(ctx, f"{catalog}_{s}", h)
         for s, h in (
             ("in_use", f"{PLATFORM_STATUSES['dang_su_dung']} (nền tảng)"),
             ("trial", "Thử nghiệm (nền tảng)"),
@@ -218,11 +244,11 @@ def build(ctx) -> Workbook:
     wb = Workbook()
     wb.remove(wb.active)
     month = format_month(ctx.month)
-    scope = "toàn tỉnh" if ctx.is_province else ctx.unit_name
+    scope = ctx.whole if ctx.is_province else ctx.unit_name
     sample = " – DỮ LIỆU MẪU (số liệu minh họa, không phải số liệu chính thức)" if ctx.is_sample else ""
     note = f"Tháng {month}, {scope}{sample}. Ô trống: chưa có số liệu."
     own, everyone = _is_own(ctx), _unit_rows(ctx)
-    districts = _unit_rows(ctx, ("district",))
+    districts = _unit_rows(ctx, ("area",))
 
     subs = ctx.submissions
     accepted = subs[subs["status"] == "accepted"].drop_duplicates("unit", keep="last").set_index("unit")
@@ -261,7 +287,7 @@ def build(ctx) -> Workbook:
 
     prog = ctx.progress
     target_rows = [
-        {**t, "kind": kpis.indicator(t["indicator"]).kind if isinstance(t["indicator"], str) else "rate"}
+        {**t, "kind": _indicator(ctx, t["indicator"]).kind if isinstance(t["indicator"], str) else "rate"}
         for t in prog.to_dict("records")
     ]
     _write_sheet(
@@ -287,22 +313,24 @@ def build(ctx) -> Workbook:
     )
 
     platform_totals = [
-        _indicator_column(n) for n in ("platform_deployments", "platform_accounts", "platform_mau", "platform_uses")
+        _indicator_column(ctx, n)
+        for n in ("platform_deployments", "platform_accounts", "platform_mau", "platform_uses")
     ]
-    lgsp = [_indicator_column(n) for n in ("platforms_lgsp", "lgsp_deployments", "lgsp_rate")]
+    lgsp = [_indicator_column(ctx, n) for n in ("platforms_lgsp", "lgsp_deployments", "lgsp_rate")]
     _write_sheet(
         wb,
         "II. Chính quyền",
         f"Phụ lục II. {CATALOGS['chinh_quyen']} tháng {month}",
-        [*_UNIT_COLUMNS, *_catalog_columns("chinh_quyen"), *lgsp, *platform_totals],
-        _total_named(everyone, TOTAL_LABELS["II"]),
+        [*_UNIT_COLUMNS, *_catalog_columns(ctx, "chinh_quyen"), *lgsp, *platform_totals],
+        _total_named(everyone, total_label(ctx, "II")),
         note=note + " Kết nối LGSP: chỉ tính nền tảng phục vụ chính quyền đang sử dụng.",
         highlight=own,
         total=_is_total,
     )
 
     sme = [
-        _indicator_column(n) for n in ("sme_reached", "sme_using", "sme_using_rate", "dbi_assessed", "sme_supported")
+        _indicator_column(ctx, n)
+        for n in ("sme_reached", "sme_using", "sme_using_rate", "dbi_assessed", "sme_supported")
     ]
     _write_sheet(
         wb,
@@ -310,18 +338,18 @@ def build(ctx) -> Workbook:
         f"Phụ lục III. {CATALOGS['doanh_nghiep']}; SMEdx, DBI tháng {month}",
         [
             *_UNIT_COLUMNS,
-            *_catalog_columns("doanh_nghiep"),
+            *_catalog_columns(ctx, "doanh_nghiep"),
             *sme,
             Column("Lượt DN được hỗ trợ từ đầu năm", lambda r: r.get("ytd:sme_supported"), COUNT),
         ],
-        _total_named(everyone, TOTAL_LABELS["III"]),
-        note=note + " Số liệu doanh nghiệp chỉ do các huyện, thị xã, thành phố báo cáo.",
+        _total_named(everyone, total_label(ctx, "III")),
+        note=note + f" Số liệu doanh nghiệp chỉ do các {ctx.area_kinds} báo cáo.",
         highlight=own,
         total=_is_total,
     )
 
     hues = [
-        _indicator_column(n)
+        _indicator_column(ctx, n)
         for n in (
             "hues_downloads",
             "hues_downloads_month",
@@ -344,23 +372,23 @@ def build(ctx) -> Workbook:
             *_UNIT_COLUMNS,
             Column("Dân số (người)", lambda r: r.get("population"), COUNT),
             Column("Năm số liệu dân số", lambda r: r.get("population_year"), "0"),
-            *_catalog_columns("nguoi_dan"),
-            _indicator_column("ehealth_penetration"),
-            _indicator_column("ehealth_coverage"),
-            _indicator_column("vneid_penetration"),
-            _indicator_column("vneid_coverage"),
+            *_catalog_columns(ctx, "nguoi_dan"),
+            _indicator_column(ctx, "ehealth_penetration"),
+            _indicator_column(ctx, "ehealth_coverage"),
+            _indicator_column(ctx, "vneid_penetration"),
+            _indicator_column(ctx, "vneid_coverage"),
             *hues,
             Column("Phản ánh tiếp nhận từ đầu năm", lambda r: r.get("ytd:reports_received"), COUNT),
         ],
-        _total_named(everyone, TOTAL_LABELS["IV"]),
-        note=note + " Hue-S và dân số: chỉ các huyện, thị xã, thành phố. Số trên 100 dân tính trên dân số của các "
-        "huyện đã báo cáo; để trống khi các huyện đó có ít dân hơn ngưỡng bao phủ.",
+        _total_named(everyone, total_label(ctx, "IV")),
+        note=note + f" Hue-S và dân số: chỉ các {ctx.area_kinds}. Số trên 100 dân tính trên dân số của "
+        f"{ctx.areas_short} đã báo cáo; để trống khi {ctx.areas_short} đó có ít dân hơn ngưỡng bao phủ.",
         highlight=own,
         total=_is_total,
     )
 
     teams = [
-        _indicator_column(n)
+        _indicator_column(ctx, n)
         for n in (
             "communes_with_team",
             "communes_without_team",
@@ -372,13 +400,14 @@ def build(ctx) -> Workbook:
             "trained",
             "households",
         )
+        if ctx.area_level != "commune" or n != "teams_per_commune"
     ]
     _write_sheet(
         wb,
         "V. Tổ công nghệ số",
         f"Phụ lục V. Tổ công nghệ số cộng đồng tháng {month}",
         [*_UNIT_COLUMNS, *teams, Column("Lượt hộ được hỗ trợ từ đầu năm", lambda r: r.get("ytd:households"), COUNT)],
-        _total_named(districts, TOTAL_LABELS["V"]),
+        _total_named(districts, total_label(ctx, "V")),
         note=note
         + " Xã có dòng số liệu bị loại khi kiểm tra được tính là chưa có số liệu hợp lệ, không phải chưa có tổ.",
         highlight=own,
@@ -518,7 +547,7 @@ def _rejected_sheet(wb: Workbook, ctx, note: str) -> None:
             Column("Tệp", lambda r: r["file"], width=28),
             Column("Trang tính", lambda r: r["sheet"], width=20),
             Column("Dòng", lambda r: r["row"], TEXT, 8),
-            Column("Xã, phường, thị trấn", lambda r: r["communes"], width=30),
+            Column(_upper_first(ctx.commune_kinds), lambda r: r["communes"], width=30),
             Column("Lý do", lambda r: r["reason"], width=60),
         ],
         records,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -15,6 +17,60 @@ NOT_ENOUGH = "chưa đủ số liệu"
 # Words that open a unit's name in the registry and are written in lower case inside a sentence
 # (Nghị định 30/2020/NĐ-CP, Phụ lục II: "UBND huyện Phú Vang").
 _UNIT_KINDS = ("Huyện ", "Thị xã ", "Thành phố ", "Quận ", "Xã ", "Phường ", "Thị trấn ")
+
+
+@dataclass(frozen=True)
+class Places:
+    """The words of a month's map that the sentences use (report.Context.places builds them
+    from the registry); the defaults are those of the province until 2024."""
+
+    whole: str = "toàn tỉnh"  # the whole province inside a sentence
+    areas: str = "các huyện"  # the area units in a few words
+    area_kinds: str = "huyện, thị xã, thành phố"  # the kinds of the area units
+    communes: str = "xã, phường, thị trấn"  # the kinds of the commune-level units
+    agencies: str = "cơ quan cấp tỉnh"
+    committee: str = "UBND tỉnh"  # the province's People's Committee inside a sentence
+    within: str = "các đơn vị trong tỉnh"
+    ministry: str = "Bộ TT&TT"  # the ministry of the platforms' catalogs, abbreviated
+    indicator: Callable | None = None  # name -> the indicator with the month's words (kpis.indicator)
+
+    def label(self, name: str) -> str:
+        """An indicator's label in the words of the month."""
+        return (self.indicator or kpis.indicator)(name).label
+
+
+PLACES = Places()
+
+#: How a comparison across a change of the map is shown (kpis.with_changes / with_year give its
+#: basis: same, rebuilt, not_comparable; basis_uncertain when a crosswalk row is not confirmed).
+REBUILT = "quy đổi theo địa giới mới"
+NOT_COMPARABLE = "không so sánh được do thay đổi địa giới hành chính"
+UNCERTAIN = "có xã chưa xác định chắc chắn đơn vị mới"
+
+
+def basis_of(row, column: str) -> tuple[str, bool]:
+    """The basis of a comparison in a row of values (`previous_basis` or `last_year_basis`) and
+    whether it is uncertain; a missing column or cell is the same basis."""
+    value = row.get(column)
+    flag = row.get("basis_uncertain")
+    uncertain = flag is not None and flag is not pd.NA and not (isinstance(flag, float) and math.isnan(flag))
+    return (value if isinstance(value, str) and value else "same"), bool(flag) if uncertain else False
+
+
+def basis_words(row, column: str) -> str:
+    """`quy đổi theo địa giới mới` (with `; có xã chưa xác định chắc chắn đơn vị mới`) for a rebuilt
+    comparison, '' otherwise."""
+    basis, uncertain = basis_of(row, column)
+    if basis != "rebuilt":
+        return ""
+    return f"{REBUILT}; {UNCERTAIN}" if uncertain else REBUILT
+
+
+def _row_of(view: pd.DataFrame, name: str):
+    if view.empty or "indicator" not in view:
+        return {}
+    rows = view[view["indicator"] == name]
+    return rows.iloc[0] if not rows.empty else {}
 
 
 def _v(view: pd.DataFrame, name: str, column: str = "value") -> float | None:
@@ -57,10 +113,14 @@ def in_sentence(name: str) -> str:
     return name
 
 
-def people_committee(name: str) -> str:
-    """How a proposal addresses a district-level unit: `UBND huyện Phú Vang`; an agency by its name."""
+def people_committee(name: str, *, commune: bool = False) -> str:
+    """How a proposal addresses a reporting unit: `UBND huyện Phú Vang`, and with `commune` (a
+    commune-level unit that reports itself, from 2025-07) `UBND phường Phú Xuân`; an agency, or a
+    commune inside a district, by its name."""
     lowered = in_sentence(name)
-    return f"UBND {lowered}" if lowered != name and not name.startswith(("Xã ", "Phường ", "Thị trấn ")) else name
+    if lowered == name or (name.startswith(("Xã ", "Phường ", "Thị trấn ")) and not commune):
+        return name
+    return f"UBND {lowered}"
 
 
 def counted(value: float | None, unit: str, word: str) -> str:
@@ -80,10 +140,15 @@ def compared_over(view: pd.DataFrame) -> str:
 
 def month_change(view: pd.DataFrame, name: str, unit: str, *, scope: bool = False) -> str:
     """The change from the month before, over the rows present in both months; with `scope`,
-    says over how many units (`tăng 1.057 lượt so với tháng trước, so sánh trên 28 đơn vị …`)."""
+    says over how many units (`tăng 1.057 lượt so với tháng trước, so sánh trên 28 đơn vị …`).
+    Across a change of the map: rebuilt on the new map (said in brackets), or not comparable."""
+    row = _row_of(view, name)
+    basis, _ = basis_of(row, "previous_basis")
+    if basis == "not_comparable":
+        return "không so sánh được với tháng trước do thay đổi địa giới hành chính"
     text = change(_v(view, name, "change"), unit)
-    over = compared_over(view) if scope else ""
-    return f"{text} ({over})" if text and over else text
+    notes = [n for n in (basis_words(row, "previous_basis"), compared_over(view) if scope else "") if n]
+    return f"{text} ({'; '.join(notes)})" if text and notes else text
 
 
 def coverage(view: pd.DataFrame, month: str) -> str:
@@ -98,7 +163,12 @@ def coverage(view: pd.DataFrame, month: str) -> str:
 
 
 def hue_s(
-    view: pd.DataFrame, month: str, population_year: int | None, area: str, threshold: float | None = None
+    view: pd.DataFrame,
+    month: str,
+    population_year: int | None,
+    area: str,
+    threshold: float | None = None,
+    places: Places = PLACES,
 ) -> str:
     """Downloads, penetration, field reports and satisfaction of Hue-S.
 
@@ -107,7 +177,7 @@ def hue_s(
     downloads = _v(view, "hues_downloads")
     if downloads is None:
         return f"Ứng dụng Hue-S trên địa bàn {area}: {NO_DATA} trong tháng {format_month(month)}."
-    grew = month_change(view, "hues_downloads", "lượt", scope=area == "toàn tỉnh")
+    grew = month_change(view, "hues_downloads", "lượt", scope=area == places.whole)
     parts = [
         f"Tính đến hết tháng {format_month(month)}, ứng dụng Hue-S trên địa bàn {area} có "
         f"{num(downloads, 'lượt tải')}" + (f", {grew}" if grew else "")
@@ -118,7 +188,7 @@ def hue_s(
         parts.append(f"bình quân {format_number(penetration, 1)} lượt tải trên 100 dân của các đơn vị đã báo cáo{year}")
     elif threshold is not None and _v(view, "hues_coverage") is not None:
         parts.append(
-            f"số lượt tải trên 100 dân {NOT_ENOUGH} (các huyện báo cáo có "
+            f"số lượt tải trên 100 dân {NOT_ENOUGH} ({places.areas} báo cáo có "
             f"{format_percent(_v(view, 'hues_coverage'))} dân số, dưới mức {format_percent(threshold)})"
         )
     accounts = _v(view, "hues_accounts")
@@ -136,11 +206,14 @@ def hue_s(
     return text
 
 
-def teams(view: pd.DataFrame, area: str) -> str:
-    """Community digital technology teams."""
+def teams(view: pd.DataFrame, area: str, places: Places = PLACES, *, own: bool = False) -> str:
+    """Community digital technology teams; `own`: the area is one commune-level unit (from
+    2025-07), which has teams or not, no share of communes."""
     count = _v(view, "teams")
     if count is None:
         return f"Tổ công nghệ số cộng đồng trên địa bàn {area}: {NO_DATA}."
+    if own and count == 0:
+        return f"{_upper_first(area)} báo cáo chưa có tổ công nghệ số cộng đồng."
     with_team = _v(view, "communes_with_team")
     without = _v(view, "communes_without_team")
     unknown = _v(view, "communes_no_data") or 0
@@ -149,12 +222,12 @@ def teams(view: pd.DataFrame, area: str) -> str:
         f"Trên địa bàn {area} có {num(count, 'tổ công nghệ số cộng đồng')} với {num(_v(view, 'members'), 'thành viên')}"
     )
     if unknown:
-        text += f" (số liệu của {format_number(total - unknown)}/{format_number(total)} xã, phường, thị trấn)"
-    grew = month_change(view, "teams", "tổ", scope=area == "toàn tỉnh")
+        text += f" (số liệu của {format_number(total - unknown)}/{format_number(total)} {places.communes})"
+    grew = month_change(view, "teams", "tổ", scope=area == places.whole)
     if grew:
         text += f", {grew}"
-    if total:
-        text += f"; {format_number(with_team)}/{format_number(total)} xã, phường, thị trấn đã có tổ"
+    if total and not own:
+        text += f"; {format_number(with_team)}/{format_number(total)} {places.communes} đã có tổ"
     text += "."
     if _v(view, "trainings") is not None:
         text += (
@@ -162,17 +235,23 @@ def teams(view: pd.DataFrame, area: str) -> str:
             f"{num(_v(view, 'trained'), 'lượt người')} tham gia; các tổ hỗ trợ "
             f"{num(_v(view, 'households'), 'hộ gia đình')} sử dụng nền tảng số."
         )
-    if without:
-        text += f" Còn {num(without, 'xã, phường, thị trấn')} báo cáo chưa có tổ công nghệ số."
-    if unknown:
+    if without and own:
+        text += f" {_upper_first(area)} báo cáo chưa có tổ công nghệ số."
+    elif without:
+        text += f" Còn {num(without, places.communes)} báo cáo chưa có tổ công nghệ số."
+    if unknown and own:
+        text += f" Số liệu tổ của {area} chưa hợp lệ (dòng số liệu bị loại khi kiểm tra hoặc chưa báo cáo)."
+    elif unknown:
         text += (
-            f" {_upper_first(num(unknown, 'xã, phường, thị trấn'))} chưa có số liệu hợp lệ (dòng số liệu bị "
+            f" {_upper_first(num(unknown, places.communes))} chưa có số liệu hợp lệ (dòng số liệu bị "
             "loại khi kiểm tra hoặc chưa báo cáo), không tính là chưa có tổ."
         )
     return text
 
 
-def per_capita(view: pd.DataFrame, name: str, coverage_name: str, what: str, threshold: float) -> str:
+def per_capita(
+    view: pd.DataFrame, name: str, coverage_name: str, what: str, threshold: float, places: Places = PLACES
+) -> str:
     """`Tài khoản VNeID: 1,0 tài khoản/100 dân (số liệu của các huyện có 85,0% dân số)`, or
     'chưa đủ số liệu' with the coverage when the reporting units hold too few people."""
     cover = _v(view, coverage_name)
@@ -181,11 +260,11 @@ def per_capita(view: pd.DataFrame, name: str, coverage_name: str, what: str, thr
     value = _v(view, name)
     if value is None or cover < threshold:
         return (
-            f"{what}: {NOT_ENOUGH} (các huyện báo cáo có {format_percent(cover)} dân số, dưới mức "
+            f"{what}: {NOT_ENOUGH} ({places.areas} báo cáo có {format_percent(cover)} dân số, dưới mức "
             f"{format_percent(threshold)} cần có để tính trên 100 dân)."
         )
     return (
-        f"{what}: {format_number(value, 1)} tài khoản trên 100 dân của các huyện đã báo cáo "
+        f"{what}: {format_number(value, 1)} tài khoản trên 100 dân của {places.areas} đã báo cáo "
         f"({format_percent(cover)} dân số)."
     )
 
@@ -204,7 +283,7 @@ def smes(view: pd.DataFrame, area: str) -> str:
     )
 
 
-def platforms(view: pd.DataFrame, who: str) -> str:
+def platforms(view: pd.DataFrame, who: str, places: Places = PLACES) -> str:
     """Platforms in use, on trial, not deployed, connected."""
     in_use = _v(view, "platforms_in_use")
     if in_use is None:
@@ -225,8 +304,8 @@ def platforms(view: pd.DataFrame, who: str) -> str:
     if mau is not None and agencies is not None:
         # the province: residents of the districts and staff of the agencies are never added together
         text += (
-            f" Trong tháng, trên địa bàn các huyện, thị xã, thành phố có {num(mau, 'người dùng hoạt động')} và "
-            f"{num(_v(view, 'platform_uses'), 'lượt sử dụng')} trên các nền tảng; trong các cơ quan cấp tỉnh có "
+            f" Trong tháng, trên địa bàn các {places.area_kinds} có {num(mau, 'người dùng hoạt động')} và "
+            f"{num(_v(view, 'platform_uses'), 'lượt sử dụng')} trên các nền tảng; trong các {places.agencies} có "
             f"{num(agencies, 'người dùng hoạt động')}."
         )
     elif mau is not None:
@@ -236,7 +315,7 @@ def platforms(view: pd.DataFrame, who: str) -> str:
         )
     unmatched = _v(view, "platforms_unmatched")
     if unmatched:
-        text += f" Có {num(unmatched, 'nền tảng')} không có trong danh mục của Bộ TT&TT (liệt kê ở bảng dưới)."
+        text += f" Có {num(unmatched, 'nền tảng')} không có trong danh mục của {places.ministry} (liệt kê ở bảng dưới)."
     return text
 
 
@@ -276,29 +355,37 @@ def rank(position: float | None, among: float | None, peers: str) -> str:
     return f"xếp thứ {format_number(position)}/{format_number(among)} {peers}".strip()
 
 
-def ranks(view: pd.DataFrame, names: list[str], peers: str) -> str:
+def ranks(view: pd.DataFrame, names: list[str], peers: str, *, named: bool = False, places: Places = PLACES) -> str:
     """`So với các huyện, thị xã, thành phố: lượt tải Hue-S trên 100 dân xếp thứ 5/9, …` for the
-    indicators that have a rank in a unit's view; '' for the province or when none has."""
+    indicators that have a rank in a unit's view; '' for the province or when none has. `named`:
+    each rank says among whom (`Trong toàn thành phố, số tổ … xếp thứ 3/40 xã, phường`)."""
     if "rank" not in view or not peers:
         return ""
     items = []
     for name in names:
         position, among = _v(view, name, "rank"), _v(view, name, "ranked_among")
-        phrase = rank(position, among, "")
+        phrase = rank(position, among, peers if named else "")
         if phrase:
-            items.append(f"{_lower_first(kpis.indicator(name).label)} {phrase.strip()}")
-    return f"So với các {peers}: {join(items)}." if items else ""
+            items.append(f"{_lower_first(places.label(name))} {phrase.strip()}")
+    if not items:
+        return ""
+    return f"Trong {places.whole}, {join(items)}." if named else f"So với các {peers}: {join(items)}."
 
 
 def year_on_year(view: pd.DataFrame, name: str, month: str, unit: str = "") -> str:
     """The change against the same month last year, or says that there is no such history."""
     last = _v(view, name, "last_year")
     then = f"tháng {format_month(f'{int(month[:4]) - 1}{month[4:]}')}"
+    row = _row_of(view, name)
+    if basis_of(row, "last_year_basis")[0] == "not_comparable":
+        return f"không so sánh được với cùng kỳ ({then}) do thay đổi địa giới hành chính"
     if last is None:
         return f"chưa có số liệu cùng kỳ ({then}) để so sánh"
     if _v(view, name, "yoy_change") is None:
         return f"chưa so sánh được với cùng kỳ ({then}) vì các đơn vị báo cáo hai tháng không giống nhau"
-    return change(_v(view, name, "yoy_change"), unit, compared=f"so với cùng kỳ ({then})")
+    text = change(_v(view, name, "yoy_change"), unit, compared=f"so với cùng kỳ ({then})")
+    words = basis_words(row, "last_year_basis")
+    return f"{text} ({words})" if text and words else text
 
 
 def year_to_date(view: pd.DataFrame, name: str, month: str, unit: str = "", kind: str = "count") -> str:
@@ -315,7 +402,13 @@ def year_to_date(view: pd.DataFrame, name: str, month: str, unit: str = "", kind
 
 
 def summary(
-    view: pd.DataFrame, month: str, who: str, *, lagging_units: int | None = None, targets: pd.DataFrame | None = None
+    view: pd.DataFrame,
+    month: str,
+    who: str,
+    *,
+    lagging_units: int | None = None,
+    targets: pd.DataFrame | None = None,
+    places: Places = PLACES,
 ) -> list[str]:
     """The general assessment: a few sentences on the month, from the figures. `who` names the
     subject of the platform sentence ('các đơn vị trong tỉnh', or the unit)."""
@@ -328,7 +421,7 @@ def summary(
             if _v(view, f"{c}_in_use")
         ]
         unmatched = _v(view, "platforms_unmatched")
-        outside = f"{num(unmatched, 'nền tảng')} không có trong danh mục của Bộ TT&TT" if unmatched else ""
+        outside = f"{num(unmatched, 'nền tảng')} không có trong danh mục của {places.ministry}" if unmatched else ""
         inside = "; ".join(p for p in (join(by_catalog), outside) if p)
         text = f"{_upper_first(who)} " + (
             f"đang sử dụng {num(in_use, 'nền tảng số')}" if in_use else "chưa sử dụng nền tảng số nào"
@@ -345,7 +438,7 @@ def summary(
         out.append(text + ".")
     downloads = _v(view, "hues_downloads")
     if downloads is not None:
-        grew = month_change(view, "hues_downloads", "lượt", scope=who == "các đơn vị trong tỉnh")
+        grew = month_change(view, "hues_downloads", "lượt", scope=who == places.within)
         out.append(
             f"Ứng dụng Hue-S có {num(downloads, 'lượt tải')}"
             + (f", {grew}" if grew else "")
@@ -354,7 +447,7 @@ def summary(
         )
     teams = _v(view, "teams")
     if teams is not None:
-        grew = month_change(view, "teams", "tổ", scope=who == "các đơn vị trong tỉnh")
+        grew = month_change(view, "teams", "tổ", scope=who == places.within)
         households = _v(view, "households")
         out.append(
             f"Có {num(teams, 'tổ công nghệ số cộng đồng')}"
@@ -454,7 +547,7 @@ def threshold_text(value: float, kind: str, unit: str) -> str:
     return f"{format_number(value, decimals)} {unit}".strip()
 
 
-def rule_text(rule, *, reference: float | None = None, deadline_day: int | None = None) -> str:
+def rule_text(rule, *, reference: float | None = None, deadline_day: int | None = None, places: Places = PLACES) -> str:
     """A lagging rule stated in Vietnamese, with its threshold (and the province's figure it is
     compared with, for a rule relative to the province)."""
     if rule.kind == "not_submitted":
@@ -465,27 +558,29 @@ def rule_text(rule, *, reference: float | None = None, deadline_day: int | None 
     if rule.kind == "platform_not_deployed":
         return f"Nền tảng trong danh mục có từ {format_number(rule.threshold)} đơn vị trở lên báo cáo “Chưa triển khai”"
     ind = kpis.indicator(rule.indicator)
+    ind_label = places.label(rule.indicator)
     if rule.kind == "below_share":
-        text = f"{ind.label} thấp hơn {format_percent(rule.threshold)} mức toàn tỉnh"
+        text = f"{ind_label} thấp hơn {format_percent(rule.threshold)} mức {places.whole}"
         if reference is not None and not math.isnan(reference):
             text += (
-                f" (toàn tỉnh {measure(reference, ind.kind, ind.unit)}, ngưỡng "
+                f" ({places.whole} {measure(reference, ind.kind, ind.unit)}, ngưỡng "
                 f"{measure(reference * rule.threshold / 100, ind.kind, ind.unit)})"
             )
         return text
     if rule.kind == "above" and rule.threshold == 0 and ind.kind == "count":
-        return f"Có {_lower_first(ind.label)}"
+        return f"Có {_lower_first(ind_label)}"
     word = "thấp hơn" if rule.kind == "below" else ("nhiều hơn" if ind.kind == "count" else "cao hơn")
-    return f"{ind.label} {word} {threshold_text(rule.threshold, ind.kind, ind.unit)}"
+    return f"{ind_label} {word} {threshold_text(rule.threshold, ind.kind, ind.unit)}"
 
 
-def lagging_reason(row: pd.Series) -> str:
+def lagging_reason(row: pd.Series, places: Places = PLACES) -> str:
     """Why a unit lags under one rule, with its figure: `tỷ lệ phản ánh đã xử lý 93,2% (ngưỡng 95%)`."""
     if row["kind"] == "not_submitted":
         return "không có báo cáo được chấp nhận"
     if row["kind"] == "late":
         return "gửi báo cáo sau hạn"
     ind = kpis.indicator(row["indicator"])
+    label = places.label(row["indicator"])
     value = measure(row["value"], ind.kind, ind.unit)
     limit = measure(row["threshold"], ind.kind, ind.unit)
     decimals = 0 if ind.kind == "count" else 1
@@ -500,8 +595,8 @@ def lagging_reason(row: pd.Series) -> str:
         )
     word = "dưới" if row["kind"] in ("below", "below_share") else "trên"
     if row["kind"] == "above" and row["threshold"] == 0 and ind.kind == "count":
-        return f"{_lower_first(ind.label)}: {value}"
-    return f"{_lower_first(ind.label)} {value} ({word} ngưỡng {limit})"
+        return f"{_lower_first(label)}: {value}"
+    return f"{_lower_first(label)} {value} ({word} ngưỡng {limit})"
 
 
 DEFAULT_PROPOSALS = {
@@ -510,7 +605,7 @@ DEFAULT_PROPOSALS = {
     "below": "Đề nghị {units} có giải pháp cải thiện chỉ tiêu “{label}”.",
     "above": "Đề nghị {units} có giải pháp cải thiện chỉ tiêu “{label}”.",
     "below_share": "Đề nghị {units} có giải pháp cải thiện chỉ tiêu “{label}”.",
-    "platform_not_deployed": "Đề nghị UBND tỉnh chỉ đạo các đơn vị chưa triển khai khẩn trương triển khai {platforms}.",
+    "platform_not_deployed": "Đề nghị {committee} chỉ đạo các đơn vị chưa triển khai khẩn trương triển khai {platforms}.",
 }
 
 
@@ -520,13 +615,16 @@ def proposals_from_figures(
     rules: list,
     names: dict[str, str],
     progress: pd.DataFrame | None = None,
+    places: Places = PLACES,
+    communes: frozenset[str] = frozenset(),
 ) -> list[str]:
     """Proposals that follow from the figures: one per lagging rule that names units or platforms,
-    and one per target of the year not yet met."""
+    and one per target of the year not yet met. `communes`: the reporting units that are
+    commune-level (addressed as `UBND phường …`)."""
     out, covered = [], set()
     for rule in rules:
         template = rule.proposal or DEFAULT_PROPOSALS[rule.kind]
-        label = kpis.indicator(rule.indicator).label if rule.indicator else ""
+        label = places.label(rule.indicator) if rule.indicator else ""
         if rule.kind == "platform_not_deployed":
             part = platforms[platforms["rule"] == rule.id] if not platforms.empty else platforms
             if part.empty:
@@ -535,14 +633,16 @@ def proposals_from_figures(
                 f"{n} ({format_number(c)} đơn vị chưa triển khai)"
                 for n, c in zip(part["subject_name"], part["not_deployed"])
             ]
-            out.append(template.format(platforms=join(items), units="", label=label))
+            out.append(template.format(platforms=join(items), units="", label=label, committee=places.committee))
             continue
         part = lagging[lagging["rule"] == rule.id] if not lagging.empty else lagging
         if part.empty:
             continue
-        address = in_sentence if "UBND {units}" in template else people_committee
-        units = join([address(names.get(u, u)) for u in part["unit"]])
-        out.append(template.format(units=units, label=label, platforms=""))
+        if "UBND {units}" in template:
+            units = join([in_sentence(names.get(u, u)) for u in part["unit"]])
+        else:
+            units = join([people_committee(names.get(u, u), commune=u in communes) for u in part["unit"]])
+        out.append(template.format(units=units, label=label, platforms="", committee=places.committee))
         covered.add("coverage_rate" if rule.kind == "not_submitted" else rule.indicator)
     if progress is not None and not progress.empty:
         for _, t in progress[progress["met"] == False].iterrows():  # noqa: E712
@@ -556,7 +656,7 @@ def proposals_from_figures(
             else:
                 goal = f"{'không quá' if t['comparison'] == '<=' else 'tối thiểu'} {threshold_text(t['target'], kind, unit)}"
             out.append(
-                f"Đề nghị UBND tỉnh chỉ đạo các đơn vị tiếp tục đẩy mạnh để đạt chỉ tiêu “{t['label']}” năm {t['year']} ({goal}); hiện nay "
+                f"Đề nghị {places.committee} chỉ đạo các đơn vị tiếp tục đẩy mạnh để đạt chỉ tiêu “{t['label']}” năm {t['year']} ({goal}); hiện nay "
                 f"{measure(t['value'], kind, unit)}{done}."
             )
     return out

@@ -30,17 +30,26 @@ The modules:
     catalogs    VI. catalog_changes
     findings    VII-VIII. shortcomings, lagging, proposals
     rejected    the rows rejected by the validation (rejected_rows)
-    chartdata   series, trend_frame, districts_frame, province_value, grid_frame
+    chartdata   series, trend_frame, districts_frame, province_value, grid_frame, chart_title, area_chart
     kpifile     save_kpis
 """
 
 from dxreport.report.catalogs import NO_CHANGE_INFO, catalog_changes
-from dxreport.report.chartdata import districts_frame, grid_frame, province_value, series, trend_frame
+from dxreport.report.chartdata import (
+    area_chart,
+    chart_title,
+    districts_frame,
+    grid_frame,
+    province_value,
+    series,
+    trend_frame,
+)
 from dxreport.report.community import commune_table, teams, teams_rejected_sentence
 from dxreport.report.context import Context, load
 from dxreport.report.document import (
     BLANK_DATE,
     header,
+    department,
     issuing_unit,
     place_date,
     recipients,
@@ -81,6 +90,8 @@ __all__ = [
     "citizens",
     "commune_table",
     "communes_without_valid_row",
+    "area_chart",
+    "chart_title",
     "district_table",
     "districts_frame",
     "general",
@@ -88,6 +99,7 @@ __all__ = [
     "grid_frame",
     "header",
     "indicator_table",
+    "department",
     "issuing_unit",
     "lagging",
     "load",

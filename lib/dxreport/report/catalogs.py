@@ -24,7 +24,8 @@ def catalog_changes(ctx: Context) -> str:
     )
     if ctx.changes is None:
         return _p(
-            f"{NO_CHANGE_INFO}: tháng này chưa có kết quả đối chiếu danh mục của Bộ TT&TT với bản chụp trước.", snapshot
+            f"{NO_CHANGE_INFO}: tháng này chưa có kết quả đối chiếu danh mục của {ctx.ministry_short} với bản chụp trước.",
+            snapshot,
         )
     parts = []
     # without a fetch log the changes table is taken as it is; with one, a month where no catalog
@@ -50,7 +51,7 @@ def catalog_changes(ctx: Context) -> str:
         return "\n".join(
             [
                 _p(
-                    f"{NO_CHANGE_INFO}: tháng này không có bản tải mới danh mục của Bộ TT&TT để đối "
+                    f"{NO_CHANGE_INFO}: tháng này không có bản tải mới danh mục của {ctx.ministry_short} để đối "
                     "chiếu với bản chụp trước.",
                     snapshot,
                 ),
@@ -59,7 +60,7 @@ def catalog_changes(ctx: Context) -> str:
         )
     if changes.empty:
         lead = _p(
-            "Trong tháng, danh mục nền tảng số của Bộ TT&TT không có thay đổi (không thêm, bớt hay đổi tên "
+            f"Trong tháng, danh mục nền tảng số của {ctx.ministry_short} không có thay đổi (không thêm, bớt hay đổi tên "
             "nền tảng nào) so với bản chụp trước.",
             snapshot,
         )
@@ -72,7 +73,7 @@ def catalog_changes(ctx: Context) -> str:
             if k in counts
         ]
     )
-    lead = _p(f"Trong tháng, danh mục nền tảng số của Bộ TT&TT có thay đổi: {summary}.", snapshot)
+    lead = _p(f"Trong tháng, danh mục nền tảng số của {ctx.ministry_short} có thay đổi: {summary}.", snapshot)
     body = []
     for _, c in changes.iterrows():
         previous = "" if _missing(c.get("previous_name")) else c["previous_name"]

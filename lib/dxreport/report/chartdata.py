@@ -26,12 +26,49 @@ def trend_frame(ctx: Context, indicators: dict[str, str], unit: str | None = Non
 
 
 def districts_frame(ctx: Context, indicator: str) -> pd.DataFrame:
-    """Label and value of one indicator for each district this month."""
+    """Label and value of one indicator for each area unit this month (the districts, or the
+    communes from 2025-07)."""
     v = ctx.values
     part = v[(v["month"] == ctx.month) & (v["indicator"] == indicator)]
     codes = {u.code: u.name for u in ctx.registry.area_units(ctx.month)}
     part = part[part["unit"].isin(list(codes))]
     return pd.DataFrame({"code": part["unit"], "label": part["unit"].map(codes), "value": part["value"]})
+
+
+#: The titles of the report's charts; {areas}: the kinds of the month's area units.
+CHART_TITLES = {
+    "hues_downloads": "Lượt tải ứng dụng Hue-S (lũy kế)",
+    "reports": "Phản ánh hiện trường qua Hue-S theo tháng",
+    "hues_penetration": "Lượt tải Hue-S trên 100 dân, theo {areas}",
+    "teams_per_commune": "Số tổ công nghệ số bình quân mỗi xã, theo {areas}",
+    "teams": "Số tổ công nghệ số cộng đồng (lũy kế), theo {areas}",
+    "grid": "Tình trạng triển khai nền tảng số theo đơn vị",
+}
+#: The axis of the charts that compare the area units: its words and decimals.
+_AXES = {"hues_penetration": ("lượt tải / 100 dân", 1), "teams_per_commune": ("tổ / xã", 1), "teams": ("tổ", 0)}
+
+
+def chart_title(ctx: Context, key: str) -> str:
+    """A chart's title in the words of the month's map (`…, theo huyện, thị xã, thành phố`)."""
+    return CHART_TITLES[key].format(areas=ctx.area_kinds)
+
+
+def area_chart(ctx: Context, indicator: str) -> dict:
+    """What charts.compare needs to compare the month's area units on an indicator: the frame,
+    title, axis, the unit highlighted, the province's line. Teams per commune become the teams
+    themselves when every area unit is one commune (from 2025-07)."""
+    if indicator == "teams_per_commune" and ctx.area_level == "commune":
+        indicator = "teams"
+    xlabel, decimals = _AXES[indicator]
+    return {
+        "frame": districts_frame(ctx, indicator),
+        "title": chart_title(ctx, indicator),
+        "xlabel": xlabel,
+        "highlight": None if ctx.is_province else ctx.unit_name,
+        "reference": province_value(ctx, indicator),
+        "reference_label": ctx.whole,
+        "decimals": decimals,
+    }
 
 
 def province_value(ctx: Context, indicator: str) -> float | None:

@@ -15,36 +15,42 @@ from dxreport.report.tables import district_table, indicator_table
 def teams(ctx: Context) -> str:
     """V. Community digital technology teams."""
     if not ctx.is_area:
-        return _note("Đơn vị là cơ quan cấp tỉnh, không báo cáo tổ công nghệ số cộng đồng theo địa bàn.")
+        return _note(f"Đơn vị là {ctx.agency_kind}, không báo cáo tổ công nghệ số cộng đồng theo địa bàn.")
     ytd = narrative.year_to_date(ctx.view, "households", ctx.month, "lượt hộ")
+    ranked = ["teams", "households"] if ctx.is_commune else ["teams_per_commune", "households"]
     parts = [
         _p(
-            narrative.teams(ctx.view, _area(ctx)),
+            narrative.teams(ctx.view, _area(ctx), ctx.places, own=ctx.is_commune),
             f"Số hộ được hỗ trợ {ytd}." if ytd else "",
-            narrative.ranks(ctx.view, ["teams_per_commune", "households"], ctx.peers[1]),
+            narrative.ranks(ctx.view, ranked, ctx.peers[1], named=ctx.is_commune, places=ctx.places),
         ),
         _p(teams_rejected_sentence(ctx)),
     ]
     if ctx.is_province:
         parts.append(
-            district_table(
-                ctx,
-                [
-                    "teams",
-                    "members",
-                    "communes_with_team",
-                    "communes_without_team",
-                    "teams_per_commune",
-                    "trainings",
-                    "trained",
-                    "households",
-                ],
-            )
+            district_table(ctx, [n for n in TEAM_COLUMNS if ctx.area_level != "commune" or n not in PER_COMMUNE])
         )
     else:
-        parts.append(indicator_table(ctx, sections=["to_cns"], notes=False))
+        view = ctx.view[ctx.view["section"] == "to_cns"]
+        names = [n for n in view["indicator"] if not (ctx.is_commune and n in PER_COMMUNE)]
+        parts.append(indicator_table(ctx, names=names, notes=False))
         parts.append(commune_table(ctx))
     return "\n".join(p for p in parts if p)
+
+
+#: The columns of the province's table of teams, one row per area unit.
+TEAM_COLUMNS = (
+    "teams",
+    "members",
+    "communes_with_team",
+    "communes_without_team",
+    "teams_per_commune",
+    "trainings",
+    "trained",
+    "households",
+)
+#: Figures over an area unit's communes: they say nothing of a unit that is one commune (2025-07).
+PER_COMMUNE = ("communes_with_team", "communes_without_team", "teams_per_commune", "communes_no_data")
 
 
 def teams_rejected_sentence(ctx: Context) -> str:
@@ -56,18 +62,19 @@ def teams_rejected_sentence(ctx: Context) -> str:
         return ""
     items = []
     for unit, part in rows.groupby("unit", sort=False):
-        name = narrative.people_committee(str(part["unit_name"].iloc[0]))
+        name = narrative.people_committee(str(part["unit_name"].iloc[0]), commune=ctx.area_level == "commune")
         communes = part["communes"].iloc[0]
         lines = narrative.join([f"dòng {r}" for r in part["row"] if r])
         items.append(f"{name}: {communes or lines} ({narrative.join(list(dict.fromkeys(part['reason'])))})")
     return (
-        "Số liệu tổ công nghệ số của các xã, phường, thị trấn sau bị loại khi kiểm tra, được ghi là chưa có số "
+        f"Số liệu tổ công nghệ số của các {ctx.commune_kinds} sau bị loại khi kiểm tra, được ghi là chưa có số "
         "liệu hợp lệ, không tính là chưa có tổ và không dùng để đánh giá chậm triển khai: " + "; ".join(items) + "."
     )
 
 
 def commune_table(ctx: Context) -> str:
-    """A district's communes: teams, members, trainings, people trained, households helped."""
+    """A district's communes (a commune-level unit: itself, one row): teams, members, trainings,
+    people trained, households helped."""
     communes = ctx.registry.communes(ctx.unit, ctx.month)
     facts = ctx.facts[(ctx.facts["sheet"] == "to_cns") & (ctx.facts["unit"] == ctx.unit)]
     wide = (
@@ -99,8 +106,9 @@ def commune_table(ctx: Context) -> str:
             or wide.at[c.code, "teams"] == 0
         )
         body.append(row([cell(c.name), *cells], "dx-current" if none else ""))
+    kinds = ctx.commune_kinds
     head = [
-        "Xã, phường, thị trấn",
+        "Đơn vị" if ctx.is_commune else kinds[:1].upper() + kinds[1:],
         "Số tổ lũy kế",
         "Thành viên lũy kế",
         "Buổi tập huấn",
@@ -108,5 +116,5 @@ def commune_table(ctx: Context) -> str:
         "Hộ được hỗ trợ",
     ]
     return html_table([head], body, "dx-table dx-compact") + _note(
-        "Dòng in nghiêng: xã, phường, thị trấn chưa có tổ hoặc chưa có số liệu trong tháng (–: không báo cáo)."
+        f"Dòng in nghiêng: {kinds} chưa có tổ hoặc chưa có số liệu trong tháng (–: không báo cáo)."
     )

@@ -4,15 +4,24 @@ its files go (the runner's staging folder, the unit's folder, or the scratch fol
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
 from dxreport import kpis, narrative, store
-from dxreport.params import PROVINCE, SCRATCH_DIR, ParamError, RunParams, load_settings, validate_run
+from dxreport.params import PROVINCE, SCRATCH_DIR, ParamError, RunParams, issuer_on, load_settings, validate_run
 from dxreport.publish import STAGING
 from dxreport.units import Registry, load_registry
+
+#: The role kpis gives a unit that reports for an area (a district until 2025-06, a commune-level
+#: unit from 2025-07). The one place where the report names that role for kpis.
+AREA = "district"
+#: The columns kpis.with_changes and kpis.with_year give on the basis of a comparison.
+BASIS_COLUMNS = ("previous_basis", "last_year_basis", "basis_uncertain")
+#: Registry type -> role of a reporting unit.
+ROLES = {"province": "province", "district": AREA, "commune": AREA, "agency": "agency"}
 
 
 @dataclass
@@ -53,40 +62,166 @@ class Context:
         return self.registry.get(self.unit, self.month).name
 
     @property
-    def area(self) -> str:
-        """How the text names the unit's area: 'toàn tỉnh' or the unit's name."""
-        return "toàn tỉnh" if self.is_province else self.unit_name
+    def province_unit(self):
+        """The province-level unit of the month (tỉnh Thừa Thiên Huế, then thành phố Huế)."""
+        return self.registry.province(self.month)
 
     @property
-    def unit_type(self) -> str:
+    def province_word(self) -> str:
+        """`tỉnh` until 2024, `thành phố` from 2025."""
+        return self.registry.kind_word(self.province_unit.kind) or "tỉnh"
+
+    @property
+    def province_title(self) -> str:
+        """The province inside a sentence: `tỉnh Thừa Thiên Huế`, `thành phố Huế`."""
+        return self.registry.in_sentence(self.province_unit)
+
+    @property
+    def whole(self) -> str:
+        """The whole province inside a sentence: `toàn tỉnh`, `toàn thành phố`."""
+        return f"toàn {self.province_word}"
+
+    @property
+    def whole_title(self) -> str:
+        """`Toàn tỉnh`, `Toàn thành phố`: the total row of a table."""
+        return _upper_first(self.whole)
+
+    @property
+    def within(self) -> str:
+        """`các đơn vị trong tỉnh`, `các đơn vị trong thành phố`."""
+        return f"các đơn vị trong {self.province_word}"
+
+    @property
+    def area_kinds(self) -> str:
+        """The kinds of the month's area units: `huyện, thị xã, thành phố`, `xã, phường`."""
+        return self.registry.area_kinds(self.month)
+
+    @property
+    def area_level(self) -> str:
+        """`district` or `commune`: the level of the month's area units."""
+        return self.registry.area_level(self.month)
+
+    @property
+    def areas_short(self) -> str:
+        """The area units in a few words: `các huyện` (until 2025-06), `các xã, phường`."""
+        if self.area_level == "commune":
+            return f"các {self.area_kinds}"
+        return f"các {self.registry.level_word('district') or 'huyện'}"
+
+    @property
+    def agency_kind(self) -> str:
+        """`cơ quan cấp tỉnh`, `cơ quan cấp thành phố`."""
+        return f"cơ quan cấp {self.province_word}"
+
+    @property
+    def ministry(self) -> str:
+        """The ministry in charge of digital platforms and of their catalogs in the month: the
+        ministry among the recipients of the issuer then (Bộ Thông tin và Truyền thông, from
+        2025-03 Bộ Khoa học và Công nghệ)."""
+        issuers = self.settings.get("report", {}).get("issuers") or [{"from": "", "recipients": []}]
+        recipients = issuer_on(issuers, date.fromisoformat(self.month + "-01"))["recipients"]
+        return next((r for r in recipients if r.startswith("Bộ ")), "Bộ Khoa học và Công nghệ")
+
+    @property
+    def ministry_short(self) -> str:
+        """The ministry abbreviated as the report writes it: `Bộ TT&TT`, `Bộ KH&CN`."""
+        parts = self.ministry.removeprefix("Bộ ").split(" và ")
+        return "Bộ " + "&".join("".join(w[:1].upper() for w in p.split()) for p in parts)
+
+    @property
+    def commune_kinds(self) -> str:
+        """The kinds of the month's commune-level units: `xã, phường, thị trấn`, `xã, phường`."""
+        present = {u.kind for u in self.registry.units if u.type == "commune" and u.valid_in(self.month)}
+        words = self.registry.words.kinds
+        return ", ".join(w for k, w in words.items() if k in present and w) or "xã, phường, thị trấn"
+
+    @property
+    def committee(self) -> str:
+        """The province's People's Committee inside a sentence: `UBND tỉnh`, `UBND thành phố`."""
+        return f"UBND {self.province_word}"
+
+    @property
+    def places(self) -> narrative.Places:
+        """The words of the month's map for the sentences of dxreport.narrative."""
+        return narrative.Places(
+            whole=self.whole,
+            areas=self.areas_short,
+            area_kinds=self.area_kinds,
+            communes=self.commune_kinds,
+            agencies=self.agency_kind,
+            committee=self.committee,
+            within=self.within,
+            indicator=self.indicator,
+            ministry=self.ministry_short,
+        )
+
+    @property
+    def area(self) -> str:
+        """How the text names the unit's area: `toàn tỉnh` or the unit's name."""
+        return self.whole if self.is_province else self.unit_name
+
+    @property
+    def unit_level(self) -> str:
+        """The unit's registry type: province, district, commune or agency."""
         return self.registry.get(self.unit, self.month).type
 
     @property
+    def unit_type(self) -> str:
+        """The unit's role: province, AREA (a unit reporting for an area) or agency."""
+        return ROLES.get(self.unit_level, self.unit_level)
+
+    @property
     def is_area(self) -> bool:
-        """The province or a district: the units with Hue-S, teams and enterprises."""
-        return self.unit_type in ("province", "district")
+        """The province or an area unit: the units with Hue-S, teams and enterprises."""
+        return self.unit_type in ("province", AREA)
+
+    @property
+    def is_commune(self) -> bool:
+        """A commune-level unit that reports for its own area (from 2025-07)."""
+        return self.unit_level == "commune"
+
+    def indicator(self, name: str):
+        """The indicator with the words of the month's map (kpis.indicator)."""
+        try:
+            return kpis.indicator(name, registry=self.registry, month=self.month)
+        except TypeError:
+            return kpis.indicator(name)
 
     @cached_property
     def peers(self) -> tuple[list[str], str]:
-        """The units this unit is ranked among, and how the text names them."""
-        return kpis.peers_of(self.registry, self.month, self.unit)
+        """The units this unit is ranked among, and how the text names them (`huyện, thị xã,
+        thành phố`, `xã, phường`, `cơ quan cấp tỉnh`)."""
+        codes, _ = kpis.peers_of(self.registry, self.month, self.unit)
+        if not codes:
+            return codes, ""
+        return codes, self.agency_kind if self.unit_type == "agency" else self.area_kinds
 
     @cached_property
     def view(self) -> pd.DataFrame:
-        """This unit's indicators this month (with rank and peer average for a unit)."""
-        return kpis.unit_view(self.values, self.month, self.unit, self.peers[0] or None)
+        """This unit's indicators this month (with rank and peer average for a unit), labelled in
+        the words of the month, with the basis of each comparison when the values have one."""
+        view = kpis.unit_view(self.values, self.month, self.unit, self.peers[0] or None)
+        if view.empty:
+            return view
+        view["label"] = [self.indicator(n).label for n in view["indicator"]]
+        here = self.values[(self.values["month"] == self.month) & (self.values["unit"] == self.unit)]
+        here = here.drop_duplicates("indicator").set_index("indicator")
+        for column in BASIS_COLUMNS:
+            if column in here and column not in view:
+                view[column] = view["indicator"].map(here[column]).to_numpy()
+        return view
 
     @cached_property
     def names(self) -> dict[str, str]:
         """Unit code -> name, the province included."""
         names = {u.code: u.name for u in self.registry.units if u.valid_in(self.month)}
-        names[PROVINCE] = "Toàn tỉnh"
+        names[PROVINCE] = self.whole_title
         return names
 
     @cached_property
     def unit_types(self) -> dict[str, str]:
-        """The month's reporting units -> 'district' or 'agency'."""
-        return {u.code: u.type for u in self.registry.reporting_units(self.month)}
+        """The month's reporting units -> their role (AREA or 'agency')."""
+        return {u.code: ROLES[u.type] for u in self.registry.reporting_units(self.month)}
 
     @cached_property
     def platforms(self) -> pd.DataFrame:
@@ -180,4 +315,8 @@ def _scope(ctx: Context) -> kpis.Scope:
 
 def _area(ctx: Context) -> str:
     """The unit's area as written inside a sentence: 'toàn tỉnh', 'huyện Phú Vang'."""
-    return "toàn tỉnh" if ctx.is_province else narrative.in_sentence(ctx.unit_name)
+    return ctx.whole if ctx.is_province else narrative.in_sentence(ctx.unit_name)
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]

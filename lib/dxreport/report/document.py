@@ -52,9 +52,10 @@ def place_date(ctx: Context, today: date | None = None) -> str:
 
 
 def unit_title(ctx: Context, code: str | None = None) -> str:
-    """How the department's text names a unit (Decree 30/2020/NĐ-CP, Appendix II): the People's
-    Committee of a district (`UBND huyện Phú Vang`, `UBND thành phố Huế`), an agency by its name
-    (`Sở Nội vụ`), the province by its area (`tỉnh Thừa Thiên Huế`)."""
+    """How the department's text names a unit in the month (Decree 30/2020/NĐ-CP, Appendix II):
+    the People's Committee of an area unit (`UBND huyện Phú Vang`, `UBND thành phố Huế` until
+    2024, `UBND quận Thuận Hóa` in 2025 H1, `UBND phường Phú Xuân` from 2025-07), an agency by its
+    name (`Sở Nội vụ`), the province by its area (`tỉnh Thừa Thiên Huế`, from 2025 `thành phố Huế`)."""
     code = code or ctx.unit
     unit = ctx.registry.get(code, ctx.month)
     if unit.type == "agency":
@@ -75,6 +76,13 @@ def issuing_unit(ctx: Context) -> str | None:
     body = issuer(ctx)["issuing_body"].casefold()
     found = [code for code in ctx.unit_types if ctx.registry.get(code, ctx.month).name.casefold() == body]
     return found[0] if found else None
+
+
+def department(ctx: Context) -> str:
+    """The issuing department as a sentence names it: its name in the registry (`Sở Thông tin và
+    Truyền thông`, `Sở Khoa học và Công nghệ`)."""
+    code = issuing_unit(ctx)
+    return ctx.registry.name_of(code, ctx.month) if code else "Sở"
 
 
 def trich_yeu(ctx: Context) -> str:
@@ -160,7 +168,7 @@ def sources_note(ctx: Context) -> str:
             when = "" if _missing(last) else f" nhận ngày {pd.Timestamp(last):%d/%m/%Y}"
             text = f"Số liệu trong báo cáo lấy từ báo cáo tháng {month} của {unit_title(ctx)}{when}"
     if ctx.snapshot_date:
-        text += f"; danh mục nền tảng số của Bộ Thông tin và Truyền thông cập nhật ngày {ctx.snapshot_date}"
+        text += f"; danh mục nền tảng số của {ctx.ministry} cập nhật ngày {ctx.snapshot_date}"
     text += ". Số liệu chi tiết của từng đơn vị tại Phụ lục kèm theo."
     if ctx.is_sample:
         text += " Đây là số liệu mẫu để minh họa, không phải số liệu chính thức."

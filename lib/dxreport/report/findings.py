@@ -7,8 +7,8 @@ import pandas as pd
 
 from dxreport import kpis, narrative
 from dxreport.params import PROVINCE
-from dxreport.report.context import Context
-from dxreport.report.document import _title, issuing_unit
+from dxreport.report.context import AREA, Context
+from dxreport.report.document import _title, department, issuing_unit
 from dxreport.report.markup import _heading, _list, _lower_first, _missing, _p, cell, num, row
 from dxreport.report.markup import table as html_table
 from dxreport.report.platforms import platform_rows
@@ -36,7 +36,7 @@ def _lagging_items(ctx: Context) -> list[str]:
             part = part[part["unit"] == ctx.unit]
         if part.empty:
             continue
-        text = narrative.rule_text(rule, reference=_rule_reference(ctx, rule), deadline_day=deadline)
+        text = narrative.rule_text(rule, reference=_rule_reference(ctx, rule), deadline_day=deadline, places=ctx.places)
         if not ctx.is_province:
             r = part.iloc[0]
             if rule.kind in ("not_submitted", "late") or _missing(r.get("value")):
@@ -160,7 +160,7 @@ def _rule_reference(ctx: Context, rule) -> float | None:
 def lagging(ctx: Context) -> str:
     """VII. Units and platforms that lag, by the rules of params/lagging.yaml (stated first)."""
     intro = _p(
-        "Đơn vị, nền tảng được xác định là chậm triển khai theo các tiêu chí do Sở Thông tin và Truyền thông "
+        f"Đơn vị, nền tảng được xác định là chậm triển khai theo các tiêu chí do {department(ctx)} "
         "đặt ra dưới đây; mỗi dòng nêu một tiêu chí và kết quả của tháng. Số liệu bị loại khi kiểm tra hoặc "
         "chưa báo cáo không được dùng để đánh giá.",
         cls="dx-lead",
@@ -171,7 +171,9 @@ def lagging(ctx: Context) -> str:
     if ctx.is_province:
         plats = ctx.lagging_platforms
         for rule in ctx.rules:
-            text = narrative.rule_text(rule, reference=_rule_reference(ctx, rule), deadline_day=deadline)
+            text = narrative.rule_text(
+                rule, reference=_rule_reference(ctx, rule), deadline_day=deadline, places=ctx.places
+            )
             if rule.kind == "platform_not_deployed":
                 part = plats[plats["rule"] == rule.id] if not plats.empty else plats
                 found = "; ".join(
@@ -184,33 +186,43 @@ def lagging(ctx: Context) -> str:
                     for _, r in part.iterrows()
                 )
             else:
-                text += _whom(rule)
+                text += _whom(ctx, rule)
                 part = lag[lag["rule"] == rule.id] if not lag.empty else lag
                 found = "; ".join(
-                    f"{ctx.names.get(r['unit'], r['unit'])}: {narrative.lagging_reason(r)}" for _, r in part.iterrows()
+                    f"{ctx.names.get(r['unit'], r['unit'])}: {narrative.lagging_reason(r, ctx.places)}"
+                    for _, r in part.iterrows()
                 )
             body.append(row([cell(text), num(len(part)), cell(found or "Không có")]))
         head = ["Tiêu chí", "Số đơn vị, nền tảng", "Đơn vị, nền tảng chậm triển khai và số liệu"]
         return intro + html_table([head], body, "dx-table dx-compact dx-lagging")
     own = lag[lag["unit"] == ctx.unit] if not lag.empty else lag
     for rule in ctx.rules:
-        if rule.kind == "platform_not_deployed" or ctx.unit_type not in rule.applies_to:
+        if rule.kind == "platform_not_deployed" or not _applies(ctx, rule):
             continue
         hit = own[own["rule"] == rule.id] if not own.empty else own
         if not hit.empty:
-            result, verdict = narrative.lagging_reason(hit.iloc[0]), "Chậm triển khai"
+            result, verdict = narrative.lagging_reason(hit.iloc[0], ctx.places), "Chậm triển khai"
         else:
             result, verdict = _rule_value(ctx, rule), "Không"
-        text = narrative.rule_text(rule, reference=_rule_reference(ctx, rule), deadline_day=deadline)
+        text = narrative.rule_text(rule, reference=_rule_reference(ctx, rule), deadline_day=deadline, places=ctx.places)
         body.append(row([cell(text), cell(result), cell(verdict)]))
     head = ["Tiêu chí", "Số liệu của đơn vị", "Chậm triển khai"]
     return intro + html_table([head], body, "dx-table dx-compact dx-lagging-unit")
 
 
-def _whom(rule) -> str:
-    return {("district",): "; áp dụng cho huyện, thị xã, thành phố", ("agency",): "; áp dụng cho cơ quan cấp tỉnh"}.get(
-        tuple(rule.applies_to), ""
-    )
+def _whom(ctx: Context, rule) -> str:
+    """Whom a rule applies to, when not every unit: `; áp dụng cho huyện, thị xã, thành phố`."""
+    applies = tuple(rule.applies_to)
+    if applies in (("district",), ("area",)):
+        return f"; áp dụng cho {ctx.area_kinds}"
+    return f"; áp dụng cho {ctx.agency_kind}" if applies == ("agency",) else ""
+
+
+def _applies(ctx: Context, rule) -> bool:
+    """True if the rule applies to the unit (a rule written for "district" or "area" applies to
+    every unit that reports for an area)."""
+    roles = {ctx.unit_type, "area", "district"} if ctx.unit_type == AREA else {ctx.unit_type}
+    return bool(roles & set(rule.applies_to))
 
 
 def _rule_value(ctx: Context, rule) -> str:
@@ -219,7 +231,7 @@ def _rule_value(ctx: Context, rule) -> str:
         if subs.empty:
             return "chưa có báo cáo"
         return "gửi sau hạn" if bool(subs["late"].fillna(False).any()) else "đã gửi đúng hạn"
-    ind = kpis.indicator(rule.indicator)
+    ind = ctx.indicator(rule.indicator)
     value = ctx.view.set_index("indicator")["value"].get(rule.indicator)
     if ind.kind == "count" and not _missing(value) and value == 0:
         return f"{_lower_first(ind.label)}: không có"
@@ -246,14 +258,17 @@ def proposals(ctx: Context) -> str:
     own = issuing_unit(ctx)
     if own is not None and not lag.empty:
         lag = lag[lag["unit"] != own]  # never a proposal addressed to the issuing department
-    generated = narrative.proposals_from_figures(lag, plats, ctx.rules, ctx.names, ctx.progress)
+    communes = frozenset(c for c in ctx.unit_types if ctx.registry.get(c, ctx.month).type == "commune")
+    generated = narrative.proposals_from_figures(
+        lag, plats, ctx.rules, ctx.names, ctx.progress, places=ctx.places, communes=communes
+    )
     parts = []
     if generated:
         parts.append(
             _p(
-                "Từ kết quả tháng, Sở Thông tin và Truyền thông đề xuất:"
+                f"Từ kết quả tháng, {department(ctx)} đề xuất:"
                 if ctx.is_province
-                else "Từ kết quả tháng của đơn vị, Sở Thông tin và Truyền thông đề xuất:"
+                else f"Từ kết quả tháng của đơn vị, {department(ctx)} đề xuất:"
             )
         )
         parts.append(_list(generated, ordered=True))

@@ -8,6 +8,7 @@ import math
 
 import pandas as pd
 
+from dxreport.narrative import NOT_COMPARABLE, REBUILT, basis_of
 from dxreport.pages import render_fragment
 from dxreport.textnorm import format_number, format_percent
 
@@ -101,3 +102,15 @@ def _lower_first(text: str) -> str:
 def _upper(text: str) -> str:
     """The text with its first letter in upper case."""
     return text[:1].upper() + text[1:]
+
+
+def _compared(row: pd.Series, text: str, column: str) -> str:
+    """A figure of the month before (`previous_basis`) or of last year (`last_year_basis`) as the
+    table shows it: the words for a comparison that is not possible across a change of the map,
+    `(quy đổi theo địa giới mới)` after a rebuilt one, `*` when a crosswalk row is uncertain."""
+    basis, uncertain = basis_of(row, column)
+    if basis == "not_comparable":
+        return NOT_COMPARABLE
+    if basis != "rebuilt" or text == "–":
+        return text
+    return f"{text} ({REBUILT}){' *' if uncertain else ''}"

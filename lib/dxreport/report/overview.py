@@ -8,6 +8,7 @@ import pandas as pd
 from dxreport import kpis, narrative
 from dxreport.pages import render_fragment
 from dxreport.report.context import Context, _scope
+from dxreport.report.document import department
 from dxreport.report.markup import _fmt, _missing, _note, _p, cell, num, row
 from dxreport.report.markup import table as html_table
 from dxreport.report.rejected import _rejected_place, rejected_rows
@@ -39,10 +40,10 @@ def general(ctx: Context) -> str:
     if ctx.is_province:
         names = set(ctx.lagging_units["unit"]) if not ctx.lagging_units.empty else set()
         sentences = narrative.summary(
-            ctx.view, ctx.month, "các đơn vị trong tỉnh", lagging_units=len(names), targets=ctx.progress
+            ctx.view, ctx.month, ctx.within, lagging_units=len(names), targets=ctx.progress, places=ctx.places
         )
     else:
-        sentences = narrative.summary(ctx.view, ctx.month, ctx.unit_name, targets=ctx.progress)
+        sentences = narrative.summary(ctx.view, ctx.month, ctx.unit_name, targets=ctx.progress, places=ctx.places)
         sentences[0] = submission_sentence(ctx)
         own = ctx.lagging_units[ctx.lagging_units["unit"] == ctx.unit] if not ctx.lagging_units.empty else None
         count = 0 if own is None else len(own)
@@ -77,6 +78,7 @@ def partial_notice(ctx: Context) -> str:
     return render_fragment(
         "partial_notice.html.j2",
         month=format_month(ctx.month),
+        whole=ctx.whole,
         got=format_number(got),
         expected=format_number(expected),
         rate=format_percent(rate),
@@ -109,12 +111,12 @@ def targets_table(ctx: Context) -> str:
         kind = kpis.indicator(t["indicator"]).kind if measured else "rate"
         unit = "" if kind == "rate" else t["unit"]
         target = ("≤ " if t["comparison"] == "<=" else "≥ ") + narrative.threshold_text(t["target"], kind, unit)
-        value, why = _target_value(t, kind, _scope(ctx)) if measured else ("chưa đo được", "")
+        value, why = _target_value(t, kind, _scope(ctx), ctx.places) if measured else ("chưa đo được", "")
         progress = "–" if _missing(t["progress"]) else format_percent(t["progress"])
         met = {True: "Đạt", False: "Chưa đạt"}.get(t["met"], "–")
         if t["met"] is None and not _missing(t.get("unknown")) and t.get("unknown", 0) > 0:
             met = "Chưa đánh giá được"
-            why = f"{format_number(t['unknown'])} xã, phường, thị trấn chưa có số liệu hợp lệ"
+            why = f"{format_number(t['unknown'])} {ctx.commune_kinds} chưa có số liệu hợp lệ"
         label = t["label"]
         said = [x for x in (t["note"], why) if x]
         if said:
@@ -134,19 +136,20 @@ def targets_table(ctx: Context) -> str:
         " ".join(
             [
                 *notes,
-                "“Chỉ tiêu của Sở”: mức do Sở Thông tin và Truyền thông tự đặt để theo dõi, không phải chỉ tiêu "
-                "chính thức.",
+                f"“Chỉ tiêu của Sở”: mức do {department(ctx)} tự đặt để theo dõi, không phải chỉ tiêu chính thức.",
             ]
         )
     )
 
 
-def _target_value(t: pd.Series, kind: str, scope: kpis.Scope) -> tuple[str, str]:
+def _target_value(
+    t: pd.Series, kind: str, scope: kpis.Scope, places: narrative.Places = narrative.PLACES
+) -> tuple[str, str]:
     """A target's value, and why there is none (too few people behind a per-capita figure) or ''."""
     coverage = t.get("coverage")
     if _missing(t["value"]) and not _missing(coverage):
         return narrative.NOT_ENOUGH, (
-            f"số liệu của các huyện đã báo cáo có {format_percent(coverage)} dân số, dưới "
+            f"số liệu của {places.areas} đã báo cáo có {format_percent(coverage)} dân số, dưới "
             f"mức {format_percent(scope.min_population_coverage)} cần có để tính trên 100 dân"
         )
     return _fmt(t["value"], kind), ""

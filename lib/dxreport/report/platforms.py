@@ -18,6 +18,13 @@ from dxreport.textnorm import format_number
 CATALOG_TITLES = {**CATALOGS, kpis.OUTSIDE_CATALOG: "Nền tảng không có trong danh mục của Bộ TT&TT"}
 
 
+def _catalog_title(ctx: Context, catalog: str) -> str:
+    """A catalog's title; platforms outside the catalogs name the month's ministry."""
+    if catalog == kpis.OUTSIDE_CATALOG:
+        return f"Nền tảng không có trong danh mục của {ctx.ministry_short}"
+    return CATALOG_TITLES.get(catalog, catalog)
+
+
 def platform_rows(ctx: Context) -> pd.DataFrame:
     """The platform rows of this unit (or of every unit for the province), one row per platform."""
     rows = ctx.platforms
@@ -69,7 +76,7 @@ def _province_platform_table(rows: pd.DataFrame, ctx: Context) -> str:
     for _, r in summary.iterrows():
         if r["catalog"] != current and summary["catalog"].nunique() > 1:
             current = r["catalog"]
-            body.append(row([cell(CATALOG_TITLES.get(current, current), colspan=9)], "dx-group"))
+            body.append(row([cell(_catalog_title(ctx, current), colspan=9)], "dx-group"))
         # residents of the districts and staff of the agencies are summed apart, never together
         body.append(
             row(
@@ -90,7 +97,7 @@ def _province_platform_table(rows: pd.DataFrame, ctx: Context) -> str:
         [
             th("Nền tảng", rowspan=2),
             th("Số đơn vị", colspan=4),
-            th("Trên địa bàn các huyện, thị xã, thành phố", colspan=3),
+            th(f"Trên địa bàn các {ctx.area_kinds}", colspan=3),
             "Các sở, ban, ngành",
         ],
         [
@@ -127,12 +134,12 @@ def _not_deployed_sentence(ctx: Context, catalog: str) -> str:
 
 def government(ctx: Context) -> str:
     """II. Platforms serving the government: deployed, used, connected (LGSP), not deployed."""
-    who = "các đơn vị trong tỉnh" if ctx.is_province else narrative.in_sentence(ctx.unit_name)
+    who = ctx.within if ctx.is_province else narrative.in_sentence(ctx.unit_name)
     parts = [
         _p(
             narrative.catalog_platforms(ctx.view, "chinh_quyen", who),
             narrative.lgsp(ctx.view, who),
-            narrative.ranks(ctx.view, ["platform_deployments", "lgsp_rate"], ctx.peers[1]),
+            narrative.ranks(ctx.view, ["platform_deployments", "lgsp_rate"], ctx.peers[1], places=ctx.places),
         ),
         platform_table(ctx, "chinh_quyen"),
         _p(_not_deployed_sentence(ctx, "chinh_quyen")),
@@ -157,7 +164,7 @@ def government(ctx: Context) -> str:
 
 def business(ctx: Context) -> str:
     """III. Platforms serving enterprises; the SME programme (SMEdx) and DBI."""
-    who = "các đơn vị trong tỉnh" if ctx.is_province else narrative.in_sentence(ctx.unit_name)
+    who = ctx.within if ctx.is_province else narrative.in_sentence(ctx.unit_name)
     parts = [
         _p(narrative.catalog_platforms(ctx.view, "doanh_nghiep", who)),
         platform_table(ctx, "doanh_nghiep"),
@@ -169,7 +176,7 @@ def business(ctx: Context) -> str:
             _p(
                 narrative.smes(ctx.view, _area(ctx)),
                 _upper(ytd) + "." if ytd else "",
-                narrative.ranks(ctx.view, ["sme_reached", "sme_using_rate"], ctx.peers[1]),
+                narrative.ranks(ctx.view, ["sme_reached", "sme_using_rate"], ctx.peers[1], places=ctx.places),
             )
         )
         if ctx.is_province:
@@ -185,13 +192,13 @@ def business(ctx: Context) -> str:
                 )
             )
     else:
-        parts.append(_note("Đơn vị là cơ quan cấp tỉnh, không báo cáo số liệu doanh nghiệp theo địa bàn."))
+        parts.append(_note(f"Đơn vị là {ctx.agency_kind}, không báo cáo số liệu doanh nghiệp theo địa bàn."))
     return "\n".join(p for p in parts if p)
 
 
 def citizens(ctx: Context) -> str:
     """IV. Platforms serving citizens, and the Hue-S app."""
-    who = "các đơn vị trong tỉnh" if ctx.is_province else narrative.in_sentence(ctx.unit_name)
+    who = ctx.within if ctx.is_province else narrative.in_sentence(ctx.unit_name)
     parts = [
         _p(narrative.catalog_platforms(ctx.view, "nguoi_dan", who)),
         platform_table(ctx, "nguoi_dan"),
@@ -205,7 +212,9 @@ def citizens(ctx: Context) -> str:
             for n, u in zip(outside["subject_name"], outside["unit"])
         ]
         parts.append(
-            _p(f"Nền tảng do đơn vị tự triển khai, không có trong danh mục của Bộ TT&TT: {narrative.join(names)}.")
+            _p(
+                f"Nền tảng do đơn vị tự triển khai, không có trong danh mục của {ctx.ministry_short}: {narrative.join(names)}."
+            )
         )
     if ctx.is_area:
         population_year = ctx.registry.get(ctx.unit, ctx.month).population_year
@@ -213,14 +222,24 @@ def citizens(ctx: Context) -> str:
         threshold = _scope(ctx).min_population_coverage
         parts.append(
             _p(
-                narrative.hue_s(ctx.view, ctx.month, population_year, _area(ctx), threshold),
+                narrative.hue_s(ctx.view, ctx.month, population_year, _area(ctx), threshold, ctx.places),
                 _upper(ytd) + "." if ytd else "",
                 narrative.per_capita(
-                    ctx.view, "ehealth_penetration", "ehealth_coverage", "Tài khoản Sổ sức khỏe điện tử", threshold
+                    ctx.view,
+                    "ehealth_penetration",
+                    "ehealth_coverage",
+                    "Tài khoản Sổ sức khỏe điện tử",
+                    threshold,
+                    ctx.places,
                 ),
-                narrative.per_capita(ctx.view, "vneid_penetration", "vneid_coverage", "Tài khoản VNeID", threshold),
+                narrative.per_capita(
+                    ctx.view, "vneid_penetration", "vneid_coverage", "Tài khoản VNeID", threshold, ctx.places
+                ),
                 narrative.ranks(
-                    ctx.view, ["hues_penetration", "processed_rate", "on_time_rate", "satisfaction"], ctx.peers[1]
+                    ctx.view,
+                    ["hues_penetration", "processed_rate", "on_time_rate", "satisfaction"],
+                    ctx.peers[1],
+                    places=ctx.places,
                 ),
             )
         )
@@ -260,5 +279,5 @@ def citizens(ctx: Context) -> str:
                 )
             )
     else:
-        parts.append(_note("Đơn vị là cơ quan cấp tỉnh, không báo cáo số liệu Hue-S theo địa bàn."))
+        parts.append(_note(f"Đơn vị là {ctx.agency_kind}, không báo cáo số liệu Hue-S theo địa bàn."))
     return "\n".join(p for p in parts if p)

@@ -8,7 +8,8 @@ import pandas as pd
 from dxreport import kpis
 from dxreport.params import PROVINCE, previous_month
 from dxreport.report.context import Context
-from dxreport.report.markup import _fmt, _fmt_change, _fmt_ytd, _missing, _note, cell, num, row
+from dxreport.narrative import UNCERTAIN, basis_of
+from dxreport.report.markup import _compared, _fmt, _fmt_change, _fmt_ytd, _missing, _note, cell, num, row
 from dxreport.report.markup import table as html_table
 from dxreport.textnorm import format_month, format_number
 
@@ -69,9 +70,9 @@ def indicator_table(
     for _, r in view.iterrows():
         cells = [cell(r["label"]), cell(r["measure"]), num(_fmt(r["value"], r["kind"]))]
         if not unit_mode:
-            cells.append(num(_fmt(r.get("previous"), r["kind"])))
-        cells.append(num(_fmt_change(r)))
-        cells.append(num(_fmt(r.get("last_year"), r["kind"])))
+            cells.append(num(_compared(r, _fmt(r.get("previous"), r["kind"]), "previous_basis")))
+        cells.append(num(_compared(r, _fmt_change(r), "previous_basis")))
+        cells.append(num(_compared(r, _fmt(r.get("last_year"), r["kind"]), "last_year_basis")))
         cells.append(num(_fmt_ytd(r, ctx.month)))
         if unit_mode:
             rank = r.get("rank")
@@ -91,6 +92,7 @@ def indicator_table(
     elif missing.any():
         text.append(f"Cùng kỳ: – là chưa có số liệu tháng {last_year}.")
     text.append("Tăng/giảm so với tháng trước chỉ tính trên các đơn vị và các dòng số liệu có trong cả hai tháng.")
+    text += _basis_notes(view)
     text.append("Lũy kế từ đầu năm chỉ tính cho số liệu phát sinh trong tháng; (n/m th): số liệu của n trong m tháng.")
     if unit_mode:
         text.append(
@@ -101,30 +103,45 @@ def indicator_table(
     return table + _note(" ".join(text))
 
 
+def _basis_notes(view: pd.DataFrame) -> list[str]:
+    """The notes on comparisons across a change of the map, for the rows that have them."""
+    bases = [basis_of(r, c) for _, r in view.iterrows() for c in ("previous_basis", "last_year_basis")]
+    notes = []
+    if any(b == "rebuilt" for b, _ in bases):
+        notes.append(
+            "(quy đổi theo địa giới mới): số liệu tháng trước hoặc cùng kỳ được cộng lại theo địa giới hành "
+            "chính hiện nay để so sánh."
+        )
+    if any(b == "rebuilt" and u for b, u in bases):
+        notes.append(f"*: so sánh dùng dòng đối chiếu địa giới chưa được xác nhận ({UNCERTAIN}).")
+    return notes
+
+
 def _peers_short(ctx: Context) -> str:
-    return "các huyện" if ctx.unit_type == "district" else "các cơ quan"
+    return "các cơ quan" if ctx.unit_type == "agency" else ctx.areas_short
 
 
 def district_table(ctx: Context, names: list[str], *, population: bool = False) -> str:
-    """The districts side by side for these indicators, the province total last."""
+    """The month's area units (districts, or communes from 2025-07) side by side for these
+    indicators, the province total last."""
     month = ctx.values[ctx.values["month"] == ctx.month]
     wide = month.pivot_table(index="unit", columns="indicator", values="value", aggfunc="first")
     units = [u.code for u in ctx.registry.area_units(ctx.month)] + [PROVINCE]
     head = [
         "Đơn vị",
         *(["Dân số (năm số liệu)"] if population else []),
-        *(SHORT_LABELS.get(n, kpis.indicator(n).label) for n in names),
+        *(SHORT_LABELS.get(n, ctx.indicator(n).label) for n in names),
     ]
     body = []
     for code in units:
         unit = ctx.registry.get(code, ctx.month)
-        name = "Toàn tỉnh" if code == PROVINCE else unit.name
+        name = ctx.whole_title if code == PROVINCE else unit.name
         cells = [cell(name)]
         if population:
             pop = "–" if unit.population is None else f"{format_number(unit.population)} ({unit.population_year})"
             cells.append(num(pop))
         cells += [
-            num(_fmt(wide.at[code, n] if code in wide.index and n in wide else None, kpis.indicator(n).kind))
+            num(_fmt(wide.at[code, n] if code in wide.index and n in wide else None, ctx.indicator(n).kind))
             for n in names
         ]
         cls = "dx-total" if code == PROVINCE else ("dx-current" if code == ctx.unit else "")
