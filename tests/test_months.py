@@ -34,3 +34,8 @@ def test_anything_else_is_not_a_month(bad):
     assert not months.is_month(bad)
     with pytest.raises(ValueError):
         months.parse(bad)
+
+
+def test_history_starts_in_january_of_the_year_before():
+    assert months.history_start("2026-11") == "2025-01"
+    assert months.history_start("2022-01") == "2021-01"

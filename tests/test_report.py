@@ -915,3 +915,18 @@ def test_the_catalogs_ministry_is_that_of_the_month():
     assert (c.ministry, c.ministry_short) == ("Bộ Khoa học và Công nghệ", "Bộ KH&CN")
     assert "chưa có kết quả đối chiếu danh mục của Bộ KH&amp;CN với bản chụp trước" in report.catalog_changes(c)
     assert "danh mục nền tảng số của Bộ Khoa học và Công nghệ cập nhật ngày 31/07/2025" in report.sources_note(c)
+
+
+def test_a_trend_draws_one_place_from_january_of_the_year_before():
+    months = ["2023-12", "2024-12", "2025-01", "2025-02"]
+    for unit, expected in (
+        # 474 was thành phố Huế until 2024-12 and is quận Thuận Hóa from 2025-01: only its own months
+        ("474", ["2025-01", "2025-02"]),
+        # the whole area goes on across the change; 2023-12 is before January of the year before
+        ("tinh", ["2024-12", "2025-01", "2025-02"]),
+    ):
+        c = dated(unit, month="2025-02")
+        c.values = pd.DataFrame(
+            {"month": months, "unit": unit, "indicator": "hues_downloads", "value": [1.0, 2.0, 3.0, 4.0]}
+        )
+        assert list(report.series(c, "hues_downloads")["month"]) == expected

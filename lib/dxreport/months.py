@@ -64,3 +64,9 @@ def last_day(month: str) -> date:
 def same_month_last_year(month: str) -> str:
     """The same month one year earlier."""
     return shift(month, -12)
+
+
+def history_start(month: str) -> str:
+    """The first month a report looks back to: January of the year before (the same month last
+    year and both years to date)."""
+    return f"{parse(month)[0] - 1:04d}-01"

@@ -11,6 +11,7 @@ import pandas as pd
 
 from dxreport import catalog, intake, kpis, monthload, received, sample, store
 from dxreport.fileio import write_atomic
+from dxreport.months import history_start
 from dxreport.params import (
     DATA_DIR,
     SCRATCH_DIR,
@@ -38,7 +39,7 @@ def month_folder(month: str, inbox: Path | str | None = None) -> tuple[Path, boo
 
 def sample_history(month: str) -> list[str]:
     """The sample months a sample month loads first: those from January of the year before."""
-    first = f"{int(month[:4]) - 1}-01"
+    first = history_start(month)
     return [m for m in sample_months() if first <= m < month]
 
 

@@ -6,17 +6,26 @@ from __future__ import annotations
 import pandas as pd
 
 from dxreport import kpis
+from dxreport.months import history_start
 from dxreport.params import PROVINCE
 from dxreport.report.context import Context
 from dxreport.report.markup import _missing
 
 
 def series(ctx: Context, indicator: str, unit: str | None = None) -> pd.DataFrame:
-    """Month and value of one indicator for one unit, months up to the report's month."""
+    """Month and value of one indicator for one unit, from January of the year before up to the
+    report's month, over the months in which the code named the same unit with the same area
+    (the whole area always: a reused code, 474 or 19753, never draws another place's line)."""
     unit = unit or ctx.unit
     v = ctx.values
-    part = v[(v["unit"] == unit) & (v["indicator"] == indicator) & (v["month"] <= ctx.month)]
-    return part[["month", "value"]].sort_values("month")
+    part = v[
+        (v["unit"] == unit)
+        & (v["indicator"] == indicator)
+        & (v["month"] <= ctx.month)
+        & (v["month"] >= history_start(ctx.month))
+    ]
+    same = [ctx.registry.same_unit(unit, m, ctx.month) for m in part["month"]]
+    return part[same][["month", "value"]].sort_values("month")
 
 
 def trend_frame(ctx: Context, indicators: dict[str, str], unit: str | None = None) -> pd.DataFrame:
