@@ -446,9 +446,9 @@ def test_rank_and_average_among_peers(month):
 RULES = [
     kpis.Rule("not_submitted", "not_submitted"),
     kpis.Rule("late", "late"),
-    kpis.Rule("processed", "below", "processed_rate", 95.0, ("district",)),
-    kpis.Rule("reach", "below_share", "hues_penetration", 100.0, ("district",)),
-    kpis.Rule("communes", "above", "communes_without_team", 0.0, ("district",)),
+    kpis.Rule("processed", "below", "processed_rate", 95.0, ("area",)),
+    kpis.Rule("reach", "below_share", "hues_penetration", 100.0, ("area",)),
+    kpis.Rule("communes", "above", "communes_without_team", 0.0, ("area",)),
     kpis.Rule("hop", "platform_not_deployed", threshold=2.0),
 ]
 
@@ -550,7 +550,7 @@ def test_a_rejected_commune_row_is_missing_not_a_commune_without_team(rejected_r
     assert value(values, "tinh", "communes_no_data") == 141 - 13
     types = {u.code: u.type for u in load_registry().reporting_units(M)}
     lag = kpis.lagging_units(
-        values, M, types, [kpis.Rule("communes", "above", "communes_without_team", 0.0, ("district",))]
+        values, M, types, [kpis.Rule("communes", "above", "communes_without_team", 0.0, ("area",))]
     )
     assert lag.empty
     target = kpis.Target("communes_without_team", "Xã chưa có tổ", 2022, 0.0, "<=", "đơn vị", False, "Sở")

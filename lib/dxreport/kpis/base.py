@@ -1,12 +1,17 @@
 """The base table: the submitted figures added up per unit and month following the form's
-adding-up rules (area figures of the province are sums over the districts; rates are never added),
-and the like-for-like changes over the figures present in two months."""
+adding-up rules (area figures of the province are sums over the area units; rates are never
+added), and the like-for-like changes over the figures present in two months.
+
+Units have roles (dxreport.kpis.roles): `area` for the units that report for an area (districts
+until 2025-06, communes from 2025-07), `agency`, and `province` for `tinh`. Two months are
+compared through the registry (dxreport.kpis.compare), never on a code alone."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from dxreport.kpis.compare import Crosswalk, changed_area_units, crosswalk, like_rows, pack, rebuilt
 from dxreport.kpis.indicators import (
     _STATUS_WORDS,
     CATALOG_KEYS,
@@ -16,8 +21,9 @@ from dxreport.kpis.indicators import (
     VNEID_PLATFORM,
     Frame,
 )
+from dxreport.kpis.roles import AGENCY, AREA, PROVINCE_ROLE
 from dxreport.kpis.targets import Scope, load_scope
-from dxreport.kpis.values import compute
+from dxreport.kpis.values import compute, same_month_last_year
 from dxreport.months import following as month_after, previous as month_before
 from dxreport.params import PROVINCE
 from dxreport.units import Registry
@@ -60,8 +66,9 @@ _PLATFORM_COUNTS = [
     "deployments_lgsp",
     *_CATALOG_COLUMNS,
 ]
-# Area sheets and the area part of the platform rows: the province figure is the districts' sum.
-# Figures given per 100 residents: the population behind each is that of the units that reported it.
+# Area sheets and the area part of the platform rows: the province figure is the area units' sum.
+# Figures given per 100 residents: the population behind each is that of the units that reported it
+# (`pop:`), over the figures of those of them whose population is known (`known:`).
 _PER_CAPITA = ("downloads", "hues_accounts", "ehealth_accounts", "vneid_accounts")
 _AREA_COLUMNS = [c for m in _SUM_SHEETS.values() for c in m.values()] + [
     "sat_weighted",
@@ -70,8 +77,6 @@ _AREA_COLUMNS = [c for m in _SUM_SHEETS.values() for c in m.values()] + [
     "communes_reported",
     "ehealth_accounts",
     "vneid_accounts",
-    "area_population",
-    *(f"pop:{k}" for k in _PER_CAPITA),
 ]
 
 
@@ -109,14 +114,14 @@ def _sums(facts: Frame) -> Frame:
 
 
 def _units_by_month(registry: Registry, months: list[str]) -> Frame:
-    """One row per (month, reporting unit): type ('district' for an area unit, whatever its
-    level; 'agency'), population and its year, communes in the registry."""
+    """One row per (month, reporting unit): type (its role: 'area' for an area unit, whatever its
+    level; 'agency'), population and its year (missing when unknown), communes in the registry."""
     columns = ["month", "unit", "type", "population", "population_year", "communes_total"]
     rows = [
         {
             "month": month,
             "unit": u.code,
-            "type": "district" if area else "agency",
+            "type": AREA if area else AGENCY,
             "population": u.population if area else np.nan,
             "population_year": u.population_year if area else np.nan,
             "communes_total": float(len(registry.communes(u.code, month))) if area else np.nan,
@@ -186,13 +191,13 @@ def _platform_counts(
     for metric, column in (("accounts", "platform_accounts"), ("mau", "platform_mau"), ("uses", "platform_uses")):
         part = rows[rows["metric"] == metric]
         sums[column] = part.groupby(["month", "unit"])["value"].sum(min_count=1)
-        # the province's platform figures are the districts' area figures; agencies count apart
-        part = part[part["type"] == "district"]
+        # the province's platform figures are the area units' figures; agencies count apart
+        part = part[part["type"] == AREA]
         province[column] = (
             part.groupby("month")["value"].sum(min_count=1).reindex(province.index.get_level_values("month")).to_numpy()
         )
     mau = rows[rows["metric"] == "mau"]
-    for kind, column in (("district", "platform_mau_districts"), ("agency", "platform_mau_agencies")):
+    for kind, column in ((AREA, "platform_mau_districts"), (AGENCY, "platform_mau_agencies")):
         province[column] = (
             mau[mau["type"] == kind]
             .groupby("month")["value"]
@@ -202,7 +207,7 @@ def _platform_counts(
         )
     accounts = rows[(rows["metric"] == "accounts")]
     for pid, column in ((EHEALTH_PLATFORM, "ehealth_accounts"), (VNEID_PLATFORM, "vneid_accounts")):
-        part = accounts[(accounts["subject"] == pid) & (accounts["type"] == "district")]
+        part = accounts[(accounts["subject"] == pid) & (accounts["type"] == AREA)]
         sums[column] = part.groupby(["month", "unit"])["value"].sum(min_count=1)
     per_unit = per_unit.join(pd.DataFrame(sums), how="left")
     return pd.concat([per_unit, province])
@@ -221,12 +226,50 @@ def base_table(
 
     `submitted` has one row per accepted submission (month, unit, and `late` when known).
     Months are those of `submitted`; every reporting unit valid in a month gets a row, reported
-    or not. `catalog` (platform_id, catalog) sorts the platforms into the three catalogs.
-    `scope` (params/targets.yaml, read when None): the catalogs asked to connect to LGSP and the
+    or not, with its role in column `type` ('area', 'agency'; 'province' for `tinh`). `catalog`
+    (platform_id, catalog) sorts the platforms into the three catalogs. `scope`
+    (params/targets.yaml, read when None): the catalogs asked to connect to LGSP and the
     population coverage below which no per-capita figure is given. With `like_for_like`, the
-    table's attrs hold the month-on-month changes over the rows present in both months.
+    table's attrs hold the month-on-month changes over the rows present in both months
+    (`like_for_like`) and the `Tổ công nghệ số` sums of the month before and of the same month
+    last year rebuilt onto the area units whose area changed (`rebuilt`, see compare.rebuilt).
     """
     scope = scope if scope is not None else load_scope()
+    cw = crosswalk(registry)
+    base = _base(facts, registry, submitted, catalog, scope, cw)
+    if base.empty:
+        return base
+    base.attrs = {"min_population_coverage": scope.min_population_coverage}
+    if like_for_like:
+        base.attrs["like_for_like"] = _like_for_like(facts, registry, submitted, catalog, scope)
+        base.attrs["rebuilt"] = pack(_rebuilt(facts, cw, sorted(set(base.index.get_level_values("month")))))
+    return base
+
+
+def _rebuilt(facts: Frame, cw: Crosswalk, months: list[str]) -> Frame:
+    """compare.rebuilt for every area unit whose area changed since the month before or the
+    same month last year, among `months`."""
+    have = set(months)
+    pairs = [
+        (month, other, unit)
+        for month in months
+        for other in (month_before(month), same_month_last_year(month))
+        if other in have
+        for unit in changed_area_units(cw, month, other)
+    ]
+    return rebuilt(facts, cw, pairs)
+
+
+def _base(
+    facts: Frame,
+    registry: Registry,
+    submitted: Frame,
+    catalog: Frame | None,
+    scope: Scope,
+    cw: Crosswalk,
+    *,
+    previous: bool = True,
+) -> Frame:
     months = sorted(submitted["month"].unique()) if not submitted.empty else []
     units = _units_by_month(registry, months)
     if units.empty:
@@ -238,8 +281,10 @@ def base_table(
     units.loc[units["submitted"] == 0, "late"] = np.nan
     units["expected"] = 1.0
     sent = set(zip(got["month"], got["unit"]))
+    # a unit reported in both months only when its code names the same unit in both
     units["both_months"] = [
-        float((m, u) in sent and (month_before(m), u) in sent) for m, u in zip(units["month"], units["unit"])
+        float((m, u) in sent and (month_before(m), u) in sent and cw.same(u, m, month_before(m)))
+        for m, u in zip(units["month"], units["unit"])
     ]
     base = units.set_index(["month", "unit"])
 
@@ -251,44 +296,75 @@ def base_table(
         unit_part = platforms[platforms.index.get_level_values("unit") != PROVINCE]
         base = base.join(unit_part.drop(columns=[c for c in unit_part.columns if c in base.columns]))
 
-    base["area_population"] = base["population"].where(base["type"] == "district")
-    for key in _PER_CAPITA:
-        if key in base:
-            base[f"pop:{key}"] = base["population"].where(base[key].notna())
-    province = registry.province(months[-1])
-    is_district = base["type"] == "district"
+    is_area = base["type"] == AREA
+    base["area_population"] = base["population"].where(is_area)
+    per_capita = [k for k in _PER_CAPITA if k in base]
+    for key in per_capita:
+        base[f"pop:{key}"] = base["population"].where(base[key].notna())
+        base[f"known:{key}"] = base[key].where(base["population"].notna())
     prov = pd.DataFrame(index=pd.Index(months, name="month"))
-    prov["type"] = "province"
+    prov["type"] = PROVINCE_ROLE
     prov["expected"] = base.groupby(level="month")["expected"].sum()
     prov["submitted"] = base.groupby(level="month")["submitted"].sum()
     prov["both_months"] = base.groupby(level="month")["both_months"].sum()
     prov["late"] = base.groupby(level="month")["late"].sum(min_count=1)
-    prov["population"] = province.population
-    prov["population_year"] = province.population_year
-    prov["communes_total"] = base[is_district].groupby(level="month")["communes_total"].sum()
+    # the province of each month (tỉnh Thừa Thiên Huế, then thành phố Huế from 2025)
+    provinces = [registry.province(m) for m in months]
+    prov["population"] = pd.to_numeric(pd.Series([p.population for p in provinces], index=prov.index, dtype=object))
+    prov["population_year"] = pd.to_numeric(
+        pd.Series([p.population_year for p in provinces], index=prov.index, dtype=object)
+    )
+    areas = base[is_area]
+    by_month = areas.groupby(level="month")
+    prov["communes_total"] = by_month["communes_total"].sum()
     area = [c for c in _AREA_COLUMNS if c in base.columns]
     if area:
-        prov = prov.join(base.loc[is_district, area].groupby(level="month").sum(min_count=1))
+        prov = prov.join(by_month[area].sum(min_count=1))
+    _province_population(prov, areas, per_capita)
     if not platforms.empty:
         prov_platforms = platforms.xs(PROVINCE, level="unit")
         prov = prov.join(prov_platforms.drop(columns=[c for c in prov_platforms.columns if c in area]))
     prov["unit"] = PROVINCE
     base = pd.concat([base, prov.reset_index().set_index(["month", "unit"])]).sort_index()
 
-    if "downloads" in base:
-        # the previous month's downloads, only when it is the calendar month before
+    if "downloads" in base and not previous:
+        base["prev_downloads"] = np.nan
+    elif "downloads" in base:
+        # the previous month's downloads, only when it is the calendar month before and the code
+        # names the same unit in both months
         frame = base["downloads"].reset_index()
         frame["month"] = [month_after(m) for m in frame["month"]]
         prev = frame.set_index(["month", "unit"])["downloads"]
-        base["prev_downloads"] = prev.reindex(base.index).to_numpy()
-    lfl = _like_for_like(facts, registry, submitted, catalog, scope) if like_for_like else None
+        same = [cw.same(u, m, month_before(m)) for m, u in base.index]
+        base["prev_downloads"] = prev.reindex(base.index).where(same).to_numpy()
     base.attrs = {"min_population_coverage": scope.min_population_coverage}
-    if lfl is not None:
-        base.attrs["like_for_like"] = lfl
     return base
 
 
-_FACT_KEY = ["unit", "sheet", "subject", "metric"]
+def _province_population(prov: Frame, areas: Frame, per_capita: list[str]) -> None:
+    """The province's populations behind its per-capita figures (in place).
+
+    The area's population is the area units' own populations added up when every one is known,
+    else the province's. When every area unit of the month reported a figure, the population
+    behind it is the whole area's (coverage 100%); otherwise that of the reporting units whose
+    population is known, over their figures only. A missing figure stays missing, never 0.
+    """
+    by_month = areas.groupby(level="month")
+    units = by_month.size().reindex(prov.index)
+    known_all = by_month["population"].count().reindex(prov.index) == units
+    own = by_month["area_population"].sum(min_count=1).reindex(prov.index)
+    prov["area_population"] = own.where(known_all & (units > 0), prov["population"])
+    for key in per_capita:
+        everyone = (by_month[key].count().reindex(prov.index) == units) & (units > 0)
+        prov[f"pop:{key}"] = prov["area_population"].where(
+            everyone, by_month[f"pop:{key}"].sum(min_count=1).reindex(prov.index)
+        )
+        prov[f"known:{key}"] = (
+            by_month[key]
+            .sum(min_count=1)
+            .reindex(prov.index)
+            .where(everyone, by_month[f"known:{key}"].sum(min_count=1).reindex(prov.index))
+        )
 
 
 def _like_for_like(facts: Frame, registry: Registry, submitted: Frame, catalog: Frame | None, scope: Scope) -> Frame:
@@ -296,32 +372,49 @@ def _like_for_like(facts: Frame, registry: Registry, submitted: Frame, catalog: 
     in both months only (the same units, communes and platforms), and the previous value over them.
 
     A unit, commune or platform row that is missing (not sent, or rejected) in either month is
-    left out of both, so a partial month is never compared with a full one.
+    left out of both, so a partial month is never compared with a full one. Rows are matched
+    through the registry (compare.like_rows): a code that names another unit in the month before
+    is never matched on its code; the communes of an area unit whose area changed are matched
+    with the communes of the month before that lie in them.
     """
     columns = ["month", "unit", "indicator", "lfl_previous", "lfl_change"]
     months = sorted(set(submitted["month"])) if not submitted.empty else []
-    out = []
+    cw = crosswalk(registry)
+    nows, thens, sums = [], [], []
     for month in months:
         before = month_before(month)
         if before not in months:
             continue
-        now = facts[facts["month"] == month]
-        then = facts[facts["month"] == before]
-        common = now[_FACT_KEY].drop_duplicates().merge(then[_FACT_KEY].drop_duplicates(), on=_FACT_KEY)
-        pair = pd.concat([now.merge(common, on=_FACT_KEY), then.merge(common, on=_FACT_KEY)], ignore_index=True)
-        units = set(now["unit"]) & set(then["unit"])
-        subs = submitted[submitted["month"].isin([month, before]) & submitted["unit"].isin(units)]
-        if subs.empty:
+        now, then, team_sums = like_rows(facts, cw, before, month)
+        if now.empty or then.empty:
             continue
-        values = compute(base_table(pair, registry, subs, catalog, scope, like_for_like=False))
-        wide = values.pivot_table(
-            index=["unit", "indicator"], columns="month", values="value", aggfunc="first", dropna=False
-        )
-        if month not in wide or before not in wide:
-            continue
-        frame = pd.DataFrame({"lfl_previous": wide[before], "lfl_change": wide[month] - wide[before]}).reset_index()
-        frame["month"] = month
-        out.append(frame)
-    if not out:
+        nows.append(now)
+        thens.append(then)
+        sums.append(team_sums.assign(month=month))
+    if not nows:
         return pd.DataFrame(columns=columns)
-    return pd.concat(out, ignore_index=True)[columns]
+    # every month's rows in one table, and every month before's in another: each month appears
+    # once in each, and nothing joins two months in them (no month-before figure is taken)
+    now_values = _month_values(pd.concat(nows, ignore_index=True), registry, catalog, scope, cw)
+    then_values = _month_values(pd.concat(thens, ignore_index=True), registry, catalog, scope, cw)
+    then_values["month"] = [month_after(m) for m in then_values["month"]]
+    frame = now_values.merge(then_values, on=["month", "unit", "indicator"], how="left", suffixes=("", "_before"))
+    # a unit compared on its code only when it is the same unit in both months
+    same = np.array([cw.same(u, m, month_before(m)) for m, u in zip(frame["month"], frame["unit"])], dtype=bool)
+    frame = frame[same]
+    frame = frame.assign(lfl_previous=frame["value_before"], lfl_change=frame["value"] - frame["value_before"])
+    team = pd.concat(sums, ignore_index=True)
+    team = team.assign(lfl_change=team["lfl_now"] - team["lfl_previous"])
+    parts = [p[columns] for p in (frame, team) if not p.empty]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    out = pd.concat(parts, ignore_index=True)
+    return out.astype({"lfl_previous": float, "lfl_change": float})
+
+
+def _month_values(rows: Frame, registry: Registry, catalog, scope: Scope, cw: Crosswalk) -> Frame:
+    """The indicator values of each month of `rows` over `rows` only (month, unit, indicator,
+    value), without a month-before figure."""
+    subs = rows[["month", "unit"]].drop_duplicates()
+    values = compute(_base(rows, registry, subs, catalog, scope, cw, previous=False))
+    return values[["month", "unit", "indicator", "value"]]

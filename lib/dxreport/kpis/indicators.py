@@ -9,7 +9,9 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from dxreport.kpis.roles import era_text, populations_known
 from dxreport.labels import CATALOG_SHORT, PLATFORM_STATUSES
+from dxreport.units import Registry
 
 Frame = pd.DataFrame
 
@@ -44,13 +46,15 @@ def _metric(key: str) -> Callable[[Frame], pd.Series]:
 
 def _coverage(frame: Frame, key: str) -> pd.Series:
     """Share of the area's population living in the units that reported `key` (0–100), over the
-    districts' own populations (whose years differ from the province's figure)."""
+    area units' own populations (whose years differ from the province's figure) when all are
+    known, else over the province's; 100 when every area unit reported it."""
     return _ratio(frame, f"pop:{key}", "area_population")
 
 
 def _per_capita(frame: Frame, key: str) -> pd.Series:
-    """`key` per 100 residents of the units that reported it; missing below the coverage threshold."""
-    value = _ratio(frame, key, f"pop:{key}")
+    """`key` per 100 residents of the units that reported it (over the figures of the units whose
+    population is known, `known:`); missing below the coverage threshold."""
+    value = _ratio(frame, f"known:{key}" if f"known:{key}" in frame else key, f"pop:{key}")
     threshold = frame.attrs.get("min_population_coverage", 0.0)
     return value.where(_coverage(frame, key) >= threshold)
 
@@ -72,12 +76,37 @@ class Indicator:
     flow: bool = False  # a figure for the month alone, which adds up over the year
     ratio_of: tuple[str, str] | None = None  # a rate of two flow indicators (its year to date)
     ranked: bool = True  # whether ranking units by it means something
+    population: str = ""  # "per_capita" or "coverage": a figure over the area units' populations
 
     @property
     def decimals(self) -> int:
         """Decimals shown in the report."""
         return 0 if self.kind == "count" else 1
 
+    def label_in(self, month: str | None, registry: Registry | None = None) -> str:
+        """The label said with the words of `month` (`label` itself, byte for byte, in 2022):
+        "các huyện", "huyện, thị xã, thành phố", "toàn tỉnh", "cơ quan cấp tỉnh" follow the
+        area units and the province of the month (roles.era_text)."""
+        return era_text(self.label, month, registry)
+
+    def formula_in(self, month: str | None, registry: Registry | None = None) -> str:
+        """The formula said with the words of `month` (`formula` itself in 2022); in a month
+        where some area unit's population is not known (from 2025), a per-capita figure or its
+        coverage also says how the population is taken then."""
+        text = era_text(self.formula, month, registry)
+        if self.population and month and not populations_known(registry, month):
+            text += era_text(_UNKNOWN_POPULATION[self.population], month, registry)
+        return text
+
+
+# How a per-capita figure takes the population when some area unit's population is not known
+# (written with the 2022 words, said with the month's).
+_UNKNOWN_POPULATION = {
+    "per_capita": "; khi chưa có dân số của mọi huyện, thị xã, thành phố: chỉ tính các đơn vị đã có dân số, "
+    "và khi mọi huyện, thị xã, thành phố đều báo cáo thì tính trên dân số toàn tỉnh",
+    "coverage": "; khi chưa có dân số của mọi huyện, thị xã, thành phố: so với dân số toàn tỉnh, và bằng 100% "
+    "khi mọi huyện, thị xã, thành phố đều báo cáo",
+}
 
 HUE_S = "Biểu Hue-S"
 TEAMS = "Biểu Tổ công nghệ số"
@@ -310,6 +339,7 @@ INDICATORS: tuple[Indicator, ...] = (
         lambda f: _per_capita(f, "ehealth_accounts"),
         kind="ratio",
         scope="area",
+        population="per_capita",
     ),
     Indicator(
         "ehealth_coverage",
@@ -322,6 +352,7 @@ INDICATORS: tuple[Indicator, ...] = (
         kind="rate",
         scope="area",
         ranked=False,
+        population="coverage",
     ),
     Indicator(
         "vneid_penetration",
@@ -334,6 +365,7 @@ INDICATORS: tuple[Indicator, ...] = (
         lambda f: _per_capita(f, "vneid_accounts"),
         kind="ratio",
         scope="area",
+        population="per_capita",
     ),
     Indicator(
         "vneid_coverage",
@@ -346,6 +378,7 @@ INDICATORS: tuple[Indicator, ...] = (
         kind="rate",
         scope="area",
         ranked=False,
+        population="coverage",
     ),
     # --- Hue-S ------------------------------------------------------------------------------
     Indicator(
@@ -380,6 +413,7 @@ INDICATORS: tuple[Indicator, ...] = (
         lambda f: _per_capita(f, "downloads"),
         kind="ratio",
         scope="area",
+        population="per_capita",
     ),
     Indicator(
         "hues_coverage",
@@ -392,6 +426,7 @@ INDICATORS: tuple[Indicator, ...] = (
         kind="rate",
         scope="area",
         ranked=False,
+        population="coverage",
     ),
     Indicator(
         "hues_accounts",
@@ -413,6 +448,7 @@ INDICATORS: tuple[Indicator, ...] = (
         lambda f: _per_capita(f, "hues_accounts"),
         kind="ratio",
         scope="area",
+        population="per_capita",
     ),
     Indicator(
         "reports_received",
@@ -643,15 +679,16 @@ def indicator(name: str) -> Indicator:
     return BY_NAME[name]
 
 
-def definitions() -> pd.DataFrame:
-    """The indicator dictionary as a table (for the report's notes and the annex)."""
+def definitions(month: str | None = None, registry: Registry | None = None) -> pd.DataFrame:
+    """The indicator dictionary as a table (for the report's notes and the annex); with `month`,
+    labels and formulas are said with that month's words (the 2022 texts in 2022)."""
     return pd.DataFrame(
         [
             {
                 "name": i.name,
-                "label": i.label,
+                "label": i.label_in(month, registry),
                 "unit": i.unit,
-                "formula": i.formula,
+                "formula": i.formula_in(month, registry),
                 "source": i.source,
                 "section": i.section,
             }

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from dxreport.kpis.indicators import BY_NAME, OUTSIDE_CATALOG, Frame
+from dxreport.kpis.roles import AGENCY, AREA, ROLES, role_of
 from dxreport.kpis.yamlcheck import _item_keys, _read_yaml, _text_or_empty
 from dxreport.params import PARAMS_DIR, PROVINCE
 
@@ -21,7 +22,7 @@ class Rule:
     kind: str  # not_submitted | late | below | above | below_share | platform_not_deployed
     indicator: str = ""
     threshold: float | None = None
-    applies_to: tuple[str, ...] = ("district", "agency")
+    applies_to: tuple[str, ...] = (AREA, AGENCY)  # roles: area units, agencies
     proposal: str = ""  # what the report proposes for the units this rule names
 
 
@@ -29,7 +30,9 @@ _RULE_KINDS = ("not_submitted", "late", "below", "above", "below_share", "platfo
 _RULE_KEYS = ("id", "kind", "indicator", "threshold", "applies_to", "proposal")
 _INDICATOR_KINDS = ("below", "above", "below_share")  # the kinds that compare an indicator
 _THRESHOLD_KINDS = (*_INDICATOR_KINDS, "platform_not_deployed")
-_APPLIES = ("district", "agency")
+_APPLIES = ROLES
+# `district`, the word of the files written before the 2025 reform, still means the area units.
+_OLD_ROLES = {"district": AREA}
 
 
 def load_rules(path: Path | str | None = None) -> list[Rule]:
@@ -83,11 +86,16 @@ def load_rules(path: Path | str | None = None) -> list[Rule]:
         elif threshold is not None:
             doc.fail((*keys, "threshold"), f"{what}: quy tắc kind {kind} không dùng threshold")
         applies = item.get("applies_to", list(_APPLIES))
-        if not isinstance(applies, list) or not applies or not set(applies) <= set(_APPLIES):
+        if (
+            not isinstance(applies, list)
+            or not applies
+            or not all(isinstance(a, str) and _OLD_ROLES.get(a, a) in _APPLIES for a in applies)
+        ):
             doc.fail(
                 (*keys, "applies_to"),
-                f"{what}: applies_to là danh sách lấy từ district, agency, không phải {applies!r}",
+                f"{what}: applies_to là danh sách lấy từ {', '.join(_APPLIES)}, không phải {applies!r}",
             )
+        applies = list(dict.fromkeys(_OLD_ROLES.get(a, a) for a in applies))
         rule_id = item.get("id")
         if rule_id is not None and (not isinstance(rule_id, str) or not rule_id.strip()):
             doc.fail((*keys, "id"), f"{what}: id phải là chữ, không phải {rule_id!r}")
@@ -115,18 +123,20 @@ def load_rules(path: Path | str | None = None) -> list[Rule]:
 def lagging_units(values: Frame, month: str, unit_types: dict[str, str], rules: list[Rule]) -> Frame:
     """Every (unit, rule) where a reporting unit lags this month: value, threshold, rule.
 
-    `unit_types` maps the month's reporting units to 'district' or 'agency'. A unit without a
-    value for the rule's indicator is not named by that rule (it is named by `not_submitted`).
+    `unit_types` maps the month's reporting units to their role, 'area' or 'agency' (a registry
+    type `district` or `commune` is read as 'area'; so is `district` in a rule's applies_to). A
+    unit without a value for the rule's indicator is not named by that rule (it is named by
+    `not_submitted`).
     """
     columns = ["unit", "rule", "kind", "indicator", "value", "threshold", "reference"]
     month_values = values[values["month"] == month]
     wide = month_values.pivot_table(index="unit", columns="indicator", values="value", aggfunc="first")
-    units = pd.Series(unit_types)
+    units = pd.Series({code: role_of(kind) for code, kind in unit_types.items()}, dtype=object)
     out = []
     for rule in rules:
         if rule.kind == "platform_not_deployed":
             continue
-        codes = units[units.isin(rule.applies_to)].index
+        codes = units[units.isin([role_of(a) for a in rule.applies_to])].index
         w = wide.reindex(codes)
         reference = np.nan
         if rule.kind == "not_submitted":

@@ -6,17 +6,25 @@ import numpy as np
 import pandas as pd
 
 from dxreport.kpis.indicators import BY_NAME, INDICATORS, Frame
+from dxreport.kpis.roles import AGENCY, AREA, peers_name
 from dxreport.params import PROVINCE
-from dxreport.units import Registry
+from dxreport.units import Registry, load_registry
 
 
 def peers_of(registry: Registry, month: str, unit: str) -> tuple[list[str], str]:
-    """The units a unit is ranked among (the districts, or the provincial agencies) and their name."""
+    """The units a unit is ranked among and their name: the units of the same role in the same
+    month (the area units: `huyện, thị xã, thành phố` in 2022, `xã, phường` from 2025-07; or the
+    agencies: `cơ quan cấp tỉnh` in 2022, `cơ quan cấp thành phố` from 2025). None for the
+    province or a code that does not report in the month."""
     if unit == PROVINCE:
         return [], ""
-    kind = registry.get(unit, month).type
-    codes = [u.code for u in registry.reporting_units(month) if u.type == kind]
-    return codes, ("huyện, thị xã, thành phố" if kind == "district" else "cơ quan cấp tỉnh")
+    areas = [u.code for u in registry.area_units(month)]
+    if str(unit) in areas:
+        return areas, peers_name(registry, month, AREA)
+    agencies = [u.code for u in registry.agencies(month)]
+    if str(unit) in agencies:
+        return agencies, peers_name(registry, month, AGENCY)
+    return [], ""
 
 
 def peer_stats(values: Frame, month: str, peers: list[str]) -> Frame:
@@ -53,22 +61,26 @@ def peer_stats(values: Frame, month: str, peers: list[str]) -> Frame:
     return pd.concat(out, ignore_index=True)
 
 
-def unit_view(values: Frame, month: str, unit: str, peers: list[str] | None = None) -> Frame:
+def unit_view(
+    values: Frame, month: str, unit: str, peers: list[str] | None = None, registry: Registry | None = None
+) -> Frame:
     """One unit's indicators for one month with labels, units and changes, in definition order.
 
-    With `peers`, each row also has the unit's rank among them and their mean.
+    Labels are said with the month's words (Indicator.label_in; the 2022 labels in 2022). With
+    `peers`, each row also has the unit's rank among them and their mean.
     """
     part = values[(values["month"] == month) & (values["unit"] == unit)].set_index("indicator")
     stats = peer_stats(values, month, peers).set_index(["unit", "indicator"]) if peers else None
     optional = ("previous", "change", "change_pct", "last_year", "yoy_change", "yoy_pct", "ytd", "ytd_months")
     rows = []
+    registry = registry if registry is not None else (load_registry() if not part.empty else None)
     for ind in INDICATORS:
         if ind.name not in part.index:
             continue
         r = part.loc[ind.name]
         row = {
             "indicator": ind.name,
-            "label": ind.label,
+            "label": ind.label_in(month, registry),
             "measure": ind.unit,
             "kind": ind.kind,
             "section": ind.section,

@@ -8,6 +8,7 @@ import pandas as pd
 
 from dxreport.kpis.base import catalog_of
 from dxreport.kpis.indicators import CATALOG_KEYS, OUTSIDE_CATALOG, Frame
+from dxreport.kpis.roles import AGENCY, AREA, role_of
 
 # `cell`: where the row's status is in the unit's file (Nền tảng!C9), to find the row again.
 PLATFORM_ROW_COLUMNS = [
@@ -60,8 +61,10 @@ def platform_rows(facts: Frame, catalog: Frame | None = None) -> Frame:
 
 def platform_summary(rows: Frame, unit_types: dict[str, str]) -> Frame:
     """Per platform (over the units of `rows`): how many units use it, try it, have not deployed
-    it, have connected it to LGSP; accounts, active users and uses summed over districts and over
-    agencies separately (the two are never added)."""
+    it, have connected it to LGSP; accounts, active users and uses summed over the area units
+    (columns `…_districts`, whatever the area units' level) and over the agencies separately (the
+    two are never added). `unit_types`: the month's reporting units → role (`area`, `agency`; a
+    registry type `district` or `commune` is read as `area`)."""
     if rows.empty:
         return pd.DataFrame(
             columns=[
@@ -83,14 +86,15 @@ def platform_summary(rows: Frame, unit_types: dict[str, str]) -> Frame:
                 "uses_agencies",
             ]
         )
-    r = rows.assign(type=rows["unit"].map(unit_types))
+    roles = {code: role_of(kind) for code, kind in unit_types.items()}
+    r = rows.assign(type=rows["unit"].map(roles))
     r["in_use"] = (r["status"] == "dang_su_dung").astype(int)
     r["trial"] = (r["status"] == "dang_thu_nghiem").astype(int)
     r["not_deployed"] = (r["status"] == "chua_trien_khai").astype(int)
     r["lgsp_in_use"] = ((r["lgsp"] == 1) & (r["status"] == "dang_su_dung")).astype(int)
     for metric in ("accounts", "mau", "uses"):
-        r[f"{metric}_districts"] = r[metric].where(r["type"] == "district")
-        r[f"{metric}_agencies"] = r[metric].where(r["type"] == "agency")
+        r[f"{metric}_districts"] = r[metric].where(r["type"] == AREA)
+        r[f"{metric}_agencies"] = r[metric].where(r["type"] == AGENCY)
     out = (
         r.groupby(["catalog", "subject"], sort=False)
         .agg(
