@@ -208,9 +208,9 @@ def test_a_bad_target_is_named_with_the_file_and_line(params_dir, old, new, expe
             "dòng 18: quy tắc thứ 2 (not_submitted): mã quy tắc (id) not_submitted trùng với quy tắc thứ 1",
         ),
         (
-            '    applies_to: [district]\n    proposal: "Đề nghị UBND {units} chỉ đạo',
-            '    applies_to: district\n    proposal: "Đề nghị UBND {units} chỉ đạo',
-            "dòng 31: quy tắc thứ 4 (processed_rate): applies_to là danh sách lấy từ district, agency, không phải 'district'",
+            '    applies_to: [area]\n    proposal: "Đề nghị UBND {units} chỉ đạo',
+            '    applies_to: area\n    proposal: "Đề nghị UBND {units} chỉ đạo',
+            "dòng 31: quy tắc thứ 4 (processed_rate): applies_to là danh sách lấy từ area, agency, không phải 'area'",
         ),
     ],
 )

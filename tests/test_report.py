@@ -782,7 +782,11 @@ def test_roles_of_the_units_of_july_2025():
 def test_a_communes_teams_section_speaks_of_its_own_area_and_ranks_it_among_communes():
     html = report.teams(city_context("19774"))
     text = _text(html)
-    assert "Trên địa bàn phường Kim Long có 2 tổ công nghệ số cộng đồng với 9 thành viên." in text
+    # the hand-made month has no 2025-06 rows to rebuild the old communes' teams from
+    assert (
+        "Trên địa bàn phường Kim Long có 2 tổ công nghệ số cộng đồng với 9 thành viên, không so sánh được với "
+        "tháng trước do thay đổi địa giới hành chính."
+    ) in text
     # Phú Xuân 3, Kim Long 2, Vỹ Dạ 1: second of the three of its level that reported
     assert "Trong toàn thành phố, tổ công nghệ số cộng đồng (lũy kế) xếp thứ 2/3 xã, phường." in text
     assert "bình quân mỗi xã" not in text and "Tổ /xã" not in html and "đã có tổ" not in text
@@ -827,13 +831,14 @@ def test_a_proposal_addresses_a_commune_level_unit_by_its_peoples_committee():
 
 
 def _with_bases(ctx: report.Context, bases: dict[str, tuple[str, str, bool]]) -> report.Context:
-    """The context with previous_basis, last_year_basis and basis_uncertain set by hand on the
-    unit's rows of the month."""
+    """The context with the basis of both comparisons set by hand on the unit's rows of the month
+    (`unsure`: both used an uncertain crosswalk row)."""
     v = ctx.values.copy()
-    v["previous_basis"], v["last_year_basis"], v["basis_uncertain"] = "", "", False
+    columns = ["previous_basis", "previous_uncertain", "last_year_basis", "last_year_uncertain"]
+    v[columns] = ["", False, "", False]
     for name, (prev, last, unsure) in bases.items():
         at = (v["month"] == ctx.month) & (v["unit"] == ctx.unit) & (v["indicator"] == name)
-        v.loc[at, ["previous_basis", "last_year_basis", "basis_uncertain"]] = [prev, last, unsure]
+        v.loc[at, columns] = [prev, unsure, last, unsure]
     ctx.values = v
     return ctx
 
@@ -873,8 +878,8 @@ def test_without_basis_columns_every_comparison_is_on_the_same_map():
 def test_month_change_and_year_on_year_say_the_basis():
     view = pd.DataFrame(
         [
-            {"indicator": "teams", "change": 3.0, "previous_basis": "rebuilt", "basis_uncertain": True},
-            {"indicator": "members", "change": 5.0, "previous_basis": "not_comparable", "basis_uncertain": False},
+            {"indicator": "teams", "change": 3.0, "previous_basis": "rebuilt", "previous_uncertain": True},
+            {"indicator": "members", "change": 5.0, "previous_basis": "not_comparable", "previous_uncertain": False},
             {"indicator": "households", "last_year": 10.0, "yoy_change": -4.0, "last_year_basis": "rebuilt"},
             {"indicator": "trained", "last_year": 10.0, "yoy_change": 2.0, "last_year_basis": "not_comparable"},
         ]
@@ -893,18 +898,17 @@ def test_month_change_and_year_on_year_say_the_basis():
     )
 
 
-def test_kpis_csv_ends_with_the_basis_of_the_comparisons_when_there_is_one(tmp_path):
+def test_kpis_csv_ends_with_the_basis_of_the_comparisons(tmp_path):
     plain = pd.read_csv(report.save_kpis(make_context("474", tmp=tmp_path)), encoding="utf-8-sig")
-    assert "previous_basis" not in plain
+    # the 2022 month: every comparison is on the same map
+    assert set(plain["previous_basis"].dropna()) <= {"same"} and set(plain["last_year_basis"].dropna()) <= {"same"}
+    plain = plain.drop(columns=["previous_basis", "previous_uncertain", "last_year_basis", "last_year_uncertain"])
     ctx = _with_bases(make_context("474", tmp=tmp_path), {"hues_downloads": ("rebuilt", "not_comparable", True)})
     frame = pd.read_csv(report.save_kpis(ctx), encoding="utf-8-sig", keep_default_na=False)
-    assert list(frame.columns) == [*plain.columns, "previous_basis", "last_year_basis", "basis_uncertain"]
+    basis = ["previous_basis", "previous_uncertain", "last_year_basis", "last_year_uncertain"]
+    assert list(frame.columns) == [*plain.columns, *basis]
     row = frame.set_index("indicator").loc["hues_downloads"]
-    assert (row["previous_basis"], row["last_year_basis"], row["basis_uncertain"]) == (
-        "rebuilt",
-        "not_comparable",
-        True,
-    )
+    assert tuple(row[basis]) == ("rebuilt", True, "not_comparable", True)
     assert frame.set_index("indicator").at["teams", "previous_basis"] == ""
 
 

@@ -42,7 +42,8 @@ class Places:
 PLACES = Places()
 
 #: How a comparison across a change of the map is shown (kpis.with_changes / with_year give its
-#: basis: same, rebuilt, not_comparable; basis_uncertain when a crosswalk row is not confirmed).
+#: basis: same, rebuilt, not_comparable; previous_uncertain / last_year_uncertain when a crosswalk
+#: row is not confirmed).
 REBUILT = "quy đổi theo địa giới mới"
 NOT_COMPARABLE = "không so sánh được do thay đổi địa giới hành chính"
 UNCERTAIN = "có xã chưa xác định chắc chắn đơn vị mới"
@@ -52,7 +53,7 @@ def basis_of(row, column: str) -> tuple[str, bool]:
     """The basis of a comparison in a row of values (`previous_basis` or `last_year_basis`) and
     whether it is uncertain; a missing column or cell is the same basis."""
     value = row.get(column)
-    flag = row.get("basis_uncertain")
+    flag = row.get(column.replace("_basis", "_uncertain"))
     uncertain = flag is not None and flag is not pd.NA and not (isinstance(flag, float) and math.isnan(flag))
     return (value if isinstance(value, str) and value else "same"), bool(flag) if uncertain else False
 

@@ -216,7 +216,7 @@ def analyse(run: RunParams) -> pd.DataFrame:
         catalog_table = con.execute("SELECT platform_id, catalog, name FROM catalog").df()
         values = kpis.with_changes(kpis.compute(kpis.base_table(facts, registry, subs, catalog_table)))
         store.write_indicators(con, values)
-    values = kpis.with_year(values)
+    values = kpis.with_year(values, registry, facts)
     out = run.outputs / run.month
     out.mkdir(parents=True, exist_ok=True)
     values[values["month"] == run.month].to_csv(out / "indicators.csv", index=False, encoding="utf-8-sig")

@@ -11,15 +11,24 @@ from pathlib import Path
 import pandas as pd
 
 from dxreport import kpis, narrative, store
-from dxreport.params import PROVINCE, SCRATCH_DIR, ParamError, RunParams, issuer_on, load_settings, validate_run
+from dxreport.params import (
+    PROVINCE,
+    SCRATCH_DIR,
+    ParamError,
+    RunParams,
+    issuer_on,
+    load_settings,
+    previous_month,
+    validate_run,
+)
 from dxreport.publish import STAGING
 from dxreport.units import Registry, load_registry
 
 #: The role kpis gives a unit that reports for an area (a district until 2025-06, a commune-level
 #: unit from 2025-07). The one place where the report names that role for kpis.
-AREA = "district"
+AREA = "area"
 #: The columns kpis.with_changes and kpis.with_year give on the basis of a comparison.
-BASIS_COLUMNS = ("previous_basis", "last_year_basis", "basis_uncertain")
+BASIS_COLUMNS = ("previous_basis", "previous_uncertain", "last_year_basis", "last_year_uncertain")
 #: Registry type -> role of a reporting unit.
 ROLES = {"province": "province", "district": AREA, "commune": AREA, "agency": "agency"}
 
@@ -182,10 +191,12 @@ class Context:
 
     def indicator(self, name: str):
         """The indicator with the words of the month's map (kpis.indicator)."""
-        try:
-            return kpis.indicator(name, registry=self.registry, month=self.month)
-        except TypeError:
-            return kpis.indicator(name)
+        ind = kpis.indicator(name)
+        return replace(
+            ind,
+            label=ind.label_in(self.month, self.registry),
+            formula=ind.formula_in(self.month, self.registry),
+        )
 
     @cached_property
     def peers(self) -> tuple[list[str], str]:
@@ -282,6 +293,8 @@ def load(
         submissions = store.submissions_frame(con, run.month)
         issues = store.issues_frame(con, run.month)
         facts = store.facts_frame(con, [run.month])
+        # the earlier months' rows, for figures rebuilt through the crosswalk
+        before = store.facts_frame(con, [previous_month(run.month), kpis.same_month_last_year(run.month)])
         catalog = con.execute("SELECT * FROM catalog ORDER BY catalog, name").df()
         changes = store.month_rows(con, "catalog_changes", run.month)
         fetches = store.month_rows(con, "catalog_fetches", run.month)
@@ -291,7 +304,7 @@ def load(
         run=run,
         registry=registry,
         settings=load_settings(),
-        values=kpis.with_year(values),
+        values=kpis.with_year(values, registry, pd.concat([before, facts], ignore_index=True)),
         submissions=submissions,
         issues=issues,
         facts=facts,

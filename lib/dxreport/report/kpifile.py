@@ -10,7 +10,8 @@ from dxreport.report.context import BASIS_COLUMNS, Context
 
 def save_kpis(ctx: Context) -> Path:
     """Write this unit's indicators of the month to kpis.csv in ctx.out_dir (atomically); the
-    basis of the comparisons (previous_basis, last_year_basis, basis_uncertain), when the values
+    basis of the comparisons (previous_basis, previous_uncertain, last_year_basis,
+    last_year_uncertain), when the values
     have it, in the last columns."""
     view = ctx.view.drop(columns=["kind"])
     view = view[[c for c in view if c not in BASIS_COLUMNS] + [c for c in BASIS_COLUMNS if c in view]]
