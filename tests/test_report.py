@@ -856,18 +856,24 @@ def test_comparisons_across_a_change_of_the_map_are_shown_rebuilt_or_not_compara
     # the figures are those of test_province_key_figures_…: 900 and +100; 80, +20 and 60
     assert _row(html, "Lượt tải ứng dụng Hue-S (lũy kế)") == (
         '<tr><td>Lượt tải ứng dụng Hue-S (lũy kế)</td><td>lượt</td><td class="num">1.500</td>'
-        '<td class="num">900 (quy đổi theo địa giới mới)</td><td class="num">+100 (quy đổi theo địa giới mới)</td>'
-        '<td class="num">không so sánh được do thay đổi địa giới hành chính</td><td class="num">–</td>'
+        '<td class="num">900 (quy đổi)</td><td class="num">+100 (quy đổi)</td>'
+        '<td class="num">không so sánh được</td><td class="num">–</td>'
     )
     assert _row(html, "Phản ánh hiện trường tiếp nhận") == (
         '<tr><td>Phản ánh hiện trường tiếp nhận</td><td>phản ánh</td><td class="num">150</td>'
-        '<td class="num">80 (quy đổi theo địa giới mới) *</td><td class="num">+20 (quy đổi theo địa giới mới) *</td>'
-        '<td class="num">60 (quy đổi theo địa giới mới) *</td><td class="num">230 (2/7 th)</td>'
+        '<td class="num">80 (quy đổi) *</td><td class="num">+20 (quy đổi) *</td>'
+        '<td class="num">60 (quy đổi) *</td><td class="num">230 (2/7 th)</td>'
     )
     assert '<td class="num">93,3%</td>' in _row(html, "Tỷ lệ phản ánh đã xử lý")
     assert (
         "*: so sánh dùng dòng đối chiếu địa giới chưa được xác nhận (có xã chưa xác định chắc chắn đơn vị mới)." in html
     )
+    # the cells are short; the note under the table says them in full
+    assert (
+        "không so sánh được: không so sánh được do thay đổi địa giới hành chính; số liệu trước đó chỉ có cho cả "
+        "đơn vị hành chính cũ." in html
+    )
+    assert "(quy đổi): quy đổi theo địa giới mới, số liệu tháng trước hoặc cùng kỳ được cộng lại" in html
 
 
 def test_without_basis_columns_every_comparison_is_on_the_same_map():

@@ -8,7 +8,7 @@ import math
 
 import pandas as pd
 
-from dxreport.narrative import NOT_COMPARABLE, REBUILT, basis_of
+from dxreport.narrative import basis_of
 from dxreport.pages import render_fragment
 from dxreport.textnorm import format_number, format_percent
 
@@ -106,11 +106,17 @@ def _upper(text: str) -> str:
 
 def _compared(row: pd.Series, text: str, column: str) -> str:
     """A figure of the month before (`previous_basis`) or of last year (`last_year_basis`) as the
-    table shows it: the words for a comparison that is not possible across a change of the map,
-    `(quy đổi theo địa giới mới)` after a rebuilt one, `*` when a crosswalk row is uncertain."""
+    table shows it: `không so sánh được` for a comparison that is not possible across a change of
+    the map, `(quy đổi)` after a rebuilt one, `*` when a crosswalk row is uncertain; the note
+    under the table (tables._basis_notes) says them in full."""
     basis, uncertain = basis_of(row, column)
     if basis == "not_comparable":
-        return NOT_COMPARABLE
+        return NOT_COMPARABLE_SHORT
     if basis != "rebuilt" or text == "–":
         return text
-    return f"{text} ({REBUILT}){' *' if uncertain else ''}"
+    return f"{text} ({REBUILT_SHORT}){' *' if uncertain else ''}"
+
+
+#: How a table cell says a comparison across a change of the map (in full under the table).
+NOT_COMPARABLE_SHORT = "không so sánh được"
+REBUILT_SHORT = "quy đổi"

@@ -8,8 +8,20 @@ import pandas as pd
 from dxreport import kpis
 from dxreport.params import PROVINCE, previous_month
 from dxreport.report.context import Context
-from dxreport.narrative import UNCERTAIN, basis_of
-from dxreport.report.markup import _compared, _fmt, _fmt_change, _fmt_ytd, _missing, _note, cell, num, row
+from dxreport.narrative import NOT_COMPARABLE, REBUILT, UNCERTAIN, basis_of
+from dxreport.report.markup import (
+    NOT_COMPARABLE_SHORT,
+    REBUILT_SHORT,
+    _compared,
+    _fmt,
+    _fmt_change,
+    _fmt_ytd,
+    _missing,
+    _note,
+    cell,
+    num,
+    row,
+)
 from dxreport.report.markup import table as html_table
 from dxreport.textnorm import format_month, format_number
 
@@ -107,9 +119,11 @@ def _basis_notes(view: pd.DataFrame) -> list[str]:
     """The notes on comparisons across a change of the map, for the rows that have them."""
     bases = [basis_of(r, c) for _, r in view.iterrows() for c in ("previous_basis", "last_year_basis")]
     notes = []
+    if any(b == "not_comparable" for b, _ in bases):
+        notes.append(f"{NOT_COMPARABLE_SHORT}: {NOT_COMPARABLE}; số liệu trước đó chỉ có cho cả đơn vị hành chính cũ.")
     if any(b == "rebuilt" for b, _ in bases):
         notes.append(
-            "(quy đổi theo địa giới mới): số liệu tháng trước hoặc cùng kỳ được cộng lại theo địa giới hành "
+            f"({REBUILT_SHORT}): {REBUILT}, số liệu tháng trước hoặc cùng kỳ được cộng lại theo địa giới hành "
             "chính hiện nay để so sánh."
         )
     if any(b == "rebuilt" and u for b, u in bases):
