@@ -138,7 +138,7 @@ def test_a_missing_settings_section(params_dir):
     (params_dir / "settings.yaml").write_text(text[: text.index("sample:")], encoding="utf-8")
     assert (
         _message(params_dir)
-        == "params/settings.yaml, dòng 2: thiếu mục sample (các mục: report, submission, sample, catalog, run)"
+        == "params/settings.yaml, dòng 2: thiếu mục sample (các mục: report, submission, sample, catalog, run, mail)"
     )
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from dxreport import catalog, kpis, params, units
+from dxreport import catalog, contacts, kpis, params, units
 from dxreport.catalog import CatalogError
 from dxreport.kpis import RulesError
 from dxreport.paramcheck import check_aliases, read_yaml
 from dxreport.params import PARAMS_DIR, ParamError
+from dxreport.contacts import ContactsError
 from dxreport.units import RegistryError
 
 
@@ -48,6 +49,7 @@ def checks(params_dir: Path = PARAMS_DIR, sources: Path | str | None = None) -> 
             lambda: units.read_changes(params_dir / "crosswalk.csv", units.read_registry(params_dir / "units.csv")),
         ),
         ("levels.yaml", lambda: units.check_words(units.read_registry(params_dir / "units.csv"), params_dir)),
+        ("contacts.csv", lambda: contacts.load_contacts(params_dir, units.read_registry(params_dir / "units.csv"))),
         ("targets.yaml", lambda: kpis.load_targets(params_dir / "targets.yaml")),
         ("lagging.yaml", lambda: kpis.load_rules(params_dir / "lagging.yaml")),
         ("platform_aliases.yaml", lambda: check_aliases(params_dir)),
@@ -58,7 +60,7 @@ def checks(params_dir: Path = PARAMS_DIR, sources: Path | str | None = None) -> 
 def check_params(params_dir: Path = PARAMS_DIR, sources: Path | str | None = None) -> None:
     """Check every params/ file completely; ParamError of one sentence for the first problem.
 
-    The files: settings.yaml, units.csv, crosswalk.csv, levels.yaml, targets.yaml, lagging.yaml, platform_aliases.yaml and
+    The files: settings.yaml, units.csv, crosswalk.csv, levels.yaml, contacts.csv, targets.yaml, lagging.yaml, platform_aliases.yaml and
     the sources file (`sources`, default params/sources.yaml). The message names the file, the
     line and the key (or the CSV row), in Vietnamese, e.g. "params/settings.yaml, dòng 10:
     thiếu khóa submission.deadline_day (số nguyên 1–28)".
@@ -66,5 +68,5 @@ def check_params(params_dir: Path = PARAMS_DIR, sources: Path | str | None = Non
     for _, check in checks(params_dir, sources):
         try:
             check()
-        except (ParamError, CatalogError, RulesError, RegistryError) as exc:
+        except (ParamError, CatalogError, RulesError, RegistryError, ContactsError) as exc:
             raise ParamError(_one_sentence(exc)) from None

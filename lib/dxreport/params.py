@@ -113,8 +113,44 @@ SETTINGS_RULES: dict[str, dict[str, tuple[bool, str, object]]] = {
         "infra_retries": (False, "số nguyên 0–10", _int_in(0, 10)),
         "retry_backoff": (False, "số giây ≥ 0", lambda v: _number(v) and v >= 0),
     },
+    "mail": {
+        "imap": (
+            False,
+            "bảng máy chủ nhận thư (host, port, tls, user, folder, fetched, …)",
+            lambda v: isinstance(v, dict),
+        ),
+        "smtp": (
+            False,
+            "bảng máy chủ gửi thư (host, port, tls, user, from_address, from_name)",
+            lambda v: isinstance(v, dict),
+        ),
+        "password_env": (False, "tên biến môi trường chứa mật khẩu thư, chữ", _text),
+        "password_file": (False, "đường dẫn tệp chứa mật khẩu thư, ngoài thư mục dự án", _text),
+    },
 }
-_OPTIONAL_SECTIONS = ("catalog", "run")
+#: settings.yaml, mail.imap: where units' files are fetched from (dxreport mail fetch).
+IMAP_RULES: dict[str, tuple[bool, str, object]] = {
+    "host": (True, "tên máy chủ IMAP, chữ", _text),
+    "port": (False, "số cổng 1–65535", _int_in(1, 65535)),
+    "tls": (False, "ssl (IMAPS) hoặc starttls", lambda v: v in ("ssl", "starttls")),
+    "user": (True, "tên đăng nhập, chữ", _text),
+    "folder": (False, "thư mục thư đến, chữ (mặc định INBOX)", _text),
+    "fetched": (False, "flag (gắn cờ) hoặc move (chuyển thư mục)", lambda v: v in ("flag", "move")),
+    "fetched_flag": (False, "tên cờ IMAP, chữ (mặc định $DxreportFetched)", _text),
+    "fetched_folder": (False, "thư mục chuyển thư đã nhận vào, chữ", _text),
+    "cafile": (False, "tệp chứng chỉ CA của máy chủ, chữ", _text),
+}
+#: settings.yaml, mail.smtp: how reminders, feedback and the report are sent (dxreport mail …).
+SMTP_RULES: dict[str, tuple[bool, str, object]] = {
+    "host": (True, "tên máy chủ SMTP, chữ", _text),
+    "port": (False, "số cổng 1–65535", _int_in(1, 65535)),
+    "tls": (False, "ssl, starttls hoặc none", lambda v: v in ("ssl", "starttls", "none")),
+    "user": (False, "tên đăng nhập, chữ (bỏ trống: không đăng nhập)", _text),
+    "from_address": (True, "địa chỉ gửi, chữ", _text),
+    "from_name": (False, "tên người gửi, chữ", _text),
+    "cafile": (False, "tệp chứng chỉ CA của máy chủ, chữ", _text),
+}
+_OPTIONAL_SECTIONS = ("catalog", "run", "mail")
 #: settings.yaml, report.issuers[i]: who issues the report from a date on (the merger of 2025-03-01
 #: made Sở Khoa học và Công nghệ the issuer; the city of 2025-01-01 changed the parent and place).
 ISSUER_RULES: dict[str, tuple[bool, str, object]] = {
@@ -169,6 +205,10 @@ def load_settings(params_dir: Path = PARAMS_DIR) -> dict:
         if not values:
             doc.fail((section,), f"mục {section} trống; cần: {', '.join(k for k, r in rules.items() if r[0])}")
         _check_keys(doc, (section,), values, rules)
+        if section == "mail":
+            for key, rules in (("imap", IMAP_RULES), ("smtp", SMTP_RULES)):
+                if key in values:
+                    _check_keys(doc, ("mail", key), check_mapping(doc, ("mail", key), rules), rules)
         if section == "report":
             _check_keys(doc, ("report", "signer"), check_mapping(doc, ("report", "signer"), SIGNER_RULES), SIGNER_RULES)
             previous = None
