@@ -11,13 +11,14 @@ BIN := $(VENV)/bin
 # The latest month of the embedded sample (params/settings.yaml, sample.last_month).
 MONTH ?= $(shell sed -n 's/^ *last_month: *"\([0-9-]*\)".*/\1/p' params/settings.yaml)
 UNIT ?= all
-SYSTEM_PACKAGES := chromium poppler-utils fonts-liberation2
+SYSTEM_PACKAGES := chromium poppler-utils fonts-liberation2 dovecot-imapd openssl
 
 .PHONY: setup system-deps report lint test test-fast test-busy notebooks-smoke index clean
 setup: $(VENV)/.installed system-deps
 
 # System packages: Debian's chromium prints the PDF, poppler checks it, Liberation Serif is the
-# report's font. Installed only when missing; needs root (or sudo) and apt.
+# report's font; dovecot (IMAP) and openssl give the mail tests a real mailbox over TLS.
+# Installed only when missing; needs root (or sudo) and apt.
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
