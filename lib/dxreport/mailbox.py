@@ -30,11 +30,13 @@ import email.utils
 import hashlib
 import imaplib
 import io
+import itertools
 import logging
 import os
 import re
 import ssl
 import unicodedata
+import uuid
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,7 +61,7 @@ DEFAULT_FLAG = "$DxreportFetched"
 #: Seconds a connection, a read or a write may wait on the server.
 TIMEOUT = 60
 RECORD_NAME = "fetched.csv"
-RECORD_FIELDS = ("time", "message_id", "uid", "sender", "subject", "attachment", "result", "file")
+RECORD_FIELDS = ("fetch", "time", "message_id", "uid", "sender", "subject", "attachment", "result", "file")
 
 NOT_XLSX = "không phải tệp .xlsx"
 UNKNOWN_SENDER = "người gửi không có trong params/contacts.csv"
@@ -121,6 +123,8 @@ class FetchResult:
     """What one fetch did."""
 
     month: str
+    #: Identifies this fetch's rows in data/mail/fetched.csv.
+    fetch_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     saved: list[SavedFile] = field(default_factory=list)
     skipped: list[SkippedAttachment] = field(default_factory=list)
     no_attachment: list[MessageInfo] = field(default_factory=list)
@@ -429,7 +433,8 @@ def _parts(structure: object, section: str = "") -> list[_Part]:
         return []
     if isinstance(structure[0], list):  # multipart: children then the subtype
         found = []
-        for i, child in enumerate(c for c in structure if isinstance(c, list)):
+        children = itertools.takewhile(lambda c: isinstance(c, list), structure)
+        for i, child in enumerate(children):
             found += _parts(child, f"{section}.{i + 1}" if section else str(i + 1))
         return found
     kind = _text(structure[0]).lower()
@@ -627,7 +632,8 @@ def _append_record(inbox_root: Path, rows: list[dict]) -> None:
 
 
 def last_fetch(inbox_root: Path):
-    """The rows of the last fetch in data/mail/fetched.csv as a DataFrame; None when there is none."""
+    """The rows of the last fetch in data/mail/fetched.csv as a DataFrame (columns RECORD_FIELDS);
+    None when there is none."""
     import pandas as pd
 
     path = record_path(inbox_root)
@@ -636,8 +642,8 @@ def last_fetch(inbox_root: Path):
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     if frame.empty:
         return None
-    last = frame["time"].max()
-    return frame[frame["time"] == last].reset_index(drop=True)
+    last = frame["fetch"].iloc[-1]
+    return frame[frame["fetch"] == last].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- the fetch
@@ -762,7 +768,14 @@ def _fetch_message(conn, uid, imap, month, inbox_root, contacts, limit, now, res
     info = MessageInfo(uid, message_id, sender, subject, received_at)
     result.messages += 1
     tag = hashlib.sha256((message_id or f"uid:{uid}:{received_at}").encode()).hexdigest()[:8]
-    base = {"time": now.isoformat(sep=" "), "message_id": message_id, "uid": uid, "sender": sender, "subject": subject}
+    base = {
+        "fetch": result.fetch_id,
+        "time": now.isoformat(sep=" "),
+        "message_id": message_id,
+        "uid": uid,
+        "sender": sender,
+        "subject": subject,
+    }
 
     def skip(name: str, reason: str) -> None:
         result.skipped.append(SkippedAttachment(name, reason, sender, subject, received_at, message_id, uid))
