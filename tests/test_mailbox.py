@@ -583,3 +583,58 @@ def test_bodystructure_parts():
 
 def test_last_fetch_without_record(tmp_path):
     assert mailbox.last_fetch(tmp_path / "data" / "inbox") is None
+
+
+def test_file_written_before_a_crash_is_a_duplicate_and_gets_its_row(server, box, contacts):
+    user, inbox = box["user"], box["inbox"]
+    (inbox / "2022-10").mkdir(parents=True)
+    (inbox / "2022-10" / "da-co.xlsx").write_bytes(FORM_476)
+    append(
+        server,
+        user,
+        message(PHONG_DIEN, "BC", "<r1@pd>", [(NAME, FORM_476, XLSX)]),
+        dt.datetime(2022, 11, 2, 2, 3, 4, tzinfo=UTC),
+    )
+    result = mailbox.fetch("2022-10", inbox_root=inbox, settings=box["settings"], contacts=contacts)
+    assert result.saved == []
+    assert [(s.attachment, s.reason) for s in result.skipped] == [(NAME, "trùng tệp đã nhận")]
+    assert (inbox / "2022-10" / "received.csv").read_text(encoding="utf-8-sig") == (
+        "Tệp,Ngày nhận,Hình thức\nda-co.xlsx,02/11/2022 09:03:04,thư điện tử\n"
+    )
+    assert sorted(p.name for p in (inbox / "2022-10").iterdir()) == ["da-co.xlsx", "received.csv"]
+    assert uids_with(server, user, "KEYWORD", FLAG) == [b"1"]
+
+
+def test_a_disk_error_leaves_the_message_unmarked(server, box, contacts, monkeypatch):
+    user, inbox = box["user"], box["inbox"]
+    append(
+        server,
+        user,
+        message(PHONG_DIEN, "BC", "<w1@pd>", [(NAME, FORM_476, XLSX)]),
+        dt.datetime(2022, 11, 2, tzinfo=UTC),
+    )
+
+    def full(path, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(mailbox, "write_atomic", full)
+    with pytest.raises(
+        mailbox.MailError, match=r"^không ghi được tệp vào thư mục .*2022-10 \(No space left on device\)"
+    ):
+        mailbox.fetch("2022-10", inbox_root=inbox, settings=box["settings"], contacts=contacts)
+    assert uids_with(server, user, "UNKEYWORD", FLAG) == [b"1"]
+
+
+def test_fetch_items_of_the_asked_message_only():
+    data = [
+        b"3 (FLAGS (\\Seen) UID 9)",
+        (b'1 (UID 4 INTERNALDATE "02-Nov-2022 00:00:00 +0000" BODY[HEADER.FIELDS (FROM)] {9}', b"From: a\r\n"),
+        b")",
+    ]
+    assert mailbox._fetch_items(data, "4") == {
+        b"UID": 4,
+        b"INTERNALDATE": b"02-Nov-2022 00:00:00 +0000",
+        b"BODY[HEADER.FIELDS (FROM)]": b"From: a\r\n",
+    }
+    with pytest.raises(imaplib.IMAP4.error):
+        mailbox._fetch_items(data, "5")

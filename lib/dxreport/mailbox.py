@@ -344,25 +344,37 @@ def _tokens(data: bytes):
     return value()
 
 
-def _joined(data: list) -> bytes:
-    """A FETCH response as one byte string, literals in place after their {n}."""
-    out = b""
+_RESPONSE_START = re.compile(rb"^\d+ \(")
+
+
+def _responses(data: list) -> list[bytes]:
+    """The FETCH responses of a command, each as one byte string with its literals in place
+    after their {n}."""
+    out: list[bytes] = []
     for item in data:
-        if isinstance(item, tuple):
-            out += item[0] + item[1]
-        elif isinstance(item, bytes):
-            out += item
+        piece = item[0] + item[1] if isinstance(item, tuple) else item if isinstance(item, bytes) else b""
+        if _RESPONSE_START.match(piece) or not out:
+            out.append(piece)
+        else:
+            out[-1] += piece
     return out
 
 
-def _fetch_items(data: list) -> dict[bytes, object]:
-    """The items of one FETCH response: name -> value."""
-    raw = _joined(data)
-    start = raw.index(b"(")
-    items = _tokens(raw[start:])
-    return {
-        items[i].upper() if isinstance(items[i], bytes) else items[i]: items[i + 1] for i in range(0, len(items) - 1, 2)
-    }
+def _fetch_items(data: list, uid: str) -> dict[bytes, object]:
+    """The items of the FETCH response of message `uid` (name -> value); other responses the
+    server sent along (flag changes of other messages) are left out."""
+    found: dict[bytes, object] = {}
+    for raw in _responses(data):
+        items = _tokens(raw[raw.index(b"(") :])
+        pairs = {
+            items[i].upper() if isinstance(items[i], bytes) else items[i]: items[i + 1]
+            for i in range(0, len(items) - 1, 2)
+        }
+        if str(pairs.get(b"UID")) == uid:
+            found.update(pairs)
+    if not found:
+        raise imaplib.IMAP4.error(f"no FETCH response for UID {uid}")
+    return found
 
 
 _INTERNALDATE = re.compile(rb"(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})")
@@ -658,7 +670,7 @@ def _fetch_part(conn: imaplib.IMAP4, uid: str, part: _Part, limit: int) -> bytes
         encoded_limit = limit + 1
     typ, data = conn.uid("FETCH", uid, f"(BODY.PEEK[{part.section}]<0.{encoded_limit + 1}>)")
     _check(typ, data, "FETCH part")
-    items = _fetch_items(data)
+    items = _fetch_items(data, uid)
     raw = next((v for k, v in items.items() if isinstance(k, bytes) and k.startswith(b"BODY[")), None)
     if raw is None:
         raw = b""
@@ -758,7 +770,7 @@ def _fetch_message(conn, uid, imap, month, inbox_root, contacts, limit, now, res
     typ, data = conn.uid(
         "FETCH", uid, "(INTERNALDATE BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS (FROM SUBJECT MESSAGE-ID)])"
     )
-    items = _fetch_items(_check(typ, data, "FETCH"))
+    items = _fetch_items(_check(typ, data, "FETCH"), uid)
     header = next((v for k, v in items.items() if isinstance(k, bytes) and k.startswith(b"BODY[")), b"") or b""
     message = email.message_from_bytes(header if isinstance(header, bytes) else b"", policy=email.policy.compat32)
     sender = email.utils.parseaddr(_header_text(message.get("From", "")))[1].strip()
@@ -811,26 +823,41 @@ def _fetch_message(conn, uid, imap, month, inbox_root, contacts, limit, now, res
         _, period = read_period(data, part.name)
         target_month = period or month
         folder = inbox_root / target_month
-        folder.mkdir(parents=True, exist_ok=True)
-        copy = _existing_copy(folder, data)
-        if copy is not None:
-            if not _listed(folder, copy.name):
-                warning = _write_received(folder, copy.name, received_at)
-                if warning:
-                    result.warnings.append(warning)
-            skip(part.name, DUPLICATE)
-            continue
-        path = _target(folder, safe_name(part.name), tag)
-        write_atomic(path, data)
-        warning = _write_received(folder, path.name, received_at)
+        try:
+            path, duplicate, warning = _save(folder, data, safe_name(part.name), tag, received_at)
+        except OSError as exc:
+            log.warning("cannot write into %s: %s", folder, exc)
+            raise MailError(
+                f"không ghi được tệp vào thư mục {folder} ({exc.strerror or exc}); thư chưa được đánh dấu đã "
+                "nhận, chạy lại lệnh sau khi khắc phục.",
+                result,
+            ) from None
         if warning:
             result.warnings.append(warning)
+        if duplicate:
+            skip(part.name, DUPLICATE)
+            continue
         result.saved.append(
             SavedFile(path, target_month, unit, sender, subject, received_at, message_id, uid, period is not None)
         )
         records.append({**base, "attachment": part.name, "result": SAVED, "file": str(path)})
     _mark(conn, uid, imap)
     result.marked += 1
+
+
+def _save(folder: Path, data: bytes, name: str, tag: str, at: dt.datetime) -> tuple[Path, bool, str | None]:
+    """Write the file (unless the folder has these bytes already) and its received.csv row.
+
+    Returns the file, whether it was there already, and a warning about received.csv.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = _existing_copy(folder, data)
+    if copy is not None:
+        warning = None if _listed(folder, copy.name) else _write_received(folder, copy.name, at)
+        return copy, True, warning
+    path = _target(folder, name, tag)
+    write_atomic(path, data)
+    return path, False, _write_received(folder, path.name, at)
 
 
 def _mark(conn: imaplib.IMAP4, uid: str, imap: dict) -> None:
