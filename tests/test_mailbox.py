@@ -638,3 +638,20 @@ def test_fetch_items_of_the_asked_message_only():
     }
     with pytest.raises(imaplib.IMAP4.error):
         mailbox._fetch_items(data, "5")
+
+
+def test_quoted_printable_attachment(server, box, contacts):
+    user, inbox = box["user"], box["inbox"]
+    msg = email.message.EmailMessage()
+    msg["From"] = QUANG_DIEN
+    msg["Subject"] = "BC"
+    msg["Message-ID"] = "<q1@qd>"
+    msg.set_content("x")
+    msg.add_attachment(
+        FORM_477, maintype="application", subtype="octet-stream", filename="qp.xlsx", cte="quoted-printable"
+    )
+    assert b"Content-Transfer-Encoding: quoted-printable" in msg.as_bytes()
+    append(server, user, msg.as_bytes(), dt.datetime(2022, 11, 2, tzinfo=UTC))
+    result = mailbox.fetch("2022-10", inbox_root=inbox, settings=box["settings"], contacts=contacts)
+    assert [(s.path.name, s.unit) for s in result.saved] == [("qp.xlsx", "477")]
+    assert (inbox / "2022-10" / "qp.xlsx").read_bytes() == FORM_477

@@ -33,10 +33,12 @@ import io
 import itertools
 import logging
 import os
+import quopri
 import re
 import ssl
 import unicodedata
 import uuid
+from urllib.parse import unquote
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -420,8 +422,6 @@ def _decoded_name(params: dict[str, str]) -> str:
         raw = params.get("filename*") or params.get("name*")
         charset, _, rest = raw.partition("'")
         _, _, encoded = rest.partition("'")
-        from urllib.parse import unquote
-
         return nfc(unquote(encoded, encoding=charset or "utf-8", errors="replace"))
     pieces = sorted(k for k in params if re.fullmatch(r"(file)?name\*\d+\*?", k))
     if pieces:
@@ -431,8 +431,6 @@ def _decoded_name(params: dict[str, str]) -> str:
         if chunks and chunks[0].endswith("*"):
             charset, _, rest = text.partition("'")
             _, _, text = rest.partition("'")
-            from urllib.parse import unquote
-
             text = unquote(text, encoding=charset or "utf-8", errors="replace")
         return nfc(text)
     raw = params.get("filename") or params.get("name") or ""
@@ -666,7 +664,9 @@ def _fetch_part(conn: imaplib.IMAP4, uid: str, part: _Part, limit: int) -> bytes
     about `limit` bytes are read from the server."""
     encoded_limit = (limit + 3) // 3 * 4
     encoded_limit += encoded_limit // 38 + 4096  # line breaks of base64
-    if part.encoding not in ("base64",):
+    if part.encoding == "quoted-printable":
+        encoded_limit = 3 * (limit + 1) + limit // 25
+    elif part.encoding != "base64":
         encoded_limit = limit + 1
     typ, data = conn.uid("FETCH", uid, f"(BODY.PEEK[{part.section}]<0.{encoded_limit + 1}>)")
     _check(typ, data, "FETCH part")
@@ -684,8 +684,6 @@ def _fetch_part(conn: imaplib.IMAP4, uid: str, part: _Part, limit: int) -> bytes
         except (binascii.Error, ValueError):
             decoded = base64.b64decode(re.sub(rb"[^A-Za-z0-9+/]", b"", raw) + b"===")
     elif part.encoding == "quoted-printable":
-        import quopri
-
         decoded = quopri.decodestring(raw)
     else:
         decoded = raw
