@@ -53,7 +53,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _config(root: Path, port: int) -> str:
+def _config(root: Path, port: int, starttls_port: int) -> str:
     if os.geteuid() == 0:  # dovecot refuses root for its login and mail processes
         mail_user = pwd.getpwnam("dovecot")
         login_user = "dovenull"
@@ -91,7 +91,7 @@ userdb {{
 }}
 service imap-login {{
   inet_listener imap {{
-    port = 0
+    port = {starttls_port}
   }}
   inet_listener imaps {{
     port = {port}
@@ -102,8 +102,8 @@ service imap-login {{
 
 
 class Server:
-    def __init__(self, root: Path, port: int, proc: subprocess.Popen, started: float):
-        self.root, self.port, self.proc, self.started = root, port, proc, started
+    def __init__(self, root: Path, port: int, starttls_port: int, proc: subprocess.Popen, started: float):
+        self.root, self.port, self.starttls_port, self.proc, self.started = root, port, starttls_port, proc, started
         self.cafile = str(root / "cert.pem")
         self._users = iter(USERS)
 
@@ -149,9 +149,9 @@ def server():
         capture_output=True,
         timeout=120,
     )
-    port = _free_port()
+    port, starttls_port = _free_port(), _free_port()
     conf = root / "dovecot.conf"
-    conf.write_text(_config(root, port), encoding="utf-8")
+    conf.write_text(_config(root, port, starttls_port), encoding="utf-8")
     proc = subprocess.Popen(
         [DOVECOT, "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
     )
@@ -171,7 +171,7 @@ def server():
                 if time.monotonic() > deadline:
                     pytest.fail("dovecot did not accept TLS connections within 60 s")
                 time.sleep(0.2)
-        yield Server(root, port, proc, time.monotonic() - begin)
+        yield Server(root, port, starttls_port, proc, time.monotonic() - begin)
     finally:
         proc.terminate()
         try:
@@ -655,3 +655,24 @@ def test_quoted_printable_attachment(server, box, contacts):
     result = mailbox.fetch("2022-10", inbox_root=inbox, settings=box["settings"], contacts=contacts)
     assert [(s.path.name, s.unit) for s in result.saved] == [("qp.xlsx", "477")]
     assert (inbox / "2022-10" / "qp.xlsx").read_bytes() == FORM_477
+
+
+def test_starttls(server, box, contacts):
+    user, inbox = box["user"], box["inbox"]
+    box["settings"]["mail"]["imap"].update(tls="starttls", port=server.starttls_port)
+    append(
+        server,
+        user,
+        message(PHONG_DIEN, "BC", "<s1@pd>", [(NAME, FORM_476, XLSX)]),
+        dt.datetime(2022, 11, 2, tzinfo=UTC),
+    )
+    result = mailbox.fetch("2022-10", inbox_root=inbox, settings=box["settings"], contacts=contacts)
+    assert [(s.path.name, s.received_at) for s in result.saved] == [(SAFE, dt.datetime(2022, 11, 2, 7, 0))]
+    assert PASSWORD not in mailbox.record_path(inbox).read_text(encoding="utf-8")
+
+
+def test_settings_of_the_project_are_read(monkeypatch, tmp_path):
+    monkeypatch.setenv("DXREPORT_MAIL_PASSWORD", "x")
+    monkeypatch.setattr(mailbox, "TIMEOUT", 5)
+    with pytest.raises(mailbox.MailError, match=r"^không kết nối được máy chủ thư mail.example.invalid:993"):
+        mailbox.fetch("2022-10", inbox_root=tmp_path / "inbox", contacts=read_contacts_with(None, STRANGER))
