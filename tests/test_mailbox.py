@@ -383,7 +383,10 @@ def test_fetch_saves_lists_and_marks(server, box, contacts):
 
     table = result.table()
     assert "Nhận thư tháng 11/2022: 7 thư mới, 3 tệp đã lưu, 5 tệp đính kèm không lưu (1 trùng tệp đã nhận)" in table
-    assert f"1 thư của người gửi chưa có trong params/contacts.csv ({STRANGER}) chưa được đánh dấu" in table
+    assert (
+        f"1 thư của người gửi không xác định được đơn vị theo params/contacts.csv ({STRANGER}) chưa được "
+        "đánh dấu đã nhận: thêm hoặc sửa địa chỉ trong params/contacts.csv rồi chạy lại lệnh để nhận."
+    ) in table
     assert "Kỳ báo cáo ở trang “Thông tin” của khong-ro.xlsx" in table
 
     record = mailbox.last_fetch(inbox)
@@ -676,3 +679,14 @@ def test_settings_of_the_project_are_read(monkeypatch, tmp_path):
     monkeypatch.setattr(mailbox, "TIMEOUT", 5)
     with pytest.raises(mailbox.MailError, match=r"^không kết nối được máy chủ thư mail.example.invalid:993"):
         mailbox.fetch("2022-10", inbox_root=tmp_path / "inbox", contacts=read_contacts_with(None, STRANGER))
+
+
+def test_sender_of_several_units(tmp_path):
+    path = tmp_path / "contacts.csv"
+    path.write_text(CONTACTS + f"478,Huyện Phú Vang,{PHONG_DIEN},lanh_dao,2021-07-01,,mẫu\n", encoding="utf-8")
+    both = read_contacts(path)
+    assert both.sender_unit(PHONG_DIEN, "2022-10") is None
+    assert mailbox._sender_reason(both, PHONG_DIEN, "2022-10") == (
+        "địa chỉ người gửi thuộc nhiều đơn vị trong params/contacts.csv"
+    )
+    assert mailbox._sender_reason(both, STRANGER, "2022-10") == "người gửi không có trong params/contacts.csv"

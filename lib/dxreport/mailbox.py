@@ -67,6 +67,7 @@ RECORD_FIELDS = ("fetch", "time", "message_id", "uid", "sender", "subject", "att
 
 NOT_XLSX = "không phải tệp .xlsx"
 UNKNOWN_SENDER = "người gửi không có trong params/contacts.csv"
+SHARED_SENDER = "địa chỉ người gửi thuộc nhiều đơn vị trong params/contacts.csv"
 DUPLICATE = "trùng tệp đã nhận"
 SAVED = "đã lưu"
 NO_ATTACHMENT = "thư không có tệp đính kèm"
@@ -168,8 +169,9 @@ class FetchResult:
             senders = ", ".join(dict.fromkeys(m.sender for m in self.unmarked))
             lines += [
                 "",
-                f"{len(self.unmarked)} thư của người gửi chưa có trong params/contacts.csv ({senders}) chưa được "
-                "đánh dấu đã nhận: thêm địa chỉ vào params/contacts.csv rồi chạy lại lệnh để nhận.",
+                f"{len(self.unmarked)} thư của người gửi không xác định được đơn vị theo params/contacts.csv "
+                f"({senders}) chưa được đánh dấu đã nhận: thêm hoặc sửa địa chỉ trong params/contacts.csv rồi "
+                "chạy lại lệnh để nhận.",
             ]
         lines += [f"Lưu ý: {w}" for w in self.warnings]
         return "\n".join(lines)
@@ -803,7 +805,7 @@ def _fetch_message(conn, uid, imap, month, inbox_root, contacts, limit, now, res
     unit = contacts.sender_unit(sender, month) if sender else None
     if unit is None:
         for part in parts:
-            skip(part.name, UNKNOWN_SENDER)
+            skip(part.name, _sender_reason(contacts, sender, month))
         result.unmarked.append(info)
         return
     for part in parts:
@@ -858,6 +860,17 @@ def _save(folder: Path, data: bytes, name: str, tag: str, at: dt.datetime) -> tu
     return path, False, _write_received(folder, path.name, at)
 
 
+def _sender_reason(contacts: Contacts, sender: str, month: str) -> str:
+    """Why `sender` names no unit: not in the contacts, or the address of several units."""
+    address = sender.strip().casefold()
+    units = {
+        c.code
+        for c in contacts.rows
+        if c.code and c.role != "noi_nhan" and c.valid_in(month) and address in (e.casefold() for e in c.emails)
+    }
+    return SHARED_SENDER if len(units) > 1 else UNKNOWN_SENDER
+
+
 def _mark(conn: imaplib.IMAP4, uid: str, imap: dict) -> None:
     """Mark a message fetched: the keyword, or moved into fetched_folder."""
     if (imap.get("fetched") or "flag") == "flag":
@@ -882,6 +895,7 @@ def _mark(conn: imaplib.IMAP4, uid: str, imap: dict) -> None:
 __all__ = [
     "DUPLICATE",
     "NOT_XLSX",
+    "SHARED_SENDER",
     "UNKNOWN_SENDER",
     "FetchResult",
     "MailError",
