@@ -513,3 +513,18 @@ def test_run_summary_names_the_whole_city_from_2025(monkeypatch, tmp_path):
     head = "  Báo cáo toàn thành phố: "
     assert lines[1] == head + str(tmp_path / "2025-07" / "tinh" / "r.pdf")
     assert lines[2] == " " * len(head) + str(tmp_path / "2025-07" / "tinh" / "r.html")
+
+
+def test_mail_fetch_without_a_password_says_where_to_put_it(monkeypatch):
+    monkeypatch.delenv("DXREPORT_MAIL_PASSWORD", raising=False)
+    result = _invoke(["mail", "fetch", "--month", "2026-11"])
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        "Lỗi: Chưa có mật khẩu hộp thư: đặt biến môi trường DXREPORT_MAIL_PASSWORD (hoặc mail.password_file, "
+        "một tệp ngoài thư mục dự án)."
+    )
+
+
+def test_mail_lists_its_commands_in_vietnamese():
+    result = _invoke(["mail", "--help"])
+    assert result.exit_code == 0 and "fetch  Nhận các tệp .xlsx đính kèm thư của đơn vị" in result.output

@@ -771,5 +771,41 @@ def sample(months, out):
     click.echo(f"{sum(len(v) for v in written.values())} tệp mẫu trong {out}")
 
 
+# --------------------------------------------------------------------------- mail
+
+
+@main.group(cls=Group)
+def mail() -> None:
+    """Thư điện tử: nhận tệp báo cáo từ hộp thư, nhắc đơn vị, gửi góp ý và gửi báo cáo.
+
+    Các lệnh gửi (remind, feedback, report) mặc định chỉ ghi thư thành tệp .eml trong
+    outputs/<tháng>/mail/ và in bảng ai sẽ nhận gì; chỉ gửi thật khi có --send. Mỗi thư đã gửi
+    được ghi lại và không gửi lại lần hai nếu không có --resend. Mật khẩu thư chỉ đọc từ biến môi
+    trường ghi trong params/settings.yaml (mail.password_env).
+    """
+
+
+@mail.command()
+@_month
+@_inbox
+def fetch(month, inbox):
+    """Nhận các tệp .xlsx đính kèm thư của đơn vị vào thư mục nhận báo cáo của tháng."""
+    from dxreport import mailbox
+    from dxreport.paramfiles import check_params
+    from dxreport.params import DATA_DIR, check_month_format
+
+    try:
+        check_params()
+        check_month_format(month)
+    except ParamError as exc:
+        _fail(str(exc))
+    root = Path(inbox) if inbox else DATA_DIR / "inbox"
+    try:
+        result = mailbox.fetch(month, inbox_root=root)
+    except mailbox.MailError as exc:
+        _fail(str(exc))
+    click.echo(result.table())
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
