@@ -58,3 +58,46 @@ def test_the_history_of_a_sample_month_starts_in_january_of_the_year_before():
     assert steps.sample_history("2022-01") == []
     later = steps.sample_history("2026-11")
     assert (later[0], later[-1], len(later)) == ("2025-01", "2026-10", 22)
+
+
+def test_mail_status_shows_the_last_fetch_and_who_a_reminder_would_go_to(tmp_path):
+    import pandas as pd
+
+    from dxreport.params import RunParams
+
+    root = tmp_path / "inbox"
+    (root / "2026-11").mkdir(parents=True)
+    record = tmp_path / "mail" / "fetched.csv"
+    record.parent.mkdir()
+    record.write_text(
+        "fetch,time,message_id,uid,sender,subject,attachment,result,file\n"
+        "f1,01/12/2026 08:00:00,<a@x>,1,vanphong.phuxuan@mau.invalid,Báo cáo,a.xlsx,đã lưu,2026-11/a.xlsx\n"
+        "f2,02/12/2026 08:00:00,<b@x>,2,vanphong.kimlong@mau.invalid,Báo cáo,b.xlsx,đã lưu,2026-11/b.xlsx\n",
+        encoding="utf-8",
+    )
+    tracker = pd.DataFrame(
+        {
+            "unit": ["19753", "19774", "skhcn"],
+            "unit_name": ["Phường Phú Xuân", "Phường Kim Long", "Sở Khoa học và Công nghệ"],
+            "status": ["on_time", "missing", "rejected"],
+            "status_label": ["Đã nộp", "Chưa nộp", "Bị từ chối"],
+        }
+    )
+    run = RunParams(month="2026-11", unit="tinh", inbox=root / "2026-11", outputs=tmp_path / "out")
+    last, reminders = steps.mail_status(run, tracker)
+    # only the last fetch (f2), and the two units still due, with their contacts' addresses
+    assert list(last["attachment"]) == ["b.xlsx"]
+    assert reminders.to_dict("records") == [
+        {
+            "unit": "19774",
+            "unit_name": "Phường Kim Long",
+            "status_label": "Chưa nộp",
+            "to": "vanphong.kimlong@mau.invalid",
+        },
+        {
+            "unit": "skhcn",
+            "unit_name": "Sở Khoa học và Công nghệ",
+            "status_label": "Bị từ chối",
+            "to": "skhcn@mau.invalid",
+        },
+    ]

@@ -221,3 +221,27 @@ def analyse(run: RunParams) -> pd.DataFrame:
     out.mkdir(parents=True, exist_ok=True)
     values[values["month"] == run.month].to_csv(out / "indicators.csv", index=False, encoding="utf-8-sig")
     return values
+
+
+def mail_status(run: RunParams, tracker: pd.DataFrame) -> tuple[pd.DataFrame | None, pd.DataFrame]:
+    """What the mail of the month stands at, for 02_clean: the rows of the last fetch from the
+    mailbox (None when nothing was ever fetched), and who a reminder would go to (the units that
+    have not submitted or were rejected, with the addresses of params/contacts.csv; an empty
+    address is a contact still to be set). Nothing is written or sent."""
+    from dxreport import contacts, mailbox
+
+    root = run.inbox if run.inbox is not None else DATA_DIR / "inbox"
+    if root.name == run.month:
+        root = root.parent
+    registry = load_registry()
+    book = contacts.load_contacts(registry=registry)
+    due = tracker[tracker["status"].isin(["missing", "rejected"])]
+    reminders = pd.DataFrame(
+        {
+            "unit": due["unit"],
+            "unit_name": due["unit_name"],
+            "status_label": due["status_label"],
+            "to": ["; ".join(book.addresses(code, run.month)) for code in due["unit"]],
+        }
+    ).reset_index(drop=True)
+    return mailbox.last_fetch(root), reminders
