@@ -487,7 +487,11 @@ def _connect(smtp: dict, password: str | None) -> smtplib.SMTP:
                     "thiếu mật khẩu thư: đặt biến môi trường ghi trong mail.password_env của params/settings.yaml "
                     "(hoặc tệp mail.password_file ngoài thư mục dự án)"
                 )
-            server.login(smtp["user"], password)
+            try:
+                server.login(smtp["user"], password)
+            except (smtplib.SMTPAuthenticationError, smtplib.SMTPServerDisconnected):
+                server.close()
+                raise smtplib.SMTPAuthenticationError(535, b"") from None
     except smtplib.SMTPAuthenticationError:
         raise OutboxError(f"máy chủ thư {host} từ chối đăng nhập của {smtp.get('user')}") from None
     except (smtplib.SMTPException, OSError) as exc:
