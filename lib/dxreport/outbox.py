@@ -19,6 +19,7 @@ import mimetypes
 import os
 import smtplib
 import ssl
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.message import EmailMessage
@@ -81,6 +82,25 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+#: Members of a workbook that change each time it is written (the time it was made), left out of
+#: its content hash so that the same form rewritten later is the same message.
+_VOLATILE_MEMBERS = ("docProps/core.xml",)
+
+
+def content_sha256(path: Path) -> str:
+    """The SHA-256 of a file's content: of its bytes, or for a workbook (.xlsx) of its members'
+    names and bytes without the time it was written."""
+    path = Path(path)
+    if path.suffix.lower() == ".xlsx" and zipfile.is_zipfile(path):
+        digest = hashlib.sha256()
+        with zipfile.ZipFile(path) as archive:
+            for name in sorted(archive.namelist()):
+                if name not in _VOLATILE_MEMBERS:
+                    digest.update(name.encode() + b"\0" + archive.read(name) + b"\0")
+        return digest.hexdigest()
+    return _sha256(path)
+
+
 @dataclass
 class Outgoing:
     """One message: what kind, to which unit, its recipients, text and attachments."""
@@ -106,8 +126,9 @@ class Outgoing:
 
     @property
     def message_id(self) -> str:
-        """The same (kind, month, unit, attachments' content) always gives the same Message-ID."""
-        key = "\n".join([self.kind, self.month, self.unit, self.attachments_sha256()])
+        """The same (kind, month, unit, attachments' content) always gives the same Message-ID
+        (a form written again on another day included: see content_sha256)."""
+        key = "\n".join([self.kind, self.month, self.unit, *(content_sha256(p) for p in self.attachments)])
         return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@dxreport>"
 
     @property
@@ -487,11 +508,7 @@ def _connect(smtp: dict, password: str | None) -> smtplib.SMTP:
                     "thiếu mật khẩu thư: đặt biến môi trường ghi trong mail.password_env của params/settings.yaml "
                     "(hoặc tệp mail.password_file ngoài thư mục dự án)"
                 )
-            try:
-                server.login(smtp["user"], password)
-            except (smtplib.SMTPAuthenticationError, smtplib.SMTPServerDisconnected):
-                server.close()
-                raise smtplib.SMTPAuthenticationError(535, b"") from None
+            server.login(smtp["user"], password)
     except smtplib.SMTPAuthenticationError:
         raise OutboxError(f"máy chủ thư {host} từ chối đăng nhập của {smtp.get('user')}") from None
     except (smtplib.SMTPException, OSError) as exc:
