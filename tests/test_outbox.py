@@ -59,9 +59,10 @@ class Store:
     """Keeps every envelope; refuses the addresses in `refuse`; after `stop_after` messages it
     answers 421 and closes, as a server going down."""
 
-    def __init__(self, refuse=(), stop_after=None):
+    def __init__(self, refuse=(), stop_after=None, reject_for=()):
         self.envelopes = []
         self.refuse = set(refuse)
+        self.reject_for = set(reject_for)
         self.stop_after = stop_after
         self.lock = threading.Lock()
 
@@ -75,6 +76,8 @@ class Store:
         with self.lock:
             if self.stop_after is not None and len(self.envelopes) >= self.stop_after:
                 return "421 4.3.2 Service shutting down"
+            if self.reject_for & set(envelope.rcpt_tos):
+                return "554 5.7.1 Message rejected"
             self.envelopes.append(envelope)
         return "250 Message accepted"
 
@@ -331,6 +334,23 @@ def test_a_refused_recipient_is_recorded_and_the_others_go_on(month, smtp_server
     assert [o.status for o in delivery.outcomes] == ["refused"] and handler2.envelopes == []
     assert _record(outputs)[-1]["status"] == "refused"
     assert "bị từ chối" in delivery.table()
+
+
+def test_a_message_the_server_rejects_is_recorded_and_the_next_goes_on(month, smtp_server):
+    outputs, contacts = month
+    controller, handler = smtp_server(Store(reject_for={"vanthu.sxd@example.org"}))
+    settings = _settings(controller.port)
+    delivery = outbox.deliver(
+        _reminders(outputs, contacts, settings), MONTH, outputs=outputs, settings=settings, send=True
+    )
+    assert [o.status for o in delivery.outcomes] == ["refused", "sent"]
+    assert [e.rcpt_tos for e in handler.envelopes] == [["vanthu.syt@example.org"]]
+    rows = _record(outputs)
+    assert [(r["unit"], r["status"], r["recipients"]) for r in rows] == [
+        ("sxd", "refused", ""),
+        ("syt", "sent", "vanthu.syt@example.org"),
+    ]
+    assert rows[0]["error"] == "vanthu.sxd@example.org: 554 5.7.1 Message rejected"
 
 
 def test_server_down_mid_run_then_rerun_sends_only_the_rest(month, smtp_server):

@@ -579,14 +579,13 @@ def deliver(
                 refused = server.send_message(msg, from_addr=smtp.get("from_address"), to_addrs=targets)
             except smtplib.SMTPRecipientsRefused as exc:
                 refused = exc.recipients
-            except (smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException, OSError) as exc:
-                delivery.outcomes.append(Outcome(out, "error", type(exc).__name__, path))
-                delivery.outcomes += [Outcome(o, "not_sent", "", p) for o, p in pending[i + 1 :]]
-                raise OutboxError(
-                    f"máy chủ thư {smtp.get('host')} ngắt kết nối khi gửi thư {out.file_name}; "
-                    f"các thư đã gửi được ghi trong {folder / RECORD_NAME}, chạy lại để gửi các thư còn lại",
-                    delivery,
-                ) from None
+            except smtplib.SMTPResponseException as exc:
+                if exc.smtp_code < 500:
+                    _stop(delivery, pending, i, smtp, folder, exc)
+                # the server refused this message for good (sender, size, content): the others go on
+                refused = dict.fromkeys(targets, (exc.smtp_code, exc.smtp_error))
+            except (smtplib.SMTPServerDisconnected, OSError) as exc:
+                _stop(delivery, pending, i, smtp, folder, exc)
             refused = {a: v for a, v in (refused or {}).items()}
             bad = [*invalid, *refused]
             status = "sent" if not bad else "refused" if len(refused) == len(targets) else "partial"
@@ -613,6 +612,18 @@ def deliver(
             except (smtplib.SMTPException, OSError):
                 server.close()
     return delivery
+
+
+def _stop(delivery: Delivery, pending: list, i: int, smtp: dict, folder: Path, exc: BaseException) -> None:
+    """End a delivery whose server went away while sending pending[i]."""
+    out, path = pending[i]
+    delivery.outcomes.append(Outcome(out, "error", type(exc).__name__, path))
+    delivery.outcomes += [Outcome(o, "not_sent", "", p) for o, p in pending[i + 1 :]]
+    raise OutboxError(
+        f"máy chủ thư {smtp.get('host')} ngắt kết nối khi gửi thư {out.file_name}; "
+        f"các thư đã gửi được ghi trong {folder / RECORD_NAME}, chạy lại để gửi các thư còn lại",
+        delivery,
+    ) from None
 
 
 def _decode(text: object) -> str:
