@@ -198,7 +198,8 @@ def test_reminders_go_to_the_units_without_an_accepted_file(month):
     assert "05/08/2025" in syt.body and "Sở Xây dựng" in sxd.body and "05/08/2025" in sxd.body
     assert "syt.pdf" in syt.body and "Tệp không phải Excel" in syt.body
     assert "chưa nhận được báo cáo tháng 07/2025" in sxd.body
-    assert "Sở khoa học và công nghệ" in syt.body
+    assert "Trân trọng./.\n\nUBND THÀNH PHỐ HUẾ\nSỞ KHOA HỌC VÀ CÔNG NGHỆ\n" in syt.body
+    assert "Sở đề nghị Sở Y tế gửi báo cáo" in syt.body
     assert [p.name for p in syt.attachments] == ["bieu_mau_2025-07_syt.xlsx"]
     assert [p.name for p in sxd.attachments] == ["bieu_mau_2025-07_sxd.xlsx"]
     assert sxd.attachments[0].stat().st_size > 1000
@@ -238,13 +239,23 @@ def test_message_id_is_the_same_for_the_same_message(month):
 
 
 @pytest.mark.parametrize(
-    ("report_month", "names", "addresses"),
+    ("report_month", "names", "addresses", "department"),
     [
-        ("2025-03", ["Bộ Khoa học và Công nghệ", "UBND thành phố Huế"], ["vanthu.bkhcn@", "vanthu.ubndtp@"]),
-        ("2022-12", ["Bộ Thông tin và Truyền thông", "UBND tỉnh Thừa Thiên Huế"], ["vanthu.bttt@", "vanthu.ubndtinh@"]),
+        (
+            "2025-03",
+            ["Bộ Khoa học và Công nghệ", "UBND thành phố Huế"],
+            ["vanthu.bkhcn@", "vanthu.ubndtp@"],
+            "Sở Khoa học và Công nghệ",
+        ),
+        (
+            "2022-12",
+            ["Bộ Thông tin và Truyền thông", "UBND tỉnh Thừa Thiên Huế"],
+            ["vanthu.bttt@", "vanthu.ubndtinh@"],
+            "Sở Thông tin và Truyền thông",
+        ),
     ],
 )
-def test_report_goes_to_the_noi_nhan_of_the_month(month, report_month, names, addresses):
+def test_report_goes_to_the_noi_nhan_of_the_month(month, report_month, names, addresses, department):
     outputs, contacts = month
     tinh = outputs / report_month / "tinh"
     tinh.mkdir(parents=True)
@@ -254,6 +265,7 @@ def test_report_goes_to_the_noi_nhan_of_the_month(month, report_month, names, ad
     assert msg.to == [a + "example.org" for a in addresses]
     assert msg.body.startswith("Kính gửi: " + "; ".join(names))
     assert [p.name for p in msg.attachments] == ["report.pdf", "annex.xlsx"] and msg.problems == []
+    assert f"\n\n{department} gửi báo cáo mức độ sử dụng các nền tảng số tháng {report_month[5:]}/" in msg.body
 
 
 def test_report_without_an_address_or_without_a_report(month, tmp_path):

@@ -180,13 +180,26 @@ def _warehouse_month(outputs: Path, month: str) -> tuple[pd.DataFrame | None, pd
 
 
 def _signature(settings: dict, day: date) -> str:
+    """The closing of a message: the issuer in force on `day` as the report's header writes it,
+    the sender's name and address of mail.smtp."""
     issuer = issuer_on(settings["report"]["issuers"], day)
     smtp = (settings.get("mail") or {}).get("smtp") or {}
-    lines = [smtp["from_name"]] if smtp.get("from_name") else []
-    lines.append(f"{issuer['issuing_body'].capitalize()} – {issuer['issuing_body_parent'].capitalize()}")
+    lines = [issuer["issuing_body_parent"], issuer["issuing_body"]]
+    if smtp.get("from_name"):
+        lines.append(smtp["from_name"])
     if smtp.get("from_address"):
         lines.append(f"Thư điện tử: {smtp['from_address']}")
     return "\n".join(lines)
+
+
+def _department(registry: Registry, settings: dict, day: date, month: str) -> str:
+    """The issuing department as a sentence names it: its name in the registry (`Sở Khoa học và
+    Công nghệ`), else `Sở`."""
+    body = issuer_on(settings["report"]["issuers"], day)["issuing_body"].casefold()
+    for unit in registry.units:
+        if unit.valid_in(month) and unit.name.casefold() == body:
+            return unit.name
+    return "Sở"
 
 
 def _no_address(contacts: Contacts, name: str, code: str = "") -> str:
@@ -228,6 +241,7 @@ def reminders(
     due = deadline(month, settings["submission"]["deadline_day"])
     period = format_month(month)
     signature = _signature(settings, today)
+    department = _department(registry, settings, today, month)
     forms_dir = outputs / month / MAIL_DIR / FORMS_DIR
     warehouse = store.warehouse_path(outputs)
     out = []
@@ -236,7 +250,7 @@ def reminders(
             continue
         code, name = row["unit"], row["unit_name"]
         if row["status"] == "missing":
-            missing = [f"Đến nay Sở chưa nhận được báo cáo tháng {period} của đơn vị."]
+            missing = [f"Đến nay {department} chưa nhận được báo cáo tháng {period} của đơn vị."]
         else:
             missing = [f"Tệp {row['file_name']} đơn vị gửi không được tiếp nhận vì:"]
             mine = issues[(issues["submission_id"] == row["submission_id"]) & (issues["severity"] == "error")]
@@ -252,7 +266,7 @@ def reminders(
             [
                 f"Kính gửi: {name}",
                 "",
-                f"Sở đề nghị {name} gửi báo cáo mức độ sử dụng các nền tảng số tháng {period} "
+                f"{department} đề nghị {name} gửi báo cáo mức độ sử dụng các nền tảng số tháng {period} "
                 f"chậm nhất ngày {due:%d/%m/%Y}.",
                 "",
                 *missing,
@@ -299,6 +313,7 @@ def feedback(
         return []
     period = format_month(month)
     signature = _signature(settings, today)
+    department = _department(registry, settings, today, month)
     folder = outputs / month / FEEDBACK_DIR
     mine = issues[~issues["rule"].isin(_NOT_FEEDBACK) & issues["unit"].notna()]
     live = subs[subs["status"] != "superseded"]
@@ -324,7 +339,7 @@ def feedback(
             [
                 f"Kính gửi: {unit.name}",
                 "",
-                f"Sở đã kiểm tra báo cáo tháng {period} của đơn vị: {errors} lỗi, {warnings} cảnh báo.",
+                f"{department} đã kiểm tra báo cáo tháng {period} của đơn vị: {errors} lỗi, {warnings} cảnh báo.",
                 "Bản phản hồi gửi kèm đánh dấu các ô cần xem lại (trang “Cần sửa”). Chi tiết:",
                 "",
                 *[_issue_line(i) for i in found.to_dict("records")],
@@ -387,7 +402,7 @@ def report(
         [
             "Kính gửi: " + "; ".join(issuer["recipients"]),
             "",
-            f"{issuer['issuing_body'].capitalize()} {issuer['place']} gửi báo cáo mức độ sử dụng các nền tảng số "
+            f"{_department(registry, settings, issued, month)} gửi báo cáo mức độ sử dụng các nền tảng số "
             f"tháng {period} (tệp PDF) và phụ lục số liệu (tệp Excel) kèm theo thư này.",
             "",
             "Trân trọng./.",
