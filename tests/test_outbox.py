@@ -450,3 +450,21 @@ def test_starttls_with_a_self_signed_certificate(month, smtp_server, tmp_path):
     settings = _settings(controller.port, "starttls", cafile=str(cert))
     delivery = outbox.deliver(messages, MONTH, outputs=outputs, settings=settings, send=True)
     assert [o.status for o in delivery.outcomes] == ["sent", "sent"] and len(handler.envelopes) == 2
+
+
+def test_password_from_a_file_outside_the_project_only(tmp_path, monkeypatch):
+    from dxreport.paths import PROJECT_ROOT
+
+    monkeypatch.delenv("DXREPORT_TEST_MAIL_PASSWORD", raising=False)
+    secret = tmp_path / "mat-khau"
+    secret.write_text(PASSWORD + "\n", encoding="utf-8")
+    settings = _settings(25)
+    assert outbox.smtp_password(settings) is None
+    settings["mail"]["password_file"] = str(secret)
+    assert outbox.smtp_password(settings) == PASSWORD
+    monkeypatch.setenv("DXREPORT_TEST_MAIL_PASSWORD", "tu-bien-moi-truong")
+    assert outbox.smtp_password(settings) == "tu-bien-moi-truong"
+    settings["mail"]["password_file"] = str(PROJECT_ROOT / "params" / "settings.yaml")
+    monkeypatch.delenv("DXREPORT_TEST_MAIL_PASSWORD")
+    with pytest.raises(outbox.OutboxError, match="nằm trong thư mục dự án"):
+        outbox.smtp_password(settings)
