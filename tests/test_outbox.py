@@ -468,3 +468,29 @@ def test_password_from_a_file_outside_the_project_only(tmp_path, monkeypatch):
     monkeypatch.delenv("DXREPORT_TEST_MAIL_PASSWORD")
     with pytest.raises(outbox.OutboxError, match="nằm trong thư mục dự án"):
         outbox.smtp_password(settings)
+
+
+def test_report_follows_the_manifest_and_its_report_date(month):
+    import json
+
+    outputs, contacts = month
+    month_dir = outputs / "2025-01"
+    (month_dir / "tinh").mkdir(parents=True)
+    (month_dir / "tinh" / "report.pdf").write_bytes(b"%PDF")
+    (month_dir / "tinh" / "annex.xlsx").write_bytes(b"x")
+    manifest = {
+        "parameters": {"report_date": "2025-03-05"},
+        "units": {"tinh": {"status": "ok", "pdf": "tinh/report.pdf", "annex": "tinh/annex.xlsx"}},
+    }
+    (month_dir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (msg,) = outbox.report("2025-01", outputs=outputs, registry=FULL, contacts=contacts, settings=SETTINGS)
+    # signed on 05/03/2025: after the merger, so the new ministry (01/02/2025 would give the old one)
+    assert msg.to == ["vanthu.bkhcn@example.org", "vanthu.ubndtp@example.org"]
+    manifest["parameters"]["report_date"] = ""
+    (month_dir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (msg,) = outbox.report("2025-01", outputs=outputs, registry=FULL, contacts=contacts, settings=SETTINGS)
+    assert msg.to == ["vanthu.bttt@example.org", "vanthu.ubndtp@example.org"]
+    manifest["units"]["tinh"] = {"status": "failed", "error": "lỗi khi in PDF"}
+    (month_dir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(outbox.OutboxError, match="lập không thành công \\(lỗi khi in PDF\\)"):
+        outbox.report("2025-01", outputs=outputs, registry=FULL, contacts=contacts, settings=SETTINGS)

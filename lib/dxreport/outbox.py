@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import logging
 import mimetypes
 import os
@@ -50,6 +51,7 @@ RECORD_NAME = "sent.csv"
 RECORD_FIELDS = ("message_id", "kind", "unit", "recipients", "sent_at", "attachments_sha256", "status", "error")
 #: The province's folder of outputs/<month>/ (report.pdf, annex.xlsx).
 PROVINCE_DIR = "tinh"
+MANIFEST_NAME = "manifest.json"
 #: Statuses of the record after which a message is not sent again without resend.
 DONE = ("sent", "partial")
 STATUS_LABELS = {
@@ -376,24 +378,34 @@ def report(
     settings: dict | None = None,
     today: date | None = None,
 ) -> list[Outgoing]:
-    """The province report of `month` (report.pdf and annex.xlsx of outputs/<month>/tinh/) to the
-    "Nơi nhận" of the month's issuer; OutboxError when the report is not there."""
+    """The province report of `month` (report.pdf and annex.xlsx of outputs/<month>/tinh/, as the
+    month's manifest.json names them) to the "Nơi nhận" of the issuer in force on the report's
+    date (the run's report_date, else the first day of the following month), at their addresses
+    of that month. OutboxError when the report is not there or its run failed."""
     outputs, registry, contacts, settings = _context(month, outputs, registry, contacts, settings)
-    today = today or date.today()
-    folder = outputs / month / PROVINCE_DIR
-    files = [folder / "report.pdf", folder / "annex.xlsx"]
+    month_dir = outputs / month
+    entry, report_date = _manifest_entry(month_dir)
+    if entry.get("status") == "failed" or entry.get("error"):
+        raise OutboxError(
+            f"báo cáo tháng {format_month(month)} của tỉnh/thành phố lập không thành công "
+            f"({entry.get('error') or 'xem manifest.json'}); chạy lại dxreport run --month {month}"
+        )
+    files = [
+        month_dir / entry.get("pdf", f"{PROVINCE_DIR}/report.pdf"),
+        month_dir / entry.get("annex", f"{PROVINCE_DIR}/annex.xlsx"),
+    ]
     absent = [f.name for f in files if not f.exists()]
     if absent:
         raise OutboxError(
             f"chưa có báo cáo tháng {format_month(month)} của tỉnh/thành phố ({', '.join(absent)} không có trong "
-            f"{folder}); chạy dxreport run --month {month} trước"
+            f"{month_dir / PROVINCE_DIR}); chạy dxreport run --month {month} trước"
         )
     year, mm = int(month[:4]), int(month[5:])
-    issued = date(year + (mm == 12), mm % 12 + 1, 1)
+    issued = report_date or date(year + (mm == 12), mm % 12 + 1, 1)
     issuer = issuer_on(settings["report"]["issuers"], issued)
     to, problems = [], []
     for name in issuer["recipients"]:
-        found = contacts.recipient(name, month)
+        found = contacts.recipient(name, f"{issued:%Y-%m}")
         if not found:
             problems.append(_no_address(contacts, name))
         to += [a for a in found if a not in to]
@@ -422,6 +434,24 @@ def report(
             problems=problems,
         )
     ]
+
+
+def _manifest_entry(month_dir: Path) -> tuple[dict, date | None]:
+    """The province's entry of outputs/<month>/manifest.json and the run's report date ({} and
+    None without a manifest)."""
+    path = month_dir / MANIFEST_NAME
+    if not path.exists():
+        return {}, None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise OutboxError(f"không đọc được {path}: {exc}") from None
+    entry = (data.get("units") or {}).get(PROVINCE_DIR) or {}
+    day = str((data.get("parameters") or {}).get("report_date") or "")
+    try:
+        return entry, date.fromisoformat(day) if day else None
+    except ValueError:
+        return entry, None
 
 
 # --------------------------------------------------------------------------- delivering
