@@ -494,3 +494,30 @@ def test_report_follows_the_manifest_and_its_report_date(month):
     (month_dir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     with pytest.raises(outbox.OutboxError, match="lập không thành công \\(lỗi khi in PDF\\)"):
         outbox.report("2025-01", outputs=outputs, registry=FULL, contacts=contacts, settings=SETTINGS)
+
+
+def test_two_deliveries_of_a_month_never_send_at_once(month, smtp_server):
+    import fcntl
+    import os
+
+    outputs, contacts = month
+    controller, handler = smtp_server()
+    settings = _settings(controller.port)
+    messages = _reminders(outputs, contacts, settings)
+    folder = outputs / MONTH / "mail"
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / ".sent.lock", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        with pytest.raises(outbox.OutboxError, match="một lệnh gửi thư khác"):
+            outbox.deliver(messages, MONTH, outputs=outputs, settings=settings, send=True)
+        assert handler.envelopes == []
+        # a dry run needs no lock
+        assert [o.status for o in outbox.deliver(messages, MONTH, outputs=outputs, settings=settings).outcomes] == [
+            "dry",
+            "dry",
+        ]
+    finally:
+        os.close(fd)
+    outbox.deliver(messages, MONTH, outputs=outputs, settings=settings, send=True)
+    assert len(handler.envelopes) == 2

@@ -12,6 +12,8 @@ logged nor written anywhere.
 from __future__ import annotations
 
 import csv
+import errno
+import fcntl
 import hashlib
 import io
 import json
@@ -21,6 +23,7 @@ import os
 import smtplib
 import ssl
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.message import EmailMessage
@@ -48,6 +51,7 @@ KIND_LABELS = {"remind": "nhắc nộp", "feedback": "phản hồi", "report": "
 MAIL_DIR = "mail"
 FORMS_DIR = "bieu-mau"
 RECORD_NAME = "sent.csv"
+LOCK_NAME = ".sent.lock"
 RECORD_FIELDS = ("message_id", "kind", "unit", "recipients", "sent_at", "attachments_sha256", "status", "error")
 #: The province's folder of outputs/<month>/ (report.pdf, annex.xlsx).
 PROVINCE_DIR = "tinh"
@@ -597,6 +601,31 @@ def deliver(
     if not send:
         log.info("thư tháng %s: %d thư ghi ra %s (chưa gửi)", month, len(messages), folder)
         return delivery
+    with _send_lock(folder):
+        _send(pending, delivery, outputs, month, folder, smtp, settings, password, resend)
+    return delivery
+
+
+@contextmanager
+def _send_lock(folder: Path):
+    """Hold outputs/<month>/mail/.sent.lock while sending, so that two deliveries of a month
+    never send the same message; OutboxError when another one holds it."""
+    fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            raise OutboxError(
+                f"một lệnh gửi thư khác đang gửi thư của {folder}; hãy đợi lệnh đó xong rồi chạy lại"
+            ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def _send(pending, delivery, outputs, month, folder, smtp, settings, password, resend) -> None:
     record = read_record(outputs, month)
     done = {r["message_id"] for r in record if r.get("status") in DONE}
     server = None
@@ -656,7 +685,6 @@ def deliver(
                 server.quit()
             except (smtplib.SMTPException, OSError):
                 server.close()
-    return delivery
 
 
 def _stop(delivery: Delivery, pending: list, i: int, smtp: dict, folder: Path, exc: BaseException) -> None:
