@@ -385,8 +385,10 @@ def test_server_unreachable_is_a_clean_error(month):
     outputs, contacts = month
     settings = _settings(_free_port())
     messages = _reminders(outputs, contacts, settings)
-    with pytest.raises(outbox.OutboxError, match="không kết nối được máy chủ thư 127.0.0.1"):
+    with pytest.raises(outbox.OutboxError, match="không kết nối được máy chủ thư 127.0.0.1") as caught:
         outbox.deliver(messages, MONTH, outputs=outputs, settings=settings, send=True)
+    assert [o.status for o in caught.value.delivery.outcomes] == ["not_sent", "not_sent"]
+    assert "chưa gửi" in caught.value.delivery.table()
     assert not (outputs / MONTH / "mail" / "sent.csv").exists()
 
 
@@ -398,6 +400,8 @@ def test_invalid_addresses_are_never_sent_to(month, smtp_server, tmp_path):
     contacts = load_contacts(params, REGISTRY)
     controller, handler = smtp_server()
     settings = _settings(controller.port)
+    dry = outbox.deliver(_reminders(outputs, contacts, settings), MONTH, outputs=outputs, settings=settings)
+    assert "địa chỉ mẫu vanthu.sxd@mau.invalid sẽ không được gửi tới" in dry.outcomes[0].detail
     delivery = outbox.deliver(
         _reminders(outputs, contacts, settings), MONTH, outputs=outputs, settings=settings, send=True
     )

@@ -595,7 +595,13 @@ def deliver(
         write_atomic(path, out.message(smtp.get("from_address", ""), smtp.get("from_name", "")).as_bytes())
         if not send:
             status = "no_address" if not out.recipients else "dry"
-            delivery.outcomes.append(Outcome(out, status, "; ".join(out.problems), path))
+            notes = list(out.problems)
+            invalid = [a for a in out.recipients if _placeholder(a)]
+            if invalid:
+                notes.append(
+                    f"địa chỉ mẫu {', '.join(invalid)} sẽ không được gửi tới; cần đặt địa chỉ trong params/contacts.csv"
+                )
+            delivery.outcomes.append(Outcome(out, status, "; ".join(notes), path))
         else:
             pending.append((out, path))
     if not send:
@@ -635,7 +641,7 @@ def _send(pending, delivery, outputs, month, folder, smtp, settings, password, r
             if mid in done and not resend:
                 delivery.outcomes.append(Outcome(out, "before", "", path))
                 continue
-            invalid = [a for a in out.recipients if a.lower().rstrip(".").endswith(".invalid")]
+            invalid = [a for a in out.recipients if _placeholder(a)]
             targets = [a for a in out.recipients if a not in invalid]
             notes = list(out.problems)
             if invalid:
@@ -646,7 +652,11 @@ def _send(pending, delivery, outputs, month, folder, smtp, settings, password, r
                 delivery.outcomes.append(Outcome(out, "no_address", "; ".join(notes), path))
                 continue
             if server is None:
-                server = _connect(smtp, password if password is not None else smtp_password(settings))
+                try:
+                    server = _connect(smtp, password if password is not None else smtp_password(settings))
+                except OutboxError as exc:
+                    delivery.outcomes += [Outcome(o, "not_sent", "", p) for o, p in pending[i:]]
+                    raise OutboxError(str(exc), delivery) from None
             now = datetime.now().astimezone()
             msg = out.message(smtp.get("from_address", ""), smtp.get("from_name", ""), when=now)
             try:
@@ -697,6 +707,11 @@ def _stop(delivery: Delivery, pending: list, i: int, smtp: dict, folder: Path, e
         f"các thư đã gửi được ghi trong {folder / RECORD_NAME}, chạy lại để gửi các thư còn lại",
         delivery,
     ) from None
+
+
+def _placeholder(address: str) -> bool:
+    """An address on a `.invalid` domain (RFC 2606): a placeholder, never sent to."""
+    return address.strip().lower().rstrip(".").endswith(".invalid")
 
 
 def _decode(text: object) -> str:
