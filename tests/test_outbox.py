@@ -435,8 +435,9 @@ def test_login_password_from_the_environment_never_written_nor_logged(month, smt
     assert all(PASSWORD.encode() not in p.read_bytes() for p in files)
 
 
-def test_starttls_with_a_self_signed_certificate(month, smtp_server, tmp_path):
-    outputs, contacts = month
+@pytest.fixture
+def certificate(tmp_path):
+    """A self-signed certificate for 127.0.0.1 and the server's TLS context."""
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
@@ -445,6 +446,12 @@ def test_starttls_with_a_self_signed_certificate(month, smtp_server, tmp_path):
     )  # fmt: skip
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
+    return cert, context
+
+
+def test_starttls_with_a_self_signed_certificate(month, smtp_server, certificate):
+    outputs, contacts = month
+    cert, context = certificate
     controller, handler = smtp_server(tls_context=context, require_starttls=True)
     messages = _reminders(outputs, contacts)
     # without the certificate's CA the server is not trusted
@@ -452,6 +459,18 @@ def test_starttls_with_a_self_signed_certificate(month, smtp_server, tmp_path):
         outbox.deliver(messages, MONTH, outputs=outputs, settings=_settings(controller.port, "starttls"), send=True)
     assert handler.envelopes == []
     settings = _settings(controller.port, "starttls", cafile=str(cert))
+    delivery = outbox.deliver(messages, MONTH, outputs=outputs, settings=settings, send=True)
+    assert [o.status for o in delivery.outcomes] == ["sent", "sent"] and len(handler.envelopes) == 2
+
+
+def test_implicit_tls_with_a_self_signed_certificate(month, smtp_server, certificate):
+    outputs, contacts = month
+    cert, context = certificate
+    controller, handler = smtp_server(ssl_context=context)
+    messages = _reminders(outputs, contacts)
+    with pytest.raises(outbox.OutboxError, match="không kết nối được"):
+        outbox.deliver(messages, MONTH, outputs=outputs, settings=_settings(controller.port, "ssl"), send=True)
+    settings = _settings(controller.port, "ssl", cafile=str(cert))
     delivery = outbox.deliver(messages, MONTH, outputs=outputs, settings=settings, send=True)
     assert [o.status for o in delivery.outcomes] == ["sent", "sent"] and len(handler.envelopes) == 2
 

@@ -29,6 +29,7 @@ from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import formataddr, format_datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -70,6 +71,7 @@ STATUS_LABELS = {
 }
 _DEFAULT_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
 TIMEOUT = 60
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 class OutboxError(RuntimeError):
@@ -241,7 +243,7 @@ def reminders(
     every file rejected), with its pre-filled form attached (written under outputs/<month>/mail/).
     After the deadline the unit's head (role lanh_dao) is copied."""
     outputs, registry, contacts, settings = _context(month, outputs, registry, contacts, settings)
-    today = today or date.today()
+    today = today or datetime.now(TZ).date()
     subs, facts, issues = _warehouse_month(outputs, month)
     track = tracker(month, registry, subs, facts)
     due = deadline(month, settings["submission"]["deadline_day"])
@@ -313,7 +315,7 @@ def feedback(
     """One message per unit whose files of `month` have errors or warnings, with the feedback
     copies of outputs/<month>/feedback/ attached and the problems listed as on the validation page."""
     outputs, registry, contacts, settings = _context(month, outputs, registry, contacts, settings)
-    today = today or date.today()
+    today = today or datetime.now(TZ).date()
     subs, _, issues = _warehouse_month(outputs, month)
     if subs is None or issues is None or not len(issues):
         return []
@@ -657,7 +659,7 @@ def _send(pending, delivery, outputs, month, folder, smtp, settings, password, r
                 except OutboxError as exc:
                     delivery.outcomes += [Outcome(o, "not_sent", "", p) for o, p in pending[i:]]
                     raise OutboxError(str(exc), delivery) from None
-            now = datetime.now().astimezone()
+            now = datetime.now(TZ)
             msg = out.message(smtp.get("from_address", ""), smtp.get("from_name", ""), when=now)
             try:
                 refused = server.send_message(msg, from_addr=smtp.get("from_address"), to_addrs=targets)
