@@ -544,3 +544,16 @@ def test_two_deliveries_of_a_month_never_send_at_once(month, smtp_server):
         os.close(fd)
     outbox.deliver(messages, MONTH, outputs=outputs, settings=settings, send=True)
     assert len(handler.envelopes) == 2
+
+
+def test_long_vietnamese_headers_read_back_unchanged(tmp_path):
+    path = tmp_path / "stp_Báo cáo tháng 7 – Sở Tư pháp.xlsx"
+    path.write_bytes(b"x")
+    subject = "Kết quả kiểm tra báo cáo sử dụng nền tảng số tháng 07/2025 – Sở Tư pháp, Sở Khoa học và Công nghệ"
+    out = outbox.Outgoing("feedback", "stp", MONTH, ["a@example.org"], subject, "Nội dung", [path])
+    raw = out.message("baocao@example.org", "Phòng Chuyển đổi số – Sở Khoa học và Công nghệ").as_bytes()
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert parsed["Subject"] == subject
+    assert parsed["From"].addresses[0].display_name == "Phòng Chuyển đổi số – Sở Khoa học và Công nghệ"
+    assert [a.get_filename() for a in parsed.iter_attachments()] == ["stp_Báo cáo tháng 7 – Sở Tư pháp.xlsx"]
+    assert parsed.get_body(("plain",)).get_content() == "Nội dung\n"

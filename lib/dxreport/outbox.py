@@ -12,6 +12,7 @@ logged nor written anywhere.
 from __future__ import annotations
 
 import csv
+import email.policy
 import errno
 import fcntl
 import hashlib
@@ -71,6 +72,9 @@ STATUS_LABELS = {
 }
 _DEFAULT_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
 TIMEOUT = 60
+#: Headers are not folded (up to RFC 5322's 998 characters): folding splits encoded Vietnamese
+#: words in ways mail readers show with a space too many or too few.
+POLICY = email.policy.default.clone(max_line_length=998)
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
@@ -145,7 +149,7 @@ class Outgoing:
 
     def message(self, from_address: str = "", from_name: str = "", when: datetime | None = None) -> EmailMessage:
         """The message as an EmailMessage (plain-text body, files attached)."""
-        msg = EmailMessage()
+        msg = EmailMessage(policy=POLICY)
         if from_address:
             msg["From"] = formataddr((from_name, from_address)) if from_name else from_address
         if self.to:
