@@ -59,12 +59,20 @@ class Store:
     """Keeps every envelope; refuses the addresses in `refuse`; after `stop_after` messages it
     answers 421 and closes, as a server going down."""
 
-    def __init__(self, refuse=(), stop_after=None, reject_for=()):
+    def __init__(self, refuse=(), stop_after=None, reject_for=(), drop_after=None):
         self.envelopes = []
+        self.drop_after = drop_after
         self.refuse = set(refuse)
         self.reject_for = set(reject_for)
         self.stop_after = stop_after
         self.lock = threading.Lock()
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.drop_after is not None and len(self.envelopes) >= self.drop_after:
+            server.transport.close()
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -377,6 +385,24 @@ def test_server_down_mid_run_then_rerun_sends_only_the_rest(month, smtp_server):
     handler.stop_after = None
     rerun = outbox.deliver(messages, MONTH, outputs=outputs, settings=settings, send=True)
     assert [o.status for o in rerun.outcomes] == ["before", "sent"]
+    assert [e.rcpt_tos for e in handler.envelopes] == [["vanthu.sxd@example.org"], ["vanthu.syt@example.org"]]
+    assert [(r["unit"], r["status"]) for r in _record(outputs)] == [("sxd", "sent"), ("syt", "sent")]
+
+
+def test_connection_dropped_mid_run_then_rerun_sends_only_the_rest(month, smtp_server):
+    outputs, contacts = month
+    controller, handler = smtp_server(Store(drop_after=1))
+    settings = _settings(controller.port)
+    messages = _reminders(outputs, contacts, settings)
+    with pytest.raises(outbox.OutboxError, match="ngắt kết nối khi gửi thư remind-syt.eml") as caught:
+        outbox.deliver(messages, MONTH, outputs=outputs, settings=settings, send=True)
+    assert [(o.status, o.detail) for o in caught.value.delivery.outcomes] == [
+        ("sent", ""),
+        ("error", "SMTPServerDisconnected"),
+    ]
+    assert [(r["unit"], r["status"]) for r in _record(outputs)] == [("sxd", "sent")]
+    handler.drop_after = None
+    outbox.deliver(messages, MONTH, outputs=outputs, settings=settings, send=True)
     assert [e.rcpt_tos for e in handler.envelopes] == [["vanthu.sxd@example.org"], ["vanthu.syt@example.org"]]
     assert [(r["unit"], r["status"]) for r in _record(outputs)] == [("sxd", "sent"), ("syt", "sent")]
 
