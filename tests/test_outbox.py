@@ -576,7 +576,7 @@ def test_long_vietnamese_headers_read_back_unchanged(tmp_path):
     path = tmp_path / "stp_Báo cáo tháng 7 – Sở Tư pháp.xlsx"
     path.write_bytes(b"x")
     subject = "Kết quả kiểm tra báo cáo sử dụng nền tảng số tháng 07/2025 – Sở Tư pháp, Sở Khoa học và Công nghệ"
-    out = outbox.Outgoing("feedback", "stp", MONTH, ["a@example.org"], subject, "Nội dung", [path])
+    out = outbox.Outgoing("feedback", "stp", ["a@example.org"], [], subject, "Nội dung", [path], month=MONTH)
     raw = out.message("baocao@example.org", "Phòng Chuyển đổi số – Sở Khoa học và Công nghệ").as_bytes()
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
     assert parsed["Subject"] == subject

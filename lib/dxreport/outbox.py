@@ -119,14 +119,15 @@ class Outgoing:
 
     kind: str
     unit: str
-    month: str
     to: list[str]
+    cc: list[str]
     subject: str
     body: str
     attachments: list[Path] = field(default_factory=list)
-    cc: list[str] = field(default_factory=list)
+    #: The reporting month (YYYY-MM), part of the Message-ID.
+    month: str = field(kw_only=True)
     #: What is wrong with the message (a recipient without an address): shown, never dropped.
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list, kw_only=True)
 
     @property
     def recipients(self) -> list[str]:
@@ -370,6 +371,7 @@ def feedback(
                 unit=unit.code,
                 month=month,
                 to=to,
+                cc=[],
                 subject=f"Kết quả kiểm tra báo cáo tháng {period} – {unit.name}",
                 body=body,
                 attachments=attachments,
@@ -438,6 +440,7 @@ def report(
             unit=PROVINCE_DIR,
             month=month,
             to=to,
+            cc=[],
             subject=f"Báo cáo mức độ sử dụng các nền tảng số tháng {period}",
             body=body,
             attachments=files,
