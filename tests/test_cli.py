@@ -440,7 +440,14 @@ def test_every_kind_of_click_error_has_a_vietnamese_sentence(exc, message):
 def test_every_option_uses_the_vietnamese_classes():
     from dxreport import cli
 
-    for name, command in main.commands.items():
+    commands = dict(main.commands)
+    for name, group in main.commands.items():
+        if isinstance(group, click.Group):
+            assert isinstance(group, cli.Group), name
+            commands.pop(name)
+            commands.update({f"{name} {sub}": command for sub, command in group.commands.items()})
+    assert {"mail fetch", "mail remind", "mail feedback", "mail report"} <= set(commands)
+    for name, command in commands.items():
         assert isinstance(command, cli.Command), name
         for param in command.params:
             assert isinstance(param, cli.Option), (name, param.name)
@@ -527,4 +534,20 @@ def test_mail_fetch_without_a_password_says_where_to_put_it(monkeypatch):
 
 def test_mail_lists_its_commands_in_vietnamese():
     result = _invoke(["mail", "--help"])
-    assert result.exit_code == 0 and "fetch  Nhận các tệp .xlsx đính kèm thư của đơn vị" in result.output
+    assert result.exit_code == 0 and "Nhận các tệp .xlsx đính kèm thư của đơn vị" in result.output
+    commands = [line.split()[0] for line in result.output.split("Lệnh:")[1].strip().splitlines()]
+    assert commands == ["feedback", "fetch", "remind", "report"]
+
+
+def test_mail_feedback_of_a_month_without_problems_says_there_is_nothing_to_send(tmp_path):
+    result = _invoke(["mail", "feedback", "--month", "2026-11", "--outputs", str(tmp_path)])
+    assert result.exit_code == 0
+    assert result.output.strip() == "Tháng 2026-11: không có thư góp ý nào cần gửi."
+    assert not (tmp_path / "2026-11" / "mail").exists() or not list((tmp_path / "2026-11" / "mail").glob("*.eml"))
+
+
+def test_mail_report_before_the_report_is_made_is_refused_in_one_sentence(tmp_path):
+    result = _invoke(["mail", "report", "--month", "2026-11", "--outputs", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.output.startswith("Lỗi: ") and "Traceback" not in result.output
+    assert "2026-11" in result.output

@@ -807,5 +807,67 @@ def fetch(month, inbox):
     click.echo(result.table())
 
 
+_send = _option("--send", is_flag=True, help="Gửi thật qua máy chủ thư (không có: chỉ ghi tệp .eml để xem trước).")
+_resend = _option("--resend", is_flag=True, help="Gửi lại cả những thư đã gửi trước đó.")
+
+
+_MAIL_KINDS = {"reminders": "nhắc nộp báo cáo", "feedback": "góp ý", "report": "gửi báo cáo"}
+
+
+def _outgoing(kind: str, month, outputs, send: bool, resend: bool) -> None:
+    from dxreport import outbox
+    from dxreport.paramfiles import check_params
+    from dxreport.params import check_month_format
+
+    try:
+        check_params()
+        check_month_format(month)
+    except ParamError as exc:
+        _fail(str(exc))
+    outputs = Path(outputs) if outputs else OUTPUTS_DIR
+    try:
+        messages = getattr(outbox, kind)(month, outputs=outputs)
+        if not messages:
+            click.echo(f"Tháng {month}: không có thư {_MAIL_KINDS[kind]} nào cần gửi.")
+            return
+        delivery = outbox.deliver(messages, month, outputs=outputs, send=send, resend=resend)
+    except outbox.OutboxError as exc:
+        done = getattr(exc, "delivery", None)
+        if done is not None:
+            click.echo(done.table())
+        _fail(str(exc))
+    click.echo(delivery.table())
+
+
+@mail.command()
+@_month
+@_outputs
+@_send
+@_resend
+def remind(month, outputs, send, resend):
+    """Nhắc các đơn vị chưa gửi (hoặc bị từ chối) báo cáo tháng, kèm biểu mẫu của đơn vị."""
+    _outgoing("reminders", month, outputs, send, resend)
+
+
+@mail.command()
+@_month
+@_outputs
+@_send
+@_resend
+def feedback(month, outputs, send, resend):
+    """Gửi mỗi đơn vị có lỗi, cảnh báo bản góp ý và danh sách vấn đề của tệp đã gửi."""
+    _outgoing("feedback", month, outputs, send, resend)
+
+
+@mail.command()
+@_month
+@_outputs
+@_send
+@_resend
+def report(month, outputs, send, resend):
+    """Gửi báo cáo toàn địa bàn (PDF) và phụ lục tới các nơi nhận của tháng."""
+    _outgoing("report", month, outputs, send, resend)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

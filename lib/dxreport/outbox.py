@@ -397,9 +397,10 @@ def report(
     outputs, registry, contacts, settings = _context(month, outputs, registry, contacts, settings)
     month_dir = outputs / month
     entry, report_date = _manifest_entry(month_dir)
+    whole = registry.in_sentence(registry.province(month))
     if entry.get("status") == "failed" or entry.get("error"):
         raise OutboxError(
-            f"báo cáo tháng {format_month(month)} của tỉnh/thành phố lập không thành công "
+            f"báo cáo tháng {format_month(month)} của {whole} lập không thành công "
             f"({entry.get('error') or 'xem manifest.json'}); chạy lại dxreport run --month {month}"
         )
     files = [
@@ -409,7 +410,7 @@ def report(
     absent = [f.name for f in files if not f.exists()]
     if absent:
         raise OutboxError(
-            f"chưa có báo cáo tháng {format_month(month)} của tỉnh/thành phố ({', '.join(absent)} không có trong "
+            f"chưa có báo cáo tháng {format_month(month)} của {whole} ({', '.join(absent)} không có trong "
             f"{month_dir / PROVINCE_DIR}); chạy dxreport run --month {month} trước"
         )
     year, mm = int(month[:4]), int(month[5:])
