@@ -551,3 +551,23 @@ def test_mail_report_before_the_report_is_made_is_refused_in_one_sentence(tmp_pa
     assert result.exit_code == 2
     assert result.output.startswith("Lỗi: ") and "Traceback" not in result.output
     assert "2026-11" in result.output
+
+
+def test_mail_commands_warn_of_contacts_that_do_not_fit_the_month(tmp_path, monkeypatch):
+    from dxreport import contacts
+    from dxreport.units import load_registry
+
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        "code,name,email,role,valid_from,valid_to,source\n483,Huyện Nam Đông,namdong@example.org,gui_bao_cao,,,x\n",
+        encoding="utf-8",
+    )
+    book = contacts.read_contacts(path, load_registry())
+    monkeypatch.setattr(contacts, "load_contacts", lambda *_, **__: book)
+    result = _invoke(["mail", "feedback", "--month", "2025-03", "--outputs", str(tmp_path)])
+    assert result.exit_code == 0
+    assert (
+        f"Cảnh báo: {path}, dòng 2: đơn vị 483 (Huyện Nam Đông) không gửi báo cáo tháng 2025-03; liên hệ này không "
+        "được dùng"
+    ) in result.output
+    assert "Cảnh báo: params/contacts.csv" not in result.output

@@ -799,6 +799,7 @@ def fetch(month, inbox):
         check_month_format(month)
     except ParamError as exc:
         _fail(str(exc))
+    _contact_warnings(month)
     root = Path(inbox) if inbox else DATA_DIR / "inbox"
     try:
         result = mailbox.fetch(month, inbox_root=root)
@@ -809,6 +810,17 @@ def fetch(month, inbox):
 
 _send = _option("--send", is_flag=True, help="Gửi thật qua máy chủ thư (không có: chỉ ghi tệp .eml để xem trước).")
 _resend = _option("--resend", is_flag=True, help="Gửi lại cả những thư đã gửi trước đó.")
+
+
+def _contact_warnings(month: str) -> None:
+    """Say which contacts of params/contacts.csv do not fit the month (a unit that no longer
+    reports, a reporting unit without an address), before any mail is read or written."""
+    from dxreport import contacts
+    from dxreport.units import load_registry
+
+    registry = load_registry()
+    for warning in contacts.load_contacts(registry=registry).check(registry, month):
+        _echo_err(f"Cảnh báo: {warning}")
 
 
 _MAIL_KINDS = {"reminders": "nhắc nộp báo cáo", "feedback": "góp ý", "report": "gửi báo cáo"}
@@ -824,6 +836,7 @@ def _outgoing(kind: str, month, outputs, send: bool, resend: bool) -> None:
         check_month_format(month)
     except ParamError as exc:
         _fail(str(exc))
+    _contact_warnings(month)
     outputs = Path(outputs) if outputs else OUTPUTS_DIR
     try:
         messages = getattr(outbox, kind)(month, outputs=outputs)
