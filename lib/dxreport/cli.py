@@ -18,6 +18,7 @@ from pathlib import Path
 
 import click
 
+import dxreport.imports  # noqa: F401 - first: marks the costly imports absent in this process
 from dxreport.params import OUTPUTS_DIR, PROVINCE, ParamError
 
 log = logging.getLogger("dxreport.cli")

@@ -34,6 +34,7 @@ them on the executor) and `month` (run_month and its steps).
 
 from __future__ import annotations
 
+import dxreport.imports  # noqa: F401 - first: marks the costly imports absent in this process
 from dxreport.runner.common import INFRA_RETRIES, MONTH_STEPS, PACKAGES, REPORT_STEP, TZ, RunError, StepResult
 from dxreport.runner.execution import (
     RUN_DEFAULTS,
