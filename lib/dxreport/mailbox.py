@@ -39,17 +39,13 @@ import ssl
 import unicodedata
 import uuid
 from urllib.parse import unquote
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dxreport import forms
+from dxreport import forms, intake
 from dxreport.contacts import Contacts, load_contacts
 from dxreport.fileio import write_atomic
-from dxreport.intake.container import _check_container
-from dxreport.intake.info import INFO_MAX_ROWS, _parse_month
-from dxreport.intake.readers import _iter_rows, _openpyxl_book
-from dxreport.intake.records import LOCAL_TZ, _blank, _code_text, _label
+from dxreport.intake.records import LOCAL_TZ
 from dxreport.months import is_month
 from dxreport.params import load_settings
 from dxreport.paths import PROJECT_ROOT
@@ -527,42 +523,6 @@ def _target(folder: Path, name: str, tag: str) -> Path:
     raise MailError(f"không đặt được tên cho tệp {name} trong {folder}.")
 
 
-def read_period(data: bytes, name: str) -> tuple[str | None, str | None]:
-    """(unit code, period YYYY-MM) from the workbook's `Thông tin` sheet; None where unreadable."""
-    try:
-        _check_container(data, name)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            wb = _openpyxl_book(data, name)
-    except Exception as exc:
-        log.info("%s: workbook not readable: %s", name, exc)
-        return None, None
-    code = period = None
-    try:
-        sheet = next((ws for ws in wb.worksheets if _label(ws.title) == _label(forms.THONG_TIN.name)), None)
-        if sheet is None:
-            return None, None
-        labels = {_label(f.header): f.key for f in forms.THONG_TIN.fields}
-        for number, row in _iter_rows(sheet, INFO_MAX_ROWS):
-            if number > INFO_MAX_ROWS:
-                break
-            if not row or _blank(row[0].value) or len(row) < 2:
-                continue
-            key = labels.get(_label(row[0].value))
-            if key == "unit_code" and code is None and not _blank(row[1].value):
-                code = _code_text(row[1].value)
-            elif key == "period" and period is None:
-                try:
-                    period = _parse_month(row[1].value)
-                except ValueError:
-                    period = None
-    except Exception as exc:
-        log.info("%s: Thông tin not readable: %s", name, exc)
-    finally:
-        wb.close()
-    return code, period if period and is_month(period) else None
-
-
 # --------------------------------------------------------------------------- received.csv
 
 
@@ -820,7 +780,7 @@ def _fetch_message(conn, uid, imap, month, inbox_root, contacts, limit, now, res
         if data is None:
             skip(part.name, too_large)
             continue
-        _, period = read_period(data, part.name)
+        _, period = intake.read_identity(data, part.name)
         target_month = period or month
         folder = inbox_root / target_month
         try:
@@ -904,7 +864,6 @@ __all__ = [
     "SkippedAttachment",
     "fetch",
     "last_fetch",
-    "read_period",
     "record_path",
     "safe_name",
 ]

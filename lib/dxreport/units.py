@@ -261,14 +261,22 @@ class Registry:
 
     def _predecessors(self, code: str, month: str, earlier: str) -> tuple[tuple[Unit, ...], bool]:
         mine = {c.code for c in self.communes(code, month)}
-        found, uncertain = [], False
-        for area in self.area_units(earlier):
-            for commune in self.communes(area.code, earlier):
-                target, unsure = self.forward(commune.code, earlier, month)
-                if target in mine:
-                    found.append(commune)
-                    uncertain = uncertain or unsure
-        return tuple(found), uncertain
+        found = [(c, unsure) for c, (target, unsure) in self._forward_units(earlier, month) if target in mine]
+        return tuple(c for c, _ in found), any(unsure for _, unsure in found)
+
+    def forward_map(self, earlier: str, later: str) -> dict[str, tuple[str | None, bool]]:
+        """Every commune-level unit of `earlier` (in the area units' order) → `forward` to `later`."""
+        return {c.code: step for c, step in self._forward_units(earlier, later)}
+
+    def _forward_units(self, earlier: str, later: str) -> tuple[tuple[Unit, tuple[str | None, bool]], ...]:
+        return self._remember(
+            ("forward", earlier, later),
+            lambda: tuple(
+                (c, self.forward(c.code, earlier, later))
+                for area in self.area_units(earlier)
+                for c in self.communes(area.code, earlier)
+            ),
+        )
 
     def same_unit(self, code: str, month: str, other: str) -> bool:
         """True if `code` names the same unit with the same area in `month` and `other`: the

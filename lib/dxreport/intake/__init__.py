@@ -59,7 +59,7 @@ from dxreport.intake.records import (
     WARNING,
     Submission,
 )
-from dxreport.intake.submission import SAMPLE_KEYWORD, read_submission
+from dxreport.intake.submission import SAMPLE_KEYWORD, read_identity, read_submission
 from dxreport.intake.tracker import RESUBMITTED_LATE_LABEL, STATUS_LABELS, TRACKER_COLUMNS, tracker
 from dxreport.intake.validation import (
     FILE_STATUS_LABELS,
@@ -113,6 +113,7 @@ __all__ = [
     "history_issues",
     "not_reporting",
     "read_month",
+    "read_identity",
     "read_submission",
     "resolve_submissions",
     "rows_frame",

@@ -18,12 +18,10 @@ _SUBJECT_FIELDS = {"platform": ("platform_id", "platform_name"), "commune": ("co
 
 
 class _Index:
-    """Look-ups into a units Registry by code and by folded commune name (the registry scans)."""
+    """Look-ups into a units Registry by folded commune name (the registry scans), and by code."""
 
     def __init__(self, registry: Registry):
-        self.by_code: dict[str, list[Unit]] = {}
-        for unit in registry.units:
-            self.by_code.setdefault(unit.code, []).append(unit)
+        self.registry = registry
         self.by_name: dict[str, list[Unit]] = {}
         for unit in registry.units:
             if unit.type == "commune":
@@ -32,7 +30,7 @@ class _Index:
 
     def unit_in(self, code: str, month: str) -> Unit | None:
         """The unit a code names in `month`."""
-        return next((u for u in self.by_code.get(code, ()) if u.valid_in(month)), None)
+        return next((u for u in self.registry.rows(code) if u.valid_in(month)), None)
 
 
 _INDEXES: dict[int, tuple[Registry, _Index]] = {}

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import warnings
 from pathlib import Path
 
 from dxreport import forms
 from dxreport.catalog import Matcher
 from dxreport.intake.container import _check_container, _defused, _xml_bomb
-from dxreport.intake.info import _read_info
+from dxreport.intake.info import INFO_MAX_ROWS, _parse_month, _read_info
 from dxreport.intake.readers import DEFAULT_READER, READERS, _calamine_book, _iter_rows, _openpyxl_book, _uncached_cells
 from dxreport.intake.records import (
     ERROR,
     WARNING,
     Submission,
     _blank,
+    _code_text,
     _file_label,
     _fmt,
     _issue,
@@ -24,9 +26,12 @@ from dxreport.intake.records import (
     _sha256,
 )
 from dxreport.intake.sheets import _SheetReader
+from dxreport.months import is_month
 from dxreport.params import check_month_format
 from dxreport.textnorm import nfc
 from dxreport.units import Registry
+
+log = logging.getLogger("dxreport.intake")
 
 SAMPLE_KEYWORD = "dxreport-sample"
 
@@ -202,3 +207,40 @@ def _read_workbook(
         sub.issues.extend(reader.issues)
         sub.rows_loaded += reader.loaded
         sub.rows_rejected += reader.rejected
+
+
+def read_identity(data: bytes, name: str) -> tuple[str | None, str | None]:
+    """(unit code, period YYYY-MM) from a workbook's `Thông tin` sheet, without reading the rest of
+    it (the container is checked first); None where unreadable."""
+    try:
+        _check_container(data, name)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wb = _openpyxl_book(data, name)
+    except Exception as exc:
+        log.info("%s: workbook not readable: %s", name, exc)
+        return None, None
+    code = period = None
+    try:
+        sheet = next((ws for ws in wb.worksheets if _label(ws.title) == _label(forms.THONG_TIN.name)), None)
+        if sheet is None:
+            return None, None
+        labels = {_label(f.header): f.key for f in forms.THONG_TIN.fields}
+        for number, row in _iter_rows(sheet, INFO_MAX_ROWS):
+            if number > INFO_MAX_ROWS:
+                break
+            if not row or _blank(row[0].value) or len(row) < 2:
+                continue
+            key = labels.get(_label(row[0].value))
+            if key == "unit_code" and code is None and not _blank(row[1].value):
+                code = _code_text(row[1].value)
+            elif key == "period" and period is None:
+                try:
+                    period = _parse_month(row[1].value)
+                except ValueError:
+                    period = None
+    except Exception as exc:
+        log.info("%s: Thông tin not readable: %s", name, exc)
+    finally:
+        wb.close()
+    return code, period if period and is_month(period) else None

@@ -46,27 +46,17 @@ class Crosswalk:
 
     def __init__(self, registry: Registry):
         self.registry = registry
-        self._rows: dict[str, list[Unit]] = {}
-        for unit in registry.units:
-            self._rows.setdefault(unit.code, []).append(unit)
-        for rows in self._rows.values():
-            rows.sort(key=lambda u: u.valid_from)
-        self._same: dict[tuple[str, str, str], bool] = {}
-        self._maps: dict[tuple[str, str], dict[str, tuple[str | None, bool]]] = {}
         self._holders: dict[str, dict[str, str]] = {}
         self._areas: dict[str, tuple[str, ...]] = {}
         self._agencies: dict[str, tuple[str, ...]] = {}
         self._communes: dict[tuple[str, str], tuple[str, ...]] = {}
-        self._preds: dict[tuple[str, str, str], tuple[tuple[str, ...], bool]] = {}
+        self._maps: dict[tuple[str, str], dict[str, tuple[str | None, bool]]] = {}
         self._segments: dict[tuple[str, str], str] = {}
 
     # --- one month ----------------------------------------------------------------------
     def row(self, code: str, month: str) -> Unit | None:
         """The registry row of `code` in `month`, or None."""
-        for unit in self._rows.get(str(code), ()):
-            if unit.valid_in(month):
-                return unit
-        return None
+        return next((u for u in self.registry.rows(code) if u.valid_in(month)), None)
 
     def area_units(self, month: str) -> tuple[str, ...]:
         """The codes of the month's area units."""
@@ -98,20 +88,8 @@ class Crosswalk:
 
     # --- two months ---------------------------------------------------------------------
     def same_unit(self, code: str, month: str, other: str) -> bool:
-        """`Registry.same_unit`, cached; the province is always itself."""
-        code = str(code)
-        if code == PROVINCE:
-            return True
-        key = (code, *sorted((month, other)))
-        if key not in self._same:
-            a, b = self.row(code, month), self.row(code, other)
-            if a is None or b is None:
-                self._same[key] = False
-            elif a is b:
-                self._same[key] = True
-            else:
-                self._same[key] = self.registry.same_unit(code, month, other)
-        return self._same[key]
+        """`Registry.same_unit` (which keeps its answers); the province is always itself."""
+        return str(code) == PROVINCE or self.registry.same_unit(str(code), month, other)
 
     def role(self, code: str, month: str) -> str:
         """`province`, `area`, `agency`, or '' for a code that does not report in `month`."""
@@ -137,23 +115,23 @@ class Crosswalk:
         the way is uncertain (`Registry.forward`)."""
         key = (earlier, later)
         if key not in self._maps:
-            self._maps[key] = {
-                c: self.registry.forward(c, earlier, later)
-                for area in self.area_units(earlier)
-                for c in self.communes(area, earlier)
-            }
+            try:
+                self._maps[key] = self.registry.forward_map(earlier, later)
+            except KeyError:  # a month before the registry's first province
+                self._maps[key] = {}
         return self._maps[key]
 
     def predecessors(self, code: str, month: str, earlier: str) -> tuple[tuple[str, ...], bool]:
         """The commune-level units of `earlier` that lie in area unit `code` of `month`, and
         whether any of them is an uncertain crosswalk row: `Registry.predecessors`, from one
         forward map per pair of months."""
-        key = (str(code), month, earlier)
-        if key not in self._preds:
-            mine = set(self.communes(code, month)) if self.row(code, month) is not None else set()
-            found = [(c, unsure) for c, (target, unsure) in self.forward_map(earlier, month).items() if target in mine]
-            self._preds[key] = (tuple(c for c, _ in found), any(u for _, u in found))
-        return self._preds[key]
+        if self.row(code, month) is None:
+            return (), False
+        try:
+            found, uncertain = self.registry.predecessors(str(code), month, earlier)
+        except KeyError:  # a month before the registry's first province
+            return (), False
+        return tuple(c.code for c in found), uncertain
 
     def uncertain(self, code: str, month: str, other: str) -> bool:
         """Whether comparing area unit `code` of `month` with the earlier month `other` rests on
@@ -178,7 +156,7 @@ class Crosswalk:
             if row is None or str(code) == PROVINCE:
                 self._segments[key] = ""
             else:
-                rows = self._rows[str(code)]
+                rows = self.registry.rows(code)
                 i = rows.index(row)
                 while i > 0 and rows[i - 1].valid_to and self.same(code, month, rows[i - 1].valid_to[:7]):
                     i -= 1
