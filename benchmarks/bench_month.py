@@ -12,8 +12,15 @@ Both ways run offline (the catalogs from the last good snapshot) unless --online
     .venv/bin/python benchmarks/bench_month.py                  # 3 runs each way
     .venv/bin/python benchmarks/bench_month.py --repeat 1 --plain-repeat 1
     .venv/bin/python benchmarks/bench_month.py --skip-plain --unit snv --json /tmp/month.json
+    .venv/bin/python benchmarks/bench_month.py --skip-plain --scheduler local --workers 2
 
-Prints a Markdown table (medians) and the machine; --json keeps every figure.
+`--scheduler local --workers N` renders the reports of `dxreport run` on a Dask LocalCluster of
+N workers. Every `dxreport run` from an empty folder is sampled every 0.2 s for the memory (RSS)
+of its process tree: the CLI process, each report worker, the kernels and Chromium (proctree.py).
+The child processes see this checkout's lib/ (PYTHONPATH). Each run records the load average
+at its start and end.
+
+Prints Markdown tables (medians) and the machine; --json keeps every figure.
 """
 
 from __future__ import annotations
@@ -31,9 +38,14 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from proctree import MEMORY_HEADER, load_average, memory_rows, run_sampled  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 NOTEBOOKS = ROOT / "notebooks"
+#: The environment of every child process: this checkout's lib/ first.
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "lib"), os.environ.get("PYTHONPATH")]))}
 
 
 def machine() -> dict:
@@ -105,7 +117,7 @@ def median(values: list[float]) -> float:
 def run(cmd: list[str], **kw) -> float:
     """Run a command, fail loudly, return its wall time."""
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=ENV, **kw)
     if proc.returncode != 0:
         raise SystemExit(f"failed ({proc.returncode}): {' '.join(map(str, cmd))}\n{proc.stderr[-3000:]}")
     return time.perf_counter() - t0
@@ -118,21 +130,47 @@ def units(month: str) -> list[str]:
 
 
 OFFLINE = True  # the catalogs from the last good snapshot: no network in the timings (--online)
+SCHEDULER: str | None = None  # --scheduler: None for the process pool, "local" for a Dask LocalCluster
 
 
-def ours(month: str, outputs: Path, workers: int | None, extra: tuple[str, ...] = ()) -> tuple[float, dict]:
+def _ours_cmd(month: str, outputs: Path, workers: int | None, extra: tuple[str, ...]) -> list[str]:
     cmd = [str(BIN / "dxreport"), "run", "--month", month, "--outputs", str(outputs), "--quiet", *extra]
     if OFFLINE:
         cmd.append("--offline")
     if workers:
         cmd += ["--workers", str(workers)]
-    seconds = run(cmd)
+    if SCHEDULER:
+        cmd += ["--scheduler", SCHEDULER]
+    return cmd
+
+
+def ours(month: str, outputs: Path, workers: int | None, extra: tuple[str, ...] = ()) -> tuple[float, dict]:
+    """`dxreport run` once: (wall seconds of the CLI process, its manifest)."""
+    seconds = run(_ours_cmd(month, outputs, workers, extra))
     manifest = json.loads((outputs / month / "manifest.json").read_text(encoding="utf-8"))
     return seconds, manifest
 
 
+def ours_sampled(month: str, outputs: Path, workers: int | None, extra: tuple[str, ...] = ()) -> dict:
+    """`dxreport run` once with its process tree sampled: wall time, load, memory, manifest steps."""
+    seconds, memory, load_start, load_end = run_sampled(_ours_cmd(month, outputs, workers, extra), env=ENV)
+    manifest = json.loads((outputs / month / "manifest.json").read_text(encoding="utf-8"))
+    assert not manifest["failed"], manifest["failed"]
+    reports = [s["seconds"] for s in manifest["steps"] if s["unit"] and s["status"] == "ok"]
+    return {
+        "seconds": seconds,
+        "load_start": load_start,
+        "load_end": load_end,
+        "steps": {s["name"]: s["seconds"] for s in manifest["steps"] if s["unit"] is None},
+        "report_tasks": reports,
+        "report_task_median": median(reports),
+        "memory": memory,
+    }
+
+
 def plain(month: str, outputs: Path, codes: list[str]) -> dict:
     """The plain way: one CLI call per notebook, per HTML, per PDF, one after another."""
+    load_start = load_average()
     t0 = time.perf_counter()
     params = ["-p", "month", month, "-p", "outputs", str(outputs)]
     nb_dir = outputs / month / "notebooks"
@@ -214,6 +252,8 @@ def plain(month: str, outputs: Path, codes: list[str]) -> dict:
         "seconds": time.perf_counter() - t0,
         "month_steps": month_steps,
         "per_report": {k: median(v) for k, v in per.items()},
+        "load_start": load_start,
+        "load_end": load_average(),
     }
 
 
@@ -244,13 +284,86 @@ def ran(manifest: dict) -> list[str]:
     return [s["name"] + (f" {s['unit']}" if s["unit"] else "") for s in manifest["steps"] if s["status"] == "ok"]
 
 
+def _load(pair: list[float] | None) -> str:
+    return f"{pair[0]:.1f}" if pair else "?"
+
+
+def _runs(values: list[float], digits: int = 1) -> str:
+    return ", ".join(f"{v:.{digits}f}" for v in values)
+
+
+def print_tables(out: dict, month: str, reports: int) -> None:
+    """The Markdown tables of a bench_month run (medians; every run in brackets)."""
+    ours_m = median(out["ours"])
+    plain_m = median([p["seconds"] for p in out["plain"]])
+    where = out["scheduler"] + (f", {out['workers']} workers" if out["workers"] else "")
+    m = out["machine"]
+    print(f"\n## Month {month}: {reports} reports (HTML + PDF), medians\n")
+    print(
+        f"Machine: {m['nproc']} cores ({m['cpu']}), {m['memory']}, Python {m['python']}, {m['chromium']}, "
+        + ", ".join(f"{k} {v}" for k, v in m["packages"].items())
+        + f"; {m['date']}. Reports rendered on: {where}. Load average (1 min) at the start / end of the "
+        f"benchmark: {_load(m['load_average'])} / {_load(out.get('load_end'))}.\n"
+    )
+    print("| measure | runs | median (s) | every run (s) | load average at start → end of each run |")
+    print("|---|---|---|---|---|")
+    loads = "; ".join(f"{_load(r['load_start'])} → {_load(r['load_end'])}" for r in out["runs"])
+    print(
+        f"| `dxreport run` from an empty outputs folder | {len(out['ours'])} | {ours_m:.1f} | {_runs(out['ours'])} | {loads} |"
+    )
+    if out["plain"]:
+        per = out["plain"][-1]["per_report"]
+        loads = "; ".join(f"{_load(p['load_start'])} → {_load(p['load_end'])}" for p in out["plain"])
+        every = _runs([p["seconds"] for p in out["plain"]])
+        print(
+            f"| plain way (papermill, nbconvert, chromium CLI per report) | {len(out['plain'])} | {plain_m:.1f} | {every} | {loads} |"
+        )
+        print(f"| **ratio plain / dxreport** | | **{plain_m / ours_m:.1f}×** | | |")
+        print(f"| plain: month steps 01–03 | | {median([p['month_steps'] for p in out['plain']]):.1f} | | |")
+        print(
+            f"| plain: per report papermill / nbconvert / chromium (last run) | | {per['papermill']:.2f} / "
+            f"{per['nbconvert']:.2f} / {per['chromium']:.2f} | | |"
+        )
+    for name in ("01_scrape", "02_clean", "03_analyse"):
+        values = [r["steps"][name] for r in out["runs"] if name in r["steps"]]
+        if values:
+            print(f"| dxreport: {name} (manifest) | {len(values)} | {median(values):.2f} | {_runs(values, 2)} | |")
+    tasks = [r["report_task_median"] for r in out["runs"]]
+    if tasks:
+        print(
+            f"| dxreport: one report task in a worker (manifest, median of the run's reports) | {len(tasks)} | {median(tasks):.2f} | {_runs(tasks, 2)} | |"
+        )
+    if out["rerun"]:
+        loads = "; ".join(f"{_load(r['start'])} → {_load(r['end'])}" for r in out["rerun_load"])
+        print(
+            f"| rerun, nothing changed (wall time of the `dxreport run` process) | {len(out['rerun'])} | {median(out['rerun']):.2f} | {_runs(out['rerun'], 2)} | {loads} |"
+        )
+    if "resubmit" in out:
+        r = out["resubmit"]
+        print(
+            f"| one unit ({r['unit']}) resends its file | 1 | {r['seconds']:.1f} | | {_load(r['load_start'])} → {_load(r['load_end'])} |"
+        )
+        print(f"\nRan after the resubmission: {', '.join(r['ran'])}")
+    if out["runs"]:
+        last = out["runs"][-1]["memory"]
+        print(f"\n### Peak memory (RSS) of `dxreport run`, last run, sampled every 0.2 s ({last['samples']} samples)\n")
+        print(MEMORY_HEADER)
+        print("\n".join(memory_rows(last)))
+        workers = last.get("worker", {}).get("per_process_mib", [])
+        if workers:
+            print(f"\nPeak RSS of each report worker (MiB): {', '.join(f'{w:.0f}' for w in workers)}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--month", default="2022-12")
     ap.add_argument("--repeat", type=int, default=3, help="runs of dxreport run (default 3)")
     ap.add_argument("--plain-repeat", type=int, default=3, help="runs of the plain way (default 3)")
     ap.add_argument("--reruns", type=int, default=5, help="reruns with nothing changed (default 5)")
-    ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--workers", type=int, default=None, help="report workers of dxreport run (default: the cores)")
+    ap.add_argument(
+        "--scheduler", default=None, help="passed to dxreport run: 'local' for a Dask LocalCluster (default: the pool)"
+    )
     ap.add_argument("--unit", default="snv", help="the unit that resends its file (default snv)")
     ap.add_argument("--skip-plain", action="store_true")
     ap.add_argument("--online", action="store_true", help="fetch the catalogs (default: offline, the last snapshot)")
@@ -261,8 +374,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from dxreport.steps import month_folder
 
-    global OFFLINE
+    global OFFLINE, SCHEDULER
     OFFLINE = not args.online
+    SCHEDULER = args.scheduler
     month = args.month
     sample_dir, _ = month_folder(month)  # generates the sample month once, outside the timings
     codes = units(month)
@@ -271,44 +385,52 @@ def main(argv: list[str] | None = None) -> int:
     out: dict = {
         "machine": machine(),
         "month": month,
+        "scheduler": args.scheduler or "process pool",
+        "workers": args.workers,
         "reports": len(codes),
         "ours": [],
         "plain": [],
         "rerun": [],
+        "runs": [],
         "steps": {},
     }
     print(f"{len(codes)} reports of {month}; work folder {work}", file=sys.stderr)
     last = None
     for i in range(max(args.repeat, 0 if args.skip_plain else args.plain_repeat)):
         if i < args.repeat:
-            seconds, manifest = ours(month, work / f"ours-{i}", args.workers)
-            out["ours"].append(seconds)
-            out["steps"] = {s["name"]: s["seconds"] for s in manifest["steps"] if s["unit"] is None}
-            reports = [s["seconds"] for s in manifest["steps"] if s["unit"] and s["status"] == "ok"]
-            out["report_task_median"] = median(reports)
-            assert not manifest["failed"], manifest["failed"]
+            result = ours_sampled(month, work / f"ours-{i}", args.workers)
+            out["runs"].append(result)
+            out["ours"].append(result["seconds"])
+            out["steps"] = result["steps"]
+            out["report_task_median"] = result["report_task_median"]
             last = work / f"ours-{i}"
-            print(f"ours run {i + 1}: {seconds:.1f} s", file=sys.stderr)
+            print(f"ours run {i + 1}: {result['seconds']:.1f} s", file=sys.stderr)
         if not args.skip_plain and i < args.plain_repeat:
             result = plain(month, work / f"plain-{i}", codes)
             out["plain"].append(result)
             print(f"plain run {i + 1}: {result['seconds']:.1f} s", file=sys.stderr)
+    out["rerun_load"] = []
     for _ in range(args.reruns):
+        load_start = load_average()
         seconds, manifest = ours(month, last, args.workers)
         assert ran(manifest) == [], ran(manifest)
         out["rerun"].append(seconds)
+        out["rerun_load"].append({"start": load_start, "end": load_average()})
 
     if not args.skip_resubmit:
         inbox = work / "inbox"
         shutil.copytree(sample_dir, inbox / month, dirs_exist_ok=True)
         target = work / "resubmit"
         ours(month, target, args.workers, ("--inbox", str(inbox)))
+        load_start = load_average()
         original = next(p for p in sorted((inbox / month).glob("*.xlsx")) if p.name.startswith(f"{args.unit}_"))
         resubmit(original, inbox / month / f"{args.unit}_{month}_gui-lai.xlsx")
         seconds, manifest = ours(month, target, args.workers, ("--inbox", str(inbox)))
         out["resubmit"] = {
             "unit": args.unit,
             "seconds": seconds,
+            "load_start": load_start,
+            "load_end": load_average(),
             "ran": ran(manifest),
             "steps": {
                 (s["name"] + (f" {s['unit']}" if s["unit"] else "")): s["seconds"]
@@ -317,36 +439,8 @@ def main(argv: list[str] | None = None) -> int:
             },
         }
 
-    ours_m = median(out["ours"])
-    plain_m = median([p["seconds"] for p in out["plain"]])
-    print(f"\n## Month {month}: {len(codes)} reports (HTML + PDF), medians\n")
-    print("| measure | runs | median (s) |\n|---|---|---|")
-    print(f"| `dxreport run` from an empty outputs folder | {len(out['ours'])} | {ours_m:.1f} |")
-    if out["plain"]:
-        per = out["plain"][-1]["per_report"]
-        print(f"| plain way (papermill, nbconvert, chromium CLI per report) | {len(out['plain'])} | {plain_m:.1f} |")
-        print(f"| **ratio plain / dxreport** | | **{plain_m / ours_m:.1f}×** |")
-        print(f"| plain: month steps 01–03 | | {median([p['month_steps'] for p in out['plain']]):.1f} |")
-        print(
-            f"| plain: per report papermill / nbconvert / chromium | | {per['papermill']:.2f} / "
-            f"{per['nbconvert']:.2f} / {per['chromium']:.2f} |"
-        )
-    print(
-        "| dxreport: month steps 01 / 02 / 03 (last run) | | "
-        + " / ".join(f"{v:.1f}" for v in out["steps"].values())
-        + " |"
-    )
-    print(f"| dxreport: one report task in a worker (median) | | {out['report_task_median']:.2f} |")
-    print(f"| rerun, nothing changed (`dxreport run` again) | {len(out['rerun'])} | {median(out['rerun']):.2f} |")
-    if "resubmit" in out:
-        r = out["resubmit"]
-        print(f"| one unit ({r['unit']}) resends its file | 1 | {r['seconds']:.1f} |")
-        print(f"\nRan after the resubmission: {', '.join(r['ran'])}")
-    m = out["machine"]
-    print(
-        f"\nMachine: {m['nproc']} cores ({m['cpu']}), {m['memory']}, Python {m['python']}, {m['chromium']}, "
-        f"load average {', '.join(f'{x:.1f}' for x in m['load_average'])}"
-    )
+    out["load_end"] = load_average()
+    print_tables(out, month, len(codes))
     if args.json:
         args.json.write_text(json.dumps(out, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     if not args.keep:
