@@ -46,6 +46,9 @@ BIN = Path(sys.executable).parent
 NOTEBOOKS = ROOT / "notebooks"
 #: The environment of every child process: this checkout's lib/ first.
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "lib"), os.environ.get("PYTHONPATH")]))}
+# This process, and what it starts (pool and Dask workers, kernels), import dxreport from this checkout.
+os.environ["PYTHONPATH"] = ENV["PYTHONPATH"]
+sys.path.insert(0, str(ROOT / "lib"))
 
 
 def machine() -> dict:

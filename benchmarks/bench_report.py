@@ -102,12 +102,17 @@ def as_worker():
 
 def cell_labels(nb: dict) -> list[tuple[int, str, str]]:
     """(index, label, source) of each code cell: its section and its first line."""
-    out, section, seen = [], "", {}
+    out, chapter, section, seen = [], "", "", {}
     for i, cell in enumerate(nb["cells"]):
         source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         if cell["cell_type"] == "markdown":
-            heading = next((line for line in source.splitlines() if line.startswith("#")), "")
-            section = heading.lstrip("#").strip().split(" ")[0].rstrip(".") if heading else section
+            for line in source.splitlines():
+                if line.startswith("#"):
+                    number = line.lstrip("#").strip().split(" ")[0].rstrip(".")
+                    if len(line) - len(line.lstrip("#")) <= 2:
+                        chapter = section = number
+                    else:  # a numbered part of the chapter: VII.3
+                        section = f"{chapter}.{number}" if chapter else number
             continue
         if cell["cell_type"] != "code":
             continue
@@ -120,7 +125,10 @@ def cell_labels(nb: dict) -> list[tuple[int, str, str]]:
         elif "parameters" in tags:
             label = "parameters"
         else:
-            label = (f"{section}: " if section else "") + (lines[0].strip() if lines else "(empty)")
+            first = lines[0].strip() if lines else "(empty)"
+            if first.endswith(":") and len(lines) > 1:  # a condition: what it shows
+                first += " " + lines[1].strip()
+            label = (f"{section}: " if section else "") + first
         if len(label) > 70:
             label = label[:67] + "…"
         seen[label] = seen.get(label, 0) + 1

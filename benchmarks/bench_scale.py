@@ -16,10 +16,18 @@ communes below a district). Measured:
   worker's kernel, HTML, PDF by the worker's persistent Chromium) of a minimal report notebook
   (the report's first table: the unit's indicators), at the sizes of --render-sizes. The
   indicators table holds the units of the largest analysis size;
-* peak memory (ru_maxrss of this process; of the worker processes for rendering).
+* peak memory: ru_maxrss of this process; while rendering, the RSS of every process under this
+  one sampled every 0.2 s (proctree.py): each worker, the kernels and Chromium, separately.
+
+The reports are rendered on the runner's process pool, or with `--scheduler local` on a Dask
+LocalCluster (`runner.open_executor`, as `dxreport run --scheduler local`), of --workers
+processes. The defaults run in about 10 minutes on 2 cores; the per-report cost at 1,000 and
+3,321 rendered reports takes longer (about 0.6 s per report on 2 workers):
 
     .venv/bin/python benchmarks/bench_scale.py
-    .venv/bin/python benchmarks/bench_scale.py --analysis-sizes 1000 --render-sizes 100,1000 --intake-files 500
+    .venv/bin/python benchmarks/bench_scale.py --render-sizes 100,1000,3321 --workers 2
+    .venv/bin/python benchmarks/bench_scale.py --render-sizes 100,1000 --scheduler local --workers 4
+    .venv/bin/python benchmarks/bench_scale.py --intake-files 20 --analysis-sizes 100 --render-sizes 20
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_month import machine, median  # noqa: E402
+from proctree import MEMORY_HEADER, TreeSampler, load_average, memory_rows  # noqa: E402
 
 PROVINCES = 34
 COMMUNES = 3321
@@ -365,9 +374,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--months", type=int, default=2, help="months of history in the warehouse (default 2)")
     ap.add_argument("--intake-files", type=int, default=200, help="workbooks read by intake (default 200)")
     ap.add_argument("--analysis-sizes", default="100,1000,3321", help="units for kpis (default 100,1000,3321)")
-    ap.add_argument("--report-sizes", default="100,1000", help="reports for the per-report cost (default 100,1000)")
-    ap.add_argument("--render-sizes", default="100", help="reports rendered for real (default 100; '' for none)")
-    ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument(
+        "--report-sizes", default="100,1000,3321", help="reports for the runner's bookkeeping (default 100,1000,3321)"
+    )
+    ap.add_argument(
+        "--render-sizes", default="100", help="reports rendered for real, e.g. 100,1000,3321 (default 100; '' for none)"
+    )
+    ap.add_argument("--workers", type=int, default=None, help="rendering processes (default: the cores)")
+    ap.add_argument("--scheduler", default=None, help="'local': render on a Dask LocalCluster (default: the pool)")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
 
@@ -494,7 +508,11 @@ def main(argv: list[str] | None = None) -> int:
         nb = work / "minimal.ipynb"
         minimal_notebook(nb)
         for size in render_sizes:
-            executor, close, where = runner.open_executor(None, args.workers, size)
+            if size > len(codes):
+                raise SystemExit(f"--render-sizes {size}: only {len(codes)} communes (--communes)")
+            load_start = load_average()
+            sampler = TreeSampler().start()
+            executor, close, where = runner.open_executor(args.scheduler, args.workers, size)
             t0 = time.perf_counter()
             try:
                 futures = [
@@ -502,9 +520,11 @@ def main(argv: list[str] | None = None) -> int:
                     for code in codes[:size]
                 ]
                 tasks = [f.result() for f in futures]
+                wall = time.perf_counter() - t0
             finally:
                 close()
-            wall = time.perf_counter() - t0
+                sampler.stop()
+            shutil.rmtree(work / f"r{size}", ignore_errors=True)
             out["render"].append(
                 {
                     "reports": size,
@@ -513,9 +533,12 @@ def main(argv: list[str] | None = None) -> int:
                     "task_median_s": median(tasks),
                     "executor": where,
                     "peak_worker_mib": peak_mib(resource.RUSAGE_CHILDREN),
+                    "memory": sampler.summary(),
+                    "load_start": load_start,
+                    "load_end": load_average(),
                 }
             )
-            print(f"rendered {size} minimal reports in {wall:.1f} s", file=sys.stderr)
+            print(f"rendered {size} minimal reports in {wall:.1f} s on {where}", file=sys.stderr)
     out["peak_mib"] = peak_mib()
 
     print(f"\n## National month: {PROVINCES} provinces, {args.communes} communes as units, {args.months} months\n")
@@ -548,10 +571,25 @@ def main(argv: list[str] | None = None) -> int:
         f"| peak memory, this process / worker processes | {out['peak_mib']:.0f} MiB / "
         f"{peak_mib(resource.RUSAGE_CHILDREN):.0f} MiB |"
     )
+    out["load_end"] = load_average()
+    for row in out["render"]:
+        memory = row["memory"]
+        print(
+            f"\n### Rendering {row['reports']} minimal reports on {row['executor']}: peak memory (RSS), "
+            f"sampled every 0.2 s ({memory['samples']} samples); load average {row['load_start'][0]:.1f} → "
+            f"{row['load_end'][0]:.1f}\n"
+        )
+        print(MEMORY_HEADER)
+        print("\n".join(memory_rows(memory)))
+        workers = memory.get("worker", {}).get("per_process_mib", [])
+        if workers:
+            print(f"\nPeak RSS of each worker (MiB): {', '.join(f'{w:.0f}' for w in workers)}")
     m = out["machine"]
     print(
-        f"\nMachine: {m['nproc']} cores ({m['cpu']}), {m['memory']}, Python {m['python']}, "
-        f"load average {', '.join(f'{x:.1f}' for x in m['load_average'])}"
+        f"\nMachine: {m['nproc']} cores ({m['cpu']}), {m['memory']}, Python {m['python']}, {m['chromium']}, "
+        + ", ".join(f"{k} {v}" for k, v in m["packages"].items())
+        + f"; {m['date']}. Load average (1 min) at the start / end: {m['load_average'][0]:.1f} / "
+        f"{out['load_end'][0]:.1f}"
     )
     if args.json:
         args.json.write_text(json.dumps(out, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
