@@ -1,8 +1,9 @@
 """Benchmark 3: a generated national month — 34 provinces, 3,321 communes as reporting units.
 
 The national registry is built in memory: the nation is the top unit (`tinh`, what the report
-calls the whole), 34 provinces under it (not reporting), and 3,321 communes that each send one
-workbook (sheets Thông tin, Nền tảng, Hue-S, Doanh nghiệp; no Tổ công nghệ số, which lists the
+calls the whole) and the 3,321 communes, spread over 34 provinces, are its area units (the
+registry's reporting units are the units directly under the top one; the provinces, which do not
+report, are not in it), each sending one workbook (sheets Thông tin, Nền tảng, Hue-S, Doanh nghiệp; no Tổ công nghệ số, which lists the
 communes below a district). Measured:
 
 * intake: `monthload.ingest_month` over generated workbooks (a sample of --intake-files units;
@@ -92,31 +93,13 @@ def months_back(month: str, n: int) -> list[str]:
 
 
 def national_registry(communes: int = COMMUNES):
-    """34 provinces under the nation `tinh`, `communes` communes (reporting, area units) under them."""
+    """The nation `tinh` and `communes` communes directly under it (its area units, which report)."""
     from dxreport.units import Registry, Unit
 
     rng = random.Random(34)
     sections = ("thong_tin", "nen_tang", "hue_s", "doanh_nghiep")
     units = [Unit("tinh", "Toàn quốc", "Toàn quốc", "province", "tinh", "", (), 0, 2024, "2025-07-01", "", "bench")]
-    for p in range(1, PROVINCES + 1):
-        units.append(
-            Unit(
-                f"p{p:02d}",
-                f"Tỉnh số {p}",
-                f"Tỉnh {p}",
-                "province",
-                "tinh",
-                "tinh",
-                (),
-                None,
-                None,
-                "2025-07-01",
-                "",
-                "bench",
-            )
-        )
     for c in range(communes):
-        province = f"p{c * PROVINCES // communes + 1:02d}"
         units.append(
             Unit(
                 f"x{c:04d}",
@@ -124,7 +107,7 @@ def national_registry(communes: int = COMMUNES):
                 f"Xã {c}",
                 "district",
                 "xa",
-                province,
+                "tinh",
                 sections,
                 rng.randint(5_000, 60_000),
                 2024,
@@ -512,8 +495,9 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"--render-sizes {size}: only {len(codes)} communes (--communes)")
             load_start = load_average()
             sampler = TreeSampler().start()
+            t0 = time.perf_counter()  # the executor's start is in the wall time, whichever it is
             executor, close, where = runner.open_executor(args.scheduler, args.workers, size)
-            t0 = time.perf_counter()
+            opened = time.perf_counter() - t0
             try:
                 futures = [
                     executor.submit(render_minimal, str(nb), MONTH, code, str(wh), str(work / f"r{size}"))
@@ -532,6 +516,7 @@ def main(argv: list[str] | None = None) -> int:
                     "per_report_s": wall / size,
                     "task_median_s": median(tasks),
                     "executor": where,
+                    "executor_open_s": opened,
                     "peak_worker_mib": peak_mib(resource.RUSAGE_CHILDREN),
                     "memory": sampler.summary(),
                     "load_start": load_start,
@@ -565,7 +550,8 @@ def main(argv: list[str] | None = None) -> int:
     for row in out["render"]:
         print(
             f"| minimal report rendered, {row['reports']} reports on {row['executor']} | "
-            f"{row['per_report_s']:.2f} s per report (task median {row['task_median_s']:.2f} s) |"
+            f"{row['per_report_s']:.2f} s per report (task median {row['task_median_s']:.2f} s; wall "
+            f"{row['wall_s']:.1f} s, of which {row['executor_open_s']:.1f} s to open the executor) |"
         )
     print(
         f"| peak memory, this process / worker processes | {out['peak_mib']:.0f} MiB / "

@@ -98,6 +98,8 @@ def classify(cmdline: list[str], is_root: bool, parent_kind: str | None) -> str:
     """The kind of a process (one of KINDS) from its command line and its parent's kind."""
     text = " ".join(cmdline)
     exe = os.path.basename(cmdline[0]) if cmdline else ""
+    if exe in ("sh", "bash", "dash") and len(cmdline) > 1:  # a wrapper script (Debian's /usr/bin/chromium)
+        exe = os.path.basename(cmdline[1])
     if is_root:
         return "root"
     if parent_kind == "chromium" or "chrom" in exe or "headless_shell" in exe:
@@ -147,7 +149,7 @@ class TreeSampler:
         sums: dict[str, int] = {}
         instances: dict[int, int] = {}
         for pid in order:
-            if pid not in self.kind:
+            if self.kind.get(pid, "other") == "other":  # again until known: a process may exec another
                 parent = self.kind.get(tree[pid])
                 cmdline = _cmdline(pid)
                 self.kind[pid] = classify(cmdline, pid == self.root, parent)
