@@ -526,7 +526,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"rendered {size} minimal reports in {wall:.1f} s on {where}", file=sys.stderr)
     out["peak_mib"] = peak_mib()
 
-    print(f"\n## National month: {PROVINCES} provinces, {args.communes} communes as units, {args.months} months\n")
+    print(f"\n## National month: {args.communes} communes ({PROVINCES} provinces) as units, {args.months} months\n")
     i = out["intake"]
     print("| measure | value |\n|---|---|")
     print(f"| generate facts ({out['facts_rows']:,} rows, warehouse shape) | {out['generate_s']:.1f} s |")
