@@ -105,7 +105,7 @@ def national_registry(communes: int = COMMUNES):
                 f"x{c:04d}",
                 f"Xã số {c}",
                 f"Xã {c}",
-                "district",
+                "commune",
                 "xa",
                 "tinh",
                 sections,
