@@ -1,10 +1,11 @@
 """Benchmark 3: a generated national month — 34 provinces, 3,321 communes as reporting units.
 
 The national registry is built in memory: the nation is the top unit (`tinh`, what the report
-calls the whole) and the 3,321 communes, spread over 34 provinces, are its area units (the
-registry's reporting units are the units directly under the top one; the provinces, which do not
-report, are not in it), each sending one workbook (sheets Thông tin, Nền tảng, Hue-S, Doanh nghiệp; no Tổ công nghệ số, which lists the
-communes below a district). Measured:
+calls the whole) and the 3,321 communes (commune-level units, spread over 34 provinces) are its
+area units: the registry's reporting units are the units directly under the top one, so the
+provinces, which do not report, are not in it. Each commune sends one workbook (sheets Thông
+tin, Nền tảng, Hue-S, Doanh nghiệp; no Tổ công nghệ số, which lists the communes below a
+district). Measured:
 
 * intake: `monthload.ingest_month` over generated workbooks (a sample of --intake-files units;
   files per second and the national time extrapolated from it), and the warehouse load of the
