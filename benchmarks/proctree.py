@@ -149,11 +149,11 @@ class TreeSampler:
         sums: dict[str, int] = {}
         instances: dict[int, int] = {}
         for pid in order:
-            if self.kind.get(pid, "other") == "other":  # again until known: a process may exec another
-                parent = self.kind.get(tree[pid])
-                cmdline = _cmdline(pid)
-                self.kind[pid] = classify(cmdline, pid == self.root, parent)
-                self.command[pid] = " ".join(cmdline)[:160]
+            cmdline = _cmdline(pid)
+            command = " ".join(cmdline)[:160]
+            if pid not in self.kind or (cmdline and command != self.command[pid]):  # forked, then exec'ed
+                self.kind[pid] = classify(cmdline, pid == self.root, self.kind.get(tree[pid]))
+                self.command[pid] = command
             rss = _rss(pid)
             if rss is None:
                 continue
