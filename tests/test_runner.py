@@ -259,7 +259,7 @@ def test_a_failing_report_is_never_published_and_the_run_says_so(month_run, tmp_
     outputs = _copy(month_run[0], tmp_path)
     (outputs / MONTH / "474" / "report.pdf").unlink()  # makes 474 out of date
 
-    def broken(step, run, output, extra=None):
+    def broken(step, run, output, extra=None, warm=None):
         output.write_text("{}", encoding="utf-8")  # a half-written notebook
         raise RuntimeError("kernel died")
 
@@ -310,7 +310,7 @@ def test_a_dead_kernel_is_retried_twice_then_the_step_fails(tmp_path, monkeypatc
 
     calls = []
 
-    def dead(step, run, output, extra=None):
+    def dead(step, run, output, extra=None, warm=None):
         calls.append(output)
         output.write_text("{}", encoding="utf-8")
         raise DeadKernelError("Kernel died")
@@ -335,7 +335,7 @@ def test_a_dead_kernel_is_retried_twice_then_the_step_fails(tmp_path, monkeypatc
 def test_a_kernel_that_starts_late_once_is_retried_and_the_step_succeeds(tmp_path, monkeypatch):
     calls = []
 
-    def slow_start(step, run, output, extra=None):
+    def slow_start(step, run, output, extra=None, warm=None):
         calls.append(step)
         if len(calls) == 1:
             raise RuntimeError("Kernel didn't respond in 120 seconds")
@@ -354,7 +354,7 @@ def test_a_kernel_that_starts_late_once_is_retried_and_the_step_succeeds(tmp_pat
 def test_a_data_error_in_a_cell_is_not_retried(tmp_path, monkeypatch):
     calls = []
 
-    def data_error(step, run, output, extra=None):
+    def data_error(step, run, output, extra=None, warm=None):
         calls.append(step)
         output.write_text('{"cells": []}', encoding="utf-8")
         raise _papermill_error()
@@ -657,3 +657,107 @@ def test_a_worker_kernel_reused_for_the_next_report_gives_the_same_report(month_
     nb = nbformat.read(outputs / MONTH / "474" / "04_report.ipynb", as_version=4)
     counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
     assert counts == list(range(1, len(counts) + 1))  # counted from 1 again, as in a new kernel
+
+
+def test_a_rerun_with_nothing_changed_decides_without_pandas_papermill_or_matplotlib(month_run, tmp_path):
+    import os
+    import sys
+    from pathlib import Path
+
+    outputs = _copy(month_run[0], tmp_path)
+    inbox = month_run[0].parent / "inbox"
+    # a copied warehouse is another file: this run reads it, and notes what it found
+    first = runner.run_month(MONTH, "tinh", inbox=inbox, outputs=outputs, workers=1, progress=False)
+    assert {(s["name"], s["unit"]): s["status"] for s in first["steps"]} == {
+        ("01_scrape", None): "skipped",
+        ("02_clean", None): "skipped",
+        ("03_analyse", None): "skipped",
+        (runner.REPORT_STEP, "tinh"): "skipped",
+        (runner.REPORT_STEP, "474"): "ok",  # not run by this run: its record stays as it was
+    }
+    code = (
+        "import sys\n"
+        "from dxreport import runner\n"
+        f"m = runner.run_month({MONTH!r}, 'tinh', inbox={str(inbox)!r}, outputs={str(outputs)!r}, progress=False)\n"
+        "print(sorted(n for n in ('pandas', 'papermill', 'nbformat', 'matplotlib') if n in sys.modules))\n"
+        "print(sorted({s['status'] for s in m['steps'] if s['unit'] in (None, 'tinh')}))\n"
+    )
+    lib = str(Path(runner.__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": lib + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-2:] == ["[]", "['skipped']"]
+    # the same decision as a run that reads everything: the reports' inputs are the recorded ones
+    again = json.loads((outputs / MONTH / "manifest.json").read_text(encoding="utf-8"))
+    assert {s["unit"]: s["inputs"] for s in again["steps"] if s["name"] == runner.REPORT_STEP} == {
+        s["unit"]: s["inputs"] for s in first["steps"] if s["name"] == runner.REPORT_STEP
+    }
+
+
+def test_the_month_steps_run_on_one_kernel_that_ends_with_them(month_run, tmp_path, monkeypatch, recorded):
+    import concurrent.futures as cf
+
+    outputs = _copy(month_run[0], tmp_path)
+    real = runner.execute
+    kernels_used = []
+
+    def watched(step, run, output, extra=None, warm=None):
+        kernels_used.append((step, warm))
+        return real(step, run, output, extra, warm)
+
+    monkeypatch.setattr(runner.execution, "execute", watched)
+    with cf.ThreadPoolExecutor(1) as pool:
+        runner.run_month(
+            MONTH,
+            "tinh",
+            inbox=month_run[0].parent / "inbox",
+            outputs=outputs,
+            executor=pool,
+            progress=False,
+            force=True,
+        )
+    assert [step for step, _ in kernels_used] == ["01_scrape", "02_clean", "03_analyse"]
+    warm = {id(w) for _, w in kernels_used}
+    assert len(warm) == 1 and kernels_used[0][1] is not None
+    assert kernels_used[0][1].km is None  # shut down once the month was loaded
+    assert recorded == ["tinh"]
+
+
+def _children(parent: int) -> list[str]:
+    """The command lines of the processes whose parent is `parent`."""
+    from pathlib import Path
+
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def _worker_children() -> tuple[int, list[str]]:
+    """In a pool worker: its pid and its children's command lines once the warm-up has run."""
+    import os
+
+    return os.getpid(), _children(os.getpid())
+
+
+def test_the_workers_start_their_kernel_and_browser_before_the_first_report(tmp_path):
+    import os
+    import time
+
+    pool = runner.reports.Pool(None, 1, 1).open()
+    try:
+        # one worker: its warm-up was sent first, so it has run when this task runs
+        pid, children = pool.executor.submit(_worker_children).result(timeout=600)
+        assert pid != os.getpid()
+        assert any("ipykernel" in c for c in children), children
+        assert any("chromium" in c for c in children), children
+    finally:
+        pool.close()
+    deadline = time.monotonic() + 60
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not os.path.exists(f"/proc/{pid}")

@@ -254,10 +254,10 @@ def test_a_failed_month_step_keeps_the_records_of_valid_reports(copied, monkeypa
     }
     real = runner.execute
 
-    def analyse_fails(step, run, output, extra=None):
+    def analyse_fails(step, run, output, extra=None, warm=None):
         if step == "03_analyse":
             raise ValueError("chỉ tiêu không tính được")
-        return real(step, run, output, extra)
+        return real(step, run, output, extra, warm)
 
     monkeypatch.setattr(runner.execution, "execute", analyse_fails)
     with pytest.raises(runner.RunError, match="bước 03_analyse tháng 2023-01 bị lỗi"):

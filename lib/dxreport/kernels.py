@@ -169,8 +169,8 @@ class WarmKernel:
         self.start_timeout = start_timeout
         self.kernel_name = kernel_name
 
-    def acquire(self):
-        """The kernel manager to run the next notebook on, reset."""
+    def start(self) -> WarmKernel:
+        """Have a started kernel with the report's libraries loaded (a new one when the last is used up)."""
         from jupyter_core.utils import run_sync
 
         if self.km is not None and (self.uses >= WARM_REUSES or not run_sync(self.km.is_alive)()):
@@ -180,6 +180,11 @@ class WarmKernel:
             self.km, self.uses = km, 0
             run_sync(km.start_kernel)(cwd=str(NOTEBOOKS_DIR))
             self._run(_PRELOAD, start=True)
+        return self
+
+    def acquire(self):
+        """The kernel manager to run the next notebook on, reset."""
+        self.start()
         self._run(_RESET)
         self.uses += 1
         return self.km

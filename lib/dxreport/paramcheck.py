@@ -14,6 +14,7 @@ section catalog). dxreport.paramfiles.check_params calls every one of them.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -111,14 +112,45 @@ def yaml_error(path: Path | str, exc: yaml.YAMLError | UnicodeDecodeError) -> st
     return f"{shown(path)}{where}: không phải YAML hợp lệ ({problem})"
 
 
+#: libyaml's loader when PyYAML was built with it (the same documents, about ten times faster).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# text -> (node tree, data): a process reads the same few files many times (settings.yaml above all)
+_PARSED: dict[str, tuple[yaml.Node | None, object]] = {}
+
+
+def _load(text: str, loader_class) -> tuple[yaml.Node | None, object]:
+    loader = loader_class(text)
+    try:
+        root = loader.get_single_node()
+        return root, (loader.construct_document(root) if root is not None else None)
+    finally:
+        loader.dispose()
+
+
+def _parse(text: str) -> tuple[yaml.Node | None, object]:
+    """The node tree and the data of one YAML document, parsed once per text and process.
+
+    Every call gets its own copy of the data, so a caller that changes it changes nobody else's.
+    """
+    if text not in _PARSED:
+        try:
+            root, data = _load(text, _LOADER)
+        except yaml.YAMLError:
+            root, data = _load(text, yaml.SafeLoader)  # PyYAML's own wording of what is wrong
+        if len(_PARSED) >= 32:
+            _PARSED.clear()
+        _PARSED[text] = (root, data)
+    root, data = _PARSED[text]
+    return root, copy.deepcopy(data)
+
+
 def read_yaml(path: Path | str, error: type[Exception] = ParamError, text: str | None = None) -> YamlDoc:
     """Parse a YAML file (or `text`, read from it) with the lines of its keys; `error` if it is not YAML."""
     path = Path(path)
     try:
         if text is None:
             text = path.read_bytes().decode("utf-8")
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root, data = _parse(text)
     except OSError as exc:
         raise error(f"không đọc được tệp {shown(path)}: {exc.strerror or exc}") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:

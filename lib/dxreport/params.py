@@ -19,6 +19,7 @@ from dxreport.paths import (  # noqa: F401 - the project's folders are also read
     PROJECT_ROOT,
     SCRATCH_DIR,
     SOURCES_FILE,
+    WAREHOUSE_NAME,
     ParamError,
     shown_path,
 )

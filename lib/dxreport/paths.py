@@ -15,6 +15,8 @@ OUTPUTS_DIR = PROJECT_ROOT / "outputs"
 SCRATCH_DIR = OUTPUTS_DIR / "_scratch"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 SOURCES_FILE = PARAMS_DIR / "sources.yaml"
+#: The warehouse of an outputs folder: <outputs>/warehouse.duckdb.
+WAREHOUSE_NAME = "warehouse.duckdb"
 
 
 class ParamError(ValueError):

@@ -31,7 +31,7 @@ from urllib.parse import quote
 from dxreport import pages
 from dxreport.fileio import write_atomic
 from dxreport.labels import RUN_STATUSES, SUBMISSION_STATUSES
-from dxreport.params import PROVINCE
+from dxreport.params import PROVINCE, WAREHOUSE_NAME
 
 __all__ = ["INDEX_TITLE", "STATUS_LABELS", "OutputsFolderError", "write_index"]
 
@@ -45,7 +45,6 @@ MANIFEST_NAME = "manifest.json"
 FEEDBACK_DIR = "feedback"
 FAILED_DIR = "failed"
 ANNEX_NAME = "annex.xlsx"
-WAREHOUSE_NAME = "warehouse.duckdb"
 
 # Statuses of a report that count as done: "skipped" is a report left as it was because
 # nothing it depends on changed since the run that made it.
@@ -151,13 +150,13 @@ def _trackers(outputs_dir: Path, months: list[str]) -> dict[str, _Tracker]:
     try:
         if not months or not path.is_file():
             return {}
-        from dxreport import store
+        from dxreport import warehouse
         from dxreport.units import load_registry
 
         registry = load_registry()
         marks = ", ".join("?" for _ in months)
-        with store.connect(path, read_only=True) as con:
-            loaded = set(store.months_loaded(con)) & set(months)
+        with warehouse.connect_read_only(path) as con:
+            loaded = set(warehouse.months_loaded(con)) & set(months)
             rows = con.execute(
                 f"SELECT month, unit, status FROM submissions WHERE month IN ({marks})", months
             ).fetchall()

@@ -17,11 +17,17 @@ import pandas as pd
 
 from dxreport import received
 from dxreport.catalog import Snapshot, load_bundled
-from dxreport.params import OUTPUTS_DIR
+from dxreport.warehouse import (  # noqa: F401 - read as store.X too
+    DEFAULT_PATH,
+    StoreError,
+    connect_read_only,
+    holds_month,
+    months_loaded,
+    warehouse_path,
+)
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PATH = OUTPUTS_DIR / "warehouse.duckdb"
 
 SUBMISSION_STATUSES = ("accepted", "superseded", "rejected")
 # Where a submission's received_at comes from, and how the file came (dxreport.received).
@@ -183,10 +189,6 @@ _ORDER = {
 }
 
 
-class StoreError(RuntimeError):
-    """The warehouse file cannot be used as it is."""
-
-
 class SchemaMismatch(StoreError):
     """A warehouse file made by another version of the schema."""
 
@@ -196,18 +198,11 @@ def columns(table: str) -> list[str]:
     return [name for name, _ in SCHEMA[table]]
 
 
-def warehouse_path(outputs: Path | str | None = None) -> Path:
-    """The warehouse file of an outputs folder (default outputs/warehouse.duckdb)."""
-    return Path(outputs) / DEFAULT_PATH.name if outputs else DEFAULT_PATH
-
-
 def connect(path: Path | str | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the warehouse (default outputs/warehouse.duckdb); a writable one gets the schema."""
     path = Path(path) if path is not None else DEFAULT_PATH
     if read_only:
-        if not path.exists():
-            raise StoreError(f"chưa có kho dữ liệu {path}; hãy nạp số liệu trước (dxreport ingest)")
-        return duckdb.connect(str(path), read_only=True)
+        return connect_read_only(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
     try:
@@ -386,9 +381,9 @@ def load_catalog_month(
         raise
 
 
-def catalog_in_use(warehouse_path: Path | str) -> Snapshot:
+def catalog_in_use(path: Path | str) -> Snapshot:
     """The snapshot the warehouse's catalog table holds (what 01_scrape loaded); bundled when empty."""
-    path = Path(warehouse_path)
+    path = Path(path)
     if not path.exists():
         return load_bundled()
     with connect(path, read_only=True) as con:
@@ -447,23 +442,6 @@ def submissions_frame(con: duckdb.DuckDBPyConnection, month: str) -> pd.DataFram
 def issues_frame(con: duckdb.DuckDBPyConnection, month: str) -> pd.DataFrame:
     """The validation issues of `month`."""
     return _frame(con, "issues", "WHERE month = ?", [month])
-
-
-def months_loaded(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Months that have been loaded, in order (a month loaded from an empty inbox included)."""
-    rows = con.execute("SELECT month FROM submissions UNION SELECT month FROM runs ORDER BY month").fetchall()
-    return [m for (m,) in rows]
-
-
-def holds_month(path: Path | str, month: str) -> bool:
-    """Whether the warehouse file at `path` exists, can be read and holds `month`."""
-    if not Path(path).exists():
-        return False
-    try:
-        with connect(path, read_only=True) as con:
-            return month in months_loaded(con)
-    except Exception:  # noqa: BLE001 - a warehouse that cannot be read holds no month
-        return False
 
 
 def indicators_frame(con: duckdb.DuckDBPyConnection, months: Iterable[str] | str | None = None) -> pd.DataFrame:

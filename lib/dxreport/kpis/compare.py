@@ -49,6 +49,7 @@ class Crosswalk:
         self._holders: dict[str, dict[str, str]] = {}
         self._areas: dict[str, tuple[str, ...]] = {}
         self._agencies: dict[str, tuple[str, ...]] = {}
+        self._roles: dict[str, dict[str, str]] = {}
         self._communes: dict[tuple[str, str], tuple[str, ...]] = {}
         self._maps: dict[tuple[str, str], dict[str, tuple[str | None, bool]]] = {}
         self._segments: dict[tuple[str, str], str] = {}
@@ -96,11 +97,11 @@ class Crosswalk:
         code = str(code)
         if code == PROVINCE:
             return "province"
-        if code in self.area_units(month):
-            return "area"
-        if code in self.agencies(month):
-            return "agency"
-        return ""
+        if month not in self._roles:  # one look-up per code, also for a national month of 3,321 units
+            roles = dict.fromkeys(self.agencies(month), "agency")
+            roles.update(dict.fromkeys(self.area_units(month), "area"))
+            self._roles[month] = roles
+        return self._roles[month].get(code, "")
 
     def same(self, code: str, month: str, other: str) -> bool:
         """Whether two months may be joined on `code`: it reports in both, in the same role, and

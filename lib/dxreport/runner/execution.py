@@ -55,13 +55,16 @@ def run_settings() -> dict:
 # ---------------------------------------------------------------------------- execution ----
 
 
-def execute(step: str, run: RunParams, output: Path, extra: dict | None = None) -> None:
+def execute(
+    step: str, run: RunParams, output: Path, extra: dict | None = None, warm: kernels.WarmKernel | None = None
+) -> None:
     """Execute notebooks/<step>.ipynb with papermill into `output`; raises on any failure.
 
     Only the parameters the notebook declares are injected (`extra` adds run-only ones, such as
-    the report's staging folder). In a worker process the report notebook runs on the worker's
-    WarmKernel; elsewhere each notebook gets a new kernel. Kernels are judged started by their
-    process and their answer to kernel_info (dxreport.kernels), within run.kernel_start_timeout.
+    the report's staging folder). The notebook runs on `warm` when given (the run's kernel for
+    the month steps); in a worker process the report notebook runs on the worker's WarmKernel;
+    elsewhere each notebook gets a new kernel. Kernels are judged started by their process and
+    their answer to kernel_info (dxreport.kernels), within run.kernel_start_timeout.
     """
     import papermill
 
@@ -81,7 +84,10 @@ def execute(step: str, run: RunParams, output: Path, extra: dict | None = None) 
         start_timeout=settings["kernel_start_timeout"],
         execution_timeout=settings["cell_timeout"],
     )
-    warm = kernels.worker_kernel(settings["kernel_start_timeout"]) if step == REPORT_STEP else None
+    if warm is not None:
+        warm.start_timeout = settings["kernel_start_timeout"]
+    elif step == REPORT_STEP:
+        warm = kernels.worker_kernel(settings["kernel_start_timeout"])
     if warm is None:
         papermill.execute_notebook(
             str(source),
@@ -111,7 +117,13 @@ def _record_failure(failed_dir: Path, unit: str, step: str, message: str, exc: B
 
 
 def _guarded(
-    step: str, run: RunParams, final: Path, failed_dir: Path, retries: int | None = None, extra: dict | None = None
+    step: str,
+    run: RunParams,
+    final: Path,
+    failed_dir: Path,
+    retries: int | None = None,
+    extra: dict | None = None,
+    warm: kernels.WarmKernel | None = None,
 ) -> tuple[str, str | None, int, list[str]]:
     """Run a step into a temporary file; move it to `final` on success, keep it in failed/ otherwise.
 
@@ -129,7 +141,7 @@ def _guarded(
         attempt += 1
         tmp.unlink(missing_ok=True)
         try:
-            execute(step, run, tmp, extra)
+            execute(step, run, tmp, extra, warm)
         except Exception as exc:  # noqa: BLE001 - every failure is recorded, none published
             message = user_error(exc)
             log.info("%s %s: %s: %s", step, run.unit, type(exc).__name__, exc)

@@ -11,28 +11,34 @@ from pathlib import Path
 
 from dxreport import __version__
 from dxreport.fileio import write_atomic
+from dxreport.hashcache import HashCache
 from dxreport.params import NOTEBOOKS_DIR, PARAMS_DIR, PROJECT_ROOT, PROVINCE, RunParams
 from dxreport.runner.common import PACKAGES, REPORT_STEP, TZ, StepResult
 
 
-def code_version() -> str:
-    """The package version and a hash of its source files and notebooks."""
+def code_version(cache: HashCache | None = None) -> str:
+    """The package version and a hash of its source files and notebooks (their sha256 from `cache`)."""
+    cache = cache or HashCache()
     digest = hashlib.sha256()
     for path in sorted((PROJECT_ROOT / "lib" / "dxreport").rglob("*")) + sorted(NOTEBOOKS_DIR.glob("*.ipynb")):
-        if path.is_file() and "__pycache__" not in path.parts:
+        if "__pycache__" not in path.parts and path.is_file():
             digest.update(path.name.encode())
-            digest.update(path.read_bytes())
+            digest.update(cache.sha256(path).encode())
     return f"{__version__}+{digest.hexdigest()[:12]}"
 
 
-def input_hashes(run: RunParams, month_dir: Path) -> dict[str, str]:
-    """sha256 of every input of the month: the submissions, the params files, the catalog snapshot."""
+def input_hashes(run: RunParams, month_dir: Path, cache: HashCache | None = None) -> dict[str, str]:
+    """sha256 of every input of the month: the submissions, the params files, the catalog snapshot.
+
+    `cache` (dxreport.hashcache) reads again only the files whose size or times changed.
+    """
+    cache = cache or HashCache()
     hashes = {}
     for path in sorted(p for p in month_dir.iterdir() if p.is_file()) if month_dir.is_dir() else []:
-        hashes[f"inbox/{path.name}"] = hashlib.sha256(path.read_bytes()).hexdigest()
+        hashes[f"inbox/{path.name}"] = cache.sha256(path)
     for path in sorted(PARAMS_DIR.iterdir()):
         if path.is_file():
-            hashes[f"params/{path.name}"] = hashlib.sha256(path.read_bytes()).hexdigest()
+            hashes[f"params/{path.name}"] = cache.sha256(path)
     return hashes
 
 
@@ -50,9 +56,9 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def _file_hash(path: Path) -> str | None:
+def _file_hash(path: Path, cache: HashCache | None = None) -> str | None:
     try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        return (cache or HashCache()).sha256(path)
     except OSError:
         return None
 
@@ -138,6 +144,7 @@ def _manifest(run: RunParams, context: dict, steps: list[StepResult], registry, 
         "executor": context.get("executor"),
         "log": str(context["log"].relative_to(month_dir)),
         "inputs": context["hashes"],
+        "warehouse": context.get("warehouse"),
         "steps": [
             {
                 "name": s.name,

@@ -11,11 +11,12 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from dxreport import lock, preflight, procs, publish
-from dxreport.paramfiles import check_params
-from dxreport.params import PARAMS_DIR, PROVINCE, RunParams, validate_run
+from dxreport import kernels, lock, preflight, procs, publish
+from dxreport.fileio import write_atomic
+from dxreport.hashcache import HashCache
+from dxreport.params import PARAMS_DIR, PROVINCE, WAREHOUSE_NAME, RunParams, resolve_month, validate_run
 from dxreport.runner.common import MONTH_STEPS, REPORT_STEP, TZ, RunError, StepResult
-from dxreport.runner.execution import _guarded
+from dxreport.runner.execution import _guarded, run_settings
 from dxreport.runner.executors import _require_dask
 from dxreport.runner.failures import is_disk_full, user_error
 from dxreport.runner.manifest import (
@@ -27,9 +28,45 @@ from dxreport.runner.manifest import (
     input_hashes,
     package_versions,
 )
-from dxreport.runner.reports import _render_all
+from dxreport.runner.reports import Pool, _render_all
 
 log = logging.getLogger("dxreport.runner")
+
+#: The run's own memory under the outputs folder: file hashes and the params check.
+CACHE_DIR = ".cache"
+PARAMS_STAMP = "params-checked"
+
+
+def _check_params(base: RunParams, cache: HashCache) -> str | None:
+    """Check every params/ file (dxreport.paramfiles), unless the same files were found valid
+    by the same code before (outputs/.cache/params-checked). Returns what to remember once the
+    run holds its outputs folder (_remember_params), or None."""
+    from dxreport.runner.manifest import code_version
+
+    try:
+        seen = [code_version(cache), str(base.sources), _file_hash(base.sources, cache)]
+        seen += [f"{p.name}:{cache.sha256(p)}" for p in sorted(PARAMS_DIR.iterdir()) if p.is_file()]
+        key = _fingerprint(seen)
+    except OSError:
+        key = None
+    try:
+        if key and (base.outputs / CACHE_DIR / PARAMS_STAMP).read_text(encoding="utf-8").strip() == key:
+            return None
+    except OSError:
+        pass
+    from dxreport.paramfiles import check_params
+
+    check_params(PARAMS_DIR, sources=base.sources)
+    return key
+
+
+def _remember_params(base: RunParams, key: str | None) -> None:
+    """Note that these params/ files were found valid (see _check_params)."""
+    if key:
+        try:
+            write_atomic(base.outputs / CACHE_DIR / PARAMS_STAMP, key + "\n")
+        except OSError:
+            pass  # an outputs folder that cannot be written is reported by the run itself
 
 
 def _new_log(month_dir: Path, started: datetime) -> tuple[Path, logging.Handler]:
@@ -92,7 +129,8 @@ def run_month(
             "report_date": report_date or None,
         }
     )
-    check_params(PARAMS_DIR, sources=base.sources)
+    cache = HashCache(base.outputs / CACHE_DIR / "hashes.json")
+    checked = _check_params(base, cache)
     source = base.source()
     if scheduler is not None:
         _require_dask()  # before anything runs
@@ -108,6 +146,8 @@ def run_month(
                 units,
                 registry,
                 stale,
+                cache=cache,
+                checked=checked,
                 workers=workers,
                 force=force,
                 executor=executor,
@@ -161,9 +201,7 @@ def _clean_start(base: RunParams, month_dir: Path, stale: dict) -> None:
     removed = publish.clean_leftovers(month_dir)
     if removed:
         log.info("đã xóa %d tệp/thư mục tạm còn sót: %s", len(removed), ", ".join(p.name for p in removed))
-    from dxreport import store
-
-    repaired = preflight.check_warehouse(store.warehouse_path(base.outputs))
+    repaired = preflight.check_warehouse(base.outputs / WAREHOUSE_NAME)
     if repaired:
         log.warning("%s", repaired)
         _tell(repaired)
@@ -193,6 +231,8 @@ def _run(
     started: datetime,
     log_path: Path,
     *,
+    cache: HashCache,
+    checked: str | None,
     workers,
     force,
     executor,
@@ -204,13 +244,15 @@ def _run(
     t_run = time.perf_counter()
     manifest_path = month_dir / "manifest.json"
     previous = _previous_manifest(manifest_path)
-    version = code_version()
+    version = code_version(cache)
     packages = package_versions()
-    hashes = input_hashes(base, _inbox_month_dir(base))
+    hashes = _month_inputs(base, previous, version, cache)
     params_hashes = {k: v for k, v in hashes.items() if k.startswith("params/")}
     # what the steps read is hashed, not where it lies: a moved inbox or outputs folder reruns nothing
-    parameters = {"month": month, "offline": base.offline, "sources": _file_hash(base.sources)}
+    parameters = {"month": month, "offline": base.offline, "sources": _file_hash(base.sources, cache)}
     month_print = _fingerprint(version, packages, hashes, parameters)
+    cache.save()
+    _remember_params(base, checked)
     log.info(
         "tháng %s, đơn vị %s, mã nguồn %s, %d tệp đầu vào, lưu tại %s%s",
         month,
@@ -227,13 +269,16 @@ def _run(
         "started": started,
         "log": log_path,
         "scheduler": scheduler,
+        "warehouse": previous.get("warehouse"),
     }
     ledger = _Ledger(base, context, registry, previous)
 
     prev_steps = {(s["name"], s.get("unit")): s for s in previous.get("steps", [])}
+    # the warehouse as the last run left it: the month is in it and the reports' inputs are known
+    untouched = bool(previous.get("warehouse")) and previous["warehouse"] == _warehouse_identity(base)
     month_fresh = (
         not force
-        and _month_loaded(base)
+        and (untouched or _month_loaded(base))
         and all(
             prev_steps.get((s, None), {}).get("fingerprint") == month_print
             and prev_steps[(s, None)].get("status") in ("ok", "skipped")
@@ -241,124 +286,179 @@ def _run(
             for s in MONTH_STEPS
         )
     )
-    for step in MONTH_STEPS:
-        t0 = time.perf_counter()
-        final = month_dir / "notebooks" / f"{step}.ipynb"
-        if month_fresh:
+    # the month steps run on one kernel, one after another; the workers of the reports start
+    # meanwhile, and their kernels and browsers are ready when the month is loaded
+    pool = month_kernel = None
+    if not month_fresh:
+        month_kernel = kernels.WarmKernel(run_settings()["kernel_start_timeout"])
+        if executor is None:
+            pool = Pool(scheduler, workers, len(units)).open()
+    try:
+        for step in MONTH_STEPS:
+            t0 = time.perf_counter()
+            final = month_dir / "notebooks" / f"{step}.ipynb"
+            if month_fresh:
+                ledger.month_steps.append(
+                    StepResult(step, None, "skipped", 0.0, str(final.relative_to(month_dir)), fingerprint=month_print)
+                )
+                log.info("%s: bỏ qua (đầu vào không đổi)", step)
+                continue
+            final.parent.mkdir(parents=True, exist_ok=True)
+            status, error, attempts, retries = _guarded(step, base, final, month_dir / "failed", warm=month_kernel)
             ledger.month_steps.append(
-                StepResult(step, None, "skipped", 0.0, str(final.relative_to(month_dir)), fingerprint=month_print)
+                StepResult(
+                    step,
+                    None,
+                    status,
+                    round(time.perf_counter() - t0, 3),
+                    str(final.relative_to(month_dir)) if status == "ok" else None,
+                    error,
+                    fingerprint=month_print,
+                    attempts=attempts,
+                    retries=retries,
+                )
             )
-            log.info("%s: bỏ qua (đầu vào không đổi)", step)
-            continue
-        final.parent.mkdir(parents=True, exist_ok=True)
-        status, error, attempts, retries = _guarded(step, base, final, month_dir / "failed")
-        ledger.month_steps.append(
-            StepResult(
+            log.info(
+                "%s: %s trong %.2f s%s",
                 step,
-                None,
                 status,
-                round(time.perf_counter() - t0, 3),
-                str(final.relative_to(month_dir)) if status == "ok" else None,
-                error,
-                fingerprint=month_print,
-                attempts=attempts,
-                retries=retries,
+                ledger.month_steps[-1].seconds,
+                f" sau {attempts} lần chạy" if attempts > 1 else "",
             )
-        )
-        log.info(
-            "%s: %s trong %.2f s%s",
-            step,
-            status,
-            ledger.month_steps[-1].seconds,
-            f" sau {attempts} lần chạy" if attempts > 1 else "",
-        )
-        if status != "ok":
-            log.error("%s: %s", step, error)
-            ledger.save()
-            site.write_index(base.outputs)
-            raise RunError(f"bước {step} tháng {month} bị lỗi: {error} (xem {month_dir / 'failed'})")
-    ledger.sample = _is_sample(base)
-    ledger.save()
-    _kill_point("month")
+            if status != "ok":
+                log.error("%s: %s", step, error)
+                ledger.save()
+                site.write_index(base.outputs)
+                raise RunError(f"bước {step} tháng {month} bị lỗi: {error} (xem {month_dir / 'failed'})")
+        if month_kernel is not None:
+            month_kernel.discard()  # its memory is the reports' now
+        recorded = {c: prev_steps.get((REPORT_STEP, c), {}).get("inputs") for c in units}
+        reuse = month_fresh and untouched and all(recorded.values())
+        if not reuse:
+            ledger.sample = _is_sample(base)
+        context["warehouse"] = _warehouse_identity(base)
+        ledger.save()
+        _kill_point("month")
 
-    t0 = time.perf_counter()
-    from dxreport import report_inputs  # pandas and the warehouse: only once the month is loaded
-
-    inputs = report_inputs.unit_inputs(base.outputs, month, units, registry)
-    # the report date is printed on every report, and only there: a new date re-renders the reports
-    report_parameters = {**parameters, "report_date": base.as_notebook_parameters()["report_date"]}
-    prints = {
-        code: _fingerprint(version, packages, params_hashes, report_parameters, code, inputs[code]) for code in units
-    }
-    log.info("đầu vào của %d báo cáo đọc từ kho dữ liệu trong %.2f s", len(units), time.perf_counter() - t0)
-    todo = []
-    for code in units:
-        record = prev_steps.get((REPORT_STEP, code), {})
-        done = (
-            not force
-            and record.get("fingerprint") == prints[code]
-            and record.get("status") in ("ok", "skipped")
-            and all((month_dir / code / f).exists() for f in ("report.html", "report.pdf", "kpis.csv"))
-        )
-        if done:
-            ledger.reports[code] = StepResult(
-                REPORT_STEP,
-                code,
-                "skipped",
-                0.0,
-                record.get("notebook"),
-                files=record.get("files", {}),
-                fingerprint=prints[code],
-                inputs=inputs[code],
-            )
+        t0 = time.perf_counter()
+        if reuse:  # the warehouse is the one these inputs were read from
+            inputs = recorded
         else:
-            todo.append(code)
-    log.info(
-        "báo cáo cần lập: %d, bỏ qua (không đổi): %d%s",
-        len(todo),
-        len(units) - len(todo),
-        f" — {', '.join(todo)}" if 0 < len(todo) <= 40 else "",
-    )
-    ledger.save()
+            from dxreport import report_inputs  # pandas and the warehouse: only once the month is loaded
 
-    def record(result: StepResult) -> None:
-        result.fingerprint = prints[result.unit] if result.status == "ok" else ""
-        result.inputs = inputs[result.unit]
-        ledger.report(result)
-        _kill_point("report", sum(1 for c in todo if c in ledger.reports and ledger.reports[c].status == "ok"))
-
-    if todo:
-        _render_all(
-            base,
-            month,
-            todo,
-            workers=workers,
-            executor=executor,
-            scheduler=scheduler,
-            progress=progress,
-            context=context,
-            record=record,
+            inputs = report_inputs.unit_inputs(base.outputs, month, units, registry)
+        # the report date is printed on every report, and only there: a new date re-renders the reports
+        report_parameters = {**parameters, "report_date": base.as_notebook_parameters()["report_date"]}
+        prints = {
+            code: _fingerprint(version, packages, params_hashes, report_parameters, code, inputs[code])
+            for code in units
+        }
+        log.info("đầu vào của %d báo cáo đọc từ kho dữ liệu trong %.2f s", len(units), time.perf_counter() - t0)
+        todo = []
+        for code in units:
+            record = prev_steps.get((REPORT_STEP, code), {})
+            done = (
+                not force
+                and record.get("fingerprint") == prints[code]
+                and record.get("status") in ("ok", "skipped")
+                and all((month_dir / code / f).exists() for f in ("report.html", "report.pdf", "kpis.csv"))
+            )
+            if done:
+                ledger.reports[code] = StepResult(
+                    REPORT_STEP,
+                    code,
+                    "skipped",
+                    0.0,
+                    record.get("notebook"),
+                    files=record.get("files", {}),
+                    fingerprint=prints[code],
+                    inputs=inputs[code],
+                )
+            else:
+                todo.append(code)
+        log.info(
+            "báo cáo cần lập: %d, bỏ qua (không đổi): %d%s",
+            len(todo),
+            len(units) - len(todo),
+            f" — {', '.join(todo)}" if 0 < len(todo) <= 40 else "",
         )
-    manifest = ledger.save()
-    site.write_index(base.outputs)
-    publish.clean_leftovers(month_dir)  # the empty staging area; nothing else is left by now
-    failed = manifest["failed"]
-    done = [c for c in units if ledger.reports[c].status == "ok"]
-    log.info(
-        "xong trong %.2f s: %d báo cáo lập, %d bỏ qua, %d lỗi%s",
-        time.perf_counter() - t_run,
-        len(done),
-        sum(1 for c in units if ledger.reports[c].status == "skipped"),
-        len(failed),
-        f" ({', '.join(failed)})" if failed else "",
-    )
-    return manifest
+        ledger.save()
+
+        def record(result: StepResult) -> None:
+            result.fingerprint = prints[result.unit] if result.status == "ok" else ""
+            result.inputs = inputs[result.unit]
+            ledger.report(result)
+            _kill_point("report", sum(1 for c in todo if c in ledger.reports and ledger.reports[c].status == "ok"))
+
+        if todo:
+            _render_all(
+                base,
+                month,
+                todo,
+                workers=workers,
+                executor=executor,
+                scheduler=scheduler,
+                progress=progress,
+                context=context,
+                record=record,
+                pool=pool,
+            )
+        manifest = ledger.save()
+        site.write_index(base.outputs)
+        publish.clean_leftovers(month_dir)  # the empty staging area; nothing else is left by now
+        failed = manifest["failed"]
+        done = [c for c in units if ledger.reports[c].status == "ok"]
+        log.info(
+            "xong trong %.2f s: %d báo cáo lập, %d bỏ qua, %d lỗi%s",
+            time.perf_counter() - t_run,
+            len(done),
+            sum(1 for c in units if ledger.reports[c].status == "skipped"),
+            len(failed),
+            f" ({', '.join(failed)})" if failed else "",
+        )
+        return manifest
+    finally:
+        if month_kernel is not None:
+            month_kernel.discard()
+        if pool is not None:
+            pool.close()
 
 
 def _month_loaded(run: RunParams) -> bool:
-    from dxreport import store
+    from dxreport import warehouse
 
-    return store.holds_month(store.warehouse_path(run.outputs), run.month)
+    return warehouse.holds_month(run.outputs / WAREHOUSE_NAME, run.month)
+
+
+def _warehouse_identity(run: RunParams) -> list | None:
+    """Size, times and inode of the warehouse and its write-ahead log: equal means not written since."""
+    path = run.outputs / WAREHOUSE_NAME
+    identity = []
+    for file in (path, path.with_name(path.name + ".wal")):
+        try:
+            st = file.stat()
+            identity.append([st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino])
+        except OSError:
+            identity.append(None)
+    return identity if identity[0] is not None else None
+
+
+def _month_inputs(run: RunParams, previous: dict, version: str, cache: HashCache) -> dict[str, str]:
+    """The hashes of the month's inputs (input_hashes), its sample folder generated when needed.
+
+    A sample month's folder that the same code read last time, with the same files, is taken as
+    it is; otherwise dxreport.steps makes sure it is there and complete (its generator is only
+    imported then).
+    """
+    source = resolve_month(run.month, run.inbox)
+    if not source.is_sample:
+        return input_hashes(run, source.folder, cache)
+    if version != previous.get("code_version"):
+        return input_hashes(run, _inbox_month_dir(run), cache)
+    hashes = input_hashes(run, source.folder, cache)
+    if hashes != previous.get("inputs"):
+        hashes = input_hashes(run, _inbox_month_dir(run), cache)
+    return hashes
 
 
 def _inbox_month_dir(run: RunParams) -> Path:

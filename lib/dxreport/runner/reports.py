@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import logging
+import os
 import time
 
 from dxreport import preflight, publish
@@ -101,19 +102,88 @@ def render_unit(
     )
 
 
+def warm_up() -> bool:
+    """Start this worker's kernel (with the report's libraries) and its Chromium ahead of the reports.
+
+    Sent to the workers while the month steps run, so that the first report of each worker does
+    not wait for them. Whatever fails here is left to the first report, which starts them again
+    and reports the failure; the answer only says whether both are ready.
+    """
+    from dxreport import kernels, render
+
+    ready = True
+    try:
+        warm = kernels.worker_kernel(run_settings()["kernel_start_timeout"])
+        if warm is not None:
+            warm.start()
+    except Exception as exc:  # noqa: BLE001 - the first report tries again and says why
+        log.info("warm-up: kernel not started: %s: %s", type(exc).__name__, exc)
+        ready = False
+    try:
+        printer = render.shared_printer()
+        if printer is not None:
+            printer.start()
+    except Exception as exc:  # noqa: BLE001
+        log.info("warm-up: Chromium not started: %s: %s", type(exc).__name__, exc)
+        ready = False
+    return ready
+
+
+class Pool:
+    """The executor of a run's reports, opened early so that its workers warm up during the month steps.
+
+    `open` starts it and sends one warm_up per worker without waiting; `close` ends what it opened.
+    """
+
+    def __init__(self, scheduler: str | None, workers: int | None, tasks: int) -> None:
+        self.scheduler, self.workers, self.tasks = scheduler, workers, tasks
+        self.executor = None
+        self.where = ""
+        self._close = None
+
+    def open(self) -> Pool:
+        """Start the workers and their warm-up; the same pool when already open."""
+        if self.executor is None:
+            self.executor, self._close, self.where = open_executor(self.scheduler, self.workers, self.tasks)
+            size = self.workers or max(1, min(self.tasks, os.cpu_count() or 1))
+            for _ in range(size):
+                self.executor.submit(warm_up)
+        return self
+
+    def close(self) -> None:
+        """Shut the workers down (their kernels and browsers end with them)."""
+        close, self._close, self.executor = self._close, None, None
+        if close is not None:
+            close()
+
+
 def _render_all(
-    base: RunParams, month: str, todo: list[str], *, workers, executor, scheduler, progress, context: dict, record
+    base: RunParams,
+    month: str,
+    todo: list[str],
+    *,
+    workers,
+    executor,
+    scheduler,
+    progress,
+    context: dict,
+    record,
+    pool: Pool | None = None,
 ) -> None:
     """Render the reports of `todo` on the executor, passing each result to `record` as it comes.
 
-    A task whose worker died is resubmitted (at most run.infra_retries times, after a pause).
-    A result that says the run cannot go on (a full disk) cancels what is left and raises RunError.
+    `pool`: the run's own workers, already started (and closed here); else a given `executor`
+    (left open), else a pool opened here. A task whose worker died is resubmitted (at most
+    run.infra_retries times, after a pause). A result that says the run cannot go on (a full
+    disk) cancels what is left and raises RunError.
     """
     settings = run_settings()
     max_retries = settings["infra_retries"]
     own = executor is None
     close = None
-    if own:
+    if pool is not None and pool.executor is not None:
+        executor, close, where = pool.executor, pool.close, pool.where
+    elif own:
         executor, close, where = open_executor(scheduler, workers, len(todo))
     else:
         where = type(executor).__name__
