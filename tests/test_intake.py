@@ -902,7 +902,7 @@ def test_one_broken_reader_does_not_stop_the_month(tmp_path, monkeypatch):
             raise RuntimeError("hỏng")
         return real(path, **kw)
 
-    monkeypatch.setattr("dxreport.intake.month.read_submission", flaky)
+    monkeypatch.setattr("dxreport.intake.cache.read_submission", flaky)
     subs = _ingest(inbox, warehouse).submissions.set_index("file_name")
     assert subs.loc["a.xlsx", "status"] == "rejected" and subs.loc["b.xlsx", "status"] == "accepted"
 
