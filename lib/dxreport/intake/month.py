@@ -206,11 +206,10 @@ def history_issues(
     same: dict[tuple[str, str], bool] = {}
 
     def continues(code: str, earlier: str) -> bool:
-        if code not in registry:
-            return True
-        if (code, earlier) not in same:
-            same[(code, earlier)] = registry.same_unit(code, month, earlier)
-        return same[(code, earlier)]
+        known = same.get((code, earlier))
+        if known is None:
+            known = same[(code, earlier)] = code not in registry or registry.same_unit(code, month, earlier)
+        return known
 
     history = history[(history["month"] < month) & history["value"].notna()]
     past: dict[tuple, list[tuple[str, float]]] = {}
