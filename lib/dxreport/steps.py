@@ -197,7 +197,7 @@ def stale_history(run: RunParams) -> list[str]:
                     continue
             except ParamError:  # an empty data/inbox/<month>/ of a sample month: not sample history
                 continue
-            folder = month_folder(month, None)[0]
+            folder = sample.ensure_sample(month, DATA_DIR / "sample")  # as month_folder, resolved once
         else:
             folder = source.root / month
         if _file_hashes(folder) != loaded.get(month, set()) or received.differs(folder, received_times.get(month, {})):
