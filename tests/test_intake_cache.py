@@ -370,17 +370,16 @@ def test_two_processes_writing_the_same_entry(tmp_path):
     for p in procs:
         p.start()
     kept = cache.ParseCache(tmp_path / "parsed", key)
-    sid = _fresh(path).submission_id
-    seen = 0
+    expected = _fresh(path)
+    sid = expected.submission_id
     while any(p.is_alive() for p in procs):
         # a reader during the writes sees a whole entry or none, never half of one
         got = kept.load(sid, path, MONTH)
-        assert got is None or got == _fresh(path)
-        seen += got is not None
+        assert got is None or got == expected
     for p in procs:
         p.join()
         assert p.exitcode == 0
-    assert kept.load(sid, path, MONTH) == _fresh(path)
+    assert kept.load(sid, path, MONTH) == expected
     assert [p.name for p in (tmp_path / "parsed").iterdir()] == [kept.entry(sid, "syt.xlsx").name]
 
 
