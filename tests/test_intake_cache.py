@@ -168,24 +168,22 @@ def test_key_changes_with_everything_reading_depends_on(monkeypatch):
     assert len(set(keys.values())) == len(keys)
 
 
-def test_code_version_covers_the_intake_source():
+def test_code_version_covers_the_intake_source(monkeypatch):
     root = Path(cache.__file__).resolve().parents[1]
     version = cache.code_version()
     assert len(version) == 64
+    real = Path.read_bytes
+
+    def edited(self):
+        data = real(self)
+        return data + b"\n# edited\n" if self == root / "intake" / "sheets.py" else data
+
+    monkeypatch.setattr(Path, "read_bytes", edited)
     cache.code_version.cache_clear()
     try:
-        real = Path.read_bytes
-
-        def edited(self):
-            data = real(self)
-            return data + b"\n# edited\n" if self == root / "intake" / "sheets.py" else data
-
-        Path.read_bytes = edited
-        try:
-            assert cache.code_version() != version
-        finally:
-            Path.read_bytes = real
+        assert cache.code_version() != version
     finally:
+        monkeypatch.undo()
         cache.code_version.cache_clear()
     assert cache.code_version() == version
 
