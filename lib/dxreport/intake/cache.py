@@ -84,29 +84,17 @@ def _matcher_digest(matcher: Matcher) -> str:
     return hashlib.sha256(json.dumps(state, ensure_ascii=True).encode()).hexdigest()
 
 
-_DIGESTS: dict[int, tuple[object, str]] = {}
-
-
-def _digest_of(thing: object, how) -> str:
-    """`how(thing)`, worked out once per object (registries and matchers are not changed once built)."""
-    hit = _DIGESTS.get(id(thing))
-    if hit is None or hit[0] is not thing:
-        if len(_DIGESTS) >= 16:
-            _DIGESTS.clear()
-        hit = _DIGESTS[id(thing)] = (thing, how(thing))
-    return hit[1]
-
-
 def parse_key(*, month: str, registry: Registry, matcher: Matcher, settings: dict, reader: str | None = None) -> str:
-    """The hash of everything but the file that reading a file of `month` depends on."""
+    """The hash of everything but the file that reading a file of `month` depends on (a few
+    milliseconds: worked out once per month read)."""
     parts = {
         "format": CACHE_FORMAT,
         "code": code_version(),
         "month": month,
         "reader": reader or settings["submission"].get("reader") or DEFAULT_READER,
         "submission": json.dumps(settings["submission"], sort_keys=True, default=str, ensure_ascii=True),
-        "registry": _digest_of(registry, _registry_digest),
-        "matcher": _digest_of(matcher, _matcher_digest),
+        "registry": _registry_digest(registry),
+        "matcher": _matcher_digest(matcher),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
