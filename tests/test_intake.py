@@ -748,10 +748,13 @@ def test_ingest_month_resubmission_late_rejected_and_archive(tmp_path):
     sid = subs.loc["hue_v1.xlsx", "submission_id"]
     assert (raw / f"{sid}.xlsx").read_bytes() == first.read_bytes()
     assert (raw / f"{subs.loc['stp.pdf', 'submission_id']}.pdf").exists()
-    archives = sorted(p.name for p in raw.iterdir() if not p.name.endswith(".received.json"))
+    archives = sorted(p.name for p in raw.iterdir() if p.is_file() and not p.name.endswith(".received.json"))
     assert len(archives) == 5
-    # each archived copy has its received record beside it, and nothing else is there
-    assert sorted(p.name for p in raw.iterdir()) == sorted(archives + [f"{a}.received.json" for a in archives])
+    # each archived copy has its received record beside it, and besides them only the parse cache
+    assert sorted(p.name for p in raw.iterdir()) == sorted(
+        archives + [f"{a}.received.json" for a in archives] + [intake.cache.CACHE_DIR]
+    )
+    assert (raw / intake.cache.CACHE_DIR).is_dir()
     assert subs.loc["hue_v1.xlsx", "archived_path"] == str(raw / f"{sid}.xlsx")
     assert set(subs["received_source"]) == {"first_seen"} and subs["received_channel"].isna().all()
 
@@ -902,7 +905,7 @@ def test_one_broken_reader_does_not_stop_the_month(tmp_path, monkeypatch):
             raise RuntimeError("hỏng")
         return real(path, **kw)
 
-    monkeypatch.setattr("dxreport.intake.month.read_submission", flaky)
+    monkeypatch.setattr("dxreport.intake.cache.read_submission", flaky)
     subs = _ingest(inbox, warehouse).submissions.set_index("file_name")
     assert subs.loc["a.xlsx", "status"] == "rejected" and subs.loc["b.xlsx", "status"] == "accepted"
 
@@ -1262,7 +1265,7 @@ def _month_with_problems(tmp_path):
 
 def test_feedback_copies_of_a_month(tmp_path):
     result = _month_with_problems(tmp_path)
-    raw = {p.name: p.read_bytes() for p in (tmp_path / "data" / "raw").iterdir()}
+    raw = {p.name: p.read_bytes() for p in (tmp_path / "data" / "raw").iterdir() if p.is_file()}
     out = tmp_path / "out" / MONTH / "feedback"
     (out).mkdir(parents=True)
     (out / "old_left_over.xlsx").write_bytes(b"stale")
@@ -1278,7 +1281,7 @@ def test_feedback_copies_of_a_month(tmp_path):
     ]
     assert sorted(copies["file_name"]) == ["hue.xlsx", "sct.xlsx", "stp.pdf", "syt.xlsx"]
     # the archive is untouched
-    assert {p.name: p.read_bytes() for p in (tmp_path / "data" / "raw").iterdir()} == raw
+    assert {p.name: p.read_bytes() for p in (tmp_path / "data" / "raw").iterdir() if p.is_file()} == raw
 
     wb = openpyxl.load_workbook(out / "474_hue.xlsx")
     assert wb.sheetnames == ["Cần sửa", "Thông tin", "Nền tảng", "Hue-S", "Tổ công nghệ số", "Doanh nghiệp"]
@@ -1307,6 +1310,94 @@ def test_feedback_copies_of_a_month(tmp_path):
     assert period.fill.patternType == "lightUp" and "info.wrong_month" in period.comment.text
     pdf = openpyxl.load_workbook(out / "khong_ro_don_vi_stp.pdf.xlsx")
     assert pdf.sheetnames == ["Cần sửa"] and "không đọc được" in pdf["Cần sửa"]["A5"].value
+
+
+def _written(monkeypatch) -> list[str]:
+    """The names of the feedback copies made (not kept) from now on."""
+    made: list[str] = []
+    real = intake.feedback.write_feedback
+
+    def counting(source, issues, target, **kw):
+        made.append(Path(target).name)
+        return real(source, issues, target, **kw)
+
+    monkeypatch.setattr(intake.feedback, "write_feedback", counting)
+    return made
+
+
+def test_unchanged_feedback_copies_are_kept_as_they_are(tmp_path, monkeypatch):
+    result = _month_with_problems(tmp_path)
+    out = tmp_path / "out" / MONTH / "feedback"
+    made = _written(monkeypatch)
+
+    def write(issues):
+        return intake.write_feedback_month(MONTH, result.submissions, issues, out, registry=REGISTRY, settings=SETTINGS)
+
+    write(result.issues)
+    assert sorted(made) == ["474_hue.xlsx", "khong_ro_don_vi_stp.pdf.xlsx", "sct_sct.xlsx", "syt_syt.xlsx"]
+    before = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns, p.read_bytes()) for p in out.iterdir()}
+    made.clear()
+    copies = write(result.issues)
+    assert made == []
+    assert {p.name: (p.stat().st_ino, p.stat().st_mtime_ns, p.read_bytes()) for p in out.iterdir()} == before
+    assert sorted(copies["file_name"]) == ["hue.xlsx", "sct.xlsx", "stp.pdf", "syt.xlsx"]
+
+    # one more issue for hue.xlsx: its copy alone is made again, and lists it
+    extra = (
+        result.issues[result.issues["file_name"] == "hue.xlsx"]
+        .iloc[[0]]
+        .assign(cell="D2", rule="cell.count", severity="warning", message="Nền tảng!D2: kiểm tra lại")
+    )
+    write(pd.concat([result.issues, extra], ignore_index=True))
+    assert made == ["474_hue.xlsx"]
+    assert (out / "474_hue.xlsx").stat().st_ino != before["474_hue.xlsx"][0]
+    rules = [c.value for c in openpyxl.load_workbook(out / "474_hue.xlsx")["Cần sửa"]["E"]]
+    assert "cell.count" in rules
+    for name in ("khong_ro_don_vi_stp.pdf.xlsx", "sct_sct.xlsx", "syt_syt.xlsx"):
+        assert (out / name).stat().st_ino == before[name][0]
+
+    # a changed message is a changed issue too
+    made.clear()
+    changed = result.issues.copy()
+    changed.loc[changed["file_name"] == "syt.xlsx", "message"] = "Tệp “syt.xlsx” nhận lúc khác."
+    write(changed)
+    assert made == ["474_hue.xlsx", "syt_syt.xlsx"]
+
+
+def test_a_damaged_or_foreign_feedback_copy_is_made_again(tmp_path, monkeypatch):
+    result = _month_with_problems(tmp_path)
+    out = tmp_path / "fb"
+    made = _written(monkeypatch)
+    intake.write_feedback_month(MONTH, result.submissions, result.issues, out, registry=REGISTRY, settings=SETTINGS)
+    (out / "syt_syt.xlsx").write_bytes(b"PK broken")
+    # a copy saved by a person (no key in its properties) under the same name
+    hand = openpyxl.Workbook()
+    hand.save(out / "sct_sct.xlsx")
+    made.clear()
+    intake.write_feedback_month(MONTH, result.submissions, result.issues, out, registry=REGISTRY, settings=SETTINGS)
+    assert sorted(made) == ["sct_sct.xlsx", "syt_syt.xlsx"]
+    assert openpyxl.load_workbook(out / "syt_syt.xlsx").sheetnames == ["Cần sửa", "Thông tin", "Nền tảng"]
+
+
+def test_feedback_key_depends_on_what_the_copy_shows(tmp_path):
+    result = _month_with_problems(tmp_path)
+    sub = result.submissions.set_index("file_name").loc["hue.xlsx"]
+    issues = result.issues[result.issues["submission_id"] == sub["submission_id"]]
+    args = {"file_name": "hue.xlsx", "unit_name": "Thành phố Huế", "month": MONTH, "settings": SETTINGS}
+    archived = Path(sub["archived_path"])
+    base = intake.feedback.feedback_key(archived, issues, **args)
+    assert intake.feedback.feedback_key(archived, issues.copy(), **args) == base
+    other_settings = {**SETTINGS, "submission": {**SETTINGS["submission"], "max_rows_per_sheet": 3}}
+    others = [
+        intake.feedback.feedback_key(archived, issues.iloc[:1], **args),
+        intake.feedback.feedback_key(archived, issues.assign(severity="warning"), **args),
+        intake.feedback.feedback_key(None, issues, **args),
+        intake.feedback.feedback_key(archived, issues, **{**args, "file_name": "hue2.xlsx"}),
+        intake.feedback.feedback_key(archived, issues, **{**args, "unit_name": "Quận Thuận Hóa"}),
+        intake.feedback.feedback_key(archived, issues, **{**args, "month": "2022-10"}),
+        intake.feedback.feedback_key(archived, issues, **{**args, "settings": other_settings}),
+    ]
+    assert base not in others and len(set(others)) == len(others)
 
 
 @pytest.mark.parametrize("reader", intake.READERS)

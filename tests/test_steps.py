@@ -1,4 +1,4 @@
-"""The month-level steps: which earlier months are loaded again."""
+"""The month-level steps: which earlier months are loaded again, and 02_clean's outputs with the parse cache."""
 
 import datetime as dt
 
@@ -101,3 +101,96 @@ def test_mail_status_shows_the_last_fetch_and_who_a_reminder_would_go_to(tmp_pat
             "to": "skhcn@mau.invalid",
         },
     ]
+
+
+def _outputs(month_dir):
+    """What 02_clean writes that a reader sees: validation.csv and .html, and each feedback copy's
+    parts (its document properties, which hold the time it was saved, left out)."""
+    import zipfile
+
+    copies = {}
+    for path in sorted((month_dir / "feedback").iterdir()):
+        with zipfile.ZipFile(path) as archive:
+            copies[path.name] = {n: archive.read(n) for n in archive.namelist() if n != "docProps/core.xml"}
+    return {
+        "csv": (month_dir / "validation.csv").read_bytes(),
+        "html": (month_dir / "validation.html").read_bytes(),
+        "feedback": copies,
+    }
+
+
+def _tables(outputs):
+    from dxreport import store
+
+    with store.connect(store.warehouse_path(outputs), read_only=True) as con:
+        return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").df() for t in ("submissions", "facts", "issues")}
+
+
+def test_clean_gives_the_same_outputs_with_and_without_the_parse_cache(tmp_path, monkeypatch):
+    import openpyxl
+
+    from dxreport import sample
+    from dxreport.intake import cache, feedback
+
+    month = "2022-12"
+    inbox = tmp_path / "inbox" / month
+    sample.generate_month(month, inbox)
+    read, made = [], []
+    real_read, real_write = cache.read_submission, feedback.write_feedback
+
+    def reading(path, **kw):
+        read.append(path.name)
+        return real_read(path, **kw)
+
+    def writing(source, issues, target, **kw):
+        made.append(target.name)
+        return real_write(source, issues, target, **kw)
+
+    monkeypatch.setattr(cache, "read_submission", reading)
+    monkeypatch.setattr(feedback, "write_feedback", writing)
+
+    def clean(outputs, use_cache=True):
+        read.clear()
+        made.clear()
+        with monkeypatch.context() as m:
+            if not use_cache:
+                m.setattr(cache.ParseCache, "load", lambda *a: None)
+                m.setattr(cache.ParseCache, "store", lambda *a: None)
+            steps.clean(steps.run_params(month, "tinh", str(inbox), str(tmp_path / outputs), offline=True))
+        return _outputs(tmp_path / outputs / month), _tables(tmp_path / outputs)
+
+    plain = clean("plain", use_cache=False)
+    assert not (tmp_path / "raw" / cache.CACHE_DIR).exists()
+    assert len(read) == 31
+    clean("cached")  # fills the cache
+    assert len(read) == 31
+    hit = clean("hit")
+    assert read == [] and sorted(made) == sorted(plain[0]["feedback"])
+    assert hit[0] == plain[0]
+    for table, frame in plain[1].items():
+        assert hit[1][table].equals(frame), table
+
+    # the same outputs folder again: nothing read, no feedback copy made again
+    before = {p.name: p.stat().st_ino for p in (tmp_path / "hit" / month / "feedback").iterdir()}
+    clean("hit")
+    assert read == [] and made == []
+    assert {p.name: p.stat().st_ino for p in (tmp_path / "hit" / month / "feedback").iterdir()} == before
+
+    # 474 resends its file with a later Ngày lập: that file alone is read, and only its copy is made
+    wb = openpyxl.load_workbook(inbox / "474_2022-12.xlsx")
+    ws = wb["Thông tin"]
+    row = next(r for r in ws.iter_rows() if r[0].value == "Ngày lập")
+    row[1].value = "09/01/2023"
+    wb.save(inbox / "474_2022-12_gui-lai.xlsx")
+    resent = clean("hit")
+    assert read == ["474_2022-12_gui-lai.xlsx"]
+    assert made == ["474_474_2022-12_gui-lai.xlsx"]
+    after = {p.name: p.stat().st_ino for p in (tmp_path / "hit" / month / "feedback").iterdir()}
+    assert {n: i for n, i in after.items() if n in before} == before
+    fresh = clean("plain-after", use_cache=False)
+    assert resent[0] == fresh[0]
+    for table, frame in fresh[1].items():
+        assert resent[1][table].equals(frame), table
+    subs = fresh[1]["submissions"].set_index("file_name")
+    assert subs.loc["474_2022-12.xlsx", "status"] == "superseded"
+    assert subs.loc["474_2022-12_gui-lai.xlsx", "status"] == "accepted"

@@ -43,6 +43,7 @@ def ingest_month(
     raw_dir: Path | str | None = None,
     settings: dict | None = None,
     reader: str | None = None,
+    cache: bool = True,
 ) -> IngestResult:
     """Read every file of `inbox_dir` for `month`, archive them, and replace the month in the warehouse.
 
@@ -52,6 +53,10 @@ def ingest_month(
     dxreport.received): the folder's received.csv, else the record kept beside the archived copy,
     else first sight (the earlier of the file's modification time and now), as Asia/Ho_Chi_Minh
     wall time. A file is late when received after `deadline_day` of the following month.
+
+    With `cache` (the default), what reading a file gave is kept in raw_dir/parsed by its
+    content and reused while the file, the look-ups, the settings and the code are the same
+    (dxreport.intake.cache); the month is loaded exactly as without it.
     """
     check_month_format(month)
     inbox_dir = Path(inbox_dir)
@@ -64,7 +69,14 @@ def ingest_month(
     due = intake.deadline(month, settings["submission"]["deadline_day"])
 
     files = read(
-        month, inbox_dir, registry=registry, matcher=matcher, settings=settings, raw_dir=raw_dir, reader=reader
+        month,
+        inbox_dir,
+        registry=registry,
+        matcher=matcher,
+        settings=settings,
+        raw_dir=raw_dir,
+        reader=reader,
+        cache=cache,
     )
     resolved = resolve(files, due)
     return load(resolved, files, warehouse_path, registry=registry, snapshot=snapshot)
@@ -79,10 +91,19 @@ def read(
     settings: dict,
     raw_dir: Path,
     reader: str | None = None,
+    cache: bool = True,
 ) -> intake.MonthFiles:
-    """Step 1: every file of the folder read, checked and archived (dxreport.intake.read_month)."""
+    """Step 1: every file of the folder read, checked and archived (dxreport.intake.read_month);
+    with `cache`, a file read before as it is now is taken from raw_dir/parsed."""
     return intake.read_month(
-        month, inbox_dir, registry=registry, matcher=matcher, settings=settings, raw_dir=raw_dir, reader=reader
+        month,
+        inbox_dir,
+        registry=registry,
+        matcher=matcher,
+        settings=settings,
+        raw_dir=raw_dir,
+        reader=reader,
+        cache=cache,
     )
 
 

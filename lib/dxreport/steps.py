@@ -18,6 +18,7 @@ from dxreport.params import (
     ParamError,
     RunParams,
     inbox_months,
+    load_settings,
     resolve_month,
     sample_months,
     validate_run,
@@ -119,25 +120,26 @@ def clean(run: RunParams) -> CleanResult:
     and cross-month checks have their history, also after the warehouse was made anew.
     """
     registry = load_registry()
+    settings = load_settings()
     snapshot = store.catalog_in_use(warehouse(run))
     folder, is_sample = month_folder(run.month, run.inbox)
     history = []
     for month in stale_history(run):
         src = _history_folder(run, month, is_sample)
-        monthload.ingest_month(month, src, warehouse(run), registry=registry, snapshot=snapshot)
+        monthload.ingest_month(month, src, warehouse(run), registry=registry, snapshot=snapshot, settings=settings)
         history.append(month)
     # a month folder under an inbox root keeps its archive beside that root (<root>/../raw); a loose
     # folder of workbooks named with --inbox has no such place: the project's data/raw
     raw = None if folder.name == run.month else DATA_DIR / "raw"
     result = monthload.ingest_month(
-        run.month, folder, warehouse(run), registry=registry, snapshot=snapshot, raw_dir=raw
+        run.month, folder, warehouse(run), registry=registry, snapshot=snapshot, raw_dir=raw, settings=settings
     )
     out = run.outputs / run.month
     out.mkdir(parents=True, exist_ok=True)
     intake.write_validation(result.issues, out / "validation.csv", result.submissions)
     tracker = intake.tracker(run.month, registry, result.submissions, result.facts)
     feedback = intake.write_feedback_month(
-        run.month, result.submissions, result.issues, out / intake.FEEDBACK_DIR, registry=registry
+        run.month, result.submissions, result.issues, out / intake.FEEDBACK_DIR, registry=registry, settings=settings
     )
     links = {
         sid: f"{intake.FEEDBACK_DIR}/{Path(path).name}"
@@ -195,7 +197,7 @@ def stale_history(run: RunParams) -> list[str]:
                     continue
             except ParamError:  # an empty data/inbox/<month>/ of a sample month: not sample history
                 continue
-            folder = month_folder(month, None)[0]
+            folder = sample.ensure_sample(month, DATA_DIR / "sample")  # as month_folder, resolved once
         else:
             folder = source.root / month
         if _file_hashes(folder) != loaded.get(month, set()) or received.differs(folder, received_times.get(month, {})):

@@ -10,7 +10,8 @@ by openpyxl alone (readers); both give the same facts and issues, and any sheet 
 not hold safely goes to openpyxl, which streams. What goes back to the units: validation.csv,
 its HTML view with the submission tracker (validation, tracker), and a marked feedback copy of
 each file with problems (feedback). A month's folder is read and resolved here (month) and
-loaded into the warehouse by dxreport.monthload.
+loaded into the warehouse by dxreport.monthload; what reading a file gave is kept by its
+content beside the raw archive and reused while nothing it depends on has changed (cache).
 """
 
 from dxreport.intake.container import (

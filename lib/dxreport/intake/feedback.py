@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import io
+import json
 import os
 import re
 import shutil
 import tempfile
 import warnings
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -15,6 +19,7 @@ import pandas as pd
 from openpyxl.utils import get_column_letter
 
 from dxreport import forms
+from dxreport.intake.cache import code_version
 from dxreport.intake.container import _check_container
 from dxreport.intake.readers import MAX_COLUMNS
 from dxreport.intake.records import ERROR, SEVERITY_LABELS, WARNING, _fmt, _label, _missing, _show
@@ -30,6 +35,11 @@ FEEDBACK_EXTRA_ROWS = 200
 # Issues about another file, not about this one: they get no feedback copy.
 _NOT_FEEDBACK = ("submission.superseded", "file.duplicate", "received.record_replaced")
 _UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+# A feedback copy carries the hash of what it was made from in its document properties
+# (dc:identifier), so that a rerun keeps a copy whose file and issues are unchanged.
+_KEY_PREFIX = "dxreport-feedback:"
+_KEY_IN_CORE = re.compile(rb"<dc:identifier>" + re.escape(_KEY_PREFIX.encode()) + rb"([0-9a-f]{64})</dc:identifier>")
+_CORE_MAX_BYTES = 64 * 1024
 
 
 def _marks():
@@ -125,6 +135,7 @@ def write_feedback(
     unit_name: str = "",
     month: str = "",
     settings: dict | None = None,
+    key: str | None = None,
 ) -> Path:
     """A copy of a unit's workbook with every problem marked, to send back to the unit.
 
@@ -133,7 +144,8 @@ def write_feedback(
     neutralised, number formats are kept. Each cell named by an issue gets a hatched fill (red
     for an error, amber for a warning) and a comment with the message and the rule; a first
     sheet `Cần sửa` lists every issue, the whole-file ones included, with links to the cells.
-    A file that cannot be read safely gets the list alone.
+    A file that cannot be read safely gets the list alone. `key` (see feedback_key) is kept in
+    the copy's properties.
     """
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -237,6 +249,8 @@ def write_feedback(
 
     out.properties.title = f"Góp ý báo cáo tháng {format_month(month)} – {nfc(file_name)}" if month else "Góp ý báo cáo"
     out.properties.creator = "dxreport"
+    if key:
+        out.properties.identifier = _KEY_PREFIX + key
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".feedback-", suffix=".xlsx", dir=target.parent)
     os.close(fd)
@@ -247,6 +261,66 @@ def write_feedback(
         if os.path.exists(tmp):
             os.unlink(tmp)
     return target
+
+
+@functools.lru_cache(maxsize=1)
+def _code_version() -> str:
+    xlsx = Path(__file__).resolve().parents[1] / "xlsx.py"
+    return hashlib.sha256(code_version().encode() + b"\0" + xlsx.read_bytes()).hexdigest()
+
+
+def feedback_key(
+    source: Path | str | None, issues: pd.DataFrame, *, file_name: str, unit_name: str, month: str, settings: dict
+) -> str:
+    """The hash of everything a feedback copy is made from: the archived file, the issues, the
+    names, the month, the submission settings and the code that writes it."""
+    archived = None
+    if source is not None:
+        try:
+            stat = Path(source).stat()
+            archived = [str(source), stat.st_size, stat.st_mtime_ns]
+        except OSError:
+            archived = [str(source), None, None]
+    rows = [
+        [None if _missing(v) else str(v) for v in (row.sheet, row.cell, row.rule, row.severity, row.message)]
+        for row in issues.itertuples(index=False)
+    ]
+    parts = {
+        "code": _code_version(),
+        "archived": archived,
+        "issues": rows,
+        "file_name": file_name,
+        "unit_name": unit_name,
+        "month": month,
+        "submission": json.dumps(settings["submission"], sort_keys=True, default=str),
+    }
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=True, sort_keys=True).encode()).hexdigest()
+
+
+def _key_of(path: Path) -> str | None:
+    """The key kept in an existing feedback copy, or None (no copy, or not one that can be read)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            with archive.open("docProps/core.xml") as part:
+                core = part.read(_CORE_MAX_BYTES)
+    except (OSError, KeyError, zipfile.BadZipFile, EOFError, ValueError, RuntimeError):
+        return None
+    found = _KEY_IN_CORE.search(core)
+    return found.group(1).decode() if found else None
+
+
+def _keep(old: Path, target: Path) -> bool:
+    """Put the existing copy `old` at `target` unchanged (a hard link, else a copy)."""
+    try:
+        os.link(old, target)
+        return True
+    except OSError:
+        pass
+    try:
+        shutil.copy2(old, target)
+        return True
+    except OSError:
+        return False
 
 
 def write_feedback_month(
@@ -261,8 +335,9 @@ def write_feedback_month(
     """Feedback copies of every submission of `month` with an error or a warning, in `out_dir`.
 
     Superseded files get none (a later file replaced them). The folder is rebuilt whole, so a
-    copy left from an earlier run of the month never lingers. Returns one row per copy:
-    submission_id, unit, file_name, path.
+    copy left from an earlier run of the month never lingers; a copy of an earlier run made from
+    the same file, issues, names, settings and code (feedback_key) is kept as it is instead of
+    being made again. Returns one row per copy: submission_id, unit, file_name, path.
     """
     registry = registry or load_registry()
     settings = settings or load_settings()
@@ -284,15 +359,21 @@ def write_feedback_month(
                 unit_name = registry.name_of(unit, getattr(sub, "month", None)) if unit and unit in registry else ""
                 name = feedback_name(unit, sub.file_name)
                 archived = None if _missing(sub.archived_path) else Path(sub.archived_path)
-                write_feedback(
-                    archived,
-                    found,
-                    staging / name,
-                    file_name=sub.file_name,
-                    unit_name=unit_name,
-                    month=month,
-                    settings=settings,
+                key = feedback_key(
+                    archived, found, file_name=sub.file_name, unit_name=unit_name, month=month, settings=settings
                 )
+                old = out_dir / name
+                if _key_of(old) != key or not _keep(old, staging / name):
+                    write_feedback(
+                        archived,
+                        found,
+                        staging / name,
+                        file_name=sub.file_name,
+                        unit_name=unit_name,
+                        month=month,
+                        settings=settings,
+                        key=key,
+                    )
                 rows.append(
                     {
                         "submission_id": sub.submission_id,

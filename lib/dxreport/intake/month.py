@@ -22,6 +22,7 @@ import pandas as pd
 
 from dxreport import forms, received
 from dxreport.catalog import Matcher
+from dxreport.intake.cache import CACHE_DIR, parse_cache, read_submission_cached
 from dxreport.intake.records import (
     ERROR,
     FACT_COLUMNS,
@@ -33,7 +34,6 @@ from dxreport.intake.records import (
     _issue,
     _sha256,
 )
-from dxreport.intake.submission import read_submission
 from dxreport.params import check_month_format
 from dxreport.textnorm import format_month, nfc
 from dxreport.units import Registry, load_registry
@@ -206,11 +206,10 @@ def history_issues(
     same: dict[tuple[str, str], bool] = {}
 
     def continues(code: str, earlier: str) -> bool:
-        if code not in registry:
-            return True
-        if (code, earlier) not in same:
-            same[(code, earlier)] = registry.same_unit(code, month, earlier)
-        return same[(code, earlier)]
+        known = same.get((code, earlier))
+        if known is None:
+            known = same[(code, earlier)] = code not in registry or registry.same_unit(code, month, earlier)
+        return known
 
     history = history[(history["month"] < month) & history["value"].notna()]
     past: dict[tuple, list[tuple[str, float]]] = {}
@@ -287,11 +286,14 @@ def read_month(
     settings: dict,
     raw_dir: Path,
     reader: str | None = None,
+    cache: bool = True,
 ) -> MonthFiles:
     """Read every file of `inbox_dir`, keep each unchanged in `raw_dir` and decide when it arrived.
 
     Hidden files and received.csv are not submissions. Of two files with the same content, the
-    first received is kept and the other gets a `file.duplicate` warning.
+    first received is kept and the other gets a `file.duplicate` warning. With `cache`, a file
+    read before with the same content, name, month, look-ups, settings and code is not read
+    again: its reading is kept in raw_dir/parsed (dxreport.intake.cache).
     """
     if not inbox_dir.is_dir():
         # Loading a missing folder would silently empty the month in the warehouse.
@@ -305,10 +307,17 @@ def read_month(
     paths.sort(key=lambda p: (modified[p], p.name))
     arrived: list[Submission] = []
     extra_issues: list[dict] = _listing_issues(listing)
+    kept = (
+        parse_cache(
+            Path(raw_dir) / CACHE_DIR, month=month, registry=registry, matcher=matcher, settings=settings, reader=reader
+        )
+        if cache
+        else None
+    )
     for path in paths:
         try:
-            sub = read_submission(
-                path, month=month, registry=registry, matcher=matcher, settings=settings, reader=reader
+            sub = read_submission_cached(
+                path, kept, month=month, registry=registry, matcher=matcher, settings=settings, reader=reader
             )
         except Exception as exc:  # one bad file never stops the others
             sub = Submission(file_name=path.name, path=path, month=month, rejected=True)
