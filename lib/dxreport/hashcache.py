@@ -32,7 +32,8 @@ def _identity(st: os.stat_result) -> list[int]:
     return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path | str) -> str:
+    """The sha256 of a file, read in blocks of 1 MiB (hex)."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -79,7 +80,7 @@ class HashCache:
         if entry is not None and entry["stat"] == _identity(st) and st.st_ctime_ns < entry["at"] - RACY_NS:
             return entry["sha256"]
         at = time.time_ns()
-        digest = _sha256(path)
+        digest = file_sha256(path)
         self.hashed += 1
         after = os.stat(path)
         if _identity(after) == _identity(st):  # not changed while it was read

@@ -45,6 +45,7 @@ from dxreport.params import check_month_format, issuer_on, load_settings
 from dxreport.paths import PROJECT_ROOT
 from dxreport.textnorm import format_month, nfc
 from dxreport.units import Registry, load_registry
+from dxreport.hashcache import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -86,14 +87,6 @@ class OutboxError(RuntimeError):
         self.delivery = delivery
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 #: Members of a workbook that change each time it is written (the time it was made), left out of
 #: its content hash so that the same form rewritten later is the same message.
 _VOLATILE_MEMBERS = ("docProps/core.xml",)
@@ -110,7 +103,7 @@ def content_sha256(path: Path) -> str:
                 if name not in _VOLATILE_MEMBERS:
                     digest.update(name.encode() + b"\0" + archive.read(name) + b"\0")
         return digest.hexdigest()
-    return _sha256(path)
+    return file_sha256(path)
 
 
 @dataclass
@@ -135,7 +128,7 @@ class Outgoing:
 
     def attachments_sha256(self) -> str:
         """The SHA-256 of each attachment, `;`-separated, in order."""
-        return ";".join(_sha256(Path(p)) for p in self.attachments)
+        return ";".join(file_sha256(Path(p)) for p in self.attachments)
 
     @property
     def message_id(self) -> str:

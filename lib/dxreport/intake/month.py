@@ -32,11 +32,11 @@ from dxreport.intake.records import (
     _file_label,
     _fmt,
     _issue,
-    _sha256,
 )
 from dxreport.params import check_month_format
 from dxreport.textnorm import format_month, nfc
 from dxreport.units import Registry, load_registry
+from dxreport.hashcache import file_sha256
 
 
 @dataclass
@@ -322,7 +322,7 @@ def read_month(
         except Exception as exc:  # one bad file never stops the others
             sub = Submission(file_name=path.name, path=path, month=month, rejected=True)
             try:
-                sub.submission_id = _sha256(path)
+                sub.submission_id = file_sha256(path)
             except OSError:
                 sub.submission_id = hashlib.sha256(b"unreadable:" + path.name.encode("utf-8", "replace")).hexdigest()
             sub.issues = [

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -152,14 +151,6 @@ def _fmt(value: float | int | None) -> str:
     if value is None:
         return "–"
     return format_number(value, 0 if float(value).is_integer() else 2)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _file_label(name: str) -> str:

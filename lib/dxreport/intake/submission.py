@@ -23,8 +23,8 @@ from dxreport.intake.records import (
     _issue,
     _label,
     _Reject,
-    _sha256,
 )
+from dxreport.hashcache import file_sha256
 from dxreport.intake.sheets import _SheetReader
 from dxreport.months import is_month
 from dxreport.params import check_month_format
@@ -104,7 +104,7 @@ def _read(sub: Submission, registry: Registry, matcher: Matcher, settings: dict,
     try:
         sub.size = sub.path.stat().st_size
         if sub.size > max_bytes:
-            sub.submission_id = _sha256(sub.path)
+            sub.submission_id = file_sha256(sub.path)
             raise _Reject(
                 "file.too_large",
                 f"{who} nặng {_fmt(sub.size)} byte, vượt giới hạn {_fmt(max_bytes)} byte; "
@@ -115,7 +115,7 @@ def _read(sub: Submission, registry: Registry, matcher: Matcher, settings: dict,
     except OSError as exc:
         raise _Reject("file.not_workbook", f"{who} không đọc được ({exc.strerror or exc}).") from exc
     if len(data) > max_bytes:
-        sub.submission_id = _sha256(sub.path)
+        sub.submission_id = file_sha256(sub.path)
         raise _Reject("file.too_large", f"{who} vượt giới hạn {_fmt(max_bytes)} byte; tệp không được mở.")
     sub.size = len(data)
     sub.content = data
