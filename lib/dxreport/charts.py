@@ -59,6 +59,8 @@ STYLE = {
 }
 _VI = FuncFormatter(lambda x, _pos: format_number(x, 0 if abs(x) >= 10 or x == int(x) else 1))
 _ID = re.compile(r'\bid="([^"]+)"')
+# Where an id is named: its definition, a url(#id) reference and an href="#id" link.
+_ID_USE = re.compile(r'id="([^"]+)"|href="#([^"]+)"|#([^")]+)\)')
 
 
 class Chart:
@@ -94,10 +96,15 @@ class Chart:
         text = buffer.getvalue()
         prefix = "dx" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:8] + "-"
         ids = set(_ID.findall(text))
-        for name in sorted(ids, key=len, reverse=True):
-            text = text.replace(f'id="{name}"', f'id="{prefix}{name}"')
-            text = text.replace(f"#{name})", f"#{prefix}{name})").replace(f'href="#{name}"', f'href="#{prefix}{name}"')
-        return text
+
+        def prefixed(found: re.Match) -> str:
+            whole, name = found.group(0), found.group(found.lastindex)
+            if name not in ids:
+                return whole
+            cut = found.start(found.lastindex) - found.start()
+            return whole[:cut] + prefix + whole[cut:]
+
+        return _ID_USE.sub(prefixed, text)
 
     def _repr_svg_(self):
         return self.svg(), ({"alt": self.alt} if self.alt else {})
@@ -116,7 +123,7 @@ def _extent(fig: Figure, artist):
 
 def _keep_apart(fig: Figure, texts: list) -> None:
     """Hide the labels among `texts` (in order of priority) that would overlap one shown before them."""
-    fig.canvas.draw()
+    fig.draw_without_rendering()  # lays the figure out (ticks, titles, labels) without painting it
     kept = []
     for text in texts:
         box = _extent(fig, text).expanded(1.08, 1.15)
@@ -130,7 +137,7 @@ def _spread(fig: Figure, texts: list, gap_pt: float = 1.5) -> None:
     """Move labels placed beside points up or down until none overlaps another."""
     if len(texts) < 2:
         return
-    fig.canvas.draw()
+    fig.draw_without_rendering()
     scale = fig.dpi / 72
     for _ in range(40):
         boxes = sorted(((_extent(fig, t), t) for t in texts), key=lambda item: item[0].y0)
@@ -146,7 +153,6 @@ def _spread(fig: Figure, texts: list, gap_pt: float = 1.5) -> None:
                 moved = True
         if not moved:
             return
-        fig.canvas.draw()
 
 
 def _counts_from_zero(ax, data) -> None:
