@@ -1036,7 +1036,7 @@ def test_what_one_report_changes_in_its_context_is_not_seen_by_the_next(warehous
     assert "extra" not in second.values
     assert set(second.submissions["status"]) == {"accepted", "rejected"}
     assert second.settings["report"]["signer"]["name"] != "Người khác"
-    assert second.targets and "a rule" not in second.rules and second.extra == {}
+    assert second.targets and "a rule" not in second.rules and "scope" not in second.extra
 
 
 def test_only_the_last_two_months_read_are_kept(warehouse):
@@ -1051,3 +1051,23 @@ def test_only_the_last_two_months_read_are_kept(warehouse):
     assert len(opened) == 3
     loaded(outputs)  # the first one was let go: read again
     assert len(opened) == 4
+
+
+def test_what_is_the_same_for_every_unit_of_the_month_is_computed_once(warehouse, monkeypatch):
+    outputs, _ = warehouse
+    calls = []
+    real = kpis.lagging_units
+
+    def counting(*args, **kwargs):
+        calls.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(kpis, "lagging_units", counting)
+    first = loaded(outputs)
+    names = list(first.lagging_units["unit"])
+    assert "478" in names  # Phú Vang sent its report late
+    first.lagging_units.loc[:, "unit"] = "changed"
+    second = loaded(outputs, "474")
+    assert list(second.lagging_units["unit"]) == names
+    assert calls == [M]
+    assert second.scope is first.scope and second.scope.lgsp_catalogs

@@ -308,7 +308,8 @@ def compare(
 
 def _order(column: pd.Series) -> list:
     if isinstance(column.dtype, pd.CategoricalDtype):
-        return [c for c in column.cat.categories if c in set(column.dropna())]
+        present = set(column.dropna())
+        return [c for c in column.cat.categories if c in present]
     return list(dict.fromkeys(column))
 
 

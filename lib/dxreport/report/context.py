@@ -56,6 +56,8 @@ class Context:
     fetches: pd.DataFrame | None = None  # catalog_fetches of the month; None: no such table
     extra: dict = field(default_factory=dict)
     dest: Path | None = None  # where kpis.csv and the annex are written; None: the unit's folder
+    # what load read for the whole month, shared by the month's reports; None: made by hand
+    month_data: _MonthData | None = field(default=None, repr=False, compare=False)
 
     @property
     def month(self) -> str:
@@ -240,16 +242,38 @@ class Context:
     @cached_property
     def platforms(self) -> pd.DataFrame:
         """The month's platform rows of every unit (kpis.platform_rows)."""
-        return kpis.platform_rows(self.facts, self.catalog)
+        return self._of_month("platforms", lambda d: kpis.platform_rows(d.facts, d.catalog))
 
     @cached_property
     def lagging_units(self) -> pd.DataFrame:
-        return kpis.lagging_units(self.values, self.month, self.unit_types, self.rules)
+        return self._of_month(
+            "lagging_units", lambda d: kpis.lagging_units(d.values, self.month, self.unit_types, d.rules)
+        )
 
     @cached_property
     def lagging_platforms(self) -> pd.DataFrame:
-        summary = kpis.platform_summary(self.platforms, self.unit_types)
-        return kpis.lagging_platforms(summary, self.rules)
+        def compute(data) -> pd.DataFrame:
+            summary = kpis.platform_summary(kpis.platform_rows(data.facts, data.catalog), self.unit_types)
+            return kpis.lagging_platforms(summary, data.rules)
+
+        return self._of_month("lagging_platforms", compute)
+
+    @property
+    def scope(self) -> kpis.Scope:
+        """The scope keys of params/targets.yaml (kpis.load_scope)."""
+        return self._of_month("scope", lambda _: kpis.load_scope())
+
+    def _of_month(self, name: str, compute):
+        """`compute(data)`, the same for every unit of the month: computed once per month in this
+        process from what load read (each context gets its own copy of a frame), or from this
+        context when it was not made by load."""
+        data = self.month_data
+        if data is None:
+            return compute(self)
+        if name not in data.derived:
+            data.derived[name] = compute(data)
+        value = data.derived[name]
+        return value.copy(deep=False) if isinstance(value, pd.DataFrame) else value
 
     @cached_property
     def progress(self) -> pd.DataFrame:
@@ -308,6 +332,7 @@ def load(
         changes=None if month_data.changes is None else month_data.changes.copy(deep=False),
         fetches=None if month_data.fetches is None else month_data.fetches.copy(deep=False),
         dest=dest,
+        month_data=month_data,
     )
 
 
@@ -328,6 +353,7 @@ class _MonthData:
     rules: tuple
     snapshot_date: str
     is_sample: bool
+    derived: dict = field(default_factory=dict)  # what Context._of_month computed from it
 
 
 #: The months read last in this process (a warm kernel renders the reports of a month one after
@@ -402,7 +428,7 @@ def _read_month(warehouse: Path, month: str, registry: Registry) -> _MonthData:
 def _scope(ctx: Context) -> kpis.Scope:
     """The scope keys of params/targets.yaml (kpis.load_scope), read once per context."""
     if "scope" not in ctx.extra:
-        ctx.extra["scope"] = kpis.load_scope()
+        ctx.extra["scope"] = ctx.scope
     return ctx.extra["scope"]
 
 
