@@ -623,3 +623,14 @@ def test_scope_keys_of_targets_yaml_are_checked(tmp_path):
     bad.write_text("targets: []\ncoverage:\n  min_population: 120\n", encoding="utf-8")
     with pytest.raises(kpis.RulesError, match="min_population"):
         kpis.load_scope(bad)
+
+
+def test_a_text_is_said_in_the_words_of_its_month_every_time_it_is_asked():
+    text = "Số tổ của các huyện, thị xã, thành phố so với toàn tỉnh; UBND tỉnh giao"
+    from dxreport.kpis.roles import era_text
+
+    assert era_text(text, "2022-12") == text  # the words of 2022
+    said = "Số tổ của các xã, phường so với toàn thành phố; UBND thành phố giao"
+    assert era_text(text, "2026-11") == said
+    assert era_text(text, "2026-11") == said  # asked again: the same words
+    assert era_text("Huyện, thị xã, thành phố", "2026-11") == "Xã, phường"
