@@ -311,3 +311,17 @@ def test_status_grid_follows_the_order_given_and_keeps_labels_apart():
     assert "chưa triển khai" in [t.get_text() for t in ax.get_legend().get_texts()]
     rules = [line for line in ax.lines if line.get_marker() in ("None", None, "")]
     assert len(rules) == 2  # one rule between the catalogs, one between districts and agencies
+
+
+def test_a_chart_is_drawn_once_when_saved(monkeypatch):
+    from matplotlib.figure import Figure
+
+    frame = pd.DataFrame({"label": ["A", "B", "C"], "value": [3.0, 1.0, 2.0]})
+    chart = charts.compare(frame, "So sánh", "lượt", highlight="B")
+    draws = []
+    real = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda self, renderer: (draws.append(renderer), real(self, renderer))[1])
+    svg = chart.svg()
+    assert len(draws) == 1  # laid out when made, not again when saved
+    assert chart.figure.get_layout_engine() is None
+    assert "So sánh" in svg and ">B<" in svg

@@ -56,6 +56,8 @@ STYLE = {
     "svg.fonttype": "none",  # text stays text in the SVG (searchable, copyable)
     "svg.hashsalt": "dxreport",  # the same chart gives the same SVG
     "axes.unicode_minus": False,
+    "figure.autolayout": False,  # laid out once, by tight_layout
+    "figure.constrained_layout.use": False,
 }
 _VI = FuncFormatter(lambda x, _pos: format_number(x, 0 if abs(x) >= 10 or x == int(x) else 1))
 _ID = re.compile(r'\bid="([^"]+)"')
@@ -115,6 +117,13 @@ def _figure(width: float = CHART_WIDTH_IN, height: float = 2.9):
     fig = Figure(figsize=(width, height))
     FigureCanvasAgg(fig)  # measures text, so that labels can be kept apart
     return fig, fig.subplots()
+
+
+def _tight_layout(fig: Figure) -> None:
+    """Fit the plot, its labels and title in the figure, once: the figure keeps no layout engine,
+    so that saving it does not lay it out again."""
+    fig.tight_layout()
+    fig.set_layout_engine(None)
 
 
 def _extent(fig: Figure, artist):
@@ -189,7 +198,7 @@ def trend(series: pd.DataFrame, title: str, ylabel: str, *, value: str = "value"
         _counts_from_zero(ax, data[value])
         ax.set_ylim(top=ax.get_ylim()[1] * 1.12 if len(data) else None)
         ax.tick_params(axis="x", labelrotation=45)
-        fig.tight_layout()
+        _tight_layout(fig)
         _keep_apart(fig, notes[::-1])
     return Chart(fig, alt=title)
 
@@ -251,7 +260,7 @@ def trends(
         ax.margins(x=0.08)
         ax.tick_params(axis="x", labelrotation=45)
         ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=4, frameon=False, borderaxespad=0.3, handlelength=2.6)
-        fig.tight_layout()
+        _tight_layout(fig)
         _spread(fig, notes)
     return Chart(fig, alt=title)
 
@@ -302,7 +311,7 @@ def compare(
         ax.grid(axis="y", visible=False)
         ax.margins(x=0.15)
         ax.set_xlim(left=0)
-        fig.tight_layout()
+        _tight_layout(fig)
     return Chart(fig, alt=title)
 
 
@@ -432,6 +441,6 @@ def status_grid(frame: pd.DataFrame, title: str, *, wrap: int = 40):
             columnspacing=1.2,
             borderaxespad=0.2,
         )
-        fig.tight_layout()
+        _tight_layout(fig)
         fig.set_size_inches(width, height)
     return Chart(fig, alt=f"{title}. {GRID_LEGEND}")
