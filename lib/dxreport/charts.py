@@ -127,12 +127,13 @@ def _tight_layout(fig: Figure) -> None:
 
 
 def _extent(fig: Figure, artist):
+    """Where `artist` is on the figure, in pixels: measured from the placed axes and the text, so
+    that nothing needs drawing first."""
     return artist.get_window_extent(fig.canvas.get_renderer())
 
 
 def _keep_apart(fig: Figure, texts: list) -> None:
     """Hide the labels among `texts` (in order of priority) that would overlap one shown before them."""
-    fig.draw_without_rendering()  # lays the figure out (ticks, titles, labels) without painting it
     kept = []
     for text in texts:
         box = _extent(fig, text).expanded(1.08, 1.15)
@@ -146,7 +147,6 @@ def _spread(fig: Figure, texts: list, gap_pt: float = 1.5) -> None:
     """Move labels placed beside points up or down until none overlaps another."""
     if len(texts) < 2:
         return
-    fig.draw_without_rendering()
     scale = fig.dpi / 72
     for _ in range(40):
         boxes = sorted(((_extent(fig, t), t) for t in texts), key=lambda item: item[0].y0)
