@@ -443,6 +443,23 @@ def test_rank_and_average_among_peers(month):
     assert math.isnan(view.at["submissions_received", "rank"]) and math.isnan(view.at["sme_using_rate", "rank"])
 
 
+def test_a_unit_view_takes_the_peer_figures_it_is_given(month):
+    districts = [u.code for u in load_registry().area_units(M)]
+    given = pd.DataFrame(
+        {
+            "unit": ["478", "474"],
+            "indicator": ["hues_downloads", "hues_downloads"],
+            "rank": [5.0, 1.0],
+            "ranked_among": [9.0, 9.0],
+            "peer_mean": [123.0, 123.0],
+        }
+    )
+    view = kpis.unit_view(month, M, "478", districts, stats=given).set_index("indicator")
+    assert view.at["hues_downloads", "rank"] == 5 and view.at["hues_downloads", "peer_mean"] == 123
+    assert math.isnan(view.at["communes_without_team", "rank"])  # not in the figures given
+    assert view.at["hues_downloads", "value"] == 500  # the unit's own figure, from the values
+
+
 RULES = [
     kpis.Rule("not_submitted", "not_submitted"),
     kpis.Rule("late", "late"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
@@ -216,7 +217,11 @@ class Context:
     def view(self) -> pd.DataFrame:
         """This unit's indicators this month (with rank and peer average for a unit), labelled in
         the words of the month, with the basis of each comparison when the values have one."""
-        view = kpis.unit_view(self.values, self.month, self.unit, self.peers[0] or None)
+        peers = self.peers[0] or None
+        stats = None
+        if peers:
+            stats = self._of_month(("peer_stats", *peers), lambda d: kpis.peer_stats(d.values, self.month, peers))
+        view = kpis.unit_view(self.values, self.month, self.unit, peers, stats=stats)
         if view.empty:
             return view
         view["label"] = [self.indicator(n).label for n in view["indicator"]]
@@ -263,7 +268,7 @@ class Context:
         """The scope keys of params/targets.yaml (kpis.load_scope)."""
         return self._of_month("scope", lambda _: kpis.load_scope())
 
-    def _of_month(self, name: str, compute):
+    def _of_month(self, name: Hashable, compute):
         """`compute(data)`, the same for every unit of the month: computed once per month in this
         process from what load read (each context gets its own copy of a frame), or from this
         context when it was not made by load."""
