@@ -86,6 +86,17 @@ def test_two_charts_never_share_an_svg_id():
         assert set(re.findall(r"url\(#([^)]+)\)", svg)) <= own  # every reference stays inside its chart
 
 
+def test_only_ids_are_prefixed_and_every_link_to_one_follows_it():
+    frame = pd.DataFrame({"month": ["2022-07", "2022-08"], "value": [1.0, 2.0]})
+    svg = charts.trend(frame, "Một", "lượt").svg()
+    ids = set(re.findall(r'\bid="([^"]+)"', svg))
+    prefix = next(iter(ids)).split("-", 1)[0] + "-"
+    assert re.fullmatch(r"dx[0-9a-f]{8}-", prefix) and all(i.startswith(prefix) for i in ids)
+    links = re.findall(r'href="#([^"]+)"', svg) + re.findall(r"url\(#([^)]+)\)", svg)
+    assert links and set(links) <= ids  # markers are drawn by <use href>, the plot is clipped by url()
+    assert 'stroke="#1a1a1a"' in svg or "stroke: #1a1a1a" in svg  # a colour is not an id
+
+
 def _text_sizes(svg: str) -> tuple[float, list[tuple[str, float, str]]]:
     """Width of the SVG in points, and (text, size in user units, font family) of each text."""
     root = ET.fromstring(svg.encode("utf-8"))
@@ -300,3 +311,17 @@ def test_status_grid_follows_the_order_given_and_keeps_labels_apart():
     assert "chưa triển khai" in [t.get_text() for t in ax.get_legend().get_texts()]
     rules = [line for line in ax.lines if line.get_marker() in ("None", None, "")]
     assert len(rules) == 2  # one rule between the catalogs, one between districts and agencies
+
+
+def test_a_chart_is_drawn_once_when_saved(monkeypatch):
+    from matplotlib.figure import Figure
+
+    frame = pd.DataFrame({"label": ["A", "B", "C"], "value": [3.0, 1.0, 2.0]})
+    chart = charts.compare(frame, "So sánh", "lượt", highlight="B")
+    draws = []
+    real = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda self, renderer: (draws.append(renderer), real(self, renderer))[1])
+    svg = chart.svg()
+    assert len(draws) == 1  # laid out when made, not again when saved
+    assert chart.figure.get_layout_engine() is None
+    assert "So sánh" in svg and ">B<" in svg

@@ -443,6 +443,23 @@ def test_rank_and_average_among_peers(month):
     assert math.isnan(view.at["submissions_received", "rank"]) and math.isnan(view.at["sme_using_rate", "rank"])
 
 
+def test_a_unit_view_takes_the_peer_figures_it_is_given(month):
+    districts = [u.code for u in load_registry().area_units(M)]
+    given = pd.DataFrame(
+        {
+            "unit": ["478", "474"],
+            "indicator": ["hues_downloads", "hues_downloads"],
+            "rank": [5.0, 1.0],
+            "ranked_among": [9.0, 9.0],
+            "peer_mean": [123.0, 123.0],
+        }
+    )
+    view = kpis.unit_view(month, M, "478", districts, stats=given).set_index("indicator")
+    assert view.at["hues_downloads", "rank"] == 5 and view.at["hues_downloads", "peer_mean"] == 123
+    assert math.isnan(view.at["communes_without_team", "rank"])  # not in the figures given
+    assert view.at["hues_downloads", "value"] == 500  # the unit's own figure, from the values
+
+
 RULES = [
     kpis.Rule("not_submitted", "not_submitted"),
     kpis.Rule("late", "late"),
@@ -623,3 +640,14 @@ def test_scope_keys_of_targets_yaml_are_checked(tmp_path):
     bad.write_text("targets: []\ncoverage:\n  min_population: 120\n", encoding="utf-8")
     with pytest.raises(kpis.RulesError, match="min_population"):
         kpis.load_scope(bad)
+
+
+def test_a_text_is_said_in_the_words_of_its_month_every_time_it_is_asked():
+    text = "Số tổ của các huyện, thị xã, thành phố so với toàn tỉnh; UBND tỉnh giao"
+    from dxreport.kpis.roles import era_text
+
+    assert era_text(text, "2022-12") == text  # the words of 2022
+    said = "Số tổ của các xã, phường so với toàn thành phố; UBND thành phố giao"
+    assert era_text(text, "2026-11") == said
+    assert era_text(text, "2026-11") == said  # asked again: the same words
+    assert era_text("Huyện, thị xã, thành phố", "2026-11") == "Xã, phường"

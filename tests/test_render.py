@@ -267,6 +267,19 @@ def test_pinned_font_covers_vietnamese():
     assert render.font_covers_vietnamese() is True
 
 
+def test_reports_rendered_one_after_another_by_one_exporter_are_each_their_own(notebook_path, html_text, tmp_path):
+    other = new_notebook(
+        cells=[new_code_cell("x", outputs=[new_output("display_data", data={"text/html": "<p>B</p>"})])]
+    )
+    nbformat.write(other, tmp_path / "other.ipynb")
+    second = render_html(tmp_path / "other.ipynb", tmp_path / "other.html").read_text(encoding="utf-8")
+    again = render_html(notebook_path, tmp_path / "again.html", title="Báo cáo tháng 12/2022 – Tỉnh Thừa Thiên Huế")
+    assert render.shared_exporter() is render.shared_exporter()  # one exporter for the process
+    assert again.read_text(encoding="utf-8") == html_text  # nothing of the other report left in it
+    assert "<p>B</p>" in second and "Nhận xét" not in second and "Nhận xét" in html_text
+    assert "<title>Báo cáo mức độ sử dụng nền tảng số</title>" in second  # not the first report's title
+
+
 def test_render_html_reports_unreadable_notebook(tmp_path):
     bad = tmp_path / "bad.ipynb"
     bad.write_text("{ not json", encoding="utf-8")

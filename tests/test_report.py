@@ -1,4 +1,5 @@
 import datetime as dt
+import os
 from dataclasses import replace
 
 import pandas as pd
@@ -940,3 +941,133 @@ def test_a_trend_draws_one_place_from_january_of_the_year_before():
             {"month": months, "unit": unit, "indicator": "hues_downloads", "value": [1.0, 2.0, 3.0, 4.0]}
         )
         assert list(report.series(c, "hues_downloads")["month"]) == expected
+
+
+# --------------------------------------------------------------------------------------------
+# report.load reads the month once per process: the tiny month written to a warehouse file.
+
+from dxreport import store  # noqa: E402
+from dxreport.report import context as report_context  # noqa: E402
+
+
+def write_warehouse(outputs: Path, processed: float = 90.0) -> Path:
+    """The tiny month (07/2022) in outputs/warehouse.duckdb; `processed`: Huế's processed reports."""
+    facts = month_facts()
+    hue = (facts["unit"] == "474") & (facts["metric"] == "reports_processed") & (facts["month"] == M)
+    facts.loc[hue, "value"] = processed
+    submitted = pd.DataFrame({"month": [M, M, M], "unit": ["474", "478", "snv"], "late": [False, True, False]})
+    values = kpis.with_changes(kpis.compute(kpis.base_table(facts, load_registry(), submitted, CATALOG)))
+    path = store.warehouse_path(outputs)
+    with store.connect(path) as con:
+        for month in sorted(set(facts["month"])):
+            subs = submissions() if month == M else None
+            store.replace_month(con, month, subs, facts[facts["month"] == month], None)
+        store.write_indicators(con, values)
+        con.register("hand_catalog", CATALOG)
+        con.execute("DELETE FROM catalog")
+        con.execute(
+            "INSERT INTO catalog (platform_id, catalog, name, snapshot_date) "
+            "SELECT platform_id, catalog, name, DATE '2022-07-31' FROM hand_catalog"
+        )
+    return path
+
+
+@pytest.fixture
+def warehouse(tmp_path, monkeypatch):
+    monkeypatch.setattr(report_context, "_MONTHS", report_context.OrderedDict())
+    write_warehouse(tmp_path)
+    opened = []
+    connect = store.connect
+
+    def counting(path=None, read_only=False):
+        if read_only:
+            opened.append(Path(path))
+        return connect(path, read_only=read_only)
+
+    monkeypatch.setattr(store, "connect", counting)
+    return tmp_path, opened
+
+
+def loaded(outputs: Path, unit: str = "tinh") -> report.Context:
+    stage = outputs / M / ".staging" / unit
+    stage.mkdir(parents=True, exist_ok=True)
+    return report.load(M, unit, outputs=str(outputs), stage=str(stage))
+
+
+def test_the_second_report_of_a_month_does_not_read_the_warehouse_again(warehouse):
+    outputs, opened = warehouse
+    first = loaded(outputs)
+    assert len(opened) == 1
+    second = loaded(outputs, "478")
+    assert len(opened) == 1
+    assert (first.unit, second.unit) == ("tinh", "478")
+    pd.testing.assert_frame_equal(first.values, second.values)
+    pd.testing.assert_frame_equal(first.facts, second.facts)
+    assert list(first.submissions["unit"]) == list(second.submissions["unit"]) == ["474", "477", "478", "snv"]
+    assert first.snapshot_date == second.snapshot_date == "31/07/2022"
+    hue = second.values[(second.values["month"] == M) & (second.values["unit"] == "474")]
+    assert hue.set_index("indicator").loc["processed_rate", "value"] == 90.0  # 90 of 100 received
+
+
+def test_a_rewritten_warehouse_is_read_again(warehouse):
+    outputs, opened = warehouse
+    loaded(outputs)
+    path = write_warehouse(outputs, processed=50.0)  # the same file written again
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000_000))
+    again = loaded(outputs)
+    assert len(opened) == 2
+    hue = again.values[(again.values["month"] == M) & (again.values["unit"] == "474")]
+    assert hue.set_index("indicator").loc["processed_rate", "value"] == 50.0  # 50 of 100 received
+
+
+def test_what_one_report_changes_in_its_context_is_not_seen_by_the_next(warehouse):
+    outputs, opened = warehouse
+    first = loaded(outputs)
+    first.values.loc[first.values.index[0], "value"] = -1.0
+    first.values["extra"] = 1
+    first.submissions.loc[:, "status"] = "rejected"
+    first.settings["report"]["signer"]["name"] = "Người khác"
+    first.targets.clear()
+    first.rules.append("a rule")
+    first.extra["scope"] = "changed"
+    second = loaded(outputs, "474")
+    assert len(opened) == 1
+    assert second.values.loc[second.values.index[0], "value"] != -1.0
+    assert "extra" not in second.values
+    assert set(second.submissions["status"]) == {"accepted", "rejected"}
+    assert second.settings["report"]["signer"]["name"] != "Người khác"
+    assert second.targets and "a rule" not in second.rules and "scope" not in second.extra
+
+
+def test_only_the_last_two_months_read_are_kept(warehouse):
+    outputs, opened = warehouse
+    loaded(outputs)
+    other = outputs / "other"
+    write_warehouse(other)
+    loaded(other)
+    write_warehouse(outputs / "third")
+    loaded(outputs / "third")
+    assert len(report_context._MONTHS) == 2
+    assert len(opened) == 3
+    loaded(outputs)  # the first one was let go: read again
+    assert len(opened) == 4
+
+
+def test_what_is_the_same_for_every_unit_of_the_month_is_computed_once(warehouse, monkeypatch):
+    outputs, _ = warehouse
+    calls = []
+    real = kpis.lagging_units
+
+    def counting(*args, **kwargs):
+        calls.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(kpis, "lagging_units", counting)
+    first = loaded(outputs)
+    names = list(first.lagging_units["unit"])
+    assert "478" in names  # Phú Vang sent its report late
+    first.lagging_units.loc[:, "unit"] = "changed"
+    second = loaded(outputs, "474")
+    assert list(second.lagging_units["unit"]) == names
+    assert calls == [M]
+    assert second.scope is first.scope and second.scope.lgsp_catalogs

@@ -56,9 +56,13 @@ STYLE = {
     "svg.fonttype": "none",  # text stays text in the SVG (searchable, copyable)
     "svg.hashsalt": "dxreport",  # the same chart gives the same SVG
     "axes.unicode_minus": False,
+    "figure.autolayout": False,  # laid out once, by tight_layout
+    "figure.constrained_layout.use": False,
 }
 _VI = FuncFormatter(lambda x, _pos: format_number(x, 0 if abs(x) >= 10 or x == int(x) else 1))
 _ID = re.compile(r'\bid="([^"]+)"')
+# Where an id is named: its definition, a url(#id) reference and an href="#id" link.
+_ID_USE = re.compile(r'id="([^"]+)"|href="#([^"]+)"|#([^")]+)\)')
 
 
 class Chart:
@@ -94,10 +98,15 @@ class Chart:
         text = buffer.getvalue()
         prefix = "dx" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:8] + "-"
         ids = set(_ID.findall(text))
-        for name in sorted(ids, key=len, reverse=True):
-            text = text.replace(f'id="{name}"', f'id="{prefix}{name}"')
-            text = text.replace(f"#{name})", f"#{prefix}{name})").replace(f'href="#{name}"', f'href="#{prefix}{name}"')
-        return text
+
+        def prefixed(found: re.Match) -> str:
+            whole, name = found.group(0), found.group(found.lastindex)
+            if name not in ids:
+                return whole
+            cut = found.start(found.lastindex) - found.start()
+            return whole[:cut] + prefix + whole[cut:]
+
+        return _ID_USE.sub(prefixed, text)
 
     def _repr_svg_(self):
         return self.svg(), ({"alt": self.alt} if self.alt else {})
@@ -110,13 +119,21 @@ def _figure(width: float = CHART_WIDTH_IN, height: float = 2.9):
     return fig, fig.subplots()
 
 
+def _tight_layout(fig: Figure) -> None:
+    """Fit the plot, its labels and title in the figure, once: the figure keeps no layout engine,
+    so that saving it does not lay it out again."""
+    fig.tight_layout()
+    fig.set_layout_engine(None)
+
+
 def _extent(fig: Figure, artist):
+    """Where `artist` is on the figure, in pixels: measured from the placed axes and the text, so
+    that nothing needs drawing first."""
     return artist.get_window_extent(fig.canvas.get_renderer())
 
 
 def _keep_apart(fig: Figure, texts: list) -> None:
     """Hide the labels among `texts` (in order of priority) that would overlap one shown before them."""
-    fig.canvas.draw()
     kept = []
     for text in texts:
         box = _extent(fig, text).expanded(1.08, 1.15)
@@ -130,7 +147,6 @@ def _spread(fig: Figure, texts: list, gap_pt: float = 1.5) -> None:
     """Move labels placed beside points up or down until none overlaps another."""
     if len(texts) < 2:
         return
-    fig.canvas.draw()
     scale = fig.dpi / 72
     for _ in range(40):
         boxes = sorted(((_extent(fig, t), t) for t in texts), key=lambda item: item[0].y0)
@@ -146,7 +162,6 @@ def _spread(fig: Figure, texts: list, gap_pt: float = 1.5) -> None:
                 moved = True
         if not moved:
             return
-        fig.canvas.draw()
 
 
 def _counts_from_zero(ax, data) -> None:
@@ -183,7 +198,7 @@ def trend(series: pd.DataFrame, title: str, ylabel: str, *, value: str = "value"
         _counts_from_zero(ax, data[value])
         ax.set_ylim(top=ax.get_ylim()[1] * 1.12 if len(data) else None)
         ax.tick_params(axis="x", labelrotation=45)
-        fig.tight_layout()
+        _tight_layout(fig)
         _keep_apart(fig, notes[::-1])
     return Chart(fig, alt=title)
 
@@ -245,7 +260,7 @@ def trends(
         ax.margins(x=0.08)
         ax.tick_params(axis="x", labelrotation=45)
         ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=4, frameon=False, borderaxespad=0.3, handlelength=2.6)
-        fig.tight_layout()
+        _tight_layout(fig)
         _spread(fig, notes)
     return Chart(fig, alt=title)
 
@@ -296,13 +311,14 @@ def compare(
         ax.grid(axis="y", visible=False)
         ax.margins(x=0.15)
         ax.set_xlim(left=0)
-        fig.tight_layout()
+        _tight_layout(fig)
     return Chart(fig, alt=title)
 
 
 def _order(column: pd.Series) -> list:
     if isinstance(column.dtype, pd.CategoricalDtype):
-        return [c for c in column.cat.categories if c in set(column.dropna())]
+        present = set(column.dropna())
+        return [c for c in column.cat.categories if c in present]
     return list(dict.fromkeys(column))
 
 
@@ -425,6 +441,6 @@ def status_grid(frame: pd.DataFrame, title: str, *, wrap: int = 40):
             columnspacing=1.2,
             borderaxespad=0.2,
         )
-        fig.tight_layout()
+        _tight_layout(fig)
         fig.set_size_inches(width, height)
     return Chart(fig, alt=f"{title}. {GRID_LEGEND}")

@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from dxreport import kpis
@@ -67,20 +68,26 @@ def basis_words(row, column: str) -> str:
     return f"{REBUILT}; {UNCERTAIN}" if uncertain else REBUILT
 
 
+def _first(view: pd.DataFrame, name: str) -> int | None:
+    """The position of the first row of indicator `name` in `view`, or None."""
+    hits = np.flatnonzero(view["indicator"].to_numpy() == name)
+    return int(hits[0]) if len(hits) else None
+
+
 def _row_of(view: pd.DataFrame, name: str):
     if view.empty or "indicator" not in view:
         return {}
-    rows = view[view["indicator"] == name]
-    return rows.iloc[0] if not rows.empty else {}
+    at = _first(view, name)
+    return view.iloc[at] if at is not None else {}
 
 
 def _v(view: pd.DataFrame, name: str, column: str = "value") -> float | None:
     if view.empty or column not in view:
         return None
-    row = view[view["indicator"] == name]
-    if row.empty:
+    at = _first(view, name)
+    if at is None:
         return None
-    value = row[column].iloc[0]
+    value = view[column].iloc[at]
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
 
 

@@ -62,15 +62,25 @@ def peer_stats(values: Frame, month: str, peers: list[str]) -> Frame:
 
 
 def unit_view(
-    values: Frame, month: str, unit: str, peers: list[str] | None = None, registry: Registry | None = None
+    values: Frame,
+    month: str,
+    unit: str,
+    peers: list[str] | None = None,
+    registry: Registry | None = None,
+    *,
+    stats: Frame | None = None,
 ) -> Frame:
     """One unit's indicators for one month with labels, units and changes, in definition order.
 
     Labels are said with the month's words (Indicator.label_in; the 2022 labels in 2022). With
-    `peers`, each row also has the unit's rank among them and their mean.
+    `peers`, each row also has the unit's rank among them and their mean (`stats`: their
+    peer_stats(values, month, peers) when already at hand).
     """
     part = values[(values["month"] == month) & (values["unit"] == unit)].set_index("indicator")
-    stats = peer_stats(values, month, peers).set_index(["unit", "indicator"]) if peers else None
+    if peers:
+        stats = (stats if stats is not None else peer_stats(values, month, peers)).set_index(["unit", "indicator"])
+    else:
+        stats = None
     optional = ("previous", "change", "change_pct", "last_year", "yoy_change", "yoy_pct", "ytd", "ytd_months")
     rows = []
     registry = registry if registry is not None else (load_registry() if not part.empty else None)

@@ -125,6 +125,11 @@ def era_text(text: str, month: str | None, registry: Registry | None = None) -> 
     words = area_words(registry, month)
     if words == WORDS_2022:
         return text
+    return _in_words(text, words)
+
+
+@lru_cache(maxsize=4096)
+def _in_words(text: str, words: AreaWords) -> str:
     pairs = (
         ("các huyện, thị xã, thành phố", f"các {words.area_kinds}"),
         ("huyện, thị xã, thành phố", words.area_kinds),

@@ -17,7 +17,14 @@ from __future__ import annotations
 from dxreport.render.chromium import CHROMIUM_NAMES, find_chromium, font_covers_vietnamese, render_pdf
 from dxreport.render.errors import PdfProtocolError, RenderError
 from dxreport.render.exporter import ChromiumPDFExporter
-from dxreport.render.htmlexport import DEFAULT_IMAGE_ALT, DEFAULT_TITLE, ReportHTMLExporter, inline_svg, render_html
+from dxreport.render.htmlexport import (
+    DEFAULT_IMAGE_ALT,
+    DEFAULT_TITLE,
+    ReportHTMLExporter,
+    inline_svg,
+    render_html,
+    shared_exporter,
+)
 from dxreport.render.printer import PRINT_OPTIONS, PdfPrinter, shared_printer
 from dxreport.style import (  # noqa: F401 - the style's names are also read as render.X
     FONT_FAMILY,
@@ -47,5 +54,6 @@ __all__ = [
     "inline_svg",
     "render_html",
     "render_pdf",
+    "shared_exporter",
     "shared_printer",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import os
 import re
+import threading
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -133,6 +134,20 @@ def inline_svg(svg: str, alt: str = "") -> str:
     return tag + f"\n<title>{html.escape(alt)}</title>" + body[open_end:]
 
 
+_SHARED: dict[str, ReportHTMLExporter] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_exporter() -> ReportHTMLExporter:
+    """This process's ReportHTMLExporter, made on first use: its Jinja environment compiles the
+    templates once for all the reports a worker renders (the template files are still checked
+    for changes on every use)."""
+    exporter = _SHARED.get("html")
+    if exporter is None:
+        exporter = _SHARED["html"] = ReportHTMLExporter()
+    return exporter
+
+
 def _notebook_resources(notebook_path: Path, title: str | None) -> dict[str, Any]:
     resources: dict[str, Any] = {
         "metadata": {"name": notebook_path.stem, "path": str(notebook_path.parent)},
@@ -160,7 +175,7 @@ def render_html(
     except (OSError, ValueError) as exc:
         raise RenderError(f"Không đọc được notebook {notebook_path}: {exc}") from exc
 
-    exporter = ReportHTMLExporter()
-    body, _ = exporter.from_notebook_node(nb, resources=_notebook_resources(notebook_path, title))
+    with _SHARED_LOCK:
+        body, _ = shared_exporter().from_notebook_node(nb, resources=_notebook_resources(notebook_path, title))
     write_atomic(html_path, body.encode("utf-8"))
     return html_path

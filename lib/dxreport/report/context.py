@@ -3,6 +3,9 @@ its files go (the runner's staging folder, the unit's folder, or the scratch fol
 
 from __future__ import annotations
 
+import copy
+from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
@@ -12,6 +15,7 @@ import pandas as pd
 
 from dxreport import kpis, narrative, store
 from dxreport.params import (
+    PARAMS_DIR,
     PROVINCE,
     SCRATCH_DIR,
     ParamError,
@@ -53,6 +57,8 @@ class Context:
     fetches: pd.DataFrame | None = None  # catalog_fetches of the month; None: no such table
     extra: dict = field(default_factory=dict)
     dest: Path | None = None  # where kpis.csv and the annex are written; None: the unit's folder
+    # what load read for the whole month, shared by the month's reports; None: made by hand
+    month_data: _MonthData | None = field(default=None, repr=False, compare=False)
 
     @property
     def month(self) -> str:
@@ -211,7 +217,11 @@ class Context:
     def view(self) -> pd.DataFrame:
         """This unit's indicators this month (with rank and peer average for a unit), labelled in
         the words of the month, with the basis of each comparison when the values have one."""
-        view = kpis.unit_view(self.values, self.month, self.unit, self.peers[0] or None)
+        peers = self.peers[0] or None
+        stats = None
+        if peers:
+            stats = self._of_month(("peer_stats", *peers), lambda d: kpis.peer_stats(d.values, self.month, peers))
+        view = kpis.unit_view(self.values, self.month, self.unit, peers, stats=stats)
         if view.empty:
             return view
         view["label"] = [self.indicator(n).label for n in view["indicator"]]
@@ -237,16 +247,38 @@ class Context:
     @cached_property
     def platforms(self) -> pd.DataFrame:
         """The month's platform rows of every unit (kpis.platform_rows)."""
-        return kpis.platform_rows(self.facts, self.catalog)
+        return self._of_month("platforms", lambda d: kpis.platform_rows(d.facts, d.catalog))
 
     @cached_property
     def lagging_units(self) -> pd.DataFrame:
-        return kpis.lagging_units(self.values, self.month, self.unit_types, self.rules)
+        return self._of_month(
+            "lagging_units", lambda d: kpis.lagging_units(d.values, self.month, self.unit_types, d.rules)
+        )
 
     @cached_property
     def lagging_platforms(self) -> pd.DataFrame:
-        summary = kpis.platform_summary(self.platforms, self.unit_types)
-        return kpis.lagging_platforms(summary, self.rules)
+        def compute(data) -> pd.DataFrame:
+            summary = kpis.platform_summary(kpis.platform_rows(data.facts, data.catalog), self.unit_types)
+            return kpis.lagging_platforms(summary, data.rules)
+
+        return self._of_month("lagging_platforms", compute)
+
+    @property
+    def scope(self) -> kpis.Scope:
+        """The scope keys of params/targets.yaml (kpis.load_scope)."""
+        return self._of_month("scope", lambda _: kpis.load_scope())
+
+    def _of_month(self, name: Hashable, compute):
+        """`compute(data)`, the same for every unit of the month: computed once per month in this
+        process from what load read (each context gets its own copy of a frame), or from this
+        context when it was not made by load."""
+        data = self.month_data
+        if data is None:
+            return compute(self)
+        if name not in data.derived:
+            data.derived[name] = compute(data)
+        value = data.derived[name]
+        return value.copy(deep=False) if isinstance(value, pd.DataFrame) else value
 
     @cached_property
     def progress(self) -> pd.DataFrame:
@@ -288,41 +320,120 @@ def load(
         if not store.holds_month(store.warehouse_path(run.outputs), run.month):
             run = replace(run, outputs=SCRATCH_DIR)
     registry = load_registry()
-    with store.connect(store.warehouse_path(run.outputs), read_only=True) as con:
-        values = store.indicators_frame(con)
-        submissions = store.submissions_frame(con, run.month)
-        issues = store.issues_frame(con, run.month)
-        facts = store.facts_frame(con, [run.month])
-        # the earlier months' rows, for figures rebuilt through the crosswalk
-        before = store.facts_frame(con, [previous_month(run.month), kpis.same_month_last_year(run.month)])
-        catalog = con.execute("SELECT * FROM catalog ORDER BY catalog, name").df()
-        changes = store.month_rows(con, "catalog_changes", run.month)
-        fetches = store.month_rows(con, "catalog_fetches", run.month)
-    accepted = submissions[submissions["status"] == "accepted"]
-    snapshot = pd.Timestamp(catalog["snapshot_date"].max()).strftime("%d/%m/%Y") if not catalog.empty else ""
+    month_data = _month_data(store.warehouse_path(run.outputs), run.month, registry)
     return Context(
         run=run,
         registry=registry,
-        settings=load_settings(),
+        settings=copy.deepcopy(month_data.settings),
+        values=month_data.values.copy(deep=False),
+        submissions=month_data.submissions.copy(deep=False),
+        issues=month_data.issues.copy(deep=False),
+        facts=month_data.facts.copy(deep=False),
+        catalog=month_data.catalog.copy(deep=False),
+        snapshot_date=month_data.snapshot_date,
+        is_sample=month_data.is_sample,
+        targets=list(month_data.targets),
+        rules=list(month_data.rules),
+        changes=None if month_data.changes is None else month_data.changes.copy(deep=False),
+        fetches=None if month_data.fetches is None else month_data.fetches.copy(deep=False),
+        dest=dest,
+        month_data=month_data,
+    )
+
+
+@dataclass(frozen=True)
+class _MonthData:
+    """What every report of a month reads alike: the warehouse's month and the params files."""
+
+    values: pd.DataFrame
+    submissions: pd.DataFrame
+    issues: pd.DataFrame
+    facts: pd.DataFrame
+    catalog: pd.DataFrame
+    changes: pd.DataFrame | None
+    fetches: pd.DataFrame | None
+    registry: Registry
+    settings: dict
+    targets: tuple
+    rules: tuple
+    snapshot_date: str
+    is_sample: bool
+    derived: dict = field(default_factory=dict)  # what Context._of_month computed from it
+
+
+#: The months read last in this process (a warm kernel renders the reports of a month one after
+#: another), keyed by the identity of the warehouse file, the month and the params files read.
+_MONTHS: OrderedDict[tuple, _MonthData] = OrderedDict()
+_MONTHS_KEPT = 2
+#: The params files a month's reading depends on (settings, targets, rules and the registry).
+_PARAMS_FILES = ("settings.yaml", "targets.yaml", "lagging.yaml", "units.csv", "crosswalk.csv", "levels.yaml")
+
+
+def _identity(path: Path) -> tuple | None:
+    """A file's identity: its resolved path, inode, size and modification time (None: absent)."""
+    try:
+        resolved = path.resolve()
+        st = resolved.stat()
+    except OSError:
+        return None
+    return (str(resolved), st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _month_key(warehouse: Path, month: str) -> tuple:
+    wal = warehouse.with_name(warehouse.name + ".wal")
+    params = tuple(_identity(PARAMS_DIR / name) for name in _PARAMS_FILES)
+    return (_identity(warehouse), _identity(wal), month, str(PARAMS_DIR), params)
+
+
+def _month_data(warehouse: Path, month: str, registry: Registry) -> _MonthData:
+    """The month's data, read from the warehouse once per process while nothing it depends on changes."""
+    key = _month_key(warehouse, month)
+    data = _MONTHS.get(key)
+    if data is not None and data.registry is registry:
+        _MONTHS.move_to_end(key)
+        return data
+    data = _read_month(warehouse, month, registry)
+    if key[0] is not None:
+        _MONTHS[key] = data
+        while len(_MONTHS) > _MONTHS_KEPT:
+            _MONTHS.popitem(last=False)
+    return data
+
+
+def _read_month(warehouse: Path, month: str, registry: Registry) -> _MonthData:
+    with store.connect(warehouse, read_only=True) as con:
+        values = store.indicators_frame(con)
+        submissions = store.submissions_frame(con, month)
+        issues = store.issues_frame(con, month)
+        facts = store.facts_frame(con, [month])
+        # the earlier months' rows, for figures rebuilt through the crosswalk
+        before = store.facts_frame(con, [previous_month(month), kpis.same_month_last_year(month)])
+        catalog = con.execute("SELECT * FROM catalog ORDER BY catalog, name").df()
+        changes = store.month_rows(con, "catalog_changes", month)
+        fetches = store.month_rows(con, "catalog_fetches", month)
+    accepted = submissions[submissions["status"] == "accepted"]
+    snapshot = pd.Timestamp(catalog["snapshot_date"].max()).strftime("%d/%m/%Y") if not catalog.empty else ""
+    return _MonthData(
         values=kpis.with_year(values, registry, pd.concat([before, facts], ignore_index=True)),
         submissions=submissions,
         issues=issues,
         facts=facts,
         catalog=catalog,
-        snapshot_date=snapshot,
-        is_sample=bool(accepted["is_sample"].any()),
-        targets=kpis.load_targets(),
-        rules=kpis.load_rules(),
         changes=changes,
         fetches=fetches,
-        dest=dest,
+        registry=registry,
+        settings=load_settings(),
+        targets=tuple(kpis.load_targets()),
+        rules=tuple(kpis.load_rules()),
+        snapshot_date=snapshot,
+        is_sample=bool(accepted["is_sample"].any()),
     )
 
 
 def _scope(ctx: Context) -> kpis.Scope:
     """The scope keys of params/targets.yaml (kpis.load_scope), read once per context."""
     if "scope" not in ctx.extra:
-        ctx.extra["scope"] = kpis.load_scope()
+        ctx.extra["scope"] = ctx.scope
     return ctx.extra["scope"]
 
 
