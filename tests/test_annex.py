@@ -277,3 +277,32 @@ def test_the_annex_of_july_2025_names_the_city_and_its_40_communes(tmp_path):
         "cộng các cơ quan cấp thành phố)"
     )
     assert teams.cell(1, 1).value.startswith("Phụ lục V.") and "toàn thành phố" in teams.cell(2, 1).value
+
+
+def test_each_cell_gets_the_style_of_its_own_kind():
+    """Cells of the same kind share their style; a cell of another kind never inherits one."""
+    wb = openpyxl.Workbook()
+    columns = [
+        annex.Column("Đơn vị", lambda r: r["name"]),
+        annex.Column("Tỷ lệ", lambda r: r["rate"], annex.RATE),
+    ]
+    rows = [
+        {"name": "=SUM(A1)", "rate": 50.0},  # formula-like text: quoted
+        {"name": "Huyện A Lưới", "rate": None},  # plain text; no figure, no format
+        {"name": "Sở Nội vụ", "rate": 12.5, "own": True},  # the report's own row
+        {"name": "Toàn tỉnh", "rate": 25.0, "total": True},
+    ]
+    annex._write_sheet(
+        wb, "Thử", "Tiêu đề", columns, rows, highlight=lambda r: r.get("own"), total=lambda r: r.get("total")
+    )
+    ws = wb["Thử"]
+    first, plain, own, total = (annex.HEADER_ROW + i for i in (1, 2, 3, 4))
+    assert ws.cell(first, 1).quotePrefix and not ws.cell(plain, 1).quotePrefix
+    assert ws.cell(first, 2).value == 0.5 and ws.cell(first, 2).number_format == annex.RATE
+    assert ws.cell(plain, 2).value is None and ws.cell(plain, 2).number_format == "General"
+    assert ws.cell(plain, 1).alignment.wrap_text and not ws.cell(first, 2).alignment.wrap_text
+    assert ws.cell(own, 1).font.bold and ws.cell(own, 1).font.italic
+    assert ws.cell(own, 2).fill.fgColor.rgb.endswith("EFEFEF") and ws.cell(own, 2).number_format == annex.RATE
+    assert ws.cell(total, 2).font.bold and not ws.cell(total, 2).font.italic
+    assert ws.cell(total, 2).fill.fgColor.rgb != ws.cell(own, 2).fill.fgColor.rgb
+    assert all(ws.cell(r, c).border.left.style for r in (first, plain, own, total) for c in (1, 2))
