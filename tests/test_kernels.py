@@ -80,3 +80,37 @@ def test_kernels_start_and_run_while_every_core_is_saturated():
             assert warm.uses == 3 and km is warm.km
         finally:
             warm.discard()
+
+
+def test_notebooks_on_a_warm_kernel_share_its_client_and_each_starts_clean(tmp_path):
+    import nbformat
+    import papermill
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    first, second = tmp_path / "first.ipynb", tmp_path / "second.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell("x = 41\nx + 1")]), first)
+    nbformat.write(new_notebook(cells=[new_code_cell("'x' in dir()")]), second)
+    warm = kernels.WarmKernel(start_timeout=120)
+    try:
+        outputs = []
+        for source in (first, second):
+            km = warm.acquire()
+            client = warm.kc
+            out = tmp_path / f"out-{source.name}"
+            papermill.execute_notebook(
+                str(source),
+                str(out),
+                engine_name=kernels.warm_engine_name(),
+                km=km,
+                kc=client,
+                reset=warm.reset,
+                kernel_name=kernels.KERNEL,
+                progress_bar=False,
+            )
+            assert warm.kc is client and client.channels_running  # kept for the next notebook
+            cell = nbformat.read(out, as_version=4).cells[-1]
+            outputs.append((cell.execution_count, cell.outputs[0]["data"]["text/plain"]))
+        assert outputs == [(1, "42"), (1, "False")]  # the second sees nothing of the first, counted from 1
+    finally:
+        warm.discard()
+    assert warm.kc is None and warm.km is None

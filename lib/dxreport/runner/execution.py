@@ -99,7 +99,15 @@ def execute(
         return
     try:
         km = warm.acquire()
-        papermill.execute_notebook(str(source), str(output), engine_name=kernels.warm_engine_name(), km=km, **options)
+        papermill.execute_notebook(
+            str(source),
+            str(output),
+            engine_name=kernels.warm_engine_name(),
+            km=km,
+            kc=warm.kc,
+            reset=warm.reset,
+            **options,
+        )
     except BaseException:
         warm.discard()  # whatever failed, the next notebook gets a new kernel
         raise
