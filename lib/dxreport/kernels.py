@@ -33,6 +33,8 @@ _PRELOAD = (
     "import IPython.display, pandas, matplotlib.pyplot\n"
     "import dxreport.report, dxreport.charts, dxreport.narrative, dxreport.store, dxreport.kpis"
 )
+#: What the month steps 01–03 import: no charts, no report.
+MONTH_PRELOAD = "import IPython.display, pandas\nimport dxreport.steps"
 # Before each notebook: nothing left of the previous one in the user namespace, counter at 1.
 _RESET = "get_ipython().run_line_magic('reset', '-f')\nget_ipython().execution_count = 1"
 _ADVICE = (
@@ -181,7 +183,8 @@ class WarmKernel:
     notebooks, after any failure, and when it has died.
     """
 
-    def __init__(self, start_timeout: float = 120, kernel_name: str = KERNEL) -> None:
+    def __init__(self, start_timeout: float = 120, kernel_name: str = KERNEL, preload: str = _PRELOAD) -> None:
+        self.preload = preload  # imported once as the kernel starts (default: what a report needs)
         self.km = None
         self.kc = None  # the client every notebook and reset of this kernel goes through
         self.uses = 0
@@ -198,7 +201,7 @@ class WarmKernel:
             km = kernel_manager_class()(kernel_name=self.kernel_name)
             self.km, self.uses = km, 0
             run_sync(km.start_kernel)(cwd=str(NOTEBOOKS_DIR))
-            self._run(_PRELOAD, start=True)
+            self._run(self.preload, start=True)
             self._connect()
         return self
 

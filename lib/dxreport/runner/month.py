@@ -290,7 +290,7 @@ def _run(
     # meanwhile, and their kernels and browsers are ready when the month is loaded
     pool = month_kernel = None
     if not month_fresh:
-        month_kernel = kernels.WarmKernel(run_settings()["kernel_start_timeout"])
+        month_kernel = kernels.WarmKernel(run_settings()["kernel_start_timeout"], preload=kernels.MONTH_PRELOAD)
         if executor is None:
             pool = Pool(scheduler, workers, len(units)).open()
     try:
