@@ -220,17 +220,13 @@ def connect(path: Path | str | None = None, read_only: bool = False) -> duckdb.D
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the tables that do not exist; refuse a file whose tables have other columns."""
-    existing = {
-        table: [
-            c
-            for (c,) in con.execute(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_name = ? AND table_schema = current_schema() ORDER BY ordinal_position",
-                [table],
-            ).fetchall()
-        ]
-        for table in SCHEMA
-    }
+    existing: dict[str, list[str]] = {table: [] for table in SCHEMA}
+    for table, column in con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"
+    ).fetchall():
+        if table in existing:
+            existing[table].append(column)
     for table, cols in SCHEMA.items():
         if existing[table]:
             if existing[table] != columns(table):

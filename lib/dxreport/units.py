@@ -158,7 +158,7 @@ class Registry:
         return any(u.valid_in(month) for u in self.rows(code))
 
     def __contains__(self, code: object) -> bool:
-        return any(u.code == str(code) for u in self.units)
+        return str(code) in self._remember(("codes",), lambda: frozenset(u.code for u in self.units))
 
     # --- levels ---------------------------------------------------------------------------
     def province(self, month: str) -> Unit:

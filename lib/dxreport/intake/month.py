@@ -212,14 +212,15 @@ def history_issues(
         return known
 
     history = history[(history["month"] < month) & history["value"].notna()]
+    commune_sheets = {key for key in forms.SHEETS_BY_KEY if forms.sheet(key).subject == "commune"}
     past: dict[tuple, list[tuple[str, float]]] = {}
-    for row in history.itertuples(index=False):
-        if not continues(str(row.unit), row.month):
+    columns = (history[c].tolist() for c in ("unit", "sheet", "subject", "metric", "month", "value"))
+    for unit, sheet, subject, metric, earlier, value in zip(*columns):
+        if not continues(str(unit), earlier):
             continue
-        if row.sheet in forms.SHEETS_BY_KEY and forms.sheet(row.sheet).subject == "commune" and row.subject:
-            if not continues(str(row.subject), row.month):
-                continue
-        past.setdefault((row.unit, row.sheet, row.subject, row.metric), []).append((row.month, float(row.value)))
+        if sheet in commune_sheets and subject and not continues(str(subject), earlier):
+            continue
+        past.setdefault((unit, sheet, subject, metric), []).append((earlier, float(value)))
     for row in facts.itertuples(index=False):
         if row.value is None or pd.isna(row.value):
             continue
