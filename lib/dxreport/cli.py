@@ -824,6 +824,11 @@ def _contact_warnings(month: str) -> None:
         _echo_err(f"Cảnh báo: {warning}")
 
 
+def _sending(command):
+    """The options of a command that sends mail: --month, --outputs, --send, --resend."""
+    return _month(_outputs(_send(_resend(command))))
+
+
 _MAIL_KINDS = {"reminders": "nhắc nộp báo cáo", "feedback": "góp ý", "report": "gửi báo cáo"}
 
 
@@ -854,30 +859,21 @@ def _outgoing(kind: str, month, outputs, send: bool, resend: bool) -> None:
 
 
 @mail.command()
-@_month
-@_outputs
-@_send
-@_resend
+@_sending
 def remind(month, outputs, send, resend):
     """Nhắc các đơn vị chưa gửi (hoặc bị từ chối) báo cáo tháng, kèm biểu mẫu của đơn vị."""
     _outgoing("reminders", month, outputs, send, resend)
 
 
 @mail.command()
-@_month
-@_outputs
-@_send
-@_resend
+@_sending
 def feedback(month, outputs, send, resend):
     """Gửi mỗi đơn vị có lỗi, cảnh báo bản góp ý và danh sách vấn đề của tệp đã gửi."""
     _outgoing("feedback", month, outputs, send, resend)
 
 
 @mail.command()
-@_month
-@_outputs
-@_send
-@_resend
+@_sending
 def report(month, outputs, send, resend):
     """Gửi báo cáo toàn địa bàn (PDF) và phụ lục tới các nơi nhận của tháng."""
     _outgoing("report", month, outputs, send, resend)

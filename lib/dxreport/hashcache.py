@@ -28,8 +28,17 @@ MAX_BYTES = 16 * 1024 * 1024
 _VERSION = 1
 
 
-def _identity(st: os.stat_result) -> list[int]:
+def stat_identity(st: os.stat_result) -> list[int]:
+    """What the file system says of a file: size, modification and change times, inode."""
     return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
+def file_identity(path: Path | str) -> list[int] | None:
+    """stat_identity of the file at `path` (None when it cannot be read): equal means not written since."""
+    try:
+        return stat_identity(os.stat(path))
+    except OSError:
+        return None
 
 
 def file_sha256(path: Path | str) -> str:
@@ -77,14 +86,14 @@ class HashCache:
         key = os.path.abspath(path)
         st = os.stat(path)
         entry = self.entries.get(key)
-        if entry is not None and entry["stat"] == _identity(st) and st.st_ctime_ns < entry["at"] - RACY_NS:
+        if entry is not None and entry["stat"] == stat_identity(st) and st.st_ctime_ns < entry["at"] - RACY_NS:
             return entry["sha256"]
         at = time.time_ns()
         digest = file_sha256(path)
         self.hashed += 1
         after = os.stat(path)
-        if _identity(after) == _identity(st):  # not changed while it was read
-            self.entries[key] = {"sha256": digest, "stat": _identity(st), "at": at}
+        if stat_identity(after) == stat_identity(st):  # not changed while it was read
+            self.entries[key] = {"sha256": digest, "stat": stat_identity(st), "at": at}
             self._dirty = True
         return digest
 

@@ -8,10 +8,13 @@ changed and the index of the outputs folder never import pandas.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
-
+from dxreport.hashcache import file_identity
 from dxreport.params import OUTPUTS_DIR, WAREHOUSE_NAME
+
+if TYPE_CHECKING:
+    import duckdb
 
 DEFAULT_PATH = OUTPUTS_DIR / WAREHOUSE_NAME
 
@@ -25,8 +28,18 @@ def warehouse_path(outputs: Path | str | None = None) -> Path:
     return Path(outputs) / WAREHOUSE_NAME if outputs else DEFAULT_PATH
 
 
+def identity(path: Path | str) -> list | None:
+    """The identity of the warehouse file and of its write-ahead log (hashcache.file_identity);
+    None when there is no warehouse. Equal identities mean nothing was written in between."""
+    path = Path(path)
+    own = file_identity(path)
+    return None if own is None else [own, file_identity(path.with_name(path.name + ".wal"))]
+
+
 def connect_read_only(path: Path | str) -> duckdb.DuckDBPyConnection:
     """Open an existing warehouse for reading (StoreError when there is none)."""
+    import duckdb
+
     path = Path(path)
     if not path.exists():
         raise StoreError(f"chưa có kho dữ liệu {path}; hãy nạp số liệu trước (dxreport ingest)")

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from dxreport import kpis, narrative, store
+from dxreport.hashcache import file_identity
 from dxreport.params import (
     PARAMS_DIR,
     PROVINCE,
@@ -26,6 +27,7 @@ from dxreport.params import (
     validate_run,
 )
 from dxreport.publish import STAGING
+from dxreport.warehouse import identity as warehouse_identity
 from dxreport.units import Registry, load_registry
 
 #: The role kpis gives a unit that reports for an area (a district until 2025-06, a commune-level
@@ -369,20 +371,16 @@ _MONTHS_KEPT = 2
 _PARAMS_FILES = ("settings.yaml", "targets.yaml", "lagging.yaml", "units.csv", "crosswalk.csv", "levels.yaml")
 
 
-def _identity(path: Path) -> tuple | None:
-    """A file's identity: its resolved path, inode, size and modification time (None: absent)."""
-    try:
-        resolved = path.resolve()
-        st = resolved.stat()
-    except OSError:
-        return None
-    return (str(resolved), st.st_ino, st.st_size, st.st_mtime_ns)
-
-
 def _month_key(warehouse: Path, month: str) -> tuple:
-    wal = warehouse.with_name(warehouse.name + ".wal")
-    params = tuple(_identity(PARAMS_DIR / name) for name in _PARAMS_FILES)
-    return (_identity(warehouse), _identity(wal), month, str(PARAMS_DIR), params)
+    params = tuple(_frozen(file_identity(PARAMS_DIR / name)) for name in _PARAMS_FILES)
+    return (str(warehouse.resolve()), _frozen(warehouse_identity(warehouse)), month, str(PARAMS_DIR), params)
+
+
+def _frozen(identity: list | None) -> tuple | None:
+    """A file identity (nested lists) as a key of the memo."""
+    if identity is None:
+        return None
+    return tuple(_frozen(part) if isinstance(part, list) else part for part in identity)
 
 
 def _month_data(warehouse: Path, month: str, registry: Registry) -> _MonthData:
@@ -393,7 +391,7 @@ def _month_data(warehouse: Path, month: str, registry: Registry) -> _MonthData:
         _MONTHS.move_to_end(key)
         return data
     data = _read_month(warehouse, month, registry)
-    if key[0] is not None:
+    if key[1] is not None:
         _MONTHS[key] = data
         while len(_MONTHS) > _MONTHS_KEPT:
             _MONTHS.popitem(last=False)

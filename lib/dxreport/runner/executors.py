@@ -18,6 +18,15 @@ def _require_dask() -> None:
         raise RunError("chạy trên cụm Dask (--scheduler) cần gói tùy chọn dask: pip install 'dxreport[dask]'") from exc
 
 
+def pool_size(scheduler: str | None, workers: int | None, tasks: int) -> int | None:
+    """How many workers open_executor starts on this machine (None: those of a running cluster)."""
+    if scheduler is None:
+        return workers or max(1, min(tasks, os.cpu_count() or 1))
+    if scheduler == "local":
+        return workers or os.cpu_count() or 1
+    return None
+
+
 def open_executor(scheduler: str | None, workers: int | None, tasks: int):
     """The executor for the report tasks and a function that closes what was opened.
 
@@ -26,8 +35,8 @@ def open_executor(scheduler: str | None, workers: int | None, tasks: int):
     value: the address of a running Dask scheduler (tcp://host:8786); its workers must see the
     same inbox, outputs and project folders as this process.
     """
+    size = pool_size(scheduler, workers, tasks)
     if scheduler is None:
-        size = workers or max(1, min(tasks, os.cpu_count() or 1))
         pool = cf.ProcessPoolExecutor(
             max_workers=size, mp_context=multiprocessing.get_context("spawn"), initializer=procs.worker_init
         )
@@ -37,7 +46,6 @@ def open_executor(scheduler: str | None, workers: int | None, tasks: int):
 
     cluster = None
     if scheduler == "local":
-        size = workers or os.cpu_count() or 1
         cluster = LocalCluster(
             n_workers=size, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.WARNING
         )

@@ -37,14 +37,12 @@ CACHE_DIR = ".cache"
 PARAMS_STAMP = "params-checked"
 
 
-def _check_params(base: RunParams, cache: HashCache) -> str | None:
+def _check_params(base: RunParams, cache: HashCache, version: str) -> str | None:
     """Check every params/ file (dxreport.paramfiles), unless the same files were found valid
-    by the same code before (outputs/.cache/params-checked). Returns what to remember once the
-    run holds its outputs folder (_remember_params), or None."""
-    from dxreport.runner.manifest import code_version
-
+    by the same code (`version`) before (outputs/.cache/params-checked). Returns what to remember
+    once the run holds its outputs folder (_remember_params), or None."""
     try:
-        seen = [code_version(cache), str(base.sources), _file_hash(base.sources, cache)]
+        seen = [version, str(base.sources), _file_hash(base.sources, cache)]
         seen += [f"{p.name}:{cache.sha256(p)}" for p in sorted(PARAMS_DIR.iterdir()) if p.is_file()]
         key = _fingerprint(seen)
     except OSError:
@@ -130,7 +128,8 @@ def run_month(
         }
     )
     cache = HashCache(base.outputs / CACHE_DIR / "hashes.json")
-    checked = _check_params(base, cache)
+    version = code_version(cache)
+    checked = _check_params(base, cache, version)
     source = base.source()
     if scheduler is not None:
         _require_dask()  # before anything runs
@@ -147,6 +146,7 @@ def run_month(
                 registry,
                 stale,
                 cache=cache,
+                version=version,
                 checked=checked,
                 workers=workers,
                 force=force,
@@ -232,6 +232,7 @@ def _run(
     log_path: Path,
     *,
     cache: HashCache,
+    version: str,
     checked: str | None,
     workers,
     force,
@@ -244,7 +245,6 @@ def _run(
     t_run = time.perf_counter()
     manifest_path = month_dir / "manifest.json"
     previous = _previous_manifest(manifest_path)
-    version = code_version(cache)
     packages = package_versions()
     hashes = _month_inputs(base, previous, version, cache)
     params_hashes = {k: v for k, v in hashes.items() if k.startswith("params/")}
@@ -431,16 +431,10 @@ def _month_loaded(run: RunParams) -> bool:
 
 
 def _warehouse_identity(run: RunParams) -> list | None:
-    """Size, times and inode of the warehouse and its write-ahead log: equal means not written since."""
-    path = run.outputs / WAREHOUSE_NAME
-    identity = []
-    for file in (path, path.with_name(path.name + ".wal")):
-        try:
-            st = file.stat()
-            identity.append([st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino])
-        except OSError:
-            identity.append(None)
-    return identity if identity[0] is not None else None
+    """The warehouse's identity (dxreport.warehouse.identity): equal means not written since."""
+    from dxreport import warehouse
+
+    return warehouse.identity(run.outputs / WAREHOUSE_NAME)
 
 
 def _month_inputs(run: RunParams, previous: dict, version: str, cache: HashCache) -> dict[str, str]:

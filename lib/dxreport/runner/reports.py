@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import logging
-import os
 import time
 
 from dxreport import preflight, publish
 from dxreport.params import RunParams, validate_run
 from dxreport.runner.common import REPORT_STEP, RunError, StepResult
 from dxreport.runner.execution import _guarded, _record_failure, run_settings
-from dxreport.runner.executors import open_executor
+from dxreport.runner.executors import open_executor, pool_size
 from dxreport.runner.failures import is_disk_full, is_infrastructure_failure, user_error
 
 log = logging.getLogger("dxreport.runner")
@@ -145,8 +144,7 @@ class Pool:
         """Start the workers and their warm-up; the same pool when already open."""
         if self.executor is None:
             self.executor, self._close, self.where = open_executor(self.scheduler, self.workers, self.tasks)
-            size = self.workers or max(1, min(self.tasks, os.cpu_count() or 1))
-            for _ in range(size):
+            for _ in range(pool_size(self.scheduler, self.workers, self.tasks) or self.workers or 1):
                 self.executor.submit(warm_up)
         return self
 
